@@ -1,0 +1,2 @@
+// The public surface of the NyxDB package.
+export * as raft from './raft/index.js';

@@ -1,0 +1,298 @@
+// The application's handle on one Raft node (etcd/raft's RawNode). Inputs go in through
+// tick/step/propose/...; the work they cause comes out as a Ready:
+//
+//   1. persist rd.entries, rd.hardState and rd.snapshot (one fsync for all of them);
+//      rd.messages may be sent at once, even before that write;
+//   2. after the write: send rd.persistedMessages (acks that promise durable state);
+//   3. apply rd.committedEntries (calling applyConfChange for ConfChange entries);
+//   4. call advance(rd).
+//
+// Only one Ready is outstanding at a time.
+import { decodeConfChange, encodeConfChange } from './confchange/index.js';
+import { RaftConfig } from './config.js';
+import { ProposalDroppedError, RaftError, invariant } from './errors.js';
+import { Raft } from './raft.js';
+import { ProgressState, describeConfig } from './tracker/index.js';
+import {
+  ConfChange,
+  ConfState,
+  Entry,
+  EntryType,
+  HardState,
+  Message,
+  MessageType,
+  NodeId,
+  ReadState,
+  Snapshot,
+  SoftState,
+  StateRole,
+  entryPayloadSize,
+  hardStateEqual,
+  isLocalMessage,
+  isResponseMessage,
+  newMessage,
+} from './types.js';
+
+export interface Ready {
+  /** Present when the leader or role changed. Volatile; need not be persisted. */
+  softState?: SoftState;
+  /** Present when term, vote or commit changed: persist it with the entries. */
+  hardState?: HardState;
+  /** Linearizable read points that became known (see RawNode.readIndex). */
+  readStates: ReadState[];
+  /** Entries to append to stable storage (truncating any conflicting suffix). */
+  entries: Entry[];
+  /** A snapshot to persist and install (replaces the state machine). */
+  snapshot?: Snapshot;
+  /** Committed entries to apply, all durable on this node. */
+  committedEntries: Entry[];
+  /** Messages that may be sent right away. */
+  messages: Message[];
+  /** Messages to send only after entries/hardState/snapshot above are durable. */
+  persistedMessages: Message[];
+  /** Whether the write above needs an fsync (new entries, or term/vote changed). */
+  mustSync: boolean;
+}
+
+export enum SnapshotStatus {
+  Finish = 'Finish',
+  Failure = 'Failure',
+}
+
+export interface ProgressStatus {
+  match: number;
+  next: number;
+  state: ProgressState;
+  isLearner: boolean;
+  recentActive: boolean;
+  inflight: number;
+}
+
+export interface Status {
+  id: NodeId;
+  hardState: HardState;
+  softState: SoftState;
+  applied: number;
+  leadTransferee: NodeId;
+  config: string;
+  /** Present on the leader only. */
+  progress?: Map<NodeId, ProgressStatus>;
+}
+
+export class RawNode {
+  /** The state machine itself; exposed for tests and status, not for mutation. */
+  readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  /** Messages to self that take effect after the current Ready is persisted. */
+  private stepsOnAdvance: Message[] = [];
+  private outstanding: Ready | undefined = undefined;
+
+  constructor(config: RaftConfig) {
+    this.raft = new Raft(config);
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = this.raft.hardState();
+  }
+
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Campaign now (pre-vote first when enabled). */
+  campaign(): void {
+    this.raft.step(newMessage({ type: MessageType.Hup, from: this.raft.id }));
+  }
+
+  /** Propose a command. Throws ProposalDroppedError / UncommittedSizeExceededError. */
+  propose(data: Uint8Array): void {
+    this.proposeEntries([data]);
+  }
+
+  /** Propose several commands in one message (they are appended together). */
+  proposeEntries(datas: Uint8Array[]): void {
+    const entries: Entry[] = datas.map((data) => ({
+      term: 0,
+      index: 0,
+      type: EntryType.Normal,
+      data,
+    }));
+    this.raft.step(newMessage({ type: MessageType.Prop, from: this.raft.id, entries }));
+  }
+
+  proposeConfChange(cc: ConfChange): void {
+    const entries: Entry[] = [
+      { term: 0, index: 0, type: EntryType.ConfChange, data: encodeConfChange(cc) },
+    ];
+    this.raft.step(newMessage({ type: MessageType.Prop, from: this.raft.id, entries }));
+  }
+
+  /** Apply a committed ConfChange entry; returns the resulting configuration. */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  /** Decode and apply a committed ConfChange entry. */
+  applyConfChangeEntry(e: Entry): ConfState {
+    invariant(e.type === EntryType.ConfChange, 'not a ConfChange entry');
+    return this.applyConfChange(decodeConfChange(e.data));
+  }
+
+  /**
+   * Feed a message received from a peer. Local message types are refused; a forwarded
+   * proposal that cannot be taken is dropped (its sender times out and retries).
+   */
+  step(m: Message): void {
+    if (isLocalMessage(m.type)) throw new RaftError(`cannot step raft local message ${m.type}`);
+    // Responses from peers we no longer track are meaningless.
+    if (
+      isResponseMessage(m.type) &&
+      !this.raft.trk.progress.has(m.from) &&
+      this.raft.state === StateRole.Leader
+    )
+      return;
+    try {
+      this.raft.step(m);
+    } catch (e) {
+      if (e instanceof ProposalDroppedError && m.from !== this.raft.id) return;
+      throw e;
+    }
+  }
+
+  /**
+   * Ask for a linearizable read point. The answer arrives as a ReadState with the same
+   * ctx; reads of the state machine are safe once it has applied up to that index.
+   */
+  readIndex(ctx: Uint8Array): void {
+    this.raft.step(
+      newMessage({
+        type: MessageType.ReadIndex,
+        entries: [{ term: 0, index: 0, type: EntryType.Normal, data: ctx }],
+      }),
+    );
+  }
+
+  /** Try to make `transferee` the leader (thesis §3.10). */
+  transferLeader(transferee: NodeId): void {
+    this.raft.step(newMessage({ type: MessageType.TransferLeader, from: transferee }));
+  }
+
+  reportUnreachable(id: NodeId): void {
+    this.raft.step(newMessage({ type: MessageType.Unreachable, from: id }));
+  }
+
+  reportSnapshot(id: NodeId, status: SnapshotStatus): void {
+    this.raft.step(
+      newMessage({
+        type: MessageType.SnapStatus,
+        from: id,
+        reject: status === SnapshotStatus.Failure,
+      }),
+    );
+  }
+
+  /** Whether ready() would return anything. */
+  hasReady(): boolean {
+    const r = this.raft;
+    const ss = r.softState();
+    if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
+    const hs = r.hardState();
+    if (!hardStateEqual(hs, this.prevHardState)) return true;
+    if (r.raftLog.hasPendingSnapshot()) return true;
+    if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
+    if (r.raftLog.unstableEntries().length > 0 || r.raftLog.hasNextCommittedEnts()) return true;
+    return r.readStates.length > 0;
+  }
+
+  /** Collect the pending work. Call advance(rd) once it is done. */
+  ready(): Ready {
+    invariant(this.outstanding === undefined, 'ready() called again before advance()');
+    const r = this.raft;
+    const committedEntries = r.raftLog.nextCommittedEnts();
+    const entries = r.raftLog.unstableEntries().slice();
+    const rd: Ready = {
+      readStates: r.readStates,
+      entries,
+      committedEntries,
+      messages: r.msgs,
+      persistedMessages: [],
+      mustSync: entries.length > 0,
+    };
+    const ss = r.softState();
+    if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) {
+      rd.softState = ss;
+      this.prevSoftState = ss;
+    }
+    const hs = r.hardState();
+    if (!hardStateEqual(hs, this.prevHardState)) {
+      rd.hardState = hs;
+      if (hs.term !== this.prevHardState.term || hs.vote !== this.prevHardState.vote)
+        rd.mustSync = true;
+      this.prevHardState = hs;
+    }
+    if (r.raftLog.unstable.snapshot) {
+      rd.snapshot = r.raftLog.unstable.snapshot;
+      rd.mustSync = true;
+    }
+    for (const m of r.msgsAfterAppend) {
+      if (m.to === r.id) this.stepsOnAdvance.push(m);
+      else rd.persistedMessages.push(m);
+    }
+    r.msgs = [];
+    r.msgsAfterAppend = [];
+    r.readStates = [];
+    this.outstanding = rd;
+    return rd;
+  }
+
+  /** The Ready was persisted, sent and applied. */
+  advance(rd: Ready): void {
+    invariant(
+      this.outstanding === rd,
+      'advance() called with a Ready that is not the outstanding one',
+    );
+    this.outstanding = undefined;
+    const r = this.raft;
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      r.raftLog.stableTo(last.index, last.term);
+    }
+    if (rd.snapshot) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
+    if (rd.committedEntries.length > 0) {
+      let size = 0;
+      for (const e of rd.committedEntries) size += entryPayloadSize(e);
+      r.appliedTo(rd.committedEntries[rd.committedEntries.length - 1]!.index, size);
+    } else if (rd.snapshot) {
+      r.appliedTo(rd.snapshot.metadata.index, 0);
+    }
+    // Our own append ack and vote now rest on durable state: let them count.
+    const steps = this.stepsOnAdvance;
+    this.stepsOnAdvance = [];
+    for (const m of steps) r.step(m);
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const st: Status = {
+      id: r.id,
+      hardState: r.hardState(),
+      softState: r.softState(),
+      applied: r.raftLog.applied,
+      leadTransferee: r.leadTransferee,
+      config: describeConfig(r.trk.config),
+    };
+    if (r.state === StateRole.Leader) {
+      st.progress = new Map();
+      for (const [id, pr] of r.trk.progress) {
+        st.progress.set(id, {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          isLearner: pr.isLearner,
+          recentActive: pr.recentActive,
+          inflight: pr.inflights.length,
+        });
+      }
+    }
+    return st;
+  }
+}
