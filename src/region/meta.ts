@@ -1,0 +1,75 @@
+// Region metadata shared by every layer above Raft: the key range a Region covers, its
+// epoch and its peers. Keys are bytes compared bytewise; an empty end key is +infinity.
+
+export type RegionId = number;
+export type StoreId = number;
+export type PeerId = number;
+
+export enum PeerRole {
+  Voter = 'Voter',
+  Learner = 'Learner',
+}
+
+export interface Peer {
+  id: PeerId;
+  storeId: StoreId;
+  role: PeerRole;
+}
+
+/**
+ * conf_ver is bumped by every membership change, version by every split or merge. A
+ * request or heartbeat carrying an older epoch than the current one is stale.
+ */
+export interface RegionEpoch {
+  confVer: number;
+  version: number;
+}
+
+export interface Region {
+  id: RegionId;
+  /** Inclusive. Empty means -infinity. */
+  startKey: Buffer;
+  /** Exclusive. Empty means +infinity. */
+  endKey: Buffer;
+  epoch: RegionEpoch;
+  peers: Peer[];
+}
+
+export const EMPTY_KEY: Buffer = Buffer.alloc(0);
+
+export function keyInRegion(key: Uint8Array, r: Pick<Region, 'startKey' | 'endKey'>): boolean {
+  return (
+    Buffer.compare(key, r.startKey) >= 0 &&
+    (r.endKey.length === 0 || Buffer.compare(key, r.endKey) < 0)
+  );
+}
+
+/** Is epoch a older than b in either component? (Then a's view of the Region is stale.) */
+export function isEpochStale(a: RegionEpoch, b: RegionEpoch): boolean {
+  return a.version < b.version || a.confVer < b.confVer;
+}
+
+export function epochEqual(a: RegionEpoch, b: RegionEpoch): boolean {
+  return a.version === b.version && a.confVer === b.confVer;
+}
+
+export function cloneRegion(r: Region): Region {
+  return {
+    id: r.id,
+    startKey: Buffer.from(r.startKey),
+    endKey: Buffer.from(r.endKey),
+    epoch: { ...r.epoch },
+    peers: r.peers.map((p) => ({ ...p })),
+  };
+}
+
+export function findPeerOnStore(r: Region, storeId: StoreId): Peer | undefined {
+  return r.peers.find((p) => p.storeId === storeId);
+}
+
+/** A human-readable key: printable ASCII as is, anything else as hex. */
+export function formatKey(k: Uint8Array): string {
+  if (k.length === 0) return '';
+  const printable = k.every((b) => b >= 0x20 && b < 0x7f);
+  return printable ? Buffer.from(k).toString('latin1') : `0x${Buffer.from(k).toString('hex')}`;
+}
