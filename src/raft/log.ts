@@ -41,33 +41,31 @@ export class RaftLog {
 
   /** Term of entry i; throws CompactedError/UnavailableError when it is not known. */
   term(i: number): number {
+    const t = this.maybeTerm(i);
+    if (t !== undefined) return t;
+    if (i < this.firstIndex() - 1) throw new CompactedError();
+    throw new UnavailableError();
+  }
+
+  /**
+   * Term of entry i, or undefined if it is compacted or beyond the log. The hot paths
+   * (every append checks terms past our last index) must not pay for exceptions.
+   */
+  maybeTerm(i: number): number | undefined {
     const u = this.unstable.maybeTerm(i);
     if (u !== undefined) return u;
-    // The valid range is [index of dummy entry, last index].
-    if (i < this.firstIndex() - 1 || i > this.lastIndex()) {
-      if (i < this.firstIndex() - 1) throw new CompactedError();
-      throw new UnavailableError();
-    }
+    // The valid range is [index of the dummy entry, last index].
+    if (i < this.firstIndex() - 1 || i > this.lastIndex()) return undefined;
     return this.storage.term(i);
   }
 
   /** Term of entry i, or 0 if it is compacted or beyond the log. */
   zeroTermOnOutOfBounds(i: number): number {
-    try {
-      return this.term(i);
-    } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return 0;
-      throw e;
-    }
+    return this.maybeTerm(i) ?? 0;
   }
 
   matchTerm(i: number, term: number): boolean {
-    try {
-      return this.term(i) === term;
-    } catch (e) {
-      if (e instanceof CompactedError || e instanceof UnavailableError) return false;
-      throw e;
-    }
+    return this.maybeTerm(i) === term;
   }
 
   /**
@@ -123,13 +121,9 @@ export class RaftLog {
    */
   findConflictByTerm(index: number, term: number): { index: number; term: number } {
     for (; index > 0; index--) {
-      let t: number;
-      try {
-        t = this.term(index);
-      } catch {
-        // Compacted or unavailable: we cannot tell; answer this index.
-        return { index, term: 0 };
-      }
+      const t = this.maybeTerm(index);
+      // Compacted or unavailable: we cannot tell; answer this index.
+      if (t === undefined) return { index, term: 0 };
       if (t <= term) return { index, term: t };
     }
     return { index: 0, term: 0 };
