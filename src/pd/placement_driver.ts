@@ -1,0 +1,47 @@
+// Opens a PD's state from its data directory and wires the pieces together: one meta
+// store (pd.db), the id allocator, the TSO and the cluster. The gRPC and HTTP servers take
+// a PlacementDriver and call its parts; nothing here knows about the transport.
+
+import type { ClusterOptions } from './cluster.js';
+import { PdCluster } from './cluster.js';
+import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
+import { PdMetaStore } from './meta_store.js';
+import { TsoAllocator } from './tso.js';
+
+export interface PlacementDriverOptions extends ClusterOptions {
+  dataDir: string;
+  /** Used only when the data directory is new. */
+  clusterId?: number;
+  idBatch?: number;
+  tsoSaveWindowMs?: number;
+}
+
+export class PlacementDriver {
+  private constructor(
+    readonly meta: PdMetaStore,
+    readonly ids: IdAllocator,
+    readonly tso: TsoAllocator,
+    readonly cluster: PdCluster,
+  ) {}
+
+  static open(opts: PlacementDriverOptions): PlacementDriver {
+    const meta = PdMetaStore.open(opts.dataDir, { clusterId: opts.clusterId });
+    try {
+      const ids = new IdAllocator(meta, opts.idBatch ?? DEFAULT_ID_BATCH);
+      const tso = new TsoAllocator(meta, { now: opts.now, saveWindowMs: opts.tsoSaveWindowMs });
+      const cluster = new PdCluster(meta, ids, opts);
+      return new PlacementDriver(meta, ids, tso, cluster);
+    } catch (e) {
+      meta.close();
+      throw e;
+    }
+  }
+
+  get clusterId(): number {
+    return this.meta.clusterId;
+  }
+
+  close(): void {
+    this.meta.close();
+  }
+}
