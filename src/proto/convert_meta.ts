@@ -1,0 +1,98 @@
+// Conversions between the wire forms of nyx.meta (generated types) and the domain types
+// of src/region/meta.ts used by every layer. Ids travel as uint64 strings.
+import type { Peer as PeerMsg, Peer__Output } from '../proto-gen/nyx/meta/Peer.js';
+import type { Region as RegionMsg, Region__Output } from '../proto-gen/nyx/meta/Region.js';
+import type {
+  RegionEpoch as EpochMsg,
+  RegionEpoch__Output,
+} from '../proto-gen/nyx/meta/RegionEpoch.js';
+import type { Store as StoreMsg, Store__Output } from '../proto-gen/nyx/meta/Store.js';
+import { Peer, PeerRole, Region, RegionEpoch } from '../region/meta.js';
+import { StoreState, type StoreMeta } from '../pd/types.js';
+import { toUint64, uint64ToNumber } from './uint64.js';
+
+export function peerToProto(p: Peer): PeerMsg {
+  return {
+    id: toUint64(p.id),
+    storeId: toUint64(p.storeId),
+    role: p.role === PeerRole.Learner ? 'Learner' : 'Voter',
+  };
+}
+
+export function peerFromProto(p: Peer__Output): Peer {
+  // A role this build does not know (a newer peer's) must not silently become a voter.
+  if (p.role !== 'Learner' && p.role !== 'Voter')
+    throw new RangeError(`unknown peer role ${String(p.role)}`);
+  return {
+    id: uint64ToNumber(p.id, 'peer id'),
+    storeId: uint64ToNumber(p.storeId, 'store id'),
+    role: p.role === 'Learner' ? PeerRole.Learner : PeerRole.Voter,
+  };
+}
+
+export function epochToProto(e: RegionEpoch): EpochMsg {
+  return { confVer: toUint64(e.confVer), version: toUint64(e.version) };
+}
+
+export function epochFromProto(e: RegionEpoch__Output | null | undefined): RegionEpoch {
+  if (!e) return { confVer: 0, version: 0 };
+  return {
+    confVer: uint64ToNumber(e.confVer, 'conf_ver'),
+    version: uint64ToNumber(e.version, 'version'),
+  };
+}
+
+export function regionToProto(r: Region): RegionMsg {
+  return {
+    id: toUint64(r.id),
+    startKey: r.startKey,
+    endKey: r.endKey,
+    regionEpoch: epochToProto(r.epoch),
+    peers: r.peers.map(peerToProto),
+  };
+}
+
+export function regionFromProto(r: Region__Output): Region {
+  return {
+    id: uint64ToNumber(r.id, 'region id'),
+    startKey: Buffer.from(r.startKey),
+    endKey: Buffer.from(r.endKey),
+    epoch: epochFromProto(r.regionEpoch),
+    peers: r.peers.map(peerFromProto),
+  };
+}
+
+// Stores. The wire Store has no heartbeat time (PD reports it on its status page), so a
+// store read from the wire has lastHeartbeatMs 0; `version` is the binary's version.
+export function storeToProto(s: StoreMeta, version = ''): StoreMsg {
+  return {
+    id: toUint64(s.id),
+    address: s.address,
+    statusAddress: s.statusAddress,
+    state: s.state,
+    labels: s.labels.map((l) => ({ key: l.key, value: l.value })),
+    version,
+  };
+}
+
+export function storeFromProto(s: Store__Output): StoreMeta {
+  return {
+    id: uint64ToNumber(s.id, 'store id'),
+    address: s.address,
+    statusAddress: s.statusAddress,
+    state: storeStateFromProto(s.state),
+    labels: s.labels.map((l) => ({ key: l.key, value: l.value })),
+    lastHeartbeatMs: 0,
+  };
+}
+
+function storeStateFromProto(s: Store__Output['state']): StoreState {
+  switch (s) {
+    case 'Offline':
+      return StoreState.Offline;
+    case 'Tombstone':
+      return StoreState.Tombstone;
+    default:
+      return StoreState.Up;
+  }
+}

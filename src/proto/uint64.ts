@@ -1,0 +1,61 @@
+// 64-bit integers at the wire boundary. The loader delivers uint64/int64 fields as
+// decimal strings (longs: String) because TSO timestamps and, in principle, any id can
+// exceed 2^53. Code that keeps such values as numbers (Raft terms and indexes, ids)
+// converts here and fails loudly instead of silently rounding; code that needs the full
+// range (timestamps) uses bigint.
+
+const MAX_UINT64 = (1n << 64n) - 1n;
+const MIN_INT64 = -(1n << 63n);
+const MAX_INT64 = (1n << 63n) - 1n;
+// The loader prints longs as plain decimal; Number() alone would also take '1e3', '0x10'
+// or ' 7', none of which a well-formed message contains.
+const UNSIGNED_DECIMAL = /^[0-9]+$/;
+const SIGNED_DECIMAL = /^-?[0-9]+$/;
+
+/** A non-negative safe integer or a bigint in [0, 2^64) as a wire uint64. */
+export function toUint64(n: number | bigint): string {
+  if (typeof n === 'number') {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a uint64: ${n}`);
+    return String(n);
+  }
+  if (n < 0n || n > MAX_UINT64) throw new RangeError(`not a uint64: ${n}`);
+  return n.toString();
+}
+
+/** A safe integer or a bigint in [-2^63, 2^63) as a wire int64. */
+export function toInt64(n: number | bigint): string {
+  if (typeof n === 'number') {
+    if (!Number.isSafeInteger(n)) throw new RangeError(`not an int64: ${n}`);
+    return String(n);
+  }
+  if (n < MIN_INT64 || n > MAX_INT64) throw new RangeError(`not an int64: ${n}`);
+  return n.toString();
+}
+
+/**
+ * A wire uint64 as a number; throws if it does not fit exactly. `what` names the field
+ * in the error, since a value this large means a bug or a corrupt peer, not bad luck.
+ */
+export function uint64ToNumber(s: string, what = 'value'): number {
+  const n = Number(s);
+  if (!UNSIGNED_DECIMAL.test(s) || !Number.isSafeInteger(n)) {
+    throw new RangeError(`${what} ${JSON.stringify(s)} is not a uint64 below 2^53`);
+  }
+  return n;
+}
+
+/** A wire int64 as a number; throws if it does not fit exactly. */
+export function int64ToNumber(s: string, what = 'value'): number {
+  const n = Number(s);
+  if (!SIGNED_DECIMAL.test(s) || !Number.isSafeInteger(n)) {
+    throw new RangeError(`${what} ${JSON.stringify(s)} is not an int64 within ±2^53`);
+  }
+  return n;
+}
+
+/** A wire uint64 or int64 as a bigint: exact over the whole range. */
+export function wireIntToBigInt(s: string): bigint {
+  if (!SIGNED_DECIMAL.test(s))
+    throw new RangeError(`${JSON.stringify(s)} is not a decimal integer`);
+  return BigInt(s);
+}

@@ -1,0 +1,214 @@
+// Converts the Raft core's messages (src/raft/types.ts) to and from their wire form
+// (nyx.raft.Message in proto/raft.proto), exactly: every field, present-but-empty vs
+// absent snapshot and context, and numbers vs uint64 decimal strings. The core keeps
+// terms, indexes and ids as numbers, so decoding rejects anything that does not fit
+// exactly rather than letting a corrupt or hostile peer round it into a valid value.
+//
+// Both directions share bytes instead of copying: encoding wraps the core's Uint8Arrays
+// in Buffer views (the wire type) and decoding wraps the received Buffers in plain
+// Uint8Array views (the core's type). Neither side mutates payloads after the fact, so
+// sharing is safe and saves a copy of every entry on the hot path.
+//
+// The encoder produces the loader's output shape (Message__Output), which is both what
+// the serializer accepts and what the decoder takes, so an in-process transport (tests,
+// simulation) can skip serialization and still exercise the codec.
+import {
+  EntryType,
+  MessageType,
+  type ConfState,
+  type Entry,
+  type Message,
+  type Snapshot,
+} from '../raft/index.js';
+import type { ConfState__Output as WireConfState } from '../proto-gen/nyx/raft/ConfState.js';
+import type { Entry__Output as WireEntry } from '../proto-gen/nyx/raft/Entry.js';
+import type { EntryType__Output as WireEntryType } from '../proto-gen/nyx/raft/EntryType.js';
+import type { Message__Output as WireMessage } from '../proto-gen/nyx/raft/Message.js';
+import type { MessageType__Output as WireMessageType } from '../proto-gen/nyx/raft/MessageType.js';
+import type { Snapshot__Output as WireSnapshot } from '../proto-gen/nyx/raft/Snapshot.js';
+import { toUint64, uint64ToNumber } from '../proto/uint64.js';
+
+export type { WireConfState, WireEntry, WireMessage, WireSnapshot };
+
+/** A wire message the core cannot represent (unknown type, out-of-range number). */
+export class RaftCodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RaftCodecError';
+  }
+}
+
+// Records keyed by the core's enums: adding a member to the core without a wire name
+// fails to compile here.
+const MESSAGE_TYPE_TO_WIRE: Record<MessageType, WireMessageType> = {
+  [MessageType.Hup]: 'MsgHup',
+  [MessageType.Beat]: 'MsgBeat',
+  [MessageType.Prop]: 'MsgProp',
+  [MessageType.App]: 'MsgApp',
+  [MessageType.AppResp]: 'MsgAppResp',
+  [MessageType.Vote]: 'MsgVote',
+  [MessageType.VoteResp]: 'MsgVoteResp',
+  [MessageType.PreVote]: 'MsgPreVote',
+  [MessageType.PreVoteResp]: 'MsgPreVoteResp',
+  [MessageType.Snap]: 'MsgSnap',
+  [MessageType.Heartbeat]: 'MsgHeartbeat',
+  [MessageType.HeartbeatResp]: 'MsgHeartbeatResp',
+  [MessageType.Unreachable]: 'MsgUnreachable',
+  [MessageType.SnapStatus]: 'MsgSnapStatus',
+  [MessageType.CheckQuorum]: 'MsgCheckQuorum',
+  [MessageType.TransferLeader]: 'MsgTransferLeader',
+  [MessageType.TimeoutNow]: 'MsgTimeoutNow',
+  [MessageType.ReadIndex]: 'MsgReadIndex',
+  [MessageType.ReadIndexResp]: 'MsgReadIndexResp',
+};
+
+const ENTRY_TYPE_TO_WIRE: Record<EntryType, WireEntryType> = {
+  [EntryType.Normal]: 'EntryNormal',
+  [EntryType.ConfChange]: 'EntryConfChange',
+};
+
+// Reverse maps as Maps keyed by string: with enums loaded as strings, a value this
+// build does not know arrives as its number, which must miss here, not index an object.
+const MESSAGE_TYPE_FROM_WIRE = new Map<unknown, MessageType>(
+  Object.entries(MESSAGE_TYPE_TO_WIRE).map(([core, wire]) => [wire, core as MessageType]),
+);
+// EntryType is a numeric enum, so its record's keys come back as '0', '1', ...
+const ENTRY_TYPE_FROM_WIRE = new Map<unknown, EntryType>(
+  Object.entries(ENTRY_TYPE_TO_WIRE).map(([core, wire]) => [wire, Number(core) as EntryType]),
+);
+
+/** A Buffer over the same memory (the wire's bytes type), without copying. */
+function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** A plain Uint8Array over the same memory (the core's bytes type), without copying. */
+function asBytes(b: Uint8Array): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function num(s: string, what: string): number {
+  try {
+    return uint64ToNumber(s, what);
+  } catch (e) {
+    throw new RaftCodecError((e as Error).message);
+  }
+}
+
+function ids(xs: string[], what: string): number[] {
+  return xs.map((x) => num(x, what));
+}
+
+export function encodeEntry(e: Entry): WireEntry {
+  return {
+    type: ENTRY_TYPE_TO_WIRE[e.type],
+    term: toUint64(e.term),
+    index: toUint64(e.index),
+    data: asBuffer(e.data),
+  };
+}
+
+export function decodeEntry(w: WireEntry): Entry {
+  const type = ENTRY_TYPE_FROM_WIRE.get(w.type);
+  if (type === undefined) throw new RaftCodecError(`unknown entry type ${String(w.type)}`);
+  return {
+    term: num(w.term, 'entry term'),
+    index: num(w.index, 'entry index'),
+    type,
+    data: asBytes(w.data),
+  };
+}
+
+export function encodeConfState(cs: ConfState): WireConfState {
+  return {
+    voters: cs.voters.map((id) => toUint64(id)),
+    votersOutgoing: cs.votersOutgoing.map((id) => toUint64(id)),
+    learners: cs.learners.map((id) => toUint64(id)),
+    learnersNext: cs.learnersNext.map((id) => toUint64(id)),
+    autoLeave: cs.autoLeave,
+  };
+}
+
+/** An absent conf state (null) reads as the empty one, as proto3 defaults would. */
+export function decodeConfState(w: WireConfState | null): ConfState {
+  if (w === null) {
+    return { voters: [], votersOutgoing: [], learners: [], learnersNext: [], autoLeave: false };
+  }
+  return {
+    voters: ids(w.voters, 'voter id'),
+    votersOutgoing: ids(w.votersOutgoing, 'outgoing voter id'),
+    learners: ids(w.learners, 'learner id'),
+    learnersNext: ids(w.learnersNext, 'next learner id'),
+    autoLeave: w.autoLeave,
+  };
+}
+
+export function encodeSnapshot(s: Snapshot): WireSnapshot {
+  return {
+    data: asBuffer(s.data),
+    metadata: {
+      confState: encodeConfState(s.metadata.confState),
+      index: toUint64(s.metadata.index),
+      term: toUint64(s.metadata.term),
+    },
+  };
+}
+
+export function decodeSnapshot(w: WireSnapshot): Snapshot {
+  const md = w.metadata;
+  return {
+    data: asBytes(w.data),
+    metadata: {
+      confState: decodeConfState(md?.confState ?? null),
+      index: md === null ? 0 : num(md.index, 'snapshot index'),
+      term: md === null ? 0 : num(md.term, 'snapshot term'),
+    },
+  };
+}
+
+/** The wire form of a core message. Throws RangeError on a number the wire cannot carry. */
+export function encodeMessage(m: Message): WireMessage {
+  const w: WireMessage = {
+    type: MESSAGE_TYPE_TO_WIRE[m.type],
+    to: toUint64(m.to),
+    from: toUint64(m.from),
+    term: toUint64(m.term),
+    logTerm: toUint64(m.logTerm),
+    index: toUint64(m.index),
+    entries: m.entries.map(encodeEntry),
+    commit: toUint64(m.commit),
+    snapshot: m.snapshot === undefined ? null : encodeSnapshot(m.snapshot),
+    reject: m.reject,
+    rejectHint: toUint64(m.rejectHint),
+  };
+  // proto3 `optional`: presence is what tells "no context" from "empty context"; the
+  // loader marks it with the synthetic oneof `_context`, so the encoder does too.
+  if (m.context !== undefined) {
+    w.context = asBuffer(m.context);
+    w._context = 'context';
+  }
+  return w;
+}
+
+/** The core message of a wire message. Throws RaftCodecError on what the core cannot hold. */
+export function decodeMessage(w: WireMessage): Message {
+  const type = MESSAGE_TYPE_FROM_WIRE.get(w.type);
+  if (type === undefined) throw new RaftCodecError(`unknown message type ${String(w.type)}`);
+  const m: Message = {
+    type,
+    to: num(w.to, 'to'),
+    from: num(w.from, 'from'),
+    term: num(w.term, 'term'),
+    logTerm: num(w.logTerm, 'log term'),
+    index: num(w.index, 'index'),
+    entries: w.entries.map(decodeEntry),
+    commit: num(w.commit, 'commit'),
+    reject: w.reject,
+    rejectHint: num(w.rejectHint, 'reject hint'),
+  };
+  // Optional members are set only when present, so that a decoded message has exactly
+  // the keys of the one that was encoded (deep equality holds).
+  if (w.snapshot !== null && w.snapshot !== undefined) m.snapshot = decodeSnapshot(w.snapshot);
+  if (w.context !== undefined) m.context = asBytes(w.context);
+  return m;
+}
