@@ -179,7 +179,11 @@ export class Raft {
 
   /** Queue a message. Persistence-dependent responses wait in msgsAfterAppend. */
   send(m: Message): void {
-    m.from = this.id;
+    // Keep a sender that is already set: a forwarded TransferLeader names the transferee
+    // in `from`, and a forwarded ReadIndex names the node that asked for the read.
+    // Overwriting it would make the relaying follower the transfer target (or the
+    // recipient of someone else's ReadState).
+    if (m.from === NONE) m.from = this.id;
     if (
       m.type === MessageType.Vote ||
       m.type === MessageType.VoteResp ||
@@ -199,7 +203,13 @@ export class Raft {
     if (
       m.type === MessageType.AppResp ||
       m.type === MessageType.VoteResp ||
-      m.type === MessageType.PreVoteResp
+      m.type === MessageType.PreVoteResp ||
+      // A vote request leaves only once the candidate's new term and self-vote are
+      // durable (thesis §3.8). Otherwise the other voters alone can elect it, it can
+      // crash before the write, restart in the old term, campaign for the same term
+      // again, be re-elected by the same voters (they voted for it) and append
+      // different entries under the same (index, term): Log Matching breaks.
+      m.type === MessageType.Vote
     ) {
       this.msgsAfterAppend.push(m);
     } else {
@@ -220,7 +230,14 @@ export class Raft {
     let ents: Entry[];
     try {
       prevTerm = this.raftLog.term(prevIndex);
-      ents = this.raftLog.entries(pr.next, this.maxMsgSize);
+      // A Replicate peer with a full inflight window gets an empty append only: a
+      // heartbeat response unpauses it so that, if every message filling the window
+      // was lost, the ack or rejection of this probe frees the window (as etcd/raft
+      // does). Sending entries here would overflow the window.
+      ents =
+        pr.state === ProgressState.Replicate && pr.inflights.full()
+          ? []
+          : this.raftLog.entries(pr.next, this.maxMsgSize);
     } catch {
       // The entries the follower needs were compacted: send a snapshot instead (§5).
       return this.maybeSendSnapshot(to, pr);
@@ -679,14 +696,23 @@ export class Raft {
     if (this.leadTransferee !== NONE) {
       throw new ProposalDroppedError(`leadership is being transferred to ${this.leadTransferee}`);
     }
-    for (let i = 0; i < m.entries.length; i++) {
-      const e = m.entries[i]!;
-      if (e.type !== EntryType.ConfChange) continue;
-      this.checkConfChangeProposal(decodeConfChange(e.data));
-      this.pendingConfIndex = this.raftLog.lastIndex() + i + 1;
-    }
-    if (!this.appendEntry(m.entries)) {
-      throw new UncommittedSizeExceededError(this.uncommittedSize, this.maxUncommittedSize);
+    // A refused proposal appends nothing, so it must not leave pendingConfIndex pointing
+    // at an index where no change was appended: that would refuse every later change
+    // (§4.1) until some unrelated entry got applied past it.
+    const prevPendingConfIndex = this.pendingConfIndex;
+    try {
+      for (let i = 0; i < m.entries.length; i++) {
+        const e = m.entries[i]!;
+        if (e.type !== EntryType.ConfChange) continue;
+        this.checkConfChangeProposal(decodeConfChange(e.data));
+        this.pendingConfIndex = this.raftLog.lastIndex() + i + 1;
+      }
+      if (!this.appendEntry(m.entries)) {
+        throw new UncommittedSizeExceededError(this.uncommittedSize, this.maxUncommittedSize);
+      }
+    } catch (e) {
+      this.pendingConfIndex = prevPendingConfIndex;
+      throw e;
     }
     this.bcastAppend();
   }

@@ -10,7 +10,12 @@
 // Only one Ready is outstanding at a time.
 import { decodeConfChange, encodeConfChange } from './confchange/index.js';
 import { RaftConfig } from './config.js';
-import { ProposalDroppedError, RaftError, invariant } from './errors.js';
+import {
+  ProposalDroppedError,
+  RaftError,
+  UncommittedSizeExceededError,
+  invariant,
+} from './errors.js';
 import { Raft } from './raft.js';
 import { ProgressState, describeConfig } from './tracker/index.js';
 import {
@@ -153,7 +158,15 @@ export class RawNode {
     try {
       this.raft.step(m);
     } catch (e) {
-      if (e instanceof ProposalDroppedError && m.from !== this.raft.id) return;
+      // Everything stepped here came from a peer (local proposals use propose()), so
+      // a refused forwarded proposal is dropped, whatever its `from`: send() keeps the
+      // sender a message already names, so a proposal this node made while a follower
+      // can come back to it, forwarded by a node that thought this one led.
+      if (e instanceof ProposalDroppedError) return;
+      // A forwarded proposal refused because the leader's uncommitted-size cap is hit
+      // is just as undeliverable: drop it (the client retries) instead of throwing the
+      // leader's back-pressure at the transport that delivered the message.
+      if (e instanceof UncommittedSizeExceededError) return;
       throw e;
     }
   }

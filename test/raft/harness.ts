@@ -2,6 +2,7 @@
 // persists into a MemoryStorage and goes through the full Ready/advance cycle, so the
 // durability rule (acks only after persistence) is exercised by every scenario.
 import {
+  ConfChange,
   ConfState,
   Entry,
   EntryType,
@@ -12,6 +13,7 @@ import {
   RawNode,
   RaftConfig,
   ReadState,
+  Ready,
   SeededRand,
   StateRole,
   emptyConfState,
@@ -86,6 +88,8 @@ export class Cluster {
   private cut = new Set<string>();
   private isolated = new Set<NodeId>();
   private readonly rand: SeededRand;
+  /** Optional observer of every Ready, called before it is persisted or sent. */
+  onReady?: (id: NodeId, rd: Ready) => void;
 
   constructor(
     ids: NodeId[],
@@ -182,6 +186,7 @@ export class Cluster {
     const n = this.node(id);
     if (!n.node.hasReady()) return false;
     const rd = n.node.ready();
+    this.onReady?.(id, rd);
     // Messages that need no durable state may leave before the write.
     for (const m of rd.messages) this.queue.push(m);
     if (rd.snapshot) {
@@ -256,4 +261,54 @@ export class Cluster {
     old.start();
     return old;
   }
+}
+
+// ---------------------------------------------------------------- scenario helpers
+// Standalone helpers (they add to the Cluster API without changing it).
+
+/**
+ * A cluster whose bootstrap configuration has `voters` and `learners`; every node, the
+ * learners included, starts from the same bootstrap snapshot.
+ */
+export function clusterWithLearners(
+  voters: NodeId[],
+  learners: NodeId[],
+  opts: ClusterOptions = {},
+): Cluster {
+  const c = new Cluster(voters, { ...opts, learners });
+  for (const id of learners) c.addNode(id, { ...opts, learners }, voters);
+  return c;
+}
+
+/**
+ * Record every message the cluster hands to deliver(), including those its filters
+ * then drop. Returns the live list.
+ */
+export function traceMessages(c: Cluster): Message[] {
+  const log: Message[] = [];
+  const deliver = c.deliver.bind(c);
+  c.deliver = (m: Message) => {
+    log.push(m);
+    deliver(m);
+  };
+  return log;
+}
+
+/**
+ * Snapshot node id's state machine at `index` (default: its applied index) with its
+ * current configuration, and discard the log up to there, as an application does to
+ * bound its log. Followers that need the discarded entries must then get a snapshot.
+ */
+export function compactLog(c: Cluster, id: NodeId, index?: number): number {
+  const n = c.node(id);
+  const at = index ?? n.appliedIndex();
+  n.storage.createSnapshot(at, n.confState, Buffer.from(n.appliedData().join(',')));
+  n.storage.compact(at);
+  return at;
+}
+
+/** Propose a configuration change on node id and let the cluster settle. */
+export function proposeConfChange(c: Cluster, id: NodeId, cc: ConfChange): void {
+  c.node(id).node.proposeConfChange(cc);
+  c.stabilize();
 }
