@@ -1,0 +1,364 @@
+// The store's Raft log engine: every Region's entries, hard state, truncated state and
+// snapshot metadata in one SQLite database, <data-dir>/raft/raft.db.
+//
+// Durability: WAL journal with synchronous=FULL. In WAL mode FULL fsyncs the WAL at
+// every commit, so when write() returns the batch is on stable storage: the store may
+// then send the Ready's persistedMessages (append acks, votes), which promise exactly
+// that. NORMAL would only fsync at checkpoints, so a power loss could forget a vote or
+// an acknowledged entry after the promise went out, which breaks Raft's safety; we
+// pay one fsync per batch instead, and amortise it by batching all Regions of a store
+// loop into one transaction. Checkpoints run automatically every walAutocheckpoint
+// pages and, under FULL, also fsync the database file before the WAL is reused.
+import { SnapshotOutOfDateError, invariant } from '../raft/index.js';
+import { DEFAULT_CACHE_LIMITS, EntryCache, EntryCacheLimits } from './entry_cache.js';
+import { decodeEntryTerm, encodeEntry } from './entry_codec.js';
+import { StorageClosedError, StorageCorruptionError } from './errors.js';
+import { ensureDir, fsyncDir, raftDbPath, raftDir } from './paths.js';
+import { RaftLogOp, RaftLogWriteBatch } from './raft_log_batch.js';
+import { RAFT_LOG_SCHEMA, RaftLogStatements, RaftStateRow } from './raft_log_schema.js';
+import {
+  RegionLogState,
+  cloneLogState,
+  decodeConfState,
+  emptyLogState,
+  encodeConfState,
+} from './raft_log_state.js';
+import {
+  LogReader,
+  RegionRaftStorage,
+  SnapshotBuilder,
+  metadataOnlySnapshot,
+} from './raft_log_view.js';
+import { SqliteDatabase, SyncMode, openDatabase } from './sqlite.js';
+
+export interface RaftLogEngineOptions {
+  /** Per-Region entry cache limits. */
+  cache?: Partial<EntryCacheLimits>;
+  /** Default snapshot builder of every Region view (see RegionRaftStorage.snapshot). */
+  snapshotBuilder?: SnapshotBuilder;
+  /** WAL pages between automatic checkpoints (default 4096, about 16 MiB). */
+  walAutocheckpoint?: number;
+  /**
+   * Only for benchmarks and the simulator: NORMAL skips the per-commit fsync and so
+   * gives up the durability Raft relies on.
+   */
+  sync?: SyncMode;
+}
+
+export interface RaftLogEngineStats {
+  /** Committed write batches, i.e. fsyncs of the WAL. */
+  writes: number;
+  entriesWritten: number;
+  bytesWritten: number;
+}
+
+export class RaftLogEngine {
+  private db: SqliteDatabase | undefined;
+  private readonly stmts: RaftLogStatements;
+  private readonly views = new Map<number, RegionRaftStorage>();
+  /** Regions with a state row on disk. */
+  private readonly persisted = new Set<number>();
+  private readonly cacheLimits: EntryCacheLimits;
+  private readonly builder: SnapshotBuilder;
+  private readonly reader: LogReader;
+  readonly stats: RaftLogEngineStats = { writes: 0, entriesWritten: 0, bytesWritten: 0 };
+
+  private constructor(
+    readonly dataDir: string,
+    opts: RaftLogEngineOptions,
+  ) {
+    this.cacheLimits = { ...DEFAULT_CACHE_LIMITS, ...opts.cache };
+    this.builder = opts.snapshotBuilder ?? metadataOnlySnapshot;
+    ensureDir(raftDir(dataDir));
+    const db = openDatabase(raftDbPath(dataDir), {
+      sync: opts.sync ?? SyncMode.Full,
+      walAutocheckpoint: opts.walAutocheckpoint ?? 4096,
+    });
+    this.db = db;
+    try {
+      db.exec(RAFT_LOG_SCHEMA);
+      // SQLite syncs the directory for a new rollback journal but not for a new WAL
+      // file; make both the database and its WAL entries durable once, here.
+      fsyncDir(raftDir(dataDir));
+      this.stmts = new RaftLogStatements(db);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const stmts = this.stmts;
+    this.reader = {
+      range: (id, lo, hi) =>
+        stmts.selectRange.iterate(id, lo, hi) as IterableIterator<[number, Buffer]>,
+      entry: (id, i) => stmts.selectEntry.get(id, i) as Buffer | undefined,
+    };
+    this.load();
+  }
+
+  /** Open (creating if needed) the engine of a store and load every Region's state. */
+  static open(dataDir: string, opts: RaftLogEngineOptions = {}): RaftLogEngine {
+    return new RaftLogEngine(dataDir, opts);
+  }
+
+  /** The Storage view of a Region; an empty log if the Region has none yet. */
+  region(regionId: number): RegionRaftStorage {
+    this.checkOpen();
+    return this.viewFor(regionId);
+  }
+
+  /** Whether the Region has state in this engine (written, or loaded at open). */
+  has(regionId: number): boolean {
+    return this.persisted.has(regionId);
+  }
+
+  /** Regions with a log on disk, ascending. */
+  regionIds(): number[] {
+    return [...this.persisted].sort((a, b) => a - b);
+  }
+
+  /**
+   * Commit the batch in one transaction (one fsync). Either every operation of every
+   * Region lands, or, if any throws, none does and the in-memory views are untouched.
+   */
+  write(batch: RaftLogWriteBatch): void {
+    this.checkOpen();
+    if (batch.isEmpty) return;
+    const staged = new Map<number, RegionLogState | null>();
+    const actions: CacheAction[] = [];
+    let bytes = 0;
+    // better-sqlite3 rolls the transaction back if anything in it throws.
+    this.db!.transaction(() => {
+      for (const op of batch.ops) bytes += this.stage(op, staged, actions);
+      for (const [id, st] of staged) {
+        if (st === null) this.stmts.deleteState.run(id);
+        else this.stmts.upsertState.run(stateRow(id, st));
+      }
+    })();
+    // Committed: now, and only now, make the views see it.
+    for (const a of actions) this.publish(a);
+    for (const [id, st] of staged) {
+      if (st === null) {
+        this.persisted.delete(id);
+      } else {
+        this.viewFor(id)._publish(st);
+        this.persisted.add(id);
+      }
+    }
+    this.stats.writes++;
+    this.stats.entriesWritten += batch.entries;
+    this.stats.bytesWritten += bytes;
+  }
+
+  /** Remove a Region's log and state now (its own one-operation batch). */
+  destroyRegion(regionId: number): void {
+    this.write(new RaftLogWriteBatch().destroyRegion(regionId));
+  }
+
+  /** Checkpoint the WAL into the database file (e.g. before a backup or on shutdown). */
+  checkpoint(): void {
+    this.checkOpen();
+    this.db!.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  close(): void {
+    if (!this.db) return;
+    for (const v of this.views.values()) v._markDestroyed();
+    this.views.clear();
+    this.persisted.clear();
+    this.db.close();
+    this.db = undefined;
+  }
+
+  get isOpen(): boolean {
+    return this.db !== undefined;
+  }
+
+  // --- internals ---
+
+  private viewFor(regionId: number): RegionRaftStorage {
+    let v = this.views.get(regionId);
+    if (!v) {
+      v = this.newView(regionId, emptyLogState());
+      this.views.set(regionId, v);
+    }
+    return v;
+  }
+
+  private newView(regionId: number, st: RegionLogState): RegionRaftStorage {
+    return new RegionRaftStorage(
+      regionId,
+      st,
+      new EntryCache(this.cacheLimits),
+      this.reader,
+      this.builder,
+    );
+  }
+
+  private load(): void {
+    for (const row of this.stmts.selectStates.iterate() as IterableIterator<RaftStateRow>) {
+      const st: RegionLogState = {
+        hardState: { term: row.term, vote: row.vote, commit: row.commit_index },
+        truncatedIndex: row.truncated_index,
+        truncatedTerm: row.truncated_term,
+        lastIndex: row.truncated_index,
+        snapshot: {
+          index: row.snap_index,
+          term: row.snap_term,
+          confState: decodeConfState(row.snap_conf_state),
+        },
+      };
+      this.views.set(row.region_id, this.newView(row.region_id, st));
+      this.persisted.add(row.region_id);
+    }
+    for (const [id, v] of this.views) {
+      const st = v._state();
+      const b = this.stmts.selectBounds.get(id, id) as { lo: number | null; hi: number | null };
+      if (b.lo === null || b.hi === null) continue;
+      if (b.lo !== st.truncatedIndex + 1)
+        throw new StorageCorruptionError(
+          `region ${id}: first entry ${b.lo} does not follow truncated index ${st.truncatedIndex}`,
+        );
+      st.lastIndex = b.hi;
+    }
+  }
+
+  private stagedState(id: number, staged: Map<number, RegionLogState | null>): RegionLogState {
+    let st = staged.get(id);
+    if (st === undefined) {
+      const v = this.views.get(id);
+      st = v ? cloneLogState(v._state()) : emptyLogState();
+      staged.set(id, st);
+    } else if (st === null) {
+      // Destroyed earlier in this batch and written again: a fresh, empty log.
+      st = emptyLogState();
+      staged.set(id, st);
+    }
+    return st;
+  }
+
+  /** Validate one operation against the staged state and write it; returns bytes written. */
+  private stage(
+    op: RaftLogOp,
+    staged: Map<number, RegionLogState | null>,
+    actions: CacheAction[],
+  ): number {
+    const id = op.regionId;
+    if (op.kind === 'destroy') {
+      this.stmts.deleteAllEntries.run(id);
+      staged.set(id, null);
+      actions.push({ kind: 'destroy', id });
+      return 0;
+    }
+    const st = this.stagedState(id, staged);
+    switch (op.kind) {
+      case 'append': {
+        const ents = effectiveAppend(st, op.entries);
+        if (ents.length === 0) return 0;
+        const first = ents[0]!.index;
+        invariant(
+          first <= st.lastIndex + 1,
+          () => `region ${id}: missing log entry [last: ${st.lastIndex}, append at: ${first}]`,
+        );
+        if (first <= st.lastIndex) this.stmts.deleteFrom.run(id, first);
+        let bytes = 0;
+        for (let k = 0; k < ents.length; k++) {
+          const e = ents[k]!;
+          invariant(
+            e.index === first + k,
+            () => `region ${id}: entries not contiguous at ${e.index}`,
+          );
+          const blob = encodeEntry(e);
+          bytes += blob.length;
+          this.stmts.insertEntry.run(id, e.index, blob);
+        }
+        st.lastIndex = first + ents.length - 1;
+        actions.push({ kind: 'append', id, entries: ents });
+        return bytes;
+      }
+      case 'hardState':
+        st.hardState = { ...op.hardState };
+        return 0;
+      case 'snapshot': {
+        if (op.metadata.index <= st.snapshot.index) throw new SnapshotOutOfDateError();
+        this.stmts.deleteAllEntries.run(id);
+        st.snapshot = op.metadata;
+        st.truncatedIndex = op.metadata.index;
+        st.truncatedTerm = op.metadata.term;
+        st.lastIndex = op.metadata.index;
+        actions.push({ kind: 'clear', id });
+        return 0;
+      }
+      case 'compact': {
+        if (op.index <= st.truncatedIndex) return 0;
+        invariant(
+          op.index <= st.lastIndex,
+          () => `region ${id}: compact ${op.index} is out of bound lastindex(${st.lastIndex})`,
+        );
+        const blob = this.stmts.selectEntry.get(id, op.index) as Buffer | undefined;
+        if (!blob) throw new StorageCorruptionError(`region ${id}: entry ${op.index} missing`);
+        st.truncatedTerm = decodeEntryTerm(blob);
+        st.truncatedIndex = op.index;
+        this.stmts.deleteUpTo.run(id, op.index);
+        actions.push({ kind: 'compact', id, index: op.index });
+        return 0;
+      }
+    }
+  }
+
+  /** After commit: bring the views (and their caches) up to date, in batch order. */
+  private publish(a: CacheAction): void {
+    if (a.kind === 'destroy') {
+      this.views.get(a.id)?._markDestroyed();
+      this.views.delete(a.id);
+      return;
+    }
+    const v = this.viewFor(a.id);
+    if (a.kind === 'append') v.cache.append(a.entries);
+    else if (a.kind === 'clear') v.cache.clear();
+    else if (a.kind === 'compact') v.cache.compactTo(a.index);
+  }
+
+  private checkOpen(): void {
+    if (!this.db) throw new StorageClosedError('raft log engine is closed');
+  }
+}
+
+/** The part of an append that is not already compacted away (MemoryStorage.append). */
+function effectiveAppend(st: RegionLogState, entries: RegionLogEntries): RegionLogEntries {
+  if (entries.length === 0) return entries;
+  const first = st.truncatedIndex + 1;
+  const last = entries[0]!.index + entries.length - 1;
+  if (last < first) return [];
+  if (first > entries[0]!.index) return entries.slice(first - entries[0]!.index);
+  return entries;
+}
+
+type RegionLogEntries = Extract<RaftLogOp, { kind: 'append' }>['entries'];
+
+/** What a committed operation does to the in-memory side (views and caches). */
+type CacheAction =
+  | { kind: 'append'; id: number; entries: RegionLogEntries }
+  | { kind: 'clear'; id: number }
+  | { kind: 'compact'; id: number; index: number }
+  | { kind: 'destroy'; id: number };
+
+/** Encoded conf states by snapshot metadata (immutable), so hot writes do not re-encode. */
+const confStateText = new WeakMap<object, string>();
+
+function stateRow(id: number, st: RegionLogState): RaftStateRow {
+  let cs = confStateText.get(st.snapshot);
+  if (cs === undefined) {
+    cs = encodeConfState(st.snapshot.confState);
+    confStateText.set(st.snapshot, cs);
+  }
+  return {
+    region_id: id,
+    term: st.hardState.term,
+    vote: st.hardState.vote,
+    commit_index: st.hardState.commit,
+    truncated_index: st.truncatedIndex,
+    truncated_term: st.truncatedTerm,
+    snap_index: st.snapshot.index,
+    snap_term: st.snapshot.term,
+    snap_conf_state: cs,
+  };
+}

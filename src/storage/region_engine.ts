@@ -1,0 +1,351 @@
+// One Region's KV engine: <data-dir>/regions/<id>.sqlite, holding the raw table, the
+// MVCC column families lock / write / default, and the Region's local state (meta,
+// tombstone flag, apply state).
+//
+// Durability: WAL with synchronous=NORMAL, i.e. no fsync per commit. That is safe here
+// because the Raft log (fsynced at every write) is the source of truth and the apply
+// state is written in the same transaction as the effects of the entries it covers: a
+// crash can only roll the file back to an earlier consistent (data, applied index)
+// pair, and the store replays the log from appliedIndex + 1, which is idempotent. The
+// one rule that follows is that the log may only be compacted below an apply state
+// known to be on disk: flush() checkpoints (which fsyncs) and says which one that is.
+//
+// The handle is opened lazily and may be closed at any time between calls (hibernation,
+// or a RegionEnginePool evicting it); every method reopens it transparently.
+import fs from 'node:fs';
+import { StorageClosedError, StorageError } from './errors.js';
+import {
+  ensureDir,
+  fsyncDir,
+  regionDbPath,
+  regionsDir,
+  snapDir,
+  sqliteFiles,
+  unlinkIfExists,
+} from './paths.js';
+import {
+  ApplyState,
+  RegionLocalState,
+  cloneRegionState,
+  decodeApplyState,
+  decodeRegionState,
+  emptyApplyState,
+  encodeApplyState,
+  encodeRegionState,
+} from './region_state.js';
+import {
+  LOCAL_APPLY,
+  LOCAL_REGION,
+  REGION_SCHEMA,
+  RegionStatements,
+  Table,
+} from './region_schema.js';
+import { SnapshotFileInfo, readSnapshotFileState, writeSnapshotFile } from './region_snapshot.js';
+import { SqliteDatabase, SyncMode, asBuffer, openDatabase } from './sqlite.js';
+
+export type WriteOp =
+  | { op: 'put'; table: Table; key: Uint8Array; value: Uint8Array }
+  | { op: 'delete'; table: Table; key: Uint8Array }
+  /** Delete keys in [start, end); an empty end means +infinity. */
+  | { op: 'deleteRange'; table: Table; start: Uint8Array; end: Uint8Array };
+
+export interface ScanOptions {
+  table: Table;
+  /** Inclusive; empty or absent means -infinity. */
+  start?: Uint8Array;
+  /** Exclusive; empty or absent means +infinity. */
+  end?: Uint8Array;
+  limit?: number;
+  /** Walk [start, end) from the end down. */
+  reverse?: boolean;
+  /** Return keys only (value is left undefined). */
+  keyOnly?: boolean;
+}
+
+export interface KvPair {
+  key: Buffer;
+  value?: Buffer;
+}
+
+export interface RegionEngineHooks {
+  /** Called at the start of every operation, once the handle is open. */
+  onUse?(engine: RegionEngine): void;
+  /** Called when the engine is no longer pinned by any operation. */
+  onIdle?(engine: RegionEngine): void;
+  onClose?(engine: RegionEngine): void;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class RegionEngine {
+  private db: SqliteDatabase | undefined;
+  private stmts: RegionStatements | undefined;
+  private pins = 0;
+  private destroyed = false;
+  // Cached across close/reopen: only this object writes the file.
+  private apply: ApplyState | undefined;
+  private local: RegionLocalState | null | undefined;
+  private durable: ApplyState = emptyApplyState();
+
+  constructor(
+    readonly dataDir: string,
+    readonly regionId: number,
+    private readonly hooks: RegionEngineHooks = {},
+  ) {}
+
+  get path(): string {
+    return regionDbPath(this.dataDir, this.regionId);
+  }
+
+  get isOpen(): boolean {
+    return this.db !== undefined;
+  }
+
+  /** In the middle of an operation: must not be closed now. */
+  get isPinned(): boolean {
+    return this.pins > 0;
+  }
+
+  get isDestroyed(): boolean {
+    return this.destroyed;
+  }
+
+  /** Whether the Region has a database file (closed or not). */
+  exists(): boolean {
+    return fs.existsSync(this.path);
+  }
+
+  // --- writes ---
+
+  /**
+   * Apply the effects of committed entries and record how far they go, in one
+   * transaction; optionally the new Region meta too (conf change, split).
+   */
+  applyBatch(
+    ops: readonly WriteOp[],
+    applyState: ApplyState,
+    regionState?: RegionLocalState,
+  ): void {
+    this.use((db, st) => {
+      const cur = this.apply!;
+      if (applyState.appliedIndex < cur.appliedIndex)
+        throw new StorageError(
+          `region ${this.regionId}: applied index going back from ${cur.appliedIndex} to ${applyState.appliedIndex}`,
+        );
+      db.transaction(() => {
+        for (const o of ops) writeOp(st, o);
+        st.putLocal().run(LOCAL_APPLY, encodeApplyState(applyState));
+        if (regionState) st.putLocal().run(LOCAL_REGION, encodeRegionState(regionState));
+      })();
+      this.apply = { ...applyState };
+      if (regionState) this.local = cloneRegionState(regionState);
+    });
+  }
+
+  /** Write the Region meta and/or apply state alone (bootstrap, tombstone). */
+  writeState(s: { region?: RegionLocalState; apply?: ApplyState }): void {
+    this.applyBatch([], s.apply ?? this.applyState(), s.region);
+  }
+
+  // --- reads ---
+
+  get(table: Table, key: Uint8Array): Buffer | undefined {
+    return this.use((_db, st) => st.get(table).get(asBuffer(key)) as Buffer | undefined);
+  }
+
+  /** The pairs found among keys, in the order asked. */
+  batchGet(table: Table, keys: readonly Uint8Array[]): KvPair[] {
+    return this.use((_db, st) => {
+      const g = st.get(table);
+      const out: KvPair[] = [];
+      for (const k of keys) {
+        const key = asBuffer(k);
+        const value = g.get(key) as Buffer | undefined;
+        if (value !== undefined) out.push({ key, value });
+      }
+      return out;
+    });
+  }
+
+  /** Pairs in [start, end), bytewise ascending (or descending with reverse), at most limit. */
+  scan(o: ScanOptions): KvPair[] {
+    if (o.limit !== undefined && o.limit <= 0) return [];
+    const start = o.start ? asBuffer(o.start) : EMPTY;
+    const bounded = o.end !== undefined && o.end.length > 0;
+    const limit = o.limit ?? -1;
+    return this.use((_db, st) => {
+      const keyOnly = o.keyOnly ?? false;
+      const s = st.scan(o.table, { reverse: o.reverse ?? false, bounded, keyOnly });
+      const rows = (
+        bounded ? s.all(start, asBuffer(o.end!), limit) : s.all(start, limit)
+      ) as KvPair[];
+      return rows;
+    });
+  }
+
+  /** Rows in a table (for tests, stats and inspection; it is a full count). */
+  count(table: Table): number {
+    return this.use((_db, st) => st.count(table).get() as number);
+  }
+
+  applyState(): ApplyState {
+    if (this.apply === undefined) this.use(() => undefined);
+    return { ...this.apply! };
+  }
+
+  /** The Region meta, or undefined if none was ever written. */
+  regionState(): RegionLocalState | undefined {
+    if (this.local === undefined) this.use(() => undefined);
+    return this.local ? cloneRegionState(this.local) : undefined;
+  }
+
+  /**
+   * Make everything committed so far durable (a WAL checkpoint fsyncs the WAL and the
+   * database) and return the apply state that is now safe to compact the log below.
+   */
+  flush(): ApplyState {
+    return this.use((db) => {
+      const [r] = db.pragma('wal_checkpoint(PASSIVE)') as {
+        busy: number;
+        log: number;
+        checkpointed: number;
+      }[];
+      if (r && r.busy === 0 && r.log === r.checkpointed) this.durable = { ...this.apply! };
+      return { ...this.durable };
+    });
+  }
+
+  /** The last apply state known to be on disk (see flush). */
+  durableApplyState(): ApplyState {
+    return { ...this.durable };
+  }
+
+  /** Forget the cached local state (it was written behind this object's back, e.g. by copyRange). */
+  reloadState(): void {
+    this.apply = undefined;
+    this.local = undefined;
+    if (this.db) this.loadState(this.stmts!);
+  }
+
+  // --- snapshots ---
+
+  /**
+   * A consistent copy of the whole Region (all tables and local state) as one SQLite
+   * file under <data-dir>/snap/, ready to be streamed in chunks (see region_snapshot.ts).
+   */
+  exportSnapshot(): SnapshotFileInfo {
+    return this.use((db) => writeSnapshotFile(db, this.regionId, snapDir(this.dataDir)));
+  }
+
+  /**
+   * Replace the Region's data and state by a received snapshot file, atomically: the
+   * file is renamed over the database, so a crash leaves either the old Region or the
+   * new one, never a mix. The file is consumed (moved). Returns the new apply state.
+   */
+  importSnapshot(file: string): ApplyState {
+    this.checkAlive();
+    if (this.pins > 0) throw new StorageError(`region ${this.regionId}: import while in use`);
+    const { apply, region } = readSnapshotFileState(file, this.regionId);
+    // Closing checkpoints and removes the WAL; a stale -wal left next to the new file
+    // would otherwise be replayed into it.
+    this.close();
+    ensureDir(regionsDir(this.dataDir));
+    for (const f of sqliteFiles(this.path).slice(1)) unlinkIfExists(f);
+    fs.renameSync(file, this.path);
+    fsyncDir(regionsDir(this.dataDir));
+    this.apply = apply;
+    this.local = region;
+    this.durable = { ...apply };
+    return { ...apply };
+  }
+
+  // --- lifecycle ---
+
+  /** Release the handle (hibernation). Any later call reopens it. */
+  close(): void {
+    if (!this.db) return;
+    if (this.pins > 0) throw new StorageError(`region ${this.regionId}: close while in use`);
+    // sqlite3_close of the last connection checkpoints (with fsyncs) and deletes the WAL.
+    this.db.close();
+    this.db = undefined;
+    this.stmts = undefined;
+    if (this.apply) this.durable = { ...this.apply };
+    this.hooks.onClose?.(this);
+  }
+
+  /** Close and delete the Region's files. The object is unusable afterwards. */
+  destroy(): void {
+    this.close();
+    for (const f of sqliteFiles(this.path)) unlinkIfExists(f);
+    if (fs.existsSync(regionsDir(this.dataDir))) fsyncDir(regionsDir(this.dataDir));
+    this.destroyed = true;
+  }
+
+  /**
+   * Run fn with the open handle; the engine is pinned meanwhile, so a pool will not
+   * close it under fn (split copies hold two engines at once).
+   */
+  use<T>(fn: (db: SqliteDatabase, st: RegionStatements) => T): T {
+    this.checkAlive();
+    this.pins++;
+    try {
+      if (!this.db) this.open();
+      this.hooks.onUse?.(this);
+      return fn(this.db!, this.stmts!);
+    } finally {
+      this.pins--;
+      if (this.pins === 0) this.hooks.onIdle?.(this);
+    }
+  }
+
+  private open(): void {
+    ensureDir(regionsDir(this.dataDir));
+    const fresh = !fs.existsSync(this.path);
+    const db = openDatabase(this.path, { sync: SyncMode.Normal });
+    try {
+      db.exec(REGION_SCHEMA);
+      if (fresh) fsyncDir(regionsDir(this.dataDir));
+      const st = new RegionStatements(db);
+      this.loadState(st);
+      this.db = db;
+      this.stmts = st;
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    // What was read may still sit unsynced in the WAL (a crash of the process, not of
+    // the machine): checkpoint once so the loaded apply state is a durable one.
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)') as {
+      busy: number;
+      log: number;
+      checkpointed: number;
+    }[];
+    if (r && r.busy === 0 && r.log === r.checkpointed) this.durable = { ...this.apply! };
+  }
+
+  private loadState(st: RegionStatements): void {
+    const a = st.getLocal().get(LOCAL_APPLY) as string | undefined;
+    const r = st.getLocal().get(LOCAL_REGION) as string | undefined;
+    this.apply = a === undefined ? emptyApplyState() : decodeApplyState(a);
+    this.local = r === undefined ? null : decodeRegionState(r);
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new StorageClosedError(`region ${this.regionId} was destroyed`);
+  }
+}
+
+function writeOp(st: RegionStatements, o: WriteOp): void {
+  switch (o.op) {
+    case 'put':
+      st.put(o.table).run(asBuffer(o.key), asBuffer(o.value));
+      return;
+    case 'delete':
+      st.del(o.table).run(asBuffer(o.key));
+      return;
+    case 'deleteRange':
+      if (o.end.length > 0) st.delRange(o.table, true).run(asBuffer(o.start), asBuffer(o.end));
+      else st.delRange(o.table, false).run(asBuffer(o.start));
+      return;
+  }
+}

@@ -1,0 +1,94 @@
+// The Region engines of a store, with a cap on open SQLite handles. A store may host
+// thousands of Regions; most are idle (hibernating) and must not hold a database
+// handle, file descriptors and page cache each. Engines open on use; when more than
+// maxOpen are open, the least recently used ones are closed (and reopen transparently
+// on their next use). An engine in the middle of an operation is never closed.
+import { listRegionDbIds } from './paths.js';
+import { RegionEngine } from './region_engine.js';
+
+export interface RegionEnginePoolOptions {
+  /** Open handles allowed at once (default 256). */
+  maxOpen?: number;
+}
+
+export interface RegionEnginePoolStats {
+  opens: number;
+  evictions: number;
+}
+
+export class RegionEnginePool {
+  readonly maxOpen: number;
+  private readonly engines = new Map<number, RegionEngine>();
+  /** Open engines, least recently used first (Map keeps insertion order). */
+  private readonly lru = new Map<number, RegionEngine>();
+  readonly stats: RegionEnginePoolStats = { opens: 0, evictions: 0 };
+
+  constructor(
+    readonly dataDir: string,
+    opts: RegionEnginePoolOptions = {},
+  ) {
+    this.maxOpen = Math.max(1, opts.maxOpen ?? 256);
+  }
+
+  /** The engine of a Region (its file is created on first use if absent). */
+  get(regionId: number): RegionEngine {
+    let e = this.engines.get(regionId);
+    if (!e) {
+      e = new RegionEngine(this.dataDir, regionId, {
+        onUse: (x) => this.touch(x),
+        // An operation that pinned several engines may have left the pool over its cap.
+        onIdle: () => this.trim(),
+        onClose: (x) => this.lru.delete(x.regionId),
+      });
+      this.engines.set(regionId, e);
+    }
+    return e;
+  }
+
+  /** Regions that have a database file on disk. */
+  regionIdsOnDisk(): number[] {
+    return listRegionDbIds(this.dataDir);
+  }
+
+  get openCount(): number {
+    return this.lru.size;
+  }
+
+  openIds(): number[] {
+    return [...this.lru.keys()];
+  }
+
+  /** Close a Region's handle now (it went idle). */
+  hibernate(regionId: number): void {
+    this.engines.get(regionId)?.close();
+  }
+
+  /** Delete a Region's files and forget it. */
+  destroy(regionId: number): void {
+    const e = this.get(regionId);
+    e.destroy();
+    this.engines.delete(regionId);
+    this.lru.delete(regionId);
+  }
+
+  closeAll(): void {
+    for (const e of [...this.lru.values()]) e.close();
+  }
+
+  private touch(e: RegionEngine): void {
+    if (!this.lru.has(e.regionId)) this.stats.opens++;
+    this.lru.delete(e.regionId);
+    this.lru.set(e.regionId, e);
+    this.trim();
+  }
+
+  private trim(): void {
+    if (this.lru.size <= this.maxOpen) return;
+    for (const victim of [...this.lru.values()]) {
+      if (this.lru.size <= this.maxOpen) break;
+      if (victim.isPinned) continue;
+      victim.close(); // onClose removes it from the LRU
+      this.stats.evictions++;
+    }
+  }
+}

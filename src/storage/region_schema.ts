@@ -1,0 +1,92 @@
+// Tables and cached prepared statements of a Region engine (<data-dir>/regions/<id>.sqlite).
+// Every data table is (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID: the key is the
+// B-tree order, and SQLite compares BLOBs with memcmp (then by length), which is the
+// bytewise order of the whole system (Buffer.compare).
+import { SqliteDatabase, SqliteStatement } from './sqlite.js';
+
+/** raw: RawKV data; lock / write / default: the MVCC column families (TiKV's CFs). */
+export const TABLES = ['raw', 'lock', 'write', 'default'] as const;
+export type Table = (typeof TABLES)[number];
+
+export function isTable(t: string): t is Table {
+  return (TABLES as readonly string[]).includes(t);
+}
+
+// Table names are always quoted: "default" is an SQL keyword.
+export const REGION_SCHEMA =
+  TABLES.map(
+    (t) =>
+      `CREATE TABLE IF NOT EXISTS "${t}" (key BLOB NOT NULL PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;`,
+  ).join('\n') +
+  `
+CREATE TABLE IF NOT EXISTS local_state (name TEXT NOT NULL PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`;
+
+export const LOCAL_REGION = 'region';
+export const LOCAL_APPLY = 'apply';
+
+export interface ScanShape {
+  reverse: boolean;
+  /** Whether the range has an end key (an empty end key means +infinity). */
+  bounded: boolean;
+  keyOnly: boolean;
+}
+
+/** Statements are prepared on first use and kept for as long as the handle is open. */
+export class RegionStatements {
+  private readonly cache = new Map<string, SqliteStatement>();
+
+  constructor(private readonly db: SqliteDatabase) {}
+
+  private stmt(name: string, sql: string): SqliteStatement {
+    let s = this.cache.get(name);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.cache.set(name, s);
+    }
+    return s;
+  }
+
+  get(t: Table): SqliteStatement {
+    return this.stmt(`get:${t}`, `SELECT value FROM "${t}" WHERE key = ?`).pluck(true);
+  }
+
+  put(t: Table): SqliteStatement {
+    return this.stmt(`put:${t}`, `INSERT OR REPLACE INTO "${t}" (key, value) VALUES (?, ?)`);
+  }
+
+  del(t: Table): SqliteStatement {
+    return this.stmt(`del:${t}`, `DELETE FROM "${t}" WHERE key = ?`);
+  }
+
+  /** Bound as (start, end); or (start) when unbounded. */
+  delRange(t: Table, bounded: boolean): SqliteStatement {
+    return bounded
+      ? this.stmt(`delr:${t}`, `DELETE FROM "${t}" WHERE key >= ? AND key < ?`)
+      : this.stmt(`delf:${t}`, `DELETE FROM "${t}" WHERE key >= ?`);
+  }
+
+  /** Bound as (start, end, limit); or (start, limit) when unbounded. A negative limit is none. */
+  scan(t: Table, s: ScanShape): SqliteStatement {
+    const cols = s.keyOnly ? 'key' : 'key, value';
+    const where = s.bounded ? 'key >= ? AND key < ?' : 'key >= ?';
+    const order = s.reverse ? 'DESC' : 'ASC';
+    const name = `scan:${t}:${s.reverse ? 'r' : 'f'}${s.bounded ? 'b' : 'u'}${s.keyOnly ? 'k' : 'v'}`;
+    return this.stmt(
+      name,
+      `SELECT ${cols} FROM "${t}" WHERE ${where} ORDER BY key ${order} LIMIT ?`,
+    );
+  }
+
+  count(t: Table): SqliteStatement {
+    return this.stmt(`count:${t}`, `SELECT COUNT(*) FROM "${t}"`).pluck(true);
+  }
+
+  getLocal(): SqliteStatement {
+    return this.stmt('getLocal', 'SELECT value FROM local_state WHERE name = ?').pluck(true);
+  }
+
+  putLocal(): SqliteStatement {
+    return this.stmt('putLocal', 'INSERT OR REPLACE INTO local_state (name, value) VALUES (?, ?)');
+  }
+}

@@ -1,0 +1,84 @@
+// The local state a Region engine keeps next to its data: the Region meta (with the
+// tombstone flag) and the apply state. Both are JSON text in the local_state table, so
+// `sqlite3 regions/12.sqlite "select * from local_state"` shows them; keys are hex.
+import { PeerRole, Region } from '../region/meta.js';
+import { StorageCorruptionError } from './errors.js';
+
+/** How far the Region's state machine has applied its log. */
+export interface ApplyState {
+  appliedIndex: number;
+  appliedTerm: number;
+}
+
+export interface RegionLocalState {
+  region: Region;
+  /** The peer on this store was removed; its data is gone or about to be. */
+  tombstone: boolean;
+}
+
+export function emptyApplyState(): ApplyState {
+  return { appliedIndex: 0, appliedTerm: 0 };
+}
+
+export function encodeApplyState(s: ApplyState): string {
+  return JSON.stringify({ appliedIndex: s.appliedIndex, appliedTerm: s.appliedTerm });
+}
+
+export function decodeApplyState(text: string): ApplyState {
+  const o = parse(text, 'apply state') as Partial<ApplyState>;
+  if (typeof o.appliedIndex !== 'number' || typeof o.appliedTerm !== 'number')
+    throw new StorageCorruptionError(`bad apply state: ${text}`);
+  return { appliedIndex: o.appliedIndex, appliedTerm: o.appliedTerm };
+}
+
+interface RegionJson {
+  id: number;
+  startKey: string;
+  endKey: string;
+  epoch: { confVer: number; version: number };
+  peers: { id: number; storeId: number; role: string }[];
+}
+
+export function encodeRegionState(s: RegionLocalState): string {
+  const r = s.region;
+  const region: RegionJson = {
+    id: r.id,
+    startKey: Buffer.from(r.startKey).toString('hex'),
+    endKey: Buffer.from(r.endKey).toString('hex'),
+    epoch: { confVer: r.epoch.confVer, version: r.epoch.version },
+    peers: r.peers.map((p) => ({ id: p.id, storeId: p.storeId, role: p.role })),
+  };
+  return JSON.stringify({ region, tombstone: s.tombstone });
+}
+
+export function decodeRegionState(text: string): RegionLocalState {
+  const o = parse(text, 'region state') as { region?: RegionJson; tombstone?: boolean };
+  const r = o.region;
+  if (!r || typeof r.id !== 'number') throw new StorageCorruptionError(`bad region state: ${text}`);
+  return {
+    region: {
+      id: r.id,
+      startKey: Buffer.from(r.startKey, 'hex'),
+      endKey: Buffer.from(r.endKey, 'hex'),
+      epoch: { confVer: r.epoch.confVer, version: r.epoch.version },
+      peers: r.peers.map((p) => ({
+        id: p.id,
+        storeId: p.storeId,
+        role: p.role === PeerRole.Learner ? PeerRole.Learner : PeerRole.Voter,
+      })),
+    },
+    tombstone: o.tombstone === true,
+  };
+}
+
+export function cloneRegionState(s: RegionLocalState): RegionLocalState {
+  return decodeRegionState(encodeRegionState(s));
+}
+
+function parse(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new StorageCorruptionError(`unreadable ${what}: ${text}`);
+  }
+}

@@ -1,0 +1,46 @@
+// Opening a SQLite database the way both engines want it: WAL journal, a chosen
+// synchronous level, and a busy timeout. WAL lets a reader (snapshot export, an
+// inspecting `sqlite3` shell) proceed while the store keeps writing.
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+export type SqliteStatement = Database.Statement;
+
+export enum SyncMode {
+  /** fsync the WAL at every commit: a transaction is durable when it returns. */
+  Full = 'FULL',
+  /** fsync only at checkpoints: a crash keeps the file consistent but may lose the tail. */
+  Normal = 'NORMAL',
+}
+
+export interface OpenOptions {
+  sync: SyncMode;
+  readonly?: boolean;
+  /** Pages of WAL after which a commit also checkpoints (SQLite's default is 1000). */
+  walAutocheckpoint?: number;
+}
+
+export function openDatabase(file: string, opts: OpenOptions): SqliteDatabase {
+  const db = new Database(file, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.readonly ?? false,
+  });
+  try {
+    if (!opts.readonly) db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.sync}`);
+    // macOS fsync() does not reach the platter; F_FULLFSYNC does. Ignored elsewhere.
+    db.pragma('fullfsync = ON');
+    db.pragma('busy_timeout = 5000');
+    if (opts.walAutocheckpoint !== undefined)
+      db.pragma(`wal_autocheckpoint = ${opts.walAutocheckpoint}`);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** A Uint8Array as a Buffer without copying (SQLite binds Buffers as BLOBs). */
+export function asBuffer(b: Uint8Array): Buffer {
+  return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+}

@@ -1,0 +1,285 @@
+// The store-wide Raft log engine: group commit of many Regions, atomicity of a batch,
+// restart, tombstones, and the entry cache in front of SQLite.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import Database from 'better-sqlite3';
+import {
+  CompactedError,
+  Entry,
+  EntryType,
+  InvariantError,
+  SnapshotOutOfDateError,
+  SnapshotTemporarilyUnavailableError,
+  emptyConfState,
+} from '../../src/raft/index.js';
+import {
+  RaftLogEngine,
+  RaftLogWriteBatch,
+  StorageClosedError,
+  StorageCorruptionError,
+  raftDbPath,
+} from '../../src/storage/index.js';
+import { tempDir } from './tmp.js';
+
+function ents(from: number, to: number, term: number, tag = ''): Entry[] {
+  const out: Entry[] = [];
+  for (let i = from; i <= to; i++)
+    out.push({ index: i, term, type: EntryType.Normal, data: Buffer.from(`${tag}${i}`) });
+  return out;
+}
+
+function payloads(es: Entry[]): string[] {
+  return es.map((e) => Buffer.from(e.data).toString());
+}
+
+test('one batch writes many Regions in one commit', (t) => {
+  const dir = tempDir(t);
+  const eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  assert.ok(fs.existsSync(raftDbPath(dir)));
+  const b = new RaftLogWriteBatch();
+  for (let r = 1; r <= 50; r++) {
+    b.append(r, ents(1, 10, 1, `r${r}-`));
+    b.setHardState(r, { term: 1, vote: r, commit: 5 });
+  }
+  assert.equal(b.entries, 500);
+  assert.equal(b.regionIds().length, 50);
+  eng.write(b);
+  assert.equal(eng.stats.writes, 1);
+  assert.equal(eng.stats.entriesWritten, 500);
+  assert.deepEqual(eng.regionIds().length, 50);
+  for (let r = 1; r <= 50; r++) {
+    const v = eng.region(r);
+    assert.equal(v.lastIndex(), 10);
+    assert.deepEqual(payloads(v.entries(9, 11, Infinity)), [`r${r}-9`, `r${r}-10`]);
+    assert.equal(v.initialState().hardState.vote, r);
+  }
+});
+
+test('a batch that fails part-way leaves nothing behind, on disk or in memory', (t) => {
+  const dir = tempDir(t);
+  let eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  eng.write(
+    new RaftLogWriteBatch()
+      .append(1, ents(1, 3, 1))
+      .append(2, ents(1, 3, 1))
+      .setHardState(1, { term: 1, vote: 1, commit: 1 })
+      .applySnapshot(3, { index: 10, term: 2, confState: emptyConfState() }),
+  );
+  const before = (r: number) => [eng.region(r).firstIndex(), eng.region(r).lastIndex()];
+
+  // Valid work for Regions 1, 2 and a new Region 4, then an append with a gap.
+  const bad = new RaftLogWriteBatch()
+    .append(1, ents(4, 6, 1))
+    .setHardState(1, { term: 2, vote: 2, commit: 6 })
+    .append(2, ents(2, 2, 5)) // would truncate 3
+    .compact(2, 1)
+    .append(4, ents(1, 2, 1))
+    .destroyRegion(3)
+    .append(1, ents(9, 9, 1)); // gap: 7 and 8 are missing
+  assert.throws(() => eng.write(bad), InvariantError);
+
+  const check = () => {
+    assert.deepEqual(before(1), [1, 3]);
+    assert.deepEqual(before(2), [1, 3]);
+    assert.equal(eng.region(2).term(3), 1);
+    assert.deepEqual(eng.region(1).initialState().hardState, { term: 1, vote: 1, commit: 1 });
+    assert.deepEqual(before(3), [11, 10]);
+    assert.equal(eng.has(4), false);
+    assert.deepEqual(eng.regionIds(), [1, 2, 3]);
+  };
+  check();
+  assert.equal(eng.stats.writes, 1);
+
+  // Another kind of failing op: an out-of-date snapshot.
+  assert.throws(
+    () =>
+      eng.write(
+        new RaftLogWriteBatch()
+          .append(2, ents(4, 4, 1))
+          .applySnapshot(3, { index: 5, term: 1, confState: emptyConfState() }),
+      ),
+    SnapshotOutOfDateError,
+  );
+  check();
+
+  eng.close();
+  eng = RaftLogEngine.open(dir);
+  check();
+  // The engine still works after the failures.
+  eng.write(new RaftLogWriteBatch().append(1, ents(4, 4, 1)));
+  assert.equal(eng.region(1).lastIndex(), 4);
+});
+
+test('everything survives close and reopen', (t) => {
+  const dir = tempDir(t);
+  let eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  const cs = { ...emptyConfState(), voters: [1, 2, 3], learners: [4] };
+  eng.write(
+    new RaftLogWriteBatch()
+      .applySnapshot(5, { index: 5, term: 5, confState: cs })
+      .append(5, ents(6, 20, 6))
+      .setHardState(5, { term: 6, vote: 2, commit: 18 })
+      .append(6, ents(1, 4, 1)),
+  );
+  eng.write(new RaftLogWriteBatch().compact(5, 10).append(6, ents(3, 5, 2, 'new')));
+  eng.close();
+  assert.throws(() => eng.region(5), StorageClosedError);
+
+  eng = RaftLogEngine.open(dir);
+  assert.deepEqual(eng.regionIds(), [5, 6]);
+  const v5 = eng.region(5);
+  assert.equal(v5.firstIndex(), 11);
+  assert.equal(v5.lastIndex(), 20);
+  assert.equal(v5.term(10), 6);
+  assert.throws(() => v5.term(9), CompactedError);
+  assert.deepEqual(v5.initialState(), {
+    hardState: { term: 6, vote: 2, commit: 18 },
+    confState: cs,
+  });
+  assert.deepEqual(v5.snapshot().metadata, { index: 5, term: 5, confState: cs });
+  assert.deepEqual(payloads(v5.entries(11, 21, Infinity)), payloads(ents(11, 20, 6)));
+  const v6 = eng.region(6);
+  assert.deepEqual(
+    v6.entries(1, 6, Infinity).map((e) => [e.index, e.term]),
+    [
+      [1, 1],
+      [2, 1],
+      [3, 2],
+      [4, 2],
+      [5, 2],
+    ],
+  );
+  assert.deepEqual(payloads(v6.entries(3, 6, Infinity)), ['new3', 'new4', 'new5']);
+});
+
+test('destroying a Region removes its log; the old view is dead, a new one is empty', (t) => {
+  const dir = tempDir(t);
+  let eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  eng.write(
+    new RaftLogWriteBatch()
+      .append(1, ents(1, 5, 1))
+      .append(2, ents(1, 5, 1))
+      .setHardState(1, { term: 1, vote: 1, commit: 5 }),
+  );
+  const old = eng.region(1);
+  eng.destroyRegion(1);
+  assert.throws(() => old.lastIndex(), StorageClosedError);
+  assert.equal(old.isDestroyed, true);
+  assert.equal(eng.has(1), false);
+  assert.equal(eng.region(1).lastIndex(), 0);
+  eng.close();
+  eng = RaftLogEngine.open(dir);
+  assert.deepEqual(eng.regionIds(), [2]);
+  assert.equal(eng.region(1).lastIndex(), 0);
+  assert.deepEqual(eng.region(1).initialState().hardState, { term: 0, vote: 0, commit: 0 });
+
+  // Destroyed and re-created within one batch: only what follows the destroy remains.
+  eng.write(new RaftLogWriteBatch().destroyRegion(2).append(2, ents(1, 1, 7)));
+  assert.equal(eng.region(2).lastIndex(), 1);
+  assert.equal(eng.region(2).term(1), 7);
+  eng.close();
+  eng = RaftLogEngine.open(dir);
+  assert.equal(eng.region(2).lastIndex(), 1);
+  assert.equal(eng.region(2).term(1), 7);
+});
+
+test('compacting at or below the truncated index is a no-op, not a failed batch', (t) => {
+  const eng = RaftLogEngine.open(tempDir(t));
+  t.after(() => eng.close());
+  eng.write(new RaftLogWriteBatch().append(1, ents(1, 10, 1)).compact(1, 5));
+  eng.write(
+    new RaftLogWriteBatch()
+      .compact(1, 3)
+      .compact(1, 5)
+      .append(2, ents(1, 1, 1)),
+  );
+  assert.equal(eng.region(1).firstIndex(), 6);
+  assert.equal(eng.region(2).lastIndex(), 1);
+});
+
+test('addReady persists snapshot, then entries, then hard state', (t) => {
+  const eng = RaftLogEngine.open(tempDir(t));
+  t.after(() => eng.close());
+  const b = new RaftLogWriteBatch().addReady(3, {
+    snapshot: { metadata: { index: 10, term: 3, confState: emptyConfState() } },
+    entries: ents(11, 12, 3),
+    hardState: { term: 3, vote: 0, commit: 12 },
+  });
+  assert.deepEqual(
+    b.ops.map((o) => o.kind),
+    ['snapshot', 'append', 'hardState'],
+  );
+  eng.write(b);
+  assert.equal(eng.region(3).firstIndex(), 11);
+  assert.equal(eng.region(3).lastIndex(), 12);
+});
+
+test('recent entries are cached; older ones are read from disk', (t) => {
+  const dir = tempDir(t);
+  const eng = RaftLogEngine.open(dir, { cache: { maxEntries: 4 } });
+  t.after(() => eng.close());
+  for (let i = 1; i <= 20; i++) eng.write(new RaftLogWriteBatch().append(1, ents(i, i, 1)));
+  const v = eng.region(1);
+  assert.equal(v.cache.length, 4);
+  assert.equal(v.cache.start, 17);
+  // A read crossing from disk into the cache is seamless.
+  assert.deepEqual(payloads(v.entries(14, 21, Infinity)), payloads(ents(14, 20, 1)));
+  // Conflicting suffix: the cache follows the truncation.
+  eng.write(new RaftLogWriteBatch().append(1, ents(18, 18, 2)));
+  assert.equal(v.lastIndex(), 18);
+  assert.equal(v.cache.start, 17);
+  assert.equal(v.term(18), 2);
+  assert.throws(() => v.term(19));
+  eng.write(new RaftLogWriteBatch().compact(1, 17));
+  assert.equal(v.cache.start, 18);
+  eng.write(new RaftLogWriteBatch().append(1, ents(19, 22, 2)));
+  // The cached tail is served without SQLite: delete the rows behind the engine's back
+  // and the tail still reads, while an uncached index now finds a hole.
+  const other = new Database(raftDbPath(dir));
+  other.prepare('DELETE FROM raft_entries WHERE region_id = 1').run();
+  other.close();
+  assert.deepEqual(payloads(v.entries(19, 23, Infinity)), ['19', '20', '21', '22']);
+  assert.equal(v.term(22), 2);
+  assert.throws(() => v.entries(18, 19, Infinity), StorageCorruptionError);
+});
+
+test('snapshot() goes through the injected builder', (t) => {
+  let calls = 0;
+  const eng = RaftLogEngine.open(tempDir(t), {
+    snapshotBuilder: (regionId, st) => {
+      calls++;
+      if (calls === 1) throw new SnapshotTemporarilyUnavailableError();
+      return {
+        data: Buffer.from(`region ${regionId}`),
+        metadata: {
+          index: st.lastIndex(),
+          term: st.term(st.lastIndex()),
+          confState: emptyConfState(),
+        },
+      };
+    },
+  });
+  t.after(() => eng.close());
+  eng.write(new RaftLogWriteBatch().append(8, ents(1, 3, 2)));
+  assert.throws(() => eng.region(8).snapshot(), SnapshotTemporarilyUnavailableError);
+  const s = eng.region(8).snapshot();
+  assert.equal(Buffer.from(s.data).toString(), 'region 8');
+  assert.deepEqual([s.metadata.index, s.metadata.term], [3, 2]);
+  eng.region(8).setSnapshotBuilder(() => {
+    throw new Error('per-Region builder');
+  });
+  assert.throws(() => eng.region(8).snapshot(), /per-Region builder/);
+});
+
+test('a confState provider overrides the snapshot confState in initialState', (t) => {
+  const eng = RaftLogEngine.open(tempDir(t));
+  t.after(() => eng.close());
+  const v = eng.region(1);
+  v.confStateProvider = () => ({ ...emptyConfState(), voters: [9] });
+  assert.deepEqual(v.initialState().confState.voters, [9]);
+});

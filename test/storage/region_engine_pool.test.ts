@@ -1,0 +1,78 @@
+// The handle pool: at most maxOpen Region databases open, least recently used closed
+// first, closed engines reopen transparently, engines in use are never closed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RegionEnginePool, copyRange } from '../../src/storage/index.js';
+import { tempDir } from './tmp.js';
+
+const s = (str: string) => Buffer.from(str);
+
+test('the pool keeps at most maxOpen handles, closing the least recently used', (t) => {
+  const dir = tempDir(t);
+  const pool = new RegionEnginePool(dir, { maxOpen: 3 });
+  t.after(() => pool.closeAll());
+  for (let id = 1; id <= 5; id++)
+    pool.get(id).applyBatch([{ op: 'put', table: 'raw', key: s('k'), value: s(`v${id}`) }], {
+      appliedIndex: id,
+      appliedTerm: 1,
+    });
+  assert.equal(pool.openCount, 3);
+  assert.deepEqual(pool.openIds(), [3, 4, 5]);
+  assert.equal(pool.get(1).isOpen, false);
+  assert.equal(pool.stats.evictions, 2);
+
+  // Touching 3 makes 4 the least recently used.
+  pool.get(3).get('raw', s('k'));
+  assert.deepEqual(pool.openIds(), [4, 5, 3]);
+  // A closed engine reopens transparently, with its data, evicting 4.
+  assert.equal(pool.get(1).get('raw', s('k'))?.toString(), 'v1');
+  assert.deepEqual(pool.openIds(), [5, 3, 1]);
+  assert.equal(pool.get(4).isOpen, false);
+  assert.deepEqual(pool.get(4).applyState(), { appliedIndex: 4, appliedTerm: 1 });
+
+  // Hibernation closes a handle explicitly.
+  pool.hibernate(5);
+  assert.deepEqual(pool.openIds(), [3, 1]);
+  assert.deepEqual(pool.regionIdsOnDisk(), [1, 2, 3, 4, 5]);
+
+  pool.destroy(2);
+  assert.deepEqual(pool.regionIdsOnDisk(), [1, 3, 4, 5]);
+  assert.equal(pool.get(2).exists(), false);
+});
+
+test('engines in use are not evicted, even with a cap of one', (t) => {
+  const pool = new RegionEnginePool(tempDir(t), { maxOpen: 1 });
+  t.after(() => pool.closeAll());
+  pool.get(1).applyBatch([{ op: 'put', table: 'raw', key: s('a'), value: s('1') }], {
+    appliedIndex: 1,
+    appliedTerm: 1,
+  });
+  // A split copy holds two engines at once.
+  assert.equal(copyRange(pool.get(1), pool.get(2), s(''), s('')), 1);
+  assert.equal(pool.openCount, 1);
+  assert.equal(pool.get(2).get('raw', s('a'))?.toString(), '1');
+  assert.deepEqual(pool.openIds(), [2]);
+});
+
+test('many Regions through a small pool', (t) => {
+  const pool = new RegionEnginePool(tempDir(t), { maxOpen: 8 });
+  t.after(() => pool.closeAll());
+  for (let round = 1; round <= 3; round++)
+    for (let id = 1; id <= 100; id++)
+      pool
+        .get(id)
+        .applyBatch([{ op: 'put', table: 'raw', key: s(`r${round}`), value: s(`${id}`) }], {
+          appliedIndex: round,
+          appliedTerm: 1,
+        });
+  assert.equal(pool.openCount, 8);
+  for (let id = 1; id <= 100; id++)
+    assert.deepEqual(
+      pool
+        .get(id)
+        .scan({ table: 'raw' })
+        .map((p) => p.value!.toString()),
+      [`${id}`, `${id}`, `${id}`],
+    );
+  assert.ok(pool.openCount <= 8);
+});
