@@ -1,0 +1,45 @@
+// The typed Region errors of the design's contract. A store answers a request it cannot
+// serve with one of these; the client's region cache repairs itself from it and retries.
+import { Peer, Region, RegionId } from './meta.js';
+
+export type RegionErrorDetail =
+  | { kind: 'NotLeader'; regionId: RegionId; leader?: Peer }
+  | { kind: 'EpochNotMatch'; currentRegions: Region[] }
+  | { kind: 'RegionNotFound'; regionId: RegionId }
+  | { kind: 'KeyNotInRegion'; key: Buffer; regionId: RegionId; startKey: Buffer; endKey: Buffer }
+  | { kind: 'ServerIsBusy'; reason: string; backoffMs: number }
+  | { kind: 'StoreNotMatch'; requestStoreId: number; actualStoreId: number }
+  | { kind: 'RaftEntryTooLarge'; regionId: RegionId; entrySize: number };
+
+export class RegionError extends Error {
+  constructor(
+    readonly detail: RegionErrorDetail,
+    message?: string,
+  ) {
+    super(message ?? describeRegionError(detail));
+    this.name = 'RegionError';
+  }
+
+  get kind(): RegionErrorDetail['kind'] {
+    return this.detail.kind;
+  }
+}
+
+export function describeRegionError(d: RegionErrorDetail): string {
+  switch (d.kind) {
+    case 'NotLeader':
+      return `region ${d.regionId}: not leader${d.leader ? `; leader is peer ${d.leader.id} on store ${d.leader.storeId}` : ''}`;
+    case 'EpochNotMatch':
+      return `epoch not match; current regions: ${d.currentRegions.map((r) => r.id).join(', ')}`;
+    case 'RegionNotFound':
+      return `region ${d.regionId} not found`;
+    case 'KeyNotInRegion':
+      return `key is not in region ${d.regionId}`;
+    case 'ServerIsBusy':
+      return `server is busy: ${d.reason}; retry in ${d.backoffMs} ms`;
+    case 'StoreNotMatch':
+      return `request for store ${d.requestStoreId} reached store ${d.actualStoreId}`;
+    case 'RaftEntryTooLarge':
+      return `region ${d.regionId}: raft entry of ${d.entrySize} bytes is too large`;
+  }
+}

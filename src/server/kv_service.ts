@@ -1,0 +1,166 @@
+// gRPC binding of the Kv service on a store: converts wire requests to RawKv calls and
+// results or typed errors back. Every Raw* rpc exists both as a unary call and as a
+// command inside the BatchCommands stream, which multiplexes many in-flight requests of a
+// client on one stream and answers them batched per event-loop turn (as TiKV does).
+import * as grpc from '@grpc/grpc-js';
+import type { BatchCommandsRequest__Output } from '../proto-gen/nyx/kv/BatchCommandsRequest.js';
+import type { BatchCommandsResponse } from '../proto-gen/nyx/kv/BatchCommandsResponse.js';
+import type { BatchRequest__Output } from '../proto-gen/nyx/kv/BatchRequest.js';
+import type { BatchResponse } from '../proto-gen/nyx/kv/BatchResponse.js';
+import type { Context__Output } from '../proto-gen/nyx/kv/Context.js';
+import type { KvHandlers } from '../proto/load.js';
+import { regionErrorToProto } from '../proto/convert_errors.js';
+import { epochFromProto } from '../proto/convert_meta.js';
+import { uint64ToNumber } from '../proto/uint64.js';
+import { RegionError } from '../region/errors.js';
+import { RawKv, RequestContext } from '../store/raw_kv.js';
+
+type Cmd = NonNullable<BatchRequest__Output['cmd']>;
+type Outcome = { regionError?: ReturnType<typeof regionErrorToProto>; error?: string };
+
+export interface KvServiceObserver {
+  observe(method: string, code: string, seconds: number): void;
+}
+
+function context(c: Context__Output | null): RequestContext {
+  if (!c) return { regionId: 0 };
+  return {
+    regionId: uint64ToNumber(c.regionId, 'region id'),
+    ...(c.regionEpoch ? { epoch: epochFromProto(c.regionEpoch) } : {}),
+    ...(c.peer ? { storeId: uint64ToNumber(c.peer.storeId, 'store id') } : {}),
+  };
+}
+
+/** A failure as the response's region_error (retryable) or error (final). */
+function failure(e: unknown): Outcome {
+  if (e instanceof RegionError) return { regionError: regionErrorToProto(e) };
+  return { error: (e as Error).message ?? String(e) };
+}
+
+/** The Raw* commands: request → response, never throwing. */
+function rawCommands(kv: RawKv): {
+  [C in Cmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
+} {
+  const run = async <T extends object>(f: () => Promise<T>): Promise<T | Outcome> => {
+    try {
+      return await f();
+    } catch (e) {
+      return failure(e);
+    }
+  };
+  return {
+    rawGet: (r) =>
+      run(async () => {
+        const v = await kv.get(context(r.context), r.key);
+        return v === undefined ? { notFound: true } : { value: v };
+      }),
+    rawBatchGet: (r) => run(async () => ({ pairs: await kv.batchGet(context(r.context), r.keys) })),
+    rawPut: (r) => run(async () => (await kv.put(context(r.context), r.key, r.value), {})),
+    rawBatchPut: (r) =>
+      run(
+        async () => (
+          await kv.batchPut(
+            context(r.context),
+            r.pairs.map((p) => ({ key: p.key, value: p.value })),
+          ),
+          {}
+        ),
+      ),
+    rawDelete: (r) => run(async () => (await kv.delete(context(r.context), r.key), {})),
+    rawDeleteRange: (r) =>
+      run(async () => (await kv.deleteRange(context(r.context), r.startKey, r.endKey), {})),
+    rawScan: (r) =>
+      run(async () => ({
+        kvs: (
+          await kv.scan(context(r.context), r.startKey, r.endKey, {
+            limit: r.limit,
+            reverse: r.reverse,
+            keyOnly: r.keyOnly,
+          })
+        ).map((p) => ({ key: p.key, value: p.value ?? Buffer.alloc(0) })),
+      })),
+    rawCompareAndSwap: (r) =>
+      run(async () => {
+        const res = await kv.compareAndSwap(
+          context(r.context),
+          r.key,
+          r.previousNotExist ? null : r.previousValue,
+          r.value,
+        );
+        return {
+          succeed: res.succeeded,
+          previousNotExist: res.previous === null,
+          previousValue: res.previous ?? Buffer.alloc(0),
+        };
+      }),
+  };
+}
+
+function outcomeCode(res: object): string {
+  const o = res as Outcome;
+  if (o.regionError)
+    return `region_error:${Object.keys(o.regionError).find((k) => k !== 'message') ?? 'unknown'}`;
+  if (o.error) return 'error';
+  return 'ok';
+}
+
+export function kvHandlers(kv: RawKv, observer?: KvServiceObserver): KvHandlers {
+  const cmds = rawCommands(kv);
+  const unary =
+    <C extends Cmd>(
+      cmd: C,
+      method: string,
+    ): grpc.handleUnaryCall<NonNullable<BatchRequest__Output[C]>, object> =>
+    (call, callback) => {
+      const t0 = performance.now();
+      void cmds[cmd](call.request).then((res) => {
+        observer?.observe(method, outcomeCode(res), (performance.now() - t0) / 1000);
+        callback(null, res);
+      });
+    };
+  return {
+    RawGet: unary('rawGet', 'RawGet'),
+    RawBatchGet: unary('rawBatchGet', 'RawBatchGet'),
+    RawPut: unary('rawPut', 'RawPut'),
+    RawBatchPut: unary('rawBatchPut', 'RawBatchPut'),
+    RawDelete: unary('rawDelete', 'RawDelete'),
+    RawDeleteRange: unary('rawDeleteRange', 'RawDeleteRange'),
+    RawScan: unary('rawScan', 'RawScan'),
+    RawCompareAndSwap: unary('rawCompareAndSwap', 'RawCompareAndSwap'),
+    BatchCommands: (call) => {
+      let out: BatchResponse[] = [];
+      let flushing = false;
+      // Answers finishing in the same turn leave as one message.
+      const enqueue = (r: BatchResponse) => {
+        out.push(r);
+        if (flushing) return;
+        flushing = true;
+        setImmediate(() => {
+          flushing = false;
+          const responses = out;
+          out = [];
+          if (!call.writable) return;
+          const msg: BatchCommandsResponse = { responses };
+          call.write(msg);
+        });
+      };
+      call.on('data', (batch: BatchCommandsRequest__Output) => {
+        for (const req of batch.requests) {
+          const cmd = req.cmd;
+          if (!cmd || !(cmd in cmds)) {
+            enqueue({ requestId: req.requestId, error: 'unknown or missing command' });
+            continue;
+          }
+          const t0 = performance.now();
+          const handler = cmds[cmd] as (r: unknown) => Promise<object>;
+          void handler(req[cmd]).then((res) => {
+            observer?.observe(`Batch.${cmd}`, outcomeCode(res), (performance.now() - t0) / 1000);
+            enqueue({ requestId: req.requestId, [cmd]: res });
+          });
+        }
+      });
+      call.on('end', () => call.end());
+      call.on('error', () => undefined);
+    },
+  } as KvHandlers;
+}

@@ -1,0 +1,75 @@
+// The HTTP status port of every NyxDB process: /health for liveness checks, /status for a
+// JSON view of the process, /metrics for Prometheus (prom-client's registry).
+import http from 'node:http';
+import { Registry } from 'prom-client';
+
+export interface StatusSource {
+  /** Whether the process can serve (e.g. registered with PD); false answers 503. */
+  healthy(): boolean;
+  status(): unknown;
+}
+
+export class StatusServer {
+  private server: http.Server | undefined;
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly source: StatusSource,
+  ) {}
+
+  async listen(host: string, port: number): Promise<number> {
+    const server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    return (server.address() as { port: number }).port;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed\n');
+      switch (path) {
+        case '/health': {
+          const ok = this.source.healthy();
+          return send(res, ok ? 200 : 503, 'application/json', JSON.stringify({ ok }) + '\n');
+        }
+        case '/status':
+          return send(
+            res,
+            200,
+            'application/json',
+            JSON.stringify(this.source.status(), jsonBytes, 2) + '\n',
+          );
+        case '/metrics':
+          return send(res, 200, this.registry.contentType, await this.registry.metrics());
+        default:
+          return send(res, 404, 'text/plain', 'not found: try /health, /status or /metrics\n');
+      }
+    } catch (e) {
+      return send(res, 500, 'text/plain', `${(e as Error).message}\n`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    if (!s) return;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}
+
+function send(res: http.ServerResponse, code: number, type: string, body: string): void {
+  res.writeHead(code, { 'content-type': type });
+  res.end(body);
+}
+
+/** Buffers print as readable keys in JSON. */
+function jsonBytes(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && (value as { type?: string }).type === 'Buffer') {
+    return Buffer.from((value as { data: number[] }).data).toString('latin1');
+  }
+  if (typeof value === 'bigint') return value.toString();
+  return value;
+}

@@ -1,0 +1,102 @@
+// Prometheus metrics of a store process (prom-client). Names start with nyx_.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+];
+
+export interface StoreGaugeSource {
+  regions(): number;
+  leaders(): number;
+}
+
+export class StoreMetrics {
+  readonly registry = new Registry();
+  /** Filled in once the store knows its peers; read at scrape time. */
+  source: StoreGaugeSource = { regions: () => 0, leaders: () => 0 };
+  readonly regions: Gauge;
+  readonly leaders: Gauge;
+  readonly snapshotsSent = new Counter({
+    name: 'nyx_raft_snapshots_sent_total',
+    help: 'Region snapshots sent to followers that fell behind the compacted log',
+    registers: [this.registry],
+  });
+  readonly snapshotsApplied = new Counter({
+    name: 'nyx_raft_snapshots_applied_total',
+    help: 'Region snapshots received and installed',
+    registers: [this.registry],
+  });
+  readonly proposals = new Counter({
+    name: 'nyx_raft_proposals_total',
+    help: 'Write proposals by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly loopTurns = new Counter({
+    name: 'nyx_raftstore_turns_total',
+    help: 'Raft loop turns that had work',
+    registers: [this.registry],
+  });
+  readonly appendDuration = new Histogram({
+    name: 'nyx_raft_append_log_duration_seconds',
+    help: 'One group-committed log write (entries + hard states of every ready Region, one fsync)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly entriesPerWrite = new Histogram({
+    name: 'nyx_raft_entries_per_log_write',
+    help: 'Entries persisted per log write (group commit size)',
+    buckets: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024],
+    registers: [this.registry],
+  });
+  readonly applyDuration = new Histogram({
+    name: 'nyx_raft_apply_duration_seconds',
+    help: 'Applying the committed entries of one loop turn',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly commitDuration = new Histogram({
+    name: 'nyx_raft_commit_duration_seconds',
+    help: 'From proposal to applied on the leader',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly grpcDuration = new Histogram({
+    name: 'nyx_grpc_request_duration_seconds',
+    help: 'gRPC requests served, by method and status code',
+    labelNames: ['method', 'code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly raftMessagesSent = new Counter({
+    name: 'nyx_raft_messages_sent_total',
+    help: 'Raft messages sent to other stores',
+    registers: [this.registry],
+  });
+  readonly raftMessagesReceived = new Counter({
+    name: 'nyx_raft_messages_received_total',
+    help: 'Raft messages received from other stores',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    const source = () => this.source;
+    this.regions = new Gauge({
+      name: 'nyx_store_regions',
+      help: 'Region peers hosted by this store',
+      registers: [this.registry],
+      collect() {
+        this.set(source().regions());
+      },
+    });
+    this.leaders = new Gauge({
+      name: 'nyx_store_leaders',
+      help: 'Region peers that are leader',
+      registers: [this.registry],
+      collect() {
+        this.set(source().leaders());
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'nyx_process_' });
+  }
+}

@@ -1,0 +1,155 @@
+// The store's background duties toward PD and its own disk, on timers outside the Raft
+// loop: store heartbeats, region heartbeats (at once when a peer becomes leader, and
+// periodically), creating the peers of Regions PD bootstrapped on this store, and Raft log
+// garbage collection below what every Region engine has made durable.
+import { StateRole } from '../raft/index.js';
+import { Peer, Region, findPeerOnStore } from '../region/meta.js';
+import { RaftLogEngine } from '../storage/raft_log_engine.js';
+import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
+import { PeerLoader, INITIAL_LOG_INDEX } from './peer_loader.js';
+import { RaftStore } from './raft_store.js';
+
+/** What the store needs from PD (the PD client implements it). */
+export interface StorePd {
+  storeHeartbeat(
+    storeId: number,
+    stats: { regionCount: number; leaderCount: number; isBusy: boolean },
+  ): Promise<void>;
+  regionHeartbeat(hb: {
+    region: Region;
+    leader: Peer;
+    term: number;
+    approximateKeys?: number;
+  }): void;
+  scanRegions(
+    start: Buffer,
+    end: Buffer,
+    limit: number,
+  ): Promise<{ region: Region; leader?: Peer }[]>;
+}
+
+export interface PdWorkerConfig {
+  storeHeartbeatMs: number;
+  regionHeartbeatMs: number;
+  /** How often to look for Regions bootstrapped on this store while it hosts none. */
+  regionSyncMs: number;
+  raftLogGcIntervalMs: number;
+  /** Compact a Region's log once it holds more than this many applied, durable entries. */
+  raftLogGcThreshold: number;
+}
+
+export class PdWorker {
+  private timers: NodeJS.Timeout[] = [];
+  private lastLeaderTerm = new Map<number, number>();
+  private syncing = false;
+  private stopped = false;
+
+  constructor(
+    private readonly storeId: number,
+    private readonly pd: StorePd,
+    private readonly store: RaftStore,
+    private readonly loader: PeerLoader,
+    private readonly logEngine: RaftLogEngine,
+    private readonly cfg: PdWorkerConfig,
+    private readonly log: (obj: object, msg: string) => void,
+  ) {}
+
+  start(): void {
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(f, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.cfg.storeHeartbeatMs, () => void this.storeHeartbeat());
+    every(this.cfg.regionHeartbeatMs, () => this.regionHeartbeats(true));
+    every(this.cfg.raftLogGcIntervalMs, () => this.gcRaftLogs());
+    every(this.cfg.regionSyncMs, () => void this.syncBootstrapRegions());
+    void this.storeHeartbeat();
+    void this.syncBootstrapRegions();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  /** Called after loop turns: report new leaders right away so clients find them. */
+  onLeadershipMaybeChanged(): void {
+    this.regionHeartbeats(false);
+  }
+
+  private async storeHeartbeat(): Promise<void> {
+    let leaders = 0;
+    for (const p of this.store.peers.values()) if (p.isLeader()) leaders++;
+    try {
+      await this.pd.storeHeartbeat(this.storeId, {
+        regionCount: this.store.peers.size,
+        leaderCount: leaders,
+        isBusy: false,
+      });
+    } catch (e) {
+      this.log({ err: (e as Error).message }, 'store heartbeat failed');
+    }
+  }
+
+  /** Heartbeat the Regions this store leads: all of them, or only new leaderships. */
+  private regionHeartbeats(all: boolean): void {
+    for (const p of this.store.peers.values()) {
+      const raft = p.node.raft;
+      if (raft.state !== StateRole.Leader) {
+        this.lastLeaderTerm.delete(p.regionId);
+        continue;
+      }
+      if (!all && this.lastLeaderTerm.get(p.regionId) === raft.term) continue;
+      this.lastLeaderTerm.set(p.regionId, raft.term);
+      const leader = p.peerById(p.peerId);
+      if (!leader) continue;
+      try {
+        this.pd.regionHeartbeat({ region: p.region, leader, term: raft.term });
+      } catch (e) {
+        this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
+      }
+    }
+  }
+
+  /**
+   * Regions are created by PD's bootstrap; a store learns the ones it holds a replica of by
+   * asking. Only Regions still at their initial epoch are created this way — a peer added
+   * later by a membership change is created by the Raft messages of its Region.
+   */
+  private async syncBootstrapRegions(): Promise<void> {
+    if (this.syncing || this.stopped || this.store.peers.size > 0) return;
+    this.syncing = true;
+    try {
+      const regions = await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0);
+      for (const { region } of regions) {
+        if (this.store.peers.has(region.id) || !findPeerOnStore(region, this.storeId)) continue;
+        if (region.epoch.confVer !== 1 || region.epoch.version !== 1) continue;
+        this.store.addPeer(this.loader.createInitialPeer(region));
+        this.log({ regionId: region.id }, 'created peer of bootstrapped region');
+      }
+    } catch (e) {
+      this.log({ err: (e as Error).message }, 'region sync with PD failed');
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  /**
+   * Raft log GC: a Region's log may be compacted only below an apply state that is durable
+   * in its engine (flush() checkpoints the engine's WAL); replay after a crash starts there.
+   */
+  gcRaftLogs(): void {
+    const batch = new RaftLogWriteBatch();
+    for (const p of this.store.peers.values()) {
+      const view = p.logStorage;
+      const durable = p.engine.flush().appliedIndex;
+      if (durable <= INITIAL_LOG_INDEX) continue;
+      if (durable - view.firstIndex() + 1 <= this.cfg.raftLogGcThreshold) continue;
+      batch.compact(p.regionId, durable);
+    }
+    if (batch.ops.length === 0) return;
+    this.logEngine.write(batch);
+    this.log({ regions: batch.regionIds() }, 'raft log compacted');
+  }
+}

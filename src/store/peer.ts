@@ -1,0 +1,374 @@
+// One replica of one Region on this store: its Raft node, its Region meta, and the client
+// requests waiting on it. The store loop (raft_store.ts) drives every peer through the same
+// phases each turn — collect Ready, one log write for all, send, apply, advance — so a peer
+// never does I/O on its own except applying to its Region engine.
+import {
+  NONE,
+  ProposalDroppedError,
+  RawNode,
+  Ready,
+  ReadState,
+  SeededRand,
+  StateRole,
+  UncommittedSizeExceededError,
+  EntryType,
+  Entry,
+  Snapshot,
+  invariant,
+} from '../raft/index.js';
+import { RegionError } from '../region/errors.js';
+import { Peer, Region, cloneRegion, keyInRegion } from '../region/meta.js';
+import { RegionRaftStorage } from '../storage/raft_log_view.js';
+import { RaftCommand, WriteOp, decodeCommand, encodeCommand } from './cmd/command.js';
+import { LeaderLease } from './lease.js';
+import { ProposalQueue } from './proposal_queue.js';
+import { ReadQueue } from './read_queue.js';
+import { ApplyBatch } from './apply_batch.js';
+import { RegionEngine } from '../storage/region_engine.js';
+
+export interface PeerConfig {
+  storeId: number;
+  tickMs: number;
+  electionTicks: number;
+  heartbeatTicks: number;
+  /** Pending proposals beyond this answer ServerIsBusy. */
+  maxPendingProposals: number;
+  /** Largest encoded command accepted into the log. */
+  maxEntryBytes: number;
+  /** Max uncommitted bytes on a leader (flow control toward slow followers). */
+  maxUncommittedBytes: number;
+  /** Requests waiting longer than this fail with a retryable error. */
+  requestTimeoutMs: number;
+}
+
+/** What a successful write returns (CAS reports whether it swapped, and the old value). */
+export interface WriteResult {
+  casSucceeded?: boolean;
+  casPrevious?: Buffer | null;
+}
+
+export class RegionPeer {
+  region: Region;
+  readonly peerId: number;
+  readonly node: RawNode;
+  appliedIndex: number;
+  appliedTerm: number;
+  /** Set when the loop must give this peer a turn (message, proposal, tick output). */
+  dirty = true;
+  private readonly proposals = new ProposalQueue<WriteResult>();
+  private readonly reads = new ReadQueue();
+  private readonly lease: LeaderLease;
+  private lastRole: StateRole = StateRole.Follower;
+  private lastLeader = NONE;
+
+  constructor(
+    region: Region,
+    peerId: number,
+    readonly logStorage: RegionRaftStorage,
+    readonly engine: RegionEngine,
+    private readonly cfg: PeerConfig,
+    private readonly now: () => number,
+  ) {
+    this.region = cloneRegion(region);
+    this.peerId = peerId;
+    const applied = engine.applyState();
+    this.appliedIndex = applied.appliedIndex;
+    this.appliedTerm = applied.appliedTerm;
+    this.node = new RawNode({
+      id: peerId,
+      storage: logStorage,
+      rand: new SeededRand((now() ^ (peerId * 2654435761)) >>> 0),
+      applied: applied.appliedIndex,
+      electionTick: cfg.electionTicks,
+      heartbeatTick: cfg.heartbeatTicks,
+      maxUncommittedEntriesSize: cfg.maxUncommittedBytes,
+      maxSizePerMsg: 1 << 20,
+      maxInflightMsgs: 256,
+      checkQuorum: true,
+      preVote: true,
+    });
+    // Trust a lease for two ticks less than the election timeout: followers ignore votes
+    // for a full election timeout after hearing from us, and their first tick may come early.
+    this.lease = new LeaderLease(Math.max(0, cfg.electionTicks - 2) * cfg.tickMs);
+  }
+
+  get regionId(): number {
+    return this.region.id;
+  }
+
+  isLeader(): boolean {
+    return this.node.raft.state === StateRole.Leader;
+  }
+
+  leaderPeer(): Peer | undefined {
+    const lead = this.node.raft.lead;
+    return lead === NONE ? undefined : this.region.peers.find((p) => p.id === lead);
+  }
+
+  peerById(id: number): Peer | undefined {
+    return this.region.peers.find((p) => p.id === id);
+  }
+
+  notLeader(): RegionError {
+    return new RegionError({
+      kind: 'NotLeader',
+      regionId: this.region.id,
+      leader: this.leaderPeer(),
+    });
+  }
+
+  // ------------------------------------------------------------ request checks
+
+  /** Checks every request goes through: leadership and epoch (the key check is per key). */
+  checkRequest(epoch: { confVer: number; version: number } | undefined, needLeader = true): void {
+    if (needLeader && !this.isLeader()) throw this.notLeader();
+    if (
+      epoch &&
+      (epoch.version !== this.region.epoch.version || epoch.confVer !== this.region.epoch.confVer)
+    ) {
+      throw new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] });
+    }
+  }
+
+  checkKey(key: Buffer): void {
+    if (!keyInRegion(key, this.region)) {
+      throw new RegionError({
+        kind: 'KeyNotInRegion',
+        key,
+        regionId: this.region.id,
+        startKey: this.region.startKey,
+        endKey: this.region.endKey,
+      });
+    }
+  }
+
+  // ------------------------------------------------------------ writes
+
+  /** Propose a write batch; `done` runs once it is applied here (or failed). */
+  proposeWrite(writes: WriteOp[], done: (r: WriteResult | Error) => void): void {
+    if (this.proposals.size >= this.cfg.maxPendingProposals) {
+      throw new RegionError({
+        kind: 'ServerIsBusy',
+        reason: 'too many pending proposals',
+        backoffMs: 20,
+      });
+    }
+    const cmd: RaftCommand = { regionId: this.region.id, epoch: { ...this.region.epoch }, writes };
+    const data = encodeCommand(cmd);
+    if (data.length > this.cfg.maxEntryBytes) {
+      throw new RegionError({
+        kind: 'RaftEntryTooLarge',
+        regionId: this.region.id,
+        entrySize: data.length,
+      });
+    }
+    try {
+      this.node.propose(data);
+    } catch (e) {
+      if (e instanceof UncommittedSizeExceededError) {
+        throw new RegionError({
+          kind: 'ServerIsBusy',
+          reason: 'too many uncommitted bytes',
+          backoffMs: 50,
+        });
+      }
+      if (e instanceof ProposalDroppedError) throw this.notLeader();
+      throw e;
+    }
+    const raft = this.node.raft;
+    this.proposals.push({
+      index: raft.raftLog.lastIndex(),
+      term: raft.term,
+      proposedAt: this.now(),
+      leaseGeneration: this.lease.currentGeneration(),
+      done,
+    });
+    this.dirty = true;
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /**
+   * Run `run` at a linearizable point: at once under a valid lease (when everything
+   * committed is applied), otherwise after a ReadIndex round confirms leadership.
+   */
+  read(run: () => void, fail: (err: Error) => void): void {
+    const raft = this.node.raft;
+    const now = this.now();
+    const read = { run, fail, arrivedAt: now };
+    const committed = raft.raftLog.committed;
+    if (
+      raft.leadTransferee === NONE &&
+      this.lease.isValid(now) &&
+      raft.raftLog.zeroTermOnOutOfBounds(committed) === raft.term
+    ) {
+      if (this.appliedIndex >= committed) run();
+      else this.reads.addAtIndex(read, committed);
+      return;
+    }
+    this.reads.add(read);
+    this.dirty = true;
+  }
+
+  // ------------------------------------------------------------ loop phases
+
+  tick(): void {
+    this.node.tick();
+    this.dirty = true;
+  }
+
+  /** Send this turn's batched ReadIndex request, if reads are waiting for one. */
+  flushReads(): void {
+    if (!this.reads.hasUnsent()) return;
+    const ctx = this.reads.startBatch(this.now(), this.lease.currentGeneration());
+    try {
+      this.node.readIndex(ctx);
+    } catch (e) {
+      if (!(e instanceof ProposalDroppedError)) throw e;
+      this.reads.failBatch(ctx, this.notLeader());
+    }
+  }
+
+  /** Apply committed entries to the Region engine in one transaction with the apply state. */
+  applyCommitted(entries: Entry[]): void {
+    if (entries.length === 0) return;
+    const batch = new ApplyBatch(this.engine);
+    const answers: { index: number; term: number; result: WriteResult | Error }[] = [];
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        // Membership changes are not proposed by this store yet; keep Raft's view in step.
+        this.node.applyConfChangeEntry(e);
+        continue;
+      }
+      if (e.data.length === 0) continue; // a new leader's empty entry
+      answers.push({ index: e.index, term: e.term, result: this.applyCommand(e, batch) });
+    }
+    const last = entries[entries.length - 1]!;
+    batch.commit({ appliedIndex: last.index, appliedTerm: last.term });
+    this.appliedIndex = last.index;
+    this.appliedTerm = last.term;
+    for (const a of answers) {
+      const p = this.proposals.take(a.index, a.term);
+      if (!p) continue;
+      // A quorum had the entry, so we were leader when it was proposed: renew the lease.
+      if (!(a.result instanceof Error)) this.lease.renew(p.proposedAt, p.leaseGeneration);
+      p.done(a.result);
+    }
+  }
+
+  private applyCommand(e: Entry, batch: ApplyBatch): WriteResult | Error {
+    let cmd: RaftCommand;
+    try {
+      cmd = decodeCommand(e.data);
+    } catch (err) {
+      // Every replica decodes the same bytes the same way: skipping is consistent.
+      return err as Error;
+    }
+    // A write proposed under an older version (before a split/merge) may touch keys the
+    // Region no longer owns: refuse it at apply time, on every replica alike.
+    if (cmd.epoch.version !== this.region.epoch.version) {
+      return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] });
+    }
+    const result: WriteResult = {};
+    for (const op of cmd.writes) {
+      switch (op.op) {
+        case 'put':
+          batch.put(op.cf, op.key, op.value);
+          break;
+        case 'delete':
+          batch.delete(op.cf, op.key);
+          break;
+        case 'deleteRange':
+          batch.deleteRange(op.cf, op.start, op.end);
+          break;
+        case 'cas': {
+          const current = batch.get(op.cf, op.key) ?? null;
+          const matches =
+            op.previous === null
+              ? current === null
+              : current !== null && current.equals(op.previous);
+          result.casSucceeded = matches;
+          result.casPrevious = current;
+          if (matches) batch.put(op.cf, op.key, op.value);
+          break;
+        }
+      }
+    }
+    return result;
+  }
+
+  /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
+  onSnapshotApplied(s: Snapshot): void {
+    const st = this.engine.applyState();
+    invariant(
+      st.appliedIndex === s.metadata.index,
+      () => `engine applied ${st.appliedIndex} after snapshot ${s.metadata.index}`,
+    );
+    this.appliedIndex = st.appliedIndex;
+    this.appliedTerm = st.appliedTerm;
+    const local = this.engine.regionState();
+    if (local) this.region = local.region;
+  }
+
+  /** After apply: serve reads whose read point is applied; notice leadership changes. */
+  afterApply(rd: Ready): void {
+    this.handleReadStates(rd.readStates);
+    this.reads.serve(this.appliedIndex);
+    const raft = this.node.raft;
+    if (raft.state !== this.lastRole || raft.lead !== this.lastLeader) {
+      const wasLeader = this.lastRole === StateRole.Leader;
+      this.lastRole = raft.state;
+      this.lastLeader = raft.lead;
+      this.lease.expire();
+      if (wasLeader && raft.state !== StateRole.Leader) this.reads.failAll(() => this.notLeader());
+    }
+    if (raft.leadTransferee !== NONE) this.lease.expire();
+  }
+
+  private handleReadStates(states: ReadState[]): void {
+    for (const rs of states) {
+      const sent = this.reads.resolve(rs.requestCtx, rs.index);
+      // A quorum confirmed our leadership as of when the request was sent.
+      if (sent && this.isLeader()) this.lease.renew(sent.sentAt, sent.leaseGeneration);
+    }
+  }
+
+  /** Fail requests that waited too long (lost leadership, partition). */
+  expireRequests(): void {
+    const deadline = this.now() - this.cfg.requestTimeoutMs;
+    const timeout = () =>
+      new RegionError({
+        kind: 'ServerIsBusy',
+        reason: 'request timed out waiting for raft',
+        backoffMs: 100,
+      });
+    this.proposals.expire(deadline, timeout);
+    this.reads.expire(deadline, timeout);
+  }
+
+  /** The peer is going away (store shutdown): answer everyone. */
+  close(err: Error): void {
+    this.proposals.failAll(() => err);
+    this.reads.failAll(() => err);
+  }
+
+  /** Region meta for /status and PD heartbeats. */
+  describe(): {
+    region: Region;
+    leader?: Peer;
+    role: StateRole;
+    term: number;
+    applied: number;
+    commit: number;
+  } {
+    const raft = this.node.raft;
+    return {
+      region: cloneRegion(this.region),
+      leader: this.leaderPeer(),
+      role: raft.state,
+      term: raft.term,
+      applied: this.appliedIndex,
+      commit: raft.raftLog.committed,
+    };
+  }
+}

@@ -1,0 +1,225 @@
+// The Multi-Raft loop of a store, after TiKV's raftstore: one event loop drives every Region
+// peer. Each turn gathers the Ready of every peer with work, then
+//   1. sends the messages that may leave at once (a leader's appends go out while it writes);
+//   2. writes every peer's entries and hard state in ONE log transaction — one fsync for all
+//      Regions (group commit);
+//   3. sends the acknowledgements that promise durable state;
+//   4. applies committed entries to each Region's engine, answers clients, and advances.
+// Work arriving between turns (messages, proposals, reads) only marks peers dirty and
+// schedules a turn, so a busy store batches naturally.
+import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/index.js';
+import { Peer, Region, RegionEpoch } from '../region/meta.js';
+import { RaftLogEngine } from '../storage/raft_log_engine.js';
+import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
+import { RegionPeer } from './peer.js';
+
+/** A Raft message with the routing header a store needs to deliver it. */
+export interface RaftEnvelope {
+  regionId: number;
+  fromPeer: Peer;
+  toPeer: Peer;
+  epoch: RegionEpoch;
+  message: Message;
+}
+
+/** The outbound side of the store-to-store transport. */
+export interface RaftTransport {
+  /** Queue a message; messages are sent batched per store on flush(). */
+  send(env: RaftEnvelope): void;
+  flush(): void;
+}
+
+export interface RaftStoreHooks {
+  /** Install a received snapshot's data into the peer's Region engine (before the log write). */
+  applySnapshotData(peer: RegionPeer, rd: Ready): void;
+  /** A turn finished; for metrics. */
+  onTurn?(stats: TurnStats): void;
+}
+
+export interface TurnStats {
+  peers: number;
+  entries: number;
+  committed: number;
+  /** Whether the turn wrote (and fsynced) the log. */
+  synced: boolean;
+  writeMs: number;
+  applyMs: number;
+}
+
+export class RaftStore {
+  readonly peers = new Map<number, RegionPeer>();
+  private scheduled = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private ticks = 0;
+  private stopped = false;
+  /** Hard states whose only change is the commit index, not yet written. */
+  private readonly lazyHardStates = new Map<number, HardState>();
+
+  constructor(
+    readonly storeId: number,
+    private readonly logEngine: RaftLogEngine,
+    private readonly transport: RaftTransport,
+    private readonly hooks: RaftStoreHooks,
+    private readonly tickMs: number,
+    private readonly log: (obj: object, msg: string) => void,
+  ) {}
+
+  start(): void {
+    this.ticker = setInterval(() => this.onTick(), this.tickMs);
+    this.ticker.unref?.();
+  }
+
+  stop(err: Error): void {
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+    for (const p of this.peers.values()) p.close(err);
+  }
+
+  addPeer(peer: RegionPeer): void {
+    this.peers.set(peer.regionId, peer);
+    this.schedule();
+  }
+
+  /** Something happened to a peer: give it a turn soon. */
+  schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.turn();
+    });
+  }
+
+  /** A message from another store. Errors in one message never take the store down. */
+  onRaftMessage(env: RaftEnvelope): void {
+    const peer = this.peers.get(env.regionId);
+    if (!peer || env.toPeer.id !== peer.peerId) return; // unknown or stale target: Raft retries
+    try {
+      peer.node.step(env.message);
+    } catch (e) {
+      this.log(
+        { err: (e as Error).message, regionId: env.regionId, type: env.message.type },
+        'dropped raft message',
+      );
+      return;
+    }
+    peer.dirty = true;
+    this.schedule();
+  }
+
+  /** The transport could not deliver to a peer: Raft probes it again instead of pipelining. */
+  reportUnreachable(regionId: number, toPeerId: number): void {
+    const peer = this.peers.get(regionId);
+    if (!peer) return;
+    peer.node.reportUnreachable(toPeerId);
+    peer.dirty = true;
+    this.schedule();
+  }
+
+  reportSnapshot(regionId: number, toPeerId: number, status: SnapshotStatus): void {
+    const peer = this.peers.get(regionId);
+    if (!peer) return;
+    peer.node.reportSnapshot(toPeerId, status);
+    peer.dirty = true;
+    this.schedule();
+  }
+
+  private onTick(): void {
+    this.ticks++;
+    const expire = this.ticks % 10 === 0;
+    for (const p of this.peers.values()) {
+      p.tick();
+      if (expire) p.expireRequests();
+    }
+    this.schedule();
+  }
+
+  /** One loop turn over every peer with work. */
+  turn(): void {
+    if (this.stopped) return;
+    const ready: [RegionPeer, Ready][] = [];
+    for (const p of this.peers.values()) {
+      if (!p.dirty) continue;
+      p.dirty = false;
+      p.flushReads();
+      if (p.node.hasReady()) ready.push([p, p.node.ready()]);
+    }
+    if (ready.length === 0) return;
+
+    for (const [p, rd] of ready) this.sendAll(p, rd.messages);
+
+    const t0 = performance.now();
+    const batch = new RaftLogWriteBatch();
+    let entries = 0;
+    let mustSync = false;
+    for (const [p, rd] of ready) {
+      // A snapshot's data lands in the Region engine before the log records it, so a crash
+      // in between leaves an engine ahead of its log — which restart reconciles — and never
+      // a log that claims data the engine does not have.
+      if (rd.snapshot) this.hooks.applySnapshotData(p, rd);
+      if (rd.mustSync) {
+        mustSync = true;
+        batch.addReady(p.regionId, rd);
+        this.lazyHardStates.delete(p.regionId);
+      } else if (rd.hardState) {
+        // Only the commit index moved: it need not be durable now (a restart recomputes
+        // it, and never below what was applied). It rides along with the next write.
+        this.lazyHardStates.set(p.regionId, rd.hardState);
+      }
+      entries += rd.entries.length;
+    }
+    if (mustSync) {
+      for (const [regionId, hs] of this.lazyHardStates) {
+        if (this.peers.has(regionId)) batch.setHardState(regionId, hs);
+      }
+      this.lazyHardStates.clear();
+      this.logEngine.write(batch);
+    }
+    const t1 = performance.now();
+
+    for (const [p, rd] of ready) this.sendAll(p, rd.persistedMessages);
+    this.transport.flush();
+
+    let committed = 0;
+    for (const [p, rd] of ready) {
+      if (rd.snapshot) p.onSnapshotApplied(rd.snapshot);
+      p.applyCommitted(rd.committedEntries);
+      committed += rd.committedEntries.length;
+      p.node.advance(rd);
+      p.afterApply(rd);
+      // Advancing may have produced work (our own acks commit entries): go again.
+      if (p.node.hasReady()) p.dirty = true;
+    }
+    const t2 = performance.now();
+    this.hooks.onTurn?.({
+      peers: ready.length,
+      entries,
+      committed,
+      synced: mustSync,
+      writeMs: t1 - t0,
+      applyMs: t2 - t1,
+    });
+    if (ready.some(([p]) => p.dirty)) this.schedule();
+  }
+
+  private sendAll(p: RegionPeer, msgs: Message[]): void {
+    for (const m of msgs) {
+      const to = p.peerById(m.to);
+      const from = p.peerById(p.peerId);
+      if (!to || !from) continue; // not in our view of the Region: nothing to route by
+      this.transport.send({
+        regionId: p.regionId,
+        fromPeer: from,
+        toPeer: to,
+        epoch: { ...p.region.epoch },
+        message: m,
+      });
+      if (m.type === MessageType.Snap)
+        this.log({ regionId: p.regionId, to: m.to }, 'sending snapshot');
+    }
+  }
+
+  regions(): Region[] {
+    return [...this.peers.values()].map((p) => p.region);
+  }
+}

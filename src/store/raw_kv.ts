@@ -1,0 +1,211 @@
+// RawKV on a store: finds the Region peer a request names, checks it (store, Region,
+// epoch, leadership, key range, limits), and turns it into a linearizable read or a Raft
+// proposal. Answers are domain values or typed errors; the gRPC binding only converts.
+import { RegionError } from '../region/errors.js';
+import { Region, RegionEpoch } from '../region/meta.js';
+import { KvPair } from '../storage/region_engine.js';
+import { WriteOp } from './cmd/command.js';
+import { RegionPeer, WriteResult } from './peer.js';
+import { RaftStore } from './raft_store.js';
+
+export interface RequestContext {
+  regionId: number;
+  epoch?: RegionEpoch;
+  /** The peer (and so the store) the client believes is the leader. */
+  storeId?: number;
+}
+
+export interface RawKvLimits {
+  maxKeyBytes: number;
+  maxValueBytes: number;
+  maxBatchKeys: number;
+  maxScanLimit: number;
+}
+
+export const DEFAULT_RAW_KV_LIMITS: RawKvLimits = {
+  maxKeyBytes: 8 << 10,
+  maxValueBytes: 8 << 20,
+  maxBatchKeys: 10_000,
+  maxScanLimit: 10_000,
+};
+
+/** A request that can never succeed as sent (empty key, value too large, ...). */
+export class InvalidRequestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidRequestError';
+  }
+}
+
+export class RawKv {
+  constructor(
+    private readonly store: RaftStore,
+    private readonly limits: RawKvLimits = DEFAULT_RAW_KV_LIMITS,
+  ) {}
+
+  private peer(ctx: RequestContext): RegionPeer {
+    if (ctx.storeId !== undefined && ctx.storeId !== 0 && ctx.storeId !== this.store.storeId) {
+      throw new RegionError({
+        kind: 'StoreNotMatch',
+        requestStoreId: ctx.storeId,
+        actualStoreId: this.store.storeId,
+      });
+    }
+    const peer = this.store.peers.get(ctx.regionId);
+    if (!peer) throw new RegionError({ kind: 'RegionNotFound', regionId: ctx.regionId });
+    peer.checkRequest(ctx.epoch);
+    return peer;
+  }
+
+  private checkKey(key: Buffer): void {
+    if (key.length === 0) throw new InvalidRequestError('key must not be empty');
+    if (key.length > this.limits.maxKeyBytes) {
+      throw new InvalidRequestError(
+        `key of ${key.length} bytes exceeds the limit of ${this.limits.maxKeyBytes}`,
+      );
+    }
+  }
+
+  private checkValue(value: Buffer): void {
+    if (value.length > this.limits.maxValueBytes) {
+      throw new InvalidRequestError(
+        `value of ${value.length} bytes exceeds the limit of ${this.limits.maxValueBytes}`,
+      );
+    }
+  }
+
+  private checkBatch(n: number): void {
+    if (n > this.limits.maxBatchKeys) {
+      throw new InvalidRequestError(
+        `batch of ${n} keys exceeds the limit of ${this.limits.maxBatchKeys}`,
+      );
+    }
+  }
+
+  private read<T>(peer: RegionPeer, f: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      peer.read(() => {
+        try {
+          resolve(f());
+        } catch (e) {
+          reject(e);
+        }
+      }, reject);
+      this.store.schedule();
+    });
+  }
+
+  private write(peer: RegionPeer, ops: WriteOp[]): Promise<WriteResult> {
+    return new Promise<WriteResult>((resolve, reject) => {
+      peer.proposeWrite(ops, (r) => (r instanceof Error ? reject(r) : resolve(r)));
+      this.store.schedule();
+    });
+  }
+
+  async get(ctx: RequestContext, key: Buffer): Promise<Buffer | undefined> {
+    this.checkKey(key);
+    const peer = this.peer(ctx);
+    peer.checkKey(key);
+    return this.read(peer, () => peer.engine.get('raw', key));
+  }
+
+  async batchGet(ctx: RequestContext, keys: Buffer[]): Promise<KvPair[]> {
+    this.checkBatch(keys.length);
+    for (const k of keys) this.checkKey(k);
+    const peer = this.peer(ctx);
+    for (const k of keys) peer.checkKey(k);
+    return this.read(peer, () => peer.engine.batchGet('raw', keys));
+  }
+
+  /** Pairs in [start, end) ∩ the Region, ascending or (reverse) descending, at most limit. */
+  async scan(
+    ctx: RequestContext,
+    start: Buffer,
+    end: Buffer,
+    opts: { limit: number; reverse: boolean; keyOnly: boolean },
+  ): Promise<KvPair[]> {
+    const limit =
+      opts.limit === 0 ? this.limits.maxScanLimit : Math.min(opts.limit, this.limits.maxScanLimit);
+    const peer = this.peer(ctx);
+    const range = clampToRegion(start, end, peer.region);
+    if (!range) return [];
+    return this.read(peer, () =>
+      peer.engine.scan({
+        table: 'raw',
+        start: range.start,
+        end: range.end,
+        limit,
+        reverse: opts.reverse,
+        keyOnly: opts.keyOnly,
+      }),
+    );
+  }
+
+  async put(ctx: RequestContext, key: Buffer, value: Buffer): Promise<void> {
+    this.checkKey(key);
+    this.checkValue(value);
+    const peer = this.peer(ctx);
+    peer.checkKey(key);
+    await this.write(peer, [{ op: 'put', cf: 'raw', key, value }]);
+  }
+
+  async batchPut(ctx: RequestContext, pairs: { key: Buffer; value: Buffer }[]): Promise<void> {
+    this.checkBatch(pairs.length);
+    for (const p of pairs) {
+      this.checkKey(p.key);
+      this.checkValue(p.value);
+    }
+    const peer = this.peer(ctx);
+    for (const p of pairs) peer.checkKey(p.key);
+    await this.write(
+      peer,
+      pairs.map((p) => ({ op: 'put', cf: 'raw', key: p.key, value: p.value })),
+    );
+  }
+
+  async delete(ctx: RequestContext, key: Buffer): Promise<void> {
+    this.checkKey(key);
+    const peer = this.peer(ctx);
+    peer.checkKey(key);
+    await this.write(peer, [{ op: 'delete', cf: 'raw', key }]);
+  }
+
+  /** Delete [start, end) ∩ the Region (the client splits a range across Regions). */
+  async deleteRange(ctx: RequestContext, start: Buffer, end: Buffer): Promise<void> {
+    if (end.length > 0 && Buffer.compare(start, end) >= 0) return;
+    const peer = this.peer(ctx);
+    const range = clampToRegion(start, end, peer.region);
+    if (!range) return;
+    await this.write(peer, [{ op: 'deleteRange', cf: 'raw', start: range.start, end: range.end }]);
+  }
+
+  /** Put value iff the current value equals previous (null: iff the key is absent). */
+  async compareAndSwap(
+    ctx: RequestContext,
+    key: Buffer,
+    previous: Buffer | null,
+    value: Buffer,
+  ): Promise<{ succeeded: boolean; previous: Buffer | null }> {
+    this.checkKey(key);
+    this.checkValue(value);
+    const peer = this.peer(ctx);
+    peer.checkKey(key);
+    const r = await this.write(peer, [{ op: 'cas', cf: 'raw', key, value, previous }]);
+    return { succeeded: r.casSucceeded ?? false, previous: r.casPrevious ?? null };
+  }
+}
+
+/** [start, end) intersected with the Region's range; undefined if empty. */
+export function clampToRegion(
+  start: Buffer,
+  end: Buffer,
+  r: Region,
+): { start: Buffer; end: Buffer } | undefined {
+  const s = Buffer.compare(start, r.startKey) >= 0 ? start : r.startKey;
+  let e: Buffer;
+  if (end.length === 0) e = r.endKey;
+  else if (r.endKey.length === 0) e = end;
+  else e = Buffer.compare(end, r.endKey) <= 0 ? end : r.endKey;
+  if (e.length > 0 && Buffer.compare(s, e) >= 0) return undefined;
+  return { start: s, end: e };
+}

@@ -1,0 +1,118 @@
+// The store loop on real engines: three stores, one Region, an in-memory transport.
+import { afterEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RegionError } from '../../src/region/errors.js';
+import { LocalNetwork } from './cluster_harness.js';
+
+let net: LocalNetwork | undefined;
+afterEach(() => {
+  net?.close();
+  net = undefined;
+});
+
+const b = (s: string) => Buffer.from(s);
+
+test('a Region replicated on three stores elects a leader and serves writes and reads', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  const ctx = { regionId: 1, epoch: region.epoch };
+  await leader.kv.put(ctx, b('k1'), b('v1'));
+  await leader.kv.put(ctx, b('k2'), b('v2'));
+  assert.deepEqual(await leader.kv.get(ctx, b('k1')), b('v1'));
+  assert.equal(await leader.kv.get(ctx, b('missing')), undefined);
+  const scanned = await leader.kv.scan(ctx, b(''), b(''), {
+    limit: 10,
+    reverse: true,
+    keyOnly: false,
+  });
+  assert.deepEqual(
+    scanned.map((p) => p.key.toString()),
+    ['k2', 'k1'],
+  );
+  assert.deepEqual(await leader.kv.compareAndSwap(ctx, b('k1'), b('nope'), b('x')), {
+    succeeded: false,
+    previous: b('v1'),
+  });
+  assert.deepEqual(await leader.kv.compareAndSwap(ctx, b('k1'), b('v1'), b('x')), {
+    succeeded: true,
+    previous: b('v1'),
+  });
+  await leader.kv.delete(ctx, b('k2'));
+  assert.equal(await leader.kv.get(ctx, b('k2')), undefined);
+  // Every replica applied the same state.
+  await new Promise((r) => setTimeout(r, 200));
+  for (const s of net.stores.values()) {
+    const e = s.store.peers.get(1)!.engine;
+    assert.deepEqual(e.get('raw', b('k1')), b('x'));
+    assert.equal(e.get('raw', b('k2')), undefined);
+  }
+});
+
+test('followers answer NotLeader with the leader, and a stale epoch gets EpochNotMatch', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  await new Promise((r) => setTimeout(r, 100)); // followers learn the leader from heartbeats
+  const follower = [...net.stores.values()].find((s) => s !== leader)!;
+  await assert.rejects(follower.kv.put({ regionId: 1 }, b('a'), b('b')), (e: unknown) => {
+    assert.ok(e instanceof RegionError);
+    assert.equal(e.detail.kind, 'NotLeader');
+    assert.equal(e.detail.kind === 'NotLeader' && e.detail.leader?.storeId, leader.id);
+    return true;
+  });
+  await assert.rejects(
+    leader.kv.get({ regionId: 1, epoch: { confVer: 1, version: 0 } }, b('a')),
+    (e: unknown) => e instanceof RegionError && e.detail.kind === 'EpochNotMatch',
+  );
+  await assert.rejects(
+    leader.kv.get({ regionId: 99, epoch: region.epoch }, b('a')),
+    (e: unknown) => e instanceof RegionError && e.detail.kind === 'RegionNotFound',
+  );
+  await assert.rejects(leader.kv.put({ regionId: 1 }, b(''), b('x')), /key must not be empty/);
+});
+
+test('a crashed follower restarts from disk and catches up; a leader crash elects another', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  let leader = await net.waitForLeader(1);
+  const ctx = { regionId: 1, epoch: region.epoch };
+  const follower = [...net.stores.values()].find((s) => s !== leader)!;
+  follower.crash();
+  for (let i = 0; i < 20; i++) await leader.kv.put(ctx, b(`k${i}`), b(`v${i}`));
+  follower.open();
+  leader.crash();
+  leader = await net.waitForLeader(1);
+  for (let i = 0; i < 20; i++) assert.deepEqual(await leader.kv.get(ctx, b(`k${i}`)), b(`v${i}`));
+  await leader.kv.put(ctx, b('after'), b('crash'));
+  assert.deepEqual(await leader.kv.get(ctx, b('after')), b('crash'));
+});
+
+test('a follower behind the compacted log catches up by snapshot', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  const ctx = { regionId: 1, epoch: region.epoch };
+  const lagging = [...net.stores.values()].find((s) => s !== leader)!;
+  net.down.add(lagging.id);
+  for (let i = 0; i < 50; i++) await leader.kv.put(ctx, b(`k${i}`), b(`v${i}`));
+  // Compact the leader's log past everything the lagging follower has.
+  const peer = leader.store.peers.get(1)!;
+  peer.engine.flush();
+  const { RaftLogWriteBatch } = await import('../../src/storage/raft_log_batch.js');
+  leader.logEngine.write(new RaftLogWriteBatch().compact(1, peer.appliedIndex));
+  net.down.delete(lagging.id);
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && lagging.store.peers.get(1)!.appliedIndex < peer.appliedIndex) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(net.snapshotsSent > 0, 'a snapshot was sent');
+  assert.deepEqual(lagging.store.peers.get(1)!.engine.get('raw', b('k49')), b('v49'));
+  await leader.kv.put(ctx, b('after'), b('snapshot'));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual(lagging.store.peers.get(1)!.engine.get('raw', b('after')), b('snapshot'));
+});
