@@ -2,6 +2,8 @@
 // callers (stores, clients) can tell "retry later" from "your view is stale" from "bug".
 
 export enum PdErrorCode {
+  /** An unexpected failure inside PD (a bug); the wire's zero value, never a retry hint. */
+  Unknown = 'Unknown',
   /** The cluster has no initial Regions yet (or is still waiting for its first stores). */
   NotBootstrapped = 'NotBootstrapped',
   AlreadyBootstrapped = 'AlreadyBootstrapped',

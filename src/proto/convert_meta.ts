@@ -62,8 +62,7 @@ export function regionFromProto(r: Region__Output): Region {
   };
 }
 
-// Stores. The wire Store has no heartbeat time (PD reports it on its status page), so a
-// store read from the wire has lastHeartbeatMs 0; `version` is the binary's version.
+// Stores. `version` is the binary's version; the heartbeat time is set by PD.
 export function storeToProto(s: StoreMeta, version = ''): StoreMsg {
   return {
     id: toUint64(s.id),
@@ -72,6 +71,7 @@ export function storeToProto(s: StoreMeta, version = ''): StoreMsg {
     state: s.state,
     labels: s.labels.map((l) => ({ key: l.key, value: l.value })),
     version,
+    lastHeartbeatMs: toUint64(s.lastHeartbeatMs),
   };
 }
 
@@ -82,7 +82,7 @@ export function storeFromProto(s: Store__Output): StoreMeta {
     statusAddress: s.statusAddress,
     state: storeStateFromProto(s.state),
     labels: s.labels.map((l) => ({ key: l.key, value: l.value })),
-    lastHeartbeatMs: 0,
+    lastHeartbeatMs: uint64ToNumber(s.lastHeartbeatMs, 'last_heartbeat_ms'),
   };
 }
 

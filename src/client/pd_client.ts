@@ -1,0 +1,352 @@
+// The PD client shared by stores and the SDK. It speaks domain types (src/region/meta.ts,
+// src/pd/types.ts) and hides the wire: ids as numbers, timestamps as bigints, typed errors.
+//
+//   const pd = PdClient.connect('127.0.0.1:2379');
+//   const ts = await pd.getTimestamp();
+//   const { region, leader } = (await pd.getRegion(Buffer.from('k')))!;
+//   pd.close();
+//
+// Connecting is lazy: nothing touches the network until the first call. Unary calls have
+// a per-attempt deadline and are retried with bounded exponential backoff (rotating
+// through the endpoints) until an overall timeout, then fail with PdUnavailableError
+// naming the address and the cause. A refusal from PD (header.error) is a PdError with
+// its code and is not retried: the caller decides. The cluster id is learned from the
+// first answer (or given) and sent on every request, so a client that is pointed at
+// another cluster gets ClusterIdMismatch instead of silently mixing clusters.
+import type * as grpc from '@grpc/grpc-js';
+import type { RegionHeartbeat, RegionInfo } from '../pd/cluster.js';
+import { PdError, PdErrorCode } from '../pd/errors.js';
+import type { InitialLayout } from '../pd/initial_regions.js';
+import type { StoreLabel, StoreMeta } from '../pd/types.js';
+import type { Region, RegionId, StoreId } from '../region/meta.js';
+import { regionFromProto, storeFromProto } from '../proto/convert_meta.js';
+import {
+  pdErrorFromProto,
+  regionInfoFromProto,
+  storeStatsFromProto,
+  storeStatsToProto,
+  type StoreHeartbeatStats,
+} from '../proto/convert_pd.js';
+import type { PDClient } from '../proto/load.js';
+import { toUint64, uint64ToNumber } from '../proto/uint64.js';
+import type { AllocIDResponse__Output } from '../proto-gen/nyx/pd/AllocIDResponse.js';
+import type { BootstrapResponse__Output } from '../proto-gen/nyx/pd/BootstrapResponse.js';
+import type { GetAllStoresResponse__Output } from '../proto-gen/nyx/pd/GetAllStoresResponse.js';
+import type { GetRegionResponse__Output } from '../proto-gen/nyx/pd/GetRegionResponse.js';
+import type { GetStoreResponse__Output } from '../proto-gen/nyx/pd/GetStoreResponse.js';
+import type { IsBootstrappedResponse__Output } from '../proto-gen/nyx/pd/IsBootstrappedResponse.js';
+import type { PutStoreResponse__Output } from '../proto-gen/nyx/pd/PutStoreResponse.js';
+import type { ScanRegionsResponse__Output } from '../proto-gen/nyx/pd/ScanRegionsResponse.js';
+import type { StoreHeartbeatResponse__Output } from '../proto-gen/nyx/pd/StoreHeartbeatResponse.js';
+import type { RequestHeader } from '../proto-gen/nyx/pd/RequestHeader.js';
+import type { ResponseHeader__Output } from '../proto-gen/nyx/pd/ResponseHeader.js';
+import { Backoff, sleep } from './backoff.js';
+import { normalizeEndpoints, PdConnection } from './pd_connection.js';
+import {
+  describeGrpcFailure,
+  isRetryableGrpcError,
+  PdClientClosedError,
+  PdUnavailableError,
+} from './pd_errors.js';
+import type { PdStreamContext } from './pd_stream_context.js';
+import { RegionHeartbeatStream, type RegionHeartbeatListener } from './region_heartbeat_stream.js';
+import { TsoBatcher } from './tso_batcher.js';
+
+export type { StoreHeartbeatStats } from '../proto/convert_pd.js';
+export type { RegionInfo } from '../pd/cluster.js';
+export type {
+  RegionHeartbeatListener,
+  RegionHeartbeatReply,
+  RegionInstruction,
+} from './region_heartbeat_stream.js';
+
+export const DEFAULT_PD_ENDPOINT = '127.0.0.1:2379';
+
+export interface PdClientOptions {
+  /** The cluster this client belongs to (a store knows it); default: learned from PD. */
+  clusterId?: number;
+  /** The sending store's id, for PD's logs; 0 for SDK clients. */
+  senderId?: number;
+  /** Deadline of one attempt (ms). */
+  rpcTimeoutMs?: number;
+  /** How long a call may take in total, across retries (ms). */
+  timeoutMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+export interface PutStoreInput {
+  id: StoreId;
+  address: string;
+  statusAddress?: string;
+  labels?: StoreLabel[];
+  /** The nyx version the store runs. */
+  version?: string;
+}
+
+/** A store as PD knows it, with its last heartbeat's stats if it sent one. */
+export interface StoreInfo {
+  store: StoreMeta;
+  stats?: StoreHeartbeatStats;
+}
+
+interface HasHeader {
+  header: ResponseHeader__Output | null;
+}
+
+type Invoke<Res> = (
+  client: PDClient,
+  header: RequestHeader,
+  options: grpc.CallOptions,
+  callback: grpc.requestCallback<Res>,
+) => void;
+
+export class PdClient {
+  private readonly conn: PdConnection;
+  private clusterId: number | undefined;
+  private readonly senderId: number;
+  private readonly rpcTimeoutMs: number;
+  private readonly timeoutMs: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly ctx: PdStreamContext;
+  private tso: TsoBatcher | undefined;
+  private heartbeats: RegionHeartbeatStream | undefined;
+  private closed = false;
+
+  private constructor(endpoints: string[], opts: PdClientOptions) {
+    this.conn = new PdConnection(endpoints);
+    this.clusterId = opts.clusterId;
+    this.senderId = opts.senderId ?? 0;
+    this.rpcTimeoutMs = opts.rpcTimeoutMs ?? 3000;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.backoffBaseMs = opts.backoffBaseMs ?? 50;
+    this.backoffMaxMs = opts.backoffMaxMs ?? 1000;
+    this.ctx = {
+      conn: this.conn,
+      header: () => this.header(),
+      checkHeader: (h) => this.checkHeader(h),
+      rpcTimeoutMs: this.rpcTimeoutMs,
+      timeoutMs: this.timeoutMs,
+      backoffBaseMs: this.backoffBaseMs,
+      backoffMaxMs: this.backoffMaxMs,
+    };
+  }
+
+  /** A client for one PD or several ("a:2379,b:2379" or a list); connects on first use. */
+  static connect(
+    endpoints: string | string[] = DEFAULT_PD_ENDPOINT,
+    opts: PdClientOptions = {},
+  ): PdClient {
+    return new PdClient(normalizeEndpoints(endpoints), opts);
+  }
+
+  get endpoints(): readonly string[] {
+    return this.conn.endpoints;
+  }
+
+  /** The cluster id, asking PD if it is not known yet. */
+  async getClusterId(): Promise<number> {
+    if (this.clusterId === undefined) await this.isBootstrapped();
+    return this.clusterId!;
+  }
+
+  async isBootstrapped(): Promise<boolean> {
+    const res = await this.unary<IsBootstrappedResponse__Output>((c, header, o, cb) =>
+      c.IsBootstrapped({ header }, o, cb),
+    );
+    return res.bootstrapped;
+  }
+
+  /** Explicit bootstrap (tools); stores normally rely on PD bootstrapping by itself. */
+  async bootstrap(layout: InitialLayout, storeIds: StoreId[] = []): Promise<Region[]> {
+    const req = {
+      splitKeys: 'splitKeys' in layout ? layout.splitKeys.map((k) => Buffer.from(k)) : [],
+      evenSplits: 'evenSplits' in layout ? layout.evenSplits : 0,
+      storeIds: storeIds.map((id) => toUint64(id)),
+    };
+    const res = await this.unary<BootstrapResponse__Output>((c, header, o, cb) =>
+      c.Bootstrap({ ...req, header }, o, cb),
+    );
+    return res.regions.map(regionFromProto);
+  }
+
+  async allocId(): Promise<number> {
+    const res = await this.unary<AllocIDResponse__Output>((c, header, o, cb) =>
+      c.AllocID({ header }, o, cb),
+    );
+    return uint64ToNumber(res.id, 'allocated id');
+  }
+
+  async putStore(store: PutStoreInput): Promise<void> {
+    const msg = {
+      id: toUint64(store.id),
+      address: store.address,
+      statusAddress: store.statusAddress ?? '',
+      labels: store.labels ?? [],
+      version: store.version ?? '',
+    };
+    await this.unary<PutStoreResponse__Output>((c, header, o, cb) =>
+      c.PutStore({ header, store: msg }, o, cb),
+    );
+  }
+
+  /** The store, or undefined if PD does not know it. */
+  async getStore(id: StoreId): Promise<StoreMeta | undefined> {
+    return (await this.getStoreInfo(id))?.store;
+  }
+
+  /** The store with its last heartbeat's stats, or undefined if PD does not know it. */
+  async getStoreInfo(id: StoreId): Promise<StoreInfo | undefined> {
+    const storeId = toUint64(id);
+    const res = await this.orNotFound(PdErrorCode.StoreNotFound, () =>
+      this.unary<GetStoreResponse__Output>((c, header, o, cb) =>
+        c.GetStore({ header, storeId }, o, cb),
+      ),
+    );
+    if (!res?.store) return undefined;
+    const store = storeFromProto(res.store);
+    return res.stats ? { store, stats: storeStatsFromProto(res.stats) } : { store };
+  }
+
+  async getAllStores(excludeTombstones = false): Promise<StoreMeta[]> {
+    const res = await this.unary<GetAllStoresResponse__Output>((c, header, o, cb) =>
+      c.GetAllStores({ header, excludeTombstoneStores: excludeTombstones }, o, cb),
+    );
+    return res.stores.map(storeFromProto);
+  }
+
+  async storeHeartbeat(stats: StoreHeartbeatStats): Promise<void> {
+    const msg = storeStatsToProto(stats);
+    await this.unary<StoreHeartbeatResponse__Output>((c, header, o, cb) =>
+      c.StoreHeartbeat({ header, stats: msg }, o, cb),
+    );
+  }
+
+  /**
+   * Sends a leader's Region heartbeat on the shared stream; returns at once. PD's answers
+   * (instructions, or refusals such as a stale epoch) reach onRegionHeartbeatReply.
+   */
+  regionHeartbeat(hb: RegionHeartbeat): void {
+    this.heartbeatStream().send(hb);
+  }
+
+  /** Subscribes to PD's answers on the Region heartbeat stream; returns an unsubscribe. */
+  onRegionHeartbeatReply(listener: RegionHeartbeatListener): () => void {
+    return this.heartbeatStream().onReply(listener);
+  }
+
+  /** The Region holding key and its leader (if one has reported), or undefined. */
+  async getRegion(key: Uint8Array): Promise<RegionInfo | undefined> {
+    const regionKey = Buffer.from(key);
+    const res = await this.orNotFound(PdErrorCode.RegionNotFound, () =>
+      this.unary<GetRegionResponse__Output>((c, header, o, cb) =>
+        c.GetRegion({ header, regionKey }, o, cb),
+      ),
+    );
+    return res?.region ? regionInfoFromProto(res) : undefined;
+  }
+
+  async getRegionById(id: RegionId): Promise<RegionInfo | undefined> {
+    const regionId = toUint64(id);
+    const res = await this.orNotFound(PdErrorCode.RegionNotFound, () =>
+      this.unary<GetRegionResponse__Output>((c, header, o, cb) =>
+        c.GetRegionByID({ header, regionId }, o, cb),
+      ),
+    );
+    return res?.region ? regionInfoFromProto(res) : undefined;
+  }
+
+  /** Regions overlapping [start, end) in key order; empty end: no bound; limit 0: all. */
+  async scanRegions(start: Uint8Array, end: Uint8Array, limit = 0): Promise<RegionInfo[]> {
+    const req = { startKey: Buffer.from(start), endKey: Buffer.from(end), limit };
+    const res = await this.unary<ScanRegionsResponse__Output>((c, header, o, cb) =>
+      c.ScanRegions({ ...req, header }, o, cb),
+    );
+    return res.regions.map(regionInfoFromProto);
+  }
+
+  /**
+   * One timestamp, strictly greater than any this cluster handed out before. Concurrent
+   * callers share one stream request per event-loop turn.
+   */
+  getTimestamp(): Promise<bigint> {
+    if (this.closed) return Promise.reject(new PdClientClosedError());
+    this.tso ??= new TsoBatcher(this.ctx);
+    return this.tso.getTimestamp();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.tso?.close();
+    this.heartbeats?.close();
+    this.conn.close();
+  }
+
+  // --- plumbing ---
+
+  private heartbeatStream(): RegionHeartbeatStream {
+    this.heartbeats ??= new RegionHeartbeatStream(this.ctx);
+    return this.heartbeats;
+  }
+
+  private header(): RequestHeader {
+    return { clusterId: toUint64(this.clusterId ?? 0), senderId: toUint64(this.senderId) };
+  }
+
+  /** Adopts the cluster id on first contact; refuses answers from another cluster. */
+  private checkHeader(h: ResponseHeader__Output | null): void {
+    if (h?.error) throw pdErrorFromProto(h.error);
+    if (!h) return;
+    const id = uint64ToNumber(h.clusterId, 'cluster id');
+    if (this.clusterId === undefined) this.clusterId = id;
+    else if (id !== this.clusterId) {
+      throw new PdError(
+        PdErrorCode.ClusterIdMismatch,
+        `PD answered for cluster ${id}, but this client belongs to cluster ${this.clusterId}`,
+      );
+    }
+  }
+
+  private async orNotFound<T>(code: PdErrorCode, fn: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof PdError && e.code === code) return undefined;
+      throw e;
+    }
+  }
+
+  /** One unary call with per-attempt deadlines, retries and endpoint rotation. */
+  private async unary<Res extends HasHeader>(invoke: Invoke<Res>): Promise<Res> {
+    const giveUpAt = Date.now() + this.timeoutMs;
+    const backoff = new Backoff({ baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs });
+    for (;;) {
+      if (this.closed) throw new PdClientClosedError();
+      const { address, client } = this.conn.current();
+      const deadline = new Date(Math.min(Date.now() + this.rpcTimeoutMs, giveUpAt));
+      let res: Res;
+      try {
+        res = await new Promise<Res>((resolve, reject) =>
+          invoke(client, this.header(), { deadline }, (err, r) =>
+            err ? reject(err) : resolve(r!),
+          ),
+        );
+      } catch (e) {
+        if (this.closed) throw new PdClientClosedError();
+        const reason = describeGrpcFailure(e);
+        if (!isRetryableGrpcError(e)) throw new PdUnavailableError(address, reason, { cause: e });
+        this.conn.rotate(address);
+        const wait = backoff.next();
+        if (Date.now() + wait >= giveUpAt) {
+          throw new PdUnavailableError(this.conn.description, reason, { cause: e });
+        }
+        await sleep(wait);
+        continue;
+      }
+      this.checkHeader(res.header);
+      return res;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+// Prometheus metrics of the PD process (prom-client). Names start with nyx_pd_. The
+// store and Region gauges are computed when scraped, from the cluster itself, so they
+// can never drift from what PD actually holds.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PdCluster } from '../pd/cluster.js';
+import { StoreState } from '../pd/types.js';
+
+const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+];
+
+export class PdMetrics {
+  readonly registry = new Registry();
+  readonly grpcDuration = new Histogram({
+    name: 'nyx_pd_grpc_request_duration_seconds',
+    help: 'PD gRPC requests served (stream messages count one each), by method and result code',
+    labelNames: ['method', 'code'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly tsoRequests = new Counter({
+    name: 'nyx_pd_tso_requests_total',
+    help: 'TSO requests answered (one per stream message, however many timestamps it asks for)',
+    registers: [this.registry],
+  });
+  readonly tsoTimestamps = new Counter({
+    name: 'nyx_pd_tso_timestamps_total',
+    help: 'Timestamps handed out',
+    registers: [this.registry],
+  });
+  readonly regionHeartbeats = new Counter({
+    name: 'nyx_pd_region_heartbeats_total',
+    help: 'Region heartbeats received, by result (unchanged, changed, or the error type)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly storeHeartbeats = new Counter({
+    name: 'nyx_pd_store_heartbeats_total',
+    help: 'Store heartbeats received',
+    registers: [this.registry],
+  });
+
+  constructor(cluster: PdCluster) {
+    new Gauge({
+      name: 'nyx_pd_stores',
+      help: 'Registered stores by state',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const counts = new Map<string, number>(Object.values(StoreState).map((s) => [s, 0]));
+        for (const s of cluster.getAllStores()) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_regions',
+      help: 'Regions in the cluster map',
+      registers: [this.registry],
+      collect() {
+        this.set(cluster.regionCount);
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_bootstrapped',
+      help: '1 once the cluster has its initial Regions',
+      registers: [this.registry],
+      collect() {
+        this.set(cluster.isBootstrapped() ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_store_leaders',
+      help: 'Region leaders per store, as last reported by Region heartbeats',
+      labelNames: ['store'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const s of cluster.getAllStores(true)) {
+          this.set({ store: String(s.id) }, cluster.getStoreCounts(s.id).leaderCount);
+        }
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'nyx_pd_' });
+  }
+}

@@ -1,0 +1,183 @@
+// A PD process: the PlacementDriver opened on its data directory, the nyx.pd.PD gRPC
+// service, the HTTP status server (/health, /status, /metrics) and the TSO tick timer.
+// `nyx pd start` and tests start one with PdServer.start() and end it with stop().
+import * as grpc from '@grpc/grpc-js';
+import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
+import { createLogger, type Logger } from '../common/logger.js';
+import type { InitialLayout } from '../pd/initial_regions.js';
+import { PlacementDriver } from '../pd/placement_driver.js';
+import { loadNyxProto } from '../proto/load.js';
+import { PdMetrics } from './pd_metrics.js';
+import { PdService } from './pd_service.js';
+import { pdStatus } from './pd_status.js';
+import { StatusServer } from './status_server.js';
+
+export const DEFAULT_PD_ADDR = '127.0.0.1:2379';
+export const DEFAULT_PD_STATUS_ADDR = '127.0.0.1:2378';
+export const DEFAULT_PD_DATA_DIR = './nyx-data/pd';
+/** How often the TSO follows the clock, so its window write is usually off the request path. */
+const TSO_TICK_MS = 50;
+/** How long shutdown waits for in-flight calls before cutting connections. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+export interface PdServerOptions {
+  dataDir: string;
+  /** gRPC listen address, host:port (port 0: any free port). */
+  addr?: string;
+  /** The gRPC address stores and clients should use; default: the bound address. */
+  advertiseAddr?: string;
+  /** HTTP status listen address, host:port. */
+  statusAddr?: string;
+  /** Bootstrap automatically once this many stores are Up. */
+  initialStores?: number;
+  /** How automatic bootstrap cuts the key space; default one Region for all keys. */
+  initialLayout?: InitialLayout;
+  /** Used only for a new data directory. */
+  clusterId?: number;
+  logger?: Logger;
+}
+
+export class PdServer {
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly pd: PlacementDriver,
+    private readonly grpcServer: grpc.Server,
+    private readonly service: PdService,
+    private readonly status: StatusServer,
+    private readonly tsoTimer: NodeJS.Timeout,
+    readonly log: Logger,
+    /** The bound gRPC address (real port). */
+    readonly grpcAddress: string,
+    readonly advertiseAddress: string,
+    /** The bound HTTP status address (real port). */
+    readonly statusAddress: string,
+  ) {}
+
+  static async start(opts: PdServerOptions): Promise<PdServer> {
+    const log = opts.logger ?? createLogger('pd');
+    const listen = parseHostPort(opts.addr ?? DEFAULT_PD_ADDR);
+    const statusListen = parseHostPort(opts.statusAddr ?? DEFAULT_PD_STATUS_ADDR);
+    const pd = PlacementDriver.open({
+      dataDir: opts.dataDir,
+      initialStores: opts.initialStores,
+      initialLayout: opts.initialLayout,
+      clusterId: opts.clusterId,
+    });
+    const cleanup: (() => Promise<void> | void)[] = [() => pd.close()];
+    try {
+      const metrics = new PdMetrics(pd.cluster);
+      const service = new PdService(pd, { logger: log, metrics });
+      const grpcServer = new grpc.Server();
+      grpcServer.addService(loadNyxProto().nyx.pd.PD.service, service.handlers);
+      const port = await bind(grpcServer, formatHostPort(listen));
+      cleanup.unshift(() => void grpcServer.forceShutdown());
+      const grpcAddress = formatHostPort({ host: dialableHost(listen.host), port });
+
+      // The status page shows its own address, known only once it is bound.
+      const state = { advertise: opts.advertiseAddr || grpcAddress, statusAddress: '' };
+      const status = new StatusServer(metrics.registry, {
+        healthy: () => true,
+        status: () => pdStatus(pd, state.advertise, state.statusAddress),
+      });
+      const statusPort = await status
+        .listen(statusListen.host, statusListen.port)
+        .catch((e: NodeJS.ErrnoException) => {
+          const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.message;
+          throw new Error(`cannot listen on ${formatHostPort(statusListen)} (${why})`);
+        });
+      cleanup.unshift(() => status.close());
+      const statusAddress = formatHostPort({
+        host: dialableHost(statusListen.host),
+        port: statusPort,
+      });
+      state.statusAddress = statusAddress;
+
+      const tsoTimer = setInterval(() => {
+        try {
+          pd.tso.tick();
+        } catch (e) {
+          log.error({ err: e }, 'TSO tick failed');
+        }
+      }, TSO_TICK_MS);
+      tsoTimer.unref();
+
+      log.info(
+        {
+          clusterId: pd.clusterId,
+          grpc: grpcAddress,
+          advertise: state.advertise,
+          status: statusAddress,
+          dataDir: opts.dataDir,
+          bootstrapped: pd.cluster.isBootstrapped(),
+          initialStores: pd.cluster.initialStores,
+        },
+        'PD started',
+      );
+      return new PdServer(
+        pd,
+        grpcServer,
+        service,
+        status,
+        tsoTimer,
+        log,
+        grpcAddress,
+        state.advertise,
+        statusAddress,
+      );
+    } catch (e) {
+      for (const c of cleanup) await c();
+      throw e;
+    }
+  }
+
+  get clusterId(): number {
+    return this.pd.clusterId;
+  }
+
+  /**
+   * Stops serving and closes the database. Streams are ended first so clients see a
+   * clean end; in-flight unary calls get a short grace period. Safe to call twice.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    clearInterval(this.tsoTimer);
+    this.service.endStreams();
+    await shutdownGrpc(this.grpcServer, SHUTDOWN_GRACE_MS);
+    await this.status.close();
+    this.pd.close();
+    this.log.info({ clusterId: this.pd.clusterId }, 'PD stopped');
+  }
+}
+
+function bind(server: grpc.Server, addr: string): Promise<number> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) => {
+      if (!err) return resolve(port);
+      // grpc-js wraps the socket error in a long sentence; the errno is what matters.
+      const why = /EADDRINUSE/.test(err.message)
+        ? 'address already in use'
+        : /EACCES/.test(err.message)
+          ? 'permission denied'
+          : err.message;
+      reject(new Error(`cannot listen on ${addr} (${why})`));
+    }),
+  );
+}
+
+function shutdownGrpc(server: grpc.Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve();
+    }, graceMs);
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}

@@ -1,0 +1,315 @@
+// The gRPC bindings of nyx.pd.PD over a PlacementDriver. Thin on purpose: check the
+// header, convert the request, call the cluster / TSO / id allocator, convert back. Every
+// response carries header.cluster_id, and every failure — typed PdErrors, malformed
+// requests, even bugs — becomes header.error {type, message} rather than a gRPC status or
+// a crashed process, so callers always get an answer they can act on.
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../common/logger.js';
+import { layoutFromRequest } from '../pd/initial_regions.js';
+import { PdError, PdErrorCode } from '../pd/errors.js';
+import type { PlacementDriver } from '../pd/placement_driver.js';
+import type { Region } from '../region/meta.js';
+import { formatKey } from '../region/meta.js';
+import { regionToProto, storeToProto } from '../proto/convert_meta.js';
+import {
+  errorToProto,
+  regionHeartbeatFromProto,
+  regionInfoToProto,
+  storeStatsFromProto,
+  storeStatsToProto,
+  tsToProto,
+} from '../proto/convert_pd.js';
+import type { PDHandlers } from '../proto/load.js';
+import { toUint64, uint64ToNumber } from '../proto/uint64.js';
+import type { Error as ErrorMsg } from '../proto-gen/nyx/pd/Error.js';
+import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js';
+import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
+import type { PdMetrics } from './pd_metrics.js';
+
+export interface PdServiceOptions {
+  logger: Logger;
+  metrics?: PdMetrics;
+}
+
+type AnyStream = grpc.ServerDuplexStream<unknown, unknown>;
+
+/** The PD service: its handlers, plus a way to end its long-lived streams at shutdown. */
+export class PdService {
+  readonly handlers: PDHandlers;
+  private readonly streams = new Set<AnyStream>();
+  private readonly log: Logger;
+  private readonly metrics: PdMetrics | undefined;
+
+  constructor(
+    private readonly pd: PlacementDriver,
+    opts: PdServiceOptions,
+  ) {
+    this.log = opts.logger;
+    this.metrics = opts.metrics;
+    const cluster = pd.cluster;
+    this.handlers = {
+      Bootstrap: this.unary('Bootstrap', (req) => {
+        const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
+        const storeIds = req.storeIds.map((s) => uint64ToNumber(s, 'store id'));
+        const regions = cluster.bootstrap(layout, storeIds);
+        this.logBootstrap(regions, 'request');
+        return { regions: regions.map(regionToProto) };
+      }),
+      IsBootstrapped: this.unary('IsBootstrapped', () => ({
+        bootstrapped: cluster.isBootstrapped(),
+      })),
+      AllocID: this.unary('AllocID', () => ({ id: toUint64(cluster.allocId()) })),
+      PutStore: this.unary('PutStore', (req) => {
+        if (!req.store) throw invalid('PutStore without a store');
+        const s = req.store;
+        const store = cluster.putStore({
+          id: uint64ToNumber(s.id, 'store id'),
+          address: s.address,
+          statusAddress: s.statusAddress,
+          labels: s.labels,
+        });
+        this.log.info({ store: store.id, address: store.address }, 'store registered');
+        // Automatic bootstrap: the registration that brings enough stores Up cuts the
+        // key space with the configured layout. Stores learn their Regions by scanning.
+        const regions = cluster.maybeBootstrap();
+        if (regions) this.logBootstrap(regions, 'initial stores up');
+        return {};
+      }),
+      GetStore: this.unary('GetStore', (req) => {
+        const id = uint64ToNumber(req.storeId, 'store id');
+        const store = cluster.getStore(id);
+        if (!store) throw new PdError(PdErrorCode.StoreNotFound, `store ${id} is not registered`);
+        const stats = cluster.getStoreStats(id);
+        // Region and leader counts are PD's own, from Region heartbeats.
+        const counts = cluster.getStoreCounts(id);
+        return {
+          store: storeToProto(store),
+          stats: stats ? storeStatsToProto({ ...stats, ...counts, storeId: id }) : null,
+        };
+      }),
+      GetAllStores: this.unary('GetAllStores', (req) => ({
+        stores: cluster.getAllStores(req.excludeTombstoneStores).map((s) => storeToProto(s)),
+      })),
+      StoreHeartbeat: this.unary('StoreHeartbeat', (req) => {
+        if (!req.stats) throw invalid('StoreHeartbeat without stats');
+        const { storeId, ...stats } = storeStatsFromProto(req.stats);
+        cluster.storeHeartbeat(storeId, stats);
+        this.metrics?.storeHeartbeats.inc();
+        return {};
+      }),
+      GetRegion: this.unary('GetRegion', (req) => {
+        this.requireBootstrapped();
+        const info = cluster.getRegion(req.regionKey);
+        if (!info) {
+          throw new PdError(
+            PdErrorCode.RegionNotFound,
+            `no region holds key ${formatKey(req.regionKey)}`,
+          );
+        }
+        return regionInfoToProto(info);
+      }),
+      GetRegionByID: this.unary('GetRegionByID', (req) => {
+        this.requireBootstrapped();
+        const id = uint64ToNumber(req.regionId, 'region id');
+        const info = cluster.getRegionById(id);
+        if (!info) throw new PdError(PdErrorCode.RegionNotFound, `region ${id} not found`);
+        return regionInfoToProto(info);
+      }),
+      // Before bootstrap there are simply no Regions: stores poll this until theirs
+      // appear, so an empty answer is more useful to them than an error.
+      ScanRegions: this.unary('ScanRegions', (req) => {
+        const infos = cluster.scanRegions(req.startKey, req.endKey, req.limit);
+        return { regions: infos.map(regionInfoToProto) };
+      }),
+      RegionHeartbeat: (call) => this.regionHeartbeatStream(call),
+      Tso: (call) => this.tsoStream(call),
+    };
+  }
+
+  /** Ends every open stream (clients see a clean end and reconnect elsewhere or later). */
+  endStreams(): void {
+    for (const s of this.streams) {
+      try {
+        s.end();
+      } catch {
+        // Already torn down by the transport.
+      }
+    }
+    this.streams.clear();
+  }
+
+  // --- streams ---
+
+  /**
+   * One stream per store carries all its leaders' heartbeats. Each is applied as it
+   * arrives; PD answers only with an instruction (there are no schedulers yet) or when
+   * the heartbeat was refused, e.g. a stale epoch, so the leader learns why.
+   */
+  private regionHeartbeatStream(call: Parameters<PDHandlers['RegionHeartbeat']>[0]): void {
+    this.track(call as AnyStream);
+    call.on('data', (req) => {
+      const start = process.hrtime.bigint();
+      let result: string;
+      let code = 'ok';
+      try {
+        this.checkHeader(req.header);
+        const r = this.pd.cluster.regionHeartbeat(regionHeartbeatFromProto(req));
+        result = r.changed ? 'changed' : 'unchanged';
+        if (r.changed) {
+          this.log.info(
+            { region: req.region?.id, epoch: req.region?.regionEpoch, replaced: r.replaced },
+            'region meta changed',
+          );
+        }
+      } catch (e) {
+        const error = this.toError(e, 'RegionHeartbeat');
+        result = code = String(error.type);
+        safeWrite(call, { header: this.header(error), regionId: req.region?.id ?? '0' });
+      }
+      this.metrics?.regionHeartbeats.inc({ result });
+      this.observe('RegionHeartbeat', code, start);
+    });
+  }
+
+  /**
+   * Each request {count} is answered, in order, with the LAST timestamp of a batch of
+   * `count` sharing one physical time; the client derives the others. The allocator is
+   * synchronous, so answering inside the 'data' handler keeps the order.
+   */
+  private tsoStream(call: Parameters<PDHandlers['Tso']>[0]): void {
+    this.track(call as AnyStream);
+    call.on('data', (req) => {
+      const start = process.hrtime.bigint();
+      let code = 'ok';
+      try {
+        this.checkHeader(req.header);
+        if (req.count < 1) throw invalid(`TSO count must be at least 1, got ${req.count}`);
+        const ts = this.pd.tso.getTimestamp(req.count);
+        safeWrite(call, { header: this.header(), count: req.count, timestamp: tsToProto(ts) });
+        this.metrics?.tsoTimestamps.inc(req.count);
+      } catch (e) {
+        const error = this.toError(e, 'Tso');
+        code = String(error.type);
+        safeWrite(call, { header: this.header(error), count: 0 });
+      }
+      this.metrics?.tsoRequests.inc();
+      this.observe('Tso', code, start);
+    });
+  }
+
+  private track(call: AnyStream): void {
+    this.streams.add(call);
+    const forget = () => this.streams.delete(call);
+    // The client closed its side: close ours, which completes the call.
+    call.on('end', () => {
+      forget();
+      safeEnd(call);
+    });
+    call.on('error', (e: Error) => {
+      forget();
+      this.log.debug({ err: e.message }, 'stream error');
+    });
+    call.on('cancelled', forget);
+    call.on('close', forget);
+  }
+
+  // --- unary plumbing ---
+
+  /**
+   * Wraps a handler body: header check, typed errors into header.error, metrics. The body
+   * returns the response without its header.
+   */
+  private unary<Req extends { header: RequestHeader__Output | null }, Res extends object>(
+    method: string,
+    body: (req: Req) => Omit<Res, 'header'>,
+  ): grpc.handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const start = process.hrtime.bigint();
+      let res: Res;
+      let code = 'ok';
+      try {
+        this.checkHeader(call.request.header);
+        res = { ...body(call.request), header: this.header() } as Res;
+      } catch (e) {
+        const error = this.toError(e, method);
+        code = String(error.type);
+        res = { header: this.header(error) } as Res;
+      }
+      this.observe(method, code, start);
+      callback(null, res);
+    };
+  }
+
+  private header(error?: ErrorMsg): ResponseHeader {
+    return { clusterId: toUint64(this.pd.clusterId), error: error ?? null };
+  }
+
+  /** cluster_id 0 means "not known yet"; anything else must be ours. */
+  private checkHeader(h: RequestHeader__Output | null): void {
+    if (!h || h.clusterId === '0' || h.clusterId === String(this.pd.clusterId)) return;
+    throw new PdError(
+      PdErrorCode.ClusterIdMismatch,
+      `request is for cluster ${h.clusterId} but this PD serves cluster ${this.pd.clusterId}`,
+    );
+  }
+
+  private requireBootstrapped(): void {
+    if (!this.pd.cluster.isBootstrapped()) {
+      throw new PdError(PdErrorCode.NotBootstrapped, 'cluster is not bootstrapped yet');
+    }
+  }
+
+  private toError(e: unknown, method: string): ErrorMsg {
+    const error = errorToProto(e);
+    if (error.type === PdErrorCode.Unknown) {
+      // Not a typed refusal: a bug or a broken disk. Answer, but make it loud.
+      this.log.error({ err: e, method }, 'PD request failed unexpectedly');
+    } else {
+      this.log.debug({ method, type: error.type, msg: error.message }, 'PD request refused');
+    }
+    return error;
+  }
+
+  private observe(method: string, code: string, start: bigint): void {
+    const secs = Number(process.hrtime.bigint() - start) / 1e9;
+    this.metrics?.grpcDuration.observe({ method, code }, secs);
+  }
+
+  private logBootstrap(regions: Region[], reason: string): void {
+    this.log.info(
+      {
+        reason,
+        regions: regions.map((r) => ({
+          id: r.id,
+          start: formatKey(r.startKey),
+          end: formatKey(r.endKey),
+        })),
+        stores: regions[0]?.peers.map((p) => p.storeId) ?? [],
+      },
+      `cluster bootstrapped with ${regions.length} region(s)`,
+    );
+  }
+}
+
+function invalid(msg: string): PdError {
+  return new PdError(PdErrorCode.InvalidArgument, msg);
+}
+
+/** A reply to a stream the client may have cancelled meanwhile: drop it, don't throw. */
+function safeWrite<T>(call: grpc.ServerDuplexStream<unknown, T>, msg: T): void {
+  if (call.cancelled || call.writableEnded || call.destroyed) return;
+  try {
+    call.write(msg);
+  } catch {
+    // The transport went away between the check and the write.
+  }
+}
+
+function safeEnd(call: AnyStream): void {
+  if (call.writableEnded || call.destroyed) return;
+  try {
+    call.end();
+  } catch {
+    // Already closed.
+  }
+}
