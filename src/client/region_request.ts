@@ -1,0 +1,181 @@
+// Sends one request to one Region's leader and turns every way it can fail into one of
+// two outcomes: a retry (after repairing the region cache and backing off) or a typed
+// error. The operations of RawClient (and later the transactional client) are loops
+// around send(): locate, send, and on a retry locate again, because after a split the
+// keys of one request may belong to several Regions.
+import { PdError as PdRefusal, PdErrorCode } from '../pd/errors.js';
+import { regionErrorFromProto } from '../proto/convert_errors.js';
+import { epochToProto, peerToProto } from '../proto/convert_meta.js';
+import { toUint64 } from '../proto/uint64.js';
+import type { Context } from '../proto-gen/nyx/kv/Context.js';
+import type { RegionError } from '../region/errors.js';
+import type { Backoffer } from './backoff.js';
+import {
+  ConnectionError,
+  EntryTooLargeError,
+  NyxError,
+  PdError,
+  RegionUnavailableError,
+  ServerError,
+} from './errors.js';
+import type { KvCommand, KvConnectionPool, KvRequest, KvResponse } from './kv_connection.js';
+import type { RegionCache, RegionLocation } from './region_cache.js';
+
+export interface RegionRequestOptions {
+  /** Upper bound of one attempt; the call's remaining time bounds it too. */
+  rpcTimeoutMs: number;
+  /** Use the shared BatchCommands stream (default) or one unary call per request. */
+  useBatchCommands: boolean;
+}
+
+/** The fields every Raw*Response has. */
+interface ResponseHead {
+  regionError?: Parameters<typeof regionErrorFromProto>[0];
+  error?: string;
+}
+
+/**
+ * Whether a failed PD lookup is worth another attempt: PD unreachable or not yet
+ * bootstrapped, yes; a refusal, a closed client or a programming error, no (they
+ * surface at once, as thrown).
+ */
+function pdRetryable(e: unknown): boolean {
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) {
+    return false;
+  }
+  if (e instanceof PdRefusal) return e.code === PdErrorCode.NotBootstrapped;
+  if (e instanceof NyxError) return e.retryable;
+  if (e instanceof Error && e.name === 'PdClientClosedError') return false;
+  return true;
+}
+
+/** The error to surface if the deadline ends the retries. */
+function asPdError(e: unknown): NyxError {
+  if (e instanceof NyxError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new PdError(`PD lookup failed: ${message}`, { cause: e });
+}
+
+export class RegionRequestSender {
+  constructor(
+    readonly cache: RegionCache,
+    readonly pool: KvConnectionPool,
+    private readonly options: RegionRequestOptions,
+  ) {}
+
+  /** Runs a PD-backed lookup, retrying PD trouble under the call's backoff. */
+  async lookup<T>(bo: Backoffer, f: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await f();
+      } catch (e) {
+        if (!pdRetryable(e)) throw e;
+        await bo.backoff('pd', asPdError(e));
+      }
+    }
+  }
+
+  locateKey(bo: Backoffer, key: Buffer): Promise<RegionLocation> {
+    return this.lookup(bo, () => this.cache.locateKey(key));
+  }
+
+  locateRange(bo: Backoffer, start: Buffer, end: Buffer): Promise<RegionLocation[]> {
+    return this.lookup(bo, () => this.cache.locateRange(start, end));
+  }
+
+  locateEndKey(bo: Backoffer, end: Buffer, lowerBound: Buffer): Promise<RegionLocation> {
+    return this.lookup(bo, () => this.cache.locateEndKey(end, lowerBound));
+  }
+
+  /** The request Context naming the Region, its epoch and the leader we expect. */
+  static context(loc: RegionLocation): Context {
+    return {
+      regionId: toUint64(loc.region.id),
+      regionEpoch: epochToProto(loc.region.epoch),
+      peer: peerToProto(loc.leader),
+    };
+  }
+
+  /**
+   * One attempt at loc's leader. Returns the response, or undefined when the caller
+   * should locate again and retry (the cache is already repaired and the backoff
+   * slept). Throws when the deadline passed or the failure is not retryable.
+   */
+  async send<C extends KvCommand>(
+    bo: Backoffer,
+    loc: RegionLocation,
+    cmd: C,
+    build: (ctx: Context) => KvRequest<C>,
+  ): Promise<KvResponse<C> | undefined> {
+    let address: string;
+    try {
+      address = await this.cache.storeAddress(loc.leader.storeId);
+    } catch (e) {
+      if (!pdRetryable(e)) throw e;
+      await bo.backoff('pd', asPdError(e));
+      return undefined;
+    }
+
+    let resp: KvResponse<C>;
+    try {
+      const conn = this.pool.get(address);
+      const timeout = Math.max(1, Math.min(this.options.rpcTimeoutMs, bo.remainingMs()));
+      const req = build(RegionRequestSender.context(loc));
+      resp = this.options.useBatchCommands
+        ? await conn.send(cmd, req, timeout)
+        : await conn.unary(cmd, req, timeout);
+    } catch (e) {
+      if (!(e instanceof ConnectionError)) throw e;
+      // The store may be down for good: try another peer, and its address afresh.
+      this.cache.onSendFail(loc);
+      await bo.backoff('connection', e);
+      return undefined;
+    }
+
+    const head = resp as ResponseHead;
+    const regionError = regionErrorFromProto(head.regionError);
+    if (regionError) {
+      await this.onRegionError(bo, loc, regionError);
+      return undefined;
+    }
+    if (head.error) throw new ServerError(head.error);
+    this.cache.onSuccess(loc);
+    return resp;
+  }
+
+  /** Repairs the cache from a region error and backs off according to its kind. */
+  private async onRegionError(bo: Backoffer, loc: RegionLocation, err: RegionError): Promise<void> {
+    const d = err.detail;
+    const giveUp = new RegionUnavailableError(loc.region.id, err);
+    switch (d.kind) {
+      case 'NotLeader':
+        if (d.leader) {
+          const kept = this.cache.onNotLeader(loc, d.leader);
+          await bo.backoff(kept ? 'updateLeader' : 'regionMiss', giveUp);
+        } else {
+          this.cache.onNotLeader(loc);
+          await bo.backoff('noLeader', giveUp);
+        }
+        return;
+      case 'EpochNotMatch':
+        this.cache.onEpochNotMatch(loc, d.currentRegions, loc.leader.storeId);
+        await bo.backoff(d.currentRegions.length > 0 ? 'updateLeader' : 'regionMiss', giveUp);
+        return;
+      case 'StoreNotMatch':
+        this.cache.invalidateStore(loc.leader.storeId);
+        this.cache.invalidate(loc.region.id);
+        await bo.backoff('regionMiss', giveUp);
+        return;
+      case 'RegionNotFound':
+      case 'KeyNotInRegion':
+        this.cache.invalidate(loc.region.id);
+        await bo.backoff('regionMiss', giveUp);
+        return;
+      case 'ServerIsBusy':
+        await bo.backoff('serverBusy', giveUp, d.backoffMs);
+        return;
+      case 'RaftEntryTooLarge':
+        throw new EntryTooLargeError(d.regionId, d.entrySize);
+    }
+  }
+}
