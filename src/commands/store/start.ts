@@ -1,0 +1,113 @@
+import { Command, Flags } from '@oclif/core';
+import { PdClient } from '../../client/pd_client.js';
+import { createLogger } from '../../common/logger.js';
+import { StorePdAdapter } from '../../server/store_pd.js';
+import {
+  DEFAULT_PD_WORKER_CONFIG,
+  DEFAULT_PEER_CONFIG,
+  StoreServer,
+} from '../../server/store_server.js';
+
+export default class StoreStart extends Command {
+  static override description =
+    'Start a store: hosts Region replicas, serves RawKV, registers with PD';
+
+  static override examples = [
+    '<%= config.bin %> store start --pd 127.0.0.1:2379 --data-dir ./nyx-data/store1',
+    '<%= config.bin %> store start --addr 0.0.0.0:20160 --advertise-addr 10.0.0.5:20160',
+  ];
+
+  static override flags = {
+    pd: Flags.string({
+      description: 'PD endpoint(s), comma-separated',
+      env: 'NYX_PD',
+      default: '127.0.0.1:2379',
+    }),
+    'data-dir': Flags.string({
+      description: 'where the store keeps its data',
+      default: './nyx-data/store',
+    }),
+    addr: Flags.string({
+      description: 'gRPC listen address (port 0: any free port)',
+      default: '127.0.0.1:20160',
+    }),
+    'advertise-addr': Flags.string({ description: 'gRPC address other stores and clients use' }),
+    'status-addr': Flags.string({
+      description: 'HTTP status listen address',
+      default: '127.0.0.1:20180',
+    }),
+    'advertise-status-addr': Flags.string({ description: 'HTTP status address PD shows' }),
+    'tick-ms': Flags.integer({
+      description: 'Raft tick interval',
+      default: DEFAULT_PEER_CONFIG.tickMs,
+      min: 1,
+    }),
+    'election-ticks': Flags.integer({
+      description: 'ticks without a leader before an election',
+      default: 10,
+      min: 3,
+    }),
+    'raft-log-gc-threshold': Flags.integer({
+      description: 'compact a Region log holding more applied entries than this',
+      default: DEFAULT_PD_WORKER_CONFIG.raftLogGcThreshold,
+      min: 0,
+    }),
+    'raft-log-gc-interval-ms': Flags.integer({
+      description: 'how often to look for logs to compact',
+      default: DEFAULT_PD_WORKER_CONFIG.raftLogGcIntervalMs,
+      min: 10,
+    }),
+    'max-open-regions': Flags.integer({
+      description: 'Region databases kept open at once',
+      default: 256,
+      min: 1,
+    }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(StoreStart);
+    const logger = createLogger('store');
+    const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
+    const server = new StoreServer(
+      {
+        dataDir: flags['data-dir'],
+        addr: flags.addr,
+        ...(flags['advertise-addr'] ? { advertiseAddr: flags['advertise-addr'] } : {}),
+        statusAddr: flags['status-addr'],
+        ...(flags['advertise-status-addr']
+          ? { advertiseStatusAddr: flags['advertise-status-addr'] }
+          : {}),
+        peer: {
+          ...DEFAULT_PEER_CONFIG,
+          storeId: 0,
+          tickMs: flags['tick-ms'],
+          electionTicks: flags['election-ticks'],
+        },
+        pdWorker: {
+          ...DEFAULT_PD_WORKER_CONFIG,
+          raftLogGcThreshold: flags['raft-log-gc-threshold'],
+          raftLogGcIntervalMs: flags['raft-log-gc-interval-ms'],
+        },
+        maxOpenRegionEngines: flags['max-open-regions'],
+      },
+      new StorePdAdapter(pd, this.config.version),
+      logger,
+    );
+    try {
+      await server.start();
+    } catch (e) {
+      pd.close();
+      this.error((e as Error).message, { exit: 1 });
+    }
+    this.log(
+      `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await server.stop();
+    pd.close();
+  }
+}

@@ -1,0 +1,205 @@
+// A local cluster of real processes: one PD and N stores started as child processes of
+// this one, each with its own data dir under the playground's, logs in <dir>/logs/. The
+// first run bootstraps; later runs reuse the data (the stores keep their ids and Regions).
+import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface PlaygroundOptions {
+  dataDir: string;
+  stores: number;
+  /** Initial Regions (see playgroundSplitKeys); used on the first run only. */
+  regions: number;
+  host: string;
+  pdPort: number;
+  pdStatusPort: number;
+  /** Store i listens on storePort + i and storeStatusPort + i (i from 0). */
+  storePort: number;
+  storeStatusPort: number;
+  clean: boolean;
+  /** Extra flags for every store (e.g. Raft log GC settings in tests). */
+  storeArgs?: string[];
+  /** How long to wait for each process to report ready. */
+  readyTimeoutMs?: number;
+}
+
+export interface PlaygroundProcess {
+  name: string;
+  child: ChildProcess;
+  grpc: string;
+  status: string;
+  logFile: string;
+  args: string[];
+}
+
+const BIN = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  '..',
+  'bin',
+  'run.js',
+);
+
+export class Playground {
+  readonly processes: PlaygroundProcess[] = [];
+  private stopping = false;
+
+  constructor(readonly opts: PlaygroundOptions) {}
+
+  get pdEndpoint(): string {
+    return `${this.opts.host}:${this.opts.pdPort}`;
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    if (o.clean) fs.rmSync(o.dataDir, { recursive: true, force: true });
+    fs.mkdirSync(path.join(o.dataDir, 'logs'), { recursive: true });
+    try {
+      await this.spawnProcess('pd', [
+        'pd',
+        'start',
+        '--addr',
+        this.pdEndpoint,
+        '--status-addr',
+        `${o.host}:${o.pdStatusPort}`,
+        '--data-dir',
+        path.join(o.dataDir, 'pd'),
+        '--initial-stores',
+        String(o.stores),
+        ...(o.regions > 1
+          ? ['--initial-split-keys', playgroundSplitKeys(o.regions).join(',')]
+          : []),
+      ]);
+      await Promise.all(
+        Array.from({ length: o.stores }, (_, i) =>
+          this.spawnProcess(`store${i + 1}`, this.storeArgs(i)),
+        ),
+      );
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
+  }
+
+  storeArgs(i: number): string[] {
+    const o = this.opts;
+    return [
+      'store',
+      'start',
+      '--pd',
+      this.pdEndpoint,
+      '--addr',
+      `${o.host}:${o.storePort + i}`,
+      '--status-addr',
+      `${o.host}:${o.storeStatusPort + i}`,
+      '--data-dir',
+      path.join(o.dataDir, `store${i + 1}`),
+      ...(o.storeArgs ?? []),
+    ];
+  }
+
+  /** Start a child and resolve once it prints its ready line. */
+  async spawnProcess(name: string, args: string[]): Promise<PlaygroundProcess> {
+    const logFile = path.join(this.opts.dataDir, 'logs', `${name}.log`);
+    const log = fs.createWriteStream(logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NYX_LOG_LEVEL: process.env.NYX_LOG_LEVEL ?? 'info' },
+    });
+    child.stderr!.pipe(log, { end: false });
+    const lines = readline.createInterface({ input: child.stdout! });
+    const proc: PlaygroundProcess = { name, child, grpc: '', status: '', logFile, args };
+    const ready = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${name} did not become ready in time; see ${logFile}`)),
+        this.opts.readyTimeoutMs ?? 60_000,
+      );
+      lines.on('line', (line) => {
+        log.write(line + '\n');
+        const m = /ready: grpc (\S+), status (?:http:\/\/)?(\S+)/.exec(line);
+        if (m) {
+          proc.grpc = m[1]!.replace(/,$/, '');
+          proc.status = m[2]!;
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        log.end();
+        if (!this.stopping && !proc.grpc) {
+          reject(
+            new Error(
+              `${name} exited (${signal ?? `code ${code}`}) before it was ready; see ${logFile}`,
+            ),
+          );
+        }
+      });
+    });
+    this.processes.push(proc);
+    await ready;
+    return proc;
+  }
+
+  process(name: string): PlaygroundProcess {
+    const p = this.processes.find((x) => x.name === name);
+    if (!p) throw new Error(`no process ${name}`);
+    return p;
+  }
+
+  /** Kill a process abruptly (kill -9): what it had not made durable is gone. */
+  async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.process(name);
+    if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
+    p.child.kill(signal);
+    await exited;
+  }
+
+  /** Start a stopped process again with the same arguments (and so the same data dir). */
+  async restart(name: string): Promise<PlaygroundProcess> {
+    const old = this.process(name);
+    this.processes.splice(this.processes.indexOf(old), 1);
+    return this.spawnProcess(name, old.args);
+  }
+
+  /** SIGTERM every child (stores first, then PD) and wait for them to exit. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const order = [...this.processes].reverse();
+    for (const p of order) {
+      if (p.child.exitCode === null && p.child.signalCode === null) {
+        await terminate(p.child);
+      }
+    }
+  }
+}
+
+/**
+ * Split keys for a playground: single characters spread evenly over '0'..'z', so keys a
+ * person types (words, numbers) land in different Regions. Beyond 75 Regions the
+ * characters run out; PD's binary even splits are the tool for that.
+ */
+export function playgroundSplitKeys(regions: number): string[] {
+  const lo = 0x30;
+  const hi = 0x7b; // exclusive: '0'..'z'
+  if (regions < 1 || regions > hi - lo)
+    throw new Error(`a playground supports 1 to ${hi - lo} Regions`);
+  const keys: string[] = [];
+  for (let i = 1; i < regions; i++)
+    keys.push(String.fromCharCode(lo + Math.floor((i * (hi - lo)) / regions)));
+  return keys;
+}
+
+/** SIGTERM, then SIGKILL if the process does not exit within the grace period. */
+export async function terminate(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,49 @@
+// The store's view of PD (StoreRegistrar, defined by the store layer) implemented over the
+// shared PD client.
+import { PdClient } from '../client/pd_client.js';
+import { Peer, Region } from '../region/meta.js';
+import { StoreRegistrar } from './store_server.js';
+
+export class StorePdAdapter implements StoreRegistrar {
+  constructor(
+    private readonly pd: PdClient,
+    private readonly version: string,
+  ) {}
+
+  getClusterId(): Promise<number> {
+    return this.pd.getClusterId();
+  }
+
+  allocId(): Promise<number> {
+    return this.pd.allocId();
+  }
+
+  putStore(store: { id: number; address: string; statusAddress: string }): Promise<void> {
+    return this.pd.putStore({ ...store, version: this.version });
+  }
+
+  async getStoreAddress(storeId: number): Promise<string> {
+    const info = await this.pd.getStore(storeId);
+    if (!info) throw new Error(`store ${storeId} is not known to PD`);
+    return info.address;
+  }
+
+  storeHeartbeat(
+    storeId: number,
+    stats: { regionCount: number; leaderCount: number; isBusy: boolean },
+  ): Promise<void> {
+    return this.pd.storeHeartbeat({ storeId, ...stats });
+  }
+
+  regionHeartbeat(hb: { region: Region; leader: Peer; term: number }): void {
+    this.pd.regionHeartbeat(hb);
+  }
+
+  scanRegions(
+    start: Buffer,
+    end: Buffer,
+    limit: number,
+  ): Promise<{ region: Region; leader?: Peer }[]> {
+    return this.pd.scanRegions(start, end, limit);
+  }
+}

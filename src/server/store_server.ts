@@ -1,0 +1,281 @@
+// A store process: registers with PD, opens its engines, reloads its Region peers, serves
+// Kv and RaftTransport over gRPC and /health, /status, /metrics over HTTP, and runs the
+// Multi-Raft loop. Everything here is wiring; the logic lives in the modules it connects.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Ready } from '../raft/index.js';
+import { loadNyxProto } from '../proto/load.js';
+import { Logger } from '../common/logger.js';
+import { RaftLogEngine } from '../storage/raft_log_engine.js';
+import { RegionEnginePool } from '../storage/region_engine_pool.js';
+import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
+import { snapDir } from '../storage/paths.js';
+import { StoreMetrics } from '../store/metrics.js';
+import { PeerConfig, RegionPeer } from '../store/peer.js';
+import { PeerLoader } from '../store/peer_loader.js';
+import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
+import { RaftStore } from '../store/raft_store.js';
+import { RawKv } from '../store/raw_kv.js';
+import { removeSnapshotFile, sendSnapshot } from '../store/snap_transfer.js';
+import { readIdent, writeIdent } from '../store/store_ident.js';
+import { GrpcRaftTransport } from '../store/transport.js';
+import { kvHandlers } from './kv_service.js';
+import { raftTransportHandlers } from './raft_service.js';
+import { StatusServer } from './status_server.js';
+
+/** What the store asks PD to register and identify itself. */
+export interface StoreRegistrar extends StorePd {
+  getClusterId(): Promise<number>;
+  allocId(): Promise<number>;
+  putStore(store: { id: number; address: string; statusAddress: string }): Promise<void>;
+  getStoreAddress(storeId: number): Promise<string>;
+}
+
+export interface StoreConfig {
+  dataDir: string;
+  /** Listen address for gRPC. */
+  addr: string;
+  /** Address other stores and clients use (defaults to addr). */
+  advertiseAddr?: string;
+  statusAddr: string;
+  advertiseStatusAddr?: string;
+  peer: PeerConfig;
+  pdWorker: PdWorkerConfig;
+  maxOpenRegionEngines: number;
+}
+
+export const DEFAULT_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
+  tickMs: 100,
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  maxPendingProposals: 8192,
+  maxEntryBytes: 8 << 20,
+  maxUncommittedBytes: 64 << 20,
+  requestTimeoutMs: 10_000,
+};
+
+export const DEFAULT_PD_WORKER_CONFIG: PdWorkerConfig = {
+  storeHeartbeatMs: 2_000,
+  regionHeartbeatMs: 10_000,
+  regionSyncMs: 1_000,
+  raftLogGcIntervalMs: 10_000,
+  raftLogGcThreshold: 10_000,
+};
+
+export class StoreServer {
+  private readonly grpcServer = new grpc.Server({
+    'grpc.max_receive_message_length': 64 << 20,
+    'grpc.max_send_message_length': 64 << 20,
+  });
+  private statusServer: StatusServer | undefined;
+  private pdWorker: PdWorker | undefined;
+  private raftStore: RaftStore | undefined;
+  private transport: GrpcRaftTransport | undefined;
+  private logEngine: RaftLogEngine | undefined;
+  private engines: RegionEnginePool | undefined;
+  readonly metrics = new StoreMetrics();
+  storeId = 0;
+  advertiseAddress = '';
+  advertiseStatusAddress = '';
+  private ready = false;
+
+  constructor(
+    private readonly cfg: StoreConfig,
+    private readonly pd: StoreRegistrar,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const cfg = this.cfg;
+    fs.mkdirSync(cfg.dataDir, { recursive: true });
+    const clusterId = await this.pd.getClusterId();
+    let ident = readIdent(cfg.dataDir);
+    if (ident && ident.clusterId !== clusterId) {
+      throw new Error(
+        `data dir ${cfg.dataDir} belongs to cluster ${ident.clusterId}, but PD serves cluster ${clusterId}`,
+      );
+    }
+
+    // Listen first: the advertised address must be real before PD hands it out.
+    const grpcPort = await this.bindGrpc(cfg.addr);
+    const advertise = withPort(cfg.advertiseAddr ?? cfg.addr, grpcPort);
+    this.advertiseAddress = advertise;
+
+    if (!ident) {
+      ident = { storeId: await this.pd.allocId(), clusterId };
+      writeIdent(cfg.dataDir, ident);
+    }
+    this.storeId = ident.storeId;
+    const log = this.logger.child({ store: this.storeId });
+    const logFn = (obj: object, msg: string) => log.info(obj, msg);
+
+    const peerCfg: PeerConfig = { ...cfg.peer, storeId: this.storeId };
+    this.logEngine = RaftLogEngine.open(cfg.dataDir);
+    this.engines = new RegionEnginePool(cfg.dataDir, { maxOpen: cfg.maxOpenRegionEngines });
+    const snaps = snapDir(cfg.dataDir);
+    fs.mkdirSync(snaps, { recursive: true });
+
+    const transport = new GrpcRaftTransport({
+      resolve: (id) => this.pd.getStoreAddress(id),
+      reportUnreachable: (regionId, peerId) => raftStore.reportUnreachable(regionId, peerId),
+      sendSnapshot: (env, client) => {
+        this.metrics.snapshotsSent.inc();
+        sendSnapshot(env, client, {
+          snapDir: snaps,
+          reportSnapshot: (regionId, peerId, status) => {
+            removeSnapshotFile(snaps, env.message.snapshot!.data);
+            raftStore.reportSnapshot(regionId, peerId, status);
+          },
+          log: logFn,
+        });
+      },
+      onSent: (n) => this.metrics.raftMessagesSent.inc(n),
+    });
+    this.transport = transport;
+    const raftStore = new RaftStore(
+      this.storeId,
+      this.logEngine,
+      transport,
+      {
+        applySnapshotData: (peer: RegionPeer, rd: Ready) => {
+          const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
+          peer.engine.importSnapshot(path.join(snaps, desc.name));
+          this.metrics.snapshotsApplied.inc();
+          log.info(
+            { regionId: peer.regionId, index: rd.snapshot!.metadata.index },
+            'snapshot applied',
+          );
+        },
+        onTurn: (s) => {
+          this.metrics.loopTurns.inc();
+          if (s.synced) {
+            this.metrics.appendDuration.observe(s.writeMs / 1000);
+            this.metrics.entriesPerWrite.observe(s.entries);
+          }
+          this.metrics.applyDuration.observe(s.applyMs / 1000);
+          this.pdWorker?.onLeadershipMaybeChanged();
+        },
+      },
+      cfg.peer.tickMs,
+      logFn,
+    );
+    this.raftStore = raftStore;
+    this.metrics.source = {
+      regions: () => raftStore.peers.size,
+      leaders: () => [...raftStore.peers.values()].filter((p) => p.isLeader()).length,
+    };
+
+    const loader = new PeerLoader(this.storeId, this.logEngine, this.engines, peerCfg, Date.now);
+    for (const p of loader.loadAll()) raftStore.addPeer(p);
+    log.info({ regions: raftStore.peers.size }, 'peers loaded');
+
+    const { nyx } = loadNyxProto();
+    const rawKv = new RawKv(raftStore);
+    this.grpcServer.addService(
+      nyx.kv.Kv.service,
+      kvHandlers(rawKv, {
+        observe: (m, code, s) => this.metrics.grpcDuration.observe({ method: m, code }, s),
+      }),
+    );
+    this.grpcServer.addService(
+      nyx.raft.RaftTransport.service,
+      raftTransportHandlers({
+        snapDir: snaps,
+        deliver: (env) => {
+          this.metrics.raftMessagesReceived.inc();
+          raftStore.onRaftMessage(env);
+        },
+        malformed: (err) => log.warn({ err: err.message }, 'malformed raft message dropped'),
+      }),
+    );
+
+    this.statusServer = new StatusServer(this.metrics.registry, {
+      healthy: () => this.ready,
+      status: () => this.status(),
+    });
+    const [statusHost, statusPort] = splitHostPort(cfg.statusAddr);
+    const boundStatusPort = await this.statusServer.listen(statusHost, statusPort);
+    const advertiseStatus = withPort(cfg.advertiseStatusAddr ?? cfg.statusAddr, boundStatusPort);
+    this.advertiseStatusAddress = advertiseStatus;
+
+    await this.pd.putStore({
+      id: this.storeId,
+      address: advertise,
+      statusAddress: advertiseStatus,
+    });
+    raftStore.start();
+    this.pdWorker = new PdWorker(
+      this.storeId,
+      this.pd,
+      raftStore,
+      loader,
+      this.logEngine,
+      cfg.pdWorker,
+      logFn,
+    );
+    this.pdWorker.start();
+    this.ready = true;
+    log.info({ addr: advertise, status: advertiseStatus }, 'store ready');
+  }
+
+  private bindGrpc(addr: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.grpcServer.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) =>
+        err ? reject(new Error(`cannot listen on ${addr}: ${err.message}`)) : resolve(port),
+      );
+    });
+  }
+
+  status(): object {
+    const peers = [...(this.raftStore?.peers.values() ?? [])].map((p) => {
+      const d = p.describe();
+      return {
+        region: d.region.id,
+        startKey: d.region.startKey.toString('hex'),
+        endKey: d.region.endKey.toString('hex'),
+        epoch: d.region.epoch,
+        peer: p.peerId,
+        role: d.role,
+        leader: d.leader?.id ?? null,
+        leaderStore: d.leader?.storeId ?? null,
+        term: d.term,
+        commit: d.commit,
+        applied: d.applied,
+      };
+    });
+    return {
+      store: this.storeId,
+      ready: this.ready,
+      regions: peers.length,
+      leaders: peers.filter((p) => p.role === 'Leader').length,
+      peers,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.ready = false;
+    this.pdWorker?.stop();
+    this.raftStore?.stop(new Error('store is shutting down'));
+    await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    this.transport?.close();
+    await this.statusServer?.close();
+    this.engines?.closeAll();
+    this.logEngine?.close();
+  }
+}
+
+export function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  if (i < 0) throw new Error(`address ${addr} has no port`);
+  const port = Number(addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`address ${addr} has a bad port`);
+  return [addr.slice(0, i), port];
+}
+
+/** addr with its port replaced by the bound one (when it asked for port 0). */
+function withPort(addr: string, port: number): string {
+  const [host, p] = splitHostPort(addr);
+  return `${host}:${p === 0 ? port : p}`;
+}
