@@ -57,7 +57,7 @@ export const DEFAULT_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
 
 export const DEFAULT_PD_WORKER_CONFIG: PdWorkerConfig = {
   storeHeartbeatMs: 2_000,
-  regionHeartbeatMs: 10_000,
+  regionHeartbeatMs: 5_000,
   regionSyncMs: 1_000,
   raftLogGcIntervalMs: 10_000,
   raftLogGcThreshold: 10_000,
