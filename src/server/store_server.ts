@@ -166,7 +166,17 @@ export class StoreServer {
       leaders: () => [...raftStore.peers.values()].filter((p) => p.isLeader()).length,
     };
 
-    const loader = new PeerLoader(this.storeId, this.logEngine, this.engines, peerCfg, Date.now);
+    const loader = new PeerLoader(
+      this.storeId,
+      this.logEngine,
+      this.engines,
+      peerCfg,
+      () => performance.now(),
+      {
+        proposal: (outcome) => this.metrics.proposals.inc({ outcome }),
+        committed: (ms) => this.metrics.commitDuration.observe(ms / 1000),
+      },
+    );
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
 

@@ -41,6 +41,15 @@ export interface PeerConfig {
   requestTimeoutMs: number;
 }
 
+/** What the peer reports for metrics. */
+export interface PeerObserver {
+  proposal(outcome: 'proposed' | 'applied' | 'failed' | 'rejected'): void;
+  /** From proposal to applied on the leader, in ms. */
+  committed(ms: number): void;
+}
+
+export const NO_OBSERVER: PeerObserver = { proposal: () => undefined, committed: () => undefined };
+
 /** What a successful write returns (CAS reports whether it swapped, and the old value). */
 export interface WriteResult {
   casSucceeded?: boolean;
@@ -67,7 +76,9 @@ export class RegionPeer {
     readonly logStorage: RegionRaftStorage,
     readonly engine: RegionEngine,
     private readonly cfg: PeerConfig,
+    /** A monotonic clock in ms: leases must not move with wall-clock steps. */
     private readonly now: () => number,
+    private readonly observer: PeerObserver = NO_OBSERVER,
   ) {
     this.region = cloneRegion(region);
     this.peerId = peerId;
@@ -146,6 +157,15 @@ export class RegionPeer {
 
   /** Propose a write batch; `done` runs once it is applied here (or failed). */
   proposeWrite(writes: WriteOp[], done: (r: WriteResult | Error) => void): void {
+    try {
+      this.propose(writes, done);
+    } catch (e) {
+      this.observer.proposal('rejected');
+      throw e;
+    }
+  }
+
+  private propose(writes: WriteOp[], done: (r: WriteResult | Error) => void): void {
     if (this.proposals.size >= this.cfg.maxPendingProposals) {
       throw new RegionError({
         kind: 'ServerIsBusy',
@@ -176,6 +196,7 @@ export class RegionPeer {
       throw e;
     }
     const raft = this.node.raft;
+    this.observer.proposal('proposed');
     this.proposals.push({
       index: raft.raftLog.lastIndex(),
       term: raft.term,
@@ -251,7 +272,13 @@ export class RegionPeer {
       const p = this.proposals.take(a.index, a.term);
       if (!p) continue;
       // A quorum had the entry, so we were leader when it was proposed: renew the lease.
-      if (!(a.result instanceof Error)) this.lease.renew(p.proposedAt, p.leaseGeneration);
+      if (!(a.result instanceof Error)) {
+        this.lease.renew(p.proposedAt, p.leaseGeneration);
+        this.observer.committed(this.now() - p.proposedAt);
+        this.observer.proposal('applied');
+      } else {
+        this.observer.proposal('failed');
+      }
       p.done(a.result);
     }
   }

@@ -13,7 +13,7 @@ import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
-import { PeerConfig, RegionPeer } from './peer.js';
+import { NO_OBSERVER, PeerConfig, PeerObserver, RegionPeer } from './peer.js';
 
 /**
  * Index and term a newly created Region starts its log at (TiKV's RAFT_INIT_LOG_INDEX):
@@ -39,6 +39,7 @@ export class PeerLoader {
     private readonly engines: RegionEnginePool,
     private readonly cfg: PeerConfig,
     private readonly now: () => number,
+    private readonly observer: PeerObserver = NO_OBSERVER,
   ) {}
 
   /** Write the initial state of a peer of a Region created by bootstrap; returns the peer. */
@@ -116,7 +117,7 @@ export class PeerLoader {
     // Raft's configuration comes from the Region meta, which the engine keeps current.
     view.confStateProvider = () => confStateOf(peer ? peer.region : region);
     view.setSnapshotBuilder(() => buildSnapshot(engine, peer ? peer.region : region));
-    peer = new RegionPeer(region, peerId, view, engine, this.cfg, this.now);
+    peer = new RegionPeer(region, peerId, view, engine, this.cfg, this.now, this.observer);
     return peer;
   }
 }

@@ -147,6 +147,8 @@ export class RaftStore {
     if (ready.length === 0) return;
 
     for (const [p, rd] of ready) this.sendAll(p, rd.messages);
+    // Hand them to the transport now, so they can travel while we write.
+    this.transport.flush();
 
     const t0 = performance.now();
     const batch = new RaftLogWriteBatch();

@@ -46,7 +46,9 @@ export class TestStore {
     this.logEngine = RaftLogEngine.open(this.dir);
     this.engines = new RegionEnginePool(this.dir);
     const cfg = { ...TEST_PEER_CONFIG, storeId: this.id };
-    this.loader = new PeerLoader(this.id, this.logEngine, this.engines, cfg, Date.now);
+    this.loader = new PeerLoader(this.id, this.logEngine, this.engines, cfg, () =>
+      performance.now(),
+    );
     const snaps = snapDir(this.dir);
     fs.mkdirSync(snaps, { recursive: true });
     this.store = new RaftStore(
