@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Ready } from '../raft/index.js';
 import { loadNyxProto } from '../proto/load.js';
+import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
 import { Logger } from '../common/logger.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
@@ -44,6 +45,9 @@ export interface StoreConfig {
   pdWorker: PdWorkerConfig;
   maxOpenRegionEngines: number;
 }
+
+/** How long shutdown waits for in-flight calls before cutting connections. */
+const SHUTDOWN_GRACE_MS = 1000;
 
 export const DEFAULT_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
   tickMs: 100,
@@ -204,8 +208,8 @@ export class StoreServer {
       healthy: () => this.ready,
       status: () => this.status(),
     });
-    const [statusHost, statusPort] = splitHostPort(cfg.statusAddr);
-    const boundStatusPort = await this.statusServer.listen(statusHost, statusPort);
+    const statusListen = parseHostPort(cfg.statusAddr);
+    const boundStatusPort = await this.statusServer.listen(statusListen.host, statusListen.port);
     const advertiseStatus = withPort(cfg.advertiseStatusAddr ?? cfg.statusAddr, boundStatusPort);
     this.advertiseStatusAddress = advertiseStatus;
 
@@ -267,7 +271,18 @@ export class StoreServer {
     this.ready = false;
     this.pdWorker?.stop();
     this.raftStore?.stop(new Error('store is shutting down'));
-    await new Promise<void>((resolve) => this.grpcServer.tryShutdown(() => resolve()));
+    // Streams from clients and other stores never end by themselves: give in-flight
+    // calls a moment, then cut the connections.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.grpcServer.forceShutdown();
+        resolve();
+      }, SHUTDOWN_GRACE_MS);
+      this.grpcServer.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     this.transport?.close();
     await this.statusServer?.close();
     this.engines?.closeAll();
@@ -275,17 +290,8 @@ export class StoreServer {
   }
 }
 
-export function splitHostPort(addr: string): [string, number] {
-  const i = addr.lastIndexOf(':');
-  if (i < 0) throw new Error(`address ${addr} has no port`);
-  const port = Number(addr.slice(i + 1));
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`address ${addr} has a bad port`);
-  return [addr.slice(0, i), port];
-}
-
-/** addr with its port replaced by the bound one (when it asked for port 0). */
+/** The address to advertise: the bound port when port 0 was asked, loopback for a wildcard host. */
 function withPort(addr: string, port: number): string {
-  const [host, p] = splitHostPort(addr);
-  return `${host}:${p === 0 ? port : p}`;
+  const a = parseHostPort(addr);
+  return formatHostPort({ host: dialableHost(a.host), port: a.port === 0 ? port : a.port });
 }
