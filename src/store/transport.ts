@@ -21,6 +21,9 @@ export interface TransportDeps {
   onSent?(count: number): void;
 }
 
+/** A batch stays well below the receiver's message size limit (64 MiB). */
+const MAX_BATCH_BYTES = 16 << 20;
+
 /** Above this many buffered bytes a store is treated as unreachable until it drains. */
 const MAX_BUFFERED_BYTES = 64 << 20;
 
@@ -46,13 +49,13 @@ class StoreLink {
   write(batch: RaftMessageBatch): boolean {
     if (!this.client) return false;
     if (!this.stream) {
-      const stream = this.client.Raft((err) => {
-        // The stream ended (peer restarted, network error): open a new one next time.
-        if (this.stream === stream) this.stream = undefined;
-        void err;
+      // When the stream ends (the peer restarted, the network failed) drop the channel
+      // too: the next send resolves the store's address again, which may have moved.
+      const stream = this.client.Raft(() => {
+        if (this.stream === stream) this.close();
       });
       stream.on('error', () => {
-        if (this.stream === stream) this.stream = undefined;
+        if (this.stream === stream) this.close();
       });
       this.stream = stream;
     }
@@ -100,11 +103,13 @@ export class GrpcRaftTransport implements RaftTransport {
     this.pending = new Map();
     for (const [storeId, items] of pending) {
       const link = this.link(storeId);
-      if (link.write({ msgs: items.map((i) => i.wire) })) {
-        this.deps.onSent?.(items.length);
-        continue;
+      for (const chunk of bySize(items)) {
+        if (link.write({ msgs: chunk.map((i) => i.wire) })) {
+          this.deps.onSent?.(chunk.length);
+          continue;
+        }
+        for (const i of chunk) this.deps.reportUnreachable(i.env.regionId, i.env.toPeer.id);
       }
-      for (const i of items) this.deps.reportUnreachable(i.env.regionId, i.env.toPeer.id);
     }
   }
 
@@ -129,14 +134,26 @@ export class GrpcRaftTransport implements RaftTransport {
     return link;
   }
 
-  /** A store moved (restarted on another address): reconnect. */
-  updateAddress(storeId: number, address: string): void {
-    const link = this.links.get(storeId);
-    if (link && link.address !== address) link.connect(address);
-  }
-
   close(): void {
     for (const l of this.links.values()) l.close();
     this.links.clear();
   }
+}
+
+/** Split a store's messages into batches of at most MAX_BATCH_BYTES of entry payload. */
+function* bySize<T extends { env: RaftEnvelope }>(items: T[]): Generator<T[]> {
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    let size = 64;
+    for (const e of item.env.message.entries) size += e.data.length + 16;
+    if (chunk.length > 0 && bytes + size > MAX_BATCH_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(item);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
