@@ -216,11 +216,13 @@ export class PdClient {
     return res.stores.map(storeFromProto);
   }
 
-  async storeHeartbeat(stats: StoreHeartbeatStats): Promise<void> {
+  /** Returns whether PD asks for every Region heartbeat now (it restarted). */
+  async storeHeartbeat(stats: StoreHeartbeatStats): Promise<{ requireRegionHeartbeats: boolean }> {
     const msg = storeStatsToProto(stats);
-    await this.unary<StoreHeartbeatResponse__Output>((c, header, o, cb) =>
+    const res = await this.unary<StoreHeartbeatResponse__Output>((c, header, o, cb) =>
       c.StoreHeartbeat({ header, stats: msg }, o, cb),
     );
+    return { requireRegionHeartbeats: res.requireRegionHeartbeats };
   }
 
   /**

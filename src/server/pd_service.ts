@@ -35,6 +35,8 @@ type AnyStream = grpc.ServerDuplexStream<unknown, unknown>;
 
 /** The PD service: its handlers, plus a way to end its long-lived streams at shutdown. */
 export class PdService {
+  /** Stores that sent a heartbeat since this PD started. */
+  private readonly storesHeard = new Set<number>();
   readonly handlers: PDHandlers;
   private readonly streams = new Set<AnyStream>();
   private readonly log: Logger;
@@ -95,7 +97,10 @@ export class PdService {
         const { storeId, ...stats } = storeStatsFromProto(req.stats);
         cluster.storeHeartbeat(storeId, stats);
         this.metrics?.storeHeartbeats.inc();
-        return {};
+        // Leaders are volatile: after a restart PD asks each store once to report them.
+        const first = !this.storesHeard.has(storeId);
+        this.storesHeard.add(storeId);
+        return { requireRegionHeartbeats: first };
       }),
       GetRegion: this.unary('GetRegion', (req) => {
         this.requireBootstrapped();

@@ -31,7 +31,7 @@ export class StorePdAdapter implements StoreRegistrar {
   storeHeartbeat(
     storeId: number,
     stats: { regionCount: number; leaderCount: number; isBusy: boolean },
-  ): Promise<void> {
+  ): Promise<{ requireRegionHeartbeats: boolean }> {
     return this.pd.storeHeartbeat({ storeId, ...stats });
   }
 

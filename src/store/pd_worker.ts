@@ -11,10 +11,11 @@ import { RaftStore } from './raft_store.js';
 
 /** What the store needs from PD (the PD client implements it). */
 export interface StorePd {
+  /** Resolves to whether PD wants every Region heartbeat now (it restarted). */
   storeHeartbeat(
     storeId: number,
     stats: { regionCount: number; leaderCount: number; isBusy: boolean },
-  ): Promise<void>;
+  ): Promise<{ requireRegionHeartbeats: boolean }>;
   regionHeartbeat(hb: {
     region: Region;
     leader: Peer;
@@ -82,11 +83,12 @@ export class PdWorker {
     let leaders = 0;
     for (const p of this.store.peers.values()) if (p.isLeader()) leaders++;
     try {
-      await this.pd.storeHeartbeat(this.storeId, {
+      const res = await this.pd.storeHeartbeat(this.storeId, {
         regionCount: this.store.peers.size,
         leaderCount: leaders,
         isBusy: false,
       });
+      if (res.requireRegionHeartbeats) this.regionHeartbeats(true);
     } catch (e) {
       this.log({ err: (e as Error).message }, 'store heartbeat failed');
     }
