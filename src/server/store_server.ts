@@ -83,6 +83,8 @@ export class StoreServer {
   advertiseAddress = '';
   advertiseStatusAddress = '';
   private ready = false;
+  /** Called when the store cannot go on (e.g. its disk failed); the process should exit. */
+  onFatal: (err: Error) => void = () => undefined;
 
   constructor(
     private readonly cfg: StoreConfig,
@@ -150,6 +152,11 @@ export class StoreServer {
             { regionId: peer.regionId, index: rd.snapshot!.metadata.index },
             'snapshot applied',
           );
+        },
+        onFatal: (err) => {
+          log.fatal({ err: err.message, stack: err.stack }, 'raft loop failed; stopping');
+          this.ready = false;
+          this.onFatal(err);
         },
         onTurn: (s) => {
           this.metrics.loopTurns.inc();

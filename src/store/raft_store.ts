@@ -32,6 +32,8 @@ export interface RaftTransport {
 export interface RaftStoreHooks {
   /** Install a received snapshot's data into the peer's Region engine (before the log write). */
   applySnapshotData(peer: RegionPeer, rd: Ready): void;
+  /** The loop hit an error it cannot continue after; the store must stop. */
+  onFatal(err: Error): void;
   /** A turn finished; for metrics. */
   onTurn?(stats: TurnStats): void;
 }
@@ -86,7 +88,15 @@ export class RaftStore {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      this.turn();
+      try {
+        this.turn();
+      } catch (e) {
+        // A failed log write or apply (disk full, I/O error, a broken invariant) leaves
+        // Readies half done; going on could acknowledge what is not durable. Stop the
+        // loop and let the process fail; nothing acknowledged depends on what was lost.
+        this.stop(new Error(`store stopped: ${(e as Error).message}`));
+        this.hooks.onFatal(e as Error);
+      }
     });
   }
 

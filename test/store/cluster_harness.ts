@@ -56,6 +56,9 @@ export class TestStore {
       this.logEngine,
       this.net.transportFor(this),
       {
+        onFatal: (err) => {
+          throw err;
+        },
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));

@@ -93,6 +93,10 @@ export default class StoreStart extends Command {
       new StorePdAdapter(pd, this.config.version),
       logger,
     );
+    server.onFatal = () => {
+      // The log says why; exit so a supervisor restarts the store from what is durable.
+      process.exit(1);
+    };
     try {
       await server.start();
     } catch (e) {
