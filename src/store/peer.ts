@@ -41,6 +41,40 @@ export interface PeerConfig {
   requestTimeoutMs: number;
 }
 
+/** The outcome of each op of an applied command: CAS ops report, others are undefined. */
+type OpResults = ({ succeeded: boolean; previous: Buffer | null } | undefined)[];
+
+interface PendingWrite {
+  writes: WriteOp[];
+  done: (r: WriteResult | Error) => void;
+  /** Upper bound of the ops' encoded size. */
+  size: number;
+}
+
+/** Upper bound of a command's encoded size without its ops (see cmd/command.ts). */
+const COMMAND_HEADER_BYTES = 64;
+
+function encodedWritesSize(writes: WriteOp[]): number {
+  let n = 0;
+  for (const w of writes) {
+    switch (w.op) {
+      case 'put':
+        n += 10 + w.key.length + w.value.length;
+        break;
+      case 'delete':
+        n += 6 + w.key.length;
+        break;
+      case 'deleteRange':
+        n += 10 + w.start.length + w.end.length;
+        break;
+      case 'cas':
+        n += 15 + w.key.length + w.value.length + (w.previous?.length ?? 0);
+        break;
+    }
+  }
+  return n;
+}
+
 /** What the peer reports for metrics. */
 export interface PeerObserver {
   proposal(outcome: 'proposed' | 'applied' | 'failed' | 'rejected'): void;
@@ -64,7 +98,9 @@ export class RegionPeer {
   appliedTerm: number;
   /** Set when the loop must give this peer a turn (message, proposal, tick output). */
   dirty = true;
-  private readonly proposals = new ProposalQueue<WriteResult>();
+  private readonly proposals = new ProposalQueue<OpResults>();
+  /** Writes queued this turn, proposed together by flushWrites(). */
+  private pendingWrites: PendingWrite[] = [];
   private readonly reads = new ReadQueue();
   private readonly lease: LeaderLease;
   private lastRole: StateRole = StateRole.Follower;
@@ -97,6 +133,9 @@ export class RegionPeer {
       maxInflightMsgs: 256,
       checkQuorum: true,
       preVote: true,
+      // Clients talk to leaders; a proposal that reaches a follower is refused, never
+      // forwarded, so a request's (index, term) always names the entry it proposed.
+      disableProposalForwarding: true,
     });
     // Trust a lease for two ticks less than the election timeout: followers ignore votes
     // for a full election timeout after hearing from us, and their first tick may come early.
@@ -155,56 +194,110 @@ export class RegionPeer {
 
   // ------------------------------------------------------------ writes
 
-  /** Propose a write batch; `done` runs once it is applied here (or failed). */
+  /**
+   * Queue a write batch; `done` runs once it is applied here (or failed). The writes of one
+   * loop turn are proposed together as one Raft entry (flushWrites), as TiKV batches
+   * commands: one log row, one append and one apply instead of one per client request.
+   */
   proposeWrite(writes: WriteOp[], done: (r: WriteResult | Error) => void): void {
-    try {
-      this.propose(writes, done);
-    } catch (e) {
+    if (this.proposals.size + this.pendingWrites.length >= this.cfg.maxPendingProposals) {
       this.observer.proposal('rejected');
-      throw e;
-    }
-  }
-
-  private propose(writes: WriteOp[], done: (r: WriteResult | Error) => void): void {
-    if (this.proposals.size >= this.cfg.maxPendingProposals) {
       throw new RegionError({
         kind: 'ServerIsBusy',
         reason: 'too many pending proposals',
         backoffMs: 20,
       });
     }
-    const cmd: RaftCommand = { regionId: this.region.id, epoch: { ...this.region.epoch }, writes };
-    const data = encodeCommand(cmd);
-    if (data.length > this.cfg.maxEntryBytes) {
+    const size = encodedWritesSize(writes);
+    if (size + COMMAND_HEADER_BYTES > this.cfg.maxEntryBytes) {
+      this.observer.proposal('rejected');
       throw new RegionError({
         kind: 'RaftEntryTooLarge',
         regionId: this.region.id,
-        entrySize: data.length,
+        entrySize: size,
       });
     }
+    this.pendingWrites.push({ writes, done, size });
+    this.dirty = true;
+  }
+
+  /** Propose the writes queued this turn, as few entries as the entry size limit allows. */
+  flushWrites(): void {
+    while (this.pendingWrites.length > 0) {
+      let bytes = COMMAND_HEADER_BYTES;
+      let n = 0;
+      while (
+        n < this.pendingWrites.length &&
+        (n === 0 || bytes + this.pendingWrites[n]!.size <= this.cfg.maxEntryBytes)
+      ) {
+        bytes += this.pendingWrites[n]!.size;
+        n++;
+      }
+      this.proposeGroup(this.pendingWrites.splice(0, n));
+    }
+  }
+
+  private proposeGroup(group: PendingWrite[]): void {
+    const writes = group.length === 1 ? group[0]!.writes : group.flatMap((w) => w.writes);
+    const cmd: RaftCommand = { regionId: this.region.id, epoch: { ...this.region.epoch }, writes };
+    const failAll = (err: Error) => {
+      for (const w of group) {
+        this.observer.proposal('rejected');
+        w.done(err);
+      }
+    };
+    // Leadership may have moved since the writes were queued. A follower must not propose
+    // at all: the entry would be forwarded and our (index, term) bookkeeping would match
+    // whatever else lands at that index.
+    if (!this.isLeader()) {
+      failAll(this.notLeader());
+      return;
+    }
     try {
-      this.node.propose(data);
+      this.node.propose(encodeCommand(cmd));
     } catch (e) {
       if (e instanceof UncommittedSizeExceededError) {
-        throw new RegionError({
-          kind: 'ServerIsBusy',
-          reason: 'too many uncommitted bytes',
-          backoffMs: 50,
-        });
+        failAll(
+          new RegionError({
+            kind: 'ServerIsBusy',
+            reason: 'too many uncommitted bytes',
+            backoffMs: 50,
+          }),
+        );
+      } else if (e instanceof ProposalDroppedError) {
+        failAll(this.notLeader());
+      } else {
+        throw e;
       }
-      if (e instanceof ProposalDroppedError) throw this.notLeader();
-      throw e;
+      return;
     }
     const raft = this.node.raft;
-    this.observer.proposal('proposed');
+    for (let i = 0; i < group.length; i++) this.observer.proposal('proposed');
     this.proposals.push({
       index: raft.raftLog.lastIndex(),
       term: raft.term,
       proposedAt: this.now(),
       leaseGeneration: this.lease.currentGeneration(),
-      done,
+      // Hand each request the outcome of its own ops.
+      done: (r) => {
+        let op = 0;
+        for (const w of group) {
+          if (r instanceof Error) {
+            w.done(r);
+            continue;
+          }
+          const mine: WriteResult = {};
+          for (let i = 0; i < w.writes.length; i++, op++) {
+            const cas = r[op];
+            if (cas) {
+              mine.casSucceeded = cas.succeeded;
+              mine.casPrevious = cas.previous;
+            }
+          }
+          w.done(mine);
+        }
+      },
     });
-    this.dirty = true;
   }
 
   // ------------------------------------------------------------ reads
@@ -254,7 +347,7 @@ export class RegionPeer {
   applyCommitted(entries: Entry[]): void {
     if (entries.length === 0) return;
     const batch = new ApplyBatch(this.engine);
-    const answers: { index: number; term: number; result: WriteResult | Error }[] = [];
+    const answers: { index: number; term: number; result: OpResults | Error }[] = [];
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) {
         // Membership changes are not proposed by this store yet; keep Raft's view in step.
@@ -283,7 +376,7 @@ export class RegionPeer {
     }
   }
 
-  private applyCommand(e: Entry, batch: ApplyBatch): WriteResult | Error {
+  private applyCommand(e: Entry, batch: ApplyBatch): OpResults | Error {
     let cmd: RaftCommand;
     try {
       cmd = decodeCommand(e.data);
@@ -296,32 +389,34 @@ export class RegionPeer {
     if (cmd.epoch.version !== this.region.epoch.version) {
       return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] });
     }
-    const result: WriteResult = {};
+    const results: OpResults = [];
     for (const op of cmd.writes) {
       switch (op.op) {
         case 'put':
           batch.put(op.cf, op.key, op.value);
+          results.push(undefined);
           break;
         case 'delete':
           batch.delete(op.cf, op.key);
+          results.push(undefined);
           break;
         case 'deleteRange':
           batch.deleteRange(op.cf, op.start, op.end);
+          results.push(undefined);
           break;
         case 'cas': {
           const current = batch.get(op.cf, op.key) ?? null;
-          const matches =
+          const succeeded =
             op.previous === null
               ? current === null
               : current !== null && current.equals(op.previous);
-          result.casSucceeded = matches;
-          result.casPrevious = current;
-          if (matches) batch.put(op.cf, op.key, op.value);
+          if (succeeded) batch.put(op.cf, op.key, op.value);
+          results.push({ succeeded, previous: current });
           break;
         }
       }
     }
-    return result;
+    return results;
   }
 
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
@@ -375,6 +470,7 @@ export class RegionPeer {
 
   /** The peer is going away (store shutdown): answer everyone. */
   close(err: Error): void {
+    for (const w of this.pendingWrites.splice(0)) w.done(err);
     this.proposals.failAll(() => err);
     this.reads.failAll(() => err);
   }

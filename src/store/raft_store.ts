@@ -151,6 +151,7 @@ export class RaftStore {
     for (const p of this.peers.values()) {
       if (!p.dirty) continue;
       p.dirty = false;
+      p.flushWrites();
       p.flushReads();
       if (p.node.hasReady()) ready.push([p, p.node.ready()]);
     }

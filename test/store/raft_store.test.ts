@@ -116,3 +116,24 @@ test('a follower behind the compacted log catches up by snapshot', async () => {
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(lagging.store.peers.get(1)!.engine.get('raw', b('after')), b('snapshot'));
 });
+
+test('writes of one loop turn share a Raft entry, and each request gets its own outcome', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  const ctx = { regionId: 1, epoch: region.epoch };
+  const peer = leader.store.peers.get(1)!;
+  const before = peer.node.raft.raftLog.lastIndex();
+  const puts = Array.from({ length: 100 }, (_, i) => leader.kv.put(ctx, b(`k${i}`), b(`v${i}`)));
+  // Two CAS on one key in the same batch: the second sees the first's write.
+  const cas1 = leader.kv.compareAndSwap(ctx, b('c'), null, b('first'));
+  const cas2 = leader.kv.compareAndSwap(ctx, b('c'), null, b('second'));
+  await Promise.all(puts);
+  assert.deepEqual(await cas1, { succeeded: true, previous: null });
+  assert.deepEqual(await cas2, { succeeded: false, previous: b('first') });
+  const entries = peer.node.raft.raftLog.lastIndex() - before;
+  assert.ok(entries < 10, `102 requests took ${entries} entries`);
+  for (let i = 0; i < 100; i += 17)
+    assert.deepEqual(await leader.kv.get(ctx, b(`k${i}`)), b(`v${i}`));
+});
