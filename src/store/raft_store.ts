@@ -54,6 +54,8 @@ export class RaftStore {
   private ticker: NodeJS.Timeout | undefined;
   private ticks = 0;
   private stopped = false;
+  /** A turn's messages are out and its log write is due: no other turn may start. */
+  private writing = false;
   /** Hard states whose only change is the commit index, not yet written. */
   private readonly lazyHardStates = new Map<number, HardState>();
 
@@ -88,16 +90,22 @@ export class RaftStore {
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      try {
-        this.turn();
-      } catch (e) {
-        // A failed log write or apply (disk full, I/O error, a broken invariant) leaves
-        // Readies half done; going on could acknowledge what is not durable. Stop the
-        // loop and let the process fail; nothing acknowledged depends on what was lost.
-        this.stop(new Error(`store stopped: ${(e as Error).message}`));
-        this.hooks.onFatal(e as Error);
-      }
+      this.guarded(() => this.turn());
     });
+  }
+
+  /**
+   * A failed log write or apply (disk full, I/O error, a broken invariant) leaves Readies
+   * half done; going on could acknowledge what is not durable. Stop the loop and let the
+   * process fail; nothing acknowledged depends on what was lost.
+   */
+  private guarded(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.stop(new Error(`store stopped: ${(e as Error).message}`));
+      this.hooks.onFatal(e as Error);
+    }
   }
 
   /** A message from another store. Errors in one message never take the store down. */
@@ -146,7 +154,7 @@ export class RaftStore {
 
   /** One loop turn over every peer with work. */
   turn(): void {
-    if (this.stopped) return;
+    if (this.stopped || this.writing) return;
     const ready: [RegionPeer, Ready][] = [];
     for (const p of this.peers.values()) {
       if (!p.dirty) continue;
@@ -157,10 +165,26 @@ export class RaftStore {
     }
     if (ready.length === 0) return;
 
-    for (const [p, rd] of ready) this.sendAll(p, rd.messages);
-    // Hand them to the transport now, so they can travel while we write.
+    let sent = 0;
+    for (const [p, rd] of ready) sent += this.sendAll(p, rd.messages);
     this.transport.flush();
+    if (sent > 0 && ready.some(([, rd]) => rd.mustSync)) {
+      // Let those messages reach the socket before the synchronous fsync blocks the
+      // loop: the followers then write in parallel with us (thesis §10.2.1). Until the
+      // write is done no other turn starts, so Readies finish in order.
+      this.writing = true;
+      setImmediate(() => {
+        this.writing = false;
+        this.guarded(() => this.finishTurn(ready));
+      });
+      return;
+    }
+    this.finishTurn(ready);
+  }
 
+  /** The rest of a turn: one log write for all, acks, apply, advance. */
+  private finishTurn(ready: [RegionPeer, Ready][]): void {
+    if (this.stopped) return;
     const t0 = performance.now();
     const batch = new RaftLogWriteBatch();
     let entries = 0;
@@ -212,10 +236,17 @@ export class RaftStore {
       writeMs: t1 - t0,
       applyMs: t2 - t1,
     });
-    if (ready.some(([p]) => p.dirty)) this.schedule();
+    // Peers that got work while this turn ran (they were skipped, or went again).
+    for (const p of this.peers.values()) {
+      if (p.dirty) {
+        this.schedule();
+        break;
+      }
+    }
   }
 
-  private sendAll(p: RegionPeer, msgs: Message[]): void {
+  private sendAll(p: RegionPeer, msgs: Message[]): number {
+    let sent = 0;
     for (const m of msgs) {
       const to = p.peerById(m.to);
       const from = p.peerById(p.peerId);
@@ -227,9 +258,11 @@ export class RaftStore {
         epoch: { ...p.region.epoch },
         message: m,
       });
+      sent++;
       if (m.type === MessageType.Snap)
         this.log({ regionId: p.regionId, to: m.to }, 'sending snapshot');
     }
+    return sent;
   }
 
   regions(): Region[] {
