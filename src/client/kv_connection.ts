@@ -153,7 +153,10 @@ export class KvConnection {
   /** Sends one request on the shared BatchCommands stream. */
   send<C extends KvCommand>(cmd: C, req: KvRequest<C>, timeoutMs: number): Promise<KvResponse<C>> {
     if (this.closed) return Promise.reject(new ClientClosedError('the connection is closed'));
-    const id = String(this.nextRequestId++);
+    // On the wire as a number (a uint64 field: a string would be parsed digit by digit on
+    // every request); responses carry it back as a decimal string, the inflight key.
+    const seq = this.nextRequestId++;
+    const id = String(seq);
     return new Promise<KvResponse<C>>((resolve, reject) => {
       const timer = setTimeout(() => {
         // A late answer finds no entry and is dropped.
@@ -167,7 +170,7 @@ export class KvConnection {
         reject,
         timer,
       });
-      this.queue.push({ requestId: id, [cmd]: req });
+      this.queue.push({ requestId: seq, [cmd]: req });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         // setImmediate, not a microtask: callers that reach send() after awaiting a few
@@ -194,13 +197,13 @@ export class KvConnection {
     this.flushScheduled = false;
     if (this.closed) return;
     // Requests that timed out while queued are not sent.
-    const batch = this.queue.filter((r) => this.inflight.has(r.requestId as string));
+    const batch = this.queue.filter((r) => this.inflight.has(String(r.requestId)));
     this.queue = [];
     if (batch.length === 0) return;
     const stream = this.openStream();
     for (let i = 0; i < batch.length; i += this.maxBatchSize) {
       const requests = batch.slice(i, i + this.maxBatchSize);
-      for (const r of requests) this.inflight.get(r.requestId as string)!.stream = stream;
+      for (const r of requests) this.inflight.get(String(r.requestId))!.stream = stream;
       this.stats.batchMessages++;
       this.stats.batchedRequests += requests.length;
       stream.write({ requests });

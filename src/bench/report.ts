@@ -1,0 +1,73 @@
+// How a benchmark result prints: a progress line per second (stderr), and at the end a
+// table of throughput and latency percentiles plus the errors by kind. --json prints the
+// BenchResult itself (numbers unrounded; NaN for an empty set becomes null).
+import { renderFields, renderTable, type Cell } from '../cli/output.js';
+import type { LatencySummary } from './latency.js';
+import type { BenchResult, OpStats, Progress } from './runner.js';
+
+export function progressLine(p: Progress): string {
+  return (
+    `[${p.phase}] ${p.elapsedSec.toFixed(0).padStart(3)}s  ` +
+    `${Math.round(p.opsPerSec).toString().padStart(7)} ops/s  errors ${p.errors}`
+  );
+}
+
+const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
+
+export const LATENCY_HEADER = [
+  'op',
+  'ops',
+  'ops/s',
+  'p50 ms',
+  'p90 ms',
+  'p99 ms',
+  'p999 ms',
+  'max ms',
+];
+
+function latencyCells(l: LatencySummary): Cell[] {
+  return [ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max)];
+}
+
+function row(name: string, s: OpStats): Cell[] {
+  return [name, s.ops, Math.round(s.opsPerSec), ...latencyCells(s.latencyMs)];
+}
+
+/** The human report: run settings, the latency table, then the errors (if any). */
+export function renderResult(r: BenchResult, title = 'bench'): string {
+  const settings = renderFields([
+    ['workload', r.op === 'mixed' ? `mixed (${Math.round(r.readRatio * 100)}% gets)` : r.op],
+    ['concurrency', r.concurrency],
+    ['keys', r.keys],
+    ['value size (bytes)', r.valueSize],
+    ['warmup (s)', r.warmupSec],
+    ['measured (s)', r.durationSec.toFixed(2)],
+    [
+      'client CPU',
+      `${r.clientCpuSec.toFixed(2)} s (${Number.isFinite(r.clientCpuUsPerOp) ? r.clientCpuUsPerOp.toFixed(1) : '-'} µs/op)`,
+    ],
+  ]);
+  const rows: Cell[][] = [];
+  if (r.byOp) {
+    rows.push(row('get', r.byOp.get), row('put', r.byOp.put));
+    rows.push(row('all', r));
+  } else rows.push(row(r.op, r));
+  const table = renderTable(LATENCY_HEADER, rows);
+  const errs =
+    r.errors === 0
+      ? 'errors: 0'
+      : renderTable(
+          ['errors', 'count'],
+          Object.entries(r.errorKinds).map(([k, n]) => [k, n]),
+        );
+  return `${title}\n${settings}\n${table}\n${errs}`;
+}
+
+/** The result as plain JSON data (NaN latencies of an empty run become null). */
+export function resultJson(r: BenchResult): object {
+  return JSON.parse(
+    JSON.stringify(r, (_k, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? null : v,
+    ),
+  ) as object;
+}
