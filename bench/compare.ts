@@ -8,7 +8,6 @@
 //          [--skip-etcd] [--skip-nyx]
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +15,7 @@ import { parseArgs, promisify } from 'node:util';
 import type { BenchResult } from '../src/bench/runner.js';
 import { summarize, type CaseSummary } from '../src/bench/summary.js';
 import { renderTable } from '../src/cli/output.js';
+import { freePortRange } from '../src/common/free_port.js';
 import { Playground } from '../src/server/playground.js';
 
 const execFileAsync = promisify(execFile);
@@ -75,28 +75,9 @@ const load = () =>
     .join(' ');
 const log = (s: string) => process.stderr.write(s + '\n');
 
-async function freePorts(n: number): Promise<number> {
-  // n consecutive free ports (the playground's stores take consecutive ones).
-  for (;;) {
-    const base = 20000 + Math.floor(Math.random() * 40000);
-    const ok = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const srv = net.createServer();
-            srv.once('error', () => resolve(false));
-            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}
-
 async function runNyx(): Promise<BenchResult[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-bench-'));
-  const base = await freePorts(8);
+  const base = await freePortRange(8);
   const pg = new Playground({
     dataDir: dir,
     stores: 3,

@@ -4,9 +4,9 @@
 // and removes the dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../../src/common/free_port.js';
 
 export interface EtcdMember {
   name: string;
@@ -14,17 +14,6 @@ export interface EtcdMember {
   /** host:port for gRPC. */
   endpoint: string;
   child: ChildProcess;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export class EtcdCluster {

@@ -1,44 +1,13 @@
 // Real clusters for integration tests: a PD and stores as separate `nyx` processes on
 // 127.0.0.1 with free ports, real SQLite files in a temp dir, real gRPC.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRawClient } from '../../src/client/create_client.js';
 import { PdClient } from '../../src/client/pd_client.js';
 import type { RawClient } from '../../src/client/raw_client.js';
+import { freePortRange } from '../../src/common/free_port.js';
 import { Playground } from '../../src/server/playground.js';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** n ports in a row that are all free right now (stores take consecutive ports). */
-async function freePortRange(n: number): Promise<number> {
-  for (;;) {
-    const base = await freePort();
-    if (base + n > 65535) continue;
-    const ok = await Promise.all(
-      Array.from(
-        { length: n },
-        (_, i) =>
-          new Promise<boolean>((resolve) => {
-            const srv = net.createServer();
-            srv.once('error', () => resolve(false));
-            srv.listen(base + i, '127.0.0.1', () => srv.close(() => resolve(true)));
-          }),
-      ),
-    );
-    if (ok.every(Boolean)) return base;
-  }
-}
 
 export interface TestClusterOptions {
   stores?: number;
