@@ -2,12 +2,9 @@
 // store and Region gauges are computed when scraped, from the cluster itself, so they
 // can never drift from what PD actually holds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { LATENCY_BUCKETS } from '../common/metrics.js';
 import type { PdCluster } from '../pd/cluster.js';
 import { StoreState } from '../pd/types.js';
-
-const LATENCY_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
-];
 
 export class PdMetrics {
   readonly registry = new Registry();

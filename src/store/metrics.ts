@@ -1,9 +1,6 @@
 // Prometheus metrics of a store process (prom-client). Names start with nyx_.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-
-const LATENCY_BUCKETS = [
-  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-];
+import { LATENCY_BUCKETS } from '../common/metrics.js';
 
 export interface StoreGaugeSource {
   regions(): number;
