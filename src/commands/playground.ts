@@ -1,7 +1,8 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base_command.js';
 import { Playground } from '../server/playground.js';
 
-export default class PlaygroundCommand extends Command {
+export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundCommand> {
   static override description =
     'Start a local cluster — one PD and N stores as child processes — and keep it running until Ctrl-C';
 
@@ -36,7 +37,7 @@ export default class PlaygroundCommand extends Command {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(PlaygroundCommand);
+    const flags = this.flags;
     const pg = new Playground({
       dataDir: flags['data-dir'],
       stores: flags.stores,
@@ -52,23 +53,30 @@ export default class PlaygroundCommand extends Command {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    this.log(`Starting PD and ${flags.stores} stores under ${flags['data-dir']} ...`);
+    if (!this.json)
+      this.log(`Starting PD and ${flags.stores} stores under ${flags['data-dir']} ...`);
     try {
       await pg.start();
     } catch (e) {
-      this.error((e as Error).message, { exit: 1 });
+      this.fail((e as Error).message);
     }
-    this.log('NyxDB playground is up:');
-    for (const p of pg.processes)
-      this.log(`  ${p.name.padEnd(8)} grpc ${p.grpc.padEnd(22)} status http://${p.status}`);
-    this.log('');
-    this.log(`Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`);
-    this.log(`      npx nyx kv get hello --pd ${pg.pdEndpoint}`);
-    this.log(`      npx nyx region list --pd ${pg.pdEndpoint}`);
-    this.log(`Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`);
+    const endpoints = pg.processes.map((p) => ({ name: p.name, grpc: p.grpc, status: p.status }));
+    this.output({ pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints }, () =>
+      [
+        'NyxDB playground is up:',
+        ...endpoints.map(
+          (p) => `  ${p.name.padEnd(8)} grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
+        ),
+        '',
+        `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
+        `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
+        `      npx nyx region list --pd ${pg.pdEndpoint}`,
+        `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
+      ].join('\n'),
+    );
     await stop;
-    this.log('Stopping ...');
+    if (!this.json) this.log('Stopping ...');
     await pg.stop();
-    this.log('Stopped.');
+    if (!this.json) this.log('Stopped.');
   }
 }

@@ -1,4 +1,5 @@
-import { Command, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base_command.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
@@ -8,7 +9,7 @@ import {
   StoreServer,
 } from '../../server/store_server.js';
 
-export default class StoreStart extends Command {
+export default class StoreStart extends BaseCommand<typeof StoreStart> {
   static override description =
     'Start a store: hosts Region replicas, serves RawKV, registers with PD';
 
@@ -65,7 +66,7 @@ export default class StoreStart extends Command {
   };
 
   async run(): Promise<void> {
-    const { flags } = await this.parse(StoreStart);
+    const flags = this.flags;
     const logger = createLogger('store');
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
     const server = new StoreServer(
@@ -101,10 +102,16 @@ export default class StoreStart extends Command {
       await server.start();
     } catch (e) {
       pd.close();
-      this.error((e as Error).message, { exit: 1 });
+      this.fail((e as Error).message);
     }
-    this.log(
-      `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
+    this.output(
+      {
+        store: server.storeId,
+        grpc: server.advertiseAddress,
+        status: server.advertiseStatusAddress,
+      },
+      () =>
+        `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
