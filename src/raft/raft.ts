@@ -645,13 +645,11 @@ export class Raft {
         this.stepLeaderPropose(m);
         return;
       case MessageType.ReadIndex:
-        // A single voter needs no quorum round.
-        if (this.trk.isSingleton()) {
-          this.respondToReadIndex(m, this.raftLog.committed);
-          return;
-        }
         // Thesis §6.4: until the leader has committed an entry of its own term it does
-        // not know the true commit index; hold the read back until then.
+        // not know the true commit index; hold the read back until then. This holds for a
+        // lone voter too: entries the previous leader committed with this node's ack
+        // alone (under the same single-voter configuration) may be beyond our commit
+        // index, so answering with it at once could miss an acknowledged write.
         if (!this.committedEntryInCurrentTerm()) {
           this.pendingReadIndexMessages.push(m);
           return;
@@ -846,6 +844,11 @@ export class Raft {
   }
 
   private sendReadIndexRequest(m: Message): void {
+    // A single voter needs no quorum round.
+    if (this.trk.isSingleton()) {
+      this.respondToReadIndex(m, this.raftLog.committed);
+      return;
+    }
     switch (this.readOnly.option) {
       case ReadOnlyOption.Safe: {
         // Record the commit index now; answer once a quorum acks a heartbeat with ctx.

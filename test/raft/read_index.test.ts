@@ -17,6 +17,8 @@ import {
   StateRole,
 } from '../../src/raft/index.js';
 
+import { presetLog, readyAndAdvance } from './helpers.js';
+
 const ctx = (s: string) => Buffer.from(s);
 const ctxOf = (u: Uint8Array) => Buffer.from(u).toString();
 
@@ -141,6 +143,27 @@ describe('ReadIndex (safe)', () => {
       [['solo', c.node(1).raft.raftLog.committed]],
     );
     assert.equal(trace.length, 0, 'no heartbeat round is needed');
+  });
+});
+
+describe('ReadIndex on a lone voter', () => {
+  test('a new single-voter leader holds reads until it commits an entry of its term', () => {
+    // Entry 3 may have been committed by the previous leader with this node's ack alone
+    // (a single-voter configuration), though this node's commit index says 2. Answering
+    // at once with 2 could miss an acknowledged write (thesis §6.4).
+    const c = new Cluster([1], { preVote: false });
+    const n = c.node(1);
+    presetLog(n, [1, 1], { commit: 2 });
+    n.node.campaign();
+    readyAndAdvance(n); // the vote is durable: leader, with its empty entry unwritten
+    assert.equal(n.state, StateRole.Leader);
+    n.node.readIndex(ctx('lone'));
+    // This Ready writes the empty entry; advancing it commits the entry.
+    const rd = readyAndAdvance(n);
+    assert.deepEqual(rd.readStates, [], 'no read point before the empty entry commits');
+    const rs = readyAndAdvance(n).readStates.find((r) => ctxOf(r.requestCtx) === 'lone');
+    assert.ok(rs, 'the read is answered once the entry of the new term commits');
+    assert.ok(rs.index >= 3, `read index ${rs.index} misses entry 3`);
   });
 });
 
