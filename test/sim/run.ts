@@ -190,6 +190,12 @@ export function runSeed(o: RunOptions): RunResult {
   return { seed, ok: true, steps: c.steps, summary: stats() };
 }
 
+function maxCommit(c: Cluster): number {
+  let m = 0;
+  for (const n of c.liveMembers()) m = Math.max(m, n.raw!.raft.raftLog.committed);
+  return m;
+}
+
 /** Heal everything, then demand progress within the stated bounds. */
 function liveness(c: Cluster, workload: Workload, electionTick: number): void {
   const timeout = electionTick * TICK;
@@ -218,6 +224,30 @@ function liveness(c: Cluster, workload: Workload, electionTick: number): void {
     return c.liveMembers().every((n) => n.raw!.raft.lead === l.id && n.raw!.raft.term === t);
   });
   c.log(`liveness: leader ${c.leader()!.id}`);
+
+  // The chaos phase may leave a backlog of hundreds of uncommitted entries. With tiny
+  // messages and windows, and a network that still reorders (every reordered append is
+  // rejected and drops the follower back to probing), draining it legitimately takes
+  // many round trips, so demand steady progress rather than a bound on the total: the
+  // commit index must move at least once per LEADER_BOUND election timeouts.
+  let best = maxCommit(c);
+  let since = c.sched.now;
+  for (;;) {
+    const l = c.leader();
+    if (l && l.raw!.raft.raftLog.committed >= l.raw!.raft.raftLog.lastIndex()) break;
+    const m = maxCommit(c);
+    if (m > best) {
+      best = m;
+      since = c.sched.now;
+    } else if (c.sched.now > since + LEADER_BOUND * timeout) {
+      throw new SimFailure(
+        `liveness: the commit index stalled at ${best} for ${LEADER_BOUND} election timeouts ` +
+          `while the backlog drained`,
+      );
+    }
+    c.step();
+  }
+  c.log(`liveness: backlog committed up to ${best}`);
 
   // New writes commit, one after the other. A write can still be lost (a forwarded
   // proposal dropped during a leadership change), so the client retries.
