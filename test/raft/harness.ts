@@ -46,6 +46,21 @@ export class TestNode {
     });
   }
 
+  /** Write a Ready to storage and apply its committed entries (no messages, no advance). */
+  persist(rd: Ready): void {
+    if (rd.snapshot) {
+      this.storage.applySnapshot(rd.snapshot);
+      this.confState = rd.snapshot.metadata.confState;
+      this.applied = [];
+    }
+    this.storage.append(rd.entries);
+    if (rd.hardState) this.storage.setHardState(rd.hardState);
+    for (const e of rd.committedEntries) {
+      if (e.type === EntryType.ConfChange) this.confState = this.node.applyConfChangeEntry(e);
+      this.applied.push(e);
+    }
+  }
+
   appliedIndex(): number {
     return this.applied.length > 0
       ? this.applied[this.applied.length - 1]!.index
@@ -189,18 +204,8 @@ export class Cluster {
     this.onReady?.(id, rd);
     // Messages that need no durable state may leave before the write.
     for (const m of rd.messages) this.queue.push(m);
-    if (rd.snapshot) {
-      n.storage.applySnapshot(rd.snapshot);
-      n.confState = rd.snapshot.metadata.confState;
-      n.applied = [];
-    }
-    n.storage.append(rd.entries);
-    if (rd.hardState) n.storage.setHardState(rd.hardState);
+    n.persist(rd);
     for (const m of rd.persistedMessages) this.queue.push(m);
-    for (const e of rd.committedEntries) {
-      if (e.type === EntryType.ConfChange) n.confState = n.node.applyConfChangeEntry(e);
-      n.applied.push(e);
-    }
     for (const rs of rd.readStates) n.readStates.push(rs);
     n.node.advance(rd);
     return true;

@@ -110,17 +110,7 @@ export function leaders(c: Cluster): NodeId[] {
  * without sending anything: the caller decides what happens to the messages.
  */
 export function persist(n: TestNode, rd: Ready): void {
-  if (rd.snapshot) {
-    n.storage.applySnapshot(rd.snapshot);
-    n.confState = rd.snapshot.metadata.confState;
-    n.applied = [];
-  }
-  n.storage.append(rd.entries);
-  if (rd.hardState) n.storage.setHardState(rd.hardState);
-  for (const e of rd.committedEntries) {
-    if (e.type === EntryType.ConfChange) n.confState = n.node.applyConfChangeEntry(e);
-    n.applied.push(e);
-  }
+  n.persist(rd);
 }
 
 /** Persist and advance a Ready; returns it for inspection. */
