@@ -87,5 +87,13 @@ export class PdError extends NyxError {
   override readonly retryable = true;
 }
 
+/**
+ * A write whose outcome cannot be known: every attempt that reached a store ended
+ * without an answer before the deadline, or the Region no longer remembers the request.
+ * It was applied at most once — never twice — but maybe not at all. Not retryable: a new
+ * call would be a new write.
+ */
+export class UndeterminedError extends NyxError {}
+
 /** The client was closed; no further calls are possible. */
 export class ClientClosedError extends NyxError {}

@@ -41,6 +41,8 @@ export {
   RegionUnavailableError,
   RequestTimeoutError,
   ServerError,
+  UndeterminedError,
   ValueTooLargeError,
 } from './errors.js';
+export { ClientSession } from './session.js';
 export { PdClient, type PdClientOptions } from './pd_client.js';

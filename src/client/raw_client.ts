@@ -14,6 +14,7 @@ import {
 import { KvConnectionPool, type KvConnectionOptions } from './kv_connection.js';
 import { RegionCache, type PdLookup, type RegionLocation } from './region_cache.js';
 import { RegionRequestSender } from './region_request.js';
+import { ClientSession, WriteCall } from './session.js';
 
 /** Keys and values: bytes, or a string taken as UTF-8. */
 export type Bytes = Buffer | Uint8Array | string;
@@ -68,6 +69,9 @@ const DEFAULTS = {
   maxBatchBytes: 4 << 20,
   scanBatchSize: 1024,
 };
+
+/** Retries of one write stop after this long (see writeBackoffer). */
+const MAX_WRITE_RETRY_MS = 120_000;
 
 const cmp = Buffer.compare;
 
@@ -125,6 +129,8 @@ export class RawClient {
   private readonly sender: RegionRequestSender;
   private readonly opts: typeof DEFAULTS;
   private readonly backoffOptions: Omit<BackofferOptions, 'deadlineMs'>;
+  /** Every write carries this session's id and a number (exactly-once retries). */
+  readonly session = new ClientSession();
   private closed = false;
 
   constructor(
@@ -204,6 +210,27 @@ export class RawClient {
     return new Backoffer({ ...this.backoffOptions, deadlineMs: this.opts.timeoutMs });
   }
 
+  /**
+   * A write's retry budget. Its retries must end well within the time a Region keeps an
+   * idle session (src/store/session_table.ts, 5 min): a retry arriving after the session
+   * expired would be applied again. Two minutes leaves a wide margin for clock skew
+   * between the leaders whose clocks stamp the log.
+   */
+  private writeBackoffer(): Backoffer {
+    this.checkOpen();
+    return new Backoffer({
+      ...this.backoffOptions,
+      deadlineMs: Math.min(this.opts.timeoutMs, MAX_WRITE_RETRY_MS),
+    });
+  }
+
+  /** Run one write call with its session numbers (see session.ts). */
+  private write<T>(f: (call: WriteCall, bo: Backoffer) => Promise<T>): Promise<T> {
+    const bo = this.writeBackoffer();
+    const call = new WriteCall(this.session);
+    return call.run(() => f(call, bo));
+  }
+
   // ---- the retry shapes --------------------------------------------------------------
 
   /** One key, one Region: locate, send, and locate again on every retry. */
@@ -222,14 +249,22 @@ export class RawClient {
   /**
    * Many items keyed by key: grouped by Region and chunked, the requests run in
    * parallel; a chunk that must be retried is grouped again, since its Region may have
-   * split.
+   * split. An attempt returns true when done, false (or, for a write, its session
+   * number) to be retried: the pieces of a regrouped chunk keep that number, because
+   * the Region's session records follow their keys through a split.
    */
   private async byRegion<T>(
     bo: Backoffer,
     items: T[],
     keyOf: (t: T) => Buffer,
     sizeOf: (t: T) => number,
-    attempt: (bo: Backoffer, loc: RegionLocation, chunk: T[]) => Promise<boolean>,
+    attempt: (
+      bo: Backoffer,
+      loc: RegionLocation,
+      chunk: T[],
+      seq?: number,
+    ) => Promise<boolean | number>,
+    seq?: number,
   ): Promise<void> {
     const groups = new Map<number, { loc: RegionLocation; items: T[] }>();
     let last: RegionLocation | undefined;
@@ -255,8 +290,9 @@ export class RawClient {
         tasks.push(
           (async () => {
             const sub = bo.fork();
-            if (!(await attempt(sub, g.loc, c))) {
-              await this.byRegion(sub, c, keyOf, sizeOf, attempt);
+            const r = await attempt(sub, g.loc, c, seq);
+            if (r !== true) {
+              await this.byRegion(sub, c, keyOf, sizeOf, attempt, r === false ? seq : r);
             }
           })(),
         );
@@ -270,7 +306,14 @@ export class RawClient {
     bo: Backoffer,
     start: Buffer,
     end: Buffer,
-    attempt: (bo: Backoffer, loc: RegionLocation, start: Buffer, end: Buffer) => Promise<boolean>,
+    attempt: (
+      bo: Backoffer,
+      loc: RegionLocation,
+      start: Buffer,
+      end: Buffer,
+      seq?: number,
+    ) => Promise<boolean | number>,
+    seq?: number,
   ): Promise<void> {
     const locs = await this.sender.locateRange(bo, start, end);
     await Promise.all(
@@ -278,7 +321,8 @@ export class RawClient {
         const sub = bo.fork();
         const s = maxStart(start, loc.region.startKey);
         const e = minEnd(end, loc.region.endKey);
-        if (!(await attempt(sub, loc, s, e))) await this.byRange(sub, s, e, attempt);
+        const r = await attempt(sub, loc, s, e, seq);
+        if (r !== true) await this.byRange(sub, s, e, attempt, r === false ? seq : r);
       }),
     );
   }
@@ -342,10 +386,12 @@ export class RawClient {
   async put(key: Bytes, value: Bytes): Promise<void> {
     const k = this.key(key);
     const v = this.value(value);
-    const bo = this.backoffer();
-    await this.onKey(bo, k, (loc) =>
-      this.sender.send(bo, loc, 'rawPut', (context) => ({ context, key: k, value: v })),
-    );
+    await this.write(async (call, bo) => {
+      const tag = { call, seq: call.request() };
+      await this.onKey(bo, k, (loc) =>
+        this.sender.send(bo, loc, 'rawPut', (context) => ({ context, key: k, value: v }), tag),
+      );
+    });
   }
 
   /**
@@ -361,43 +407,54 @@ export class RawClient {
     }
     const items = [...byKey.values()].sort((a, b) => cmp(a.key, b.key));
     if (items.length === 0) return;
-    const bo = this.backoffer();
-    await this.byRegion(
-      bo,
-      items,
-      (p) => p.key,
-      (p) => p.key.length + p.value.length,
-      async (sub, loc, chunkPairs) => {
-        const resp = await this.sender.send(sub, loc, 'rawBatchPut', (context) => ({
-          context,
-          pairs: chunkPairs,
-        }));
-        return resp !== undefined;
-      },
+    await this.write((call, bo) =>
+      this.byRegion(
+        bo,
+        items,
+        (p) => p.key,
+        (p) => p.key.length + p.value.length,
+        async (sub, loc, chunkPairs, seq) => {
+          const tag = { call, seq: seq ?? call.request() };
+          const resp = await this.sender.send(
+            sub,
+            loc,
+            'rawBatchPut',
+            (context) => ({ context, pairs: chunkPairs }),
+            tag,
+          );
+          return resp !== undefined || tag.seq;
+        },
+      ),
     );
   }
 
   async delete(key: Bytes): Promise<void> {
     const k = this.key(key);
-    const bo = this.backoffer();
-    await this.onKey(bo, k, (loc) =>
-      this.sender.send(bo, loc, 'rawDelete', (context) => ({ context, key: k })),
-    );
+    await this.write(async (call, bo) => {
+      const tag = { call, seq: call.request() };
+      await this.onKey(bo, k, (loc) =>
+        this.sender.send(bo, loc, 'rawDelete', (context) => ({ context, key: k }), tag),
+      );
+    });
   }
 
   /** Deletes every key in [start, end); an empty or missing end means +infinity. */
   async deleteRange(start: Bytes, end?: Bytes): Promise<void> {
     const [s, e] = this.range(start, end);
     if (e.length > 0 && cmp(s, e) === 0) return;
-    const bo = this.backoffer();
-    await this.byRange(bo, s, e, async (sub, loc, rs, re) => {
-      const resp = await this.sender.send(sub, loc, 'rawDeleteRange', (context) => ({
-        context,
-        startKey: rs,
-        endKey: re,
-      }));
-      return resp !== undefined;
-    });
+    await this.write((call, bo) =>
+      this.byRange(bo, s, e, async (sub, loc, rs, re, seq) => {
+        const tag = { call, seq: seq ?? call.request() };
+        const resp = await this.sender.send(
+          sub,
+          loc,
+          'rawDeleteRange',
+          (context) => ({ context, startKey: rs, endKey: re }),
+          tag,
+        );
+        return resp !== undefined || tag.seq;
+      }),
+    );
   }
 
   /**
@@ -497,23 +554,31 @@ export class RawClient {
 
   /**
    * Sets key to value if its current value equals `expected` (null: if it is absent).
-   * Note that a retry after a lost connection may find its own earlier swap applied and
-   * report it as failed, with `previous` equal to the new value.
+   * A retry after a lost connection is answered from the Region's record of the first
+   * attempt, so the result is the swap's own, never a second evaluation.
    */
   async compareAndSwap(key: Bytes, expected: Bytes | null, value: Bytes): Promise<CasResult> {
     const k = this.key(key);
     const v = this.value(value);
     const prev = expected === null ? undefined : this.value(expected);
-    const bo = this.backoffer();
-    const resp = await this.onKey(bo, k, (loc) =>
-      this.sender.send(bo, loc, 'rawCompareAndSwap', (context) => ({
-        context,
-        key: k,
-        value: v,
-        previousValue: prev ?? Buffer.alloc(0),
-        previousNotExist: prev === undefined,
-      })),
-    );
+    const resp = await this.write((call, bo) => {
+      const tag = { call, seq: call.request() };
+      return this.onKey(bo, k, (loc) =>
+        this.sender.send(
+          bo,
+          loc,
+          'rawCompareAndSwap',
+          (context) => ({
+            context,
+            key: k,
+            value: v,
+            previousValue: prev ?? Buffer.alloc(0),
+            previousNotExist: prev === undefined,
+          }),
+          tag,
+        ),
+      );
+    });
     return {
       succeeded: resp.succeed,
       previous: resp.previousNotExist ? undefined : Buffer.from(resp.previousValue),

@@ -17,9 +17,11 @@ import {
   PdError,
   RegionUnavailableError,
   ServerError,
+  UndeterminedError,
 } from './errors.js';
 import type { KvCommand, KvConnectionPool, KvRequest, KvResponse } from './kv_connection.js';
 import type { RegionCache, RegionLocation } from './region_cache.js';
+import type { WriteTag } from './session.js';
 
 export interface RegionRequestOptions {
   /** Upper bound of one attempt; the call's remaining time bounds it too. */
@@ -119,12 +121,17 @@ export class RegionRequestSender {
    * One attempt at loc's leader. Returns the response, or undefined when the caller
    * should locate again and retry (the cache is already repaired and the backoff
    * slept). Throws when the deadline passed or the failure is not retryable.
+   *
+   * A write passes its tag: the request then carries its session number (the same on
+   * every retry, so the Region applies it at most once), and an attempt that ends
+   * without a definite answer marks the call ambiguous.
    */
   async send<C extends KvCommand>(
     bo: Backoffer,
     loc: RegionLocation,
     cmd: C,
     build: (ctx: Context) => KvRequest<C>,
+    write?: WriteTag,
   ): Promise<KvResponse<C> | undefined> {
     let address: string;
     try {
@@ -139,12 +146,15 @@ export class RegionRequestSender {
     try {
       const conn = this.pool.get(address);
       const timeout = Math.max(1, Math.min(this.options.rpcTimeoutMs, bo.remainingMs()));
-      const req = build(RegionRequestSender.context(loc));
+      const ctx = RegionRequestSender.context(loc);
+      const req = build(write ? { ...ctx, ...write.call.fields(write.seq) } : ctx);
       resp = this.options.useBatchCommands
         ? await conn.send(cmd, req, timeout)
         : await conn.unary(cmd, req, timeout);
     } catch (e) {
       if (!(e instanceof ConnectionError)) throw e;
+      // The request may have reached the store and been applied.
+      if (write) write.call.ambiguous = true;
       // The store may be down for good: try another peer, and its address afresh.
       this.cache.onSendFail(loc);
       await bo.backoff('connection', e);
@@ -154,12 +164,30 @@ export class RegionRequestSender {
     const head = resp as ResponseHead;
     const regionError = regionErrorFromProto(head.regionError);
     if (regionError) {
+      if (write) this.noteWriteOutcome(write, loc, regionError);
       await this.onRegionError(bo, loc, regionError);
       return undefined;
     }
     if (head.error) throw new ServerError(head.error);
     this.cache.onSuccess(loc);
     return resp;
+  }
+
+  /** What a region error tells about a write's fate. */
+  private noteWriteOutcome(write: WriteTag, loc: RegionLocation, err: RegionError): void {
+    switch (err.detail.kind) {
+      case 'ServerIsBusy':
+        // Among other causes, a proposal that waited too long for Raft: it may still commit.
+        write.call.ambiguous = true;
+        return;
+      case 'SessionRecordGone':
+        throw new UndeterminedError(
+          `region ${loc.region.id} no longer remembers this write; it may or may not have been applied`,
+          { cause: err },
+        );
+      default:
+        return;
+    }
   }
 
   /** Repairs the cache from a region error and backs off according to its kind. */
@@ -193,6 +221,14 @@ export class RegionRequestSender {
       case 'ServerIsBusy':
         await bo.backoff('serverBusy', giveUp, d.backoffMs);
         return;
+      case 'StaleCommand':
+        // A new leader replaced the entry: it was not applied. Ask the same store again;
+        // if it is no longer the leader, its NotLeader answer names the new one.
+        await bo.backoff('updateLeader', giveUp);
+        return;
+      case 'SessionRecordGone':
+        // Reached only without a write tag (noteWriteOutcome throws first).
+        throw new UndeterminedError(giveUp.message, { cause: err });
       case 'RaftEntryTooLarge':
         throw new EntryTooLargeError(d.regionId, d.entrySize);
     }

@@ -48,6 +48,17 @@ export function regionErrorToProto(e: RegionError): RegionErrorMsg {
         message,
         raftEntryTooLarge: { regionId: toUint64(d.regionId), entrySize: toUint64(d.entrySize) },
       };
+    case 'StaleCommand':
+      return { message, staleCommand: { regionId: toUint64(d.regionId) } };
+    case 'SessionRecordGone':
+      return {
+        message,
+        sessionRecordGone: {
+          regionId: toUint64(d.regionId),
+          seq: toUint64(d.seq),
+          floor: toUint64(d.floor),
+        },
+      };
   }
 }
 
@@ -108,6 +119,19 @@ export function regionErrorFromProto(
         entrySize: uint64ToNumber(m.raftEntryTooLarge!.entrySize),
       };
       break;
+    case 'staleCommand':
+      d = { kind: 'StaleCommand', regionId: uint64ToNumber(m.staleCommand!.regionId) };
+      break;
+    case 'sessionRecordGone': {
+      const g = m.sessionRecordGone!;
+      d = {
+        kind: 'SessionRecordGone',
+        regionId: uint64ToNumber(g.regionId),
+        seq: uint64ToNumber(g.seq),
+        floor: uint64ToNumber(g.floor),
+      };
+      break;
+    }
     default:
       return undefined;
   }

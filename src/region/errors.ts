@@ -9,7 +9,15 @@ export type RegionErrorDetail =
   | { kind: 'KeyNotInRegion'; key: Buffer; regionId: RegionId; startKey: Buffer; endKey: Buffer }
   | { kind: 'ServerIsBusy'; reason: string; backoffMs: number }
   | { kind: 'StoreNotMatch'; requestStoreId: number; actualStoreId: number }
-  | { kind: 'RaftEntryTooLarge'; regionId: RegionId; entrySize: number };
+  | { kind: 'RaftEntryTooLarge'; regionId: RegionId; entrySize: number }
+  /** The proposal's entry was replaced by a newer leader's: it was NOT applied. */
+  | { kind: 'StaleCommand'; regionId: RegionId }
+  /**
+   * The Region no longer remembers this request of the client's session (its number is
+   * below the session's floor): it was not applied now, and whether an earlier attempt
+   * was cannot be told. Never retried; the client reports the outcome as undetermined.
+   */
+  | { kind: 'SessionRecordGone'; regionId: RegionId; seq: number; floor: number };
 
 export class RegionError extends Error {
   constructor(
@@ -41,5 +49,9 @@ export function describeRegionError(d: RegionErrorDetail): string {
       return `request for store ${d.requestStoreId} reached store ${d.actualStoreId}`;
     case 'RaftEntryTooLarge':
       return `region ${d.regionId}: raft entry of ${d.entrySize} bytes is too large`;
+    case 'StaleCommand':
+      return `region ${d.regionId}: stale command: a new leader replaced the entry before it committed`;
+    case 'SessionRecordGone':
+      return `region ${d.regionId}: request ${d.seq} of this session is below the session's floor ${d.floor}; its outcome is no longer known`;
   }
 }

@@ -24,11 +24,19 @@ export interface KvServiceObserver {
 
 function context(c: Context__Output | null): RequestContext {
   if (!c) return { regionId: 0 };
-  return {
+  const ctx: RequestContext = {
     regionId: uint64ToNumber(c.regionId, 'region id'),
     ...(c.regionEpoch ? { epoch: epochFromProto(c.regionEpoch) } : {}),
     ...(c.peer ? { storeId: uint64ToNumber(c.peer.storeId, 'store id') } : {}),
   };
+  if (c.sessionId.length > 0) {
+    ctx.session = {
+      id: Buffer.from(c.sessionId),
+      seq: uint64ToNumber(c.seq, 'seq'),
+      lowestPending: uint64ToNumber(c.lowestPendingSeq, 'lowest pending seq'),
+    };
+  }
+  return ctx;
 }
 
 /** A failure as the response's region_error (retryable) or error (final). */

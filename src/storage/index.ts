@@ -9,7 +9,7 @@ export * from './raft_log_state.js';
 export * from './raft_log_view.js';
 export * from './raft_log_engine.js';
 export * from './region_state.js';
-export { TABLES, type Table, isTable } from './region_schema.js';
+export { DATA_TABLES, TABLES, type DataTable, type Table, isTable } from './region_schema.js';
 export * from './region_engine.js';
 export * from './region_snapshot.js';
 export * from './region_split.js';

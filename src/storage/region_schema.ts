@@ -5,7 +5,17 @@
 import { SqliteDatabase, SqliteStatement } from './sqlite.js';
 
 /** raw: RawKV data; lock / write / default: the MVCC column families (TiKV's CFs). */
-export const TABLES = ['raw', 'lock', 'write', 'default'] as const;
+export const DATA_TABLES = ['raw', 'lock', 'write', 'default'] as const;
+export type DataTable = (typeof DATA_TABLES)[number];
+
+/**
+ * Every table of a Region engine: the data tables, then `session`, the exactly-once
+ * records of client sessions (src/store/session_table.ts), keyed by session id. Sessions
+ * are not data: no client command may name the table, and a split copies them whole to
+ * both halves instead of cutting them by key. New tables go at the end: the command codec
+ * stores a data table by its index.
+ */
+export const TABLES = [...DATA_TABLES, 'session'] as const;
 export type Table = (typeof TABLES)[number];
 
 export function isTable(t: string): t is Table {

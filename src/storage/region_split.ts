@@ -9,7 +9,7 @@
 // once. (The new Region must not start serving until step 2 has committed.)
 import { StorageError } from './errors.js';
 import { RegionEngine } from './region_engine.js';
-import { LOCAL_APPLY, LOCAL_REGION, TABLES, Table } from './region_schema.js';
+import { DATA_TABLES, LOCAL_APPLY, LOCAL_REGION, Table } from './region_schema.js';
 import {
   ApplyState,
   RegionLocalState,
@@ -19,7 +19,10 @@ import {
 import { asBuffer } from './sqlite.js';
 
 export interface CopyRangeOptions {
-  /** Tables to copy (default: all four). */
+  /**
+   * Tables to copy (default: the four data tables; session records are not cut by key —
+   * a split copies them whole into both halves).
+   */
   tables?: readonly Table[];
   /** Written into the target in the same transaction as the copied data. */
   targetRegion?: RegionLocalState;
@@ -40,7 +43,7 @@ export function copyRange(
 ): number {
   if (source === target || source.regionId === target.regionId)
     throw new StorageError('copyRange: source and target are the same Region');
-  const tables = opts.tables ?? TABLES;
+  const tables = opts.tables ?? DATA_TABLES;
   const s = asBuffer(start);
   const bounded = end.length > 0;
   const e = asBuffer(end);

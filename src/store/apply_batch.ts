@@ -2,7 +2,7 @@
 // the new apply state go to the Region engine in one transaction. Reads made while applying
 // (compare-and-swap) must see the writes of earlier entries in the same batch, so the batch
 // keeps an overlay of what it changed.
-import { RegionEngine, WriteOp } from '../storage/region_engine.js';
+import { KvPair, RegionEngine, WriteOp } from '../storage/region_engine.js';
 import { ApplyState } from '../storage/region_state.js';
 import { Table } from '../storage/region_schema.js';
 
@@ -46,6 +46,11 @@ export class ApplyBatch {
     if (this.deletedRanges.some((r) => r.table === table && inRange(key, r.start, r.end)))
       return undefined;
     return this.engine.get(table, key);
+  }
+
+  /** Every row of a table as committed before this batch (the batch's own writes unseen). */
+  engineScan(table: Table): KvPair[] {
+    return this.engine.scan({ table });
   }
 
   commit(applyState: ApplyState): void {

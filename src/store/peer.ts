@@ -11,7 +11,6 @@ import {
   SeededRand,
   StateRole,
   UncommittedSizeExceededError,
-  EntryType,
   Entry,
   Snapshot,
   invariant,
@@ -19,12 +18,22 @@ import {
 import { RegionError } from '../region/errors.js';
 import { Peer, Region, cloneRegion, keyInRegion } from '../region/meta.js';
 import { RegionRaftStorage } from '../storage/raft_log_view.js';
-import { RaftCommand, WriteOp, decodeCommand, encodeCommand } from './cmd/command.js';
+import {
+  ClientRequest,
+  RaftCommand,
+  SessionStamp,
+  WriteOp,
+  WriteResult,
+  encodeCommand,
+} from './cmd/command.js';
 import { LeaderLease } from './lease.js';
 import { ProposalQueue } from './proposal_queue.js';
 import { ReadQueue } from './read_queue.js';
-import { ApplyBatch } from './apply_batch.js';
 import { RegionEngine } from '../storage/region_engine.js';
+import { RegionApplier, RequestOutcome } from './region_applier.js';
+import { SessionOptions } from './session_table.js';
+
+export type { WriteResult } from './cmd/command.js';
 
 export interface PeerConfig {
   storeId: number;
@@ -39,20 +48,23 @@ export interface PeerConfig {
   maxUncommittedBytes: number;
   /** Requests waiting longer than this fail with a retryable error. */
   requestTimeoutMs: number;
+  /** Exactly-once session records (defaults: session_table.ts). */
+  sessions?: SessionOptions;
 }
 
-/** The outcome of each op of an applied command: CAS ops report, others are undefined. */
-type OpResults = ({ succeeded: boolean; previous: Buffer | null } | undefined)[];
-
 interface PendingWrite {
-  writes: WriteOp[];
+  request: ClientRequest;
+  /** The Region version the request was checked against when it arrived. */
+  version: number;
   done: (r: WriteResult | Error) => void;
-  /** Upper bound of the ops' encoded size. */
+  /** Upper bound of the request's encoded size. */
   size: number;
 }
 
-/** Upper bound of a command's encoded size without its ops (see cmd/command.ts). */
+/** Upper bound of a command's encoded size without its requests (see cmd/command.ts). */
 const COMMAND_HEADER_BYTES = 64;
+/** Upper bound of a request's encoded size without its ops (flags, session stamp). */
+const REQUEST_HEADER_BYTES = 100;
 
 function encodedWritesSize(writes: WriteOp[]): number {
   let n = 0;
@@ -84,12 +96,6 @@ export interface PeerObserver {
 
 export const NO_OBSERVER: PeerObserver = { proposal: () => undefined, committed: () => undefined };
 
-/** What a successful write returns (CAS reports whether it swapped, and the old value). */
-export interface WriteResult {
-  casSucceeded?: boolean;
-  casPrevious?: Buffer | null;
-}
-
 export class RegionPeer {
   region: Region;
   readonly peerId: number;
@@ -98,7 +104,9 @@ export class RegionPeer {
   appliedTerm: number;
   /** Set when the loop must give this peer a turn (message, proposal, tick output). */
   dirty = true;
-  private readonly proposals = new ProposalQueue<OpResults>();
+  /** Each proposal is answered with one outcome per request its entry carried. */
+  private readonly proposals: ProposalQueue<RequestOutcome[]>;
+  private readonly applier: RegionApplier;
   /** Writes queued this turn, proposed together by flushWrites(). */
   private pendingWrites: PendingWrite[] = [];
   private readonly reads = new ReadQueue();
@@ -115,8 +123,17 @@ export class RegionPeer {
     /** A monotonic clock in ms: leases must not move with wall-clock steps. */
     private readonly now: () => number,
     private readonly observer: PeerObserver = NO_OBSERVER,
+    /** Wall-clock ms: the time a leader stamps on its commands (sessions expire by it). */
+    private readonly wallNow: () => number = Date.now,
   ) {
     this.region = cloneRegion(region);
+    this.proposals = new ProposalQueue(region.id);
+    this.applier = new RegionApplier(
+      engine,
+      () => this.region,
+      (e) => this.node.applyConfChangeEntry(e),
+      cfg.sessions,
+    );
     this.peerId = peerId;
     const applied = engine.applyState();
     this.appliedIndex = applied.appliedIndex;
@@ -199,7 +216,11 @@ export class RegionPeer {
    * loop turn are proposed together as one Raft entry (flushWrites), as TiKV batches
    * commands: one log row, one append and one apply instead of one per client request.
    */
-  proposeWrite(writes: WriteOp[], done: (r: WriteResult | Error) => void): void {
+  proposeWrite(
+    writes: WriteOp[],
+    session: SessionStamp | undefined,
+    done: (r: WriteResult | Error) => void,
+  ): void {
     if (this.proposals.size + this.pendingWrites.length >= this.cfg.maxPendingProposals) {
       this.observer.proposal('rejected');
       throw new RegionError({
@@ -208,7 +229,7 @@ export class RegionPeer {
         backoffMs: 20,
       });
     }
-    const size = encodedWritesSize(writes);
+    const size = REQUEST_HEADER_BYTES + encodedWritesSize(writes);
     if (size + COMMAND_HEADER_BYTES > this.cfg.maxEntryBytes) {
       this.observer.proposal('rejected');
       throw new RegionError({
@@ -217,7 +238,8 @@ export class RegionPeer {
         entrySize: size,
       });
     }
-    this.pendingWrites.push({ writes, done, size });
+    const request: ClientRequest = session ? { session, writes } : { writes };
+    this.pendingWrites.push({ request, version: this.region.epoch.version, done, size });
     this.dirty = true;
   }
 
@@ -237,9 +259,26 @@ export class RegionPeer {
     }
   }
 
-  private proposeGroup(group: PendingWrite[]): void {
-    const writes = group.length === 1 ? group[0]!.writes : group.flatMap((w) => w.writes);
-    const cmd: RaftCommand = { regionId: this.region.id, epoch: { ...this.region.epoch }, writes };
+  private proposeGroup(all: PendingWrite[]): void {
+    // A request checked against an older version (a split or merge applied since it
+    // arrived) may name keys the Region no longer owns: send it back to the client.
+    const group: PendingWrite[] = [];
+    for (const w of all) {
+      if (w.version === this.region.epoch.version) group.push(w);
+      else {
+        this.observer.proposal('rejected');
+        w.done(
+          new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] }),
+        );
+      }
+    }
+    if (group.length === 0) return;
+    const cmd: RaftCommand = {
+      regionId: this.region.id,
+      epoch: { ...this.region.epoch },
+      timeMs: this.wallNow(),
+      requests: group.map((w) => w.request),
+    };
     const failAll = (err: Error) => {
       for (const w of group) {
         this.observer.proposal('rejected');
@@ -278,23 +317,10 @@ export class RegionPeer {
       term: raft.term,
       proposedAt: this.now(),
       leaseGeneration: this.lease.currentGeneration(),
-      // Hand each request the outcome of its own ops.
+      // Each request gets the outcome of its own position in the entry.
       done: (r) => {
-        let op = 0;
-        for (const w of group) {
-          if (r instanceof Error) {
-            w.done(r);
-            continue;
-          }
-          const mine: WriteResult = {};
-          for (let i = 0; i < w.writes.length; i++, op++) {
-            const cas = r[op];
-            if (cas) {
-              mine.casSucceeded = cas.succeeded;
-              mine.casPrevious = cas.previous;
-            }
-          }
-          w.done(mine);
+        for (let i = 0; i < group.length; i++) {
+          group[i]!.done(r instanceof Error ? r : r[i]!);
         }
       },
     });
@@ -346,77 +372,23 @@ export class RegionPeer {
   /** Apply committed entries to the Region engine in one transaction with the apply state. */
   applyCommitted(entries: Entry[]): void {
     if (entries.length === 0) return;
-    const batch = new ApplyBatch(this.engine);
-    const answers: { index: number; term: number; result: OpResults | Error }[] = [];
-    for (const e of entries) {
-      if (e.type === EntryType.ConfChange) {
-        // Membership changes are not proposed by this store yet; keep Raft's view in step.
-        this.node.applyConfChangeEntry(e);
-        continue;
-      }
-      if (e.data.length === 0) continue; // a new leader's empty entry
-      answers.push({ index: e.index, term: e.term, result: this.applyCommand(e, batch) });
-    }
+    const applied = this.applier.apply(entries);
     const last = entries[entries.length - 1]!;
-    batch.commit({ appliedIndex: last.index, appliedTerm: last.term });
     this.appliedIndex = last.index;
     this.appliedTerm = last.term;
-    for (const a of answers) {
+    for (const a of applied) {
       const p = this.proposals.take(a.index, a.term);
       if (!p) continue;
       // A quorum had the entry, so we were leader when it was proposed: renew the lease.
-      if (!(a.result instanceof Error)) {
-        this.lease.renew(p.proposedAt, p.leaseGeneration);
+      this.lease.renew(p.proposedAt, p.leaseGeneration);
+      if (!(a.outcome instanceof Error)) {
         this.observer.committed(this.now() - p.proposedAt);
         this.observer.proposal('applied');
       } else {
         this.observer.proposal('failed');
       }
-      p.done(a.result);
+      p.done(a.outcome);
     }
-  }
-
-  private applyCommand(e: Entry, batch: ApplyBatch): OpResults | Error {
-    let cmd: RaftCommand;
-    try {
-      cmd = decodeCommand(e.data);
-    } catch (err) {
-      // Every replica decodes the same bytes the same way: skipping is consistent.
-      return err as Error;
-    }
-    // A write proposed under an older version (before a split/merge) may touch keys the
-    // Region no longer owns: refuse it at apply time, on every replica alike.
-    if (cmd.epoch.version !== this.region.epoch.version) {
-      return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] });
-    }
-    const results: OpResults = [];
-    for (const op of cmd.writes) {
-      switch (op.op) {
-        case 'put':
-          batch.put(op.cf, op.key, op.value);
-          results.push(undefined);
-          break;
-        case 'delete':
-          batch.delete(op.cf, op.key);
-          results.push(undefined);
-          break;
-        case 'deleteRange':
-          batch.deleteRange(op.cf, op.start, op.end);
-          results.push(undefined);
-          break;
-        case 'cas': {
-          const current = batch.get(op.cf, op.key) ?? null;
-          const succeeded =
-            op.previous === null
-              ? current === null
-              : current !== null && current.equals(op.previous);
-          if (succeeded) batch.put(op.cf, op.key, op.value);
-          results.push({ succeeded, previous: current });
-          break;
-        }
-      }
-    }
-    return results;
   }
 
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
@@ -428,6 +400,7 @@ export class RegionPeer {
     );
     this.appliedIndex = st.appliedIndex;
     this.appliedTerm = st.appliedTerm;
+    this.applier.onSnapshotInstalled();
     const local = this.engine.regionState();
     if (local) this.region = local.region;
   }

@@ -1,6 +1,8 @@
 // Client proposals waiting for their entry to be applied. A proposal is identified by the
 // (index, term) its entry got when the leader appended it: if the entry applied at that index
-// has another term, a newer leader overwrote it and the proposal failed (it may be retried).
+// has another term, a newer leader overwrote it and the proposal failed with StaleCommand —
+// a region error, because it was definitely not applied and the client may retry.
+import { RegionError } from '../region/errors.js';
 
 export interface PendingProposal<R> {
   index: number;
@@ -15,6 +17,12 @@ export class ProposalQueue<R> {
   private queue: PendingProposal<R>[] = [];
   private head = 0;
 
+  constructor(private readonly regionId: number) {}
+
+  private stale(): RegionError {
+    return new RegionError({ kind: 'StaleCommand', regionId: this.regionId });
+  }
+
   get size(): number {
     return this.queue.length - this.head;
   }
@@ -23,7 +31,7 @@ export class ProposalQueue<R> {
     const last = this.queue[this.queue.length - 1];
     if (last && this.size > 0 && p.index <= last.index) {
       // A new leader term reuses indexes: everything at or after p.index is stale.
-      this.failFrom(p.index, () => new StaleCommandError());
+      this.failFrom(p.index, () => this.stale());
     }
     this.queue.push(p);
   }
@@ -41,7 +49,7 @@ export class ProposalQueue<R> {
         this.compact();
         return p;
       }
-      p.done(new StaleCommandError());
+      p.done(this.stale());
     }
     this.compact();
     return undefined;
@@ -81,13 +89,5 @@ export class ProposalQueue<R> {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-  }
-}
-
-/** The proposal's entry was replaced by a newer leader's: it did not take effect. */
-export class StaleCommandError extends Error {
-  constructor() {
-    super('stale command: the entry was overwritten by a new leader; retry');
-    this.name = 'StaleCommandError';
   }
 }

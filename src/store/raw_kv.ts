@@ -4,7 +4,7 @@
 import { RegionError } from '../region/errors.js';
 import { Region, RegionEpoch } from '../region/meta.js';
 import { KvPair } from '../storage/region_engine.js';
-import { WriteOp } from './cmd/command.js';
+import { MAX_SESSION_ID_BYTES, SessionStamp, WriteOp } from './cmd/command.js';
 import { RegionPeer, WriteResult } from './peer.js';
 import { RaftStore } from './raft_store.js';
 
@@ -13,6 +13,8 @@ export interface RequestContext {
   epoch?: RegionEpoch;
   /** The peer (and so the store) the client believes is the leader. */
   storeId?: number;
+  /** Set on writes by clients with a session: makes retries of the write exactly-once. */
+  session?: SessionStamp;
 }
 
 export interface RawKvLimits {
@@ -95,9 +97,15 @@ export class RawKv {
     });
   }
 
-  private write(peer: RegionPeer, ops: WriteOp[]): Promise<WriteResult> {
+  private write(peer: RegionPeer, ctx: RequestContext, ops: WriteOp[]): Promise<WriteResult> {
+    const s = ctx.session;
+    if (s) {
+      if (s.id.length === 0 || s.id.length > MAX_SESSION_ID_BYTES)
+        throw new InvalidRequestError(`session id must be 1..${MAX_SESSION_ID_BYTES} bytes`);
+      if (s.seq === 0) throw new InvalidRequestError('a session request needs a seq above 0');
+    }
     return new Promise<WriteResult>((resolve, reject) => {
-      peer.proposeWrite(ops, (r) => (r instanceof Error ? reject(r) : resolve(r)));
+      peer.proposeWrite(ops, s, (r) => (r instanceof Error ? reject(r) : resolve(r)));
       this.store.schedule();
     });
   }
@@ -146,7 +154,7 @@ export class RawKv {
     this.checkValue(value);
     const peer = this.peer(ctx);
     peer.checkKey(key);
-    await this.write(peer, [{ op: 'put', cf: 'raw', key, value }]);
+    await this.write(peer, ctx, [{ op: 'put', cf: 'raw', key, value }]);
   }
 
   async batchPut(ctx: RequestContext, pairs: { key: Buffer; value: Buffer }[]): Promise<void> {
@@ -159,6 +167,7 @@ export class RawKv {
     for (const p of pairs) peer.checkKey(p.key);
     await this.write(
       peer,
+      ctx,
       pairs.map((p) => ({ op: 'put', cf: 'raw', key: p.key, value: p.value })),
     );
   }
@@ -167,7 +176,7 @@ export class RawKv {
     this.checkKey(key);
     const peer = this.peer(ctx);
     peer.checkKey(key);
-    await this.write(peer, [{ op: 'delete', cf: 'raw', key }]);
+    await this.write(peer, ctx, [{ op: 'delete', cf: 'raw', key }]);
   }
 
   /** Delete [start, end) ∩ the Region (the client splits a range across Regions). */
@@ -176,7 +185,9 @@ export class RawKv {
     const peer = this.peer(ctx);
     const range = clampToRegion(start, end, peer.region);
     if (!range) return;
-    await this.write(peer, [{ op: 'deleteRange', cf: 'raw', start: range.start, end: range.end }]);
+    await this.write(peer, ctx, [
+      { op: 'deleteRange', cf: 'raw', start: range.start, end: range.end },
+    ]);
   }
 
   /** Put value iff the current value equals previous (null: iff the key is absent). */
@@ -190,7 +201,7 @@ export class RawKv {
     this.checkValue(value);
     const peer = this.peer(ctx);
     peer.checkKey(key);
-    const r = await this.write(peer, [{ op: 'cas', cf: 'raw', key, value, previous }]);
+    const r = await this.write(peer, ctx, [{ op: 'cas', cf: 'raw', key, value, previous }]);
     return { succeeded: r.casSucceeded ?? false, previous: r.casPrevious ?? null };
   }
 }

@@ -24,6 +24,13 @@ import type { BatchResponse } from '../../src/proto-gen/nyx/kv/BatchResponse.js'
 import type { BatchCommandsResponse } from '../../src/proto-gen/nyx/kv/BatchCommandsResponse.js';
 
 const cmp = Buffer.compare;
+const WRITES = new Set<KvCommand>([
+  'rawPut',
+  'rawBatchPut',
+  'rawDelete',
+  'rawDeleteRange',
+  'rawCompareAndSwap',
+]);
 // Unref'd: a store told never to answer must not keep the test process alive.
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -61,6 +68,8 @@ export class FakeStore {
   readonly answered = new Map<string, number>();
   /** Ends the next BatchCommands stream that receives a message. */
   endStreamOnNext = false;
+  /** The Context of every write request received, in arrival order (session fields). */
+  readonly writeContexts: { cmd: KvCommand; context: Context__Output }[] = [];
 
   constructor(
     readonly id: number,
@@ -137,6 +146,7 @@ export class FakeStore {
 
   /** Checks a request like a real store, then serves it from the Region's map. */
   handle(cmd: KvCommand, req: Req): Resp {
+    if (WRITES.has(cmd) && req.context) this.writeContexts.push({ cmd, context: req.context });
     const fi = this.faults.findIndex((f) => !f.cmd || f.cmd === cmd);
     if (fi >= 0) {
       const [f] = this.faults.splice(fi, 1);

@@ -9,6 +9,7 @@ import {
   RegionEngine,
   SnapshotFileWriter,
   SnapshotInvalidError,
+  DATA_TABLES,
   TABLES,
   Table,
   WriteOp,
@@ -46,7 +47,7 @@ function fill(e: RegionEngine, n: number, applied: number): void {
   for (let i = 0; i < n; i++) {
     const key = Buffer.from([i >> 8, i & 0xff, 0x6b]);
     const value = Buffer.alloc(100 + (i % 50), i & 0xff);
-    const table: Table = TABLES[i % TABLES.length]!;
+    const table: Table = DATA_TABLES[i % DATA_TABLES.length]!;
     ops.push({ op: 'put', table, key, value });
   }
   e.applyBatch(

@@ -1,11 +1,20 @@
-// The payload of a Normal Raft entry in a Region's log: a batch of writes, stamped with the Region epoch the proposer saw. Apply re-checks the epoch, so a write
-// proposed before a split is refused rather than applied to keys the Region no longer owns.
+// The payload of a Normal Raft entry in a Region's log: the client requests a leader
+// proposed together in one loop turn, stamped with the Region epoch the proposer saw and
+// the proposer's wall-clock time.
+//
+// - Apply re-checks the epoch, so a write proposed before a split is refused rather than
+//   applied to keys the Region no longer owns.
+// - Each request keeps its own boundary and, when the client has a session, its session
+//   id and sequence number: apply answers a retried request from the session's record
+//   instead of applying it twice (Raft thesis §6.3; src/store/session_table.ts).
+// - The time is "time carried in the log": sessions expire by it, so every replica
+//   decides expiry identically whatever its own clock says.
 import { RegionEpoch } from '../../region/meta.js';
-import { TABLES, Table } from '../../storage/region_schema.js';
+import { DATA_TABLES, DataTable } from '../../storage/region_schema.js';
 import { BinaryReader, BinaryWriter, MalformedCommandError } from './binary.js';
 
 /** A column family: raw KV, or one of Percolator's three MVCC families. */
-export type Cf = Table;
+export type Cf = DataTable;
 
 export type WriteOp =
   | { op: 'put'; cf: Cf; key: Buffer; value: Buffer }
@@ -14,21 +23,48 @@ export type WriteOp =
   /** Raw compare-and-swap: put value iff the current value is `previous` (or absent). */
   | { op: 'cas'; cf: Cf; key: Buffer; value: Buffer; previous: Buffer | null };
 
-export interface RaftCommand {
-  regionId: number;
-  epoch: RegionEpoch;
+/** Who sent a request and which of its requests this is (thesis §6.3). */
+export interface SessionStamp {
+  /** Random bytes chosen by the client, 1..MAX_SESSION_ID_BYTES long. */
+  id: Buffer;
+  /** Unique per request of the session; retries of one request reuse it. */
+  seq: number;
+  /** Every request of the session below this number has been answered: forget them. */
+  lowestPending: number;
+}
+
+export const MAX_SESSION_ID_BYTES = 64;
+
+/** What an applied request answers: a CAS reports whether it swapped, and the old value. */
+export interface WriteResult {
+  casSucceeded?: boolean;
+  casPrevious?: Buffer | null;
+}
+
+/** One client request: its writes apply atomically, or not at all. */
+export interface ClientRequest {
+  session?: SessionStamp;
   writes: WriteOp[];
 }
 
-const VERSION = 1;
-const OP_CODES = { put: 1, delete: 2, deleteRange: 3, cas: 4 } as const;
+export interface RaftCommand {
+  regionId: number;
+  epoch: RegionEpoch;
+  /** The proposing leader's wall-clock time (ms): the log's clock. */
+  timeMs: number;
+  requests: ClientRequest[];
+}
 
-export function encodeCommand(cmd: RaftCommand): Buffer {
-  const w = new BinaryWriter(64 + cmd.writes.length * 48);
-  w.u8(VERSION).num(cmd.regionId).num(cmd.epoch.confVer).num(cmd.epoch.version);
-  w.u32(cmd.writes.length);
-  for (const op of cmd.writes) {
-    w.u8(OP_CODES[op.op]).u8(TABLES.indexOf(op.cf));
+/** Version 1 had one write list, no sessions and no time; it is still read. */
+const VERSION_1 = 1;
+const VERSION = 2;
+const OP_CODES = { put: 1, delete: 2, deleteRange: 3, cas: 4 } as const;
+const HAS_SESSION = 1;
+
+function encodeWrites(w: BinaryWriter, writes: WriteOp[]): void {
+  w.u32(writes.length);
+  for (const op of writes) {
+    w.u8(OP_CODES[op.op]).u8(DATA_TABLES.indexOf(op.cf));
     switch (op.op) {
       case 'put':
         w.bytes(op.key).bytes(op.value);
@@ -47,19 +83,38 @@ export function encodeCommand(cmd: RaftCommand): Buffer {
         break;
     }
   }
+}
+
+export function encodeCommand(cmd: RaftCommand): Buffer {
+  let ops = 0;
+  for (const r of cmd.requests) ops += r.writes.length;
+  const w = new BinaryWriter(64 + cmd.requests.length * 96 + ops * 48);
+  w.u8(VERSION).num(cmd.regionId).num(cmd.epoch.confVer).num(cmd.epoch.version).num(cmd.timeMs);
+  w.u32(cmd.requests.length);
+  for (const r of cmd.requests) {
+    if (r.session) {
+      w.u8(HAS_SESSION).bytes(r.session.id).num(r.session.seq).num(r.session.lowestPending);
+    } else {
+      w.u8(0);
+    }
+    encodeWrites(w, r.writes);
+  }
   return w.finish();
 }
 
-export function decodeCommand(data: Uint8Array): RaftCommand {
-  const r = new BinaryReader(data);
-  if (r.u8() !== VERSION) throw new MalformedCommandError('unknown command version');
-  const regionId = r.num();
-  const epoch = { confVer: r.num(), version: r.num() };
+/** A decoded number that must be an exact, non-negative integer (ids, epochs, seqs, ms). */
+function count(r: BinaryReader, what: string): number {
+  const v = r.num();
+  if (!Number.isSafeInteger(v) || v < 0) throw new MalformedCommandError(`bad ${what}: ${v}`);
+  return v;
+}
+
+function decodeWrites(r: BinaryReader): WriteOp[] {
   const n = r.u32();
   const writes: WriteOp[] = [];
   for (let i = 0; i < n; i++) {
     const code = r.u8();
-    const cf = TABLES[r.u8()];
+    const cf = DATA_TABLES[r.u8()];
     if (cf === undefined) throw new MalformedCommandError('unknown column family');
     switch (code) {
       case OP_CODES.put:
@@ -74,7 +129,9 @@ export function decodeCommand(data: Uint8Array): RaftCommand {
       case OP_CODES.cas: {
         const key = r.bytes();
         const value = r.bytes();
-        const previous = r.u8() === 1 ? r.bytes() : null;
+        const flag = r.u8();
+        if (flag > 1) throw new MalformedCommandError('bad cas flag');
+        const previous = flag === 1 ? r.bytes() : null;
         writes.push({ op: 'cas', cf, key, value, previous });
         break;
       }
@@ -82,6 +139,41 @@ export function decodeCommand(data: Uint8Array): RaftCommand {
         throw new MalformedCommandError(`unknown write op ${code}`);
     }
   }
+  return writes;
+}
+
+function decodeSession(r: BinaryReader): SessionStamp {
+  const id = r.bytes();
+  if (id.length === 0 || id.length > MAX_SESSION_ID_BYTES)
+    throw new MalformedCommandError(`bad session id length ${id.length}`);
+  const seq = count(r, 'session seq');
+  const lowestPending = count(r, 'session lowest pending seq');
+  return { id, seq, lowestPending };
+}
+
+/** Decodes and checks an entry's command; throws MalformedCommandError on any defect. */
+export function decodeCommand(data: Uint8Array): RaftCommand {
+  const r = new BinaryReader(data);
+  const version = r.u8();
+  if (version !== VERSION && version !== VERSION_1)
+    throw new MalformedCommandError('unknown command version');
+  const regionId = count(r, 'region id');
+  const epoch = { confVer: count(r, 'conf_ver'), version: count(r, 'version') };
+  let cmd: RaftCommand;
+  if (version === VERSION_1) {
+    cmd = { regionId, epoch, timeMs: 0, requests: [{ writes: decodeWrites(r) }] };
+  } else {
+    const timeMs = count(r, 'time');
+    const n = r.u32();
+    const requests: ClientRequest[] = [];
+    for (let i = 0; i < n; i++) {
+      const flags = r.u8();
+      if (flags > HAS_SESSION) throw new MalformedCommandError('bad request flags');
+      const session = flags === HAS_SESSION ? decodeSession(r) : undefined;
+      requests.push(session ? { session, writes: decodeWrites(r) } : { writes: decodeWrites(r) });
+    }
+    cmd = { regionId, epoch, timeMs, requests };
+  }
   if (!r.done()) throw new MalformedCommandError('trailing bytes in command');
-  return { regionId, epoch, writes };
+  return cmd;
 }

@@ -1,0 +1,179 @@
+// The apply side of a Region peer (TiKV splits raftstore the same way: the peer drives
+// Raft, the applier executes what Raft committed). It turns committed entries into
+// changes of the Region engine — one transaction per loop turn, together with the new
+// apply index — and into an outcome for every client request they carry.
+//
+// Every check here runs identically on every replica, because it depends only on the
+// entry and on state earlier entries produced: the epoch the proposer stamped, the
+// Region's key range, and the session records of exactly-once writes.
+import { Entry, EntryType } from '../raft/index.js';
+import { RegionError } from '../region/errors.js';
+import { Region, cloneRegion, keyInRegion } from '../region/meta.js';
+import { RegionEngine } from '../storage/region_engine.js';
+import { ApplyBatch } from './apply_batch.js';
+import { ClientRequest, RaftCommand, WriteOp, WriteResult, decodeCommand } from './cmd/command.js';
+import {
+  DEFAULT_SESSION_OPTIONS,
+  SESSION_GC_INTERVAL,
+  SessionOptions,
+  SessionTable,
+} from './session_table.js';
+
+/** One request's outcome: its result, or why it was not applied. */
+export type RequestOutcome = WriteResult | Error;
+
+/** An entry's outcome: one per request it carried, or one error for all of them. */
+export type EntryOutcome = RequestOutcome[] | Error;
+
+export interface AppliedEntry {
+  index: number;
+  term: number;
+  outcome: EntryOutcome;
+}
+
+export class RegionApplier {
+  private readonly sessions: SessionTable;
+
+  constructor(
+    private readonly engine: RegionEngine,
+    /** The Region as the peer knows it now (its meta changes with admin commands). */
+    private readonly region: () => Region,
+    /** Conf-change entries are the peer's to apply (Raft's membership view moves too). */
+    private readonly onConfChange: (e: Entry) => void,
+    sessionOptions: SessionOptions = DEFAULT_SESSION_OPTIONS,
+  ) {
+    this.sessions = new SessionTable(sessionOptions);
+  }
+
+  /**
+   * Apply entries (in order, all committed) in one engine transaction with the apply
+   * state of the last one. Returns the outcome of every client command among them.
+   */
+  apply(entries: Entry[]): AppliedEntry[] {
+    const batch = new ApplyBatch(this.engine);
+    const applied: AppliedEntry[] = [];
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) {
+        this.onConfChange(e);
+        continue;
+      }
+      if (e.data.length === 0) continue; // a new leader's empty entry
+      applied.push({ index: e.index, term: e.term, outcome: this.applyNormal(e, batch) });
+    }
+    const last = entries[entries.length - 1]!;
+    this.sessions.flush(batch);
+    batch.commit({ appliedIndex: last.index, appliedTerm: last.term });
+    return applied;
+  }
+
+  /** The engine's contents were replaced by a snapshot. */
+  onSnapshotInstalled(): void {
+    this.sessions.reset();
+  }
+
+  private applyNormal(e: Entry, batch: ApplyBatch): EntryOutcome {
+    let cmd: RaftCommand;
+    try {
+      cmd = decodeCommand(e.data);
+    } catch (err) {
+      // Every replica decodes the same bytes the same way: skipping is consistent.
+      return err as Error;
+    }
+    const region = this.region();
+    if (cmd.regionId !== region.id) {
+      return new RegionError({ kind: 'RegionNotFound', regionId: cmd.regionId });
+    }
+    // A write proposed under an older version (before a split/merge) may touch keys the
+    // Region no longer owns: refuse it at apply time, on every replica alike.
+    if (cmd.epoch.version !== region.epoch.version) {
+      return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(region)] });
+    }
+    if (e.index % SESSION_GC_INTERVAL === 0) this.sessions.collectGarbage(batch, cmd.timeMs);
+    return cmd.requests.map((req) => this.applyRequest(req, cmd.timeMs, region, batch));
+  }
+
+  private applyRequest(
+    req: ClientRequest,
+    timeMs: number,
+    region: Region,
+    batch: ApplyBatch,
+  ): RequestOutcome {
+    if (req.session) {
+      const v = this.sessions.check(batch, req.session, timeMs);
+      if (v.kind === 'duplicate') return v.result;
+      if (v.kind === 'gone') {
+        return new RegionError({
+          kind: 'SessionRecordGone',
+          regionId: region.id,
+          seq: req.session.seq,
+          floor: v.floor,
+        });
+      }
+    }
+    // Requests are checked against the range when they arrive, but the range may have
+    // changed since, and an entry may not come from our own leader's checks at all.
+    const outside = firstKeyOutside(req.writes, region);
+    if (outside) {
+      return new RegionError({
+        kind: 'KeyNotInRegion',
+        key: outside,
+        regionId: region.id,
+        startKey: region.startKey,
+        endKey: region.endKey,
+      });
+    }
+    const result = executeWrites(req.writes, batch);
+    if (req.session) this.sessions.record(req.session, timeMs, result);
+    return result;
+  }
+}
+
+/** The first key (or range bound) of the writes that lies outside the Region, if any. */
+function firstKeyOutside(writes: WriteOp[], r: Region): Buffer | undefined {
+  for (const w of writes) {
+    if (w.op === 'deleteRange') {
+      if (!keyInRegion(w.start, r)) return w.start;
+      // The end is exclusive: it may equal the Region's end, and is unbounded only if the
+      // Region is.
+      if (w.end.length === 0 ? r.endKey.length > 0 : !endWithin(w.end, r)) return w.end;
+    } else if (!keyInRegion(w.key, r)) {
+      return w.key;
+    }
+  }
+  return undefined;
+}
+
+function endWithin(end: Buffer, r: Region): boolean {
+  return (
+    Buffer.compare(end, r.startKey) > 0 &&
+    (r.endKey.length === 0 || Buffer.compare(end, r.endKey) <= 0)
+  );
+}
+
+/** Execute one request's writes into the batch; a CAS reports its outcome. */
+function executeWrites(writes: WriteOp[], batch: ApplyBatch): WriteResult {
+  const result: WriteResult = {};
+  for (const op of writes) {
+    switch (op.op) {
+      case 'put':
+        batch.put(op.cf, op.key, op.value);
+        break;
+      case 'delete':
+        batch.delete(op.cf, op.key);
+        break;
+      case 'deleteRange':
+        batch.deleteRange(op.cf, op.start, op.end);
+        break;
+      case 'cas': {
+        const current = batch.get(op.cf, op.key) ?? null;
+        const succeeded =
+          op.previous === null ? current === null : current !== null && current.equals(op.previous);
+        if (succeeded) batch.put(op.cf, op.key, op.value);
+        result.casSucceeded = succeeded;
+        result.casPrevious = current;
+        break;
+      }
+    }
+  }
+  return result;
+}
