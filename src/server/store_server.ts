@@ -54,7 +54,9 @@ export const DEFAULT_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
   electionTicks: 10,
   heartbeatTicks: 2,
   maxPendingProposals: 8192,
-  maxEntryBytes: 8 << 20,
+  // The largest request RawKV accepts (an 8 MiB value under an 8 KiB key) fits in one
+  // entry, with room for the command and session headers.
+  maxEntryBytes: (8 << 20) + (64 << 10),
   maxUncommittedBytes: 64 << 20,
   requestTimeoutMs: 10_000,
 };

@@ -69,7 +69,8 @@ export class RaftStore {
   ) {}
 
   start(): void {
-    this.ticker = setInterval(() => this.onTick(), this.tickMs);
+    // A tick steps Raft like a message does: an exception there is a bug, so fail-stop.
+    this.ticker = setInterval(() => this.guarded(() => this.onTick()), this.tickMs);
     this.ticker.unref?.();
   }
 

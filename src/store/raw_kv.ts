@@ -2,7 +2,7 @@
 // epoch, leadership, key range, limits), and turns it into a linearizable read or a Raft
 // proposal. Answers are domain values or typed errors; the gRPC binding only converts.
 import { RegionError } from '../region/errors.js';
-import { Region, RegionEpoch } from '../region/meta.js';
+import { Region, RegionEpoch, cloneRegion } from '../region/meta.js';
 import { KvPair } from '../storage/region_engine.js';
 import { MAX_SESSION_ID_BYTES, SessionStamp, WriteOp } from './cmd/command.js';
 import { RegionPeer, WriteResult } from './peer.js';
@@ -56,6 +56,8 @@ export class RawKv {
     const peer = this.store.peers.get(ctx.regionId);
     if (!peer) throw new RegionError({ kind: 'RegionNotFound', regionId: ctx.regionId });
     peer.checkRequest(ctx.epoch);
+    // Without an epoch a request could act on a Region that split or merged under it.
+    if (!ctx.epoch) throw new InvalidRequestError('the request names no region epoch');
     return peer;
   }
 
@@ -84,10 +86,22 @@ export class RawKv {
     }
   }
 
+  /**
+   * Run f at a linearizable point. A read may wait (for a ReadIndex round, or for apply
+   * to reach the read point) while a split or merge applies: it was checked against the
+   * Region as it was when it arrived, so it is served only if the version is unchanged.
+   */
   private read<T>(peer: RegionPeer, f: () => T): Promise<T> {
+    const version = peer.region.epoch.version;
     return new Promise<T>((resolve, reject) => {
       peer.read(() => {
         try {
+          if (peer.region.epoch.version !== version) {
+            throw new RegionError({
+              kind: 'EpochNotMatch',
+              currentRegions: [cloneRegion(peer.region)],
+            });
+          }
           resolve(f());
         } catch (e) {
           reject(e);

@@ -161,6 +161,16 @@ describe('RawKV on a real cluster', () => {
       value: Buffer.alloc(9 << 20),
     });
     assert.match(big.error, /exceeds the limit/);
+    // The documented limit itself is accepted: an 8 MiB value fits one Raft entry.
+    const sdk = c.rawClient();
+    await sdk.put('hello-8mib', Buffer.alloc(8 << 20, 7));
+    assert.equal((await sdk.get('hello-8mib'))?.length, 8 << 20);
+    const noEpoch = await call<Resp>('RawPut', {
+      context: { ...ctx, regionEpoch: null },
+      key: Buffer.from('hello'),
+      value: Buffer.from('x'),
+    });
+    assert.match(noEpoch.error, /no region epoch/);
     const unknown = await call<Resp>('RawGet', {
       context: { ...ctx, regionId: '999999' },
       key: Buffer.from('hello'),
