@@ -95,5 +95,20 @@ export class PdError extends NyxError {
  */
 export class UndeterminedError extends NyxError {}
 
+/**
+ * The Region's leader store is almost out of disk space and refuses writes that add
+ * data. The write was not applied. Retryable later, once the operator made room.
+ */
+export class DiskFullError extends NyxError {
+  override readonly retryable = true;
+
+  constructor(
+    readonly storeId: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The client was closed; no further calls are possible. */
 export class ClientClosedError extends NyxError {}

@@ -33,6 +33,7 @@ export {
 export {
   ClientClosedError,
   ConnectionError,
+  DiskFullError,
   EntryTooLargeError,
   InvalidArgumentError,
   KeyTooLargeError,

@@ -12,6 +12,7 @@ import type { RegionError } from '../region/errors.js';
 import type { Backoffer } from './backoff.js';
 import {
   ConnectionError,
+  DiskFullError,
   EntryTooLargeError,
   NyxError,
   PdError,
@@ -231,6 +232,9 @@ export class RegionRequestSender {
         throw new UndeterminedError(giveUp.message, { cause: err });
       case 'RaftEntryTooLarge':
         throw new EntryTooLargeError(d.regionId, d.entrySize);
+      case 'DiskFull':
+        // Waiting out a full disk inside one call would only hide it: tell the caller now.
+        throw new DiskFullError(d.storeId, err.message);
     }
   }
 }

@@ -59,6 +59,15 @@ export function regionErrorToProto(e: RegionError): RegionErrorMsg {
           floor: toUint64(d.floor),
         },
       };
+    case 'DiskFull':
+      return {
+        message,
+        diskFull: {
+          storeId: toUint64(d.storeId),
+          availableBytes: toUint64(d.availableBytes),
+          reserveBytes: toUint64(d.reserveBytes),
+        },
+      };
   }
 }
 
@@ -129,6 +138,16 @@ export function regionErrorFromProto(
         regionId: uint64ToNumber(g.regionId),
         seq: uint64ToNumber(g.seq),
         floor: uint64ToNumber(g.floor),
+      };
+      break;
+    }
+    case 'diskFull': {
+      const f = m.diskFull!;
+      d = {
+        kind: 'DiskFull',
+        storeId: uint64ToNumber(f.storeId),
+        availableBytes: uint64ToNumber(f.availableBytes),
+        reserveBytes: uint64ToNumber(f.reserveBytes),
       };
       break;
     }

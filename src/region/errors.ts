@@ -17,7 +17,9 @@ export type RegionErrorDetail =
    * below the session's floor): it was not applied now, and whether an earlier attempt
    * was cannot be told. Never retried; the client reports the outcome as undetermined.
    */
-  | { kind: 'SessionRecordGone'; regionId: RegionId; seq: number; floor: number };
+  | { kind: 'SessionRecordGone'; regionId: RegionId; seq: number; floor: number }
+  /** The store's free space is below its reserve: writes that add data are refused. */
+  | { kind: 'DiskFull'; storeId: number; availableBytes: number; reserveBytes: number };
 
 export class RegionError extends Error {
   constructor(
@@ -53,5 +55,7 @@ export function describeRegionError(d: RegionErrorDetail): string {
       return `region ${d.regionId}: stale command: a new leader replaced the entry before it committed`;
     case 'SessionRecordGone':
       return `region ${d.regionId}: request ${d.seq} of this session is below the session's floor ${d.floor}; its outcome is no longer known`;
+    case 'DiskFull':
+      return `store ${d.storeId} is almost out of disk space (${d.availableBytes} bytes free, ${d.reserveBytes} reserved): writes are refused until space returns`;
   }
 }

@@ -32,6 +32,8 @@ export interface PlaygroundProcess {
   status: string;
   logFile: string;
   args: string[];
+  /** Set once writing the log file failed (it is not retried). */
+  logFailed?: boolean;
 }
 
 const BIN = path.join(
@@ -105,6 +107,12 @@ export class Playground {
   async spawnProcess(name: string, args: string[]): Promise<PlaygroundProcess> {
     const logFile = path.join(this.opts.dataDir, 'logs', `${name}.log`);
     const log = fs.createWriteStream(logFile, { flags: 'a' });
+    // A log that cannot be written (a full disk) must not take the playground down with
+    // it: say so once and go on without the file.
+    log.on('error', (err) => {
+      if (!proc.logFailed) console.error(`cannot write ${logFile}: ${err.message}`);
+      proc.logFailed = true;
+    });
     const child = spawn(process.execPath, [BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NYX_LOG_LEVEL: process.env.NYX_LOG_LEVEL ?? 'info' },

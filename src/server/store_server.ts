@@ -1,6 +1,7 @@
 // A store process: registers with PD, opens its engines, reloads its Region peers, serves
 // Kv and RaftTransport over gRPC and /health, /status, /metrics over HTTP, and runs the
 // Multi-Raft loop. Everything here is wiring; the logic lives in the modules it connects.
+import { DiskReserveOptions, DiskUsage, statfsOf } from '../store/disk_usage.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -17,7 +18,7 @@ import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
-import { RawKv } from '../store/raw_kv.js';
+import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
 import { removeSnapshotFile, sendSnapshot } from '../store/snap_transfer.js';
 import { readIdent, writeIdent } from '../store/store_ident.js';
 import { GrpcRaftTransport } from '../store/transport.js';
@@ -44,6 +45,8 @@ export interface StoreConfig {
   peer: PeerConfig;
   pdWorker: PdWorkerConfig;
   maxOpenRegionEngines: number;
+  /** Free space kept on the data dir's disk (default: disk_usage.ts). */
+  diskReserve?: DiskReserveOptions;
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -85,6 +88,7 @@ export class StoreServer {
   advertiseAddress = '';
   advertiseStatusAddress = '';
   private ready = false;
+  private diskTimer: NodeJS.Timeout | undefined;
   /** Called when the store cannot go on (e.g. its disk failed); the process should exit. */
   onFatal: (err: Error) => void = () => undefined;
 
@@ -193,8 +197,14 @@ export class StoreServer {
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
 
+    const disk = new DiskUsage(this.storeId, statfsOf(cfg.dataDir), cfg.diskReserve);
+    disk.refresh();
+    this.diskTimer = setInterval(() => disk.refresh(), 1000);
+    this.diskTimer.unref();
+    this.metrics.disk = disk;
+
     const { nyx } = loadNyxProto();
-    const rawKv = new RawKv(raftStore);
+    const rawKv = new RawKv(raftStore, DEFAULT_RAW_KV_LIMITS, disk);
     this.grpcServer.addService(
       nyx.kv.Kv.service,
       kvHandlers(rawKv, {
@@ -278,6 +288,7 @@ export class StoreServer {
 
   async stop(): Promise<void> {
     this.ready = false;
+    if (this.diskTimer) clearInterval(this.diskTimer);
     this.pdWorker?.stop();
     this.raftStore?.stop(new Error('store is shutting down'));
     // Streams from clients and other stores never end by themselves: give in-flight

@@ -11,6 +11,8 @@ export class StoreMetrics {
   readonly registry = new Registry();
   /** Filled in once the store knows its peers; read at scrape time. */
   source: StoreGaugeSource = { regions: () => 0, leaders: () => 0 };
+  /** The data dir's disk, once the store watches it. */
+  disk: { availableBytes: number; capacityBytes: number; reserveBytes(): number } | undefined;
   readonly regions: Gauge;
   readonly leaders: Gauge;
   readonly snapshotsSent = new Counter({
@@ -92,6 +94,31 @@ export class StoreMetrics {
       registers: [this.registry],
       collect() {
         this.set(source().leaders());
+      },
+    });
+    const disk = () => this.disk;
+    new Gauge({
+      name: 'nyx_store_disk_available_bytes',
+      help: 'Free bytes on the data dir’s filesystem',
+      registers: [this.registry],
+      collect() {
+        this.set(disk()?.availableBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'nyx_store_disk_capacity_bytes',
+      help: 'Size of the data dir’s filesystem',
+      registers: [this.registry],
+      collect() {
+        this.set(disk()?.capacityBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'nyx_store_disk_reserve_bytes',
+      help: 'Free space below which the store refuses writes (DiskFull)',
+      registers: [this.registry],
+      collect() {
+        this.set(disk()?.reserveBytes() ?? 0);
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: 'nyx_process_' });

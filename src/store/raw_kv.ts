@@ -7,6 +7,7 @@ import { KvPair } from '../storage/region_engine.js';
 import { MAX_SESSION_ID_BYTES, SessionStamp, WriteOp } from './cmd/command.js';
 import { RegionPeer, WriteResult } from './peer.js';
 import { RaftStore } from './raft_store.js';
+import { DiskUsage } from './disk_usage.js';
 
 export interface RequestContext {
   regionId: number;
@@ -43,6 +44,8 @@ export class RawKv {
   constructor(
     private readonly store: RaftStore,
     private readonly limits: RawKvLimits = DEFAULT_RAW_KV_LIMITS,
+    /** Refuses writes that add data when the disk is almost full (absent in unit tests). */
+    private readonly disk?: DiskUsage,
   ) {}
 
   private peer(ctx: RequestContext): RegionPeer {
@@ -167,6 +170,7 @@ export class RawKv {
     this.checkKey(key);
     this.checkValue(value);
     const peer = this.peer(ctx);
+    this.disk?.checkWrite();
     peer.checkKey(key);
     await this.write(peer, ctx, [{ op: 'put', cf: 'raw', key, value }]);
   }
@@ -178,6 +182,7 @@ export class RawKv {
       this.checkValue(p.value);
     }
     const peer = this.peer(ctx);
+    this.disk?.checkWrite();
     for (const p of pairs) peer.checkKey(p.key);
     await this.write(
       peer,
@@ -214,6 +219,7 @@ export class RawKv {
     this.checkKey(key);
     this.checkValue(value);
     const peer = this.peer(ctx);
+    this.disk?.checkWrite();
     peer.checkKey(key);
     const r = await this.write(peer, ctx, [{ op: 'cas', cf: 'raw', key, value, previous }]);
     return { succeeded: r.casSucceeded ?? false, previous: r.casPrevious ?? null };

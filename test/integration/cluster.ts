@@ -13,6 +13,8 @@ export interface TestClusterOptions {
   stores?: number;
   regions?: number;
   storeArgs?: string[];
+  /** Data dir (default: a fresh temp dir); removed by stop(). */
+  dir?: string;
 }
 
 export class TestCluster {
@@ -24,7 +26,7 @@ export class TestCluster {
   ) {}
 
   static async start(opts: TestClusterOptions = {}): Promise<TestCluster> {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-it-'));
+    const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-it-'));
     const stores = opts.stores ?? 3;
     const pdPort = await freePortRange(2);
     const storePort = await freePortRange(stores);

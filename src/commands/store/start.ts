@@ -1,3 +1,5 @@
+import { parseSize } from '../../common/size.js';
+import { DEFAULT_DISK_RESERVE } from '../../store/disk_usage.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
 import { PdClient } from '../../client/pd_client.js';
@@ -63,6 +65,12 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: 256,
       min: 1,
     }),
+    'reserve-space': Flags.string({
+      description:
+        'free disk space to keep: below it writes are refused with DiskFull (at most 10% of the disk is reserved)',
+      default: '2GiB',
+      parse: async (v) => String(parseSize(v)),
+    }),
   };
 
   async run(): Promise<void> {
@@ -90,6 +98,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
           raftLogGcIntervalMs: flags['raft-log-gc-interval-ms'],
         },
         maxOpenRegionEngines: flags['max-open-regions'],
+        diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: Number(flags['reserve-space']) },
       },
       new StorePdAdapter(pd, this.config.version),
       logger,
