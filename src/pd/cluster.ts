@@ -66,6 +66,8 @@ export interface ClusterOptions {
   initialLayout?: InitialLayout;
   /** Wall-clock ms, for store heartbeat times and the trust windows. */
   now?: () => number;
+  /** The most stores PD registers (tombstones included); default MAX_STORES. */
+  maxStores?: number;
 }
 
 export interface PutStoreRequest {
@@ -135,6 +137,7 @@ export class PdCluster {
   private raftTiming: RaftTiming | undefined;
   private bootstrapped: boolean;
   readonly initialStores: number;
+  private readonly maxStores: number;
   private readonly initialLayout: InitialLayout;
   private readonly now: () => number;
 
@@ -150,6 +153,7 @@ export class PdCluster {
     }
     this.initialLayout = opts.initialLayout ?? { evenSplits: 1 };
     this.now = opts.now ?? Date.now;
+    this.maxStores = opts.maxStores ?? MAX_STORES;
     for (const s of meta.loadStores()) this.stores.set(s.id, s);
     const startedAt = this.now();
     for (const r of meta.loadRegions()) {
@@ -200,7 +204,7 @@ export class PdCluster {
     if (old?.state === StoreState.Tombstone) {
       throw new PdError(PdErrorCode.StoreTombstone, `store ${req.id} is a tombstone`);
     }
-    if (!old && this.stores.size >= MAX_STORES) {
+    if (!old && this.stores.size >= this.maxStores) {
       throw new PdError(
         PdErrorCode.LimitExceeded,
         `${this.stores.size} stores are registered, the most PD keeps`,
