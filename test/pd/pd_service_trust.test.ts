@@ -140,13 +140,19 @@ test('finding 6 over the wire: a heartbeat stream speaks for one store', async (
   assert.equal((await pd.getRegion(Buffer.from('k')))?.leader?.id, onStore1!.id);
 
   // Invented peers at the same epoch, from the right store: refused too.
+  await pd.putStore({
+    id: 4,
+    address: '127.0.0.1:20164',
+    raftTiming: { tickMs: 50, electionTicks: 10 },
+  });
   const invented = {
     ...region,
-    peers: [...region.peers, { id: await pd.allocId(), storeId: 3, role: PeerRole.Learner }],
+    peers: [...region.peers, { id: await pd.allocId(), storeId: 4, role: PeerRole.Voter }],
   };
   pd.regionHeartbeat({ region: invented, leader: onStore1!, term: 2 });
   await eventually(() => got.length === 2);
-  assert.equal(errorCode(got[1]), PdErrorCode.InvalidArgument); // two peers on store 3
+  assert.equal(errorCode(got[1]), PdErrorCode.RegionInconsistent);
+  assert.deepEqual((await pd.getRegion(Buffer.from('k')))?.region, region);
 
   // A header naming another sender binds the stream to that sender.
   const raw = rawClient(t, server.grpcAddress);
