@@ -17,6 +17,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { RegionHeartbeat, RegionInfo } from '../pd/cluster.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
 import type { InitialLayout } from '../pd/initial_regions.js';
+import type { RaftTiming } from '../pd/raft_timing.js';
 import type { StoreLabel, StoreMeta } from '../pd/types.js';
 import type { Region, RegionId, StoreId } from '../region/meta.js';
 import { regionFromProto, storeFromProto } from '../proto/convert_meta.js';
@@ -82,6 +83,8 @@ export interface PutStoreInput {
   labels?: StoreLabel[];
   /** The nyx version the store runs. */
   version?: string;
+  /** The store's Raft timing, which PD holds cluster-wide (see src/pd/raft_timing.ts). */
+  raftTiming?: RaftTiming;
 }
 
 /** A store as PD knows it, with its last heartbeat's stats if it sent one. */
@@ -186,8 +189,12 @@ export class PdClient {
       labels: store.labels ?? [],
       version: store.version ?? '',
     };
+    const timing = {
+      tickMs: store.raftTiming?.tickMs ?? 0,
+      electionTicks: store.raftTiming?.electionTicks ?? 0,
+    };
     await this.unary<PutStoreResponse__Output>((c, header, o, cb) =>
-      c.PutStore({ header, store: msg }, o, cb),
+      c.PutStore({ header, store: msg, ...timing }, o, cb),
     );
   }
 

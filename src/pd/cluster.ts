@@ -7,6 +7,18 @@
 //  - Region leaders, terms and all statistics are volatile and rebuilt from heartbeats,
 //    as PD does: persisting a leader change per election would buy nothing, since the
 //    next heartbeat tells the truth anyway.
+//
+// Trust. Every request may be hostile or buggy, so each is checked before anything
+// changes, and a refused request changes nothing (memory or disk). The checks take an
+// optional CallerIdentity: with mTLS it is the store named by the caller's certificate,
+// and then only a store may change its own record and report Regions it leads. In
+// plaintext mode there is no identity, and PD falls back to rules that hold whoever the
+// caller is: bounded, well-formed input; epochs and terms that a real leader could have
+// reached; no change of a live store's record. What plaintext CANNOT prevent: a caller
+// that pretends to be a store, reports a plausible epoch one step ahead of the real one
+// (e.g. a fake split of a Region it claims to host) or registers a store with a new id.
+// Such a report is bounded, and every later real report that is newer repairs it, but
+// only authentication keeps it out. See trust_limits.ts for the numbers.
 
 import {
   cloneRegion,
@@ -17,10 +29,26 @@ import {
   type StoreId,
 } from '../region/meta.js';
 import { PdError, PdErrorCode } from './errors.js';
+import type { CallerIdentity } from './identity.js';
 import type { IdAllocator } from './id_allocator.js';
 import { buildInitialRegions, layoutSplitKeys, type InitialLayout } from './initial_regions.js';
 import type { PdMetaStore } from './meta_store.js';
+import {
+  formatRaftTiming,
+  sameRaftTiming,
+  validateRaftTiming,
+  type RaftTiming,
+} from './raft_timing.js';
 import { RegionTree } from './region_tree.js';
+import { validateRegionHeartbeat } from './region_validation.js';
+import { validateLabels, validateStoreAddress } from './store_validation.js';
+import {
+  EPOCH_STEP_BASE,
+  EPOCH_STEP_PER_SECOND,
+  LEADER_TERM_TTL_MS,
+  MAX_STORES,
+  STORE_ALIVE_MS,
+} from './trust_limits.js';
 import {
   cloneStore,
   StoreState,
@@ -36,8 +64,10 @@ export interface ClusterOptions {
   initialStores?: number;
   /** The layout bootstrap uses when none is passed; default: one Region for all keys. */
   initialLayout?: InitialLayout;
-  /** Wall-clock ms, for store heartbeat times. */
+  /** Wall-clock ms, for store heartbeat times and the trust windows. */
   now?: () => number;
+  /** The most stores PD registers (tombstones included); default MAX_STORES. */
+  maxStores?: number;
 }
 
 export interface PutStoreRequest {
@@ -45,6 +75,8 @@ export interface PutStoreRequest {
   address: string;
   statusAddress?: string;
   labels?: StoreLabel[];
+  /** The store's Raft timing; cluster-wide (see raft_timing.ts). Absent: not checked. */
+  raftTiming?: RaftTiming;
 }
 
 /** Leader-reported, volatile facts about a Region. */
@@ -63,7 +95,7 @@ export interface RegionHeartbeat {
   region: Region;
   /** The reporting peer, which is the Region's leader. */
   leader: Peer;
-  /** The leader's Raft term; a heartbeat from an older term is stale. 0/absent: unknown. */
+  /** The leader's Raft term, >= 1; a report without one is refused. */
   term?: number;
   stats?: RegionStats;
 }
@@ -89,6 +121,8 @@ export interface StoreCounts {
 interface LeaderInfo {
   peer: Peer;
   term: number;
+  /** When this leader last reported (ms); its term gates older ones only while fresh. */
+  heardAtMs: number;
 }
 
 export class PdCluster {
@@ -98,8 +132,12 @@ export class PdCluster {
   private readonly leaders = new Map<RegionId, LeaderInfo>();
   private readonly regionStats = new Map<RegionId, RegionStats>();
   private readonly counts = new Map<StoreId, StoreCounts>();
+  /** When PD last accepted a heartbeat of each Region (ms); PD's start for loaded ones. */
+  private readonly heardAt = new Map<RegionId, number>();
+  private raftTiming: RaftTiming | undefined;
   private bootstrapped: boolean;
   readonly initialStores: number;
+  private readonly maxStores: number;
   private readonly initialLayout: InitialLayout;
   private readonly now: () => number;
 
@@ -115,8 +153,14 @@ export class PdCluster {
     }
     this.initialLayout = opts.initialLayout ?? { evenSplits: 1 };
     this.now = opts.now ?? Date.now;
+    this.maxStores = opts.maxStores ?? MAX_STORES;
     for (const s of meta.loadStores()) this.stores.set(s.id, s);
-    for (const r of meta.loadRegions()) this.attach(r, undefined);
+    const startedAt = this.now();
+    for (const r of meta.loadRegions()) {
+      this.attach(r, undefined);
+      this.heardAt.set(r.id, startedAt);
+    }
+    this.raftTiming = meta.loadRaftTiming();
     this.bootstrapped = meta.isBootstrapped();
   }
 
@@ -133,15 +177,38 @@ export class PdCluster {
   /**
    * Registers a store or updates its addresses and labels. Tombstoned ids stay dead, and
    * two live stores may not share an address (a restarted store must reuse its own id).
+   *
+   * Who may change a record: with an identity, only the store itself. In plaintext, anyone
+   * may register a new id (that is how stores join), but the record of a store that is
+   * alive (heartbeated within STORE_ALIVE_MS) may not change: otherwise one call could
+   * redirect its traffic. A store that really moved re-registers once its old process
+   * has been silent that long. Plaintext cannot stop a caller from changing the record
+   * of a store that is down, nor from keeping a dead store "alive" with forged heartbeats.
    */
-  putStore(req: PutStoreRequest): StoreMeta {
+  putStore(req: PutStoreRequest, identity?: CallerIdentity): StoreMeta {
     if (!Number.isSafeInteger(req.id) || req.id <= 0) {
       throw new PdError(PdErrorCode.InvalidArgument, `bad store id ${req.id}`);
     }
-    if (!req.address) throw new PdError(PdErrorCode.InvalidArgument, 'store address is empty');
+    if (identity && identity.storeId !== req.id) {
+      throw new PdError(
+        PdErrorCode.PermissionDenied,
+        `store ${identity.storeId} may not register or change store ${req.id}`,
+      );
+    }
+    validateStoreAddress(req.address, 'store address');
+    if (req.statusAddress) validateStoreAddress(req.statusAddress, 'status address');
+    const labels = (req.labels ?? []).map((l) => ({ key: l.key, value: l.value }));
+    validateLabels(labels);
+    if (req.raftTiming) this.checkRaftTiming(req.id, req.raftTiming);
     const old = this.stores.get(req.id);
     if (old?.state === StoreState.Tombstone) {
       throw new PdError(PdErrorCode.StoreTombstone, `store ${req.id} is a tombstone`);
+    }
+    if (!old && this.stores.size >= this.maxStores) {
+      throw new PdError(
+        PdErrorCode.LimitExceeded,
+        `${this.stores.size} stores are registered, the most PD keeps`,
+      );
     }
     for (const s of this.stores.values()) {
       if (s.id !== req.id && s.state !== StoreState.Tombstone && s.address === req.address) {
@@ -156,12 +223,45 @@ export class PdCluster {
       address: req.address,
       statusAddress: req.statusAddress ?? '',
       state: old?.state ?? StoreState.Up,
-      labels: (req.labels ?? []).map((l) => ({ key: l.key, value: l.value })),
+      labels,
       lastHeartbeatMs: old?.lastHeartbeatMs ?? 0,
     };
-    this.meta.putStore(store);
+    if (old && !identity && !sameRecord(old, store)) {
+      const silentMs = this.now() - old.lastHeartbeatMs;
+      if (old.lastHeartbeatMs > 0 && silentMs < STORE_ALIVE_MS) {
+        throw new PdError(
+          PdErrorCode.PermissionDenied,
+          `store ${req.id} at ${old.address} is alive (last heartbeat ${silentMs} ms ago); ` +
+            `its record can change only once it has been silent for ${STORE_ALIVE_MS} ms, ` +
+            `or from the store itself over mTLS`,
+        );
+      }
+    }
+    const fixTiming = req.raftTiming && !this.raftTiming ? req.raftTiming : undefined;
+    this.meta.transaction(() => {
+      if (fixTiming) this.meta.saveRaftTiming(fixTiming);
+      this.meta.putStore(store);
+    });
+    if (fixTiming) this.raftTiming = { ...fixTiming };
     this.stores.set(store.id, store);
     return cloneStore(store);
+  }
+
+  /** The cluster-wide Raft timing, once the first store reported it. */
+  getRaftTiming(): RaftTiming | undefined {
+    return this.raftTiming && { ...this.raftTiming };
+  }
+
+  private checkRaftTiming(storeId: StoreId, t: RaftTiming): void {
+    validateRaftTiming(t);
+    if (this.raftTiming && !sameRaftTiming(this.raftTiming, t)) {
+      throw new PdError(
+        PdErrorCode.ClusterConfigMismatch,
+        `store ${storeId} runs with ${formatRaftTiming(t)} but this cluster uses ` +
+          `${formatRaftTiming(this.raftTiming)} (leader leases assume every store ticks alike); ` +
+          `start it with those settings`,
+      );
+    }
   }
 
   getStore(id: StoreId): StoreMeta | undefined {
@@ -186,7 +286,13 @@ export class PdCluster {
   }
 
   /** Records a store heartbeat: the time is persisted, the stats are kept in memory. */
-  storeHeartbeat(id: StoreId, stats: StoreStats = {}): void {
+  storeHeartbeat(id: StoreId, stats: StoreStats = {}, identity?: CallerIdentity): void {
+    if (identity && identity.storeId !== id) {
+      throw new PdError(
+        PdErrorCode.PermissionDenied,
+        `store ${identity.storeId} may not heartbeat for store ${id}`,
+      );
+    }
     const s = this.liveStore(id);
     const next = { ...s, lastHeartbeatMs: this.now() };
     this.meta.putStore(next);
@@ -273,26 +379,55 @@ export class PdCluster {
   // --- region heartbeats ---
 
   /**
-   * Applies a leader's report of its Region. Accepted only if its epoch is not older than
-   * PD's: against the same Region id both version (range) and conf_ver (membership) must
-   * not go back; against other Regions it overlaps only version is comparable (conf_ver
-   * counts membership changes of a different Raft group). An accepted report replaces
-   * every overlapping Region, which is how splits and merges reach the map.
+   * Applies a leader's report of its Region. Every check runs before anything changes, so
+   * a refused report leaves memory and disk as they were.
+   *
+   *  1. Who: with an identity, the reporting leader must live on the caller's store. Its
+   *     store must be registered and not a tombstone, and so must every peer's store.
+   *  2. Shape (region_validation.ts): ids PD allocated, a term >= 1, bounded numbers,
+   *     distinct peers, the leader one of its voters.
+   *  3. Not stale (TiKV PD's checkStaleRegion): against the same Region id neither version
+   *     nor conf_ver goes back, and an older term is refused while the newer leader keeps
+   *     reporting; every other Region it overlaps must have a LOWER version (overlapping
+   *     Regions at one version cannot both be current, and PD cannot tell which is).
+   *  4. Consistent with what the leader could know: peers change only with conf_ver, the
+   *     range only with version; it may replace an overlapping Region (split parent, merge
+   *     source) only if its leader's store hosts a peer of that Region (a split copies its
+   *     parent's stores, a merge needs source and target on the same stores); and neither
+   *     epoch component may run ahead of what PD knows by more than the bound in
+   *     trust_limits.ts (each change is a committed entry, so a real Region moves slowly).
+   *
+   * An accepted report replaces every overlapping Region, which is how splits and merges
+   * reach the map.
    */
-  regionHeartbeat(hb: RegionHeartbeat): RegionHeartbeatResult {
+  regionHeartbeat(hb: RegionHeartbeat, identity?: CallerIdentity): RegionHeartbeatResult {
     if (!this.bootstrapped)
       throw new PdError(PdErrorCode.NotBootstrapped, 'cluster is not bootstrapped');
     const region = normalizeRegion(hb.region);
     const leader = { ...hb.leader };
-    const term = hb.term ?? 0;
+    if (identity && identity.storeId !== leader.storeId) {
+      throw new PdError(
+        PdErrorCode.PermissionDenied,
+        `store ${identity.storeId} may not report region ${region.id} for a leader on store ${leader.storeId}`,
+      );
+    }
     this.liveStore(leader.storeId);
-    validateRegion(region, leader);
-
-    const origin = this.tree.getRegionById(region.id);
-    for (const o of this.tree.overlaps(region)) {
-      if (o.id !== region.id && region.epoch.version < o.epoch.version) {
-        throw staleError(region, o);
+    const term = hb.term;
+    validateRegionHeartbeat(region, leader, term, hb.stats, this.ids.highWater);
+    for (const p of region.peers) {
+      if (!this.stores.has(p.storeId)) {
+        throw new PdError(
+          PdErrorCode.StoreNotFound,
+          `region ${region.id}: peer ${p.id} is on store ${p.storeId}, which is not registered`,
+        );
       }
+    }
+
+    const now = this.now();
+    const origin = this.tree.getRegionById(region.id);
+    const overlaps = this.tree.overlaps(region).filter((o) => o.id !== region.id);
+    for (const o of overlaps) {
+      if (region.epoch.version <= o.epoch.version) throw staleError(region, o);
     }
     if (origin) {
       const { version, confVer } = origin.epoch;
@@ -300,16 +435,27 @@ export class PdCluster {
         throw staleError(region, origin);
       }
       const known = this.leaders.get(region.id);
-      if (known && term > 0 && term < known.term) {
+      if (known && term < known.term && now - known.heardAtMs < LEADER_TERM_TTL_MS) {
         throw new PdError(
           PdErrorCode.StaleRegion,
           `region ${region.id}: heartbeat from term ${term} but term ${known.term} already reported`,
         );
       }
+      this.checkUnchangedEpoch(region, origin);
     }
+    for (const o of overlaps) {
+      if (!o.peers.some((p) => p.storeId === leader.storeId)) {
+        throw inconsistent(
+          region,
+          `would replace region ${o.id}, but its leader's store ${leader.storeId} hosts no peer of it`,
+        );
+      }
+    }
+    this.checkEpochStep(region, origin, overlaps, now);
 
     if (hb.stats) this.regionStats.set(region.id, { ...hb.stats });
-    const newLeader: LeaderInfo = { peer: leader, term };
+    this.heardAt.set(region.id, now);
+    const newLeader: LeaderInfo = { peer: leader, term, heardAtMs: now };
     if (origin && sameMeta(origin, region)) {
       // Only the leader may have moved: nothing to persist.
       this.detachLeader(region.id);
@@ -317,18 +463,70 @@ export class PdCluster {
       return { changed: false, replaced: [] };
     }
 
-    const replaced = this.tree.overlaps(region).filter((o) => o.id !== region.id);
     this.meta.transaction(() => {
-      for (const o of replaced) this.meta.deleteRegion(o.id);
+      for (const o of overlaps) this.meta.deleteRegion(o.id);
       this.meta.putRegion(region);
     });
     if (origin) this.detach(origin);
-    for (const o of replaced) {
+    for (const o of overlaps) {
       this.detach(o);
       this.regionStats.delete(o.id);
+      this.heardAt.delete(o.id);
     }
     this.attach(region, newLeader);
-    return { changed: true, replaced: replaced.map((o) => o.id) };
+    return { changed: true, replaced: overlaps.map((o) => o.id) };
+  }
+
+  /** Raft changes membership only through a conf change (conf_ver + 1) and the range only
+   * through a split or merge (version + 1): a change without its bump is no real report. */
+  private checkUnchangedEpoch(region: Region, origin: Region): void {
+    if (region.epoch.confVer === origin.epoch.confVer && !samePeerSet(origin, region)) {
+      throw inconsistent(region, `peers changed but conf_ver stayed ${region.epoch.confVer}`);
+    }
+    if (
+      region.epoch.version === origin.epoch.version &&
+      !(region.startKey.equals(origin.startKey) && region.endKey.equals(origin.endKey))
+    ) {
+      throw inconsistent(region, `key range changed but version stayed ${region.epoch.version}`);
+    }
+  }
+
+  /**
+   * Bounds how far a report may move the epoch past what PD knows: the same Region's epoch
+   * and the versions of the Regions it would replace (a split child inherits its parent's
+   * conf_ver and gets its version + 1; a merge target gets max(versions) + 1). A Region
+   * with nothing to compare against (it fills a gap) is held to the highest epoch in the
+   * map. The allowance grows with the time since PD last heard from those Regions, so a
+   * Region that changed a lot while PD was down is accepted after a while.
+   */
+  private checkEpochStep(
+    region: Region,
+    origin: Region | undefined,
+    overlaps: readonly Region[],
+    now: number,
+  ): void {
+    const known = origin ? [origin, ...overlaps] : overlaps;
+    let baseVersion = 0;
+    let baseConfVer = 0;
+    let heard = -Infinity;
+    const basis = known.length > 0 ? known : this.tree.all();
+    for (const r of basis) baseVersion = Math.max(baseVersion, r.epoch.version);
+    // conf_ver counts membership changes of ONE Raft group; a new Region starts from its
+    // parent's (split) and a merge target keeps its own.
+    const confBasis = origin ? [origin] : basis;
+    for (const r of confBasis) baseConfVer = Math.max(baseConfVer, r.epoch.confVer);
+    for (const r of known) heard = Math.max(heard, this.heardAt.get(r.id) ?? now);
+    const silentSecs = known.length > 0 ? Math.max(0, Math.floor((now - heard) / 1000)) : 0;
+    const allowance = EPOCH_STEP_BASE + silentSecs * EPOCH_STEP_PER_SECOND;
+    const { version, confVer } = region.epoch;
+    if (version > baseVersion + allowance || confVer > baseConfVer + allowance) {
+      throw inconsistent(
+        region,
+        `epoch {confVer: ${confVer}, version: ${version}} is beyond what its leader could have ` +
+          `reached: PD knows {confVer: ${baseConfVer}, version: ${baseVersion}} and allows ` +
+          `${allowance} more`,
+      );
+    }
   }
 
   // --- lookups ---
@@ -435,15 +633,24 @@ function normalizeRegion(r: Region): Region {
   };
 }
 
-function validateRegion(r: Region, leader: Peer): void {
-  const bad = (msg: string) => new PdError(PdErrorCode.InvalidArgument, `region ${r.id}: ${msg}`);
-  if (!Number.isSafeInteger(r.id) || r.id <= 0) throw bad('bad id');
-  if (r.endKey.length > 0 && Buffer.compare(r.startKey, r.endKey) >= 0)
-    throw bad('empty key range');
-  if (r.peers.length === 0) throw bad('no peers');
-  if (!r.peers.some((p) => p.id === leader.id && p.storeId === leader.storeId)) {
-    throw bad(`leader peer ${leader.id} on store ${leader.storeId} is not one of its peers`);
-  }
+/** The same peers (id, store, role), in any order. */
+function samePeerSet(a: Region, b: Region): boolean {
+  const key = (p: Peer) => `${p.id}/${p.storeId}/${p.role}`;
+  const ka = new Set(a.peers.map(key));
+  return a.peers.length === b.peers.length && b.peers.every((p) => ka.has(key(p)));
+}
+
+function sameRecord(a: StoreMeta, b: StoreMeta): boolean {
+  return (
+    a.address === b.address &&
+    a.statusAddress === b.statusAddress &&
+    a.labels.length === b.labels.length &&
+    a.labels.every((l, i) => l.key === b.labels[i]!.key && l.value === b.labels[i]!.value)
+  );
+}
+
+function inconsistent(r: Region, why: string): PdError {
+  return new PdError(PdErrorCode.RegionInconsistent, `region ${r.id}: ${why}`);
 }
 
 function sameMeta(a: Region, b: Region): boolean {

@@ -19,6 +19,24 @@ export enum PdErrorCode {
   /** The caller believes it talks to another cluster (checked by the service layer). */
   ClusterIdMismatch = 'ClusterIdMismatch',
   RegionNotFound = 'RegionNotFound',
+  /**
+   * The caller may not do this: its (certificate) identity, or in plaintext mode the store
+   * its stream is bound to, is not the store the request speaks for; or it tried to change
+   * the record of a store that is alive without proving it is that store.
+   */
+  PermissionDenied = 'PermissionDenied',
+  /**
+   * A Region heartbeat that no real leader could send: peers changed at an unchanged
+   * conf_ver, a range changed at an unchanged version, an epoch or term beyond what the
+   * reporting leader could have reached, or an overlap with Regions its store does not host.
+   */
+  RegionInconsistent = 'RegionInconsistent',
+  /** A store's Raft timing (--tick-ms, --election-ticks) differs from the cluster's. */
+  ClusterConfigMismatch = 'ClusterConfigMismatch',
+  /** Try again later: e.g. the TSO may not run further ahead of the wall clock. */
+  ServerIsBusy = 'ServerIsBusy',
+  /** A bound on what PD keeps was reached (e.g. the number of stores). */
+  LimitExceeded = 'LimitExceeded',
 }
 
 export class PdError extends Error {

@@ -23,6 +23,14 @@ export class IdAllocator {
     this.current = this.end;
   }
 
+  /**
+   * Every id this PD (or an earlier incarnation) ever handed out is <= this. An id above
+   * it in a report was invented, not allocated.
+   */
+  get highWater(): number {
+    return this.end;
+  }
+
   alloc(): number {
     if (this.current >= this.end) {
       const next = this.end + this.step;

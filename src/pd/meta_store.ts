@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { PeerRole, type Peer, type Region, type RegionId } from '../region/meta.js';
+import type { RaftTiming } from './raft_timing.js';
 import { StoreState, type StoreLabel, type StoreMeta } from './types.js';
 
 export const PD_DB_FILE = 'pd.db';
@@ -20,6 +21,8 @@ const KEY_CLUSTER_ID = 'cluster_id';
 const KEY_BOOTSTRAPPED = 'bootstrapped';
 const KEY_ID_END = 'id_alloc_end';
 const KEY_TSO_UPPER = 'tso_upper_bound_ms';
+const KEY_TICK_MS = 'raft_tick_ms';
+const KEY_ELECTION_TICKS = 'raft_election_ticks';
 
 /** The narrow port the id allocator needs. */
 export interface IdEndStore {
@@ -149,6 +152,24 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
 
   saveTsoUpperBound(ms: number): void {
     this.setMeta(KEY_TSO_UPPER, ms);
+  }
+
+  // --- cluster-wide Raft timing ---
+
+  /** The cluster's Raft timing, once the first store reported it. */
+  loadRaftTiming(): RaftTiming | undefined {
+    const tickMs = this.getMeta(KEY_TICK_MS);
+    const electionTicks = this.getMeta(KEY_ELECTION_TICKS);
+    return tickMs === undefined || electionTicks === undefined
+      ? undefined
+      : { tickMs, electionTicks };
+  }
+
+  saveRaftTiming(t: RaftTiming): void {
+    this.transaction(() => {
+      this.setMeta(KEY_TICK_MS, t.tickMs);
+      this.setMeta(KEY_ELECTION_TICKS, t.electionTicks);
+    });
   }
 
   // --- stores ---

@@ -14,6 +14,8 @@ export interface PlacementDriverOptions extends ClusterOptions {
   clusterId?: number;
   idBatch?: number;
   tsoSaveWindowMs?: number;
+  /** How far load may step the TSO's physical part ahead of the clock (ms). */
+  tsoMaxAheadMs?: number;
 }
 
 export class PlacementDriver {
@@ -28,7 +30,11 @@ export class PlacementDriver {
     const meta = PdMetaStore.open(opts.dataDir, { clusterId: opts.clusterId });
     try {
       const ids = new IdAllocator(meta, opts.idBatch ?? DEFAULT_ID_BATCH);
-      const tso = new TsoAllocator(meta, { now: opts.now, saveWindowMs: opts.tsoSaveWindowMs });
+      const tso = new TsoAllocator(meta, {
+        now: opts.now,
+        saveWindowMs: opts.tsoSaveWindowMs,
+        maxAheadMs: opts.tsoMaxAheadMs,
+      });
       const cluster = new PdCluster(meta, ids, opts);
       return new PlacementDriver(meta, ids, tso, cluster);
     } catch (e) {

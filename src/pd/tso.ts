@@ -9,24 +9,41 @@
 // request. A clock that goes backwards is simply not followed: the physical part holds
 // and the logical counter advances.
 //
+// Bounds (a caller must not be able to push time into the future): one request takes at
+// most MAX_TSO_COUNT timestamps, and when a millisecond's logical space is used up PD
+// steps its physical part ahead of the wall clock by at most maxAheadMs (default 50 ms);
+// past that it answers ServerIsBusy until the clock catches up, so the physical part can
+// never be pushed further ahead by load. Together they bound the draw to at most
+// (1000 + maxAheadMs) * 2^18 timestamps per wall-clock second. (After a restart PD starts
+// above the persisted window, which may lie up to saveWindowMs ahead of the clock; that
+// is the price of never repeating a timestamp, and is not stepped further by load.)
+//
 // Everything is synchronous and single-threaded (one PD event loop), so there is no
 // locking; the clock is injected so tests can drive it.
 
+import { PdError, PdErrorCode } from './errors.js';
 import type { TsoBoundStore } from './meta_store.js';
 import { composeTs, MAX_LOGICAL } from './timestamp.js';
 
 export const DEFAULT_TSO_SAVE_WINDOW_MS = 3000;
+/** Timestamps one request may take (TiKV's clients batch a few thousand at most). */
+export const MAX_TSO_COUNT = 10_000;
+/** How far load may step the physical part ahead of the wall clock. */
+export const DEFAULT_TSO_MAX_AHEAD_MS = 50;
 
 export interface TsoOptions {
   /** Wall-clock milliseconds; defaults to Date.now. */
   now?: () => number;
   /** How far ahead of the current physical time each persisted bound reaches. */
   saveWindowMs?: number;
+  /** How far exhausting the logical space may step physical ahead of the clock. */
+  maxAheadMs?: number;
 }
 
 export class TsoAllocator {
   private readonly clock: () => number;
   private readonly windowMs: number;
+  private readonly maxAheadMs: number;
   /** Extend the window once fewer than this many ms of it remain. */
   private readonly marginMs: number;
   private physical: number;
@@ -44,6 +61,10 @@ export class TsoAllocator {
       throw new RangeError(`bad TSO window ${this.windowMs}`);
     }
     this.marginMs = Math.max(1, Math.floor(this.windowMs / 3));
+    this.maxAheadMs = opts.maxAheadMs ?? DEFAULT_TSO_MAX_AHEAD_MS;
+    if (!Number.isSafeInteger(this.maxAheadMs) || this.maxAheadMs < 0) {
+      throw new RangeError(`bad TSO max-ahead ${this.maxAheadMs}`);
+    }
     const saved = store.loadTsoUpperBound();
     this.upperBound = saved;
     // A previous incarnation may have served any physical < saved: start strictly above.
@@ -56,15 +77,25 @@ export class TsoAllocator {
    * (last - count, last]. Like PD, a client batching requests derives the others.
    */
   getTimestamp(count = 1): bigint {
-    if (!Number.isInteger(count) || count < 1 || count >= MAX_LOGICAL) {
-      throw new RangeError(`TSO count must be in [1, ${MAX_LOGICAL}), got ${count}`);
+    if (!Number.isInteger(count) || count < 1 || count > MAX_TSO_COUNT) {
+      throw new RangeError(`TSO count must be in [1, ${MAX_TSO_COUNT}], got ${count}`);
     }
     this.tick();
     if (this.logical + count >= MAX_LOGICAL) {
       // This millisecond's logical space is used up. The caller is synchronous, so rather
-      // than block until the wall clock moves, step the physical part forward ourselves;
-      // the window check in moveTo keeps it under the persisted bound.
-      this.moveTo(this.physical + 1);
+      // than block until the wall clock moves, step the physical part forward ourselves,
+      // but never further than maxAheadMs past the clock: beyond that, the caller waits.
+      const now = this.nowMs();
+      const next = this.physical + 1;
+      if (next > now + this.maxAheadMs) {
+        const waitMs = next - now - this.maxAheadMs;
+        throw new PdError(
+          PdErrorCode.ServerIsBusy,
+          `TSO is ${this.physical - now} ms ahead of the clock and this millisecond's ` +
+            `timestamps are used up; retry in ${waitMs} ms`,
+        );
+      }
+      this.moveTo(next);
     }
     this.logical += count;
     return composeTs(this.physical, this.logical);

@@ -8,7 +8,7 @@ import type { InitialLayout } from '../pd/initial_regions.js';
 import { PlacementDriver } from '../pd/placement_driver.js';
 import { loadNyxProto } from '../proto/load.js';
 import { PdMetrics } from './pd_metrics.js';
-import { PdService } from './pd_service.js';
+import { PdService, type PdServiceOptions } from './pd_service.js';
 import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
 
@@ -35,6 +35,12 @@ export interface PdServerOptions {
   /** Used only for a new data directory. */
   clusterId?: number;
   logger?: Logger;
+  /** The authenticated store behind a call; mutual TLS fills it, plaintext leaves it out. */
+  identityOf?: PdServiceOptions['identityOf'];
+  /** Timestamps one Tso stream may draw per second (default DEFAULT_TSO_STREAM_RATE). */
+  tsoStreamRate?: number;
+  /** How far load may step the TSO ahead of the wall clock (ms, default 50). */
+  tsoMaxAheadMs?: number;
 }
 
 export class PdServer {
@@ -63,11 +69,17 @@ export class PdServer {
       initialStores: opts.initialStores,
       initialLayout: opts.initialLayout,
       clusterId: opts.clusterId,
+      tsoMaxAheadMs: opts.tsoMaxAheadMs,
     });
     const cleanup: (() => Promise<void> | void)[] = [() => pd.close()];
     try {
       const metrics = new PdMetrics(pd.cluster);
-      const service = new PdService(pd, { logger: log, metrics });
+      const service = new PdService(pd, {
+        logger: log,
+        metrics,
+        identityOf: opts.identityOf,
+        tsoStreamRate: opts.tsoStreamRate,
+      });
       const grpcServer = new grpc.Server();
       grpcServer.addService(loadNyxProto().nyx.pd.PD.service, service.handlers);
       const port = await bind(grpcServer, formatHostPort(listen));

@@ -3,11 +3,23 @@
 // response carries header.cluster_id, and every failure — typed PdErrors, malformed
 // requests, even bugs — becomes header.error {type, message} rather than a gRPC status or
 // a crashed process, so callers always get an answer they can act on.
+//
+// Caller identity: `identityOf` names the store a call comes from. It is where mutual TLS
+// plugs in (the store id from the peer's certificate); until then it answers undefined
+// and the PD core applies its plaintext rules. In plaintext, a Region heartbeat stream
+// is additionally bound to the store of the first leader it reports (and to the header's
+// sender_id when set): a stream speaks for one store, so one connection cannot mix the
+// reports of several. That stops a confused or buggy client, not a forger, who simply
+// opens one stream per store it pretends to be.
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
 import { layoutFromRequest } from '../pd/initial_regions.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
+import type { CallerIdentity } from '../pd/identity.js';
 import type { PlacementDriver } from '../pd/placement_driver.js';
+import type { RaftTiming } from '../pd/raft_timing.js';
+import { MAX_TSO_COUNT } from '../pd/tso.js';
+import { DEFAULT_TSO_STREAM_RATE, TsoRateLimiter } from '../pd/tso_rate_limiter.js';
 import type { Region } from '../region/meta.js';
 import { formatKey } from '../region/meta.js';
 import { regionToProto, storeToProto } from '../proto/convert_meta.js';
@@ -29,9 +41,15 @@ import type { PdMetrics } from './pd_metrics.js';
 export interface PdServiceOptions {
   logger: Logger;
   metrics?: PdMetrics;
+  /** The authenticated store behind a call (mTLS); undefined in plaintext mode. */
+  identityOf?: (call: PdCall) => CallerIdentity | undefined;
+  /** Timestamps one Tso stream may draw per second. */
+  tsoStreamRate?: number;
 }
 
 type AnyStream = grpc.ServerDuplexStream<unknown, unknown>;
+/** What every call has (peer address, metadata, and with TLS the peer certificate). */
+export type PdCall = grpc.ServerUnaryCall<unknown, unknown> | AnyStream;
 
 /** The PD service: its handlers, plus a way to end its long-lived streams at shutdown. */
 export class PdService {
@@ -41,6 +59,8 @@ export class PdService {
   private readonly streams = new Set<AnyStream>();
   private readonly log: Logger;
   private readonly metrics: PdMetrics | undefined;
+  private readonly identityOf: (call: PdCall) => CallerIdentity | undefined;
+  private readonly tsoStreamRate: number;
 
   constructor(
     private readonly pd: PlacementDriver,
@@ -48,6 +68,8 @@ export class PdService {
   ) {
     this.log = opts.logger;
     this.metrics = opts.metrics;
+    this.identityOf = opts.identityOf ?? (() => undefined);
+    this.tsoStreamRate = opts.tsoStreamRate ?? DEFAULT_TSO_STREAM_RATE;
     const cluster = pd.cluster;
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
@@ -61,15 +83,19 @@ export class PdService {
         bootstrapped: cluster.isBootstrapped(),
       })),
       AllocID: this.unary('AllocID', () => ({ id: toUint64(cluster.allocId()) })),
-      PutStore: this.unary('PutStore', (req) => {
+      PutStore: this.unary('PutStore', (req, call) => {
         if (!req.store) throw invalid('PutStore without a store');
         const s = req.store;
-        const store = cluster.putStore({
-          id: uint64ToNumber(s.id, 'store id'),
-          address: s.address,
-          statusAddress: s.statusAddress,
-          labels: s.labels,
-        });
+        const store = cluster.putStore(
+          {
+            id: uint64ToNumber(s.id, 'store id'),
+            address: s.address,
+            statusAddress: s.statusAddress,
+            labels: s.labels,
+            raftTiming: raftTimingFromRequest(req.tickMs, req.electionTicks),
+          },
+          this.identityOf(call),
+        );
         this.log.info({ store: store.id, address: store.address }, 'store registered');
         // Automatic bootstrap: the registration that brings enough stores Up cuts the
         // key space with the configured layout. Stores learn their Regions by scanning.
@@ -92,10 +118,10 @@ export class PdService {
       GetAllStores: this.unary('GetAllStores', (req) => ({
         stores: cluster.getAllStores(req.excludeTombstoneStores).map((s) => storeToProto(s)),
       })),
-      StoreHeartbeat: this.unary('StoreHeartbeat', (req) => {
+      StoreHeartbeat: this.unary('StoreHeartbeat', (req, call) => {
         if (!req.stats) throw invalid('StoreHeartbeat without stats');
         const { storeId, ...stats } = storeStatsFromProto(req.stats);
-        cluster.storeHeartbeat(storeId, stats);
+        cluster.storeHeartbeat(storeId, stats, this.identityOf(call));
         this.metrics?.storeHeartbeats.inc();
         // Leaders are volatile: after a restart PD asks each store once to report them.
         const first = !this.storesHeard.has(storeId);
@@ -152,13 +178,27 @@ export class PdService {
    */
   private regionHeartbeatStream(call: Parameters<PDHandlers['RegionHeartbeat']>[0]): void {
     this.track(call as AnyStream);
+    const identity = this.identityOf(call);
+    /** Plaintext: the store this stream speaks for, fixed by its first report. */
+    let boundStore: number | undefined;
     call.on('data', (req) => {
       const start = process.hrtime.bigint();
       let result: string;
       let code = 'ok';
       try {
         this.checkHeader(req.header);
-        const r = this.pd.cluster.regionHeartbeat(regionHeartbeatFromProto(req));
+        const hb = regionHeartbeatFromProto(req);
+        if (!identity) {
+          const sender = uint64ToNumber(req.header?.senderId ?? '0', 'sender id');
+          boundStore ??= sender || hb.leader.storeId;
+          if (hb.leader.storeId !== boundStore) {
+            throw new PdError(
+              PdErrorCode.PermissionDenied,
+              `this heartbeat stream speaks for store ${boundStore}, not for store ${hb.leader.storeId}`,
+            );
+          }
+        }
+        const r = this.pd.cluster.regionHeartbeat(hb, identity);
         result = r.changed ? 'changed' : 'unchanged';
         if (r.changed) {
           this.log.info(
@@ -183,13 +223,23 @@ export class PdService {
    */
   private tsoStream(call: Parameters<PDHandlers['Tso']>[0]): void {
     this.track(call as AnyStream);
+    const budget = new TsoRateLimiter(this.tsoStreamRate);
     call.on('data', (req) => {
       const start = process.hrtime.bigint();
       let code = 'ok';
       try {
         this.checkHeader(req.header);
-        if (req.count < 1) throw invalid(`TSO count must be at least 1, got ${req.count}`);
-        const ts = this.pd.tso.getTimestamp(req.count);
+        if (req.count < 1 || req.count > MAX_TSO_COUNT) {
+          throw invalid(`TSO count must be in 1..${MAX_TSO_COUNT}, got ${req.count}`);
+        }
+        budget.take(req.count);
+        let ts: bigint;
+        try {
+          ts = this.pd.tso.getTimestamp(req.count);
+        } catch (e) {
+          budget.refund(req.count);
+          throw e;
+        }
         safeWrite(call, { header: this.header(), count: req.count, timestamp: tsToProto(ts) });
         this.metrics?.tsoTimestamps.inc(req.count);
       } catch (e) {
@@ -226,7 +276,7 @@ export class PdService {
    */
   private unary<Req extends { header: RequestHeader__Output | null }, Res extends object>(
     method: string,
-    body: (req: Req) => Omit<Res, 'header'>,
+    body: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Omit<Res, 'header'>,
   ): grpc.handleUnaryCall<Req, Res> {
     return (call, callback) => {
       const start = process.hrtime.bigint();
@@ -234,7 +284,7 @@ export class PdService {
       let code = 'ok';
       try {
         this.checkHeader(call.request.header);
-        res = { ...body(call.request), header: this.header() } as Res;
+        res = { ...body(call.request, call), header: this.header() } as Res;
       } catch (e) {
         const error = this.toError(e, method);
         code = String(error.type);
@@ -294,6 +344,15 @@ export class PdService {
       `cluster bootstrapped with ${regions.length} region(s)`,
     );
   }
+}
+
+/** The store's Raft timing from PutStore: both set, or neither (0: not reported). */
+function raftTimingFromRequest(tickMs: number, electionTicks: number): RaftTiming | undefined {
+  if (tickMs === 0 && electionTicks === 0) return undefined;
+  if (tickMs === 0 || electionTicks === 0) {
+    throw invalid('PutStore must carry both tick_ms and election_ticks, or neither');
+  }
+  return { tickMs, electionTicks };
 }
 
 function invalid(msg: string): PdError {

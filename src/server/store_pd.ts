@@ -1,6 +1,7 @@
 // The store's view of PD (StoreRegistrar, defined by the store layer) implemented over the
 // shared PD client.
 import { PdClient } from '../client/pd_client.js';
+import type { RaftTiming } from '../pd/raft_timing.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
 
@@ -18,7 +19,12 @@ export class StorePdAdapter implements StoreRegistrar {
     return this.pd.allocId();
   }
 
-  putStore(store: { id: number; address: string; statusAddress: string }): Promise<void> {
+  putStore(store: {
+    id: number;
+    address: string;
+    statusAddress: string;
+    raftTiming: RaftTiming;
+  }): Promise<void> {
     return this.pd.putStore({ ...store, version: this.version });
   }
 

@@ -30,7 +30,13 @@ import { StatusServer } from './status_server.js';
 export interface StoreRegistrar extends StorePd {
   getClusterId(): Promise<number>;
   allocId(): Promise<number>;
-  putStore(store: { id: number; address: string; statusAddress: string }): Promise<void>;
+  /** raftTiming: cluster-wide, PD refuses a store whose timing differs (lease safety). */
+  putStore(store: {
+    id: number;
+    address: string;
+    statusAddress: string;
+    raftTiming: { tickMs: number; electionTicks: number };
+  }): Promise<void>;
   getStoreAddress(storeId: number): Promise<string>;
 }
 
@@ -236,6 +242,7 @@ export class StoreServer {
       id: this.storeId,
       address: advertise,
       statusAddress: advertiseStatus,
+      raftTiming: { tickMs: cfg.peer.tickMs, electionTicks: cfg.peer.electionTicks },
     });
     raftStore.start();
     this.pdWorker = new PdWorker(

@@ -10,7 +10,7 @@ test('stores register, update and survive a restart', (t) => {
   const pd = openPd(t, dir, { now: clock.now });
   pd.cluster.putStore({ id: 2, address: 'h:2', labels: [{ key: 'zone', value: 'a' }] });
   pd.cluster.putStore({ id: 1, address: 'h:1', statusAddress: 'h:11' });
-  pd.cluster.putStore({ id: 1, address: 'h:1b', statusAddress: 'h:11' }); // moved
+  pd.cluster.putStore({ id: 1, address: 'h2:1', statusAddress: 'h:11' }); // moved
   clock.advance(500);
   pd.cluster.storeHeartbeat(1, { capacity: 100, available: 40 });
   assert.deepEqual(pd.cluster.getStoreStats(1), { capacity: 100, available: 40 });
@@ -21,7 +21,7 @@ test('stores register, update and survive a restart', (t) => {
   assert.deepEqual(
     stores.map((s) => [s.id, s.address, s.state, s.lastHeartbeatMs]),
     [
-      [1, 'h:1b', StoreState.Up, 1500],
+      [1, 'h2:1', StoreState.Up, 1500],
       [2, 'h:2', StoreState.Up, 0],
     ],
   );

@@ -45,7 +45,7 @@ test('heartbeats are refused before bootstrap and from unknown stores', (t) => {
     peers: [{ id: 2, storeId: 1, role: PeerRole.Voter }],
   };
   assert.throws(
-    () => pd.cluster.regionHeartbeat({ region: r, leader: r.peers[0]! }),
+    () => pd.cluster.regionHeartbeat({ region: r, term: 1, leader: r.peers[0]! }),
     (e) => isPdError(e, PdErrorCode.NotBootstrapped),
   );
   const [boot] = pd.cluster.bootstrap();
@@ -54,7 +54,7 @@ test('heartbeats are refused before bootstrap and from unknown stores', (t) => {
     peers: [...boot!.peers, { id: 99, storeId: 7, role: PeerRole.Voter }],
   };
   assert.throws(
-    () => pd.cluster.regionHeartbeat({ region: foreign, leader: foreign.peers[1]! }),
+    () => pd.cluster.regionHeartbeat({ region: foreign, term: 1, leader: foreign.peers[1]! }),
     (e) => isPdError(e, PdErrorCode.StoreNotFound),
   );
   assert.throws(
@@ -98,11 +98,17 @@ test('leaders are tracked per region and counted per store, without touching dis
 test('a stale epoch never overwrites a newer one', (t) => {
   const { pd, left } = setup(t);
   const v2 = bumped(left, { version: 2, confVer: 2 });
-  assert.equal(pd.cluster.regionHeartbeat({ region: v2, leader: v2.peers[0]! }).changed, true);
+  assert.equal(
+    pd.cluster.regionHeartbeat({ region: v2, term: 1, leader: v2.peers[0]! }).changed,
+    true,
+  );
   const olderVersion = bumped(left, { version: 1, confVer: 2 });
   const olderConf = bumped(left, { version: 2, confVer: 1 });
   for (const r of [left, olderVersion, olderConf]) {
-    assert.throws(() => pd.cluster.regionHeartbeat({ region: r, leader: r.peers[0]! }), stale);
+    assert.throws(
+      () => pd.cluster.regionHeartbeat({ region: r, term: 1, leader: r.peers[0]! }),
+      stale,
+    );
   }
   assert.deepEqual(pd.cluster.getRegionById(left.id)?.region.epoch, { version: 2, confVer: 2 });
 });
@@ -150,7 +156,10 @@ test('a split replaces the parent; the parent’s stale report is then refused',
   assert.deepEqual(res, { changed: true, replaced: [left.id] });
   assert.equal(pd.cluster.getRegion(key('h')), undefined, 'a gap until the other half reports');
   // The parent's pre-split view is stale against the child.
-  assert.throws(() => pd.cluster.regionHeartbeat({ region: left, leader: left.peers[0]! }), stale);
+  assert.throws(
+    () => pd.cluster.regionHeartbeat({ region: left, term: 1, leader: left.peers[0]! }),
+    stale,
+  );
 
   res = pd.cluster.regionHeartbeat({ region: rest, leader: rest.peers[0]!, term: 1 });
   assert.deepEqual(res, { changed: true, replaced: [] });
@@ -179,7 +188,10 @@ test('a merge replaces the source; the source’s late report is refused', (t) =
   const res = pd.cluster.regionHeartbeat({ region: merged, leader: merged.peers[0]!, term: 1 });
   assert.deepEqual(res, { changed: true, replaced: [left.id] });
   assert.equal(pd.cluster.regionCount, 1);
-  assert.throws(() => pd.cluster.regionHeartbeat({ region: left, leader: left.peers[0]! }), stale);
+  assert.throws(
+    () => pd.cluster.regionHeartbeat({ region: left, term: 1, leader: left.peers[0]! }),
+    stale,
+  );
   assert.deepEqual(pd.cluster.getStoreCounts(3), { regionCount: 1, leaderCount: 0 });
 });
 
@@ -190,5 +202,8 @@ test('keys arriving as Uint8Array are accepted like Buffers', (t) => {
     startKey: new Uint8Array(0) as Buffer,
     endKey: new Uint8Array(key('m')) as Buffer,
   };
-  assert.equal(pd.cluster.regionHeartbeat({ region: wire, leader: left.peers[0]! }).changed, false);
+  assert.equal(
+    pd.cluster.regionHeartbeat({ region: wire, term: 1, leader: left.peers[0]! }).changed,
+    false,
+  );
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PdMetaStore, type TsoBoundStore } from '../../src/pd/meta_store.js';
-import { TsoAllocator } from '../../src/pd/tso.js';
+import { MAX_TSO_COUNT, TsoAllocator } from '../../src/pd/tso.js';
 import {
   composeTs,
   decomposeTs,
@@ -89,7 +89,8 @@ test('batch allocation returns the last of count; batches never overlap', () => 
   const clock = new ManualClock(2_000_000);
   const tso = new TsoAllocator(new RecordingBoundStore(), { now: clock.now });
   let prev = tso.getTimestamp();
-  for (const count of [1, 10, 1000, MAX_LOGICAL - 1, 5, MAX_LOGICAL / 2, MAX_LOGICAL / 2]) {
+  const counts = [1, 10, 1000, MAX_TSO_COUNT, 5, ...Array<number>(40).fill(MAX_TSO_COUNT)];
+  for (const count of counts) {
     const last = tso.getTimestamp(count);
     // The caller owns (last - count, last]; all of it must lie after prev.
     assert.ok(last - BigInt(count) >= prev, `count ${count}`);
@@ -98,6 +99,7 @@ test('batch allocation returns the last of count; batches never overlap', () => 
     prev = last;
   }
   assert.throws(() => tso.getTimestamp(0), RangeError);
+  assert.throws(() => tso.getTimestamp(MAX_TSO_COUNT + 1), RangeError);
   assert.throws(() => tso.getTimestamp(MAX_LOGICAL), RangeError);
   assert.throws(() => tso.getTimestamp(1.5), RangeError);
 });
