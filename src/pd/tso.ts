@@ -12,6 +12,7 @@
 // Everything is synchronous and single-threaded (one PD event loop), so there is no
 // locking; the clock is injected so tests can drive it.
 
+import { failpoint } from '../common/failpoint.js';
 import type { TsoBoundStore } from './meta_store.js';
 import { composeTs, MAX_LOGICAL } from './timestamp.js';
 
@@ -101,6 +102,7 @@ export class TsoAllocator {
   private ensureWindow(physical: number): void {
     if (this.upperBound - physical > this.marginMs) return;
     const bound = physical + this.windowMs;
+    failpoint('tso_window_persist');
     this.store.saveTsoUpperBound(bound); // durable before anything inside it is served
     this.upperBound = bound;
   }

@@ -35,6 +35,8 @@ export interface PdServerOptions {
   /** Used only for a new data directory. */
   clusterId?: number;
   logger?: Logger;
+  /** Let the status port set failpoints at run time (--allow-failpoints). */
+  allowFailpoints?: boolean;
 }
 
 export class PdServer {
@@ -76,10 +78,14 @@ export class PdServer {
 
       // The status page shows its own address, known only once it is bound.
       const state = { advertise: opts.advertiseAddr || grpcAddress, statusAddress: '' };
-      const status = new StatusServer(metrics.registry, {
-        healthy: () => true,
-        status: () => pdStatus(pd, state.advertise, state.statusAddress),
-      });
+      const status = new StatusServer(
+        metrics.registry,
+        {
+          healthy: () => true,
+          status: () => pdStatus(pd, state.advertise, state.statusAddress),
+        },
+        { allowFailpoints: opts.allowFailpoints === true },
+      );
       const statusPort = await status
         .listen(statusListen.host, statusListen.port)
         .catch((e: NodeJS.ErrnoException) => {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
+import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
@@ -63,11 +64,17 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: 256,
       min: 1,
     }),
+    ...failpointFlags,
   };
 
   async run(): Promise<void> {
     const flags = this.flags;
     const logger = createLogger('store');
+    try {
+      armFailpoints(flags, logger);
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
     const server = new StoreServer(
       {
@@ -90,6 +97,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
           raftLogGcIntervalMs: flags['raft-log-gc-interval-ms'],
         },
         maxOpenRegionEngines: flags['max-open-regions'],
+        allowFailpoints: flags['allow-failpoints'],
       },
       new StorePdAdapter(pd, this.config.version),
       logger,
