@@ -220,3 +220,68 @@ describe('partitions through transport drops', () => {
     assert.deepEqual(list, [], 'healed: no failpoint left');
   });
 });
+
+describe('crash windows of a snapshot', () => {
+  let c: TestCluster;
+  before(async () => {
+    // Leaders compact aggressively, so a store that was down needs a snapshot.
+    c = await TestCluster.start({
+      regions: 1,
+      storeArgs: ['--raft-log-gc-threshold', '20', '--raft-log-gc-interval-ms', '200'],
+    });
+  });
+  after(async () => {
+    await c.stop();
+  });
+
+  async function caughtUp(victimId: number): Promise<boolean> {
+    const statuses = await Promise.all(c.storeNames().map((n) => c.status(n)));
+    const mine = statuses.find((s) => s.store === victimId)!;
+    return mine.peers.every((p) =>
+      statuses.every((s) => (s.peers.find((q) => q.region === p.region)?.commit ?? 0) <= p.applied),
+    );
+  }
+
+  test('a refused snapshot stream is retried; a crash between install and log write is recovered on restart', async () => {
+    const client = c.rawClient();
+    const victim = c.storeNames()[2]!;
+    const victimId = (await c.status(victim)).store;
+
+    // 1. The first snapshot stream breaks mid-receive: the leader must send another.
+    await c.pg.kill(victim);
+    let load = writeLoad(client, 'snapa', 4);
+    await eventually('writes while the store is down', async () => load.acked.size > 300, 30_000);
+    let acked = await load.stop();
+    await new Promise((r) => setTimeout(r, 600)); // a GC round on the leaders
+    await c.startStore(victim, ['--failpoints', 'snapshot_receive_mid=1*return(torn)']);
+    await eventually(
+      'a snapshot to be applied after the refused one',
+      async () => (await c.metric(victim, 'nyx_raft_snapshots_applied_total')) > 0,
+      30_000,
+    );
+    // The sender logs the refused stream (the receiver answers it with the error).
+    const logs = c.storeNames().map((n) => fs.readFileSync(c.pg.process(n).logFile, 'utf8'));
+    assert.ok(
+      logs.some((l) => /snapshot_receive_mid: injected error \(torn\)/.test(l)),
+      'a refused snapshot stream',
+    );
+    await eventually('the store to apply everything', () => caughtUp(victimId), 30_000);
+
+    // 2. Crash after the snapshot's data is in the Region engine, before the log knows.
+    await c.pg.kill(victim);
+    load = writeLoad(client, 'snapb', 4);
+    await eventually('more writes while down', async () => load.acked.size > 300, 30_000);
+    const more = await load.stop();
+    await new Promise((r) => setTimeout(r, 600));
+    const crashed = await c.startStore(victim, ['--failpoints', 'snapshot_install_mid=1*panic']);
+    assert.equal(await exitCode(crashed.child), FAILPOINT_PANIC_EXIT_CODE);
+    await c.startStore(victim);
+    await eventually(
+      'the store to apply everything after the crash',
+      () => caughtUp(victimId),
+      30_000,
+    );
+    for (const [k, v] of more) acked.set(k, v);
+    await verifyAll(c, acked);
+  });
+});
