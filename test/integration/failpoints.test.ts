@@ -251,7 +251,7 @@ describe('crash windows of a snapshot', () => {
     await c.pg.kill(victim);
     let load = writeLoad(client, 'snapa', 4);
     await eventually('writes while the store is down', async () => load.acked.size > 300, 30_000);
-    let acked = await load.stop();
+    const acked = await load.stop();
     await new Promise((r) => setTimeout(r, 600)); // a GC round on the leaders
     await c.startStore(victim, ['--failpoints', 'snapshot_receive_mid=1*return(torn)']);
     await eventually(
