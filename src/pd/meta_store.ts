@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { failpoint } from '../common/failpoint.js';
 import { PeerRole, type Peer, type Region, type RegionId } from '../region/meta.js';
 import type { RaftTiming } from './raft_timing.js';
 import { StoreState, type StoreLabel, type StoreMeta } from './types.js';
@@ -175,6 +176,7 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
   // --- stores ---
 
   putStore(s: StoreMeta): void {
+    failpoint('pd_meta_before_write');
     this.stmt(
       `INSERT INTO stores (id, address, status_address, state, labels, last_heartbeat_ms)
          VALUES (?, ?, ?, ?, ?, ?)
@@ -182,6 +184,7 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
            status_address = excluded.status_address, state = excluded.state,
            labels = excluded.labels, last_heartbeat_ms = excluded.last_heartbeat_ms`,
     ).run(s.id, s.address, s.statusAddress, s.state, JSON.stringify(s.labels), s.lastHeartbeatMs);
+    failpoint('pd_meta_after_write');
   }
 
   loadStores(): StoreMeta[] {
@@ -199,6 +202,7 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
   // --- regions ---
 
   putRegion(r: Region): void {
+    failpoint('pd_meta_before_write');
     this.stmt(
       `INSERT INTO regions (id, start_key, end_key, conf_ver, version, peers)
          VALUES (?, ?, ?, ?, ?, ?)
@@ -206,10 +210,13 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
            end_key = excluded.end_key, conf_ver = excluded.conf_ver,
            version = excluded.version, peers = excluded.peers`,
     ).run(r.id, r.startKey, r.endKey, r.epoch.confVer, r.epoch.version, encodePeers(r.peers));
+    failpoint('pd_meta_after_write');
   }
 
   deleteRegion(id: RegionId): void {
+    failpoint('pd_meta_before_write');
     this.stmt('DELETE FROM regions WHERE id = ?').run(id);
+    failpoint('pd_meta_after_write');
   }
 
   loadRegions(): Region[] {
@@ -275,8 +282,10 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
   }
 
   private setMeta(key: string, value: number): void {
+    failpoint('pd_meta_before_write');
     this.stmt(
       'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
     ).run(key, value);
+    failpoint('pd_meta_after_write');
   }
 }

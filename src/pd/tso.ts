@@ -22,6 +22,7 @@
 // locking; the clock is injected so tests can drive it.
 
 import { PdError, PdErrorCode } from './errors.js';
+import { failpoint } from '../common/failpoint.js';
 import type { TsoBoundStore } from './meta_store.js';
 import { composeTs, MAX_LOGICAL } from './timestamp.js';
 
@@ -132,6 +133,7 @@ export class TsoAllocator {
   private ensureWindow(physical: number): void {
     if (this.upperBound - physical > this.marginMs) return;
     const bound = physical + this.windowMs;
+    failpoint('tso_window_persist');
     this.store.saveTsoUpperBound(bound); // durable before anything inside it is served
     this.upperBound = bound;
   }

@@ -41,6 +41,8 @@ export interface PdServerOptions {
   tsoStreamRate?: number;
   /** How far load may step the TSO ahead of the wall clock (ms, default 50). */
   tsoMaxAheadMs?: number;
+  /** Let the status port set failpoints at run time (--allow-failpoints). */
+  allowFailpoints?: boolean;
 }
 
 export class PdServer {
@@ -88,10 +90,14 @@ export class PdServer {
 
       // The status page shows its own address, known only once it is bound.
       const state = { advertise: opts.advertiseAddr || grpcAddress, statusAddress: '' };
-      const status = new StatusServer(metrics.registry, {
-        healthy: () => true,
-        status: () => pdStatus(pd, state.advertise, state.statusAddress),
-      });
+      const status = new StatusServer(
+        metrics.registry,
+        {
+          healthy: () => true,
+          status: () => pdStatus(pd, state.advertise, state.statusAddress),
+        },
+        { allowFailpoints: opts.allowFailpoints === true },
+      );
       const statusPort = await status
         .listen(statusListen.host, statusListen.port)
         .catch((e: NodeJS.ErrnoException) => {

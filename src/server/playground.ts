@@ -21,6 +21,10 @@ export interface PlaygroundOptions {
   clean: boolean;
   /** Extra flags for every store (e.g. Raft log GC settings in tests). */
   storeArgs?: string[];
+  /** Extra flags for PD. */
+  pdArgs?: string[];
+  /** Start every process with --allow-failpoints (run-time control on its status port). */
+  allowFailpoints?: boolean;
   /** How long to wait for each process to report ready. */
   readyTimeoutMs?: number;
 }
@@ -74,6 +78,8 @@ export class Playground {
         ...(o.regions > 1
           ? ['--initial-split-keys', playgroundSplitKeys(o.regions).join(',')]
           : []),
+        ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
+        ...(o.pdArgs ?? []),
       ]);
       await Promise.all(
         Array.from({ length: o.stores }, (_, i) =>
@@ -99,6 +105,7 @@ export class Playground {
       `${o.host}:${o.storeStatusPort + i}`,
       '--data-dir',
       path.join(o.dataDir, `store${i + 1}`),
+      ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
       ...(o.storeArgs ?? []),
     ];
   }
@@ -167,11 +174,11 @@ export class Playground {
     await exited;
   }
 
-  /** Start a stopped process again with the same arguments (and so the same data dir). */
-  async restart(name: string): Promise<PlaygroundProcess> {
+  /** Start a stopped process again with the same arguments (and so the same data dir), or these. */
+  async restart(name: string, args?: string[]): Promise<PlaygroundProcess> {
     const old = this.process(name);
     this.processes.splice(this.processes.indexOf(old), 1);
-    return this.spawnProcess(name, old.args);
+    return this.spawnProcess(name, args ?? old.args);
   }
 
   /** SIGTERM every child (stores first, then PD) and wait for them to exit. */

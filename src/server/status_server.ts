@@ -1,7 +1,9 @@
 // The HTTP status port of every NyxDB process: /health for liveness checks, /status for a
-// JSON view of the process, /metrics for Prometheus (prom-client's registry).
+// JSON view of the process, /metrics for Prometheus (prom-client's registry), and
+// /failpoints for run-time failpoint control when the process allows it.
 import http from 'node:http';
 import { Registry } from 'prom-client';
+import { handleFailpointRequest, isFailpointPath } from '../common/failpoint_control.js';
 
 export interface StatusSource {
   /** Whether the process can serve (e.g. registered with PD); false answers 503. */
@@ -9,12 +11,21 @@ export interface StatusSource {
   status(): unknown;
 }
 
+export interface StatusServerOptions {
+  /** Whether /failpoints may change failpoints (--allow-failpoints); otherwise it answers 403. */
+  allowFailpoints?: boolean;
+}
+
+/** A failpoint action is a short string; a longer body is refused unread. */
+const MAX_BODY_BYTES = 4096;
+
 export class StatusServer {
   private server: http.Server | undefined;
 
   constructor(
     private readonly registry: Registry,
     private readonly source: StatusSource,
+    private readonly options: StatusServerOptions = {},
   ) {}
 
   async listen(host: string, port: number): Promise<number> {
@@ -30,6 +41,17 @@ export class StatusServer {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     try {
+      if (isFailpointPath(path)) {
+        const body = await readBody(req);
+        if (body === undefined) return send(res, 413, 'text/plain', 'body too large\n');
+        const a = handleFailpointRequest(
+          req.method ?? 'GET',
+          path,
+          body,
+          this.options.allowFailpoints === true,
+        );
+        return send(res, a.code, 'application/json', JSON.stringify(a.body) + '\n');
+      }
       if (req.method !== 'GET') return send(res, 405, 'text/plain', 'method not allowed\n');
       switch (path) {
         case '/health': {
@@ -63,6 +85,18 @@ export class StatusServer {
 function send(res: http.ServerResponse, code: number, type: string, body: string): void {
   res.writeHead(code, { 'content-type': type });
   res.end(body);
+}
+
+/** The request body as text, or undefined when it is over MAX_BODY_BYTES. */
+async function readBody(req: http.IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Buffers print as readable keys in JSON. */

@@ -5,9 +5,10 @@ import { DiskReserveOptions, DiskUsage, statfsOf } from '../store/disk_usage.js'
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { Ready } from '../raft/index.js';
+import { Ready, SnapshotStatus } from '../raft/index.js';
 import { loadNyxProto } from '../proto/load.js';
 import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
+import { failpoint } from '../common/failpoint.js';
 import { Logger } from '../common/logger.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
@@ -53,6 +54,8 @@ export interface StoreConfig {
   maxOpenRegionEngines: number;
   /** Free space kept on the data dir's disk (default: disk_usage.ts). */
   diskReserve?: DiskReserveOptions;
+  /** Let the status port set failpoints at run time (--allow-failpoints). */
+  allowFailpoints?: boolean;
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -148,6 +151,10 @@ export class StoreServer {
           log: logFn,
         });
       },
+      failSnapshot: (env) => {
+        removeSnapshotFile(snaps, env.message.snapshot!.data);
+        raftStore.reportSnapshot(env.regionId, env.toPeer.id, SnapshotStatus.Failure);
+      },
       onSent: (n) => this.metrics.raftMessagesSent.inc(n),
     });
     this.transport = transport;
@@ -159,6 +166,7 @@ export class StoreServer {
         applySnapshotData: (peer: RegionPeer, rd: Ready) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));
+          failpoint('snapshot_install_mid');
           this.metrics.snapshotsApplied.inc();
           log.info(
             { regionId: peer.regionId, index: rd.snapshot!.metadata.index },
@@ -229,10 +237,11 @@ export class StoreServer {
       }),
     );
 
-    this.statusServer = new StatusServer(this.metrics.registry, {
-      healthy: () => this.ready,
-      status: () => this.status(),
-    });
+    this.statusServer = new StatusServer(
+      this.metrics.registry,
+      { healthy: () => this.ready, status: () => this.status() },
+      { allowFailpoints: cfg.allowFailpoints === true },
+    );
     const statusListen = parseHostPort(cfg.statusAddr);
     const boundStatusPort = await this.statusServer.listen(statusListen.host, statusListen.port);
     const advertiseStatus = withPort(cfg.advertiseStatusAddr ?? cfg.statusAddr, boundStatusPort);

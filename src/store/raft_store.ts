@@ -7,6 +7,7 @@
 //   4. applies committed entries to each Region's engine, answers clients, and advances.
 // Work arriving between turns (messages, proposals, reads) only marks peers dirty and
 // schedules a turn, so a busy store batches naturally.
+import { failpoint } from '../common/failpoint.js';
 import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/index.js';
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
@@ -211,7 +212,9 @@ export class RaftStore {
         if (this.peers.has(regionId)) batch.setHardState(regionId, hs);
       }
       this.lazyHardStates.clear();
+      failpoint('raft_log_before_write');
       this.logEngine.write(batch);
+      failpoint('raft_log_after_write');
     }
     const t1 = performance.now();
 
@@ -221,7 +224,9 @@ export class RaftStore {
     let committed = 0;
     for (const [p, rd] of ready) {
       if (rd.snapshot) p.onSnapshotApplied(rd.snapshot);
+      if (rd.committedEntries.length > 0) failpoint('apply_before');
       p.applyCommitted(rd.committedEntries);
+      if (rd.committedEntries.length > 0) failpoint('apply_after');
       committed += rd.committedEntries.length;
       p.node.advance(rd);
       p.afterApply(rd);

@@ -5,6 +5,7 @@
 // Raft, rewritten to name the local copy.
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { failpoint } from '../common/failpoint.js';
 import { Message, SnapshotStatus } from '../raft/index.js';
 import type { SnapshotChunk__Output } from '../proto-gen/nyx/raft/SnapshotChunk.js';
 import type { Done } from '../proto-gen/nyx/raft/Done.js';
@@ -57,7 +58,10 @@ export function sendSnapshot(
   call.on('error', () => undefined);
   try {
     call.write({ header: encodeEnvelope(env) });
-    for (const chunk of readSnapshotChunks(file, CHUNK_BYTES)) call.write({ data: chunk });
+    for (const chunk of readSnapshotChunks(file, CHUNK_BYTES)) {
+      call.write({ data: chunk });
+      failpoint('snapshot_send_mid');
+    }
     call.end();
   } catch (e) {
     call.cancel();
@@ -97,6 +101,7 @@ export function receiveSnapshot(
         writer = new SnapshotFileWriter(snapDir, `recv-${env.toPeer.storeId}-${desc.name}`);
       } else if (chunk.payload === 'data') {
         if (!writer) throw new Error('snapshot data before header');
+        failpoint('snapshot_receive_mid');
         writer.write(chunk.data!);
       }
     } catch (e) {

@@ -4,8 +4,23 @@
 // reopened on the next flush; the messages it lost are reported unreachable so their
 // Regions fall back to probing (Raft retransmits, nothing else is needed for safety).
 // Snapshot messages do not ride the batch stream: their data is a file sent in chunks on
-// a stream of its own (snap_sender.ts).
+// a stream of its own (snap_transfer.ts).
+//
+// Network faults without root or a firewall: the failpoints transport_drop_to_store_<id>
+// and transport_delay_to_store_<id> (failpoint_names.ts) act on everything this store
+// sends to store <id>. A drop looks to Raft exactly like a lossy network: the message is
+// silently lost, and Raft's heartbeats and probes retransmit (it is not reported
+// unreachable — a real partition does not announce itself either). A dropped snapshot is
+// reported failed, as its broken stream would be, so the leader retries it after the
+// partition heals instead of waiting forever. Drops on one side make a one-way
+// partition; drops on both sides a full one.
 import * as grpc from '@grpc/grpc-js';
+import { evalFailpoint, failpointsActive, untilFailpointChanged } from '../common/failpoint.js';
+import {
+  TransportFailpointName,
+  transportDelayFailpoint,
+  transportDropFailpoint,
+} from '../common/failpoint_names.js';
 import { MessageType } from '../raft/index.js';
 import { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { RaftMessageBatch } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
@@ -18,6 +33,8 @@ export interface TransportDeps {
   resolve(storeId: number): Promise<string>;
   reportUnreachable(regionId: number, toPeerId: number): void;
   sendSnapshot(env: RaftEnvelope, client: RaftTransportClient): void;
+  /** A snapshot that could not be sent: clean up after it and report it failed to Raft. */
+  failSnapshot(env: RaftEnvelope): void;
   onSent?(count: number): void;
 }
 
@@ -75,18 +92,19 @@ class StoreLink {
 export class GrpcRaftTransport implements RaftTransport {
   private readonly links = new Map<number, StoreLink>();
   private pending = new Map<number, { env: RaftEnvelope; wire: RaftMessage }[]>();
+  private readonly faultNames = new Map<number, StoreFaultNames>();
+  private closed = false;
 
   constructor(private readonly deps: TransportDeps) {}
 
   send(env: RaftEnvelope): void {
     const storeId = env.toPeer.storeId;
+    if (failpointsActive() && this.dropped(storeId)) {
+      if (env.message.type === MessageType.Snap) this.deps.failSnapshot(env);
+      return;
+    }
     if (env.message.type === MessageType.Snap) {
-      const link = this.link(storeId);
-      if (!link.client) {
-        this.deps.reportUnreachable(env.regionId, env.toPeer.id);
-        return;
-      }
-      this.deps.sendSnapshot(env, link.client);
+      this.afterDelay(storeId, () => this.sendSnapshot(storeId, env));
       return;
     }
     let q = this.pending.get(storeId);
@@ -102,15 +120,57 @@ export class GrpcRaftTransport implements RaftTransport {
     const pending = this.pending;
     this.pending = new Map();
     for (const [storeId, items] of pending) {
-      const link = this.link(storeId);
-      for (const chunk of bySize(items)) {
-        if (link.write({ msgs: chunk.map((i) => i.wire) })) {
-          this.deps.onSent?.(chunk.length);
-          continue;
-        }
-        for (const i of chunk) this.deps.reportUnreachable(i.env.regionId, i.env.toPeer.id);
-      }
+      this.afterDelay(storeId, () => this.write(storeId, items));
     }
+  }
+
+  private sendSnapshot(storeId: number, env: RaftEnvelope): void {
+    const link = this.link(storeId);
+    if (!link.client) {
+      this.deps.failSnapshot(env);
+      return;
+    }
+    this.deps.sendSnapshot(env, link.client);
+  }
+
+  private write(storeId: number, items: { env: RaftEnvelope; wire: RaftMessage }[]): void {
+    const link = this.link(storeId);
+    for (const chunk of bySize(items)) {
+      if (link.write({ msgs: chunk.map((i) => i.wire) })) {
+        this.deps.onSent?.(chunk.length);
+        continue;
+      }
+      for (const i of chunk) this.deps.reportUnreachable(i.env.regionId, i.env.toPeer.id);
+    }
+  }
+
+  /** Whether transport_drop_to_store_<id> drops this message. */
+  private dropped(storeId: number): boolean {
+    return evalFailpoint(this.names(storeId).drop)?.kind === 'return';
+  }
+
+  /**
+   * Run `send` now, or later under transport_delay_to_store_<id>: `sleep(ms)` waits ms,
+   * `pause` until the failpoint changes. Delayed sends keep their order (equal timers
+   * fire in order); Raft tolerates the reordering a change of delay can cause.
+   */
+  private afterDelay(storeId: number, send: () => void): void {
+    const a = failpointsActive() ? evalFailpoint(this.names(storeId).delay) : undefined;
+    const later = () => {
+      if (!this.closed) send();
+    };
+    if (a?.kind === 'sleep') setTimeout(later, a.ms);
+    else if (a?.kind === 'pause') void untilFailpointChanged(this.names(storeId).delay).then(later);
+    else send();
+  }
+
+  private names(storeId: number): StoreFaultNames {
+    let n = this.faultNames.get(storeId);
+    if (!n) {
+      n = { drop: transportDropFailpoint(storeId), delay: transportDelayFailpoint(storeId) };
+      this.faultNames.set(storeId, n);
+    }
+    return n;
   }
 
   /** The link to a store, starting address resolution if it has none yet. */
@@ -135,9 +195,15 @@ export class GrpcRaftTransport implements RaftTransport {
   }
 
   close(): void {
+    this.closed = true;
     for (const l of this.links.values()) l.close();
     this.links.clear();
   }
+}
+
+interface StoreFaultNames {
+  drop: TransportFailpointName;
+  delay: TransportFailpointName;
 }
 
 /** Split a store's messages into batches of at most MAX_BATCH_BYTES of entry payload. */

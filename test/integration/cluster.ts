@@ -7,7 +7,7 @@ import { createRawClient } from '../../src/client/create_client.js';
 import { PdClient } from '../../src/client/pd_client.js';
 import type { RawClient } from '../../src/client/raw_client.js';
 import { freePortRange } from '../../src/common/free_port.js';
-import { Playground } from '../../src/server/playground.js';
+import { Playground, type PlaygroundProcess } from '../../src/server/playground.js';
 
 export interface TestClusterOptions {
   stores?: number;
@@ -15,6 +15,9 @@ export interface TestClusterOptions {
   storeArgs?: string[];
   /** Data dir (default: a fresh temp dir); removed by stop(). */
   dir?: string;
+  pdArgs?: string[];
+  /** Start every process with --allow-failpoints. */
+  allowFailpoints?: boolean;
 }
 
 export class TestCluster {
@@ -43,6 +46,8 @@ export class TestCluster {
       clean: false,
       // Fast ticks so elections and failover take well under a second.
       storeArgs: ['--tick-ms', '50', ...(opts.storeArgs ?? [])],
+      pdArgs: opts.pdArgs ?? [],
+      allowFailpoints: opts.allowFailpoints ?? false,
     });
     await pg.start();
     return new TestCluster(pg, dir);
@@ -88,6 +93,47 @@ export class TestCluster {
       if ((await this.status(name)).store === storeId) return name;
     }
     throw new Error(`no running store with id ${storeId}`);
+  }
+
+  /** Set a failpoint on a process (a store or 'pd') through its status port. */
+  async setFailpoint(name: string, failpoint: string, action: string): Promise<void> {
+    const res = await fetch(`http://${this.pg.process(name).status}/failpoints/${failpoint}`, {
+      method: 'PUT',
+      body: action,
+    });
+    if (res.status !== 200)
+      throw new Error(`PUT ${failpoint}=${action} on ${name}: ${res.status} ${await res.text()}`);
+  }
+
+  async removeFailpoint(name: string, failpoint: string): Promise<void> {
+    const res = await fetch(`http://${this.pg.process(name).status}/failpoints/${failpoint}`, {
+      method: 'DELETE',
+    });
+    if (res.status !== 200)
+      throw new Error(`DELETE ${failpoint} on ${name}: ${res.status} ${await res.text()}`);
+  }
+
+  /** Cut (or with heal, restore) what store `from` sends to each store in `to`. */
+  async dropMessages(from: string, to: number[], heal = false): Promise<void> {
+    for (const id of to) {
+      if (heal) await this.removeFailpoint(from, `transport_drop_to_store_${id}`);
+      else await this.setFailpoint(from, `transport_drop_to_store_${id}`, 'return');
+    }
+  }
+
+  /**
+   * Start a stopped store again with its usual flags plus `extraArgs`. Resolves with the
+   * process once it is ready, or once it has exited (a failpoint may end it sooner).
+   */
+  async startStore(name: string, extraArgs: string[] = []): Promise<PlaygroundProcess> {
+    const i = Number(name.replace(/^store/, '')) - 1;
+    try {
+      return await this.pg.restart(name, [...this.pg.storeArgs(i), ...extraArgs]);
+    } catch (e) {
+      const p = this.pg.process(name);
+      if (p.child.exitCode === null && p.child.signalCode === null) throw e;
+      return p;
+    }
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
+import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { parseKeyList } from '../../cli/keys.js';
 import type { InitialLayout } from '../../pd/initial_regions.js';
 import { DEFAULT_INITIAL_STORES } from '../../pd/cluster.js';
@@ -48,12 +49,18 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
       description: 'split keys of the initial Regions, comma-separated (0x… for hex)',
       exclusive: ['initial-regions'],
     }),
+    ...failpointFlags,
   };
 
   async run(): Promise<void> {
     const f = this.flags;
     const log = createLogger('pd');
     routeGrpcLogs(log);
+    try {
+      armFailpoints(f, log);
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
     const server = await PdServer.start({
       logger: log,
       dataDir: f['data-dir'],
@@ -62,6 +69,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
       statusAddr: f['status-addr'],
       initialStores: f['initial-stores'],
       initialLayout: this.layout(),
+      allowFailpoints: f['allow-failpoints'],
     });
     const ready = {
       event: 'ready',

@@ -2,6 +2,7 @@ import { parseSize } from '../../common/size.js';
 import { DEFAULT_DISK_RESERVE } from '../../store/disk_usage.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
+import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
@@ -71,11 +72,17 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: '2GiB',
       parse: async (v) => String(parseSize(v)),
     }),
+    ...failpointFlags,
   };
 
   async run(): Promise<void> {
     const flags = this.flags;
     const logger = createLogger('store');
+    try {
+      armFailpoints(flags, logger);
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
     const server = new StoreServer(
       {
@@ -99,6 +106,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         },
         maxOpenRegionEngines: flags['max-open-regions'],
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: Number(flags['reserve-space']) },
+        allowFailpoints: flags['allow-failpoints'],
       },
       new StorePdAdapter(pd, this.config.version),
       logger,
