@@ -11,6 +11,7 @@ import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
+import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
@@ -108,10 +109,16 @@ export class RaftStore {
     }
   }
 
-  /** A message from another store. Errors in one message never take the store down. */
-  onRaftMessage(env: RaftEnvelope): void {
-    const peer = this.peers.get(env.regionId);
-    if (!peer || env.toPeer.id !== peer.peerId) return; // unknown or stale target: Raft retries
+  /**
+   * A message from another store, arriving on `channel`. It reaches Raft only if the
+   * validator (message_validator.ts) accepts it: sender a member of the Region, on the
+   * store hosting it, well-formed content. Returns why it was dropped, if it was; a
+   * dropped message is never an error of the store (Raft retransmits what matters).
+   */
+  onRaftMessage(env: RaftEnvelope, channel: Channel = 'messages'): Refusal | undefined {
+    const refusal = checkForStore(this, env, channel);
+    if (refusal) return refusal;
+    const peer = this.peers.get(env.regionId)!;
     try {
       peer.node.step(env.message);
     } catch (e) {
@@ -123,6 +130,15 @@ export class RaftStore {
     }
     peer.dirty = true;
     this.schedule();
+    if (env.message.type === MessageType.Snap) {
+      // Raft may still pass over a valid snapshot (it already has the entry, or it is no
+      // longer a follower). Only a snapshot it holds as pending will be installed; tell the
+      // caller otherwise, so that the received file is removed rather than kept.
+      const pending = peer.node.raft.raftLog.unstable.snapshot;
+      if (pending?.metadata.index !== env.message.snapshot!.metadata.index)
+        return { reason: 'snapshot-not-needed', detail: 'raft did not take the snapshot' };
+    }
+    return undefined;
   }
 
   /** The transport could not deliver to a peer: Raft probes it again instead of pipelining. */

@@ -135,7 +135,7 @@ export class LocalNetwork {
       this.snapshotsSent++;
       from.store.reportSnapshot(env.regionId, env.toPeer.id, SnapshotStatus.Finish);
     }
-    to.store.onRaftMessage(env);
+    to.store.onRaftMessage(env, env.message.type === MessageType.Snap ? 'snapshot' : 'messages');
   }
 
   /** A Region over all stores with peer id = 100 * regionId + storeId. */
