@@ -78,7 +78,11 @@ export function boundedUint64ToNumber(s: string, max: number, what = 'value'): n
 export function int64ToNumber(s: string, what = 'value'): number {
   const n = Number(s);
   if (!SIGNED_DECIMAL.test(s) || !Number.isSafeInteger(n)) {
-    throw new Uint64RangeError(what, s, `${what} ${JSON.stringify(s)} is not an int64 within ±2^53`);
+    throw new Uint64RangeError(
+      what,
+      s,
+      `${what} ${JSON.stringify(s)} is not an int64 within ±2^53`,
+    );
   }
   return n;
 }

@@ -276,23 +276,34 @@ function checkSnapshotMessage(env: RaftEnvelope, view: ReceiverView): Refusal | 
 }
 
 /**
- * A conf state Raft can restore (restoreConfig applies the same checks as to a proposed
- * change, and throws where they fail) and that includes this peer: Raft ignores a
- * snapshot of a configuration without it, and the file would be kept for nothing.
+ * A conf state Raft can restore, and that includes this peer: Raft ignores a snapshot of
+ * a configuration without it, and the file would be kept for nothing. Raft rebuilds the
+ * configuration with restoreConfig, which applies the checks of a proposed change, and
+ * then asserts that the result is the conf state it was given (raft.ts restore()): a
+ * conf state that fails either (a voter that is also a learner, a node listed twice)
+ * would fail Raft, so it is refused here by the same two steps.
  */
 function checkConfState(cs: ConfState, peerId: number): string | undefined {
   if (cs.voters.length === 0) return 'snapshot conf state without voters';
   const all = [...cs.voters, ...cs.votersOutgoing, ...cs.learners, ...cs.learnersNext];
   if (all.some((id) => id === 0)) return 'snapshot conf state names node 0';
   if (!all.includes(peerId)) return `snapshot conf state without peer ${peerId}`;
+  let config;
   try {
     // Pure: it builds a configuration and touches nothing else, so whatever it throws on
     // (a ConfChangeError, a broken invariant) is a property of this conf state.
-    restoreConfig(cs, 1, 1, 0);
+    config = restoreConfig(cs, 1, 1, 0).config;
   } catch (err) {
     return `snapshot conf state: ${(err as Error).message}`;
   }
-  return undefined;
+  const norm = (ids: Iterable<number>) => [...ids].sort((a, b) => a - b).join(',');
+  const same =
+    norm(config.voters.incoming.ids) === norm(cs.voters) &&
+    norm(config.voters.outgoing.ids) === norm(cs.votersOutgoing) &&
+    norm(config.learners) === norm(cs.learners) &&
+    norm(config.learnersNext) === norm(cs.learnersNext) &&
+    config.autoLeave === cs.autoLeave;
+  return same ? undefined : 'snapshot conf state is not one Raft can restore as given';
 }
 
 /** The receiver's view, from its peer of the Region. */

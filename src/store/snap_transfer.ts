@@ -244,7 +244,10 @@ export class SnapshotInbox {
           writer.write(data);
         }
       } catch (e) {
-        fail(grpc.status.INVALID_ARGUMENT, { reason: 'bad-snapshot', detail: (e as Error).message });
+        fail(grpc.status.INVALID_ARGUMENT, {
+          reason: 'bad-snapshot',
+          detail: (e as Error).message,
+        });
       }
     });
     call.on('end', () => {
