@@ -140,6 +140,8 @@ export class SnapshotInbox {
   private readonly perStore = new Map<number, number>();
   private total = 0;
   private seq = 0;
+  /** Per Region, the last file Raft took as its pending snapshot. */
+  private readonly pending = new Map<number, string>();
 
   constructor(
     readonly snapDir: string,
@@ -281,6 +283,12 @@ export class SnapshotInbox {
         unlinkIfExists(local);
         return fail(grpc.status.INVALID_ARGUMENT, refusal);
       }
+      // Raft holds one pending snapshot per Region: the one it just took replaces any
+      // earlier one, whose file (unless the loop installed it meanwhile, moving it out of
+      // snap/) is now stale.
+      const previous = this.pending.get(env.regionId);
+      if (previous !== undefined && previous !== local) unlinkIfExists(previous);
+      this.pending.set(env.regionId, local);
       release();
       callback(null, {});
     });

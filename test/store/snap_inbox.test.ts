@@ -168,6 +168,17 @@ test('a verified snapshot is delivered, naming a local file of our own naming', 
   assert.equal(inbox.inFlight, 0);
 });
 
+test('a file Raft no longer holds, because it took a newer snapshot, is removed', async (t) => {
+  const { dir, target, inbox } = setup(t);
+  const { file, desc } = leaderSnapshot(t);
+  assert.equal(await new Call(inbox).header(header(desc)).file(file).end(), null);
+  const first = decodeSnapshotDescriptor(target.delivered[0]!.message.snapshot!.data).name;
+  assert.equal(await new Call(inbox).header(header(desc)).file(file).end(), null);
+  const second = decodeSnapshotDescriptor(target.delivered[1]!.message.snapshot!.data).name;
+  assert.deepEqual(fs.readdirSync(dir), [second]);
+  assert.notEqual(first, second);
+});
+
 test('a snapshot for a Region that does not expect one is refused before a byte is written', async (t) => {
   const { dir, target, inbox } = setup(t);
   const { file, desc } = leaderSnapshot(t);
