@@ -132,10 +132,12 @@ export class RaftStore {
     this.schedule();
     if (env.message.type === MessageType.Snap) {
       // Raft may still pass over a valid snapshot (it already has the entry, or it is no
-      // longer a follower). Only a snapshot it holds as pending will be installed; tell the
-      // caller otherwise, so that the received file is removed rather than kept.
+      // longer a follower). Only the snapshot it holds as pending will be installed; tell
+      // the caller otherwise, so that the received file is removed rather than kept. The
+      // data names the received file, so it tells this snapshot from another at the same
+      // index (a resend) that Raft may be holding instead.
       const pending = peer.node.raft.raftLog.unstable.snapshot;
-      if (pending?.metadata.index !== env.message.snapshot!.metadata.index)
+      if (!pending || !Buffer.from(pending.data).equals(Buffer.from(env.message.snapshot!.data)))
         return { reason: 'snapshot-not-needed', detail: 'raft did not take the snapshot' };
     }
     return undefined;
