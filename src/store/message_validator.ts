@@ -37,7 +37,7 @@ import {
   type Message,
 } from '../raft/index.js';
 import { restoreConfig } from '../raft/confchange/index.js';
-import type { Region } from '../region/meta.js';
+import { PeerRole, type Region } from '../region/meta.js';
 import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { decodeCommand } from './cmd/command.js';
 import type { RegionPeer } from './peer.js';
@@ -134,7 +134,12 @@ export function checkRaftMessage(
       'wrong-receiver',
       `to peer ${env.toPeer.id} on store ${env.toPeer.storeId}, but this is peer ${view.peerId} on store ${view.storeId}`,
     );
-  if (m.to !== env.toPeer.id || m.from !== env.fromPeer.id)
+  // One exception: a follower forwards a transfer request to its leader with `from` still
+  // naming the transferee (raft.ts send()); that node must then be a voter of the Region.
+  const forwardedTransfer =
+    m.type === MessageType.TransferLeader &&
+    region.peers.some((p) => p.id === m.from && p.role === PeerRole.Voter);
+  if (m.to !== env.toPeer.id || (m.from !== env.fromPeer.id && !forwardedTransfer))
     return refuse(
       'envelope-mismatch',
       `message ${m.from}->${m.to} in an envelope ${env.fromPeer.id}->${env.toPeer.id}`,

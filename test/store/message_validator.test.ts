@@ -94,6 +94,9 @@ test('messages not addressed to this peer, or whose envelope disagrees with the 
   expect(env({ type: MessageType.Heartbeat }, { toPeer: voter(12, 3) }), 'wrong-receiver');
   expect(env({ type: MessageType.Heartbeat, from: 13 }), 'envelope-mismatch');
   expect(env({ type: MessageType.Heartbeat, to: 99 }), 'envelope-mismatch');
+  // A follower forwards a transfer request naming the transferee as its sender.
+  expect(env({ type: MessageType.TransferLeader, from: 13 }), undefined);
+  expect(env({ type: MessageType.TransferLeader, from: 99 }), 'envelope-mismatch');
 });
 
 test('senders that are not members of the Region, on their own store, are dropped', () => {
