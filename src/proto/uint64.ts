@@ -4,6 +4,25 @@
 // converts here and fails loudly instead of silently rounding; code that needs the full
 // range (timestamps) uses bigint.
 
+/**
+ * A wire integer outside the range the code supports (or not a decimal integer at all).
+ * A RangeError, so callers that map RangeErrors to "invalid argument" keep doing so; its
+ * own type lets a receiver count and log the refusal as what it is: a value from the wire
+ * that must not be rounded into a valid-looking one.
+ */
+export class Uint64RangeError extends RangeError {
+  constructor(
+    /** The field, as named by the caller. */
+    readonly field: string,
+    /** The value as it arrived. */
+    readonly value: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'Uint64RangeError';
+  }
+}
+
 const MAX_UINT64 = (1n << 64n) - 1n;
 const MIN_INT64 = -(1n << 63n);
 const MAX_INT64 = (1n << 63n) - 1n;
@@ -39,8 +58,19 @@ export function toInt64(n: number | bigint): string {
 export function uint64ToNumber(s: string, what = 'value'): number {
   const n = Number(s);
   if (!UNSIGNED_DECIMAL.test(s) || !Number.isSafeInteger(n)) {
-    throw new RangeError(`${what} ${JSON.stringify(s)} is not a uint64 below 2^53`);
+    throw new Uint64RangeError(what, s, `${what} ${JSON.stringify(s)} is not a uint64 below 2^53`);
   }
+  return n;
+}
+
+/**
+ * A wire uint64 as a number no greater than `max`; throws Uint64RangeError otherwise.
+ * For values the code does arithmetic on (Raft terms and indexes grow by one at a time),
+ * `max` leaves room below 2^53 so that every result stays exact and encodable.
+ */
+export function boundedUint64ToNumber(s: string, max: number, what = 'value'): number {
+  const n = uint64ToNumber(s, what);
+  if (n > max) throw new Uint64RangeError(what, s, `${what} ${s} is above the limit ${max}`);
   return n;
 }
 
@@ -48,7 +78,11 @@ export function uint64ToNumber(s: string, what = 'value'): number {
 export function int64ToNumber(s: string, what = 'value'): number {
   const n = Number(s);
   if (!SIGNED_DECIMAL.test(s) || !Number.isSafeInteger(n)) {
-    throw new RangeError(`${what} ${JSON.stringify(s)} is not an int64 within ±2^53`);
+    throw new Uint64RangeError(
+      what,
+      s,
+      `${what} ${JSON.stringify(s)} is not an int64 within ±2^53`,
+    );
   }
   return n;
 }

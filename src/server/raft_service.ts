@@ -1,37 +1,57 @@
-// gRPC binding of the store-to-store RaftTransport service (inbound side). A message that
-// cannot be decoded is dropped and counted, never allowed to take the store down: Raft
-// retransmits whatever matters.
+// gRPC binding of the store-to-store RaftTransport service (inbound side). Nothing a peer
+// sends may take the store down: a message that cannot be decoded, or that the validator
+// refuses (message_validator.ts), is dropped and counted. Raft retransmits whatever matters.
+//
+// A Raft stream is bound to one sending store: the store named by its first message. Every
+// later message on it must come from a peer on that same store (TiKV binds a connection
+// to the store its certificate names; in plaintext the store id is the one the sender
+// declares, and mutual TLS will authenticate it).
 import type { RaftMessageBatch__Output } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import type { RaftTransportHandlers } from '../proto/load.js';
 import { decodeEnvelope } from '../store/envelope_codec.js';
+import type { Channel, Refusal } from '../store/message_validator.js';
 import { RaftEnvelope } from '../store/raft_store.js';
-import { receiveSnapshot } from '../store/snap_transfer.js';
+import type { SnapshotInbox } from '../store/snap_transfer.js';
 
 export interface RaftInbound {
-  deliver(env: RaftEnvelope): void;
-  malformed(err: Error): void;
-  snapDir: string;
+  /** Validate a message and step it; returns why it was dropped, if it was. */
+  deliver(env: RaftEnvelope, channel: Channel): Refusal | undefined;
+  /** A message was dropped (for metrics and logs); env is absent if it did not decode. */
+  dropped(refusal: Refusal, env?: RaftEnvelope): void;
+  snapshots: SnapshotInbox;
 }
 
 export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandlers {
   return {
     Raft: (call, callback) => {
+      let streamStore: number | undefined;
       call.on('data', (batch: RaftMessageBatch__Output) => {
         for (const w of batch.msgs) {
           let env: RaftEnvelope;
           try {
             env = decodeEnvelope(w);
           } catch (e) {
-            inbound.malformed(e as Error);
+            inbound.dropped({ reason: 'decode', detail: (e as Error).message });
             continue;
           }
-          inbound.deliver(env);
+          streamStore ??= env.fromPeer.storeId;
+          if (env.fromPeer.storeId !== streamStore) {
+            inbound.dropped(
+              {
+                reason: 'stream-store',
+                detail: `a message from store ${env.fromPeer.storeId} on the stream of store ${streamStore}`,
+              },
+              env,
+            );
+            continue;
+          }
+          const refusal = inbound.deliver(env, 'messages');
+          if (refusal) inbound.dropped(refusal, env);
         }
       });
       call.on('end', () => callback(null, {}));
       call.on('error', () => undefined);
     },
-    Snapshot: (call, callback) =>
-      receiveSnapshot(call, callback, inbound.snapDir, (env) => inbound.deliver(env)),
+    Snapshot: (call, callback) => inbound.snapshots.receive(call, callback),
   };
 }

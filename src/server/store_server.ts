@@ -20,7 +20,14 @@ import { PeerLoader } from '../store/peer_loader.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
-import { removeSnapshotFile, sendSnapshot } from '../store/snap_transfer.js';
+import { checkForStore, describeEnvelope } from '../store/message_validator.js';
+import { DropLog } from '../store/drop_log.js';
+import {
+  SnapshotInbox,
+  cleanSnapDir,
+  removeSnapshotFile,
+  sendSnapshot,
+} from '../store/snap_transfer.js';
 import { readIdent, writeIdent } from '../store/store_ident.js';
 import { GrpcRaftTransport } from '../store/transport.js';
 import { kvHandlers } from './kv_service.js';
@@ -136,6 +143,8 @@ export class StoreServer {
     this.engines = new RegionEnginePool(cfg.dataDir, { maxOpen: cfg.maxOpenRegionEngines });
     const snaps = snapDir(cfg.dataDir);
     fs.mkdirSync(snaps, { recursive: true });
+    const leftOver = cleanSnapDir(snaps);
+    if (leftOver > 0) log.info({ files: leftOver }, 'removed snapshot files of a previous run');
 
     const transport = new GrpcRaftTransport({
       resolve: (id) => this.pd.getStoreAddress(id),
@@ -218,6 +227,7 @@ export class StoreServer {
     this.metrics.disk = disk;
 
     const { nyx } = loadNyxProto();
+    const drops = new DropLog((obj, msg) => log.warn(obj, msg));
     const rawKv = new RawKv(raftStore, DEFAULT_RAW_KV_LIMITS, disk);
     this.grpcServer.addService(
       nyx.kv.Kv.service,
@@ -228,12 +238,22 @@ export class StoreServer {
     this.grpcServer.addService(
       nyx.raft.RaftTransport.service,
       raftTransportHandlers({
-        snapDir: snaps,
-        deliver: (env) => {
+        deliver: (env, channel) => {
           this.metrics.raftMessagesReceived.inc();
-          raftStore.onRaftMessage(env);
+          return raftStore.onRaftMessage(env, channel);
         },
-        malformed: (err) => log.warn({ err: err.message }, 'malformed raft message dropped'),
+        dropped: (r, env) => {
+          this.metrics.raftMessagesDropped.inc({ reason: r.reason });
+          drops.drop(r.reason, { ...describeEnvelope(env), err: r.detail }, 'raft message dropped');
+        },
+        snapshots: new SnapshotInbox(snaps, {
+          check: (env) => checkForStore(raftStore, env, 'snapshot'),
+          deliver: (env) => raftStore.onRaftMessage(env, 'snapshot'),
+          refused: (r, env) => {
+            this.metrics.snapshotsRefused.inc({ reason: r.reason });
+            drops.drop(r.reason, { ...describeEnvelope(env), err: r.detail }, 'snapshot refused');
+          },
+        }),
       }),
     );
 

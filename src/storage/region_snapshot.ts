@@ -70,10 +70,15 @@ export function writeSnapshotFile(
   }
 }
 
-/** Open a snapshot file read-only and check it is a whole Region database of regionId. */
+/**
+ * Open a snapshot file read-only and check it is a whole Region database of regionId.
+ * With `verify`, also run SQLite's quick_check (linear in the file's size): for a file
+ * received from a peer, before it is installed.
+ */
 export function readSnapshotFileState(
   file: string,
   regionId: number,
+  opts: { verify?: boolean } = {},
 ): { apply: ApplyState; region: RegionLocalState | null } {
   let db: SqliteDatabase;
   try {
@@ -82,6 +87,11 @@ export function readSnapshotFileState(
     throw new SnapshotInvalidError(`cannot open snapshot ${file}: ${(e as Error).message}`);
   }
   try {
+    if (opts.verify) {
+      const problems = db.prepare('PRAGMA quick_check').pluck(true).all() as string[];
+      if (problems.length !== 1 || problems[0] !== 'ok')
+        throw new SnapshotInvalidError(`snapshot ${file} fails quick_check: ${problems[0]}`);
+    }
     const names = new Set(
       db
         .prepare("SELECT name FROM sqlite_schema WHERE type = 'table'")
@@ -212,13 +222,39 @@ export function encodeSnapshotDescriptor(d: SnapshotDescriptor): Uint8Array {
   return Buffer.from(JSON.stringify(d), 'utf8');
 }
 
+/** A file name we may join to snap/: no separators, no dot names, nothing odd. */
+const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+const isCount = (n: unknown): n is number =>
+  typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+/**
+ * The descriptor in a snapshot's data. It arrives from a peer, so every field is checked
+ * (issue 7, finding 3): a name that is safe to use as a file name in snap/, counts that
+ * are exact non-negative integers, a sha256. Throws SnapshotInvalidError otherwise.
+ */
 export function decodeSnapshotDescriptor(data: Uint8Array): SnapshotDescriptor {
+  let d: Partial<SnapshotDescriptor>;
   try {
-    const d = JSON.parse(Buffer.from(data).toString('utf8')) as SnapshotDescriptor;
-    if (typeof d.name !== 'string' || d.name.includes('/') || d.name.includes('\\'))
-      throw new Error('bad name');
-    return d;
+    d = JSON.parse(Buffer.from(data).toString('utf8')) as Partial<SnapshotDescriptor>;
   } catch (e) {
     throw new SnapshotInvalidError(`bad snapshot descriptor: ${(e as Error).message}`);
   }
+  const bad = (what: string) => new SnapshotInvalidError(`bad snapshot descriptor: ${what}`);
+  if (typeof d !== 'object' || d === null) throw bad('not an object');
+  if (typeof d.name !== 'string' || !SAFE_NAME.test(d.name)) throw bad('name');
+  if (!isCount(d.regionId) || d.regionId === 0) throw bad('region id');
+  if (!isCount(d.size)) throw bad('size');
+  if (typeof d.checksum !== 'string' || !SHA256_HEX.test(d.checksum)) throw bad('checksum');
+  const a = d.applyState;
+  if (typeof a !== 'object' || a === null || !isCount(a.appliedIndex) || !isCount(a.appliedTerm))
+    throw bad('apply state');
+  return {
+    regionId: d.regionId,
+    name: d.name,
+    size: d.size,
+    checksum: d.checksum,
+    applyState: { appliedIndex: a.appliedIndex, appliedTerm: a.appliedTerm },
+  };
 }

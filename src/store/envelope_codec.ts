@@ -1,8 +1,8 @@
 // A Raft message with its routing header (region, from/to peer, epoch) to and from the wire.
 import type { RaftMessage, RaftMessage__Output } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { epochFromProto, epochToProto, peerFromProto, peerToProto } from '../proto/convert_meta.js';
-import { toUint64, uint64ToNumber } from '../proto/uint64.js';
-import { decodeMessage, encodeMessage } from './raft_codec.js';
+import { Uint64RangeError, toUint64, uint64ToNumber } from '../proto/uint64.js';
+import { RaftCodecError, decodeMessage, encodeMessage } from './raft_codec.js';
 import { RaftEnvelope } from './raft_store.js';
 
 export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
@@ -15,14 +15,27 @@ export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
   };
 }
 
-/** Throws on a malformed message (missing peers or body, numbers out of range). */
+/**
+ * The envelope of a wire message. Every refusal is a RaftCodecError (missing peers or
+ * body, numbers out of range, unknown types or roles), so the receiver can count and drop
+ * it without mistaking it for a bug of its own.
+ */
 export function decodeEnvelope(w: RaftMessage__Output): RaftEnvelope {
-  if (!w.fromPeer || !w.toPeer || !w.message) throw new Error('raft message without peers or body');
-  return {
-    regionId: uint64ToNumber(w.regionId, 'region id'),
-    fromPeer: peerFromProto(w.fromPeer),
-    toPeer: peerFromProto(w.toPeer),
-    epoch: epochFromProto(w.regionEpoch),
-    message: decodeMessage(w.message),
-  };
+  if (!w.fromPeer || !w.toPeer || !w.message)
+    throw new RaftCodecError('raft message without peers or body');
+  try {
+    return {
+      regionId: uint64ToNumber(w.regionId, 'region id'),
+      fromPeer: peerFromProto(w.fromPeer),
+      toPeer: peerFromProto(w.toPeer),
+      epoch: epochFromProto(w.regionEpoch),
+      message: decodeMessage(w.message),
+    };
+  } catch (e) {
+    if (e instanceof RaftCodecError) throw e;
+    if (e instanceof Uint64RangeError) throw new RaftCodecError(e.message, 'out-of-range');
+    // peerFromProto refuses a role this build does not know.
+    if (e instanceof RangeError) throw new RaftCodecError(e.message, 'unknown-type');
+    throw e;
+  }
 }

@@ -72,6 +72,18 @@ export class StoreMetrics {
     help: 'Raft messages sent to other stores',
     registers: [this.registry],
   });
+  readonly raftMessagesDropped = new Counter({
+    name: 'nyx_raft_messages_dropped_total',
+    help: 'Raft messages from peers dropped before Raft saw them, by reason (message_validator.ts)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly snapshotsRefused = new Counter({
+    name: 'nyx_raft_snapshots_refused_total',
+    help: 'Snapshot streams refused, by reason; their files are removed',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly raftMessagesReceived = new Counter({
     name: 'nyx_raft_messages_received_total',
     help: 'Raft messages received from other stores',

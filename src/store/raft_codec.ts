@@ -4,6 +4,14 @@
 // terms, indexes and ids as numbers, so decoding rejects anything that does not fit
 // exactly rather than letting a corrupt or hostile peer round it into a valid value.
 //
+// Terms and indexes get a tighter bound than "fits in a number": RAFT_NUMBER_LIMIT. The
+// core does arithmetic on them (a candidate's term + 1, an index + 1 per entry), and its
+// results are persisted and sent again. Were a peer allowed to hand us 2^53 - 1, the next
+// election's term would not be representable, every store that adopted it would fail to
+// encode its next message, and the term, already in the persisted hard state, would fail
+// it again after every restart (issue 7, finding 1). Below the limit, 2^32 elections or
+// entries of headroom keep every derived value exact (safe integers) and encodable.
+//
 // Both directions share bytes instead of copying: encoding wraps the core's Uint8Arrays
 // in Buffer views (the wire type) and decoding wraps the received Buffers in plain
 // Uint8Array views (the core's type). Neither side mutates payloads after the fact, so
@@ -26,13 +34,25 @@ import type { EntryType__Output as WireEntryType } from '../proto-gen/nyx/raft/E
 import type { Message__Output as WireMessage } from '../proto-gen/nyx/raft/Message.js';
 import type { MessageType__Output as WireMessageType } from '../proto-gen/nyx/raft/MessageType.js';
 import type { Snapshot__Output as WireSnapshot } from '../proto-gen/nyx/raft/Snapshot.js';
-import { toUint64, uint64ToNumber } from '../proto/uint64.js';
+import { Uint64RangeError, boundedUint64ToNumber, toUint64 } from '../proto/uint64.js';
 
 export type { WireConfState, WireEntry, WireMessage, WireSnapshot };
 
+/**
+ * The largest term or index accepted from the wire: 2^53 - 2^32. See the header: what the
+ * core derives from an accepted value (+1 per election or entry) stays a safe integer.
+ */
+export const RAFT_NUMBER_LIMIT = 2 ** 53 - 2 ** 32;
+
+/** Why a wire message was refused; a label for metrics. */
+export type RaftCodecFault = 'out-of-range' | 'unknown-type' | 'malformed';
+
 /** A wire message the core cannot represent (unknown type, out-of-range number). */
 export class RaftCodecError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly fault: RaftCodecFault = 'malformed',
+  ) {
     super(message);
     this.name = 'RaftCodecError';
   }
@@ -87,16 +107,27 @@ function asBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function num(s: string, what: string): number {
+function bounded(s: string, max: number, what: string): number {
   try {
-    return uint64ToNumber(s, what);
+    return boundedUint64ToNumber(s, max, what);
   } catch (e) {
-    throw new RaftCodecError((e as Error).message);
+    if (e instanceof Uint64RangeError) throw new RaftCodecError(e.message, 'out-of-range');
+    throw e;
   }
 }
 
+/** A peer id: only compared, never incremented, so any exact number will do. */
+function id(s: string, what: string): number {
+  return bounded(s, Number.MAX_SAFE_INTEGER, what);
+}
+
+/** A term or an index: the core does arithmetic on it (see RAFT_NUMBER_LIMIT). */
+function raftNum(s: string, what: string): number {
+  return bounded(s, RAFT_NUMBER_LIMIT, what);
+}
+
 function ids(xs: string[], what: string): number[] {
-  return xs.map((x) => num(x, what));
+  return xs.map((x) => id(x, what));
 }
 
 export function encodeEntry(e: Entry): WireEntry {
@@ -110,10 +141,11 @@ export function encodeEntry(e: Entry): WireEntry {
 
 export function decodeEntry(w: WireEntry): Entry {
   const type = ENTRY_TYPE_FROM_WIRE.get(w.type);
-  if (type === undefined) throw new RaftCodecError(`unknown entry type ${String(w.type)}`);
+  if (type === undefined)
+    throw new RaftCodecError(`unknown entry type ${String(w.type)}`, 'unknown-type');
   return {
-    term: num(w.term, 'entry term'),
-    index: num(w.index, 'entry index'),
+    term: raftNum(w.term, 'entry term'),
+    index: raftNum(w.index, 'entry index'),
     type,
     data: asBytes(w.data),
   };
@@ -160,13 +192,18 @@ export function decodeSnapshot(w: WireSnapshot): Snapshot {
     data: asBytes(w.data),
     metadata: {
       confState: decodeConfState(md?.confState ?? null),
-      index: md === null ? 0 : num(md.index, 'snapshot index'),
-      term: md === null ? 0 : num(md.term, 'snapshot term'),
+      index: md === null ? 0 : raftNum(md.index, 'snapshot index'),
+      term: md === null ? 0 : raftNum(md.term, 'snapshot term'),
     },
   };
 }
 
-/** The wire form of a core message. Throws RangeError on a number the wire cannot carry. */
+/**
+ * The wire form of a core message. Throws RangeError on a number the wire cannot carry
+ * (not a safe integer). Terms and indexes above RAFT_NUMBER_LIMIT but below 2^53 are
+ * still encoded: only the core's own arithmetic can get there, and refusing to send is
+ * the receiver's decision, never a reason for the sender's loop to fail.
+ */
 export function encodeMessage(m: Message): WireMessage {
   const w: WireMessage = {
     type: MESSAGE_TYPE_TO_WIRE[m.type],
@@ -193,18 +230,19 @@ export function encodeMessage(m: Message): WireMessage {
 /** The core message of a wire message. Throws RaftCodecError on what the core cannot hold. */
 export function decodeMessage(w: WireMessage): Message {
   const type = MESSAGE_TYPE_FROM_WIRE.get(w.type);
-  if (type === undefined) throw new RaftCodecError(`unknown message type ${String(w.type)}`);
+  if (type === undefined)
+    throw new RaftCodecError(`unknown message type ${String(w.type)}`, 'unknown-type');
   const m: Message = {
     type,
-    to: num(w.to, 'to'),
-    from: num(w.from, 'from'),
-    term: num(w.term, 'term'),
-    logTerm: num(w.logTerm, 'log term'),
-    index: num(w.index, 'index'),
+    to: id(w.to, 'to'),
+    from: id(w.from, 'from'),
+    term: raftNum(w.term, 'term'),
+    logTerm: raftNum(w.logTerm, 'log term'),
+    index: raftNum(w.index, 'index'),
     entries: w.entries.map(decodeEntry),
-    commit: num(w.commit, 'commit'),
+    commit: raftNum(w.commit, 'commit'),
     reject: w.reject,
-    rejectHint: num(w.rejectHint, 'reject hint'),
+    rejectHint: raftNum(w.rejectHint, 'reject hint'),
   };
   // Optional members are set only when present, so that a decoded message has exactly
   // the keys of the one that was encoded (deep equality holds).

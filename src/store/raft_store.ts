@@ -12,6 +12,7 @@ import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
+import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
@@ -110,28 +111,41 @@ export class RaftStore {
     }
   }
 
-  /** A message from another store. Errors in one message never take the store down. */
-  onRaftMessage(env: RaftEnvelope): void {
-    const peer = this.peers.get(env.regionId);
-    if (!peer || env.toPeer.id !== peer.peerId) return; // unknown or stale target: Raft retries
-    try {
-      peer.node.step(env.message);
-    } catch (e) {
-      this.log(
-        { err: (e as Error).message, regionId: env.regionId, type: env.message.type },
-        'dropped raft message',
-      );
-      return;
-    }
+  /**
+   * A message from another store, arriving on `channel`. It reaches Raft only if the
+   * validator (message_validator.ts) accepts it: sender a member of the Region, on the
+   * store hosting it, well-formed content. Returns why it was dropped, if it was; a
+   * dropped message is never an error of the store (Raft retransmits what matters).
+   */
+  onRaftMessage(env: RaftEnvelope, channel: Channel = 'messages'): Refusal | undefined {
+    if (this.stopped) return undefined;
+    const refusal = checkForStore(this, env, channel);
+    if (refusal) return refusal;
+    const peer = this.peers.get(env.regionId)!;
+    // The message passed validation, so an exception from Raft is a bug or a broken
+    // invariant, and Raft's state may be half changed: fail-stop, never go on from it.
+    this.guarded(() => peer.node.step(env.message));
+    if (this.stopped) return undefined;
     peer.dirty = true;
     this.schedule();
+    if (env.message.type === MessageType.Snap) {
+      // Raft may still pass over a valid snapshot (it already has the entry, or it is no
+      // longer a follower). Only the snapshot it holds as pending will be installed; tell
+      // the caller otherwise, so that the received file is removed rather than kept. The
+      // data names the received file, so it tells this snapshot from another at the same
+      // index (a resend) that Raft may be holding instead.
+      const pending = peer.node.raft.raftLog.unstable.snapshot;
+      if (!pending || !Buffer.from(pending.data).equals(Buffer.from(env.message.snapshot!.data)))
+        return { reason: 'snapshot-not-needed', detail: 'raft did not take the snapshot' };
+    }
+    return undefined;
   }
 
   /** The transport could not deliver to a peer: Raft probes it again instead of pipelining. */
   reportUnreachable(regionId: number, toPeerId: number): void {
     const peer = this.peers.get(regionId);
     if (!peer) return;
-    peer.node.reportUnreachable(toPeerId);
+    this.guarded(() => peer.node.reportUnreachable(toPeerId));
     peer.dirty = true;
     this.schedule();
   }
@@ -139,7 +153,7 @@ export class RaftStore {
   reportSnapshot(regionId: number, toPeerId: number, status: SnapshotStatus): void {
     const peer = this.peers.get(regionId);
     if (!peer) return;
-    peer.node.reportSnapshot(toPeerId, status);
+    this.guarded(() => peer.node.reportSnapshot(toPeerId, status));
     peer.dirty = true;
     this.schedule();
   }

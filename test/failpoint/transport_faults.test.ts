@@ -10,6 +10,7 @@ import { clearFailpoints, removeFailpoint, setFailpoint } from '../../src/common
 import { loadNyxProto } from '../../src/proto/load.js';
 import { Message, MessageType } from '../../src/raft/index.js';
 import { PeerRole } from '../../src/region/meta.js';
+import { SnapshotInbox } from '../../src/store/snap_transfer.js';
 import { raftTransportHandlers } from '../../src/server/raft_service.js';
 import { RaftEnvelope } from '../../src/store/raft_store.js';
 import { GrpcRaftTransport } from '../../src/store/transport.js';
@@ -68,9 +69,17 @@ describe('transport faults', () => {
     server.addService(
       loadNyxProto().nyx.raft.RaftTransport.service,
       raftTransportHandlers({
-        snapDir,
-        deliver: (env) => received.push(env.message.commit),
-        malformed: (e) => assert.fail(e),
+        deliver: (env) => {
+          received.push(env.message.commit);
+          return undefined;
+        },
+        dropped: (r) => assert.fail(`dropped: ${r.reason} ${r.detail}`),
+        // Snapshots travel only as far as the sender's transport here: none is received.
+        snapshots: new SnapshotInbox(snapDir, {
+          check: () => ({ reason: 'snapshot-not-needed', detail: 'no snapshot expected' }),
+          deliver: () => undefined,
+          refused: () => undefined,
+        }),
       }),
     );
     const port = await new Promise<number>((resolve, reject) =>

@@ -13,6 +13,7 @@ import {
 } from '../../src/raft/index.js';
 import { loadNyxProto } from '../../src/proto/load.js';
 import {
+  RAFT_NUMBER_LIMIT,
   RaftCodecError,
   decodeMessage,
   encodeMessage,
@@ -22,8 +23,8 @@ import {
 const SEED = 20240611;
 const CASES = 2000;
 
+/** An id: edge values often, otherwise small or anything up to 2^53 - 1. */
 function safeInt(r: SeededRand): number {
-  // Edge values often, otherwise small ids/terms or anything up to 2^53 - 1.
   switch (r.intn(6)) {
     case 0:
       return 0;
@@ -31,6 +32,20 @@ function safeInt(r: SeededRand): number {
       return Number.MAX_SAFE_INTEGER;
     case 2:
       return r.intn(2 ** 21) * 2 ** 32 + r.intn(2 ** 32);
+    default:
+      return r.intn(1000);
+  }
+}
+
+/** A term or an index: the same, but up to RAFT_NUMBER_LIMIT, the most the codec takes. */
+function raftInt(r: SeededRand): number {
+  switch (r.intn(6)) {
+    case 0:
+      return 0;
+    case 1:
+      return RAFT_NUMBER_LIMIT;
+    case 2:
+      return r.intn(2 ** 21 - 1) * 2 ** 32 + r.intn(2 ** 32);
     default:
       return r.intn(1000);
   }
@@ -50,8 +65,8 @@ const TYPES = Object.values(MessageType);
 
 function randomEntry(r: SeededRand): Entry {
   return {
-    term: safeInt(r),
-    index: safeInt(r),
+    term: raftInt(r),
+    index: raftInt(r),
     type: r.intn(2) === 0 ? EntryType.Normal : EntryType.ConfChange,
     data: bytes(r, 64),
   };
@@ -68,8 +83,8 @@ function randomSnapshot(r: SeededRand): Snapshot {
         learnersNext: ids(r),
         autoLeave: r.intn(2) === 1,
       },
-      index: safeInt(r),
-      term: safeInt(r),
+      index: raftInt(r),
+      term: raftInt(r),
     },
   };
 }
@@ -79,13 +94,13 @@ function randomMessage(r: SeededRand): Message {
     type: TYPES[r.intn(TYPES.length)]!,
     to: safeInt(r),
     from: safeInt(r),
-    term: safeInt(r),
-    logTerm: safeInt(r),
-    index: safeInt(r),
+    term: raftInt(r),
+    logTerm: raftInt(r),
+    index: raftInt(r),
     entries: Array.from({ length: r.intn(4) }, () => randomEntry(r)),
-    commit: safeInt(r),
+    commit: raftInt(r),
     reject: r.intn(2) === 1,
-    rejectHint: safeInt(r),
+    rejectHint: raftInt(r),
   });
   if (r.intn(4) === 0) m.snapshot = randomSnapshot(r);
   // Absent, present but empty, and present with bytes must all stay distinct.
@@ -175,4 +190,77 @@ test('a snapshot with no metadata on the wire reads as empty metadata', () => {
       term: 0,
     },
   });
+});
+
+test('terms and indexes round-trip exactly up to RAFT_NUMBER_LIMIT and are refused, typed, above it', () => {
+  // The limit leaves 2^32 increments below 2^53: what the core derives stays exact.
+  assert.equal(RAFT_NUMBER_LIMIT, 2 ** 53 - 2 ** 32);
+  assert.ok(Number.isSafeInteger(RAFT_NUMBER_LIMIT + 2 ** 32 - 1));
+  const top = newMessage({
+    type: MessageType.App,
+    term: RAFT_NUMBER_LIMIT,
+    logTerm: RAFT_NUMBER_LIMIT,
+    index: RAFT_NUMBER_LIMIT - 1,
+    commit: RAFT_NUMBER_LIMIT,
+    rejectHint: RAFT_NUMBER_LIMIT,
+    entries: [
+      {
+        term: RAFT_NUMBER_LIMIT,
+        index: RAFT_NUMBER_LIMIT,
+        type: EntryType.Normal,
+        data: new Uint8Array(),
+      },
+    ],
+  });
+  top.snapshot = {
+    data: new Uint8Array(),
+    metadata: {
+      confState: {
+        voters: [Number.MAX_SAFE_INTEGER],
+        votersOutgoing: [],
+        learners: [],
+        learnersNext: [],
+        autoLeave: false,
+      },
+      index: RAFT_NUMBER_LIMIT,
+      term: RAFT_NUMBER_LIMIT,
+    },
+  };
+  // Through the real serializer, as a peer would send it.
+  const method = loadNyxProto().nyx.raft.RaftTransport.service.Raft;
+  const wire = method.requestDeserialize(
+    method.requestSerialize({ msgs: [{ regionId: '1', message: encodeMessage(top) }] }),
+  ).msgs[0]!.message!;
+  assert.deepStrictEqual(decodeMessage(wire), top);
+
+  const above = String(RAFT_NUMBER_LIMIT + 1);
+  const refusedAt = (patch: (w: WireMessage) => void) => {
+    const w = structuredClone(wire);
+    patch(w);
+    assert.throws(
+      () => decodeMessage(w),
+      (e: unknown) => e instanceof RaftCodecError && e.fault === 'out-of-range',
+    );
+  };
+  for (const v of [above, '9007199254740991', '9007199254740993', '18446744073709551615']) {
+    refusedAt((w) => (w.term = v));
+    refusedAt((w) => (w.logTerm = v));
+    refusedAt((w) => (w.index = v));
+    refusedAt((w) => (w.commit = v));
+    refusedAt((w) => (w.rejectHint = v));
+    refusedAt((w) => (w.entries[0]!.term = v));
+    refusedAt((w) => (w.entries[0]!.index = v));
+    refusedAt((w) => (w.snapshot!.metadata!.index = v));
+    refusedAt((w) => (w.snapshot!.metadata!.term = v));
+  }
+  // Ids are only compared: any exact number is fine, beyond it is refused.
+  refusedAt((w) => (w.from = '9007199254740992'));
+  refusedAt((w) => (w.snapshot!.metadata!.confState!.voters = ['18446744073709551615']));
+  // A sender whose own term went past the limit still encodes (it must not fail its loop);
+  // receivers refuse it.
+  const past = encodeMessage(
+    newMessage({ type: MessageType.Heartbeat, term: RAFT_NUMBER_LIMIT + 5 }),
+  );
+  assert.equal(past.term, String(RAFT_NUMBER_LIMIT + 5));
+  assert.throws(() => decodeMessage(past), RaftCodecError);
 });

@@ -35,6 +35,8 @@ export class TestStore {
   loader!: PeerLoader;
   kv!: RawKv;
   up = false;
+  /** Why the store loop stopped itself (fail-stop), if it did. */
+  fatal: Error | undefined;
 
   constructor(
     readonly id: number,
@@ -57,7 +59,8 @@ export class TestStore {
       this.net.transportFor(this),
       {
         onFatal: (err) => {
-          throw err;
+          // A real store exits here; the harness keeps the cause for the test to see.
+          this.fatal = err;
         },
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
@@ -135,7 +138,7 @@ export class LocalNetwork {
       this.snapshotsSent++;
       from.store.reportSnapshot(env.regionId, env.toPeer.id, SnapshotStatus.Finish);
     }
-    to.store.onRaftMessage(env);
+    to.store.onRaftMessage(env, env.message.type === MessageType.Snap ? 'snapshot' : 'messages');
   }
 
   /** A Region over all stores with peer id = 100 * regionId + storeId. */

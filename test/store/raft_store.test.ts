@@ -137,3 +137,28 @@ test('writes of one loop turn share a Raft entry, and each request gets its own 
   for (let i = 0; i < 100; i += 17)
     assert.deepEqual(await leader.kv.get(ctx, b(`k${i}`)), b(`v${i}`));
 });
+
+test('an exception from Raft on a validated message, a tick or a report stops the store', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  await leader.kv.put({ regionId: 1, epoch: region.epoch }, b('k'), b('v'));
+  const follower = [...net.stores.values()].find((s) => s !== leader)!;
+  const peer = follower.store.peers.get(1)!;
+  // Raft (the layer below the loop) breaks an invariant while stepping a message.
+  peer.node.step = () => {
+    throw new Error('invariant broken while stepping');
+  };
+  const deadline = Date.now() + 5_000;
+  while (!follower.fatal && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.match(String(follower.fatal?.message), /invariant broken while stepping/);
+  // Stopped for good: its Raft no longer ticks (a stopped loop would have failed the
+  // stepping stub again otherwise, and the first cause is the one kept).
+  const ticksBefore = peer.node.raft.electionElapsed;
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(peer.node.raft.electionElapsed, ticksBefore);
+  // The other two keep serving.
+  await leader.kv.put({ regionId: 1, epoch: region.epoch }, b('k2'), b('v2'));
+  assert.equal(leader.fatal, undefined);
+});
