@@ -16,9 +16,10 @@
 // checked and is never taken over (a shared network file system): the error says so.
 //
 // Taking over: rename the stale LOCK away (atomic), check that what was moved is the
-// stale file just judged (same inode), delete it and try again. When two processes take
-// over the same stale LOCK at once, the slower one moves the faster one's fresh LOCK,
-// sees a different inode and links it straight back, then finds it held. Only a third
+// stale file just judged (same content: owners differ in pid or start time), delete it
+// and try again. When two processes take over the same stale LOCK at once, the slower
+// one moves the faster one's fresh LOCK, sees other content and links it straight back,
+// then finds it held. Only a third
 // process creating LOCK in that instant could slip in; that needs three starts on one
 // crashed data dir within microseconds.
 import fs from 'node:fs';
@@ -71,9 +72,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function readOwner(file: string): Owner | undefined {
+function parseOwner(text: string): Owner | undefined {
   try {
-    const o = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Owner>;
+    const o = JSON.parse(text) as Partial<Owner>;
     if (typeof o.pid !== 'number' || !Number.isInteger(o.pid) || o.pid <= 0) return undefined;
     if (typeof o.host !== 'string') return undefined;
     return { pid: o.pid, host: o.host, start: typeof o.start === 'string' ? o.start : null };
@@ -101,7 +102,8 @@ export class DataDirLock {
   private constructor(
     readonly dir: string,
     readonly file: string,
-    private readonly ino: number,
+    /** What LOCK holds while it is ours: release compares it, inodes get reused. */
+    private readonly content: string,
   ) {
     // Covers process.exit() and normal exits; after kill -9 the stale rule applies.
     process.on('exit', this.onExit);
@@ -115,24 +117,25 @@ export class DataDirLock {
     const me: Owner = { pid: process.pid, host: os.hostname(), start: processStart(process.pid) };
     if (heldHere.has(real)) throw new DataDirLockedError(dir, me, 'locked by this process');
     const tmp = path.join(real, `${LOCK_FILE}.${process.pid}.${Date.now()}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(me) + '\n', { flag: 'wx' });
+    const content = JSON.stringify(me) + '\n';
+    fs.writeFileSync(tmp, content, { flag: 'wx' });
     try {
       for (let attempt = 0; attempt < 5; attempt++) {
         try {
           fs.linkSync(tmp, file);
-          const lock = new DataDirLock(real, file, fs.statSync(file).ino);
+          const lock = new DataDirLock(real, file, content);
           heldHere.add(real);
           return lock;
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         }
-        let stat: fs.Stats;
+        let seen: string;
         try {
-          stat = fs.statSync(file);
+          seen = fs.readFileSync(file, 'utf8');
         } catch {
           continue; // gone meanwhile: try again
         }
-        const owner = readOwner(file);
+        const owner = parseOwner(seen);
         if (!owner) {
           throw new DataDirLockedError(
             dir,
@@ -142,7 +145,7 @@ export class DataDirLock {
         }
         const why = holdsIt(owner, real);
         if (why !== undefined) throw new DataDirLockedError(dir, owner, why);
-        takeOverStale(file, stat.ino);
+        takeOverStale(file, seen);
       }
       throw new DataDirLockedError(
         dir,
@@ -161,22 +164,22 @@ export class DataDirLock {
     process.off('exit', this.onExit);
     heldHere.delete(this.dir);
     try {
-      if (fs.statSync(this.file).ino === this.ino) fs.unlinkSync(this.file);
+      if (fs.readFileSync(this.file, 'utf8') === this.content) fs.unlinkSync(this.file);
     } catch {
       // Already gone: nothing to release.
     }
   }
 }
 
-/** Moves the stale LOCK with inode `ino` out of the way (see the header on races). */
-function takeOverStale(file: string, ino: number): void {
+/** Moves the stale LOCK that reads `stale` out of the way (see the header on races). */
+function takeOverStale(file: string, stale: string): void {
   const aside = `${file}.stale.${process.pid}.${Date.now()}`;
   try {
     fs.renameSync(file, aside);
   } catch {
     return; // someone else moved it: look again
   }
-  if (fs.statSync(aside).ino !== ino) {
+  if (fs.readFileSync(aside, 'utf8') !== stale) {
     // We moved a fresh lock another process just made: put it back where it was.
     try {
       fs.linkSync(aside, file);

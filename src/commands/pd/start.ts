@@ -72,6 +72,9 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
       initialStores: f['initial-stores'],
       initialLayout: this.layout(),
     });
+    // Listen for the signal before saying ready: whoever waits for that line may stop us
+    // at once, and a signal with no handler yet would kill the process uncleanly.
+    const stopSignal = waitForShutdownSignal();
     const ready = {
       event: 'ready',
       clusterId: server.clusterId,
@@ -82,7 +85,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
     if (this.json) process.stdout.write(JSON.stringify(ready) + '\n');
     else process.stdout.write(`PD ready: grpc ${ready.grpc}, status ${ready.status}\n`);
 
-    const signal = await waitForShutdownSignal();
+    const signal = await stopSignal;
     server.log.info({ signal }, 'shutting down');
     await server.stop();
   }

@@ -5,6 +5,7 @@ import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
 import { routeGrpcLogs } from '../../server/grpc_logs.js';
+import { waitForShutdownSignal } from '../../server/signals.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
 import {
   DEFAULT_PD_WORKER_CONFIG,
@@ -122,6 +123,8 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       pd.close();
       this.fail((e as Error).message);
     }
+    // Listen for the signal before saying ready (see pd start).
+    const stopSignal = waitForShutdownSignal();
     this.output(
       {
         store: server.storeId,
@@ -131,11 +134,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       () =>
         `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
     );
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopSignal;
     await server.stop();
     pd.close();
   }
