@@ -72,16 +72,14 @@ export const jsonFlag = Flags.boolean({
   default: false,
 });
 
-/** --hex / --base64: how every key and value argument is read, and how they print. */
+/** --hex / --base64: how every key and value argument is read, and how they print (encodingOf refuses both). */
 export const encodingFlags = {
   hex: Flags.boolean({
     description: 'keys and values are typed and printed as hex (00ff)',
     default: false,
-    exclusive: ['base64'],
   }),
   base64: Flags.boolean({
     description: 'keys and values are typed and printed as base64 (AP8=)',
     default: false,
-    exclusive: ['hex'],
   }),
 };

@@ -66,10 +66,7 @@ describe('nyx kv keys and values', () => {
     });
     await fails(['get', '0xabc', '--hex'], 'key "0xabc" is an odd number of hex digits (--hex)');
     await fails(['put', 'k', 'zz', '--base64'], 'key "k" is not base64 (--base64)');
-    await fails(
-      ['get', 'k', '--hex', '--base64'],
-      '--base64=true cannot also be provided when using --hex',
-    );
+    await fails(['get', 'k', '--hex', '--base64'], '--hex and --base64 exclude each other');
   });
 
   test('values from a file or stdin are stored byte for byte; binary prints escaped, JSON says base64', async () => {
