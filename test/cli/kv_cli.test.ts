@@ -99,6 +99,14 @@ describe('nyx kv keys and values', () => {
       'give the value as an argument or with --file (one of them)',
     );
     await fails(['put', 'k'], 'give the value as an argument or with --file (one of them)');
+    // A piped stdin is read only for --file -, never to fill in a missing argument.
+    const sneaky = await kv(['put', 'sneaky'], 'from stdin');
+    assert.equal(sneaky.code, 1);
+    assert.equal(
+      sneaky.stderr,
+      'Error: give the value as an argument or with --file (one of them)\n',
+    );
+    assert.equal(await ok(['get', 'sneaky']), '(not found)\n');
     const missing = path.join(tmp, 'nope.bin');
     await fails(['put', 'k', '--file', missing], `cannot read ${missing} (no such file)`);
     const big = path.join(tmp, 'big.bin');
@@ -151,5 +159,28 @@ describe('nyx kv keys and values', () => {
       Buffer.from('user:\x00\xff', 'latin1').toString('base64'),
     ]);
     await fails(['scan', 'a', '--prefix', 'b'], 'give start/end keys or --prefix, not both');
+  });
+
+  test('region list and show read and print keys the same way', async () => {
+    const regions = JSON.parse((await nyx(['region', 'list', '--json', '--pd', c.pd])).stdout) as {
+      startKey: string;
+      endKey: string;
+      encoding: string;
+    }[];
+    // Two Regions cut at one playground split key (a single character).
+    assert.equal(regions.length, 2);
+    assert.deepEqual(
+      regions.map((r) => r.encoding),
+      ['utf8', 'utf8'],
+    );
+    const split = regions[0]!.endKey;
+    assert.equal(regions[1]!.startKey, split);
+    const hex = Buffer.from(split).toString('hex');
+    const shown = JSON.parse(
+      (await nyx(['region', 'show', '--key', hex, '--hex', '--json', '--pd', c.pd])).stdout,
+    ) as { startKey: string; endKey: string; encoding: string };
+    assert.deepEqual(shown.encoding, 'hex');
+    assert.equal(shown.startKey, hex, 'the Region holding the split key starts at it');
+    assert.equal(shown.endKey, '');
   });
 });

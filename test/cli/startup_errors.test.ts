@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../src/common/free_port.js';
-import { kill9, lines, nyx, startServer } from './nyx.js';
+import { spawn } from 'node:child_process';
+import { kill9, lines, nyx, ROOT, RUN, startServer } from './nyx.js';
 
 function tempDir(t: TestContext): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-cli-'));
@@ -96,6 +97,23 @@ test('PD unreachable fails within --timeout, saying so', async () => {
   }
 });
 
+async function startPd(t: TestContext, dir: string, initialStores = 1, grpcPort?: number) {
+  const [grpc, status] = [grpcPort ?? (await freePort()), await freePort()];
+  const pd = await startServer(t, [
+    'pd',
+    'start',
+    '--addr',
+    `127.0.0.1:${grpc}`,
+    '--status-addr',
+    `127.0.0.1:${status}`,
+    '--data-dir',
+    dir,
+    '--initial-stores',
+    String(initialStores),
+  ]);
+  return { ...pd, grpc: `127.0.0.1:${grpc}` };
+}
+
 test('a store that cannot reach PD says it is waiting, and gives up at --pd-timeout', async (t) => {
   const dir = tempDir(t);
   const base = await startupMs();
@@ -126,23 +144,6 @@ test('a store that cannot reach PD says it is waiting, and gives up at --pd-time
   assert.ok(r.ms < base + 4000 + 2500, `${r.ms} ms (startup ${base} ms)`);
   assert.equal(fs.existsSync(path.join(dir, 'LOCK')), false, 'the lock is released on exit');
 });
-
-async function startPd(t: TestContext, dir: string, initialStores = 1) {
-  const [grpc, status] = [await freePort(), await freePort()];
-  const pd = await startServer(t, [
-    'pd',
-    'start',
-    '--addr',
-    `127.0.0.1:${grpc}`,
-    '--status-addr',
-    `127.0.0.1:${status}`,
-    '--data-dir',
-    dir,
-    '--initial-stores',
-    String(initialStores),
-  ]);
-  return { ...pd, grpc: `127.0.0.1:${grpc}` };
-}
 
 test('pd start: a port in use and a locked data dir are one line each; a dead holder is taken over', async (t) => {
   const busy = await occupy(t);
@@ -322,4 +323,55 @@ test('playground: a port it cannot bind is named on the console; a second playgr
   );
   pg.child.kill('SIGTERM');
   assert.equal(await pg.exited, 0);
+});
+
+test('a store started before its PD waits, then comes up once PD does', async (t) => {
+  const pdPort = await freePort();
+  const dir = tempDir(t);
+  const child = spawn(
+    process.execPath,
+    [
+      RUN,
+      'store',
+      'start',
+      '--pd',
+      `127.0.0.1:${pdPort}`,
+      '--pd-timeout',
+      '0',
+      '--data-dir',
+      dir,
+      '--addr',
+      '127.0.0.1:0',
+      '--status-addr',
+      '127.0.0.1:0',
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NYX_PD: '', NYX_LOG_LEVEL: 'warn' },
+    },
+  );
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const until = async (what: string, f: () => boolean) => {
+    const deadline = Date.now() + 30_000;
+    while (!f()) {
+      if (Date.now() > deadline) throw new Error(`no ${what}:\n${stdout}\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await until('waiting line', () =>
+    /waiting for PD at .* \(connection refused\); retrying until it answers/.test(stderr),
+  );
+  await startPd(t, tempDir(t), 1, pdPort);
+  await until('ready line', () => /^Store \d+ ready: grpc /m.test(stdout));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
 });

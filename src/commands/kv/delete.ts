@@ -12,6 +12,7 @@ export default class KvDelete extends KvCommand<typeof KvDelete> {
   ];
   static override args = {
     key: Args.string({
+      ignoreStdin: true,
       description: 'the key (text; hex with --hex, base64 with --base64)',
       required: true,
     }),

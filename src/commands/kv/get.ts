@@ -14,6 +14,7 @@ The key is text unless --hex or --base64 is given; the value prints as text when
   ];
   static override args = {
     key: Args.string({
+      ignoreStdin: true,
       description: 'the key (text; hex with --hex, base64 with --base64)',
       required: true,
     }),

@@ -14,12 +14,18 @@ Key and value are text unless --hex or --base64 is given; --file reads the value
     '<%= config.bin %> kv put photo --file photo.jpg',
     'echo -n hi | <%= config.bin %> kv put greeting --file -',
   ];
+  // ignoreStdin on every argument: oclif would otherwise fill a missing argument from a
+  // piped stdin (trimmed), silently — and stdin belongs to --file -.
   static override args = {
     key: Args.string({
+      ignoreStdin: true,
       description: 'the key (text; hex with --hex, base64 with --base64)',
       required: true,
     }),
-    value: Args.string({ description: 'the value, encoded like the key (or use --file)' }),
+    value: Args.string({
+      ignoreStdin: true,
+      description: 'the value, encoded like the key (or use --file)',
+    }),
   };
   static override flags = {
     ...encodingFlags,

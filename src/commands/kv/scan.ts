@@ -16,8 +16,14 @@ export default class KvScan extends KvCommand<typeof KvScan> {
     '<%= config.bin %> kv scan --prefix 00 --hex',
   ];
   static override args = {
-    start: Args.string({ description: 'first key (inclusive); default: the beginning' }),
-    end: Args.string({ description: 'end key (exclusive); default: the end' }),
+    start: Args.string({
+      ignoreStdin: true,
+      description: 'first key (inclusive); default: the beginning',
+    }),
+    end: Args.string({
+      ignoreStdin: true,
+      description: 'end key (exclusive); default: the end',
+    }),
   };
   static override flags = {
     ...encodingFlags,

@@ -11,7 +11,13 @@ export default class RegionShow extends PdCommand<typeof RegionShow> {
     '<%= config.bin %> region show 4',
     '<%= config.bin %> region show --key hello',
   ];
-  static override args = { id: Args.integer({ description: 'Region id', required: false }) };
+  static override args = {
+    id: Args.integer({
+      ignoreStdin: true,
+      description: 'Region id',
+      required: false,
+    }),
+  };
   static override flags = {
     ...encodingFlags,
     key: Flags.string({ description: 'the Region holding this key' }),
