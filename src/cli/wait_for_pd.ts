@@ -17,8 +17,11 @@ export interface WaitForPdOptions {
   repeatMs?: number;
 }
 
+const MIN_PROBE_MS = 500;
+
+/** A configured duration as said back to people: "60 s", "2.5 s". */
 function seconds(ms: number): string {
-  return `${Math.round(ms / 1000)} s`;
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /**
@@ -30,40 +33,45 @@ export async function waitForPd(endpoints: string, opts: WaitForPdOptions): Prom
   const probeMs = opts.probeTimeoutMs ?? 2000;
   const retryMs = opts.retryMs ?? 1000;
   const repeatMs = opts.repeatMs ?? 10_000;
-  const started = Date.now();
-  const deadline = opts.timeoutMs > 0 ? started + opts.timeoutMs : Infinity;
+  const deadline = opts.timeoutMs > 0 ? Date.now() + opts.timeoutMs : Infinity;
   let lastReason: string | undefined;
   let lastReport = 0;
   for (;;) {
-    const left = deadline - Date.now();
-    // One short-lived client per probe: its single attempt fails fast and reports why.
+    // One short-lived client per probe: its attempt fails fast and reports why. The last
+    // probe is shortened to the deadline, but not below MIN_PROBE_MS: a probe cut shorter
+    // than a connection takes would report "timed out" instead of the real reason.
+    const budget = Math.max(MIN_PROBE_MS, Math.min(probeMs, deadline - Date.now()));
+    // A backoff as long as the budget: the client gives up after its first failed attempt,
+    // so a refused connection is reported at once rather than retried inside the probe.
     const probe = PdClient.connect(endpoints, {
-      timeoutMs: Math.max(1, Math.min(probeMs, left)),
-      rpcTimeoutMs: Math.max(1, Math.min(probeMs, left)),
+      timeoutMs: budget,
+      rpcTimeoutMs: budget,
+      backoffBaseMs: 2 * budget,
+      backoffMaxMs: 2 * budget,
     });
     try {
       return await probe.getClusterId();
     } catch (e) {
       if (!(e instanceof PdUnavailableError)) throw e;
       const now = Date.now();
-      if (now + retryMs >= deadline) {
+      if (now >= deadline - MIN_PROBE_MS / 2) {
         throw new PdUnavailableError(
           e.address,
-          `${e.reason}; gave up after ${seconds(now - started)}`,
-          {
-            cause: e,
-          },
+          `${e.reason}; gave up after ${seconds(opts.timeoutMs)}`,
+          { cause: e },
         );
       }
       if (e.reason !== lastReason || now - lastReport >= repeatMs) {
         const limit =
-          deadline === Infinity ? 'until it answers' : `for up to ${seconds(deadline - now)} more`;
+          deadline === Infinity
+            ? 'until it answers'
+            : `for up to ${Math.ceil((deadline - now) / 1000)} s more`;
         const verb = lastReason === undefined ? 'waiting' : 'still waiting';
         opts.report(`${verb} for PD at ${e.address} (${e.reason}); retrying ${limit}`);
         lastReason = e.reason;
         lastReport = now;
       }
-      await new Promise((r) => setTimeout(r, retryMs));
+      await new Promise((r) => setTimeout(r, Math.min(retryMs, Math.max(0, deadline - now))));
     } finally {
       probe.close();
     }
