@@ -323,6 +323,12 @@ test('playground: a port it cannot bind is named on the console; a second playgr
   );
   pg.child.kill('SIGTERM');
   assert.equal(await pg.exited, 0);
+  for (const sub of ['', 'pd', 'store1'])
+    assert.equal(
+      fs.existsSync(path.join(dir, sub, 'LOCK')),
+      false,
+      `${sub || 'playground'} lock released`,
+    );
 });
 
 test('a store started before its PD waits, then comes up once PD does', async (t) => {
