@@ -1,4 +1,5 @@
-// Base of the commands that read and write data: a RawClient over the command's PD client.
+// Base of the commands that read and write data: a RawClient over the command's PD client,
+// within the command's --timeout.
 import { Command } from '@oclif/core';
 import { createRawClient } from '../client/create_client.js';
 import type { RawClient } from '../client/raw_client.js';
@@ -7,10 +8,20 @@ import { PdCommand } from './base_command.js';
 export abstract class KvCommand<T extends typeof Command> extends PdCommand<T> {
   private rawClient: RawClient | undefined;
 
-  /** A RawClient over --pd; a person waits, so calls give up after 10 s. */
+  /** A RawClient over --pd whose calls give up within --timeout. */
   protected raw(): RawClient {
-    this.rawClient ??= createRawClient({ pd: this.pd(), timeoutMs: 10_000 });
+    this.rawClient ??= createRawClient({ pd: this.pd(), timeoutMs: this.budgetMs() });
     return this.rawClient;
+  }
+
+  /**
+   * Runs one data call. PD is asked first: when it cannot be reached, that is the error,
+   * in its words ("cannot reach PD at … (connection refused)"), rather than a Region
+   * lookup that failed.
+   */
+  protected async call<R>(f: (raw: RawClient) => Promise<R>): Promise<R> {
+    await this.pd().getClusterId();
+    return f(this.raw());
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {

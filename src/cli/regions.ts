@@ -1,6 +1,8 @@
-// How Regions print: one row per Region for tables, plain objects for --json.
+// How Regions print: one row per Region for tables, plain objects for --json. Boundary keys
+// follow the key encoding model of encoding.ts; an empty boundary is unbounded.
 import type { RegionInfo } from '../pd/cluster.js';
-import { PeerRole, formatKey } from '../region/meta.js';
+import { PeerRole } from '../region/meta.js';
+import { displayBytes, jsonBytes, jsonEncodingFor, type Encoding } from './encoding.js';
 import type { Cell } from './output.js';
 
 export const REGION_HEADER = [
@@ -12,11 +14,11 @@ export const REGION_HEADER = [
   'leader',
 ];
 
-export function regionRow({ region, leader }: RegionInfo): Cell[] {
+export function regionRow({ region, leader }: RegionInfo, enc: Encoding): Cell[] {
   return [
     region.id,
-    region.startKey.length === 0 ? '-inf' : formatKey(region.startKey),
-    region.endKey.length === 0 ? '+inf' : formatKey(region.endKey),
+    region.startKey.length === 0 ? '-inf' : displayBytes(region.startKey, enc),
+    region.endKey.length === 0 ? '+inf' : displayBytes(region.endKey, enc),
     `${region.epoch.confVer}/${region.epoch.version}`,
     region.peers
       .map((p) => `${p.id}@${p.storeId}${p.role === PeerRole.Learner ? ' (learner)' : ''}`)
@@ -25,11 +27,13 @@ export function regionRow({ region, leader }: RegionInfo): Cell[] {
   ];
 }
 
-export function regionJson({ region, leader }: RegionInfo): object {
+export function regionJson({ region, leader }: RegionInfo, enc: Encoding): object {
+  const encoding = jsonEncodingFor([region.startKey, region.endKey], enc);
   return {
     id: region.id,
-    startKey: formatKey(region.startKey),
-    endKey: formatKey(region.endKey),
+    startKey: jsonBytes(region.startKey, encoding),
+    endKey: jsonBytes(region.endKey, encoding),
+    encoding,
     epoch: region.epoch,
     peers: region.peers,
     leader: leader ?? null,

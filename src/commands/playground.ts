@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { checkAddress } from '../cli/addresses.js';
 import { BaseCommand } from '../cli/base_command.js';
 import { Playground } from '../server/playground.js';
 
@@ -23,12 +24,31 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       min: 1,
       max: 75,
     }),
-    host: Flags.string({ description: 'address every process listens on', default: '127.0.0.1' }),
-    'pd-port': Flags.integer({ description: 'PD gRPC port (status: pd-port - 1)', default: 2379 }),
-    'store-port': Flags.integer({ description: 'first store gRPC port', default: 20160 }),
+    host: Flags.string({
+      description: 'address every process listens on',
+      default: '127.0.0.1',
+      parse: async (host) => {
+        checkAddress(host.includes(':') ? `[${host}]:1` : `${host}:1`, 'dial');
+        return host;
+      },
+    }),
+    'pd-port': Flags.integer({
+      description: 'PD gRPC port (status: pd-port - 1)',
+      default: 2379,
+      min: 2,
+      max: 65535,
+    }),
+    'store-port': Flags.integer({
+      description: 'first store gRPC port',
+      default: 20160,
+      min: 1,
+      max: 65535,
+    }),
     'store-status-port': Flags.integer({
       description: 'first store HTTP status port',
       default: 20180,
+      min: 1,
+      max: 65535,
     }),
     clean: Flags.boolean({
       description: 'delete the data dir first and start afresh',
@@ -38,6 +58,11 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
 
   async run(): Promise<void> {
     const flags = this.flags;
+    for (const name of ['store-port', 'store-status-port'] as const) {
+      const last = flags[name] + flags.stores - 1;
+      if (last > 65535)
+        this.fail(`--${name} ${flags[name]} with ${flags.stores} stores runs past port 65535`);
+    }
     const pg = new Playground({
       dataDir: flags['data-dir'],
       stores: flags.stores,

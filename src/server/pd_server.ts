@@ -3,10 +3,12 @@
 // `nyx pd start` and tests start one with PdServer.start() and end it with stop().
 import * as grpc from '@grpc/grpc-js';
 import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
+import { DataDirLock } from '../common/data_dir_lock.js';
 import { createLogger, type Logger } from '../common/logger.js';
 import type { InitialLayout } from '../pd/initial_regions.js';
 import { PlacementDriver } from '../pd/placement_driver.js';
 import { loadNyxProto } from '../proto/load.js';
+import { bindGrpc, listenStatus } from './listen.js';
 import { PdMetrics } from './pd_metrics.js';
 import { PdService, type PdServiceOptions } from './pd_service.js';
 import { pdStatus } from './pd_status.js';
@@ -60,20 +62,29 @@ export class PdServer {
     readonly advertiseAddress: string,
     /** The bound HTTP status address (real port). */
     readonly statusAddress: string,
+    private readonly lock: DataDirLock,
   ) {}
 
   static async start(opts: PdServerOptions): Promise<PdServer> {
     const log = opts.logger ?? createLogger('pd');
     const listen = parseHostPort(opts.addr ?? DEFAULT_PD_ADDR);
     const statusListen = parseHostPort(opts.statusAddr ?? DEFAULT_PD_STATUS_ADDR);
-    const pd = PlacementDriver.open({
-      dataDir: opts.dataDir,
-      initialStores: opts.initialStores,
-      initialLayout: opts.initialLayout,
-      clusterId: opts.clusterId,
-      tsoMaxAheadMs: opts.tsoMaxAheadMs,
-    });
-    const cleanup: (() => Promise<void> | void)[] = [() => pd.close()];
+    // Before the database is opened: a second PD on this dir must not touch pd.db.
+    const lock = DataDirLock.acquire(opts.dataDir);
+    let pd: PlacementDriver;
+    try {
+      pd = PlacementDriver.open({
+        dataDir: opts.dataDir,
+        initialStores: opts.initialStores,
+        initialLayout: opts.initialLayout,
+        clusterId: opts.clusterId,
+        tsoMaxAheadMs: opts.tsoMaxAheadMs,
+      });
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+    const cleanup: (() => Promise<void> | void)[] = [() => pd.close(), () => lock.release()];
     try {
       const metrics = new PdMetrics(pd.cluster);
       const service = new PdService(pd, {
@@ -84,7 +95,7 @@ export class PdServer {
       });
       const grpcServer = new grpc.Server();
       grpcServer.addService(loadNyxProto().nyx.pd.PD.service, service.handlers);
-      const port = await bind(grpcServer, formatHostPort(listen));
+      const port = await bindGrpc(grpcServer, formatHostPort(listen));
       cleanup.unshift(() => void grpcServer.forceShutdown());
       const grpcAddress = formatHostPort({ host: dialableHost(listen.host), port });
 
@@ -98,12 +109,7 @@ export class PdServer {
         },
         { allowFailpoints: opts.allowFailpoints === true },
       );
-      const statusPort = await status
-        .listen(statusListen.host, statusListen.port)
-        .catch((e: NodeJS.ErrnoException) => {
-          const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.message;
-          throw new Error(`cannot listen on ${formatHostPort(statusListen)} (${why})`);
-        });
+      const statusPort = await listenStatus(status, statusListen.host, statusListen.port);
       cleanup.unshift(() => status.close());
       const statusAddress = formatHostPort({
         host: dialableHost(statusListen.host),
@@ -142,6 +148,7 @@ export class PdServer {
         grpcAddress,
         state.advertise,
         statusAddress,
+        lock,
       );
     } catch (e) {
       for (const c of cleanup) await c();
@@ -168,23 +175,9 @@ export class PdServer {
     await shutdownGrpc(this.grpcServer, SHUTDOWN_GRACE_MS);
     await this.status.close();
     this.pd.close();
+    this.lock.release();
     this.log.info({ clusterId: this.pd.clusterId }, 'PD stopped');
   }
-}
-
-function bind(server: grpc.Server, addr: string): Promise<number> {
-  return new Promise((resolve, reject) =>
-    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) => {
-      if (!err) return resolve(port);
-      // grpc-js wraps the socket error in a long sentence; the errno is what matters.
-      const why = /EADDRINUSE/.test(err.message)
-        ? 'address already in use'
-        : /EACCES/.test(err.message)
-          ? 'permission denied'
-          : err.message;
-      reject(new Error(`cannot listen on ${addr} (${why})`));
-    }),
-  );
 }
 
 function shutdownGrpc(server: grpc.Server, graceMs: number): Promise<void> {

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { DataDirLock, LOCK_FILE } from '../common/data_dir_lock.js';
 
 export interface PlaygroundOptions {
   dataDir: string;
@@ -52,6 +53,7 @@ const BIN = path.join(
 export class Playground {
   readonly processes: PlaygroundProcess[] = [];
   private stopping = false;
+  private lock: DataDirLock | undefined;
 
   constructor(readonly opts: PlaygroundOptions) {}
 
@@ -61,7 +63,15 @@ export class Playground {
 
   async start(): Promise<void> {
     const o = this.opts;
-    if (o.clean) fs.rmSync(o.dataDir, { recursive: true, force: true });
+    // Locked before --clean: cleaning the dir of a running playground would pull its
+    // data out from under it. PD and each store lock their own dirs below this one.
+    this.lock = DataDirLock.acquire(o.dataDir);
+    if (o.clean) {
+      for (const entry of fs.readdirSync(o.dataDir)) {
+        if (entry !== LOCK_FILE)
+          fs.rmSync(path.join(o.dataDir, entry), { recursive: true, force: true });
+      }
+    }
     fs.mkdirSync(path.join(o.dataDir, 'logs'), { recursive: true });
     try {
       await this.spawnProcess('pd', [
@@ -125,6 +135,12 @@ export class Playground {
       env: { ...process.env, NYX_LOG_LEVEL: process.env.NYX_LOG_LEVEL ?? 'info' },
     });
     child.stderr!.pipe(log, { end: false });
+    // A child that fails before it is ready says why on its last "Error: ..." line (a port
+    // in use, a locked data dir); the console gets that line, not only the log's path.
+    let lastError = '';
+    readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+      if (line.startsWith('Error: ')) lastError = line.slice('Error: '.length);
+    });
     const lines = readline.createInterface({ input: child.stdout! });
     const proc: PlaygroundProcess = { name, child, grpc: '', status: '', logFile, args };
     const ready = new Promise<void>((resolve, reject) => {
@@ -142,15 +158,13 @@ export class Playground {
           resolve();
         }
       });
-      child.once('exit', (code, signal) => {
+      // 'close', not 'exit': stderr is drained by then, so lastError is complete.
+      child.once('close', (code, signal) => {
         clearTimeout(timer);
         log.end();
         if (!this.stopping && !proc.grpc) {
-          reject(
-            new Error(
-              `${name} exited (${signal ?? `code ${code}`}) before it was ready; see ${logFile}`,
-            ),
-          );
+          const why = lastError || `exited (${signal ?? `code ${code}`}) before it was ready`;
+          reject(new Error(`${name} could not start: ${why}; see ${logFile}`));
         }
       });
     });
@@ -190,6 +204,8 @@ export class Playground {
         await terminate(p.child);
       }
     }
+    this.lock?.release();
+    this.lock = undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import { Ready, SnapshotStatus } from '../raft/index.js';
 import { loadNyxProto } from '../proto/load.js';
 import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
 import { failpoint } from '../common/failpoint.js';
+import { DataDirLock } from '../common/data_dir_lock.js';
 import { Logger } from '../common/logger.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
@@ -32,6 +33,7 @@ import { readIdent, writeIdent } from '../store/store_ident.js';
 import { GrpcRaftTransport } from '../store/transport.js';
 import { kvHandlers } from './kv_service.js';
 import { raftTransportHandlers } from './raft_service.js';
+import { bindGrpc, listenStatus } from './listen.js';
 import { StatusServer } from './status_server.js';
 
 /** What the store asks PD to register and identify itself. */
@@ -99,6 +101,7 @@ export class StoreServer {
   private transport: GrpcRaftTransport | undefined;
   private logEngine: RaftLogEngine | undefined;
   private engines: RegionEnginePool | undefined;
+  private lock: DataDirLock | undefined;
   readonly metrics = new StoreMetrics();
   storeId = 0;
   advertiseAddress = '';
@@ -117,6 +120,9 @@ export class StoreServer {
   async start(): Promise<void> {
     const cfg = this.cfg;
     fs.mkdirSync(cfg.dataDir, { recursive: true });
+    // First of all: a second store on this dir must not even ask PD for an id. Held until
+    // stop(), or the end of the process.
+    this.lock = DataDirLock.acquire(cfg.dataDir);
     const clusterId = await this.pd.getClusterId();
     let ident = readIdent(cfg.dataDir);
     if (ident && ident.clusterId !== clusterId) {
@@ -126,7 +132,7 @@ export class StoreServer {
     }
 
     // Listen first: the advertised address must be real before PD hands it out.
-    const grpcPort = await this.bindGrpc(cfg.addr);
+    const grpcPort = await bindGrpc(this.grpcServer, cfg.addr);
     const advertise = withPort(cfg.advertiseAddr ?? cfg.addr, grpcPort);
     this.advertiseAddress = advertise;
 
@@ -263,7 +269,11 @@ export class StoreServer {
       { allowFailpoints: cfg.allowFailpoints === true },
     );
     const statusListen = parseHostPort(cfg.statusAddr);
-    const boundStatusPort = await this.statusServer.listen(statusListen.host, statusListen.port);
+    const boundStatusPort = await listenStatus(
+      this.statusServer,
+      statusListen.host,
+      statusListen.port,
+    );
     const advertiseStatus = withPort(cfg.advertiseStatusAddr ?? cfg.statusAddr, boundStatusPort);
     this.advertiseStatusAddress = advertiseStatus;
 
@@ -286,14 +296,6 @@ export class StoreServer {
     this.pdWorker.start();
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');
-  }
-
-  private bindGrpc(addr: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.grpcServer.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) =>
-        err ? reject(new Error(`cannot listen on ${addr}: ${err.message}`)) : resolve(port),
-      );
-    });
   }
 
   status(): object {
@@ -343,6 +345,7 @@ export class StoreServer {
     await this.statusServer?.close();
     this.engines?.closeAll();
     this.logEngine?.close();
+    this.lock?.release();
   }
 }
 

@@ -13,6 +13,8 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
     '<%= config.bin %> bench raw --op get --concurrency 1 --value-size 100 --json',
     '<%= config.bin %> bench raw --op mixed --read-ratio 0.9 --keys 100000',
   ];
+  /** A run lasts --duration; --timeout bounds each operation. */
+  protected static override boundedByTimeout = false;
   static override flags = {
     op: Flags.string({
       description: 'what each operation is',

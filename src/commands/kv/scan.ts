@@ -1,24 +1,35 @@
 import { Args, Flags } from '@oclif/core';
 import { KvCommand } from '../../cli/kv_command.js';
-import { parseKey } from '../../cli/keys.js';
+import { decodeArg, displayBytes, encodingOf, prefixEnd } from '../../cli/encoding.js';
+import { encodingFlags } from '../../cli/flags.js';
+import { kvJson } from '../../cli/kv_json.js';
 import { renderTable } from '../../cli/output.js';
-import { formatKey } from '../../region/meta.js';
 
 export default class KvScan extends KvCommand<typeof KvScan> {
-  static override description = 'List keys in [start, end) in key order, across Regions.';
+  static override description =
+    'List keys in [start, end), or the keys with a prefix, in key order, across Regions.';
   static override examples = [
     '<%= config.bin %> kv scan',
     '<%= config.bin %> kv scan user: user; --limit 20',
+    '<%= config.bin %> kv scan --prefix user:',
     '<%= config.bin %> kv scan a z --reverse --keys-only --json',
+    '<%= config.bin %> kv scan --prefix 00 --hex',
   ];
   static override args = {
     start: Args.string({
+      ignoreStdin: true,
       description: 'first key (inclusive); default: the beginning',
-      default: '',
     }),
-    end: Args.string({ description: 'end key (exclusive); default: the end' }),
+    end: Args.string({
+      ignoreStdin: true,
+      description: 'end key (exclusive); default: the end',
+    }),
   };
   static override flags = {
+    ...encodingFlags,
+    prefix: Flags.string({
+      description: 'only the keys that start with this (instead of start/end)',
+    }),
     limit: Flags.integer({
       description: 'at most this many pairs',
       default: 100,
@@ -30,16 +41,32 @@ export default class KvScan extends KvCommand<typeof KvScan> {
   };
 
   async run(): Promise<void> {
-    const start = parseKey(this.args.start ?? '');
-    const end = this.args.end === undefined ? undefined : parseKey(this.args.end);
-    const pairs = await this.raw().scan(start, end, {
-      limit: this.flags.limit,
-      reverse: this.flags.reverse,
-      keyOnly: this.flags['keys-only'],
-    });
+    const enc = encodingOf(this.flags);
+    const { prefix } = this.flags;
+    if (prefix !== undefined && (this.args.start !== undefined || this.args.end !== undefined))
+      this.fail('give start/end keys or --prefix, not both');
+    let start: Buffer;
+    let end: Buffer | undefined;
+    if (prefix !== undefined) {
+      start = decodeArg(prefix, enc, 'prefix');
+      end = prefixEnd(start);
+    } else {
+      start =
+        this.args.start === undefined
+          ? Buffer.alloc(0)
+          : decodeArg(this.args.start, enc, 'start key');
+      end = this.args.end === undefined ? undefined : decodeArg(this.args.end, enc, 'end key');
+    }
     const keysOnly = this.flags['keys-only'];
+    const pairs = await this.call((raw) =>
+      raw.scan(start, end, {
+        limit: this.flags.limit,
+        reverse: this.flags.reverse,
+        keyOnly: keysOnly,
+      }),
+    );
     this.output(
-      pairs.map((p) => (keysOnly ? { key: p.key } : { key: p.key, value: p.value })),
+      pairs.map((p) => kvJson(p.key, keysOnly ? undefined : (p.value ?? Buffer.alloc(0)), enc)),
       () =>
         pairs.length === 0
           ? '(no keys)'
@@ -47,8 +74,8 @@ export default class KvScan extends KvCommand<typeof KvScan> {
               keysOnly ? ['key'] : ['key', 'value'],
               pairs.map((p) =>
                 keysOnly
-                  ? [formatKey(p.key)]
-                  : [formatKey(p.key), formatKey(p.value ?? Buffer.alloc(0))],
+                  ? [displayBytes(p.key, enc)]
+                  : [displayBytes(p.key, enc), displayBytes(p.value ?? Buffer.alloc(0), enc)],
               ),
             ) + `\n${pairs.length} key${pairs.length === 1 ? '' : 's'}`,
     );

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
 import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
-import { parseKeyList } from '../../cli/keys.js';
+import { decodeArgList, encodingOf } from '../../cli/encoding.js';
+import { addressFlag, encodingFlags } from '../../cli/flags.js';
 import type { InitialLayout } from '../../pd/initial_regions.js';
 import { DEFAULT_INITIAL_STORES } from '../../pd/cluster.js';
 import {
@@ -25,13 +26,19 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
   ];
 
   static override flags = {
-    addr: Flags.string({ description: 'gRPC listen address', default: DEFAULT_PD_ADDR }),
-    'advertise-addr': Flags.string({
-      description: 'gRPC address stores and clients use (default: the listen address)',
+    addr: addressFlag({
+      description: 'gRPC listen address',
+      default: DEFAULT_PD_ADDR,
+      use: 'listen',
     }),
-    'status-addr': Flags.string({
+    'advertise-addr': addressFlag({
+      description: 'gRPC address stores and clients use (default: the listen address)',
+      use: 'dial',
+    }),
+    'status-addr': addressFlag({
       description: 'HTTP status address (/health, /status, /metrics)',
       default: DEFAULT_PD_STATUS_ADDR,
+      use: 'listen',
     }),
     'data-dir': Flags.string({ description: 'where PD keeps pd.db', default: DEFAULT_PD_DATA_DIR }),
     'initial-stores': Flags.integer({
@@ -46,10 +53,12 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
       exclusive: ['initial-split-keys'],
     }),
     'initial-split-keys': Flags.string({
-      description: 'split keys of the initial Regions, comma-separated (0x… for hex)',
+      description:
+        'split keys of the initial Regions, comma-separated (text; with --hex / --base64 in that encoding)',
       exclusive: ['initial-regions'],
     }),
     ...failpointFlags,
+    ...encodingFlags,
   };
 
   async run(): Promise<void> {
@@ -71,6 +80,9 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
       initialLayout: this.layout(),
       allowFailpoints: f['allow-failpoints'],
     });
+    // Listen for the signal before saying ready: whoever waits for that line may stop us
+    // at once, and a signal with no handler yet would kill the process uncleanly.
+    const stopSignal = waitForShutdownSignal();
     const ready = {
       event: 'ready',
       clusterId: server.clusterId,
@@ -81,7 +93,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
     if (this.json) process.stdout.write(JSON.stringify(ready) + '\n');
     else process.stdout.write(`PD ready: grpc ${ready.grpc}, status ${ready.status}\n`);
 
-    const signal = await waitForShutdownSignal();
+    const signal = await stopSignal;
     server.log.info({ signal }, 'shutting down');
     await server.stop();
   }
@@ -89,7 +101,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
   private layout(): InitialLayout | undefined {
     const keys = this.flags['initial-split-keys'];
     if (keys !== undefined) {
-      const splitKeys = parseKeyList(keys);
+      const splitKeys = decodeArgList(keys, encodingOf(this.flags), 'split key');
       if (splitKeys.length === 0) this.fail('--initial-split-keys has no keys');
       return { splitKeys };
     }

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { PdCommand } from '../../cli/base_command.js';
-import { parseKey } from '../../cli/keys.js';
+import { decodeArg, encodingOf } from '../../cli/encoding.js';
+import { encodingFlags } from '../../cli/flags.js';
 import { renderTable } from '../../cli/output.js';
 import { REGION_HEADER, regionJson, regionRow } from '../../cli/regions.js';
 
@@ -10,10 +11,20 @@ export default class RegionShow extends PdCommand<typeof RegionShow> {
     '<%= config.bin %> region show 4',
     '<%= config.bin %> region show --key hello',
   ];
-  static override args = { id: Args.integer({ description: 'Region id', required: false }) };
-  static override flags = { key: Flags.string({ description: 'the Region holding this key' }) };
+  static override args = {
+    id: Args.integer({
+      ignoreStdin: true,
+      description: 'Region id',
+      required: false,
+    }),
+  };
+  static override flags = {
+    ...encodingFlags,
+    key: Flags.string({ description: 'the Region holding this key' }),
+  };
 
   async run(): Promise<void> {
+    const enc = encodingOf(this.flags);
     const { id } = this.args;
     const key = this.flags.key;
     if ((id === undefined) === (key === undefined))
@@ -21,9 +32,9 @@ export default class RegionShow extends PdCommand<typeof RegionShow> {
     const info =
       id !== undefined
         ? await this.pd().getRegionById(id)
-        : await this.pd().getRegion(parseKey(key!));
+        : await this.pd().getRegion(decodeArg(key!, enc, 'key'));
     if (!info)
       this.fail(id !== undefined ? `region ${id} not found` : `no region holds key ${key}`);
-    this.output(regionJson(info), () => renderTable(REGION_HEADER, [regionRow(info)]));
+    this.output(regionJson(info, enc), () => renderTable(REGION_HEADER, [regionRow(info, enc)]));
   }
 }

@@ -3,8 +3,12 @@ import { DEFAULT_DISK_RESERVE } from '../../store/disk_usage.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
 import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
+import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
+import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
+import { routeGrpcLogs } from '../../server/grpc_logs.js';
+import { waitForShutdownSignal } from '../../server/signals.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
 import {
   DEFAULT_PD_WORKER_CONFIG,
@@ -22,25 +26,30 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
   ];
 
   static override flags = {
-    pd: Flags.string({
-      description: 'PD endpoint(s), comma-separated',
-      env: 'NYX_PD',
-      default: '127.0.0.1:2379',
-    }),
+    pd: pdFlag,
+    'pd-timeout': pdWaitFlag,
     'data-dir': Flags.string({
       description: 'where the store keeps its data',
       default: './nyx-data/store',
     }),
-    addr: Flags.string({
+    addr: addressFlag({
       description: 'gRPC listen address (port 0: any free port)',
       default: '127.0.0.1:20160',
+      use: 'listen',
     }),
-    'advertise-addr': Flags.string({ description: 'gRPC address other stores and clients use' }),
-    'status-addr': Flags.string({
+    'advertise-addr': addressFlag({
+      description: 'gRPC address other stores and clients use',
+      use: 'dial',
+    }),
+    'status-addr': addressFlag({
       description: 'HTTP status listen address',
       default: '127.0.0.1:20180',
+      use: 'listen',
     }),
-    'advertise-status-addr': Flags.string({ description: 'HTTP status address PD shows' }),
+    'advertise-status-addr': addressFlag({
+      description: 'HTTP status address PD shows',
+      use: 'dial',
+    }),
     'tick-ms': Flags.integer({
       description: 'Raft tick interval',
       default: DEFAULT_PEER_CONFIG.tickMs,
@@ -83,7 +92,17 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     } catch (e) {
       this.fail((e as Error).message);
     }
+    // grpc-js's own lines ("No address added out of total 1 resolved") go to the log, so
+    // a port in use shows as the one error line below and nothing before it.
+    routeGrpcLogs(logger);
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
+    const waiting: WaitForPdOptions = {
+      timeoutMs: flags['pd-timeout'],
+      report: (line) => {
+        logger.warn({ pd: flags.pd }, line);
+        process.stderr.write(line + '\n');
+      },
+    };
     const server = new StoreServer(
       {
         dataDir: flags['data-dir'],
@@ -108,7 +127,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: Number(flags['reserve-space']) },
         allowFailpoints: flags['allow-failpoints'],
       },
-      new StorePdAdapter(pd, this.config.version),
+      new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,
     );
     server.onFatal = () => {
@@ -121,6 +140,8 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       pd.close();
       this.fail((e as Error).message);
     }
+    // Listen for the signal before saying ready (see pd start).
+    const stopSignal = waitForShutdownSignal();
     this.output(
       {
         store: server.storeId,
@@ -130,12 +151,25 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       () =>
         `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
     );
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    await stopSignal;
     await server.stop();
     pd.close();
+  }
+}
+
+/** The store's PD, except that the first call waits for PD in plain sight (wait_for_pd.ts). */
+class PdWaitingAdapter extends StorePdAdapter {
+  constructor(
+    pd: PdClient,
+    version: string,
+    private readonly endpoints: string,
+    private readonly waiting: WaitForPdOptions,
+  ) {
+    super(pd, version);
+  }
+
+  override async getClusterId(): Promise<number> {
+    await waitForPd(this.endpoints, this.waiting);
+    return super.getClusterId();
   }
 }
