@@ -30,6 +30,7 @@ export type SimEvent =
   | { kind: 'deliver'; msg: Message; fromInc: number }
   | { kind: 'sync'; id: NodeId; inc: number }
   | { kind: 'restart'; id: NodeId }
+  | { kind: 'reconnect'; from: NodeId; to: NodeId }
   | {
       kind: 'report';
       id: NodeId;
@@ -242,6 +243,10 @@ export class Cluster {
         if (n) this.restart(n);
         return;
       }
+      case 'reconnect':
+        this.net.reconnect(ev.from, ev.to);
+        this.log(`reconnect ${ev.from}>${ev.to}`);
+        return;
       case 'report': {
         const n = this.nodes.get(ev.id);
         if (!n?.raw || n.incarnation !== ev.inc) return;

@@ -123,12 +123,23 @@ export class Chaos {
   /**
    * Restart a follower at once (a supervisor restarting a killed process): it comes back
    * within a tick or two, well inside the lease of the leader it was acknowledging, with
-   * no memory of having heard from it.
+   * no memory of having heard from it. The leader's connection to it takes another tick
+   * or two to come back (reconnect backoff), so other nodes may reach it first.
    */
   private bounce(): void {
     const followers = this.c.live().filter((n) => n.raw!.raft.state !== StateRole.Leader);
     if (followers.length === 0) return;
-    this.c.crash(this.c.rng.pick(followers), this.c.rng.int(0, 2 * TICK));
+    const f = this.c.rng.pick(followers);
+    const down = this.c.rng.int(0, 2 * TICK);
+    this.c.crash(f, down);
+    const l = this.c.leader();
+    if (!l) return;
+    this.c.net.disconnect(l.id, f.id);
+    this.c.sched.after(down + this.c.rng.int(1, 2 * TICK), {
+      kind: 'reconnect',
+      from: l.id,
+      to: f.id,
+    });
   }
 
   private downTime(): number {
