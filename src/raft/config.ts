@@ -30,6 +30,20 @@ export interface RaftConfig {
   checkQuorum?: boolean;
   /** Pre-vote before disrupting a term (thesis §9.6). Default on. */
   preVote?: boolean;
+  /**
+   * With check-quorum: for the first election timeout after this node is created, refuse
+   * (pre-)votes that a leadership transfer does not force, as if a leader had just been
+   * heard. Default on.
+   *
+   * Why (thesis §4.2.3, §6.4): a leader's lease rests on every follower that acknowledged
+   * it ignoring vote requests for an election timeout afterwards. That memory is volatile:
+   * a node that crashed and restarted has no leader and would grant votes at once, so a
+   * partitioned candidate could win with it while the old leader still serves lease reads.
+   * Not knowing whether it acknowledged a leader just before it stopped, a node created
+   * from storage assumes it did, at tick 0. etcd-io/raft has no such rule (TiKV's restarted
+   * peers also vote at once); turn it off only where no leader lease is trusted.
+   */
+  refuseVotesOnStart?: boolean;
   readOnlyOption?: ReadOnlyOption;
   /** Followers drop proposals instead of forwarding them to the leader. */
   disableProposalForwarding?: boolean;
@@ -51,6 +65,7 @@ export function resolveConfig(c: RaftConfig): ResolvedRaftConfig {
     maxInflightBytes: 0,
     checkQuorum: true,
     preVote: true,
+    refuseVotesOnStart: true,
     readOnlyOption: ReadOnlyOption.Safe,
     disableProposalForwarding: false,
     ...stripUndefined(c),

@@ -79,6 +79,11 @@ export class Raft {
   lead: NodeId = NONE;
   /** The node leadership is being transferred to, while a transfer runs. */
   leadTransferee: NodeId = NONE;
+  /**
+   * Leader: the index of the empty entry appended when it abandoned a transfer (0 if
+   * none this term). Reads wait until it is committed; see cancelLeaderTransfer().
+   */
+  transferBarrierIndex = 0;
   /** Only one conf change may be pending: its index (thesis §4.1). */
   pendingConfIndex = 0;
   /** Payload bytes of the leader's uncommitted entries (bounded by config). */
@@ -93,6 +98,13 @@ export class Raft {
   readonly checkQuorum: boolean;
   readonly preVote: boolean;
   readonly disableProposalForwarding: boolean;
+  /**
+   * Ticks left of the start-up lease guard (see RaftConfig.refuseVotesOnStart): while
+   * positive, this node treats (pre-)vote requests as if it had just heard from a leader.
+   * Counted by tick() in every role and never reset, so it ends exactly one election
+   * timeout after the node was created, whatever happens to electionElapsed meanwhile.
+   */
+  startLeaseTicks: number;
   private readonly maxMsgSize: number;
   private readonly maxUncommittedSize: number;
   private readonly rand: Rand;
@@ -129,6 +141,7 @@ export class Raft {
     this.readOnly = new ReadOnly(c.readOnlyOption);
     this.disableProposalForwarding = c.disableProposalForwarding;
     this.rand = c.rand;
+    this.startLeaseTicks = c.refuseVotesOnStart && c.checkQuorum ? c.electionTick : 0;
 
     const restored = restoreConfig(
       confState,
@@ -348,6 +361,7 @@ export class Raft {
     this.heartbeatElapsed = 0;
     this.resetRandomizedElectionTimeout();
     this.abortLeaderTransfer();
+    this.transferBarrierIndex = 0;
     this.trk.resetVotes();
     const last = this.raftLog.lastIndex();
     this.trk.visit((id, pr) => {
@@ -403,6 +417,7 @@ export class Raft {
   // ---------------------------------------------------------------- ticks and roles
 
   tick(): void {
+    if (this.startLeaseTicks > 0) this.startLeaseTicks--;
     this.tickFn();
   }
 
@@ -424,7 +439,7 @@ export class Raft {
       if (this.checkQuorum) this.step(newMessage({ type: MessageType.CheckQuorum, from: this.id }));
       // A transfer that did not finish within an election timeout is abandoned (§3.10).
       if (this.state === StateRole.Leader && this.leadTransferee !== NONE)
-        this.abortLeaderTransfer();
+        this.cancelLeaderTransfer();
     }
     if (this.state !== StateRole.Leader) return;
     if (this.heartbeatElapsed >= this.heartbeatTimeout) {
@@ -552,11 +567,15 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
         const force = isCampaignTransfer(m.context);
-        const inLease =
-          this.checkQuorum && this.lead !== NONE && this.electionElapsed < this.electionTimeout;
         // Thesis §4.2.3: a server that heard from a leader within the minimum election
         // timeout ignores vote requests, so removed or partitioned servers cannot
-        // disrupt a live leader. A leadership transfer is allowed through.
+        // disrupt a live leader. A leadership transfer is allowed through. A node in its
+        // first election timeout after start may have heard from one just before it
+        // stopped, and the leader's lease counts on that promise (§6.4): it refuses too.
+        const inLease =
+          this.checkQuorum &&
+          ((this.lead !== NONE && this.electionElapsed < this.electionTimeout) ||
+            this.startLeaseTicks > 0);
         if (!force && inLease) return;
       }
       if (m.type === MessageType.PreVote) {
@@ -650,7 +669,9 @@ export class Raft {
         // lone voter too: entries the previous leader committed with this node's ack
         // alone (under the same single-voter configuration) may be beyond our commit
         // index, so answering with it at once could miss an acknowledged write.
-        if (!this.committedEntryInCurrentTerm()) {
+        // Reads also wait while a transfer runs and until its abandonment is committed
+        // (see cancelLeaderTransfer): what confirms them would renew a leader lease.
+        if (!this.readsAllowed()) {
           this.pendingReadIndexMessages.push(m);
           return;
         }
@@ -811,7 +832,7 @@ export class Raft {
     const transferee = m.from;
     if (this.leadTransferee !== NONE) {
       if (this.leadTransferee === transferee) return; // same transfer already running
-      this.abortLeaderTransfer();
+      this.cancelLeaderTransfer();
     }
     if (transferee === this.id) return; // already the leader
     // Thesis §3.10: the transfer must finish within an election timeout.
@@ -824,20 +845,66 @@ export class Raft {
     }
   }
 
+  /**
+   * TimeoutNow names the leader's last entry when it was sent. The leader appends nothing
+   * while a transfer runs and appends an entry when it abandons one, so the transferee
+   * can tell a TimeoutNow of a transfer that has since ended: its log moved past it.
+   */
   private sendTimeoutNow(to: NodeId): void {
-    this.send(newMessage({ type: MessageType.TimeoutNow, to }));
+    this.send(
+      newMessage({
+        type: MessageType.TimeoutNow,
+        to,
+        index: this.raftLog.lastIndex(),
+        logTerm: this.raftLog.lastTerm(),
+      }),
+    );
   }
 
+  /** Forget the transfer (leadership changes hands, or this node stops leading). */
   abortLeaderTransfer(): void {
     this.leadTransferee = NONE;
+  }
+
+  /**
+   * A leader abandons a transfer it started and goes on leading (timeout, another target,
+   * the target left the configuration). Its TimeoutNow may still be in flight: delivered
+   * late, it would make the target campaign past the followers' leases (§3.10 lets a
+   * transfer break them) while this leader renews its lease. Followers cannot know the
+   * transfer ended, and messages within a term may be reordered; only the log orders
+   * them. So the abandonment goes into the log as an empty entry, and reads (whose
+   * confirmations renew leases) wait until it is committed. From then on a stale
+   * TimeoutNow cannot win: a target that has the entry ignores it (its log is past the
+   * TimeoutNow's), and a target without it loses the vote of every holder of the entry
+   * (§3.6.1), a quorum that intersects every quorum.
+   */
+  private cancelLeaderTransfer(): void {
+    invariant(this.state === StateRole.Leader, 'only a leader cancels a transfer');
+    if (this.leadTransferee === NONE) return;
+    this.leadTransferee = NONE;
+    const ok = this.appendEntry([
+      { term: 0, index: 0, type: EntryType.Normal, data: new Uint8Array(0) },
+    ]);
+    invariant(ok, 'empty entry was dropped');
+    this.transferBarrierIndex = this.raftLog.lastIndex();
+    this.bcastAppend();
   }
 
   private committedEntryInCurrentTerm(): boolean {
     return this.raftLog.zeroTermOnOutOfBounds(this.raftLog.committed) === this.term;
   }
 
+  /** A leader may confirm reads (thesis §6.4; no transfer running or abandoned unseen). */
+  private readsAllowed(): boolean {
+    return (
+      this.committedEntryInCurrentTerm() &&
+      this.leadTransferee === NONE &&
+      this.raftLog.committed >= this.transferBarrierIndex
+    );
+  }
+
   private releasePendingReadIndexMessages(): void {
-    if (this.pendingReadIndexMessages.length === 0 || !this.committedEntryInCurrentTerm()) return;
+    if (this.pendingReadIndexMessages.length === 0 || !this.readsAllowed()) return;
     const msgs = this.pendingReadIndexMessages;
     this.pendingReadIndexMessages = [];
     for (const m of msgs) this.sendReadIndexRequest(m);
@@ -946,6 +1013,9 @@ export class Raft {
         this.send(m);
         return;
       case MessageType.TimeoutNow:
+        // Only a TimeoutNow of a transfer still running: one sent before the leader
+        // appended anything more (see cancelLeaderTransfer) names our last entry exactly.
+        if (m.index !== this.raftLog.lastIndex() || m.logTerm !== this.raftLog.lastTerm()) return;
         // Transfers skip pre-vote: we know the leader is alive and wants us to win.
         this.hup(CampaignType.Transfer);
         return;
@@ -1105,7 +1175,7 @@ export class Raft {
     }
     // A transfer to a node that is no longer a voter cannot finish.
     if (this.leadTransferee !== NONE && !this.trk.config.voters.has(this.leadTransferee))
-      this.abortLeaderTransfer();
+      this.cancelLeaderTransfer();
     return cs;
   }
 }

@@ -283,6 +283,7 @@ export class StoreServer {
       statusAddress: advertiseStatus,
       raftTiming: { tickMs: cfg.peer.tickMs, electionTicks: cfg.peer.electionTicks },
     });
+    await this.repairBootstrapPeers(loader, raftStore, logFn);
     raftStore.start();
     this.pdWorker = new PdWorker(
       this.storeId,
@@ -296,6 +297,32 @@ export class StoreServer {
     this.pdWorker.start();
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');
+  }
+
+  /**
+   * A store creates the peers of the Regions PD bootstrapped on it one after the other
+   * (pd_worker.ts), and only while it hosts none. A crash in the middle leaves some peers
+   * created and the rest missing for good. So a store that restarts with peers asks PD
+   * once for its list and creates the bootstrapped peers it lacks (a store with none
+   * leaves all of it to the PD worker's sync).
+   */
+  private async repairBootstrapPeers(
+    loader: PeerLoader,
+    raftStore: RaftStore,
+    log: (obj: object, msg: string) => void,
+  ): Promise<void> {
+    if (raftStore.peers.size === 0) return;
+    const regions = await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0);
+    const created = loader.createMissingBootstrapPeers(
+      regions.map((r) => r.region),
+      new Set(raftStore.peers.keys()),
+    );
+    for (const p of created) raftStore.addPeer(p);
+    if (created.length > 0)
+      log(
+        { regions: created.map((p) => p.regionId) },
+        'created missing peers of bootstrapped regions',
+      );
   }
 
   status(): object {

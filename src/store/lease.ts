@@ -2,11 +2,24 @@
 //
 // Why it is safe: a follower that heard from the leader ignores vote requests (check-quorum's
 // lease, thesis §4.2.3) and does not campaign itself for at least an election timeout after
-// that. If a quorum acknowledged something the leader sent at time T, no other leader can be
-// elected before T + electionTimeout. We trust the lease until T + leaseMs with leaseMs
-// shorter than that by a safety margin (timers can only fire late, which lengthens the real
-// bound). A leadership transfer breaks the rule on purpose (TimeoutNow ignores the lease),
-// so starting one bumps the generation and invalidates every renewal in flight.
+// that — also across a restart, since a Raft node created from storage assumes it just heard
+// from a leader (RaftConfig.refuseVotesOnStart). If a quorum acknowledged something the leader
+// sent at time T, no other leader can be elected before T + electionTimeout. We trust the lease
+// until T + leaseMs with leaseMs shorter than that by a safety margin (timers can only fire
+// late, which lengthens the real bound).
+//
+// What voids it (expire(): the validity goes, and the generation moves on so that
+// acknowledgements of anything sent earlier no longer renew):
+//   - leadership changed hands;
+//   - a leadership transfer started: TimeoutNow makes its target campaign past the
+//     followers' leases on purpose (§3.10). A transfer that is abandoned cannot do so
+//     later: the core ignores a TimeoutNow once the leader's log moved past it and
+//     confirms no reads until the abandonment is committed;
+//   - a membership change was applied (expireOnConfChange): the promise is one of a quorum
+//     of the configuration in force when it was counted; once the configuration changes,
+//     a quorum of the new one may contain voters that never made it (new peers, peers
+//     that were learners, joint configurations), and a renewal in flight may rest on
+//     acknowledgements counted under the old configuration (the store renews at apply).
 
 export class LeaderLease {
   private validUntil = 0;
@@ -33,5 +46,14 @@ export class LeaderLease {
   expire(): void {
     this.validUntil = 0;
     this.generation++;
+  }
+
+  /**
+   * A membership change was applied on this peer (call it for every applied ConfChange
+   * entry, before the renewals of the same apply batch): the lease must be earned again
+   * under the new configuration.
+   */
+  expireOnConfChange(): void {
+    this.expire();
   }
 }

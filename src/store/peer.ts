@@ -131,7 +131,12 @@ export class RegionPeer {
     this.applier = new RegionApplier(
       engine,
       () => this.region,
-      (e) => this.node.applyConfChangeEntry(e),
+      (e) => {
+        this.node.applyConfChangeEntry(e);
+        // A quorum of the new configuration may never have promised anything: earn the
+        // lease again (before this batch's renewals, which run after apply).
+        this.lease.expireOnConfChange();
+      },
       cfg.sessions,
     );
     this.peerId = peerId;
@@ -417,7 +422,10 @@ export class RegionPeer {
       this.lease.expire();
       if (wasLeader && raft.state !== StateRole.Leader) this.reads.failAll(() => this.notLeader());
     }
-    if (raft.leadTransferee !== NONE) this.lease.expire();
+    // A transfer started and abandoned within one turn is only visible by its barrier:
+    // until the abandonment entry commits, a late TimeoutNow may still elect the target.
+    if (raft.leadTransferee !== NONE || raft.transferBarrierIndex > raft.raftLog.committed)
+      this.lease.expire();
   }
 
   private handleReadStates(states: ReadState[]): void {

@@ -1,6 +1,7 @@
 // Creating and reloading Region peers: the on-disk state a peer starts from, and the
-// repair of the one inconsistency a crash can leave between the Raft log and a Region
-// engine (a snapshot installed in the engine whose log record did not land yet).
+// repair of what a crash can leave half done — a snapshot installed in the Region engine
+// whose log record did not land yet (the engine is ahead of, or disagrees with, the log),
+// and a store that crashed while creating the peers of bootstrapped Regions.
 import {
   ConfState,
   Snapshot,
@@ -10,6 +11,7 @@ import {
 import { PeerRole, Region, findPeerOnStore } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
+import { StorageCorruptionError } from '../storage/errors.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
@@ -42,10 +44,26 @@ export class PeerLoader {
     private readonly observer: PeerObserver = NO_OBSERVER,
   ) {}
 
-  /** Write the initial state of a peer of a Region created by bootstrap; returns the peer. */
+  /**
+   * Write the initial state of a peer of a Region created by bootstrap; returns the peer.
+   * The engine is written first, then the log (reconcile() completes a crash between).
+   * Running it again after a crash in between is harmless; over a log that has moved
+   * past the initial state it refuses, since that would take back votes and entries.
+   */
   createInitialPeer(region: Region): RegionPeer {
     const me = findPeerOnStore(region, this.storeId);
     if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
+    if (this.logEngine.has(region.id)) {
+      const view = this.logEngine.region(region.id);
+      const hs = view.hardState();
+      if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
+        throw new StorageCorruptionError(
+          `region ${region.id}: its raft log is past the initial state (last index ` +
+            `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
+            `refusing to bootstrap the peer over it`,
+        );
+      }
+    }
     const engine = this.engines.get(region.id);
     engine.writeState({
       region: { region, tombstone: false },
@@ -60,6 +78,30 @@ export class PeerLoader {
       .setHardState(region.id, { term: INITIAL_LOG_TERM, vote: 0, commit: INITIAL_LOG_INDEX });
     this.logEngine.write(batch);
     return this.open(region, me.id, engine);
+  }
+
+  /**
+   * The peers of bootstrapped Regions this store should host but does not: a crash while
+   * the store created them (one engine at a time, then its log) leaves some created, one
+   * maybe half written, the rest missing. `regions` is PD's list; `hosted` the Regions
+   * loaded from disk. A Region qualifies while PD still has it at its initial epoch with
+   * a peer here and this store holds no meta for it (a tombstone or any other meta means
+   * it was here and is handled by loadAll). Peers added later by membership changes are
+   * created by their Region's messages, not here. Returns the peers it created.
+   */
+  createMissingBootstrapPeers(
+    regions: readonly Region[],
+    hosted: ReadonlySet<number>,
+  ): RegionPeer[] {
+    const created: RegionPeer[] = [];
+    for (const region of regions) {
+      if (hosted.has(region.id) || !findPeerOnStore(region, this.storeId)) continue;
+      if (region.epoch.confVer !== 1 || region.epoch.version !== 1) continue;
+      const engine = this.engines.get(region.id);
+      if (engine.exists() && engine.regionState() !== undefined) continue;
+      created.push(this.createInitialPeer(region));
+    }
+    return created;
   }
 
   /** Every peer this store hosted before a restart (tombstones excluded). */
@@ -79,22 +121,42 @@ export class PeerLoader {
   }
 
   /**
-   * The engine may be ahead of the log: a received snapshot is installed in the engine
-   * before its record is written to the log (never the other way round). Then record it.
+   * A received snapshot is installed in the engine before its record is written to the
+   * log (never the other way round), so after a crash in between the engine may be ahead
+   * of the log, or — when the log was longer than the snapshot and divergent from it —
+   * hold a different entry at its apply index than the log does. Either way the log
+   * does not describe what was applied; finish the install: the log becomes the
+   * snapshot's record, as Raft's restore would have made it (thesis §5.1, etcd's
+   * raftLog.restore: a snapshot whose last entry the log lacks replaces the whole log).
+   * An entry the log holds at the apply index with the applied term is the applied one
+   * (Log Matching), and the log is then kept whole.
    */
   private reconcile(engine: RegionEngine, region: Region): void {
     const apply = engine.applyState();
     const view = this.logEngine.has(region.id) ? this.logEngine.region(region.id) : undefined;
     const hs = view?.initialState().hardState;
     if (view && view.lastIndex() >= apply.appliedIndex) {
-      // The commit index is written lazily (raft_store.ts): what was applied was
-      // committed, so raise a stale one to the apply index.
-      if (hs && hs.commit < apply.appliedIndex) {
-        this.logEngine.write(
-          new RaftLogWriteBatch().setHardState(region.id, { ...hs, commit: apply.appliedIndex }),
+      const truncated = view.truncatedState();
+      if (apply.appliedIndex < truncated.index) {
+        // The log is compacted only below an apply index the engine made durable.
+        throw new StorageCorruptionError(
+          `region ${region.id}: engine applied ${apply.appliedIndex}, but the raft log is ` +
+            `compacted up to ${truncated.index}: the entries between are lost`,
         );
       }
-      return;
+      if (view.term(apply.appliedIndex) === apply.appliedTerm) {
+        // The commit index is written lazily (raft_store.ts): what was applied was
+        // committed, so raise a stale one to the apply index.
+        if (hs && hs.commit < apply.appliedIndex) {
+          this.logEngine.write(
+            new RaftLogWriteBatch().setHardState(region.id, {
+              ...hs,
+              commit: apply.appliedIndex,
+            }),
+          );
+        }
+        return;
+      }
     }
     this.logEngine.write(
       new RaftLogWriteBatch()

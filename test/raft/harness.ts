@@ -38,9 +38,19 @@ export class TestNode {
     private readonly cfg: Omit<RaftConfig, 'storage'>,
   ) {}
 
-  start(): void {
+  /**
+   * Create the node from its storage. `fresh` marks the very first start of a node of a
+   * cluster that never ran: it cannot have acknowledged a leader yet, so unless the test
+   * asks otherwise it skips the start-up lease guard (RaftConfig.refuseVotesOnStart) and
+   * votes at once, as the scenarios taken from etcd/raft expect. Every later start (a
+   * restart) keeps the guard, as production does.
+   */
+  start(fresh = false): void {
+    const guard =
+      fresh && this.cfg.refuseVotesOnStart === undefined ? { refuseVotesOnStart: false } : {};
     this.node = new RawNode({
       ...this.cfg,
+      ...guard,
       storage: this.storage,
       applied: this.storage.initialState().hardState.commit ? this.appliedIndex() : 0,
     });
@@ -134,7 +144,7 @@ export class Cluster {
       });
       n.confState = n.storage.snapshot().metadata.confState;
     }
-    n.start();
+    n.start(true);
     this.nodes.set(id, n);
     return n;
   }

@@ -43,7 +43,7 @@ export function payload(n: number, fill = 0x61): Uint8Array {
 }
 
 /**
- * Give a harness node a preset log and hard state, then restart it from storage.
+ * Give a harness node a preset log and hard state, then start it afresh from storage.
  * Entry 1 is the bootstrap snapshot (term 1); terms[i] is the term of entry i + 2.
  * The hard state defaults to the last log term, no vote, commit 1.
  */
@@ -60,7 +60,8 @@ export function presetLog(n: TestNode, terms: number[], hs: Partial<HardState> =
     vote: hs.vote ?? NONE,
     commit: hs.commit ?? 1,
   });
-  n.start();
+  // The preset is where the scenario begins, not a restart within it: no start-up guard.
+  n.start(true);
 }
 
 /** The terms of a node's log, index 1 (the bootstrap snapshot) to the last index. */

@@ -16,6 +16,7 @@ import {
   emptyConfState,
 } from '../../src/raft/index.js';
 import { Checker, SimFailure } from './invariants.js';
+import { LeaseModel } from './lease.js';
 import { Network } from './network.js';
 import { CompactionPolicy, NodeConfig, NodeHooks, SimNode } from './node.js';
 import { SimRng } from './rng.js';
@@ -29,6 +30,7 @@ export type SimEvent =
   | { kind: 'deliver'; msg: Message; fromInc: number }
   | { kind: 'sync'; id: NodeId; inc: number }
   | { kind: 'restart'; id: NodeId }
+  | { kind: 'reconnect'; from: NodeId; to: NodeId }
   | {
       kind: 'report';
       id: NodeId;
@@ -62,6 +64,8 @@ export class Cluster {
   readonly sched = new Scheduler<SimEvent>();
   readonly nodes = new Map<NodeId, SimNode>();
   readonly checker = new Checker();
+  /** The store's leader lease and its safety property (only with check-quorum). */
+  readonly lease: LeaseModel | undefined;
   /** The latest configuration applied anywhere (by log index): what the group now is. */
   latestConf: { index: number; cs: ConfState } = { index: 0, cs: emptyConfState() };
   /** Ids that were members of some applied configuration. */
@@ -83,6 +87,12 @@ export class Cluster {
     readonly trace: ((line: string) => void) | undefined,
   ) {
     this.checker.nodeLookup = (id) => this.nodes.get(id);
+    if (params.raft.checkQuorum ?? true) {
+      const electionTick = params.raft.electionTick ?? 10;
+      this.lease = new LeaseModel(Math.max(0, electionTick - 2) * TICK, (msg) =>
+        this.checker.fail(msg),
+      );
+    }
     this.hooks = {
       send: (n, msgs) => this.send(n, msgs),
       requestSync: (n) => {
@@ -95,7 +105,10 @@ export class Cluster {
       persisted: (n, ents) => this.checker.persisted(n, ents),
       applied: (n, e) => this.onApplied(n, e),
       installed: (n, snap) => this.onInstalled(n, snap),
-      confChanged: (_n, index, cs) => this.onConf(index, cs),
+      confChanged: (n, index, cs) => {
+        this.lease?.confApplied(n);
+        this.onConf(index, cs);
+      },
       readStates: (n, rss) => this.onReadStates(n, rss),
     };
   }
@@ -183,6 +196,7 @@ export class Cluster {
     this.handle(ev);
     this.settle();
     this.checker.afterStep(this.nodes.values(), this.touched);
+    this.lease?.afterStep(this.nodes.values(), this.sched.now);
     // Nodes touched between steps (by the liveness driver) are settled in the next step.
     this.touched = new Set();
     return true;
@@ -229,6 +243,10 @@ export class Cluster {
         if (n) this.restart(n);
         return;
       }
+      case 'reconnect':
+        this.net.reconnect(ev.from, ev.to);
+        this.log(`reconnect ${ev.from}>${ev.to}`);
+        return;
       case 'report': {
         const n = this.nodes.get(ev.id);
         if (!n?.raw || n.incarnation !== ev.inc) return;
@@ -347,6 +365,7 @@ export class Cluster {
       for (const rs of rss)
         this.log(`read state on ${n.id}: ${Buffer.from(rs.requestCtx).toString()} @${rs.index}`);
     this.checker.readStates(n, rss);
+    this.lease?.readStates(n, rss);
   }
 
   /** The first line of a failure report: where the run stood. */

@@ -9,6 +9,7 @@ import {
   ConfChangeType,
   NodeId,
   ProposalDroppedError,
+  StateRole,
   UncommittedSizeExceededError,
 } from '../../src/raft/index.js';
 import { Cluster, TICK, describeConf } from './cluster.js';
@@ -21,6 +22,7 @@ export interface FaultMix {
   lossy: number;
   crash: number;
   crashLeader: number;
+  bounce: number;
   confChange: number;
   transfer: number;
 }
@@ -101,7 +103,9 @@ export class Chaos {
     net.dropRate = rng.float() * 0.3;
     net.dupRate = rng.float() * 0.15;
     net.delayRate = rng.float() * 0.3;
-    net.maxExtraDelay = rng.int(1, 8 * TICK);
+    // Now and then longer than an election timeout: a message can outlive the state it
+    // was sent in (a TimeoutNow its transfer, a vote its election).
+    net.maxExtraDelay = rng.int(1, (rng.chance(0.3) ? 25 : 8) * TICK);
     this.c.log(`fault: lossy network ${net.describe()}`);
   }
 
@@ -114,6 +118,28 @@ export class Chaos {
   private crashLeader(): void {
     const l = this.c.leader();
     if (l) this.c.crash(l, this.downTime());
+  }
+
+  /**
+   * Restart a follower at once (a supervisor restarting a killed process): it comes back
+   * within a tick or two, well inside the lease of the leader it was acknowledging, with
+   * no memory of having heard from it. The leader's connection to it takes another tick
+   * or two to come back (reconnect backoff), so other nodes may reach it first.
+   */
+  private bounce(): void {
+    const followers = this.c.live().filter((n) => n.raw!.raft.state !== StateRole.Leader);
+    if (followers.length === 0) return;
+    const f = this.c.rng.pick(followers);
+    const down = this.c.rng.int(0, 2 * TICK);
+    this.c.crash(f, down);
+    const l = this.c.leader();
+    if (!l) return;
+    this.c.net.disconnect(l.id, f.id);
+    this.c.sched.after(down + this.c.rng.int(1, 2 * TICK), {
+      kind: 'reconnect',
+      from: l.id,
+      to: f.id,
+    });
   }
 
   private downTime(): number {

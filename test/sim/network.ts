@@ -16,6 +16,8 @@ export class Network {
   maxExtraDelay = 0;
   /** Directed links from→to that are cut, keyed by linkKey. */
   private readonly cut = new Set<number>();
+  /** Directed links down until a reconnect (a restarted peer's connection), by linkKey. */
+  private readonly down = new Set<number>();
 
   constructor(
     readonly minLatency: number,
@@ -23,7 +25,18 @@ export class Network {
   ) {}
 
   blocked(from: NodeId, to: NodeId): boolean {
-    return this.cut.size > 0 && this.cut.has(linkKey(from, to));
+    if (this.cut.size === 0 && this.down.size === 0) return false;
+    const k = linkKey(from, to);
+    return this.cut.has(k) || this.down.has(k);
+  }
+
+  /** from→to is down until reconnect(from, to); partitions and heals are separate. */
+  disconnect(from: NodeId, to: NodeId): void {
+    this.down.add(linkKey(from, to));
+  }
+
+  reconnect(from: NodeId, to: NodeId): void {
+    this.down.delete(linkKey(from, to));
   }
 
   cutOneWay(from: NodeId, to: NodeId): void {
@@ -41,6 +54,7 @@ export class Network {
 
   healLinks(): void {
     this.cut.clear();
+    this.down.clear();
   }
 
   /** No loss, duplication or extra delay (links are left as they are). */
@@ -64,10 +78,12 @@ export class Network {
   }
 
   describe(): string {
-    const links = [...this.cut]
-      .sort((a, b) => a - b)
-      .map((k) => `${Math.floor(k / 1024)}>${k % 1024}`);
-    return `drop=${this.dropRate.toFixed(2)} dup=${this.dupRate.toFixed(2)} delay=${this.delayRate.toFixed(2)}/${this.maxExtraDelay} cut=[${links.join(' ')}]`;
+    const links = (set: Set<number>) =>
+      [...set]
+        .sort((a, b) => a - b)
+        .map((k) => `${Math.floor(k / 1024)}>${k % 1024}`)
+        .join(' ');
+    return `drop=${this.dropRate.toFixed(2)} dup=${this.dupRate.toFixed(2)} delay=${this.delayRate.toFixed(2)}/${this.maxExtraDelay} cut=[${links(this.cut)}] down=[${links(this.down)}]`;
   }
 }
 

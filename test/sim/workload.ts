@@ -45,6 +45,7 @@ export class Workload {
     const ctx = `r${this.nextRead++}`;
     // The floor is taken now: the read must see everything committed before this moment.
     this.c.checker.readIssued(ctx);
+    this.c.lease?.readIssued(n, ctx, this.c.sched.now);
     this.reads++;
     this.attempt(n, `read ${ctx}`, () => n.raw!.readIndex(Buffer.from(ctx)));
   }
