@@ -32,9 +32,7 @@ export function randomLinearizableHistory(o: RandomHistoryOptions): KvOperation[
     const c = rng.int(0, o.clients - 1);
     const key = `k${rng.int(0, o.keys - 1)}`;
     const fresh = () =>
-      valuesPerKey === Infinity
-        ? `v${counter++}`
-        : `v${rng.int(0, Math.max(0, valuesPerKey - 1))}`;
+      valuesPerKey === Infinity ? `v${counter++}` : `v${rng.int(0, Math.max(0, valuesPerKey - 1))}`;
     const f = rng.weighted({ get: 4, put: 3, delete: 1, cas: 2 });
     const full: KvInput =
       f === 'get'
