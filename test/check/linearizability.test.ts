@@ -258,6 +258,20 @@ describe('reports', () => {
     assert.match(report, /✗ +get → absent/);
   });
 
+  test('a long part is cut to the neighbourhood of the failure', () => {
+    const h: KvOperation[] = [];
+    for (let i = 0; i < 100; i++) h.push(put(0, i * 2, i * 2 + 1, `x${i}`));
+    h.push(get(1, 201, 202, 'x10')); // stale: x99 was written before
+    for (let i = 0; i < 50; i++) h.push(put(0, 300 + i * 2, 301 + i * 2, `y${i}`));
+    const r = checkKvHistory(h);
+    assert.equal(r.verdict, 'illegal');
+    const report = formatKvResult(r);
+    assert.match(report, /… 88 earlier operations/);
+    assert.match(report, /✗ +get → "x10"/);
+    assert.match(report, /… 38 later operations/);
+    assert.ok(report.split('\n').length < 35, report);
+  });
+
   test('indeterminate operations show why', () => {
     const r = checkKvHistory([put(0, 0, null, 'a'), get(1, 0, 1, 'b')]);
     assert.match(formatKvResult(r), /indeterminate \(ConnectionError\)/);

@@ -235,16 +235,20 @@ export function checkKvHistory(
 }
 
 /**
- * A part's sub-history for people: one line per operation in call order, times relative
- * to the part's first call, the longest linearizable prefix numbered, and the operations
+ * A part's sub-history for people: one line per operation in call order, times as
+ * recorded, the longest linearizable prefix numbered, and the operations
  * that could not come next marked.
  */
-export function formatPart<S, I, O>(model: Model<S, I, O>, part: PartResult<I, O>): string {
+export function formatPart<S, I, O>(
+  model: Model<S, I, O>,
+  part: PartResult<I, O>,
+  /** Lines kept before and after the ✗ operations of a long part; Infinity: all. */
+  context = 12,
+): string {
   const ops = [...part.ops].sort((a, b) => a.call - b.call || a.id - b.id);
-  const t0 = ops.length > 0 ? ops[0]!.call : 0;
   const order = new Map(part.longestPrefix.map((op, i) => [op.id, i + 1]));
   const stuck = new Set(part.stuckOn.map((op) => op.id));
-  const time = (t: number) => (t === Infinity ? '∞' : (t - t0).toFixed(3)).padStart(10);
+  const time = (t: number) => (t === Infinity ? '∞' : t.toFixed(3)).padStart(10);
   const lines: string[] = [];
   lines.push(
     `key ${JSON.stringify(part.key)}: ${
@@ -261,8 +265,17 @@ export function formatPart<S, I, O>(model: Model<S, I, O>, part: PartResult<I, O
       `  no operation marked ✗ can come next.`,
     );
   }
-  lines.push(`  ${'call'.padStart(10)} ${'return'.padStart(10)}  (ms)`);
-  for (const op of ops) {
+  lines.push(`  ${'call'.padStart(10)} ${'return'.padStart(10)}`);
+  // A long part is cut to the neighbourhood of the operations that could not come next.
+  const stuckAt = ops.flatMap((op, i) => (stuck.has(op.id) ? [i] : []));
+  let from = 0;
+  let to = ops.length;
+  if (stuckAt.length > 0 && ops.length > 2 * context + stuckAt.length) {
+    from = Math.max(0, stuckAt[0]! - context);
+    to = Math.min(ops.length, stuckAt[stuckAt.length - 1]! + context + 1);
+  }
+  if (from > 0) lines.push(`  … ${from} earlier operations`);
+  for (const op of ops.slice(from, to)) {
     const mark = order.has(op.id) ? `#${order.get(op.id)}` : stuck.has(op.id) ? '✗' : '';
     const out =
       op.output === undefined
@@ -274,6 +287,7 @@ export function formatPart<S, I, O>(model: Model<S, I, O>, part: PartResult<I, O
       )} ${model.describeInput(op.input)} → ${out}  [op ${op.id}]`,
     );
   }
+  if (to < ops.length) lines.push(`  … ${ops.length - to} later operations`);
   return lines.join('\n');
 }
 

@@ -88,10 +88,11 @@ export class TestCluster {
     throw new Error(`no running store with id ${storeId}`);
   }
 
-  async stop(): Promise<void> {
+  /** Stops every process; `keep` leaves the data dir and logs for a post-mortem. */
+  async stop(opts: { keep?: boolean } = {}): Promise<void> {
     for (const c of this.clients) c.close();
     await this.pg.stop();
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!opts.keep) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
