@@ -1,62 +1,79 @@
-// The chaos suite's CI subset (about 2.5 minutes): short runs of each nemesis on a real
-// cluster, each checked like a long run — linearizable history, no acknowledged write
-// lost, availability back within the bound after every heal, no process crashed unless
-// killed. A failure prints the directory it kept and the command that re-runs it.
+// The chaos suite's CI subset (about 2.5 minutes): one run of 90 s on a real cluster of
+// PD + 3 stores, the nemeses taking turns — kill -9 and restart, SIGSTOP/SIGCONT, and
+// partitions once the stores accept transport failpoints — checked like a long run: no
+// acknowledged write lost, availability back within the bound after every heal, no
+// process crashed unless killed, a linearizable history. A failure prints the directory
+// it kept (history.json, logs, report.txt) and the command that re-runs the schedule.
 // Longer runs: `npm run chaos -- --nemesis kill,pause,partition --duration 10m --seed S`.
 // NYX_CHAOS_SEED picks another schedule (the default keeps CI's runs the same).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeAcceptsFailpointFlag } from './chaos_cluster.js';
-import { rerunCommand, type ChaosOptions, type NemesisName } from './options.js';
+import { rerunCommand, type ChaosOptions } from './options.js';
 import { runChaos } from './run.js';
+import type { Check } from './verify.js';
 
 const SEED = Number(process.env.NYX_CHAOS_SEED ?? 1);
 
-async function chaos(nemesis: NemesisName, durationMs: number): Promise<void> {
-  const opts: ChaosOptions = { nemeses: [nemesis], durationMs, seed: SEED, stores: 3, keep: false };
-  const lines: string[] = [];
-  const r = await runChaos(opts, (line) => lines.push(line));
-  assert.ok(
-    r.ok,
-    [
-      `chaos run failed: ${rerunCommand(opts)}`,
-      `kept: ${r.keptDir}`,
+/**
+ * KNOWN DEFECT until the SDK's writes are exactly-once (issue 6 §4.1): the SDK retries a
+ * write whose first attempt was applied. Under kill -9 and under SIGSTOP of a leader,
+ * runs find it (2 of the first 4 runs), e.g. `cas absent → "w9.5" → not swapped,
+ * previous "w9.5"` — a CAS applied twice. The linearizability verdict is therefore a
+ * todo subtest: it still runs and prints the failing sub-history, without failing
+ * `npm test`. Set this to undefined when exactly-once writes land.
+ */
+const LINEARIZABILITY_TODO: string | undefined =
+  'writes are retried unsafely until exactly-once writes land (issue 6 §4.1)';
+
+test(
+  'chaos: kill -9, SIGSTOP and partitions against PD + 3 stores for 90 s',
+  { timeout: 240_000 },
+  async (t) => {
+    const partition = storeAcceptsFailpointFlag();
+    if (!partition)
+      t.diagnostic('partition nemesis left out: stores have no --allow-failpoints flag yet');
+    const opts: ChaosOptions = {
+      nemeses: partition ? ['kill', 'pause', 'partition'] : ['kill', 'pause'],
+      durationMs: 90_000,
+      seed: SEED,
+      stores: 3,
+      keep: false,
+    };
+    const lines: string[] = [];
+    const r = await runChaos(opts, (line) => lines.push(line));
+    const context = [
+      `re-run: ${rerunCommand(opts)}`,
+      `kept: ${r.keptDir ?? '(nothing failed)'}`,
       ...lines,
       r.summary,
-      ...r.failures,
-    ].join('\n'),
-  );
-  assert.ok(r.faults.length >= 2, `only ${r.faults.length} faults were injected`);
-}
+    ].join('\n');
+    t.diagnostic(r.summary.replace(/\n/g, '; '));
+    const check = (c: Check) => () => {
+      const failed = r.failures.filter((f) => f.check === c);
+      assert.equal(failed.length, 0, `${failed.map((f) => f.text).join('\n')}\n\n${context}`);
+    };
 
-test('pause: SIGSTOP/SIGCONT of stores, leaders and PD', { timeout: 180_000 }, async () => {
-  await chaos('pause', 30_000);
-});
-
-test(
-  'partition: isolated leader, majority/minority, one-way, through the transport failpoints',
-  {
-    timeout: 180_000,
-    // Until `nyx store start --allow-failpoints` exists there is nothing to partition with.
-    skip: storeAcceptsFailpointFlag() ? false : 'stores have no --allow-failpoints flag yet',
-  },
-  async () => {
-    await chaos('partition', 30_000);
-  },
-);
-
-test(
-  'kill: kill -9 and restart of a store, a leader, PD, everything',
-  {
-    timeout: 180_000,
-    // KNOWN FAILURE until the SDK's writes are exactly-once (issue 6 §4.1): the SDK
-    // retries a write whose first attempt was applied, so under kill -9 this run finds
-    // e.g. `cas "w13.28" → "w13.29" → not swapped, previous "w13.29"` — a CAS applied
-    // twice. As a todo test it still runs and prints the failing sub-history, without
-    // failing `npm test`. Remove the todo when exactly-once writes land.
-    todo: 'a CAS is applied twice under kill -9 until exactly-once writes land (issue 6 §4.1)',
-  },
-  async () => {
-    await chaos('kill', 40_000);
+    await t.test('every nemesis injected faults, and the workload made progress', () => {
+      check('run')();
+      assert.deepEqual(r.skipped, [], context);
+      for (const n of opts.nemeses) {
+        assert.ok(
+          r.faults.some((f) => f.nemesis === n),
+          `no ${n} fault was injected\n${context}`,
+        );
+      }
+    });
+    await t.test('every acknowledged write survives', check('no-lost-write'));
+    await t.test(
+      'every Region serves again within the bound after each heal',
+      check('availability'),
+    );
+    await t.test('no process exited unless the nemesis killed it', check('no-crash'));
+    await t.test(
+      'the history is linearizable',
+      LINEARIZABILITY_TODO ? { todo: LINEARIZABILITY_TODO } : {},
+      check('linearizable'),
+    );
   },
 );

@@ -235,9 +235,12 @@ export class ChaosCluster {
     for (const name of down) await this.restart(name);
   }
 
+  /** Stops every process; `keep` leaves the data dir and logs for a post-mortem. */
   async stop(opts: { keep: boolean }): Promise<void> {
     this.stopping = true;
     for (const name of [...this.paused]) this.resume(name);
-    await this.tc.stop({ keep: opts.keep });
+    for (const c of this.tc.clients) c.close();
+    await this.tc.pg.stop();
+    if (!opts.keep) fs.rmSync(this.tc.dir, { recursive: true, force: true });
   }
 }

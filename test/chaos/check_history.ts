@@ -11,6 +11,6 @@ if (!file) {
   const h = readHistoryFile(file);
   const v = verifyHistory(h.ops, new Map(Object.entries(h.finalReads)));
   console.log(`${file} (from: ${h.rerun})\n${v.summary}`);
-  for (const f of v.failures) console.error(`\n${f}`);
+  for (const f of v.failures) console.error(`\n[${f.check}] ${f.text}`);
   process.exitCode = v.failures.length ? 1 : 0;
 }

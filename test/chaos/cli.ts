@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`chaos: PASSED${r.keptDir ? ` (kept ${r.keptDir})` : ''}`);
     return 0;
   }
-  for (const f of r.failures) console.error(`\n${f}`);
+  for (const f of r.failures) console.error(`\n[${f.check}] ${f.text}`);
   console.error(`\nchaos: FAILED — history, logs and report kept in ${r.keptDir}`);
   console.error(`re-run: ${rerunCommand(opts)}`);
   return 1;

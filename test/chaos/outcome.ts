@@ -7,8 +7,10 @@ import {
   ClientClosedError,
   ConnectionError,
   InvalidArgumentError,
+  PdError,
   RegionUnavailableError,
 } from '../../src/client/errors.js';
+import { PdUnavailableError } from '../../src/client/pd_errors.js';
 
 export type FailedWrite = 'indeterminate' | 'not-applied';
 
@@ -27,11 +29,16 @@ export function classifyFailedWrite(e: unknown): FailedWrite {
   return neverSent(e) ? 'not-applied' : 'indeterminate';
 }
 
-/** Errors a fault is expected to cause; any other error is counted as unexpected. */
+/**
+ * Errors a fault is expected to cause (a store or PD unreachable, a Region without a
+ * leader until the deadline); any other error is counted as unexpected.
+ */
 export function isExpectedFaultError(e: unknown): boolean {
   return (
     e instanceof ConnectionError ||
     e instanceof RegionUnavailableError ||
+    e instanceof PdError ||
+    e instanceof PdUnavailableError ||
     (e instanceof Error && e.name === 'UndeterminedError')
   );
 }

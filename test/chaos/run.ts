@@ -16,7 +16,7 @@ import { writeHistoryFile } from './history_file.js';
 import { NEMESIS_BY_NAME, type Nemesis } from './nemesis.js';
 import { rerunCommand, type ChaosOptions, type NemesisName } from './options.js';
 import { HistoryRecorder } from './recorder.js';
-import { verifyHistory } from './verify.js';
+import { verifyHistory, type Check, type Failure } from './verify.js';
 import { Workload, createChaosClient, sleep, workloadKeys } from './workload.js';
 
 /**
@@ -47,7 +47,7 @@ export interface FaultRecord {
 
 export interface ChaosResult {
   ok: boolean;
-  failures: string[];
+  failures: Failure[];
   faults: FaultRecord[];
   /** Nemeses asked for but not available (e.g. partition without failpoints), and why. */
   skipped: { nemesis: NemesisName; reason: string }[];
@@ -62,7 +62,8 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
   const stamp = () => `[${(at() / 1000).toFixed(1).padStart(6)}s]`;
   const say = (line: string) => log(`${stamp()} ${line}`);
   const rng = new SimRng(o.seed);
-  const failures: string[] = [];
+  const failures: Failure[] = [];
+  const fail = (check: Check, text: string) => failures.push({ check, text });
   const faults: FaultRecord[] = [];
   const skipped: ChaosResult['skipped'] = [];
 
@@ -105,9 +106,11 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
     workload.start();
     const workStart = at();
     say(`workload: ${WORKERS} clients on ${SDK_CLIENTS} SDK clients, keys ${keys.join(' ')}`);
-    if (nemeses.length === 0) failures.push('no nemesis available to run');
+    if (nemeses.length === 0) fail('run', 'no nemesis available to run');
     // The duration is the workload's: faults follow each other until it is used up (the
     // last one may overrun it a little), and a quiet tail fills what is left.
+    const firstNemesis = rng.int(0, Math.max(0, nemeses.length - 1));
+    let round = 0;
     while (nemeses.length > 0) {
       const left = o.durationMs - (at() - workStart);
       const quiet = rng.int(QUIET_MS[0], QUIET_MS[1]);
@@ -116,7 +119,8 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
         break;
       }
       await sleep(quiet);
-      const nemesis = rng.pick(nemeses);
+      // Round robin from a seeded start, so every nemesis asked for gets its turns.
+      const nemesis = nemeses[(firstNemesis + round++) % nemeses.length]!;
       const injectedAt = at();
       const fault = await nemesis.inject(rng, cluster);
       say(`${nemesis.name}: ${fault.description}`);
@@ -132,7 +136,8 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
         recoveryMs,
       });
       if (recoveryMs === undefined) {
-        failures.push(
+        fail(
+          'availability',
           `not available within ${AVAILABILITY_BOUND_MS} ms after healing: ${fault.description}`,
         );
         say(`  healed; NOT available again within ${AVAILABILITY_BOUND_MS} ms`);
@@ -145,10 +150,10 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
       if (cluster.unexpectedExits.length > 0) break;
     }
   } catch (e) {
-    failures.push(`the run itself failed: ${(e as Error).stack ?? e}`);
+    fail('run', `the run itself failed: ${(e as Error).stack ?? e}`);
   } finally {
     await workload.stop();
-    await cluster.healAll().catch((e) => failures.push(`final heal failed: ${e}`));
+    await cluster.healAll().catch((e) => fail('run', `final heal failed: ${e}`));
   }
 
   // The final reads join the history: once every fault healed, each key is read until
@@ -165,7 +170,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
           break;
         }
         if (performance.now() > deadline) {
-          failures.push(`final read of ${key} failed for ${AVAILABILITY_BOUND_MS} ms`);
+          fail('availability', `final read of ${key} failed for ${AVAILABILITY_BOUND_MS} ms`);
           break;
         }
         await sleep(100);
@@ -177,13 +182,14 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
   }
 
   for (const x of cluster.unexpectedExits) {
-    failures.push(
+    fail(
+      'no-crash',
       `${x.name} exited (${x.signal ?? `code ${x.code}`}) without the nemesis killing it; ` +
         `its log ends:\n${x.logTail}`,
     );
   }
   const s = recorder.stats;
-  if (s.ok < keys.length * 2) failures.push(`the workload made almost no progress (${s.ok} ops)`);
+  if (s.ok < keys.length * 2) fail('run', `the workload made almost no progress (${s.ok} ops)`);
 
   const verdict = verifyHistory(recorder.ops, finalReads);
   verdictSummary = verdict.summary;
@@ -225,7 +231,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
             `${f.description}; recovered in ${f.recoveryMs === undefined ? '(not within the bound)' : `${Math.round(f.recoveryMs)} ms`}`,
         ),
         '',
-        ...failures,
+        ...failures.map((f) => `[${f.check}] ${f.text}\n`),
       ].join('\n') + '\n',
     );
   }

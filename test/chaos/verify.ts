@@ -9,8 +9,16 @@ import { findLostWrites, formatLostWrite } from '../check/lost_writes.js';
 /** A chaos history is big; the search gets this long before it says "undecided". */
 export const CHECK_TIMEOUT_MS = 120_000;
 
+/** Which of a run's promises a failure breaks. */
+export type Check = 'linearizable' | 'no-lost-write' | 'availability' | 'no-crash' | 'run';
+
+export interface Failure {
+  check: Check;
+  text: string;
+}
+
 export interface HistoryVerdict {
-  failures: string[];
+  failures: Failure[];
   /** One line: what was checked, how long it took. */
   summary: string;
 }
@@ -19,19 +27,22 @@ export function verifyHistory(
   ops: readonly KvOperation[],
   finalReads: ReadonlyMap<string, Value>,
 ): HistoryVerdict {
-  const failures: string[] = [];
+  const failures: Failure[] = [];
   try {
     validateKvHistory(ops);
   } catch (e) {
-    return { failures: [`malformed history: ${(e as Error).message}`], summary: 'not checked' };
+    const text = `malformed history: ${(e as Error).message}`;
+    return { failures: [{ check: 'run', text }], summary: 'not checked' };
   }
   const lin = checkKvHistory(ops, { timeoutMs: CHECK_TIMEOUT_MS });
-  if (lin.verdict !== 'ok') failures.push(formatKvResult(lin));
+  if (lin.verdict !== 'ok') failures.push({ check: 'linearizable', text: formatKvResult(lin) });
   const lost = findLostWrites(ops, finalReads);
   if (lost.length > 0) {
-    failures.push(
-      `acknowledged writes lost on ${lost.length} keys:\n` + lost.map(formatLostWrite).join('\n'),
-    );
+    failures.push({
+      check: 'no-lost-write',
+      text:
+        `acknowledged writes lost on ${lost.length} keys:\n` + lost.map(formatLostWrite).join('\n'),
+    });
   }
   const indeterminate = ops.filter((o) => o.output === undefined).length;
   return {

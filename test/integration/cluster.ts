@@ -88,11 +88,10 @@ export class TestCluster {
     throw new Error(`no running store with id ${storeId}`);
   }
 
-  /** Stops every process; `keep` leaves the data dir and logs for a post-mortem. */
-  async stop(opts: { keep?: boolean } = {}): Promise<void> {
+  async stop(): Promise<void> {
     for (const c of this.clients) c.close();
     await this.pg.stop();
-    if (!opts.keep) fs.rmSync(this.dir, { recursive: true, force: true });
+    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
