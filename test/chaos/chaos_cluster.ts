@@ -145,17 +145,37 @@ export class ChaosCluster {
   }
 
   /**
-   * The store that leads the Region holding `key`, asked of the stores themselves (PD's
-   * view lags by a heartbeat): the Leader peer with the highest term wins.
+   * The store that leads a Region, asked of the stores themselves (PD's view lags by a
+   * heartbeat): the Leader peer with the highest term wins. `except` leaves one out.
    */
-  async leaderStoreOf(regionId: number): Promise<string | undefined> {
+  async leaderStoreOf(regionId: number, except?: string): Promise<string | undefined> {
     let best: { name: string; term: number } | undefined;
     for (const name of this.storeNames()) {
+      if (name === except) continue;
       const s = await this.statusOf(name);
       const peer = s?.peers.find((p) => p.region === regionId && p.role === 'Leader');
       if (peer && (!best || peer.term > best.term)) best = { name, term: peer.term };
     }
     return best?.name;
+  }
+
+  /** Every store's peers, one line each (for reports): role, term, commit, applied. */
+  async describeRegions(): Promise<string> {
+    const lines: string[] = [];
+    for (const name of this.storeNames()) {
+      const s = await this.statusOf(name);
+      if (!s) {
+        lines.push(`  ${name}: ${this.isUp(name) ? 'no answer' : 'down or paused'}`);
+        continue;
+      }
+      const peers = s.peers.map(
+        (p) =>
+          `r${p.region} ${p.role} t${p.term} c${p.commit} a${p.applied}` +
+          (p.leader !== null && p.role !== 'Leader' ? ` →${p.leader}` : ''),
+      );
+      lines.push(`  ${name} (store ${s.store}): ${peers.join(' | ')}`);
+    }
+    return lines.join('\n');
   }
 
   /** Region ids, from any store that answers. */

@@ -15,6 +15,12 @@ export interface Fault {
   /** How long the fault stays before heal() (ms). */
   holdMs: number;
   heal(): Promise<void>;
+  /**
+   * A Region whose leader the fault took out: before the heal the runner looks for a new
+   * leader elsewhere, as evidence that the fault did what it says (logged, not judged:
+   * a short fault may heal before an election ends).
+   */
+  deposed?: { region: number; leader: string };
 }
 
 export interface Nemesis {
@@ -23,21 +29,29 @@ export interface Nemesis {
 }
 
 /** The store that leads a randomly chosen Region, or a random store if none is known. */
-async function leaderStore(rng: SimRng, cluster: ChaosCluster): Promise<[string, string]> {
+interface Leader {
+  name: string;
+  why: string;
+  deposed?: { region: number; leader: string };
+}
+
+async function leaderStore(rng: SimRng, cluster: ChaosCluster): Promise<Leader> {
   const regions = await cluster.regionIds();
   if (regions.length > 0) {
     const region = rng.pick(regions);
     const leader = await cluster.leaderStoreOf(region);
-    if (leader) return [leader, `the leader of region ${region}`];
+    if (leader) {
+      return { name: leader, why: `the leader of region ${region}`, deposed: { region, leader } };
+    }
   }
-  return [rng.pick(cluster.storeNames()), 'a store (no leader known)'];
+  return { name: rng.pick(cluster.storeNames()), why: 'a store (no leader known)' };
 }
 
 async function target(
   rng: SimRng,
   cluster: ChaosCluster,
   kinds: Record<string, number>,
-): Promise<{ kind: string; names: string[]; what: string }> {
+): Promise<{ kind: string; names: string[]; what: string; deposed?: Leader['deposed'] }> {
   const kind = rng.weighted(kinds);
   switch (kind) {
     case 'store': {
@@ -45,8 +59,8 @@ async function target(
       return { kind, names: [name], what: name };
     }
     case 'leader': {
-      const [name, why] = await leaderStore(rng, cluster);
-      return { kind, names: [name], what: `${name} (${why})` };
+      const l = await leaderStore(rng, cluster);
+      return { kind, names: [l.name], what: `${l.name} (${l.why})`, deposed: l.deposed };
     }
     case 'pd':
       return { kind, names: ['pd'], what: 'pd' };
@@ -64,6 +78,7 @@ export const killNemesis: Nemesis = {
     return {
       description: `kill -9 ${t.what}`,
       holdMs: rng.int(500, 4000),
+      deposed: t.deposed,
       async heal() {
         // PD first, then the stores together (as a cluster comes up after a power loss).
         if (t.names.includes('pd')) await cluster.restart('pd');
@@ -85,6 +100,7 @@ export const pauseNemesis: Nemesis = {
     return {
       description: `SIGSTOP ${t.what} for ${holdMs} ms`,
       holdMs,
+      deposed: t.deposed,
       async heal() {
         cluster.resume(name);
       },
@@ -117,6 +133,7 @@ export const partitionNemesis: Nemesis = {
     const stores = cluster.storeNames();
     const kind = rng.weighted({ isolate: 3, split: 2, 'one-way-out': 2, 'one-way-in': 2 });
     let description: string;
+    let deposed: Leader['deposed'];
     if (kind === 'split') {
       // A random minority (at most half, at least one) against the rest.
       const shuffled = shuffle(rng, stores);
@@ -125,7 +142,9 @@ export const partitionNemesis: Nemesis = {
       await cut(cluster, minority, majority);
       description = `partition ${minority.join(',')} | ${majority.join(',')}`;
     } else {
-      const [leader, why] = await leaderStore(rng, cluster);
+      const l = await leaderStore(rng, cluster);
+      const [leader, why] = [l.name, l.why];
+      deposed = l.deposed;
       const others = stores.filter((s) => s !== leader);
       if (kind === 'isolate') {
         await cut(cluster, [leader], others);
@@ -141,6 +160,7 @@ export const partitionNemesis: Nemesis = {
     return {
       description,
       holdMs: rng.int(2000, 6000),
+      deposed,
       heal: () => cluster.clearFailpoints(),
     };
   },

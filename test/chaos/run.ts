@@ -15,6 +15,7 @@ import { ChaosCluster } from './chaos_cluster.js';
 import { writeHistoryFile } from './history_file.js';
 import { NEMESIS_BY_NAME, type Nemesis } from './nemesis.js';
 import { rerunCommand, type ChaosOptions, type NemesisName } from './options.js';
+import { describeError } from './outcome.js';
 import { HistoryRecorder } from './recorder.js';
 import { verifyHistory, type Check, type Failure } from './verify.js';
 import { Workload, createChaosClient, sleep, workloadKeys } from './workload.js';
@@ -125,9 +126,15 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
       const fault = await nemesis.inject(rng, cluster);
       say(`${nemesis.name}: ${fault.description}`);
       await sleep(fault.holdMs);
+      if (fault.deposed) {
+        const { region, leader } = fault.deposed;
+        const now = await cluster.leaderStoreOf(region, leader);
+        say(`  region ${region}: ${now ? `led by ${now} now` : `no leader besides ${leader} yet`}`);
+      }
       await fault.heal();
       const healedAt = at();
-      const recoveryMs = await waitAvailable(probe, probeKeys, AVAILABILITY_BOUND_MS);
+      const avail = await waitAvailable(probe, probeKeys, AVAILABILITY_BOUND_MS);
+      const recoveryMs = avail.ms;
       faults.push({
         nemesis: nemesis.name,
         description: fault.description,
@@ -138,7 +145,9 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
       if (recoveryMs === undefined) {
         fail(
           'availability',
-          `not available within ${AVAILABILITY_BOUND_MS} ms after healing: ${fault.description}`,
+          `not available within ${AVAILABILITY_BOUND_MS} ms after healing: ${fault.description}\n` +
+            [...avail.pending].map(([k, e]) => `  ${k}: ${e}`).join('\n') +
+            `\nthe stores' view of their Regions then:\n${await cluster.describeRegions()}`,
         );
         say(`  healed; NOT available again within ${AVAILABILITY_BOUND_MS} ms`);
         break;
@@ -246,26 +255,27 @@ async function waitAvailable(
   kv: RawClient,
   probeKeys: string[],
   boundMs: number,
-): Promise<number | undefined> {
+): Promise<{ ms: number | undefined; pending: Map<string, string> }> {
   const start = performance.now();
-  const pending = new Set(probeKeys);
+  // Probe key → the last error it saw.
+  const pending = new Map(probeKeys.map((k) => [k, 'not tried']));
   while (performance.now() - start < boundMs) {
     await Promise.all(
-      [...pending].map(async (key) => {
+      [...pending.keys()].map(async (key) => {
         try {
           await kv.put(key, `probe-${Math.round(performance.now())}`);
           await kv.get(key);
           pending.delete(key);
-        } catch {
-          // not yet
+        } catch (e) {
+          pending.set(key, describeError(e));
         }
       }),
     );
     if (pending.size === 0) {
       const took = performance.now() - start;
-      return took <= boundMs ? took : undefined;
+      return { ms: took <= boundMs ? took : undefined, pending };
     }
     await sleep(50);
   }
-  return undefined;
+  return { ms: undefined, pending };
 }
