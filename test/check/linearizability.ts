@@ -103,22 +103,74 @@ function unlift(call: Node): void {
   call.next!.prev = call;
 }
 
+/**
+ * The set of linearized operations, with an incrementally kept 64-bit Zobrist hash
+ * (XOR of a random pair per member) so that a memo lookup costs O(1) instead of hashing
+ * every word, as Porcupine does; equal hashes are confirmed by comparing the words.
+ */
 class Bitset {
-  private readonly words: Uint32Array;
+  readonly words: Uint32Array;
+  private h1 = 0;
+  private h2 = 0;
+  private readonly z1: Uint32Array;
+  private readonly z2: Uint32Array;
+
   constructor(bits: number) {
     this.words = new Uint32Array(Math.ceil(bits / 32) || 1);
+    this.z1 = new Uint32Array(bits);
+    this.z2 = new Uint32Array(bits);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < bits; i++) {
+      x = splitmix32(x);
+      this.z1[i] = x;
+      x = splitmix32(x);
+      this.z2[i] = x;
+    }
   }
   set(i: number): void {
     this.words[i >>> 5]! |= 1 << (i & 31);
+    this.h1 ^= this.z1[i]!;
+    this.h2 ^= this.z2[i]!;
   }
   clear(i: number): void {
     this.words[i >>> 5]! &= ~(1 << (i & 31));
+    this.h1 ^= this.z1[i]!;
+    this.h2 ^= this.z2[i]!;
   }
-  /** A compact string of the bits, usable as a Map key. */
-  key(): string {
-    let s = '';
-    for (const w of this.words) s += String.fromCharCode(w & 0xffff, w >>> 16);
-    return s;
+  hash(): string {
+    return `${this.h1}:${this.h2}`;
+  }
+}
+
+function splitmix32(a: number): number {
+  a = (a + 0x9e3779b9) | 0;
+  let t = a ^ (a >>> 16);
+  t = Math.imul(t, 0x21f0aaad);
+  t ^= t >>> 15;
+  t = Math.imul(t, 0x735a2d97);
+  return (t ^ (t >>> 15)) >>> 0;
+}
+
+function sameWords(a: Uint32Array, b: Uint32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The (linearized set, state) pairs already explored: Lowe's memoization. */
+class Memo {
+  private readonly seen = new Map<string, Uint32Array[]>();
+
+  /** Records the pair; false if it was there already. */
+  add(set: Bitset, stateHash: string): boolean {
+    const key = `${set.hash()}|${stateHash}`;
+    const bucket = this.seen.get(key);
+    if (bucket === undefined) {
+      this.seen.set(key, [set.words.slice()]);
+      return true;
+    }
+    if (bucket.some((w) => sameWords(w, set.words))) return false;
+    bucket.push(set.words.slice());
+    return true;
   }
 }
 
@@ -131,12 +183,14 @@ export function checkPart<S, I, O>(
 ): PartResult<I, O> {
   const head = buildList(ops);
   const linearized = new Bitset(ops.length);
-  const seen = new Set<string>();
+  const memo = new Memo();
   const calls: { node: Node; state: S }[] = [];
   let state = model.init();
   let entry = head.next;
   let longest: number[] = [];
   let stuckOn = new Set<number>();
+  /** Whether the stack is exactly `longest` (so a failed candidate now is "stuck"). */
+  let atLongest = true;
   let iterations = 0;
 
   while (head.next !== undefined) {
@@ -149,9 +203,7 @@ export function checkPart<S, I, O>(
       const next = model.step(state, op.input, op.output);
       if (next !== undefined) {
         linearized.set(node.op);
-        const memo = linearized.key() + '\u0001' + model.hash(next);
-        if (!seen.has(memo)) {
-          seen.add(memo);
+        if (memo.add(linearized, model.hash(next))) {
           calls.push({ node, state });
           state = next;
           lift(node);
@@ -173,6 +225,8 @@ export function checkPart<S, I, O>(
           stuckOn: [...stuckOn].map((i) => ops[i]!),
         };
       }
+      // The stack can never be `longest` again: the memo forbids the same set and state.
+      atLongest = false;
       const top = calls.pop()!;
       state = top.state;
       linearized.clear(top.node.op);
@@ -188,14 +242,10 @@ export function checkPart<S, I, O>(
     if (calls.length > longest.length) {
       longest = calls.map((c) => c.node.op);
       stuckOn = new Set();
+      atLongest = true;
     }
-    if (calls.length === longest.length && sameOps(calls, longest)) stuckOn.add(op);
+    if (atLongest) stuckOn.add(op);
   }
-}
-
-function sameOps(calls: { node: Node }[], ops: number[]): boolean {
-  for (let i = 0; i < ops.length; i++) if (calls[i]!.node.op !== ops[i]) return false;
-  return true;
 }
 
 export function checkHistory<S, I, O>(
