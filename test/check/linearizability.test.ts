@@ -131,6 +131,7 @@ describe('classic violations', () => {
     assert.match(report, /NOT linearizable/);
     assert.match(report, /key "k"/);
     assert.match(report, /get → "a"/);
+    assert.match(report, /✗ op \d+ saw "a", written by op \d+ \(#1\), but overwritten since by #2/);
   });
 
   test('a lost write: an acknowledged put that a later read does not see', () => {
@@ -143,6 +144,10 @@ describe('classic violations', () => {
 
   test('a value nobody wrote', () => {
     assert.equal(verdict([put(0, 0, 1, 'a'), get(1, 2, 3, 'z')]), 'illegal');
+    assert.match(
+      formatKvResult(checkKvHistory([put(0, 0, 1, 'a'), get(1, 2, 3, 'z')])),
+      /saw "z", which no operation wrote/,
+    );
   });
 
   test('a CAS applied twice: it reports failure with its own new value as previous', () => {
@@ -151,6 +156,7 @@ describe('classic violations', () => {
     const r = checkKvHistory(twice);
     assert.equal(r.verdict, 'illegal');
     assert.match(formatKvResult(r), /cas absent → "v" → not swapped, previous "v"/);
+    assert.match(formatKvResult(r), /its own new value.*applied twice/);
     // Legal only if another write really wrote "v" before the CAS took effect.
     assert.equal(
       verdict([put(1, 0, 2, 'v'), cas(0, 1, 5, null, 'v', { succeeded: false, previous: 'v' })]),

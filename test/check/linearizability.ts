@@ -338,6 +338,12 @@ export function formatPart<S, I, O>(
     );
   }
   if (to < ops.length) lines.push(`  … ${ops.length - to} later operations`);
+  if (model.explainStuck) {
+    for (const op of part.stuckOn) {
+      const why = model.explainStuck(op, part.longestPrefix, part.ops);
+      if (why) lines.push(`  ✗ ${why}`);
+    }
+  }
   return lines.join('\n');
 }
 

@@ -19,6 +19,15 @@ export interface Model<S, I, O> {
   describeInput(input: I): string;
   describeOutput(output: O): string;
   describeState(state: S): string;
+  /**
+   * Why `op` cannot follow the linearized `prefix`, in the model's terms (for reports),
+   * given every operation of the part; undefined when there is nothing useful to say.
+   */
+  explainStuck?(
+    op: Operation<I, O>,
+    prefix: readonly Operation<I, O>[],
+    all: readonly Operation<I, O>[],
+  ): string | undefined;
 }
 
 export function showValue(v: Value): string {
@@ -91,4 +100,63 @@ export const kvRegisterModel: Model<Value, KvInput, KvOutput> = {
   },
 
   describeState: showValue,
+  explainStuck: explainKvStuck,
 };
+
+/** The value an operation leaves in the register if it took effect, or undefined. */
+function writtenBy(op: KvOperation): { value: Value } | undefined {
+  switch (op.input.f) {
+    case 'get':
+      return undefined;
+    case 'put':
+      return { value: op.input.value };
+    case 'delete':
+      return { value: null };
+    case 'cas':
+      if (op.output?.f === 'cas' && !op.output.succeeded) return undefined;
+      return { value: op.input.value };
+  }
+}
+
+/** The value an operation saw in the register, if its output tells. */
+function observedBy(op: KvOperation): { value: Value } | undefined {
+  if (op.output?.f === 'get') return { value: op.output.value };
+  if (op.output?.f === 'cas') return { value: op.output.previous };
+  return undefined;
+}
+
+/**
+ * Names the writer of the value a stuck operation observed and what overwrote it since,
+ * which is what a reader needs to see "a write applied twice" or "a stale read".
+ */
+function explainKvStuck(
+  op: KvOperation,
+  prefix: readonly KvOperation[],
+  all: readonly KvOperation[],
+): string | undefined {
+  const seen = observedBy(op);
+  if (!seen || seen.value === null) return undefined;
+  const v = seen.value;
+  const what = `op ${op.id} saw ${showValue(v)}`;
+  const writers = all.filter((w) => writtenBy(w)?.value === v);
+  if (writers.length === 0) {
+    if (op.input.f === 'cas' && op.input.value === v) {
+      return `${what}: its own new value, so its CAS took effect before it read — applied twice`;
+    }
+    const failedCas = all.find((w) => w.input.f === 'cas' && w.input.value === v);
+    if (failedCas) {
+      return `${what}, which only op ${failedCas.id}'s CAS would write, and it reported failure`;
+    }
+    return `${what}, which no operation wrote`;
+  }
+  const at = prefix.findIndex((w) => writtenBy(w)?.value === v);
+  if (at < 0) return `${what}, written by op ${writers.map((w) => w.id).join(', ')}`;
+  const since = prefix.slice(at + 1).filter((w) => writtenBy(w) !== undefined);
+  return (
+    `${what}, written by op ${prefix[at]!.id} (#${at + 1})` +
+    (since.length
+      ? `, but overwritten since by ${since.map((w) => `#${prefix.indexOf(w) + 1}`).join(', ')}` +
+        ` — a stale read, or the write applied twice`
+      : '')
+  );
+}
