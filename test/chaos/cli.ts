@@ -14,7 +14,14 @@ async function main(argv: string[]): Promise<number> {
     console.error((e as Error).message);
     return 2;
   }
-  const r = await runChaos(opts, (line) => console.log(line));
+  let r;
+  try {
+    r = await runChaos(opts, (line) => console.log(line));
+  } catch (e) {
+    // The cluster could not even start: nothing was tested.
+    console.error(`chaos: could not run: ${(e as Error).message}`);
+    return 1;
+  }
   console.log(r.summary);
   if (r.ok) {
     console.log(`chaos: PASSED${r.keptDir ? ` (kept ${r.keptDir})` : ''}`);

@@ -3,8 +3,10 @@
 // of a key must return the value of a write that nothing acknowledged has definitely
 // overwritten: the last acknowledged write, or a write concurrent with it or later, or an
 // indeterminate write (it may have taken effect at any time after its call). A final
-// value outside that set means an acknowledged write vanished (or a value nobody wrote
-// appeared). With unique written values this is exact for puts, deletes and CAS.
+// value outside that set means an acknowledged write vanished. A CAS that reported
+// failure counts as a possible writer too: when one did take effect (a retried CAS
+// applied twice), that is a linearizability violation, reported by that checker; here
+// it must not masquerade as a lost write.
 import type { KvOperation, Value } from './history.js';
 import { showValue } from './model.js';
 
@@ -15,7 +17,7 @@ export interface LostWrite {
   candidates: KvOperation[];
 }
 
-/** What a write leaves in the register, or undefined for a CAS known to have failed. */
+/** What a write leaves in the register if it took effect; undefined for a read. */
 function written(op: KvOperation): { value: Value } | undefined {
   switch (op.input.f) {
     case 'get':
@@ -25,15 +27,19 @@ function written(op: KvOperation): { value: Value } | undefined {
     case 'delete':
       return { value: null };
     case 'cas':
-      if (op.output !== undefined && op.output.f === 'cas' && !op.output.succeeded)
-        return undefined;
       return { value: op.input.value };
   }
 }
 
 /** True when the write certainly took effect and the client was told so. */
 function acknowledged(op: KvOperation): boolean {
-  return op.output !== undefined && written(op) !== undefined;
+  if (op.output === undefined || op.input.f === 'get') return false;
+  return op.output.f !== 'cas' || op.output.succeeded;
+}
+
+function outcome(op: KvOperation): string {
+  if (op.output === undefined) return 'indeterminate';
+  return acknowledged(op) ? 'acknowledged' : 'reported not swapped';
 }
 
 /**
@@ -67,7 +73,7 @@ export function formatLostWrite(l: LostWrite): string {
   for (const w of l.candidates) {
     lines.push(
       `  ${showValue(written(w)!.value)} from ${w.input.f} [op ${w.id}, client ${w.client}, ` +
-        `${w.output === undefined ? 'indeterminate' : 'acknowledged'}]`,
+        `${outcome(w)}]`,
     );
   }
   if (l.candidates.length === 0) lines.push('  (absent: the key was never written)');
