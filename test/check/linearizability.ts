@@ -260,7 +260,8 @@ export function checkHistory<S, I, O>(
   // Smallest parts first: a violation in a small part is found (and read) fastest.
   parts.sort((a, b) => a.ops.length - b.ops.length || (a.key < b.key ? -1 : 1));
   for (const part of parts) {
-    const r = checkPart(model, part.key, part.ops, deadline);
+    const searched = model.prune ? model.prune(part.ops) : part.ops;
+    const r = { ...checkPart(model, part.key, searched, deadline), ops: part.ops };
     if (r.verdict !== 'ok') failures.push(r);
   }
   const verdict: Verdict = failures.some((f) => f.verdict === 'illegal')

@@ -14,6 +14,11 @@ export interface Model<S, I, O> {
   step(state: S, input: I, output: O | undefined): S | undefined;
   /** Equal states must hash equally, different ones differently. */
   hash(state: S): string;
+  /**
+   * Drop operations whose presence cannot change the verdict (optional); must preserve
+   * "linearizable or not" exactly.
+   */
+  prune?(ops: readonly Operation<I, O>[]): Operation<I, O>[];
   /** Split a history into independent sub-histories (P-compositionality, Lowe §5). */
   partition(ops: readonly Operation<I, O>[]): { key: string; ops: Operation<I, O>[] }[];
   describeInput(input: I): string;
@@ -64,6 +69,8 @@ export const kvRegisterModel: Model<Value, KvInput, KvOutput> = {
 
   hash: (state) => (state === null ? '\u0000' : `=${state}`),
 
+  prune: pruneUnobservedIndeterminateWrites,
+
   partition(ops) {
     const byKey = new Map<string, KvOperation[]>();
     for (const op of ops) {
@@ -102,6 +109,33 @@ export const kvRegisterModel: Model<Value, KvInput, KvOutput> = {
   describeState: showValue,
   explainStuck: explainKvStuck,
 };
+
+/**
+ * An indeterminate put or CAS whose value v no operation ever observes (no read returns
+ * it, no CAS reports it as previous or expects it) can be dropped: in any linearization
+ * that places it, the stretch of time while the register held v contains no operation
+ * that looked at the register — a look would have seen v — except indeterminate CAS,
+ * which did not swap there and can move to the end, where their effect is invisible.
+ * Conversely a linearization without it stays one with it placed last. Without this, k
+ * such writes (common under faults: requests that died with their store) make the
+ * search try 2^k subsets before it can call a history illegal.
+ */
+function pruneUnobservedIndeterminateWrites(ops: readonly KvOperation[]): KvOperation[] {
+  const observed = new Set<string>();
+  for (const op of ops) {
+    if (op.output?.f === 'get' && op.output.value !== null) observed.add(op.output.value);
+    if (op.output?.f === 'cas' && op.output.previous !== null) observed.add(op.output.previous);
+    if (op.input.f === 'cas' && op.input.expected !== null) observed.add(op.input.expected);
+  }
+  return ops.filter(
+    (op) =>
+      !(
+        op.output === undefined &&
+        (op.input.f === 'put' || op.input.f === 'cas') &&
+        !observed.has(op.input.value)
+      ),
+  );
+}
 
 /** The value an operation leaves in the register if it took effect, or undefined. */
 function writtenBy(op: KvOperation): { value: Value } | undefined {
