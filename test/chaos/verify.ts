@@ -1,0 +1,55 @@
+// The checks every chaos run ends with, on the recorded history alone (so a kept
+// history.json can be checked again offline): well-formed, linearizable per key, and no
+// acknowledged write lost.
+import type { KvOperation, Value } from '../check/history.js';
+import { validateKvHistory } from '../check/history.js';
+import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
+import { findLostWrites, formatLostWrite } from '../check/lost_writes.js';
+
+/** A chaos history is big; the search gets this long before it says "undecided". */
+export const CHECK_TIMEOUT_MS = 120_000;
+
+/** Which of a run's promises a failure breaks. */
+export type Check = 'linearizable' | 'no-lost-write' | 'availability' | 'no-crash' | 'run';
+
+export interface Failure {
+  check: Check;
+  text: string;
+}
+
+export interface HistoryVerdict {
+  failures: Failure[];
+  /** One line: what was checked, how long it took. */
+  summary: string;
+}
+
+export function verifyHistory(
+  ops: readonly KvOperation[],
+  finalReads: ReadonlyMap<string, Value>,
+): HistoryVerdict {
+  const failures: Failure[] = [];
+  try {
+    validateKvHistory(ops);
+  } catch (e) {
+    const text = `malformed history: ${(e as Error).message}`;
+    return { failures: [{ check: 'run', text }], summary: 'not checked' };
+  }
+  const lin = checkKvHistory(ops, { timeoutMs: CHECK_TIMEOUT_MS });
+  if (lin.verdict !== 'ok') failures.push({ check: 'linearizable', text: formatKvResult(lin) });
+  const lost = findLostWrites(ops, finalReads);
+  if (lost.length > 0) {
+    failures.push({
+      check: 'no-lost-write',
+      text:
+        `acknowledged writes lost on ${lost.length} keys:\n` + lost.map(formatLostWrite).join('\n'),
+    });
+  }
+  const indeterminate = ops.filter((o) => o.output === undefined).length;
+  return {
+    failures,
+    summary:
+      `${ops.length} operations (${indeterminate} indeterminate) on ${lin.parts} keys: ` +
+      `${lin.verdict === 'ok' ? 'linearizable' : lin.verdict === 'illegal' ? 'NOT linearizable' : 'undecided'}` +
+      ` (checked in ${lin.elapsedMs} ms), ${lost.length === 0 ? 'no acknowledged write lost' : `${lost.length} keys lost acknowledged writes`}`,
+  };
+}
