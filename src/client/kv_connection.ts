@@ -78,6 +78,10 @@ const DEFAULT_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Notice a dead store under the open stream even when no request is waiting.
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
+  // A restarted store is reached again within a second (grpc's default backoff grows to
+  // 120 s, which would keep a client off a store long after it came back).
+  'grpc.initial_reconnect_backoff_ms': 100,
+  'grpc.max_reconnect_backoff_ms': 1000,
 };
 
 interface Pending {

@@ -57,6 +57,10 @@ class StoreLink {
     this.address = address;
     const { nyx } = loadNyxProto();
     this.client = new nyx.raft.RaftTransport(address, grpc.credentials.createInsecure(), {
+      // A peer store that restarts must be reached again within a second, not after
+      // grpc's default backoff (growing to 120 s): its Regions cannot elect without us.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1000,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.max_send_message_length': 256 << 20,
     });

@@ -16,26 +16,19 @@ import type { Check, Failure } from './verify.js';
 const SEED = Number(process.env.NYX_CHAOS_SEED ?? 1);
 
 /**
- * KNOWN DEFECT until the SDK's writes are exactly-once (issue 6 §4.1): the SDK retries a
- * write whose first attempt was applied. Under kill -9 and under SIGSTOP of a leader,
- * runs find it (2 of the first 4 runs), e.g. `cas absent → "w9.5" → not swapped,
- * previous "w9.5"` — a CAS applied twice. The linearizability verdict is therefore a
- * todo subtest: it still runs and prints the failing sub-history, without failing
- * `npm test`. Set this to undefined when exactly-once writes land.
+ * Every check is enforced, the linearizability of the history included: the SDK's writes
+ * are exactly-once (README: Exactly-once writes), so a retry can no longer apply twice.
+ * Recovery after kill -9 of every process is still a todo while it is being measured.
  */
-const LINEARIZABILITY_TODO: string | undefined =
-  'writes are retried unsafely until exactly-once writes land (issue 6 §4.1)';
+const LINEARIZABILITY_TODO: string | undefined = undefined;
 
 /**
  * KNOWN SLOW RECOVERY, under investigation: after kill -9 of PD and every store, the
  * cluster served again only after more than the 10 s bound in 2 of 3 runs on the
  * loaded 2-core machine (one Region still without a leader — a PreCandidate — 10 s
- * after the restart; clients' requests timing out rather than failing fast). A likely
- * cause: the store-to-store Raft transport (src/store/transport.ts) and the SDK's store
- * connections (src/client/kv_connection.ts) use grpc's default reconnect backoff (1 s
- * growing to 120 s) while a store is down, unlike the PD connection, which caps it at
- * 1 s; with the SDK's cap set to 1 s the same schedule recovered in 7.2 s. Set this to
- * undefined once that is settled.
+ * after the restart; clients' requests timing out rather than failing fast). The store
+ * transport and the SDK now cap grpc's reconnect backoff at 1 s (it grew to 120 s); set
+ * this to undefined once runs show the bound holds.
  */
 const KILL_ALL = 'kill -9 every process';
 const KILL_ALL_AVAILABILITY_TODO: string | undefined =
