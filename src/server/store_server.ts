@@ -19,6 +19,7 @@ import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
+import { NODE_RUNTIME } from '../store/runtime.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
 import { removeSnapshotFile, sendSnapshot } from '../store/snap_transfer.js';
 import { readIdent, writeIdent } from '../store/store_ident.js';
@@ -190,6 +191,7 @@ export class StoreServer {
       },
       cfg.peer.tickMs,
       logFn,
+      NODE_RUNTIME,
     );
     this.raftStore = raftStore;
     this.metrics.source = {
@@ -202,11 +204,12 @@ export class StoreServer {
       this.logEngine,
       this.engines,
       peerCfg,
-      () => performance.now(),
+      () => NODE_RUNTIME.now(),
       {
         proposal: (outcome) => this.metrics.proposals.inc({ outcome }),
         committed: (ms) => this.metrics.commitDuration.observe(ms / 1000),
       },
+      NODE_RUNTIME,
     );
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
