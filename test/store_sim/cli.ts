@@ -1,8 +1,8 @@
 // Command line driver of the store simulation.
 //   node dist/test/store_sim/cli.js --seeds N [--start S]   run seeds S..S+N-1 (default S=1)
 //   node dist/test/store_sim/cli.js --seed S [--verbose]    replay one seed (--verbose: event trace)
-// Options: --chaos-ms T sets the virtual length of the chaos phase. Exits 1 if a seed fails.
-import { DEFAULT_CHAOS_MS, runSeed } from './run.js';
+// Options: --chaos-ms T / --heal-ms H set the virtual length of the chaos and heal phases. Exits 1 if a seed fails.
+import { DEFAULT_CHAOS_MS, DEFAULT_HEAL_MS, runSeed } from './run.js';
 
 async function main(argv: string[]): Promise<number> {
   const opts = new Map<string, string>();
@@ -25,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
     return n;
   };
   const chaosMs = num('chaos-ms', DEFAULT_CHAOS_MS);
+  const healMs = num('heal-ms', DEFAULT_HEAL_MS);
 
   if (opts.has('seed')) {
     const seed = num('seed', 0);
@@ -32,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     const r = await runSeed({
       seed,
       chaosMs,
+      healMs,
       trace: verbose ? (line) => process.stdout.write(`${line}\n`) : undefined,
     });
     if (!r.ok) {
@@ -48,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
   const failures: number[] = [];
   let steps = 0;
   for (let seed = start; seed < start + count; seed++) {
-    const r = await runSeed({ seed, chaosMs });
+    const r = await runSeed({ seed, chaosMs, healMs });
     steps += r.steps;
     if (!r.ok) {
       failures.push(seed);

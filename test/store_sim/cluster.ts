@@ -143,7 +143,12 @@ export interface NetProfile {
   jitterMs: number;
 }
 
-export const CALM_NET: NetProfile = { dropRate: 0, duplicateRate: 0, latencyMs: 0.3, jitterMs: 0.4 };
+export const CALM_NET: NetProfile = {
+  dropRate: 0,
+  duplicateRate: 0,
+  latencyMs: 0.3,
+  jitterMs: 0.4,
+};
 
 export class SimCluster {
   readonly stores = new Map<number, SimStore>();
@@ -166,7 +171,8 @@ export class SimCluster {
     // tmpfs when there is one: SQLite's files then cost no real disk I/O.
     const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
     this.root = fs.mkdtempSync(path.join(base, 'nyx-store-sim-'));
-    for (const id of ids) this.stores.set(id, new SimStore(id, path.join(this.root, `s${id}`), this));
+    for (const id of ids)
+      this.stores.set(id, new SimStore(id, path.join(this.root, `s${id}`), this));
   }
 
   partition(groups: number[][]): void {

@@ -5,7 +5,6 @@
 //   - Replica agreement (State Machine Safety seen from the engines): every replica of a
 //     Region that reached apply index i holds the same RawKV data at i.
 //   - Regions tile the key space without overlap (every Region's newest known epoch).
-import crypto from 'node:crypto';
 import { NONE, StateRole } from '../../src/raft/index.js';
 import { Region } from '../../src/region/meta.js';
 import { RegionPeer } from '../../src/store/peer.js';
@@ -35,15 +34,15 @@ export function servesLeaseReads(p: RegionPeer, now: number): boolean {
   );
 }
 
-function hashRaw(p: RegionPeer): string {
-  const h = crypto.createHash('sha1');
-  for (const kv of p.engine.scan({ table: 'raw' })) {
-    h.update(kv.key);
-    h.update('\0');
-    h.update(kv.value ?? Buffer.alloc(0));
-    h.update('\n');
-  }
-  return h.digest('hex');
+/** The Region's RawKV data: every row (a scan), or only the workload's keys (point gets). */
+function dumpRaw(p: RegionPeer, keys: Buffer[] | undefined): string {
+  const rows = keys
+    ? keys.map((key) => ({ key, value: p.engine.get('raw', key) }))
+    : p.engine.scan({ table: 'raw' });
+  return rows
+    .filter((r) => r.value !== undefined)
+    .map((r) => `${r.key.toString('hex')}=${r.value!.toString('hex')}`)
+    .join(',');
 }
 
 export class InvariantChecker {
@@ -53,9 +52,18 @@ export class InvariantChecker {
   private readonly appliedHashes = new Map<string, { hash: string; peer: string }>();
   /** Last apply index checked, per "store:region" (unchanged indexes are not rehashed). */
   private readonly lastChecked = new Map<string, number>();
+  /** Region meta objects already checked for tiling (a peer replaces its meta when it changes). */
+  private readonly seenRegionMeta = new WeakSet<Region>();
+  private readonly keys: Buffer[];
   checks = 0;
 
-  constructor(private readonly cluster: SimCluster) {}
+  /** `keys`: every key the workload writes; per-event checks read only those (cheap). */
+  constructor(
+    private readonly cluster: SimCluster,
+    keys: string[],
+  ) {
+    this.keys = keys.map((k) => Buffer.from(k));
+  }
 
   /** Throws InvariantViolation describing the first broken invariant. */
   check(now: number): void {
@@ -90,7 +98,31 @@ export class InvariantChecker {
         );
       }
     }
-    this.checkTiling();
+    this.checkTiling(false);
+  }
+
+  /**
+   * At the end, on quiet replicas: every row (not only the workload's keys) of every replica
+   * at equal apply index is equal, and the tiling holds.
+   */
+  checkFinal(): void {
+    const byIndex = new Map<string, { data: string; who: string }>();
+    for (const s of this.cluster.stores.values()) {
+      if (!s.up) continue;
+      for (const p of s.store.peers.values()) {
+        const k = `${p.regionId}:${p.appliedIndex}`;
+        const data = dumpRaw(p, undefined);
+        const who = `peer ${p.peerId} on store ${s.id}`;
+        const prev = byIndex.get(k);
+        if (!prev) byIndex.set(k, { data, who });
+        else if (prev.data !== data) {
+          throw new InvariantViolation(
+            `region ${p.regionId} at apply index ${p.appliedIndex}: ${who} holds other rows than ${prev.who}`,
+          );
+        }
+      }
+    }
+    this.checkTiling(true);
   }
 
   private checkApplied(storeId: number, p: RegionPeer): void {
@@ -98,7 +130,7 @@ export class InvariantChecker {
     if (this.lastChecked.get(where) === p.appliedIndex) return;
     this.lastChecked.set(where, p.appliedIndex);
     const k = `${p.regionId}:${p.appliedIndex}`;
-    const hash = hashRaw(p);
+    const hash = dumpRaw(p, this.keys);
     const who = `peer ${p.peerId} on store ${storeId}`;
     const prev = this.appliedHashes.get(k);
     if (!prev) this.appliedHashes.set(k, { hash, peer: who });
@@ -110,7 +142,17 @@ export class InvariantChecker {
   }
 
   /** The newest epoch of each Region any live store knows must tile ["", "") exactly. */
-  private checkTiling(): void {
+  private checkTiling(always: boolean): void {
+    let changed = always;
+    for (const s of this.cluster.stores.values()) {
+      if (!s.up) continue;
+      for (const p of s.store.peers.values()) {
+        if (this.seenRegionMeta.has(p.region)) continue;
+        this.seenRegionMeta.add(p.region);
+        changed = true;
+      }
+    }
+    if (!changed) return;
     const newest = new Map<number, Region>();
     for (const s of this.cluster.stores.values()) {
       if (!s.up) continue;

@@ -11,12 +11,14 @@ import { Workload } from './workload.js';
 import { SimWorld, WORLD } from './world.js';
 
 export const DEFAULT_CHAOS_MS = 3_000;
-export const HEAL_MS = 2_000;
+export const DEFAULT_HEAL_MS = 2_000;
 
 export interface RunOptions {
   seed: number;
   /** Virtual ms of the chaos phase. */
   chaosMs?: number;
+  /** Virtual ms after healing in which every Region must serve clients again. */
+  healMs?: number;
   trace?: (line: string) => void;
 }
 
@@ -28,9 +30,10 @@ export interface RunResult {
   steps: number;
 }
 
-export function replayCommand(seed: number, chaosMs: number): string {
-  const ms = chaosMs === DEFAULT_CHAOS_MS ? '' : ` --chaos-ms ${chaosMs}`;
-  return `npm run sim:store -- --seed ${seed}${ms} --verbose`;
+export function replayCommand(seed: number, chaosMs: number, healMs: number): string {
+  const c = chaosMs === DEFAULT_CHAOS_MS ? '' : ` --chaos-ms ${chaosMs}`;
+  const h = healMs === DEFAULT_HEAL_MS ? '' : ` --heal-ms ${healMs}`;
+  return `npm run sim:store -- --seed ${seed}${c}${h} --verbose`;
 }
 
 /** Let the promise callbacks of the event (RawKv answers, client code) run before the next. */
@@ -40,11 +43,13 @@ async function settle(): Promise<void> {
 
 export async function runSeed(opts: RunOptions): Promise<RunResult> {
   const chaosMs = opts.chaosMs ?? DEFAULT_CHAOS_MS;
+  const healMs = opts.healMs ?? DEFAULT_HEAL_MS;
   const world = new SimWorld(opts.seed, opts.trace);
   const rng = world.rng;
   const ids = rng.chance(0.2) ? [1, 2, 3, 4, 5] : [1, 2, 3];
   const cluster = new SimCluster(world, ids);
-  const checker = new InvariantChecker(cluster);
+  const keys = ['k0', 'k1', 'k2', 'k3'];
+  const checker = new InvariantChecker(cluster, keys);
   const faults: string[] = [];
   const note = (f: string) => {
     faults.push(`${world.now.toFixed(1)}ms ${f}`);
@@ -58,14 +63,14 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       : [cluster.bootstrapRegion(1, '', 'k2'), cluster.bootstrapRegion(2, 'k2', '')];
     workload = new Workload(world, cluster, {
       clients: rng.int(2, 4),
-      keys: ['k0', 'k1', 'k2', 'k3'],
+      keys,
       regions,
     });
     workload.start();
     const faultSchedule = new FaultSchedule(world, cluster, note);
     faultSchedule.start(chaosMs);
 
-    const end = chaosMs + HEAL_MS;
+    const end = chaosMs + healMs;
     let healed = false;
     while (world.step(end)) {
       checker.check(world.now);
@@ -78,20 +83,23 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
         note('heal: network calm, every store up and running');
       }
     }
-    workload.stop();
     // Liveness once healed: every Region has a leader and served clients again.
     for (const r of regions) {
       if (![...cluster.stores.values()].some((s) => s.isLeaderOf(r.id))) {
-        throw new Error(`liveness: region ${r.id} has no leader ${HEAL_MS} ms after healing`);
+        throw new Error(`liveness: region ${r.id} has no leader ${healMs} ms after healing`);
       }
       if ((workload.okSinceHeal.get(r.id) ?? 0) === 0) {
         throw new Error(`liveness: region ${r.id} served no client call after healing`);
       }
     }
+    checker.checkFinal();
+    workload.stop();
     validateKvHistory(workload.history);
     const lin = checkKvHistory(workload.history, { timeoutMs: 20_000 });
     if (lin.verdict !== 'ok') {
-      throw new Error(`RawKV history is not linearizable (${lin.verdict}):\n${formatKvResult(lin)}`);
+      throw new Error(
+        `RawKV history is not linearizable (${lin.verdict}):\n${formatKvResult(lin)}`,
+      );
     }
     const summary =
       `${ids.length} stores, ${regions.length} regions, ${world.steps} events, ` +
@@ -104,7 +112,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
     const error =
       `seed ${opts.seed} failed at ${world.now.toFixed(3)} ms (event ${world.steps}): ${err.message}\n` +
       `faults so far:\n  ${faults.slice(-15).join('\n  ')}\n` +
-      `replay: ${replayCommand(opts.seed, chaosMs)}`;
+      `replay: ${replayCommand(opts.seed, chaosMs, healMs)}`;
     return { seed: opts.seed, ok: false, error, summary: '', steps: world.steps };
   } finally {
     workload?.stop();
@@ -143,7 +151,9 @@ class FaultSchedule {
 
   private leaderOrAny(): SimStore {
     const rng = this.world.rng;
-    const leaders = this.stores().filter((s) => s.up && [...s.store.peers.values()].some((p) => p.isLeader()));
+    const leaders = this.stores().filter(
+      (s) => s.up && [...s.store.peers.values()].some((p) => p.isLeader()),
+    );
     return leaders.length > 0 && rng.chance(0.7) ? rng.pick(leaders) : rng.pick(this.stores());
   }
 
@@ -196,7 +206,8 @@ class FaultSchedule {
         if (!s.up) return;
         // Often longer than the lease (160 ms) and the election timeout (200 ms): the
         // store resumes as a leader whose lease expired while it slept.
-        const len = 20 + rng.float() * 600;
+        // Resumed before the chaos ends, so that healing finds every process running.
+        const len = Math.min(20 + rng.float() * 600, this.chaosEnd - w.now);
         w.pause(s.id, w.now + len);
         this.note(`pause store ${s.id} for ${len.toFixed(0)} ms`);
         return;

@@ -15,7 +15,7 @@ import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
 
 /** A client gives up on a call after this long (virtual ms) and treats it as indeterminate. */
-const CLIENT_TIMEOUT_MS = 1_500;
+const CLIENT_TIMEOUT_MS = 300;
 
 export interface WorkloadOptions {
   clients: number;
@@ -40,6 +40,7 @@ export class Workload {
   /** Successful calls per Region since markHealed(), for the liveness check. */
   readonly okSinceHeal = new Map<number, number>();
   private healed = false;
+  private readonly open = new Set<(o: Outcome) => void>();
 
   constructor(
     private readonly world: SimWorld,
@@ -56,8 +57,10 @@ export class Workload {
     }
   }
 
+  /** No new calls; calls still open at the end are indeterminate (a write may yet apply). */
   stop(): void {
     this.stopped = true;
+    for (const finish of [...this.open]) finish({ kind: 'lost', why: 'still open at the end' });
   }
 
   markHealed(): void {
@@ -115,10 +118,12 @@ export class Workload {
     const finish = (outcome: Outcome) => {
       if (call.settled) return;
       call.settled = true;
+      this.open.delete(finish);
       this.record(client, region, call, outcome, target);
       if (this.stopped) return;
       w.after(rng.float() * 20, WORLD, `client ${client.process} thinks`, () => this.next(client));
     };
+    this.open.add(finish);
     w.after(CLIENT_TIMEOUT_MS, WORLD, `client ${client.process} op ${op.id} times out`, () =>
       finish({ kind: 'lost', why: 'client timeout' }),
     );
@@ -167,7 +172,10 @@ export class Workload {
     }
     p.then(
       (out) => reply({ kind: 'ok', out }),
-      (err: Error) => reply(isDefiniteFailure(err) ? { kind: 'refused', err } : { kind: 'lost', why: err.message }),
+      (err: Error) =>
+        reply(
+          isDefiniteFailure(err) ? { kind: 'refused', err } : { kind: 'lost', why: err.message },
+        ),
     );
   }
 
@@ -209,6 +217,14 @@ export class Workload {
   ): void {
     const op = call.op;
     const w = this.world;
+    w.trace?.(
+      `${w.now.toFixed(3)} client ${op.client} op ${op.id} ${JSON.stringify(op.input)} at store ${target}: ` +
+        (outcome.kind === 'ok'
+          ? `ok ${JSON.stringify(outcome.out)}`
+          : outcome.kind === 'refused'
+            ? `refused (${outcome.err.message})`
+            : `lost (${outcome.why})`),
+    );
     if (outcome.kind === 'ok') {
       op.output = outcome.out;
       op.ret = w.now;
@@ -242,9 +258,7 @@ export class Workload {
 }
 
 type Outcome =
-  | { kind: 'ok'; out: KvOutput }
-  | { kind: 'refused'; err: Error }
-  | { kind: 'lost'; why: string };
+  { kind: 'ok'; out: KvOutput } | { kind: 'refused'; err: Error } | { kind: 'lost'; why: string };
 
 interface ClientState {
   process: number;
