@@ -163,7 +163,7 @@ class FaultSchedule {
     const all = this.stores();
     const down = all.filter((s) => !s.up).length;
     const maxDown = Math.floor((all.length - 1) / 2);
-    const kind = rng.weighted({ partition: 3, net: 3, crash: 2, pause: 2, disk: 1, calm: 1 });
+    const kind = rng.weighted({ partition: 3, net: 3, crash: 2, pause: 3, disk: 1, calm: 1 });
     switch (kind) {
       case 'partition': {
         const isolated = rng.chance(0.5)
@@ -207,7 +207,8 @@ class FaultSchedule {
         // Often longer than the lease (160 ms) and the election timeout (200 ms): the
         // store resumes as a leader whose lease expired while it slept.
         // Resumed before the chaos ends, so that healing finds every process running.
-        const len = Math.min(20 + rng.float() * 600, this.chaosEnd - w.now);
+        const want = rng.chance(0.5) ? 250 + rng.float() * 450 : 10 + rng.float() * 150;
+        const len = Math.min(want, this.chaosEnd - w.now);
         w.pause(s.id, w.now + len);
         this.note(`pause store ${s.id} for ${len.toFixed(0)} ms`);
         return;

@@ -12,7 +12,7 @@ import { runSeed } from './run.js';
 
 const CI_SEEDS = 300;
 const CI_CHAOS_MS = 300;
-const CI_HEAL_MS = 700;
+const CI_HEAL_MS = 1000;
 const PROCESSES = 2;
 
 const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cli.js');

@@ -15,7 +15,7 @@ import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
 
 /** A client gives up on a call after this long (virtual ms) and treats it as indeterminate. */
-const CLIENT_TIMEOUT_MS = 300;
+const CLIENT_TIMEOUT_MS = 500;
 
 export interface WorkloadOptions {
   clients: number;
