@@ -15,7 +15,7 @@ import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
 
 /** A client gives up on a call after this long (virtual ms) and treats it as indeterminate. */
-const CLIENT_TIMEOUT_MS = 500;
+const CLIENT_TIMEOUT_MS = 300;
 
 export interface WorkloadOptions {
   clients: number;
@@ -105,7 +105,7 @@ export class Workload {
     }
     const ids = [...this.cluster.stores.keys()];
     const hint = this.leaderHint.get(region.id);
-    const target = hint !== undefined && rng.chance(0.9) ? hint : rng.pick(ids);
+    const target = hint !== undefined && rng.chance(0.6) ? hint : rng.pick(ids);
     const op: KvOperation = {
       id: this.nextId++,
       client: client.process,
