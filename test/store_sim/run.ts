@@ -105,7 +105,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       `${ids.length} stores, ${regions.length} regions, ${world.steps} events, ` +
       `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
       `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
-      `${cluster.diskFaults} disk faults`;
+      `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step`;
     return { seed: opts.seed, ok: true, summary, steps: world.steps };
   } catch (e) {
     const err = e as Error;
