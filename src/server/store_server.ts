@@ -20,6 +20,7 @@ import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
+import { NODE_RUNTIME } from '../store/runtime.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
 import { checkForStore, describeEnvelope } from '../store/message_validator.js';
 import { DropLog } from '../store/drop_log.js';
@@ -205,6 +206,7 @@ export class StoreServer {
       },
       cfg.peer.tickMs,
       logFn,
+      NODE_RUNTIME,
     );
     this.raftStore = raftStore;
     this.metrics.source = {
@@ -217,11 +219,12 @@ export class StoreServer {
       this.logEngine,
       this.engines,
       peerCfg,
-      () => performance.now(),
+      () => NODE_RUNTIME.now(),
       {
         proposal: (outcome) => this.metrics.proposals.inc({ outcome }),
         committed: (ms) => this.metrics.commitDuration.observe(ms / 1000),
       },
+      NODE_RUNTIME,
     );
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');

@@ -32,6 +32,7 @@ import { ReadQueue } from './read_queue.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionApplier, RequestOutcome } from './region_applier.js';
 import { SessionOptions } from './session_table.js';
+import { clockRaftSeed } from './runtime.js';
 
 export type { WriteResult } from './cmd/command.js';
 
@@ -125,6 +126,8 @@ export class RegionPeer {
     private readonly observer: PeerObserver = NO_OBSERVER,
     /** Wall-clock ms: the time a leader stamps on its commands (sessions expire by it). */
     private readonly wallNow: () => number = Date.now,
+    /** Seeds the election jitter; the simulator passes one drawn from its run's seed. */
+    raftSeed: number = clockRaftSeed(now(), peerId),
   ) {
     this.region = cloneRegion(region);
     this.proposals = new ProposalQueue(region.id);
@@ -146,7 +149,7 @@ export class RegionPeer {
     this.node = new RawNode({
       id: peerId,
       storage: logStorage,
-      rand: new SeededRand((now() ^ (peerId * 2654435761)) >>> 0),
+      rand: new SeededRand(raftSeed),
       applied: applied.appliedIndex,
       electionTick: cfg.electionTicks,
       heartbeatTick: cfg.heartbeatTicks,

@@ -16,6 +16,7 @@ import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, RegionPeer } from './peer.js';
+import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
 
 /**
  * Index and term a newly created Region starts its log at (TiKV's RAFT_INIT_LOG_INDEX):
@@ -42,6 +43,8 @@ export class PeerLoader {
     private readonly cfg: PeerConfig,
     private readonly now: () => number,
     private readonly observer: PeerObserver = NO_OBSERVER,
+    /** Wall clock and Raft seeds of the peers (the store's runtime). */
+    private readonly runtime: Pick<StoreRuntime, 'wallNow' | 'raftSeed'> = NODE_RUNTIME,
   ) {}
 
   /**
@@ -179,7 +182,18 @@ export class PeerLoader {
     // Raft's configuration comes from the Region meta, which the engine keeps current.
     view.confStateProvider = () => confStateOf(peer ? peer.region : region);
     view.setSnapshotBuilder(() => buildSnapshot(engine, peer ? peer.region : region));
-    peer = new RegionPeer(region, peerId, view, engine, this.cfg, this.now, this.observer);
+    const rt = this.runtime;
+    peer = new RegionPeer(
+      region,
+      peerId,
+      view,
+      engine,
+      this.cfg,
+      this.now,
+      this.observer,
+      () => rt.wallNow(),
+      rt.raftSeed(peerId),
+    );
     return peer;
   }
 }

@@ -14,6 +14,7 @@ import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
+import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
 export interface RaftEnvelope {
@@ -53,7 +54,7 @@ export interface TurnStats {
 export class RaftStore {
   readonly peers = new Map<number, RegionPeer>();
   private scheduled = false;
-  private ticker: NodeJS.Timeout | undefined;
+  private ticker: TimerHandle | undefined;
   private ticks = 0;
   private stopped = false;
   /** A turn's messages are out and its log write is due: no other turn may start. */
@@ -68,17 +69,18 @@ export class RaftStore {
     private readonly hooks: RaftStoreHooks,
     private readonly tickMs: number,
     private readonly log: (obj: object, msg: string) => void,
+    /** Clocks and timers (the simulator supplies virtual ones). */
+    private readonly runtime: StoreRuntime = NODE_RUNTIME,
   ) {}
 
   start(): void {
     // A tick steps Raft like a message does: an exception there is a bug, so fail-stop.
-    this.ticker = setInterval(() => this.guarded(() => this.onTick()), this.tickMs);
-    this.ticker.unref?.();
+    this.ticker = this.runtime.setRepeating(this.tickMs, () => this.guarded(() => this.onTick()));
   }
 
   stop(err: Error): void {
     this.stopped = true;
-    if (this.ticker) clearInterval(this.ticker);
+    if (this.ticker) this.runtime.clearTimer(this.ticker);
     for (const p of this.peers.values()) p.close(err);
   }
 
@@ -91,7 +93,7 @@ export class RaftStore {
   schedule(): void {
     if (this.scheduled || this.stopped) return;
     this.scheduled = true;
-    setImmediate(() => {
+    this.runtime.defer(() => {
       this.scheduled = false;
       this.guarded(() => this.turn());
     });
@@ -189,7 +191,7 @@ export class RaftStore {
       // loop: the followers then write in parallel with us (thesis §10.2.1). Until the
       // write is done no other turn starts, so Readies finish in order.
       this.writing = true;
-      setImmediate(() => {
+      this.runtime.defer(() => {
         this.writing = false;
         this.guarded(() => this.finishTurn(ready));
       });
@@ -201,7 +203,7 @@ export class RaftStore {
   /** The rest of a turn: one log write for all, acks, apply, advance. */
   private finishTurn(ready: [RegionPeer, Ready][]): void {
     if (this.stopped) return;
-    const t0 = performance.now();
+    const t0 = this.runtime.now();
     const batch = new RaftLogWriteBatch();
     let entries = 0;
     let mustSync = false;
@@ -230,7 +232,7 @@ export class RaftStore {
       this.logEngine.write(batch);
       failpoint('raft_log_after_write');
     }
-    const t1 = performance.now();
+    const t1 = this.runtime.now();
 
     for (const [p, rd] of ready) this.sendAll(p, rd.persistedMessages);
     this.transport.flush();
@@ -247,7 +249,7 @@ export class RaftStore {
       // Advancing may have produced work (our own acks commit entries): go again.
       if (p.node.hasReady()) p.dirty = true;
     }
-    const t2 = performance.now();
+    const t2 = this.runtime.now();
     this.hooks.onTurn?.({
       peers: ready.length,
       entries,

@@ -1,0 +1,324 @@
+// N real stores in one process, built as test/store/cluster_harness.ts builds them (real
+// RaftStore, PeerLoader, RegionEnginePool, RaftLogEngine on temp dirs, RawKv), but driven by
+// the simulated world: virtual time, a simulated network and injected disk errors.
+//
+// What a crash can lose here. A store's SQLite transactions that committed are in the OS
+// page cache, so a *process* crash keeps them — exactly as in production; only a power loss
+// (or a lying disk) would drop committed-but-unsynced pages, and modelling that needs a
+// SQLite VFS that buffers writes until fsync, which this slice does not have. What a crash
+// does lose, and the sim models by killing the store at any event boundary: everything not
+// yet handed to SQLite — a turn whose messages left but whose log write (deferred, the
+// simulated fsync wait) had not run, the commit index kept lazily in memory, queued
+// proposals and reads, messages not yet flushed. That is the "acked by others before it is
+// durable here" window Raft must survive (thesis §10.2.1).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MessageType, SnapshotStatus, StateRole } from '../../src/raft/index.js';
+import { PeerRole, Region } from '../../src/region/meta.js';
+import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
+import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
+import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
+import {
+  decodeSnapshotDescriptor,
+  encodeSnapshotDescriptor,
+} from '../../src/storage/region_snapshot.js';
+import { snapDir } from '../../src/storage/paths.js';
+import { SyncMode } from '../../src/storage/sqlite.js';
+import { PeerConfig, RegionPeer } from '../../src/store/peer.js';
+import { PeerLoader } from '../../src/store/peer_loader.js';
+import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
+import { RawKv } from '../../src/store/raw_kv.js';
+import { ANY_INCARNATION, SimWorld, WORLD } from './world.js';
+
+export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
+  tickMs: 20,
+  electionTicks: 10,
+  heartbeatTicks: 2,
+  maxPendingProposals: 1000,
+  maxEntryBytes: 1 << 20,
+  maxUncommittedBytes: 16 << 20,
+  requestTimeoutMs: 1_000,
+};
+
+/** The error an injected disk fault throws from the Raft log write. */
+export class SimDiskError extends Error {
+  constructor(storeId: number) {
+    super(`simulated I/O error writing the raft log of store ${storeId}`);
+    this.name = 'SimDiskError';
+  }
+}
+
+export class SimStore {
+  logEngine!: RaftLogEngine;
+  engines!: RegionEnginePool;
+  store!: RaftStore;
+  loader!: PeerLoader;
+  kv!: RawKv;
+  up = false;
+  /** The next Raft log write fails (EIO), once. */
+  diskFaultArmed = false;
+  restarts = 0;
+
+  constructor(
+    readonly id: number,
+    readonly dir: string,
+    private readonly cluster: SimCluster,
+  ) {}
+
+  open(): void {
+    const world = this.cluster.world;
+    const runtime = world.runtimeFor(this.id);
+    // NORMAL skips the per-commit fsync: a process crash keeps committed transactions
+    // either way (see the top of this file), and fsyncs would cost real time per event.
+    this.logEngine = RaftLogEngine.open(this.dir, { sync: SyncMode.Normal });
+    const realWrite = this.logEngine.write.bind(this.logEngine);
+    this.logEngine.write = (batch: RaftLogWriteBatch) => {
+      if (this.diskFaultArmed) {
+        this.diskFaultArmed = false;
+        throw new SimDiskError(this.id);
+      }
+      return realWrite(batch);
+    };
+    this.engines = new RegionEnginePool(this.dir);
+    const cfg = { ...SIM_PEER_CONFIG, storeId: this.id };
+    this.loader = new PeerLoader(
+      this.id,
+      this.logEngine,
+      this.engines,
+      cfg,
+      () => runtime.now(),
+      undefined,
+      runtime,
+    );
+    const snaps = snapDir(this.dir);
+    fs.mkdirSync(snaps, { recursive: true });
+    this.store = new RaftStore(
+      this.id,
+      this.logEngine,
+      this.cluster.transportFor(this),
+      {
+        onFatal: (err) => this.cluster.onFatal(this, err),
+        applySnapshotData: (peer: RegionPeer, rd) => {
+          const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
+          peer.engine.importSnapshot(path.join(snaps, desc.name));
+        },
+      },
+      SIM_PEER_CONFIG.tickMs,
+      (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
+      runtime,
+    );
+    for (const p of this.loader.loadAll()) this.store.addPeer(p);
+    this.kv = new RawKv(this.store);
+    this.store.start();
+    this.up = true;
+  }
+
+  /** Kill the process: no flushing beyond what SQLite already committed. */
+  crash(reason: string): void {
+    if (!this.up) return;
+    this.up = false;
+    this.diskFaultArmed = false; // the fault belonged to the process that died
+    this.cluster.world.kill(this.id);
+    this.store.stop(new Error(`store ${this.id} ${reason}`));
+    this.engines.closeAll();
+    this.logEngine.close();
+  }
+
+  peer(regionId: number): RegionPeer | undefined {
+    return this.up ? this.store.peers.get(regionId) : undefined;
+  }
+
+  isLeaderOf(regionId: number): boolean {
+    return this.peer(regionId)?.node.raft.state === StateRole.Leader;
+  }
+}
+
+/** Network behaviour, changed by the fault schedule. */
+export interface NetProfile {
+  dropRate: number;
+  duplicateRate: number;
+  /** Base one-way latency and the random extra on top (a large extra reorders). */
+  latencyMs: number;
+  jitterMs: number;
+}
+
+export const CALM_NET: NetProfile = {
+  dropRate: 0,
+  duplicateRate: 0,
+  latencyMs: 0.3,
+  jitterMs: 0.4,
+};
+
+export class SimCluster {
+  readonly stores = new Map<number, SimStore>();
+  readonly root: string;
+  net: NetProfile = { ...CALM_NET };
+  /** Store → partition group; stores in different groups cannot talk. */
+  private groups = new Map<number, number>();
+  snapshotsSent = 0;
+  messagesSent = 0;
+  /** Errors a store swallowed while stepping a message (raft_store.ts logs and drops them). */
+  readonly droppedMessageErrors: string[] = [];
+  /** A store hit a fatal error that was not an injected fault: a bug. */
+  fatal: Error | undefined;
+  diskFaults = 0;
+
+  constructor(
+    readonly world: SimWorld,
+    ids: number[],
+  ) {
+    // tmpfs when there is one: SQLite's files then cost no real disk I/O.
+    const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+    this.root = fs.mkdtempSync(path.join(base, 'nyx-store-sim-'));
+    for (const id of ids)
+      this.stores.set(id, new SimStore(id, path.join(this.root, `s${id}`), this));
+  }
+
+  partition(groups: number[][]): void {
+    this.groups = new Map();
+    groups.forEach((g, i) => g.forEach((s) => this.groups.set(s, i)));
+  }
+
+  healPartition(): void {
+    this.groups = new Map();
+  }
+
+  connected(a: number, b: number): boolean {
+    return (this.groups.get(a) ?? -1) === (this.groups.get(b) ?? -1);
+  }
+
+  /** One-way latency of a message sent now. */
+  latency(): number {
+    return this.net.latencyMs + this.world.rng.float() * this.net.jitterMs;
+  }
+
+  transportFor(from: SimStore): RaftTransport {
+    let pending: RaftEnvelope[] = [];
+    return {
+      send: (env) => pending.push(env),
+      flush: () => {
+        const msgs = pending;
+        pending = [];
+        for (const env of msgs) this.route(from, env);
+      },
+    };
+  }
+
+  /** Decide a message's fate now (drop, delay, duplicate) and schedule its delivery. */
+  private route(from: SimStore, env: RaftEnvelope): void {
+    this.messagesSent++;
+    const w = this.world;
+    const to = env.toPeer.storeId;
+    const isSnap = env.message.type === MessageType.Snap;
+    const lost = !this.connected(from.id, to) || w.rng.chance(this.net.dropRate);
+    if (lost) {
+      // Silence, like a real partition — except a snapshot, whose stream would fail
+      // visibly (transport.ts reports it failed so the leader retries later).
+      if (isSnap) this.reportSnapshot(from, env, SnapshotStatus.Failure);
+      return;
+    }
+    const copies = !isSnap && w.rng.chance(this.net.duplicateRate) ? 2 : 1;
+    for (let i = 0; i < copies; i++) {
+      w.at(
+        w.now + this.latency(),
+        to,
+        `deliver ${MessageType[env.message.type]} r${env.regionId} ${from.id}->${to}`,
+        () => this.deliver(from, env),
+        ANY_INCARNATION,
+      );
+    }
+  }
+
+  private deliver(from: SimStore, env: RaftEnvelope): void {
+    const to = this.stores.get(env.toPeer.storeId);
+    const isSnap = env.message.type === MessageType.Snap;
+    // A partition that started while the message was in flight also cuts it.
+    if (!to || !to.up || !this.connected(from.id, to.id)) {
+      if (isSnap) this.reportSnapshot(from, env, SnapshotStatus.Failure);
+      return;
+    }
+    if (isSnap) {
+      // Ship the file as the snapshot stream would: copy it into the receiver's snap/.
+      const desc = decodeSnapshotDescriptor(env.message.snapshot!.data);
+      const name = `recv-${desc.name}`;
+      const src = path.join(snapDir(from.dir), desc.name);
+      if (!fs.existsSync(src)) {
+        this.reportSnapshot(from, env, SnapshotStatus.Failure);
+        return;
+      }
+      fs.copyFileSync(src, path.join(snapDir(to.dir), name));
+      env = {
+        ...env,
+        message: {
+          ...env.message,
+          snapshot: { ...env.message.snapshot!, data: encodeSnapshotDescriptor({ ...desc, name }) },
+        },
+      };
+      this.snapshotsSent++;
+      this.reportSnapshot(from, env, SnapshotStatus.Finish);
+    }
+    to.store.onRaftMessage(env);
+  }
+
+  /** The sender learns the outcome of a snapshot stream one network hop later. */
+  private reportSnapshot(from: SimStore, env: RaftEnvelope, status: SnapshotStatus): void {
+    const w = this.world;
+    const inc = w.incarnation(from.id);
+    w.at(
+      w.now + this.latency(),
+      from.id,
+      `snapshot ${SnapshotStatus[status]} r${env.regionId}`,
+      () => {
+        if (from.up) from.store.reportSnapshot(env.regionId, env.toPeer.id, status);
+      },
+      inc,
+    );
+  }
+
+  onFatal(s: SimStore, err: Error): void {
+    if (err instanceof SimDiskError) {
+      // Fail-stop on a disk error (raft_store.ts); the operator restarts the process.
+      this.diskFaults++;
+      s.crash('stopped on a disk error');
+      this.world.after(50 + this.world.rng.float() * 200, WORLD, `restart ${s.id}`, () => {
+        if (!s.up) this.restart(s);
+      });
+      return;
+    }
+    this.fatal ??= new Error(`store ${s.id} stopped: ${err.stack ?? err.message}`);
+  }
+
+  onStoreLog(s: SimStore, obj: object, msg: string): void {
+    if (msg === 'dropped raft message') {
+      this.droppedMessageErrors.push(`store ${s.id}: ${JSON.stringify(obj)}`);
+    }
+  }
+
+  restart(s: SimStore): void {
+    s.restarts++;
+    s.open();
+  }
+
+  /** A Region over all stores with peer id = 100 * regionId + storeId (cluster_harness). */
+  bootstrapRegion(id: number, startKey: string, endKey: string): Region {
+    const region: Region = {
+      id,
+      startKey: Buffer.from(startKey),
+      endKey: Buffer.from(endKey),
+      epoch: { confVer: 1, version: 1 },
+      peers: [...this.stores.keys()].map((s) => ({
+        id: 100 * id + s,
+        storeId: s,
+        role: PeerRole.Voter,
+      })),
+    };
+    for (const s of this.stores.values()) s.store.addPeer(s.loader.createInitialPeer(region));
+    return region;
+  }
+
+  close(): void {
+    for (const s of this.stores.values()) s.crash('shut down');
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,240 @@
+// One seed of the store simulation: build 3 (sometimes 5) real stores on the simulated
+// world, bootstrap one or two Regions, run clients through a chaos phase of network faults,
+// crashes, process pauses and disk errors, then heal and demand progress. Every event is
+// followed by the invariant checks; at the end the RawKV history must be linearizable.
+// Every choice comes from the seed, so `--seed S` replays a failure exactly.
+import { checkKvHistory, formatKvResult } from './check/linearizability.js';
+import { validateKvHistory } from './check/history.js';
+import { CALM_NET, SimCluster, SimStore } from './cluster.js';
+import { InvariantChecker } from './invariants.js';
+import { Workload } from './workload.js';
+import { SimWorld, WORLD } from './world.js';
+
+export const DEFAULT_CHAOS_MS = 3_000;
+export const DEFAULT_HEAL_MS = 2_000;
+
+export interface RunOptions {
+  seed: number;
+  /** Virtual ms of the chaos phase. */
+  chaosMs?: number;
+  /** Virtual ms after healing in which every Region must serve clients again. */
+  healMs?: number;
+  trace?: (line: string) => void;
+}
+
+export interface RunResult {
+  seed: number;
+  ok: boolean;
+  error?: string;
+  summary: string;
+  steps: number;
+}
+
+export function replayCommand(seed: number, chaosMs: number, healMs: number): string {
+  const c = chaosMs === DEFAULT_CHAOS_MS ? '' : ` --chaos-ms ${chaosMs}`;
+  const h = healMs === DEFAULT_HEAL_MS ? '' : ` --heal-ms ${healMs}`;
+  return `npm run sim:store -- --seed ${seed}${c}${h} --verbose`;
+}
+
+/** Let the promise callbacks of the event (RawKv answers, client code) run before the next. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 12; i++) await undefined;
+}
+
+export async function runSeed(opts: RunOptions): Promise<RunResult> {
+  const chaosMs = opts.chaosMs ?? DEFAULT_CHAOS_MS;
+  const healMs = opts.healMs ?? DEFAULT_HEAL_MS;
+  const world = new SimWorld(opts.seed, opts.trace);
+  const rng = world.rng;
+  const ids = rng.chance(0.2) ? [1, 2, 3, 4, 5] : [1, 2, 3];
+  const cluster = new SimCluster(world, ids);
+  const keys = ['k0', 'k1', 'k2', 'k3'];
+  const checker = new InvariantChecker(cluster, keys);
+  const faults: string[] = [];
+  const note = (f: string) => {
+    faults.push(`${world.now.toFixed(1)}ms ${f}`);
+    opts.trace?.(`${world.now.toFixed(3)} FAULT ${f}`);
+  };
+  let workload: Workload | undefined;
+  try {
+    for (const s of cluster.stores.values()) s.open();
+    const regions = rng.chance(0.5)
+      ? [cluster.bootstrapRegion(1, '', '')]
+      : [cluster.bootstrapRegion(1, '', 'k2'), cluster.bootstrapRegion(2, 'k2', '')];
+    workload = new Workload(world, cluster, {
+      clients: rng.int(2, 4),
+      keys,
+      regions,
+    });
+    workload.start();
+    const faultSchedule = new FaultSchedule(world, cluster, note);
+    faultSchedule.start(chaosMs);
+
+    const end = chaosMs + healMs;
+    let healed = false;
+    while (world.step(end)) {
+      checker.check(world.now);
+      if (cluster.fatal) throw cluster.fatal;
+      await settle();
+      if (!healed && world.now >= chaosMs) {
+        healed = true;
+        faultSchedule.healAll();
+        workload.markHealed();
+        note('heal: network calm, every store up and running');
+      }
+    }
+    // Liveness once healed: every Region has a leader and served clients again.
+    for (const r of regions) {
+      if (![...cluster.stores.values()].some((s) => s.isLeaderOf(r.id))) {
+        throw new Error(`liveness: region ${r.id} has no leader ${healMs} ms after healing`);
+      }
+      if ((workload.okSinceHeal.get(r.id) ?? 0) === 0) {
+        throw new Error(`liveness: region ${r.id} served no client call after healing`);
+      }
+    }
+    checker.checkFinal();
+    workload.stop();
+    validateKvHistory(workload.history);
+    const lin = checkKvHistory(workload.history, { timeoutMs: 20_000 });
+    if (lin.verdict !== 'ok') {
+      throw new Error(
+        `RawKV history is not linearizable (${lin.verdict}):\n${formatKvResult(lin)}`,
+      );
+    }
+    const summary =
+      `${ids.length} stores, ${regions.length} regions, ${world.steps} events, ` +
+      `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
+      `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
+      `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step`;
+    return { seed: opts.seed, ok: true, summary, steps: world.steps };
+  } catch (e) {
+    const err = e as Error;
+    const error =
+      `seed ${opts.seed} failed at ${world.now.toFixed(3)} ms (event ${world.steps}): ${err.message}\n` +
+      `faults so far:\n  ${faults.slice(-15).join('\n  ')}\n` +
+      `replay: ${replayCommand(opts.seed, chaosMs, healMs)}`;
+    return { seed: opts.seed, ok: false, error, summary: '', steps: world.steps };
+  } finally {
+    workload?.stop();
+    cluster.close();
+  }
+}
+
+/** Faults drawn from the seed during the chaos phase; all undone by healAll(). */
+class FaultSchedule {
+  private chaosEnd = 0;
+
+  constructor(
+    private readonly world: SimWorld,
+    private readonly cluster: SimCluster,
+    private readonly note: (f: string) => void,
+  ) {}
+
+  start(chaosMs: number): void {
+    this.chaosEnd = chaosMs;
+    this.plan();
+  }
+
+  private plan(): void {
+    const w = this.world;
+    const at = w.now + 30 + w.rng.float() * 250;
+    if (at >= this.chaosEnd) return;
+    w.at(at, WORLD, 'fault', () => {
+      this.inject();
+      this.plan();
+    });
+  }
+
+  private stores(): SimStore[] {
+    return [...this.cluster.stores.values()];
+  }
+
+  private leaderOrAny(): SimStore {
+    const rng = this.world.rng;
+    const leaders = this.stores().filter(
+      (s) => s.up && [...s.store.peers.values()].some((p) => p.isLeader()),
+    );
+    return leaders.length > 0 && rng.chance(0.7) ? rng.pick(leaders) : rng.pick(this.stores());
+  }
+
+  private inject(): void {
+    const w = this.world;
+    const rng = w.rng;
+    const all = this.stores();
+    const down = all.filter((s) => !s.up).length;
+    const maxDown = Math.floor((all.length - 1) / 2);
+    const kind = rng.weighted({ partition: 3, net: 3, crash: 2, pause: 3, disk: 1, calm: 1 });
+    switch (kind) {
+      case 'partition': {
+        const isolated = rng.chance(0.5)
+          ? [this.leaderOrAny().id]
+          : all.filter(() => rng.chance(0.4)).map((s) => s.id);
+        const rest = all.map((s) => s.id).filter((id) => !isolated.includes(id));
+        this.cluster.partition([isolated, rest]);
+        this.note(`partition [${isolated.join(',')}] | [${rest.join(',')}]`);
+        const len = 50 + rng.float() * 700;
+        w.after(len, WORLD, 'partition heals', () => {
+          this.cluster.healPartition();
+          this.note('partition healed');
+        });
+        return;
+      }
+      case 'net': {
+        this.cluster.net = {
+          dropRate: rng.chance(0.5) ? rng.float() * 0.2 : 0,
+          duplicateRate: rng.chance(0.5) ? rng.float() * 0.05 : 0,
+          latencyMs: 0.1 + rng.float() * 2,
+          jitterMs: rng.chance(0.3) ? rng.float() * 40 : rng.float() * 2,
+        };
+        this.note(`network ${JSON.stringify(this.cluster.net)}`);
+        return;
+      }
+      case 'crash': {
+        const s = this.leaderOrAny();
+        if (!s.up || down >= maxDown) return;
+        s.crash('crashed');
+        this.note(`crash store ${s.id}`);
+        w.after(20 + rng.float() * 600, WORLD, `restart ${s.id}`, () => {
+          if (s.up) return;
+          this.cluster.restart(s);
+          this.note(`restart store ${s.id}`);
+        });
+        return;
+      }
+      case 'pause': {
+        const s = this.leaderOrAny();
+        if (!s.up) return;
+        // Often longer than the lease (160 ms) and the election timeout (200 ms): the
+        // store resumes as a leader whose lease expired while it slept.
+        // Resumed before the chaos ends, so that healing finds every process running.
+        const want = rng.chance(0.5) ? 250 + rng.float() * 450 : 10 + rng.float() * 150;
+        const len = Math.min(want, this.chaosEnd - w.now);
+        w.pause(s.id, w.now + len);
+        this.note(`pause store ${s.id} for ${len.toFixed(0)} ms`);
+        return;
+      }
+      case 'disk': {
+        const s = this.leaderOrAny();
+        if (!s.up || down >= maxDown) return;
+        s.diskFaultArmed = true;
+        this.note(`disk error armed on store ${s.id}`);
+        return;
+      }
+      case 'calm':
+        this.cluster.net = { ...CALM_NET };
+        this.cluster.healPartition();
+        this.note('network calm');
+        return;
+    }
+  }
+
+  /** End of chaos: calm network, no partition, no armed disk error, every store up. */
+  healAll(): void {
+    this.cluster.net = { ...CALM_NET };
+    this.cluster.healPartition();
+    for (const s of this.stores()) {
+      s.diskFaultArmed = false;
+      if (!s.up) this.cluster.restart(s);
+    }
+  }
+}
