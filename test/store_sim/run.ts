@@ -3,8 +3,8 @@
 // crashes, process pauses and disk errors, then heal and demand progress. Every event is
 // followed by the invariant checks; at the end the RawKV history must be linearizable.
 // Every choice comes from the seed, so `--seed S` replays a failure exactly.
-import { checkKvHistory, formatKvResult } from './check/linearizability.js';
-import { validateKvHistory } from './check/history.js';
+import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
+import { validateKvHistory } from '../check/history.js';
 import { CALM_NET, SimCluster, SimStore } from './cluster.js';
 import { InvariantChecker } from './invariants.js';
 import { Workload } from './workload.js';

@@ -10,7 +10,7 @@
 //   new process (Porcupine/Jepsen convention), since it never learned when the call ended.
 import { RegionError } from '../../src/region/errors.js';
 import { Region } from '../../src/region/meta.js';
-import type { KvInput, KvOperation, KvOutput, Value } from './check/history.js';
+import type { KvInput, KvOperation, KvOutput, Value } from '../check/history.js';
 import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
 
