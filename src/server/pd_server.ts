@@ -9,6 +9,7 @@ import { PlacementDriver } from '../pd/placement_driver.js';
 import { loadNyxProto } from '../proto/load.js';
 import { PdMetrics } from './pd_metrics.js';
 import { PdService, type PdServiceOptions } from './pd_service.js';
+import { pdClusterView } from './pd_cluster_view.js';
 import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
 
@@ -95,6 +96,7 @@ export class PdServer {
         {
           healthy: () => true,
           status: () => pdStatus(pd, state.advertise, state.statusAddress),
+          pages: { '/cluster': () => pdClusterView(pd) },
         },
         { allowFailpoints: opts.allowFailpoints === true },
       );
