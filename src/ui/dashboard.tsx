@@ -36,8 +36,6 @@ export function Dashboard({ poll, intervalMs, size: fixedSize }: DashboardProps)
   const [snap, setSnap] = useState<ClusterSnapshot | null>(null);
   const [pollError, setPollError] = useState<string | null>(null);
   const [ui, setUi] = useState<UiState>(INITIAL_UI);
-  const snapRef = useRef(snap);
-  snapRef.current = snap;
 
   useEffect(() => {
     let stopped = false;
@@ -61,6 +59,11 @@ export function Dashboard({ poll, intervalMs, size: fixedSize }: DashboardProps)
     };
   }, [poll, intervalMs]);
 
+  // Keys go through the state updater, so a key that arrives before React re-subscribes
+  // the handler still sees the latest state; quitting happens in an effect, not in render.
+  const snapRef = useRef(snap);
+  snapRef.current = snap;
+  const [quitting, setQuitting] = useState(false);
   useInput((input, key) => {
     setUi((cur) => {
       const s = snapRef.current;
@@ -69,13 +72,14 @@ export function Dashboard({ poll, intervalMs, size: fixedSize }: DashboardProps)
         regionAt: (i) => visibleRegions(s, cur)[i]?.id,
         page: Math.max(1, size.height - CHROME_LINES),
       });
-      if (next === 'quit') {
-        exit();
-        return cur;
-      }
-      return next;
+      if (next !== 'quit') return next;
+      setQuitting(true);
+      return cur;
     });
   });
+  useEffect(() => {
+    if (quitting) exit();
+  }, [quitting, exit]);
 
   // The cursor may point past the end after rows went away: keep it on the last row.
   const rows = rowCount(snap, ui);

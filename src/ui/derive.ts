@@ -1,6 +1,7 @@
 // Pure functions that turn raw pages (PD's /cluster, stores' /status) and the previous
 // snapshot into what the dashboard shows: store state from heartbeat age, per-Region rows
 // with replication lag, the hot marker, and events found by diffing two snapshots.
+import { fmtRange } from './format.js';
 import type {
   ClusterEvent,
   ClusterSnapshot,
@@ -214,11 +215,10 @@ export function perMinute(events: ClusterEvent[], kind: EventKind, nowMs: number
 function overlaps(a: RegionRow, b: RegionRow): boolean {
   const aStartBeforeBEnd = b.endKey === '' || a.startKey < b.endKey;
   const bStartBeforeAEnd = a.endKey === '' || b.startKey < a.endKey;
-  // Hex strings of equal-radix bytes compare like the bytes when one is not a prefix of
-  // the other; for prefixes the shorter sorts first, as bytewise order says.
+  // Lowercase hex, two characters a byte, orders exactly as the bytes do ('' is open).
   return aStartBeforeBEnd && bStartBeforeAEnd;
 }
 
 function range(r: RegionRow): string {
-  return `[${r.startKey || '-inf'}, ${r.endKey || '+inf'})`;
+  return fmtRange(r.startKey, r.endKey);
 }

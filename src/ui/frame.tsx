@@ -87,10 +87,12 @@ export function Frame({ snap, ui, width, height }: FrameProps) {
       view = <EventsView events={snap.events} selected={ui.cursor} width={w} height={body} />;
       break;
   }
+  const rows = rowCount(snap, ui);
+  const position = rows > 0 ? `  row ${Math.min(ui.cursor, rows - 1) + 1}/${rows}` : '';
   const title =
-    ui.view === 'regions'
+    (ui.view === 'regions'
       ? `regions (${regions.length}${ui.filter ? ` holding key ${ui.filter}` : ''}, by ${ui.sort})`
-      : ui.view;
+      : ui.view) + position;
   return (
     <Box flexDirection="column" width={w}>
       <Header snap={snap} width={w} />

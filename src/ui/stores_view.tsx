@@ -16,8 +16,9 @@ const FIXED: Column[] = [
   { title: 'P99', width: 8, align: 'right' },
 ];
 
+/** PD's state, unless PD still thinks Up a store whose own status port is silent. */
 function stateText(s: StoreRow): string {
-  return s.reachable ? s.state : `${s.state}!`;
+  return !s.reachable && s.state === 'Up' ? 'Unreachable' : s.state;
 }
 
 export function storeColumns(width: number): { columns: Column[]; spark: number } {
