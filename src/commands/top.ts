@@ -16,6 +16,9 @@ export function defaultPdStatus(pd: string): string {
   return formatHostPort({ host: first.host, port: first.port - 1 });
 }
 
+/** How long a resize settles (terminals send several) before the screen is redrawn. */
+const RESIZE_SETTLE_MS = 50;
+
 export default class Top extends PdCommand<typeof Top> {
   static override description =
     'Live cluster dashboard: stores, Regions, load and events (q quits; --once prints one frame)';
@@ -58,13 +61,27 @@ export default class Top extends PdCommand<typeof Top> {
     const { render } = await import('ink');
     // The alternate screen, as top(1) uses: the dashboard leaves the scrollback as it was.
     process.stdout.write('\x1b[?1049h\x1b[H');
-    const app = render(
-      createElement(Dashboard, { poll: () => collector.collect(), intervalMs: f.interval }),
-      { incrementalRendering: true, exitOnCtrlC: true, maxFps: 10 },
-    );
+    const dashboard = () =>
+      createElement(Dashboard, { poll: () => collector.collect(), intervalMs: f.interval });
+    const app = render(dashboard(), { exitOnCtrlC: true, maxFps: 10 });
+    // A resize reflows the last frame (drawn for the old width) into more lines than Ink
+    // erases, leaving pieces of it: once the frame has been laid out for the new size,
+    // clear the screen and draw it whole.
+    let redraw: NodeJS.Timeout | undefined;
+    const onResize = () => {
+      clearTimeout(redraw);
+      redraw = setTimeout(() => {
+        process.stdout.write('\x1b[2J\x1b[H');
+        app.clear();
+        app.rerender(dashboard());
+      }, RESIZE_SETTLE_MS);
+    };
+    process.stdout.on('resize', onResize);
     try {
       await app.waitUntilExit();
     } finally {
+      clearTimeout(redraw);
+      process.stdout.off('resize', onResize);
       process.stdout.write('\x1b[?1049l');
     }
   }

@@ -3,9 +3,11 @@ import { fmtBytes, fmtCount, fmtMs, fmtRate, sparkline } from './format.js';
 import type { StoreRow } from './snapshot.js';
 import { Table, type Column } from './table.js';
 
+const ADDRESS_WIDTH = 21;
+
 const FIXED: Column[] = [
   { title: 'ID', width: 4, align: 'right' },
-  { title: 'ADDRESS', width: 21 },
+  { title: 'ADDRESS', width: ADDRESS_WIDTH },
   { title: 'STATE', width: 12 },
   { title: 'HB', width: 5, align: 'right' },
   { title: 'REGIONS', width: 7, align: 'right' },
@@ -23,6 +25,14 @@ function stateText(s: StoreRow): string {
 
 export function storeColumns(width: number): { columns: Column[]; spark: number } {
   const used = FIXED.reduce((a, c) => a + c.width + 1, 0);
+  if (width < used) {
+    // Narrow terminal: the address gives up columns first, down to 12.
+    const address = Math.max(12, ADDRESS_WIDTH - (used - width));
+    return {
+      columns: FIXED.map((c) => (c.title === 'ADDRESS' ? { ...c, width: address } : c)),
+      spark: 0,
+    };
+  }
   // What is left goes to two sparklines (writes, p99), at most 60 points (a minute) each.
   const spark = Math.min(60, Math.floor((width - used - 1) / 2));
   if (spark < 6) return { columns: FIXED, spark: 0 };
