@@ -62,7 +62,7 @@ export function RegionDetail(props: {
       </Text>
       <Text>
         {fit(
-          `leader ${r.leader ? `peer ${r.leader.peerId} on store ${r.leader.storeId}` : 'none'}  writes ${fmtRate(r.writesPerSec)}/s  size ${fmtBytes(r.sizeBytes)}  keys ${fmtCount(r.keys)}${r.hot ? '  HOT' : ''}`,
+          `leader ${r.leader ? `peer ${r.leader.peerId} on store ${r.leader.storeId}` : 'none'}  applied ${fmtRate(r.writesPerSec)} entries/s  size ${fmtBytes(r.sizeBytes)}  keys ${fmtCount(r.keys)}${r.hot ? '  HOT' : ''}`,
           props.width,
         )}
       </Text>

@@ -11,7 +11,8 @@ export function regionColumns(width: number): Column[] {
     { title: 'LEADER', width: 7, align: 'right' },
     { title: 'PEERS', width: 12 },
     { title: 'READ/S', width: 7, align: 'right' },
-    { title: 'WRITE/S', width: 7, align: 'right' },
+    // Raft entries the leader applied per second: writes, several to an entry when batched.
+    { title: 'APPLY/S', width: 7, align: 'right' },
     { title: 'SIZE', width: 8, align: 'right' },
     { title: 'KEYS', width: 7, align: 'right' },
     { title: 'HOT', width: 3 },

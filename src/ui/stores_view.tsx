@@ -35,13 +35,9 @@ export function storeColumns(width: number): { columns: Column[]; spark: number 
   }
   // What is left goes to two sparklines (writes, p99), at most 60 points (a minute) each.
   const spark = Math.min(60, Math.floor((width - used - 1) / 2));
-  if (spark < 6) return { columns: FIXED, spark: 0 };
+  if (spark < 10) return { columns: FIXED, spark: 0 };
   return {
-    columns: [
-      ...FIXED,
-      { title: 'WRITES (last min)', width: spark },
-      { title: 'P99 (last min)', width: spark },
-    ],
+    columns: [...FIXED, { title: 'WRITE/S 1m', width: spark }, { title: 'P99 1m', width: spark }],
     spark,
   };
 }
