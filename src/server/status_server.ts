@@ -70,7 +70,9 @@ export class StatusServer {
         case '/metrics':
           return send(res, 200, this.registry.contentType, await this.registry.metrics());
         default: {
-          const page = this.source.pages?.[path];
+          const pages = this.source.pages;
+          // Own keys only: '/constructor' is not a page.
+          const page = pages && Object.hasOwn(pages, path) ? pages[path] : undefined;
           if (page) {
             return send(res, 200, 'application/json', JSON.stringify(page(), jsonBytes) + '\n');
           }
