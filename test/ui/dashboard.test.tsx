@@ -14,7 +14,7 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 3000): Pro
   }
 }
 
-/** Polls answer the snapshots in turn, then the last one again. */
+/** Polls answer the snapshots in turn, then the last one again until more are pushed. */
 function source(...snaps: (ClusterSnapshot | Error)[]) {
   let i = 0;
   const poll = async () => {
@@ -22,7 +22,7 @@ function source(...snaps: (ClusterSnapshot | Error)[]) {
     if (s instanceof Error) throw s;
     return s;
   };
-  return { poll, polls: () => i };
+  return { poll, polls: () => i, push: (s: ClusterSnapshot | Error) => snaps.push(s) };
 }
 
 const SIZE = { width: 140, height: 30 };
@@ -147,11 +147,12 @@ test('refreshes replace the data; a failed refresh keeps the last frame and says
       storeRow(3),
     ],
   });
-  const { app, frame, src } = start(snapshot(), later, new Error('boom'), later);
+  const { app, frame, src } = start(snapshot(), later, new Error('boom'));
   t.after(() => app.unmount());
   await waitFor('store 2 unreachable', () => /2 127\.0\.0\.1:20162 +Unreachable/.test(frame()));
   await waitFor('the failed refresh', () => frame().includes('refresh failed: boom'));
   assert.match(frame(), /127\.0\.0\.1:20163/, 'the last frame stays');
+  src.push(later);
   await waitFor('recovery', () => !frame().includes('refresh failed'));
   app.stdin.write('q');
   await new Promise((r) => setTimeout(r, 100));
