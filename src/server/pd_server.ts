@@ -11,6 +11,7 @@ import { loadNyxProto } from '../proto/load.js';
 import { bindGrpc, listenStatus } from './listen.js';
 import { PdMetrics } from './pd_metrics.js';
 import { PdService, type PdServiceOptions } from './pd_service.js';
+import { pdClusterView } from './pd_cluster_view.js';
 import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
 
@@ -106,6 +107,7 @@ export class PdServer {
         {
           healthy: () => true,
           status: () => pdStatus(pd, state.advertise, state.statusAddress),
+          pages: { '/cluster': () => pdClusterView(pd) },
         },
         { allowFailpoints: opts.allowFailpoints === true },
       );

@@ -9,6 +9,8 @@ export interface StatusSource {
   /** Whether the process can serve (e.g. registered with PD); false answers 503. */
   healthy(): boolean;
   status(): unknown;
+  /** More JSON pages by path (e.g. PD's /cluster), served like /status. */
+  pages?: Record<string, () => unknown>;
 }
 
 export interface StatusServerOptions {
@@ -67,8 +69,15 @@ export class StatusServer {
           );
         case '/metrics':
           return send(res, 200, this.registry.contentType, await this.registry.metrics());
-        default:
+        default: {
+          const pages = this.source.pages;
+          // Own keys only: '/constructor' is not a page.
+          const page = pages && Object.hasOwn(pages, path) ? pages[path] : undefined;
+          if (page) {
+            return send(res, 200, 'application/json', JSON.stringify(page(), jsonBytes) + '\n');
+          }
           return send(res, 404, 'text/plain', 'not found: try /health, /status or /metrics\n');
+        }
       }
     } catch (e) {
       return send(res, 500, 'text/plain', `${(e as Error).message}\n`);

@@ -343,6 +343,11 @@ export class StoreServer {
         term: d.term,
         commit: d.commit,
         applied: d.applied,
+        // A leader's view of each peer's log (thesis §3.5 matchIndex), for replication lag.
+        progress:
+          d.role === 'Leader'
+            ? [...p.node.raft.trk.progress].map(([peer, pr]) => ({ peer, match: pr.match }))
+            : undefined,
       };
     });
     return {
