@@ -135,10 +135,7 @@ export class DiskUsage {
       // Hysteresis: with the file written again the store still has its whole reserve,
       // so it does not flip back to refusing.
       if (ph.acquire()) {
-        this.log(
-          { availableBytes: free, held: ph.bytes },
-          'placeholder file written',
-        );
+        this.log({ availableBytes: free, held: ph.bytes }, 'placeholder file written');
         this.refreshStats();
       }
     }

@@ -50,13 +50,19 @@ for (const sizeMiB of [16, 32]) {
       const disk = mountSmallDisk(sizeMiB);
       assert.ok('dir' in disk, 'the probe mounted, so this mounts');
       const mountPoint = disk.dir;
-      let c: TestCluster | undefined;
+      const cluster: { c?: TestCluster } = {};
       t.after(async () => {
-        await c?.stop();
+        await cluster.c?.stop();
         execFileSync('umount', ['-l', mountPoint]);
         fs.rmSync(mountPoint, { recursive: true, force: true });
       });
-      c = await TestCluster.start({ regions: 1, dir: path.join(mountPoint, 'cluster') });
+      // Log GC every half second, so that checkpoints and compactions run while the disk is
+      // full (they must not stop a store; compaction frees pages).
+      const c = (cluster.c = await TestCluster.start({
+        regions: 1,
+        dir: path.join(mountPoint, 'cluster'),
+        storeArgs: ['--raft-log-gc-interval-ms', '500', '--raft-log-gc-threshold', '4'],
+      }));
       const client = c.rawClient();
       await client.put('before', 'full');
       // Every store holds its placeholder file (a fifth of its reserve) while there is room.
