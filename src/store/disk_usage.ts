@@ -112,7 +112,12 @@ export class DiskUsage {
       // An unreadable statfs says nothing about space: keep the last numbers.
       return;
     }
-    this.adjustPlaceholder();
+    try {
+      this.adjustPlaceholder();
+    } catch (e) {
+      // The placeholder is a safety margin; failing to handle it must not fail a write.
+      this.log({ err: (e as Error).message }, 'placeholder file not handled');
+    }
   }
 
   private adjustPlaceholder(): void {

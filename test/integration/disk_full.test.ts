@@ -94,7 +94,7 @@ for (const sizeMiB of [16, 32]) {
 
       // Past a disk refresh, a heartbeat and a log GC: nobody exited; reads and deletes
       // are still served, and the disk was never exhausted.
-      await new Promise((r) => setTimeout(r, 2500));
+      await new Promise((r) => setTimeout(r, 1500));
       for (const name of c.storeNames())
         assert.equal(c.pg.process(name).child.exitCode, null, name);
       assert.equal(c.pg.process('pd').child.exitCode, null, 'pd');
@@ -105,7 +105,29 @@ for (const sizeMiB of [16, 32]) {
       await assert.rejects(client.put('more', value), DiskFullError);
       assert.ok(freeBytes(mountPoint) > 0);
 
+      // Another program takes every byte left: the stores give their placeholder files
+      // back (what they accepted can still land), stay up and keep serving reads.
+      const hog = path.join(mountPoint, 'hog');
+      fs.writeFileSync(hog, '');
+      const fillUp = () => {
+        try {
+          fs.appendFileSync(hog, Buffer.alloc(freeBytes(mountPoint) + MiB));
+        } catch {
+          // ENOSPC: the disk is full, which is the point.
+        }
+      };
+      fillUp();
+      await eventually('placeholders released', async () =>
+        c.storeNames().every((n) => !fs.existsSync(path.join(c.dir, n, PLACEHOLDER_FILE))),
+      );
+      fillUp();
+      for (const name of c.storeNames())
+        assert.equal(c.pg.process(name).child.exitCode, null, name);
+      assert.deepEqual(await client.get(`k${acked - 1}`), value);
+      await assert.rejects(client.put('more', value), DiskFullError);
+
       // Space returns: the stores take writes again without a restart.
+      fs.rmSync(hog);
       fs.rmSync(ballast);
       await eventually('writes accepted again', async () => {
         await client.put('after', 'space');
@@ -114,6 +136,9 @@ for (const sizeMiB of [16, 32]) {
       assert.deepEqual(await client.get('after'), Buffer.from('space'));
       for (const name of c.storeNames())
         assert.equal(c.pg.process(name).child.exitCode, null, name);
+      await eventually('placeholders written again', async () =>
+        c.storeNames().every((n) => fs.existsSync(path.join(c.dir, n, PLACEHOLDER_FILE))),
+      );
     },
   );
 }
