@@ -19,7 +19,7 @@ import { loadNyxProto } from '../proto/load.js';
 import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
 import { failpoint } from '../common/failpoint.js';
 import { Logger } from '../common/logger.js';
-import { RaftLogEngine } from '../storage/raft_log_engine.js';
+import { DEFAULT_RAFT_LOG_WAL_BYTES, RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { DEFAULT_REGION_WAL_BYTES } from '../storage/region_engine.js';
 import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
@@ -155,12 +155,17 @@ export class StoreServer {
       (obj, msg) => log.warn(obj, msg),
     );
     disk.refresh();
-    const walBytes = walBudgetBytes(disk.capacityBytes);
-    log.info({ capacity: disk.capacityBytes, reserve: reserveBytes, walBytes }, 'disk protection');
+    // A disk of 4 GiB or more keeps the engines' own WAL handling (see walBudgetBytes).
+    const walBudget = walBudgetBytes(disk.capacityBytes);
+    const walBytes = walBudget < DEFAULT_RAFT_LOG_WAL_BYTES ? walBudget : undefined;
+    log.info(
+      { capacity: disk.capacityBytes, reserve: reserveBytes, walBytes: walBytes ?? 'default' },
+      'disk protection',
+    );
     this.logEngine = RaftLogEngine.open(cfg.dataDir, { walBytes });
     this.engines = new RegionEnginePool(cfg.dataDir, {
       maxOpen: cfg.maxOpenRegionEngines,
-      walBytes: Math.min(walBytes, DEFAULT_REGION_WAL_BYTES),
+      walBytes: walBytes === undefined ? undefined : Math.min(walBytes, DEFAULT_REGION_WAL_BYTES),
     });
     const snaps = snapDir(cfg.dataDir);
     fs.mkdirSync(snaps, { recursive: true });

@@ -31,7 +31,7 @@ import {
   SnapshotBuilder,
   metadataOnlySnapshot,
 } from './raft_log_view.js';
-import { SqliteDatabase, SyncMode, openDatabase, walLimits } from './sqlite.js';
+import { SQLITE_PAGE_BYTES, SqliteDatabase, SyncMode, openDatabase, walLimits } from './sqlite.js';
 
 export const DEFAULT_RAFT_LOG_WAL_BYTES = 16 << 20;
 
@@ -42,7 +42,8 @@ export interface RaftLogEngineOptions {
   snapshotBuilder?: SnapshotBuilder;
   /**
    * WAL size at which a commit also checkpoints, and to which the WAL file is cut back
-   * afterwards (default 16 MiB; a store sizes it to its disk, see walBudgetBytes).
+   * afterwards. Default: checkpoints every 16 MiB and no cutting back; a store on a small
+   * disk sizes it to the disk (see walBudgetBytes).
    */
   walBytes?: number;
   /**
@@ -79,7 +80,11 @@ export class RaftLogEngine {
     ensureDir(raftDir(dataDir));
     const db = openDatabase(raftDbPath(dataDir), {
       sync: opts.sync ?? SyncMode.Full,
-      ...walLimits(opts.walBytes ?? DEFAULT_RAFT_LOG_WAL_BYTES),
+      // Without a bound from the store: checkpoint every 16 MiB and let the WAL file keep
+      // its size (reused in place, no re-allocation on the hot path).
+      ...(opts.walBytes === undefined
+        ? { walAutocheckpoint: DEFAULT_RAFT_LOG_WAL_BYTES / SQLITE_PAGE_BYTES }
+        : walLimits(opts.walBytes)),
     });
     this.db = db;
     try {

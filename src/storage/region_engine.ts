@@ -85,7 +85,8 @@ export interface RegionEngineHooks {
 export interface RegionEngineOptions {
   /**
    * WAL size at which a commit also checkpoints, and to which the WAL file is cut back
-   * afterwards (default 4000 KiB, SQLite's own 1000 pages; a store sizes it to its disk).
+   * afterwards. Default: SQLite's own (checkpoints every 1000 pages, 4000 KiB, and no
+   * cutting back); a store on a small disk sizes it to the disk.
    */
   walBytes?: number;
 }
@@ -326,7 +327,7 @@ export class RegionEngine {
     const fresh = !fs.existsSync(this.path);
     const db = openDatabase(this.path, {
       sync: SyncMode.Normal,
-      ...walLimits(this.opts.walBytes ?? DEFAULT_REGION_WAL_BYTES),
+      ...(this.opts.walBytes === undefined ? {} : walLimits(this.opts.walBytes)),
     });
     try {
       db.exec(REGION_SCHEMA);
