@@ -1,7 +1,16 @@
 // A store process: registers with PD, opens its engines, reloads its Region peers, serves
 // Kv and RaftTransport over gRPC and /health, /status, /metrics over HTTP, and runs the
 // Multi-Raft loop. Everything here is wiring; the logic lives in the modules it connects.
-import { DiskReserveOptions, DiskUsage, statfsOf } from '../store/disk_usage.js';
+import {
+  DEFAULT_DISK_RESERVE,
+  DiskReserveOptions,
+  DiskUsage,
+  placeholderBytesFor,
+  reserveFor,
+  statfsOf,
+  walBudgetBytes,
+} from '../store/disk_usage.js';
+import { SpacePlaceholder } from '../store/space_placeholder.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -11,8 +20,9 @@ import { dialableHost, formatHostPort, parseHostPort } from '../common/address.j
 import { failpoint } from '../common/failpoint.js';
 import { DataDirLock } from '../common/data_dir_lock.js';
 import { Logger } from '../common/logger.js';
-import { RaftLogEngine } from '../storage/raft_log_engine.js';
+import { DEFAULT_RAFT_LOG_WAL_BYTES, RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
+import { DEFAULT_REGION_WAL_BYTES } from '../storage/region_engine.js';
 import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { snapDir } from '../storage/paths.js';
 import { StoreMetrics } from '../store/metrics.js';
@@ -146,8 +156,31 @@ export class StoreServer {
     const logFn = (obj: object, msg: string) => log.info(obj, msg);
 
     const peerCfg: PeerConfig = { ...cfg.peer, storeId: this.storeId };
-    this.logEngine = RaftLogEngine.open(cfg.dataDir);
-    this.engines = new RegionEnginePool(cfg.dataDir, { maxOpen: cfg.maxOpenRegionEngines });
+    // The disk first: its size bounds the engines' WALs (see walBudgetBytes).
+    const reserve = cfg.diskReserve ?? DEFAULT_DISK_RESERVE;
+    const statfs = statfsOf(cfg.dataDir);
+    const reserveBytes = reserveFor(statfs().capacityBytes, reserve);
+    const disk = new DiskUsage(
+      this.storeId,
+      statfs,
+      reserve,
+      undefined,
+      new SpacePlaceholder(cfg.dataDir, placeholderBytesFor(reserveBytes)),
+      (obj, msg) => log.warn(obj, msg),
+    );
+    disk.refresh();
+    // A disk of 4 GiB or more keeps the engines' own WAL handling (see walBudgetBytes).
+    const walBudget = walBudgetBytes(disk.capacityBytes);
+    const walBytes = walBudget < DEFAULT_RAFT_LOG_WAL_BYTES ? walBudget : undefined;
+    log.info(
+      { capacity: disk.capacityBytes, reserve: reserveBytes, walBytes: walBytes ?? 'default' },
+      'disk protection',
+    );
+    this.logEngine = RaftLogEngine.open(cfg.dataDir, { walBytes });
+    this.engines = new RegionEnginePool(cfg.dataDir, {
+      maxOpen: cfg.maxOpenRegionEngines,
+      walBytes: walBytes === undefined ? undefined : Math.min(walBytes, DEFAULT_REGION_WAL_BYTES),
+    });
     const snaps = snapDir(cfg.dataDir);
     fs.mkdirSync(snaps, { recursive: true });
     const leftOver = cleanSnapDir(snaps);
@@ -229,8 +262,6 @@ export class StoreServer {
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
 
-    const disk = new DiskUsage(this.storeId, statfsOf(cfg.dataDir), cfg.diskReserve);
-    disk.refresh();
     this.diskTimer = setInterval(() => disk.refresh(), 1000);
     this.diskTimer.unref();
     this.metrics.disk = disk;

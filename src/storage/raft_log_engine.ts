@@ -7,8 +7,10 @@
 // that. NORMAL would only fsync at checkpoints, so a power loss could forget a vote or
 // an acknowledged entry after the promise went out, which breaks Raft's safety; we
 // pay one fsync per batch instead, and amortise it by batching all Regions of a store
-// loop into one transaction. Checkpoints run automatically every walAutocheckpoint
-// pages and, under FULL, also fsync the database file before the WAL is reused.
+// loop into one transaction. Checkpoints run automatically once the WAL holds walBytes
+// and, under FULL, also fsync the database file before the WAL is reused. The WAL must
+// not be left to grow: a checkpoint copies it into the database file, which then grows
+// by up to as much at once, and on a small disk that sudden growth is what fails first.
 import { SnapshotOutOfDateError, invariant } from '../raft/index.js';
 import { DEFAULT_CACHE_LIMITS, EntryCache, EntryCacheLimits } from './entry_cache.js';
 import { decodeEntryTerm, encodeEntry } from './entry_codec.js';
@@ -29,15 +31,21 @@ import {
   SnapshotBuilder,
   metadataOnlySnapshot,
 } from './raft_log_view.js';
-import { SqliteDatabase, SyncMode, openDatabase } from './sqlite.js';
+import { SQLITE_PAGE_BYTES, SqliteDatabase, SyncMode, openDatabase, walLimits } from './sqlite.js';
+
+export const DEFAULT_RAFT_LOG_WAL_BYTES = 16 << 20;
 
 export interface RaftLogEngineOptions {
   /** Per-Region entry cache limits. */
   cache?: Partial<EntryCacheLimits>;
   /** Default snapshot builder of every Region view (see RegionRaftStorage.snapshot). */
   snapshotBuilder?: SnapshotBuilder;
-  /** WAL pages between automatic checkpoints (default 4096, about 16 MiB). */
-  walAutocheckpoint?: number;
+  /**
+   * WAL size at which a commit also checkpoints, and to which the WAL file is cut back
+   * afterwards. Default: checkpoints every 16 MiB and no cutting back; a store on a small
+   * disk sizes it to the disk (see walBudgetBytes).
+   */
+  walBytes?: number;
   /**
    * Only for benchmarks and the simulator: NORMAL skips the per-commit fsync and so
    * gives up the durability Raft relies on.
@@ -72,7 +80,11 @@ export class RaftLogEngine {
     ensureDir(raftDir(dataDir));
     const db = openDatabase(raftDbPath(dataDir), {
       sync: opts.sync ?? SyncMode.Full,
-      walAutocheckpoint: opts.walAutocheckpoint ?? 4096,
+      // Without a bound from the store: checkpoint every 16 MiB and let the WAL file keep
+      // its size (reused in place, no re-allocation on the hot path).
+      ...(opts.walBytes === undefined
+        ? { walAutocheckpoint: DEFAULT_RAFT_LOG_WAL_BYTES / SQLITE_PAGE_BYTES }
+        : walLimits(opts.walBytes)),
     });
     this.db = db;
     try {

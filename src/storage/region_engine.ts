@@ -41,7 +41,14 @@ import {
   Table,
 } from './region_schema.js';
 import { SnapshotFileInfo, readSnapshotFileState, writeSnapshotFile } from './region_snapshot.js';
-import { SqliteDatabase, SyncMode, asBuffer, openDatabase } from './sqlite.js';
+import {
+  SQLITE_PAGE_BYTES,
+  SqliteDatabase,
+  SyncMode,
+  asBuffer,
+  openDatabase,
+  walLimits,
+} from './sqlite.js';
 
 export type WriteOp =
   | { op: 'put'; table: Table; key: Uint8Array; value: Uint8Array }
@@ -75,6 +82,17 @@ export interface RegionEngineHooks {
   onClose?(engine: RegionEngine): void;
 }
 
+export interface RegionEngineOptions {
+  /**
+   * WAL size at which a commit also checkpoints, and to which the WAL file is cut back
+   * afterwards. Default: SQLite's own (checkpoints every 1000 pages, 4000 KiB, and no
+   * cutting back); a store on a small disk sizes it to the disk.
+   */
+  walBytes?: number;
+}
+
+export const DEFAULT_REGION_WAL_BYTES = 1000 * SQLITE_PAGE_BYTES;
+
 const EMPTY = Buffer.alloc(0);
 
 export class RegionEngine {
@@ -91,6 +109,7 @@ export class RegionEngine {
     readonly dataDir: string,
     readonly regionId: number,
     private readonly hooks: RegionEngineHooks = {},
+    private readonly opts: RegionEngineOptions = {},
   ) {}
 
   get path(): string {
@@ -205,11 +224,16 @@ export class RegionEngine {
    */
   flush(): ApplyState {
     return this.use((db) => {
-      const [r] = db.pragma('wal_checkpoint(PASSIVE)') as {
-        busy: number;
-        log: number;
-        checkpointed: number;
-      }[];
+      let r: { busy: number; log: number; checkpointed: number } | undefined;
+      try {
+        [r] = db.pragma('wal_checkpoint(PASSIVE)') as (typeof r)[];
+      } catch (e) {
+        // The checkpoint could not grow the database file (a full disk). Nothing is
+        // lost — the WAL still holds every commit — only durability did not advance, so
+        // the log is not compacted further; the next flush tries again.
+        if ((e as { code?: string }).code !== 'SQLITE_FULL') throw e;
+        return { ...this.durable };
+      }
       if (r && r.busy === 0 && r.log === r.checkpointed) this.durable = { ...this.apply! };
       return { ...this.durable };
     });
@@ -301,7 +325,10 @@ export class RegionEngine {
   private open(): void {
     ensureDir(regionsDir(this.dataDir));
     const fresh = !fs.existsSync(this.path);
-    const db = openDatabase(this.path, { sync: SyncMode.Normal });
+    const db = openDatabase(this.path, {
+      sync: SyncMode.Normal,
+      ...(this.opts.walBytes === undefined ? {} : walLimits(this.opts.walBytes)),
+    });
     try {
       db.exec(REGION_SCHEMA);
       if (fresh) fsyncDir(regionsDir(this.dataDir));

@@ -9,6 +9,8 @@ import { RegionEngine } from './region_engine.js';
 export interface RegionEnginePoolOptions {
   /** Open handles allowed at once (default 256). */
   maxOpen?: number;
+  /** WAL size bound of every engine (see RegionEngineOptions). */
+  walBytes?: number;
 }
 
 export interface RegionEnginePoolStats {
@@ -18,6 +20,7 @@ export interface RegionEnginePoolStats {
 
 export class RegionEnginePool {
   readonly maxOpen: number;
+  private readonly walBytes: number | undefined;
   private readonly engines = new Map<number, RegionEngine>();
   /** Open engines, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<number, RegionEngine>();
@@ -28,18 +31,24 @@ export class RegionEnginePool {
     opts: RegionEnginePoolOptions = {},
   ) {
     this.maxOpen = Math.max(1, opts.maxOpen ?? 256);
+    this.walBytes = opts.walBytes;
   }
 
   /** The engine of a Region (its file is created on first use if absent). */
   get(regionId: number): RegionEngine {
     let e = this.engines.get(regionId);
     if (!e) {
-      e = new RegionEngine(this.dataDir, regionId, {
-        onUse: (x) => this.touch(x),
-        // An operation that pinned several engines may have left the pool over its cap.
-        onIdle: () => this.trim(),
-        onClose: (x) => this.lru.delete(x.regionId),
-      });
+      e = new RegionEngine(
+        this.dataDir,
+        regionId,
+        {
+          onUse: (x) => this.touch(x),
+          // An operation that pinned several engines may have left the pool over its cap.
+          onIdle: () => this.trim(),
+          onClose: (x) => this.lru.delete(x.regionId),
+        },
+        { walBytes: this.walBytes },
+      );
       this.engines.set(regionId, e);
     }
     return e;

@@ -18,6 +18,30 @@ export interface OpenOptions {
   readonly?: boolean;
   /** Pages of WAL after which a commit also checkpoints (SQLite's default is 1000). */
   walAutocheckpoint?: number;
+  /**
+   * Bytes the WAL file is cut back to when a checkpoint lets SQLite start it over. Without
+   * it the WAL keeps the size of its largest burst forever (SQLite reuses, never shrinks it).
+   */
+  journalSizeLimit?: number;
+}
+
+/** SQLite's page size (the default; nothing here changes it). */
+export const SQLITE_PAGE_BYTES = 4096;
+
+/**
+ * The pragmas that keep a database's WAL within about walBytes: a commit that leaves more
+ * than that in the WAL checkpoints it, and the file is cut back to that size afterwards.
+ * A checkpoint copies the WAL's pages into the database file, so the file can grow by as
+ * much as the WAL holds: the smaller the WAL, the smaller that sudden growth (which the
+ * disk reserve must cover, see src/store/disk_usage.ts).
+ */
+export function walLimits(
+  walBytes: number,
+): Pick<OpenOptions, 'walAutocheckpoint' | 'journalSizeLimit'> {
+  return {
+    walAutocheckpoint: Math.max(1, Math.floor(walBytes / SQLITE_PAGE_BYTES)),
+    journalSizeLimit: walBytes,
+  };
 }
 
 export function openDatabase(file: string, opts: OpenOptions): SqliteDatabase {
@@ -33,6 +57,8 @@ export function openDatabase(file: string, opts: OpenOptions): SqliteDatabase {
     db.pragma('busy_timeout = 5000');
     if (opts.walAutocheckpoint !== undefined)
       db.pragma(`wal_autocheckpoint = ${opts.walAutocheckpoint}`);
+    if (opts.journalSizeLimit !== undefined)
+      db.pragma(`journal_size_limit = ${opts.journalSizeLimit}`);
     return db;
   } catch (e) {
     db.close();

@@ -2,7 +2,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegionError } from '../../src/region/errors.js';
-import { DiskStats, DiskUsage } from '../../src/store/disk_usage.js';
+import {
+  DiskStats,
+  DiskUsage,
+  placeholderBytesFor,
+  reserveFor,
+  walBudgetBytes,
+} from '../../src/store/disk_usage.js';
+import { PlaceholderFs, SpacePlaceholder } from '../../src/store/space_placeholder.js';
 import { formatSize, parseSize } from '../../src/common/size.js';
 
 const MiB = 1 << 20;
@@ -48,6 +55,127 @@ test('a failing statfs keeps the last numbers', () => {
   d.refresh();
   assert.equal(d.availableBytes, 1);
   assert.equal(d.almostFull(), true);
+});
+
+/**
+ * A filesystem of `capacity` bytes in memory, below DiskUsage and SpacePlaceholder:
+ * `others` bytes are used by everything else, files by the placeholder.
+ */
+class FakeDisk implements PlaceholderFs {
+  files = new Map<string, number>();
+  others = 0;
+  failWrites = false;
+  constructor(readonly capacity: number) {}
+  get available(): number {
+    let used = this.others;
+    for (const n of this.files.values()) used += n;
+    return Math.max(0, this.capacity - used);
+  }
+  stats = (): DiskStats => ({ capacityBytes: this.capacity, availableBytes: this.available });
+  size(file: string): number | undefined {
+    return this.files.get(file);
+  }
+  write(file: string, bytes: number): void {
+    if (this.failWrites || bytes > this.available) {
+      this.files.set(file, 0); // a partial file, as a real ENOSPC leaves
+      throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' });
+    }
+    this.files.set(file, bytes);
+  }
+  remove(file: string): void {
+    this.files.delete(file);
+  }
+}
+
+test('the placeholder is held while there is room and counts as room', () => {
+  const disk = new FakeDisk(16 * MiB);
+  const reserve = reserveFor(disk.capacity, { reserveBytes: 2 * 2 ** 30, reserveRatio: 0.1 });
+  const ph = new SpacePlaceholder('/data', placeholderBytesFor(reserve), disk);
+  assert.equal(ph.bytes, Math.floor(reserve * 0.2));
+  const d = new DiskUsage(1, disk.stats, undefined, () => 0, ph);
+  d.refresh();
+  assert.equal(d.placeholderBytes, ph.bytes, 'written at the first refresh');
+  assert.equal(disk.files.get(ph.file), ph.bytes);
+  // Refusing starts when free space plus the placeholder is below the reserve, i.e.
+  // holding the file does not make the store refuse earlier than the reserve says.
+  disk.others = disk.capacity - reserve; // free + placeholder = reserve
+  d.refresh();
+  assert.equal(d.availableBytes, reserve - ph.bytes);
+  assert.equal(d.almostFull(), false);
+  disk.others += 4096;
+  d.refresh();
+  assert.equal(d.almostFull(), true);
+  assert.equal(d.placeholderBytes, ph.bytes, 'refusing alone does not release it');
+});
+
+test('the placeholder is released when the disk is about to run out, and written again when space returns', () => {
+  const disk = new FakeDisk(16 * MiB);
+  const reserve = reserveFor(disk.capacity, { reserveBytes: 2 * 2 ** 30, reserveRatio: 0.1 });
+  const logs: string[] = [];
+  const ph = new SpacePlaceholder('/data', placeholderBytesFor(reserve), disk);
+  const d = new DiskUsage(
+    1,
+    disk.stats,
+    undefined,
+    () => 0,
+    ph,
+    (_o, m) => logs.push(m),
+  );
+  d.refresh();
+  // Accepted writes (or another program) eat on into the reserve, below half of what
+  // is left of it besides the placeholder: the placeholder's bytes are given back.
+  disk.others = disk.capacity - ph.bytes - Math.floor((reserve - ph.bytes) / 2) + 1;
+  d.refresh();
+  assert.equal(d.placeholderBytes, 0);
+  assert.equal(disk.files.has(ph.file), false);
+  assert.ok(d.availableBytes >= ph.bytes, 'the statfs numbers are read again after release');
+  assert.equal(d.almostFull(), true);
+  // Space returns, but not yet enough to hold the file and the whole reserve: no flapping.
+  disk.others = disk.capacity - reserve - ph.bytes + 4096;
+  d.refresh();
+  assert.equal(d.placeholderBytes, 0);
+  assert.equal(d.almostFull(), false, 'writes are taken again');
+  // Enough for both: the file is written again, and the store still has its reserve.
+  disk.others = disk.capacity - reserve - ph.bytes;
+  d.refresh();
+  assert.equal(d.placeholderBytes, ph.bytes);
+  assert.equal(d.almostFull(), false);
+  assert.ok(logs.some((m) => /released/.test(m)));
+});
+
+test('a placeholder that cannot be written leaves no file and is tried again', () => {
+  const disk = new FakeDisk(16 * MiB);
+  const ph = new SpacePlaceholder('/data', 300_000, disk);
+  disk.failWrites = true;
+  assert.equal(ph.acquire(), false);
+  assert.equal(disk.files.has(ph.file), false, 'no partial file left');
+  disk.failWrites = false;
+  assert.equal(ph.acquire(), true);
+  // A file of another size (the reserve changed) is replaced, not trusted.
+  const other = new SpacePlaceholder('/data', 200_000, disk);
+  assert.equal(other.heldBytes, 0);
+  assert.equal(disk.files.has(ph.file), false);
+  // A disabled placeholder (no reserve) never writes.
+  const none = new SpacePlaceholder('/none', 0, disk);
+  assert.equal(none.acquire(), false);
+  assert.equal(disk.files.has(none.file), false);
+});
+
+test('WAL budgets follow the disk: 64 KiB on small disks, 16 MiB from 4 GiB on', () => {
+  assert.equal(walBudgetBytes(16 * MiB), 64 << 10);
+  assert.equal(walBudgetBytes(32 * MiB), 128 << 10);
+  assert.equal(walBudgetBytes(1 << 30), 4 * MiB);
+  assert.equal(walBudgetBytes(4 * 2 ** 30), 16 * MiB);
+  assert.equal(walBudgetBytes(2 ** 40), 16 * MiB);
+  assert.equal(walBudgetBytes(0), 64 << 10);
+  assert.equal(walBudgetBytes(100 * MiB) % 4096, 0, 'whole pages');
+});
+
+test('a reserve that is not a byte count is refused, not silently none', () => {
+  // The default "2GiB" once reached the store as Number("2GiB"), i.e. NaN, and a NaN
+  // reserve refused nothing.
+  assert.throws(() => reserveFor(16 * MiB, { reserveBytes: NaN, reserveRatio: 0.1 }), /byte count/);
+  assert.equal(reserveFor(16 * MiB, { reserveBytes: 0, reserveRatio: 0.1 }), 0);
 });
 
 test('sizes parse in binary and decimal units and print back', () => {

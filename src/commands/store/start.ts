@@ -124,7 +124,9 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
           raftLogGcIntervalMs: flags['raft-log-gc-interval-ms'],
         },
         maxOpenRegionEngines: flags['max-open-regions'],
-        diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: Number(flags['reserve-space']) },
+        // parseSize again: oclif does not pass a flag's default through parse, so the
+        // default arrives as "2GiB", which Number() made NaN (and the reserve none).
+        diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
         allowFailpoints: flags['allow-failpoints'],
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
