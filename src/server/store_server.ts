@@ -166,7 +166,7 @@ export class StoreServer {
       reserve,
       undefined,
       new SpacePlaceholder(cfg.dataDir, placeholderBytesFor(reserveBytes)),
-      (obj, msg) => log.warn(obj, msg),
+      (level, obj, msg) => log[level](obj, msg),
     );
     disk.refresh();
     // A disk of 4 GiB or more keeps the engines' own WAL handling (see walBudgetBytes).

@@ -102,7 +102,8 @@ export class DiskUsage {
     private readonly clock: () => number = () => performance.now(),
     /** Held while there is room; see space_placeholder.ts. */
     private readonly placeholder?: SpacePlaceholder,
-    private readonly log: (obj: object, msg: string) => void = () => undefined,
+    private readonly log: (level: 'info' | 'warn', obj: object, msg: string) => void = () =>
+      undefined,
   ) {}
 
   /**
@@ -122,7 +123,7 @@ export class DiskUsage {
       this.adjustPlaceholder();
     } catch (e) {
       // The placeholder is a safety margin; failing to handle it must not fail a write.
-      this.log({ err: (e as Error).message }, 'placeholder file not handled');
+      this.log('warn', { err: (e as Error).message }, 'placeholder file not handled');
     }
   }
 
@@ -137,6 +138,7 @@ export class DiskUsage {
       // placeholder's bytes to them rather than fail a Raft write with SQLITE_FULL.
       if (free < (reserve - ph.bytes) / 2 && ph.release()) {
         this.log(
+          'warn',
           { availableBytes: free, released: ph.bytes },
           'disk almost exhausted: placeholder file released',
         );
@@ -146,7 +148,7 @@ export class DiskUsage {
       // Hysteresis: with the file written again the store still has its whole reserve,
       // so it does not flip back to refusing.
       if (ph.acquire()) {
-        this.log({ availableBytes: free, held: ph.bytes }, 'placeholder file written');
+        this.log('info', { availableBytes: free, held: ph.bytes }, 'placeholder file written');
         this.refreshStats();
       }
     }

@@ -155,7 +155,14 @@ describe(
 
       tmux('send-keys', '-t', 'top', '2');
       screen = await see('the regions view', /regions \(4, by writes\)/);
-      assert.equal(screen.split('\n').filter((l) => / s\d +s\d,s\d,s\d /.test(l)).length, 4);
+      // PD learns each Region's leader from its heartbeats: wait until all four show one.
+      const withLeader = (text: string) =>
+        text.split('\n').filter((l) => / s\d +s\d,s\d,s\d /.test(l)).length;
+      await eventually(
+        'every Region row with its leader',
+        async () => withLeader(pane()) === 4,
+        20_000,
+      );
 
       tmux('send-keys', '-t', 'top', 's');
       await see('the sort changed', /regions \(4, by reads\)/);

@@ -119,7 +119,7 @@ test('the placeholder is released when the disk is about to run out, and written
     undefined,
     () => 0,
     ph,
-    (_o, m) => logs.push(m),
+    (_l, _o, m) => logs.push(m),
   );
   d.refresh();
   // Accepted writes (or another program) eat on into the reserve, below half of what

@@ -286,6 +286,10 @@ test('a stream that goes silent is cut off and its partial file removed', async 
   const { desc } = leaderSnapshot(t);
   const call = new Call(inbox).header(header(desc)).data(Buffer.alloc(100));
   assert.equal(fs.readdirSync(dir).length, 1);
+  // The inbox's idle timer does not hold the process open (a server does, in production):
+  // keep this test's process alive until the timer has fired.
+  const keepAlive = setTimeout(() => undefined, 10_000);
+  t.after(() => clearTimeout(keepAlive));
   assert.equal((await call.answer)?.code, grpc.status.DEADLINE_EXCEEDED);
   assert.deepEqual(fs.readdirSync(dir), []);
   assert.equal(inbox.inFlight, 0);
