@@ -171,6 +171,7 @@ export class SessionTable {
 
   private advance(stamp: SessionStamp, s: SessionState, timeMs: number): void {
     s.lastActiveMs = Math.max(s.lastActiveMs, timeMs);
+    const floor = s.floor;
     if (stamp.lowestPending > s.floor) s.floor = stamp.lowestPending;
     if (s.records.size > this.opts.maxRecordsPerSession) {
       // Evict the oldest; the floor rises past them, so their retries are refused.
@@ -178,7 +179,11 @@ export class SessionTable {
       const cut = seqs[seqs.length - this.opts.maxRecordsPerSession]!;
       if (cut > s.floor) s.floor = cut;
     }
-    for (const seq of s.records.keys()) if (seq < s.floor) s.records.delete(seq);
+    // Only a rising floor leaves records below it (a request is recorded only if its
+    // number was at or above the floor): prune then, not on every request of the batch.
+    if (s.floor > floor) {
+      for (const seq of s.records.keys()) if (seq < s.floor) s.records.delete(seq);
+    }
     this.dirty.set(stamp.id.toString('latin1'), stamp.id);
   }
 
