@@ -7,8 +7,6 @@ import { createElement } from 'react';
 import { PdCommand } from '../cli/base_command.js';
 import { formatHostPort, parseHostPort } from '../common/address.js';
 import { Collector } from '../ui/collect.js';
-import { Dashboard } from '../ui/dashboard.js';
-import { renderTextFrame } from '../ui/text_frame.js';
 
 /** PD's status port is its gRPC port - 1 by the defaults (2379/2378) and in playgrounds. */
 export function defaultPdStatus(pd: string): string {
@@ -55,10 +53,18 @@ export default class Top extends PdCommand<typeof Top> {
       await new Promise((r) => setTimeout(r, f.interval));
       const snap = await collector.collect();
       const width = f.width ?? (process.stdout.isTTY ? process.stdout.columns : 160);
+      const { renderTextFrame } = await import('../ui/text_frame.js');
       this.output(snap, () => renderTextFrame(snap, width).trimEnd());
       return;
     }
+    // Ink decides once, when it is first imported, whether it runs under CI (the CI or
+    // CONTINUOUS_INTEGRATION variable), and there draws only the last frame at exit. Both
+    // ends of this process are a terminal, so a person is watching: draw every frame. Ink
+    // is therefore imported only here, after that decision is taken out of its hands.
+    process.env.CI = 'false';
+    process.env.CONTINUOUS_INTEGRATION = 'false';
     const { render } = await import('ink');
+    const { Dashboard } = await import('../ui/dashboard.js');
     // The alternate screen, as top(1) uses: the dashboard leaves the scrollback as it was.
     process.stdout.write('\x1b[?1049h\x1b[H');
     const dashboard = () =>
