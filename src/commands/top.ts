@@ -27,6 +27,9 @@ export default class Top extends PdCommand<typeof Top> {
     '<%= config.bin %> top --json --pd 127.0.0.1:2379',
   ];
 
+  // The dashboard runs until q: a bound on the whole command would end it after --timeout.
+  protected static override boundedByTimeout = false;
+
   static override flags = {
     'pd-status': Flags.string({
       description: "PD's HTTP status address (default: the --pd host, port - 1)",

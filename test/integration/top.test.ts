@@ -122,14 +122,11 @@ describe(
     const tmux = (...args: string[]) =>
       execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
     const pane = () => tmux('capture-pane', '-p', '-t', 'top');
-    const alive = () => {
-      try {
-        tmux('has-session', '-t', 'top');
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    // The pane stays after the dashboard exits (remain-on-exit), so that an early exit is
+    // reported with what it printed and its status instead of "no server running".
+    const dead = () => tmux('display-message', '-p', '-t', 'top', '#{pane_dead}').trim() === '1';
+    const exitStatus = () =>
+      tmux('display-message', '-p', '-t', 'top', '#{pane_dead_status}').trim();
     let c: TestCluster;
     before(async () => {
       c = await TestCluster.start({ stores: 3, regions: 4 });
@@ -144,10 +141,24 @@ describe(
     });
 
     test('the live dashboard draws, switches views by keys, follows resizes, shows a dead store, quits', async () => {
-      const cmd = `${process.execPath} ${BIN} top --pd ${c.pd} --interval 500`;
-      tmux('new-session', '-d', '-s', 'top', '-x', '150', '-y', '35', cmd);
+      // --timeout 1s: the dashboard must outlive it by far (it bounds calls, not the session).
+      const cmd = `${process.execPath} ${BIN} top --pd ${c.pd} --interval 500 --timeout 1s`;
+      tmux('new-session', '-d', '-s', 'top', '-x', '150', '-y', '35', 'sleep 600');
+      tmux('set-option', '-t', 'top', 'remain-on-exit', 'on');
+      tmux('respawn-pane', '-k', '-t', 'top', cmd);
       const see = (what: string, re: RegExp) =>
-        eventually(what, async () => (re.test(pane()) ? pane() : undefined), 20_000);
+        eventually(
+          what,
+          async () => {
+            const screen = pane();
+            if (re.test(screen)) return screen;
+            if (dead()) {
+              assert.fail(`nyx top exited (${exitStatus()}) waiting for ${what}:\n${screen}`);
+            }
+            return undefined;
+          },
+          20_000,
+        );
 
       let screen = await see('the stores view', /stores 3 up \/ 0 disconnected/);
       assert.match(screen, /1 stores {2}2 regions {2}3 events/);
@@ -191,7 +202,8 @@ describe(
       await see('its event', /status port unreachable/);
 
       tmux('send-keys', '-t', 'top', 'q');
-      await eventually('the dashboard to quit', async () => !alive(), 10_000);
+      await eventually('the dashboard to quit', async () => dead(), 10_000);
+      assert.equal(exitStatus(), '0');
     });
   },
 );
