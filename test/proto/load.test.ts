@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { loadNyxProto, loadPackageDefinition, PROTO_DIR } from '../../src/proto/load.js';
 
 test('the proto directory is found from the compiled module', () => {
-  for (const f of ['meta.proto', 'errors.proto', 'raft.proto', 'kv.proto', 'pd.proto']) {
+  for (const f of [
+    'meta.proto',
+    'errors.proto',
+    'raft.proto',
+    'kv_context.proto',
+    'kv.proto',
+    'txn.proto',
+    'pd.proto',
+  ]) {
     assert.ok(existsSync(join(PROTO_DIR, f)), f);
   }
 });
@@ -36,10 +44,23 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'RawDeleteRange',
     'RawScan',
     'RawCompareAndSwap',
+    'TxnGet',
+    'TxnBatchGet',
+    'TxnScan',
+    'Prewrite',
+    'Commit',
+    'BatchRollback',
+    'CheckTxnStatus',
+    'CheckSecondaryLocks',
+    'ResolveLock',
+    'TxnHeartBeat',
+    'ScanLock',
+    'PessimisticLock',
+    'PessimisticRollback',
   ]) {
     assert.equal(kv[rpc], 'unary->unary', rpc);
   }
-  assert.equal(Object.keys(kv).length, 9);
+  assert.equal(Object.keys(kv).length, 22);
 
   const pd = shape(nyx.pd.PD.service);
   assert.equal(pd.RegionHeartbeat, 'stream->stream');
