@@ -197,7 +197,7 @@ export class TxnKv {
   private snapshotRead<T>(
     peer: RegionPeer,
     ts: bigint,
-    checkMemory: () => void,
+    checkMemory: () => unknown,
     f: (reader: MvccReader) => T,
   ): Promise<T> {
     this.checkTs(ts, 'the read timestamp');
@@ -254,13 +254,21 @@ export class TxnKv {
     opts: ReadOptions = {},
   ): Promise<ReadPair[]> {
     const peer = this.peerFor(ctx, keys);
+    let memoryLocked = new Map<string, KeyError>();
     return this.snapshotRead(
       peer,
       ts,
       () => {
-        for (const k of keys) this.cm.checkKey(k, ts, opts);
+        for (const k of keys) {
+          try {
+            this.cm.checkKey(k, ts, opts);
+          } catch (e) {
+            if (!(e instanceof KeyError)) throw e;
+            memoryLocked = new Map([...memoryLocked, [k.toString('latin1'), e]]);
+          }
+        }
       },
-      (r) => batchGet(r, keys, ts, opts),
+      (r) => batchGet(r, keys, ts, { ...opts, memoryLocked }),
     );
   }
 
@@ -276,11 +284,13 @@ export class TxnKv {
     const peer = checkedPeer(this.store, ctx);
     const range = clampToRegion(a.start, a.end, peer.region);
     if (!range) return [];
+    let memoryLocked = new Map<string, KeyError>();
     return this.snapshotRead(
       peer,
       ts,
-      () => this.cm.checkRange(range.start, range.end, ts, opts),
-      (r) => scan(r, { ...a, start: range.start, end: range.end, limit }, ts, opts),
+      () => (memoryLocked = this.cm.blockingInRange(range.start, range.end, ts, opts)),
+      (r) =>
+        scan(r, { ...a, start: range.start, end: range.end, limit }, ts, { ...opts, memoryLocked }),
     );
   }
 

@@ -78,6 +78,19 @@ test('a read while an async-commit prewrite is in flight meets its memory lock',
     assert.ok(e instanceof KeyError && e.detail.kind === 'locked');
     return true;
   });
+  // Batch reads and scans answer the memory-locked key in its place.
+  const pairs = await kv.batchGet(ctx, [b('k'), b('other')], 20n);
+  assert.equal(pairs.length, 1);
+  assert.ok('error' in pairs[0]! && pairs[0].error.detail.kind === 'locked');
+  const scanned = await kv.scan(
+    ctx,
+    { start: b('a'), end: b('z'), limit: 10, reverse: false, keyOnly: false },
+    20n,
+  );
+  assert.deepEqual(
+    scanned.map((p) => ('error' in p ? `${p.key}:locked` : `${p.key}`)),
+    ['k:locked'],
+  );
   // A read below min_commit_ts (11) passes the memory lock: the commit will be above it.
   assert.equal(await kv.get(ctx, b('k'), 10n), undefined);
   const r = await p;
