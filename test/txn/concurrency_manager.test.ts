@@ -30,8 +30,9 @@ test('a memory lock blocks reads at or above its min_commit_ts until released', 
   const release = cm.addMemoryLocks([{ key: Buffer.from('k'), lock: lock(5n, 20n) }]);
   cm.checkKey(Buffer.from('k'), 19n); // commits above 19: no block
   assert.throws(() => cm.checkKey(Buffer.from('k'), 20n), KeyError);
-  assert.throws(() => cm.checkRange(Buffer.from('a'), Buffer.from('z'), 25n), KeyError);
-  cm.checkRange(Buffer.from('l'), Buffer.alloc(0), 25n);
+  assert.deepEqual([...cm.blockingInRange(Buffer.from('a'), Buffer.from('z'), 25n).keys()], ['k']);
+  assert.equal(cm.blockingInRange(Buffer.from('l'), Buffer.alloc(0), 25n).size, 0);
+  assert.equal(cm.blockingInRange(Buffer.from('a'), Buffer.from('z'), 19n).size, 0);
   assert.throws(() => cm.addMemoryLocks([{ key: Buffer.from('k'), lock: lock(6n, 21n) }]));
   release();
   cm.checkKey(Buffer.from('k'), 25n);
