@@ -1,9 +1,10 @@
 // Opens a PD's state from its data directory and wires the pieces together: one meta
-// store (pd.db), the id allocator, the TSO and the cluster. The gRPC and HTTP servers take
+// store (pd.db), the id allocator, the TSO, the configuration and the cluster. The gRPC and HTTP servers take
 // a PlacementDriver and call its parts; nothing here knows about the transport.
 
 import type { ClusterOptions } from './cluster.js';
 import { PdCluster } from './cluster.js';
+import { PdConfig } from './config/pd_config.js';
 import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
@@ -24,6 +25,7 @@ export class PlacementDriver {
     readonly ids: IdAllocator,
     readonly tso: TsoAllocator,
     readonly cluster: PdCluster,
+    readonly config: PdConfig,
   ) {}
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
@@ -35,8 +37,9 @@ export class PlacementDriver {
         saveWindowMs: opts.tsoSaveWindowMs,
         maxAheadMs: opts.tsoMaxAheadMs,
       });
+      const config = new PdConfig(meta);
       const cluster = new PdCluster(meta, ids, opts);
-      return new PlacementDriver(meta, ids, tso, cluster);
+      return new PlacementDriver(meta, ids, tso, cluster, config);
     } catch (e) {
       meta.close();
       throw e;
