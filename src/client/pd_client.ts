@@ -20,6 +20,7 @@ import type { ConfigType } from '../pd/config/schema.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
 import type { InitialLayout } from '../pd/initial_regions.js';
 import type { RaftTiming } from '../pd/raft_timing.js';
+import type { StoreLiveness } from '../pd/store_liveness.js';
 import type { StoreLabel, StoreMeta } from '../pd/types.js';
 import type { Region, RegionId, StoreId } from '../region/meta.js';
 import { regionFromProto, storeFromProto } from '../proto/convert_meta.js';
@@ -103,6 +104,10 @@ export interface StoreHeartbeatReply {
 export interface StoreInfo {
   store: StoreMeta;
   stats?: StoreHeartbeatStats;
+  /** Up, Disconnected, Down, Offline or Tombstone, as PD judges it now. */
+  liveness?: StoreLiveness;
+  /** ms since PD's last heartbeat from the store, by PD's clock; null: never. */
+  heartbeatAgeMs?: number | null;
 }
 
 interface HasHeader {
@@ -225,7 +230,14 @@ export class PdClient {
     );
     if (!res?.store) return undefined;
     const store = storeFromProto(res.store);
-    return res.stats ? { store, stats: storeStatsFromProto(res.stats) } : { store };
+    const age = Number(res.heartbeatAgeMs);
+    return {
+      store,
+      ...(res.stats ? { stats: storeStatsFromProto(res.stats) } : {}),
+      // An older PD sends neither: undefined, not a made-up state.
+      ...(res.liveness ? { liveness: res.liveness as StoreLiveness } : {}),
+      heartbeatAgeMs: res.liveness ? (age >= 0 ? age : null) : undefined,
+    };
   }
 
   async getAllStores(excludeTombstones = false): Promise<StoreMeta[]> {

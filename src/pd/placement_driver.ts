@@ -5,6 +5,7 @@
 import type { ClusterOptions } from './cluster.js';
 import { PdCluster } from './cluster.js';
 import { PdConfig } from './config/pd_config.js';
+import { livenessTimes, StoreLivenessWatch, type StoreLiveness } from './store_liveness.js';
 import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
@@ -26,6 +27,9 @@ export class PlacementDriver {
     readonly tso: TsoAllocator,
     readonly cluster: PdCluster,
     readonly config: PdConfig,
+    readonly liveness: StoreLivenessWatch,
+    /** Wall-clock ms (the cluster's clock). */
+    readonly now: () => number,
   ) {}
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
@@ -39,7 +43,9 @@ export class PlacementDriver {
       });
       const config = new PdConfig(meta);
       const cluster = new PdCluster(meta, ids, opts);
-      return new PlacementDriver(meta, ids, tso, cluster, config);
+      const now = opts.now ?? Date.now;
+      const liveness = new StoreLivenessWatch(now(), () => livenessTimes(config.values));
+      return new PlacementDriver(meta, ids, tso, cluster, config, liveness, now);
     } catch (e) {
       meta.close();
       throw e;
@@ -48,6 +54,12 @@ export class PlacementDriver {
 
   get clusterId(): number {
     return this.meta.clusterId;
+  }
+
+  /** A store's liveness now (Up, Disconnected, Down, Offline, Tombstone); see store_liveness.ts. */
+  storeLiveness(id: number): StoreLiveness | undefined {
+    const s = this.cluster.getStore(id);
+    return s && this.liveness.stateOf(s, this.now());
   }
 
   close(): void {

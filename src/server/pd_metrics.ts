@@ -4,7 +4,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { LATENCY_BUCKETS } from '../common/metrics.js';
 import type { PdCluster } from '../pd/cluster.js';
-import { StoreState } from '../pd/types.js';
+import { STORE_LIVENESS_STATES, type StoreLiveness } from '../pd/store_liveness.js';
+import type { StoreMeta } from '../pd/types.js';
 
 export class PdMetrics {
   readonly registry = new Registry();
@@ -37,18 +38,30 @@ export class PdMetrics {
     registers: [this.registry],
   });
 
-  constructor(cluster: PdCluster) {
+  readonly storeStateChanges = new Counter({
+    name: 'nyx_pd_store_state_changes_total',
+    help: 'Store liveness changes PD observed, by the state entered (Up, Disconnected, Down, ...)',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+
+  /** `liveness` judges a store now (PlacementDriver.liveness); see src/pd/store_liveness.ts. */
+  constructor(cluster: PdCluster, liveness: (s: StoreMeta) => StoreLiveness) {
     new Gauge({
       name: 'nyx_pd_stores',
-      help: 'Registered stores by state',
+      help: 'Registered stores by liveness: Up, Disconnected, Down, Offline, Tombstone',
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {
-        const counts = new Map<string, number>(Object.values(StoreState).map((s) => [s, 0]));
-        for (const s of cluster.getAllStores()) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+        const counts = new Map<string, number>(STORE_LIVENESS_STATES.map((s) => [s, 0]));
+        for (const s of cluster.getAllStores()) {
+          const state = liveness(s);
+          counts.set(state, (counts.get(state) ?? 0) + 1);
+        }
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
+    for (const to of STORE_LIVENESS_STATES) this.storeStateChanges.inc({ to }, 0);
     new Gauge({
       name: 'nyx_pd_regions',
       help: 'Regions in the cluster map',

@@ -112,9 +112,12 @@ export class PdService {
         const stats = cluster.getStoreStats(id);
         // Region and leader counts are PD's own, from Region heartbeats.
         const counts = cluster.getStoreCounts(id);
+        const now = pd.now();
         return {
           store: storeToProto(store),
           stats: stats ? storeStatsToProto({ ...stats, ...counts, storeId: id }) : null,
+          liveness: pd.liveness.stateOf(store, now),
+          heartbeatAgeMs: store.lastHeartbeatMs > 0 ? String(now - store.lastHeartbeatMs) : '-1',
         };
       }),
       GetAllStores: this.unary('GetAllStores', (req) => ({
