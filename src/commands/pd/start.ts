@@ -14,6 +14,7 @@ import {
 import { waitForShutdownSignal } from '../../server/signals.js';
 import { routeGrpcLogs } from '../../server/grpc_logs.js';
 import { createLogger } from '../../common/logger.js';
+import { watchParent } from '../../server/parent_watch.js';
 
 export default class PdStart extends BaseCommand<typeof PdStart> {
   static override summary = 'Run a Placement Driver (PD) until stopped by SIGINT or SIGTERM';
@@ -64,6 +65,8 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
   async run(): Promise<void> {
     const f = this.flags;
     const log = createLogger('pd');
+    // Under `nyx playground`: stop when the playground is gone, even after a kill -9.
+    watchParent((parent) => log.warn({ parent }, 'parent process gone: shutting down'));
     routeGrpcLogs(log);
     try {
       armFailpoints(f, log);

@@ -7,6 +7,7 @@ import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
 import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
+import { watchParent } from '../../server/parent_watch.js';
 import { routeGrpcLogs } from '../../server/grpc_logs.js';
 import { waitForShutdownSignal } from '../../server/signals.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
@@ -87,6 +88,8 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
   async run(): Promise<void> {
     const flags = this.flags;
     const logger = createLogger('store');
+    // Under `nyx playground`: stop when the playground is gone, even after a kill -9.
+    watchParent((parent) => logger.warn({ parent }, 'parent process gone: shutting down'));
     try {
       armFailpoints(flags, logger);
     } catch (e) {
