@@ -88,7 +88,7 @@ test('--log-format text: one readable line per record', async (t) => {
   for (const l of lines)
     assert.match(l, /^\d{4}-\d\d-\d\dT[\d:.]+Z (INFO |WARN |ERROR|DEBUG) pd: /);
   assert.ok(
-    lines.some((l) => / INFO  pd: PD started clusterId=\d+ grpc=127\.0\.0\.1:\d+ /.test(l)),
+    lines.some((l) => / INFO {2}pd: PD started clusterId=\d+ grpc=127\.0\.0\.1:\d+ /.test(l)),
   );
   const bad = await runUntilReady([...(await pdArgs(tmp(t))), '--log-format', 'xml']);
   assert.equal(bad.code, 1);
