@@ -96,20 +96,29 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       status: p.status,
       log: p.logFile,
     }));
-    this.output({ pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints }, () =>
-      [
-        'NyxDB playground is up:',
-        ...endpoints.map(
-          (p) =>
-            `  ${p.name.padEnd(8)} ${(p.storeId !== undefined ? `id ${p.storeId}` : '').padEnd(6)}` +
-            ` grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
-        ),
-        '',
-        `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
-        `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
-        `      npx nyx region list --pd ${pg.pdEndpoint}`,
-        `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
-      ].join('\n'),
+    // What Prometheus should scrape (deploy/prometheus/prometheus.yml has the same shape).
+    const scrapeTargets = {
+      'nyx-pd': endpoints.filter((p) => p.name === 'pd').map((p) => p.status),
+      'nyx-store': endpoints.filter((p) => p.name !== 'pd').map((p) => p.status),
+    };
+    this.output(
+      { pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints, scrapeTargets },
+      () =>
+        [
+          'NyxDB playground is up:',
+          ...endpoints.map(
+            (p) =>
+              `  ${p.name.padEnd(8)} ${(p.storeId !== undefined ? `id ${p.storeId}` : '').padEnd(6)}` +
+              ` grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
+          ),
+          '',
+          `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
+          `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
+          `      npx nyx region list --pd ${pg.pdEndpoint}`,
+          `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
+          `Prometheus targets (/metrics): nyx-pd ${scrapeTargets['nyx-pd'].join(', ')}; ` +
+            `nyx-store ${scrapeTargets['nyx-store'].join(', ')} (see deploy/)`,
+        ].join('\n'),
     );
     await stop;
     if (!this.json) this.log('Stopping ...');

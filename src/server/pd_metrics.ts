@@ -2,7 +2,7 @@
 // store and Region gauges are computed when scraped, from the cluster itself, so they
 // can never drift from what PD actually holds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS } from '../common/metrics.js';
+import { LATENCY_BUCKETS, registerBuildInfo } from '../common/metrics.js';
 import type { PdCluster } from '../pd/cluster.js';
 import { STORE_LIVENESS_STATES, type StoreLiveness } from '../pd/store_liveness.js';
 import type { StoreMeta } from '../pd/types.js';
@@ -90,6 +90,29 @@ export class PdMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'nyx_pd_regions_without_leader',
+      help: 'Regions no leader has reported since PD started (or since their last change)',
+      registers: [this.registry],
+      collect() {
+        const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+        this.set(all.filter((r) => !r.leader).length);
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_regions_down_peers',
+      help: 'Regions whose leader reports at least one peer down (not answering)',
+      registers: [this.registry],
+      collect() {
+        const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+        this.set(
+          all.filter((r) => (cluster.getRegionStats(r.region.id)?.downPeers?.length ?? 0) > 0)
+            .length,
+        );
+      },
+    });
+    registerBuildInfo(this.registry, 'pd');
+    // PD's process metrics: nyx_pd_process_cpu_seconds_total, nyx_pd_nodejs_*.
     collectDefaultMetrics({ register: this.registry, prefix: 'nyx_pd_' });
   }
 }

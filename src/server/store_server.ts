@@ -237,6 +237,7 @@ export class StoreServer {
             this.metrics.entriesPerWrite.observe(s.entries);
           }
           this.metrics.applyDuration.observe(s.applyMs / 1000);
+          this.metrics.turnDuration.observe((s.writeMs + s.applyMs) / 1000);
           this.pdWorker?.onLeadershipMaybeChanged();
         },
       },
@@ -339,6 +340,7 @@ export class StoreServer {
       logFn,
       this.clusterConfig,
     );
+    this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
     this.pdWorker.start();
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');

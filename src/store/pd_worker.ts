@@ -53,6 +53,8 @@ export class PdWorker {
   private lastLeaderTerm = new Map<number, number>();
   private syncing = false;
   private stopped = false;
+  /** Called once per (Region, term) this store leads, when it is first seen; for metrics. */
+  onNewLeadership: () => void = () => undefined;
 
   constructor(
     private readonly storeId: number,
@@ -128,7 +130,9 @@ export class PdWorker {
         this.lastLeaderTerm.delete(p.regionId);
         continue;
       }
-      if (!all && this.lastLeaderTerm.get(p.regionId) === raft.term) continue;
+      const known = this.lastLeaderTerm.get(p.regionId) === raft.term;
+      if (!all && known) continue;
+      if (!known) this.onNewLeadership();
       this.lastLeaderTerm.set(p.regionId, raft.term);
       const leader = p.peerById(p.peerId);
       if (!leader) continue;
