@@ -28,6 +28,7 @@ import { snapDir } from '../storage/paths.js';
 import { StoreMetrics } from '../store/metrics.js';
 import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
+import { StoreClusterConfig } from '../store/cluster_config.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
 import { NODE_RUNTIME } from '../store/runtime.js';
@@ -118,6 +119,8 @@ export class StoreServer {
   private engines: RegionEnginePool | undefined;
   private lock: DataDirLock | undefined;
   readonly metrics = new StoreMetrics();
+  /** PD's settings as this store applies them now (split thresholds, ...); see cluster_config.ts. */
+  readonly clusterConfig = new StoreClusterConfig();
   storeId = 0;
   advertiseAddress = '';
   advertiseStatusAddress = '';
@@ -238,6 +241,7 @@ export class StoreServer {
             this.metrics.entriesPerWrite.observe(s.entries);
           }
           this.metrics.applyDuration.observe(s.applyMs / 1000);
+          this.metrics.turnDuration.observe((s.writeMs + s.applyMs) / 1000);
           this.pdWorker?.onLeadershipMaybeChanged();
         },
       },
@@ -312,7 +316,14 @@ export class StoreServer {
 
     this.statusServer = new StatusServer(
       this.metrics.registry,
-      { healthy: () => this.ready, status: () => this.status() },
+      {
+        healthy: () => this.ready,
+        status: () => this.status(),
+        // The PD settings this store acts on now, and the config version they came from.
+        pages: {
+          '/config': () => ({ version: this.clusterConfig.version, ...this.clusterConfig.values }),
+        },
+      },
       { allowFailpoints: cfg.allowFailpoints === true },
     );
     const statusListen = parseHostPort(cfg.statusAddr);
@@ -340,7 +351,9 @@ export class StoreServer {
       this.logEngine,
       cfg.pdWorker,
       logFn,
+      this.clusterConfig,
     );
+    this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
     this.pdWorker.start();
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');

@@ -7,6 +7,8 @@ import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
 import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
+import { logFlags, logOptions } from '../../cli/log_flags.js';
+import { watchParent } from '../../server/parent_watch.js';
 import { routeGrpcLogs } from '../../server/grpc_logs.js';
 import { waitForShutdownSignal } from '../../server/signals.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
@@ -26,6 +28,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
   ];
 
   static override flags = {
+    ...logFlags,
     pd: pdFlag,
     'pd-timeout': pdWaitFlag,
     'data-dir': Flags.string({
@@ -86,7 +89,9 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
 
   async run(): Promise<void> {
     const flags = this.flags;
-    const logger = createLogger('store');
+    const logger = createLogger('store', {}, logOptions(this.flags));
+    // Under `nyx playground`: stop when the playground is gone, even after a kill -9.
+    watchParent((parent) => logger.warn({ parent }, 'parent process gone: shutting down'));
     try {
       armFailpoints(flags, logger);
     } catch (e) {
@@ -98,8 +103,10 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
     const waiting: WaitForPdOptions = {
       timeoutMs: flags['pd-timeout'],
+      // A person waits on the console: the line goes to stderr as words. The log gets it
+      // too when it is a file; on stderr it would say the same thing twice.
       report: (line) => {
-        logger.warn({ pd: flags.pd }, line);
+        if (flags['log-file']) logger.warn({ pd: flags.pd }, line);
         process.stderr.write(line + '\n');
       },
     };
