@@ -83,6 +83,20 @@ export function keyErrorToProto(e: KeyError): KeyErrorProto {
           minCommitTs: toUint64(d.minCommitTs),
         },
       };
+    case 'deadlock':
+      return {
+        message,
+        deadlock: {
+          lockTs: toUint64(d.lockTs),
+          lockKey: d.lockKey,
+          deadlockKeyHash: toUint64(d.deadlockKeyHash),
+          waitChain: d.waitChain.map((w) => ({
+            txn: toUint64(w.txn),
+            waitForTxn: toUint64(w.waitForTxn),
+            key: w.key,
+          })),
+        },
+      };
     case 'tsBelowSafePoint':
       return {
         message,

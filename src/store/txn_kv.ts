@@ -17,6 +17,7 @@ import { ConcurrencyManager } from '../txn/concurrency_manager.js';
 import { KeyError, LockInfo, lockInfo } from '../txn/errors.js';
 import { Latches } from '../txn/latches.js';
 import { LockWaiters } from '../txn/lock_waiters.js';
+import { WaitForGraph } from '../txn/wait_for_graph.js';
 import { MvccReader } from '../txn/mvcc/reader.js';
 import { MvccTxn } from '../txn/mvcc/txn_writes.js';
 import { ActionIo } from '../txn/actions/common.js';
@@ -80,6 +81,8 @@ export class TxnKv {
   private readonly fetchTs: (() => Promise<bigint>) | undefined;
   /** Pessimistic lock requests waiting for a lock to go. */
   readonly waiters = new LockWaiters();
+  /** Who waits for whom among them: a wait closing a cycle fails with Deadlock. */
+  readonly waitFor = new WaitForGraph();
   /** Region id → the leader term whose max_ts has been synced from the TSO. */
   private readonly maxTsSynced = new Map<number, number>();
 
@@ -457,9 +460,24 @@ export class TxnKv {
       } catch (e) {
         const left = deadline - Date.now();
         if (!(e instanceof KeyError) || e.detail.kind !== 'locked' || left <= 0) throw e;
-        // Woken when this store removes the lock; polled too, for a lock removed between
-        // our check and our wait, or by another leader.
-        await this.waiters.wait(e.detail.lock.key, Math.min(left, LOCK_WAIT_POLL_MS));
+        const holder = e.detail.lock;
+        const cycle = this.waitFor.tryAdd(a.startTs, holder.startTs, holder.key);
+        if (cycle) {
+          throw new KeyError({
+            kind: 'deadlock',
+            lockTs: holder.startTs,
+            lockKey: holder.key,
+            deadlockKeyHash: keyHash(holder.key),
+            waitChain: cycle,
+          });
+        }
+        try {
+          // Woken when this store removes the lock; polled too, for a lock removed
+          // between our check and our wait, or by another leader.
+          await this.waiters.wait(holder.key, Math.min(left, LOCK_WAIT_POLL_MS));
+        } finally {
+          this.waitFor.remove(a.startTs, holder.startTs);
+        }
       }
     }
   }
@@ -529,4 +547,11 @@ export class TxnKv {
     }
     return deleted;
   }
+}
+
+/** A 64-bit FNV-1a hash of a key (Deadlock.deadlock_key_hash). */
+function keyHash(key: Buffer): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of key) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
 }

@@ -191,3 +191,41 @@ test('a pessimistic lock request waits for the holder to let go, up to its wait 
     12n,
   );
 });
+
+test('two pessimistic transactions waiting for each other: the second wait is a Deadlock', async () => {
+  const { kv, ctx } = await cluster();
+  const lock = (key: string, startTs: bigint, waitMs = 0) =>
+    kv.pessimisticLock(
+      ctx,
+      {
+        mutations: [{ op: 'put' as const, key: b(key) }],
+        primary: b(key),
+        startTs,
+        lockTtl: 3000,
+        forUpdateTs: startTs,
+      },
+      waitMs,
+    );
+  await lock('k1', 10n);
+  await lock('k2', 20n);
+  const aWaits = lock('k2', 10n, 10_000);
+  await waitFor(() => kv.waiters.count > 0);
+  const t0 = Date.now();
+  await assert.rejects(lock('k1', 20n, 10_000), (e: unknown) => {
+    assert.ok(e instanceof KeyError && e.detail.kind === 'deadlock');
+    assert.equal(e.detail.lockTs, 10n);
+    assert.deepEqual(
+      e.detail.waitChain.map((w) => [w.txn, w.waitForTxn]),
+      [
+        [20n, 10n],
+        [10n, 20n],
+      ],
+    );
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 1000, 'refused at once, not after the timeout');
+  // The victim gives up its locks; the other transaction gets the key.
+  await kv.pessimisticRollback(ctx, [b('k2')], 20n, 20n);
+  await aWaits;
+  assert.equal(kv.waitFor.size, 0);
+});
