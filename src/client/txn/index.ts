@@ -19,3 +19,4 @@ export {
   TxnNotFoundError,
   WriteConflictError,
 } from './txn_errors.js';
+export { TxnHostClient, TxnHostCallError, type TxnHostCode } from './txn_host_client.js';
