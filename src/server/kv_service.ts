@@ -1,5 +1,6 @@
-// gRPC binding of the Kv service on a store: converts wire requests to RawKv calls and
-// results or typed errors back. Every Raw* rpc exists both as a unary call and as a
+// gRPC binding of the Kv service on a store: converts wire requests to RawKv / TxnKv calls
+// (the transactional ones in txn_commands.ts) and results or typed errors back. Every rpc
+// exists both as a unary call and as a
 // command inside the BatchCommands stream, which multiplexes many in-flight requests of a
 // client on one stream and answers them batched per event-loop turn (as TiKV does).
 import * as grpc from '@grpc/grpc-js';
@@ -14,6 +15,8 @@ import { epochFromProto } from '../proto/convert_meta.js';
 import { uint64ToNumber } from '../proto/uint64.js';
 import { RegionError } from '../region/errors.js';
 import { RawKv, RequestContext } from '../store/raw_kv.js';
+import { TxnKv } from '../store/txn_kv.js';
+import { txnCommands } from './txn_commands.js';
 
 type Cmd = NonNullable<BatchRequest__Output['cmd']>;
 type Outcome = { regionError?: ReturnType<typeof regionErrorToProto>; error?: string };
@@ -45,9 +48,11 @@ function failure(e: unknown): Outcome {
   return { error: (e as Error).message ?? String(e) };
 }
 
+type RawCmd = Extract<Cmd, `raw${string}`>;
+
 /** The Raw* commands: request → response, never throwing. */
 function rawCommands(kv: RawKv): {
-  [C in Cmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
+  [C in RawCmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
 } {
   const run = async <T extends object>(f: () => Promise<T>): Promise<T | Outcome> => {
     try {
@@ -104,16 +109,25 @@ function rawCommands(kv: RawKv): {
   };
 }
 
+/** A KeyError's kind ("key_error:locked", ...), or plain "error" for an untyped one. */
+function keyErrorCode(e: object): string {
+  const kind = Object.keys(e).find((k) => k !== 'message');
+  return kind ? `key_error:${kind}` : 'error';
+}
+
 function outcomeCode(res: object): string {
-  const o = res as Outcome;
+  const o = res as Outcome & { errors?: object[] };
   if (o.regionError)
     return `region_error:${Object.keys(o.regionError).find((k) => k !== 'message') ?? 'unknown'}`;
-  if (o.error) return 'error';
+  if (o.error) return typeof o.error === 'object' ? keyErrorCode(o.error) : 'error';
+  if (o.errors && o.errors.length > 0) return keyErrorCode(o.errors[0]!);
   return 'ok';
 }
 
-export function kvHandlers(kv: RawKv, observer?: KvServiceObserver): KvHandlers {
-  const cmds = rawCommands(kv);
+export function kvHandlers(kv: RawKv, txn: TxnKv, observer?: KvServiceObserver): KvHandlers {
+  const cmds: {
+    [C in Cmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
+  } = { ...rawCommands(kv), ...txnCommands(txn, context) };
   const unary =
     <C extends Cmd>(
       cmd: C,
@@ -135,6 +149,19 @@ export function kvHandlers(kv: RawKv, observer?: KvServiceObserver): KvHandlers 
     RawDeleteRange: unary('rawDeleteRange', 'RawDeleteRange'),
     RawScan: unary('rawScan', 'RawScan'),
     RawCompareAndSwap: unary('rawCompareAndSwap', 'RawCompareAndSwap'),
+    TxnGet: unary('txnGet', 'TxnGet'),
+    TxnBatchGet: unary('txnBatchGet', 'TxnBatchGet'),
+    TxnScan: unary('txnScan', 'TxnScan'),
+    Prewrite: unary('prewrite', 'Prewrite'),
+    Commit: unary('commit', 'Commit'),
+    BatchRollback: unary('batchRollback', 'BatchRollback'),
+    CheckTxnStatus: unary('checkTxnStatus', 'CheckTxnStatus'),
+    CheckSecondaryLocks: unary('checkSecondaryLocks', 'CheckSecondaryLocks'),
+    ResolveLock: unary('resolveLock', 'ResolveLock'),
+    TxnHeartBeat: unary('txnHeartBeat', 'TxnHeartBeat'),
+    ScanLock: unary('scanLock', 'ScanLock'),
+    PessimisticLock: unary('pessimisticLock', 'PessimisticLock'),
+    PessimisticRollback: unary('pessimisticRollback', 'PessimisticRollback'),
     BatchCommands: (call) => {
       let out: BatchResponse[] = [];
       let flushing = false;

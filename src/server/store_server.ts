@@ -32,6 +32,7 @@ import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
 import { NODE_RUNTIME } from '../store/runtime.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
+import { TxnKv } from '../store/txn_kv.js';
 import { checkForStore, describeEnvelope } from '../store/message_validator.js';
 import { DropLog } from '../store/drop_log.js';
 import {
@@ -46,6 +47,7 @@ import type { TxnClient } from '../client/txn/txn_client.js';
 import { TxnHost } from '../store/txn_host/txn_host.js';
 import { kvHandlers } from './kv_service.js';
 import { txnHostHandlers } from './txn_host_service.js';
+import { TxnMetrics } from './txn_metrics.js';
 import { raftTransportHandlers } from './raft_service.js';
 import { bindGrpc, listenStatus } from './listen.js';
 import { StatusServer } from './status_server.js';
@@ -275,10 +277,15 @@ export class StoreServer {
     const { nyx } = loadNyxProto();
     const drops = new DropLog((obj, msg) => log.warn(obj, msg));
     const rawKv = new RawKv(raftStore, DEFAULT_RAW_KV_LIMITS, disk);
+    const txnKv = new TxnKv(raftStore, undefined, undefined, DEFAULT_RAW_KV_LIMITS, disk);
+    const txnMetrics = new TxnMetrics(this.metrics.registry, txnKv);
     this.grpcServer.addService(
       nyx.kv.Kv.service,
-      kvHandlers(rawKv, {
-        observe: (m, code, s) => this.metrics.grpcDuration.observe({ method: m, code }, s),
+      kvHandlers(rawKv, txnKv, {
+        observe: (m, code, s) => {
+          this.metrics.grpcDuration.observe({ method: m, code }, s);
+          txnMetrics.observe(m, code);
+        },
       }),
     );
     if (cfg.txnHost) {

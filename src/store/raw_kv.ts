@@ -49,19 +49,7 @@ export class RawKv {
   ) {}
 
   private peer(ctx: RequestContext): RegionPeer {
-    if (ctx.storeId !== undefined && ctx.storeId !== 0 && ctx.storeId !== this.store.storeId) {
-      throw new RegionError({
-        kind: 'StoreNotMatch',
-        requestStoreId: ctx.storeId,
-        actualStoreId: this.store.storeId,
-      });
-    }
-    const peer = this.store.peers.get(ctx.regionId);
-    if (!peer) throw new RegionError({ kind: 'RegionNotFound', regionId: ctx.regionId });
-    peer.checkRequest(ctx.epoch);
-    // Without an epoch a request could act on a Region that split or merged under it.
-    if (!ctx.epoch) throw new InvalidRequestError('the request names no region epoch');
-    return peer;
+    return checkedPeer(this.store, ctx);
   }
 
   private checkKey(key: Buffer): void {
@@ -89,38 +77,13 @@ export class RawKv {
     }
   }
 
-  /**
-   * Run f at a linearizable point. A read may wait (for a ReadIndex round, or for apply
-   * to reach the read point) while a split or merge applies: it was checked against the
-   * Region as it was when it arrived, so it is served only if the version is unchanged.
-   */
   private read<T>(peer: RegionPeer, f: () => T): Promise<T> {
-    const version = peer.region.epoch.version;
-    return new Promise<T>((resolve, reject) => {
-      peer.read(() => {
-        try {
-          if (peer.region.epoch.version !== version) {
-            throw new RegionError({
-              kind: 'EpochNotMatch',
-              currentRegions: [cloneRegion(peer.region)],
-            });
-          }
-          resolve(f());
-        } catch (e) {
-          reject(e);
-        }
-      }, reject);
-      this.store.schedule();
-    });
+    return linearizableRead(this.store, peer, f);
   }
 
   private write(peer: RegionPeer, ctx: RequestContext, ops: WriteOp[]): Promise<WriteResult> {
     const s = ctx.session;
-    if (s) {
-      if (s.id.length === 0 || s.id.length > MAX_SESSION_ID_BYTES)
-        throw new InvalidRequestError(`session id must be 1..${MAX_SESSION_ID_BYTES} bytes`);
-      if (s.seq === 0) throw new InvalidRequestError('a session request needs a seq above 0');
-    }
+    checkSession(s);
     return new Promise<WriteResult>((resolve, reject) => {
       peer.proposeWrite(ops, s, (r) => (r instanceof Error ? reject(r) : resolve(r)));
       this.store.schedule();
@@ -239,4 +202,57 @@ export function clampToRegion(
   else e = Buffer.compare(end, r.endKey) <= 0 ? end : r.endKey;
   if (e.length > 0 && Buffer.compare(s, e) >= 0) return undefined;
   return { start: s, end: e };
+}
+
+/**
+ * The Region peer a request names, checked: this store, the Region, the epoch and
+ * leadership (typed region errors otherwise). Keys are checked by the caller.
+ */
+export function checkedPeer(store: RaftStore, ctx: RequestContext): RegionPeer {
+  if (ctx.storeId !== undefined && ctx.storeId !== 0 && ctx.storeId !== store.storeId) {
+    throw new RegionError({
+      kind: 'StoreNotMatch',
+      requestStoreId: ctx.storeId,
+      actualStoreId: store.storeId,
+    });
+  }
+  const peer = store.peers.get(ctx.regionId);
+  if (!peer) throw new RegionError({ kind: 'RegionNotFound', regionId: ctx.regionId });
+  peer.checkRequest(ctx.epoch);
+  // Without an epoch a request could act on a Region that split or merged under it.
+  if (!ctx.epoch) throw new InvalidRequestError('the request names no region epoch');
+  return peer;
+}
+
+/**
+ * Run f at a linearizable point. A read may wait (for a ReadIndex round, or for apply
+ * to reach the read point) while a split or merge applies: it was checked against the
+ * Region as it was when it arrived, so it is served only if the version is unchanged.
+ */
+export function linearizableRead<T>(store: RaftStore, peer: RegionPeer, f: () => T): Promise<T> {
+  const version = peer.region.epoch.version;
+  return new Promise<T>((resolve, reject) => {
+    peer.read(() => {
+      try {
+        if (peer.region.epoch.version !== version) {
+          throw new RegionError({
+            kind: 'EpochNotMatch',
+            currentRegions: [cloneRegion(peer.region)],
+          });
+        }
+        resolve(f());
+      } catch (e) {
+        reject(e);
+      }
+    }, reject);
+    store.schedule();
+  });
+}
+
+/** An exactly-once session stamp must be well formed before it reaches the log. */
+export function checkSession(s: SessionStamp | undefined): void {
+  if (!s) return;
+  if (s.id.length === 0 || s.id.length > MAX_SESSION_ID_BYTES)
+    throw new InvalidRequestError(`session id must be 1..${MAX_SESSION_ID_BYTES} bytes`);
+  if (s.seq === 0) throw new InvalidRequestError('a session request needs a seq above 0');
 }

@@ -11,6 +11,7 @@ import { RegionError } from '../region/errors.js';
 import { Region, cloneRegion, keyInRegion } from '../region/meta.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { ApplyBatch } from './apply_batch.js';
+import { storedKey } from './txn_apply.js';
 import { ClientRequest, RaftCommand, WriteOp, WriteResult, decodeCommand } from './cmd/command.js';
 import {
   DEFAULT_SESSION_OPTIONS,
@@ -156,10 +157,10 @@ function executeWrites(writes: WriteOp[], batch: ApplyBatch): WriteResult {
   for (const op of writes) {
     switch (op.op) {
       case 'put':
-        batch.put(op.cf, op.key, op.value);
+        batch.put(op.cf, storedKey(op), op.value);
         break;
       case 'delete':
-        batch.delete(op.cf, op.key);
+        batch.delete(op.cf, storedKey(op));
         break;
       case 'deleteRange':
         batch.deleteRange(op.cf, op.start, op.end);

@@ -24,6 +24,16 @@ import type { BatchResponse } from '../../src/proto-gen/nyx/kv/BatchResponse.js'
 import type { BatchCommandsResponse } from '../../src/proto-gen/nyx/kv/BatchCommandsResponse.js';
 
 const cmp = Buffer.compare;
+const RAW_COMMANDS = new Set<string>([
+  'rawGet',
+  'rawBatchGet',
+  'rawPut',
+  'rawBatchPut',
+  'rawDelete',
+  'rawDeleteRange',
+  'rawScan',
+  'rawCompareAndSwap',
+]);
 const WRITES = new Set<KvCommand>([
   'rawPut',
   'rawBatchPut',
@@ -130,7 +140,9 @@ export class FakeStore {
               if (!this.alive || call.cancelled || call.writableEnded) return;
               const out: BatchResponse = { requestId: r.requestId };
               if (!r.cmd) out.error = 'no command';
-              else out[r.cmd] = this.handle(r.cmd, r[r.cmd] as unknown as Req);
+              // The fake serves RawKV only; a transactional command is unknown to it.
+              else if (!RAW_COMMANDS.has(r.cmd)) out.error = 'unknown or missing command';
+              else out[r.cmd] = this.handle(r.cmd as KvCommand, r[r.cmd] as unknown as Req);
               call.write({ responses: [out] });
             })();
           }
@@ -259,6 +271,9 @@ function serve(cmd: KvCommand, req: Req, fr: FakeRegion): Resp {
         ? { succeed: ok, previousNotExist: true }
         : { succeed: ok, previousValue: cur };
     }
+    default:
+      // The transactional commands are served by real stores only (test/integration).
+      throw new Error(`the fake cluster does not serve ${cmd}`);
   }
 }
 

@@ -41,6 +41,14 @@ export class BinaryWriter {
     return this;
   }
 
+  /** Timestamps: the full unsigned 64-bit range. */
+  u64(v: bigint): this {
+    this.ensure(8);
+    this.buf.writeBigUInt64BE(v, this.off);
+    this.off += 8;
+    return this;
+  }
+
   bytes(v: Uint8Array): this {
     this.u32(v.length);
     this.ensure(v.length);
@@ -85,6 +93,13 @@ export class BinaryReader {
   num(): number {
     this.need(8);
     const v = this.buf.readDoubleBE(this.off);
+    this.off += 8;
+    return v;
+  }
+
+  u64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigUInt64BE(this.off);
     this.off += 8;
     return v;
   }

@@ -16,9 +16,14 @@ import { BinaryReader, BinaryWriter, MalformedCommandError } from './binary.js';
 /** A column family: raw KV, or one of Percolator's three MVCC families. */
 export type Cf = DataTable;
 
+/**
+ * A put or delete in an MVCC table (lock / write / default) names the USER key and, for
+ * write and default, the version `ts`; apply stores it at the MVCC layout
+ * (src/txn/mvcc/key_codec.ts). Region checks thus see user keys, as for raw writes.
+ */
 export type WriteOp =
-  | { op: 'put'; cf: Cf; key: Buffer; value: Buffer }
-  | { op: 'delete'; cf: Cf; key: Buffer }
+  | { op: 'put'; cf: Cf; key: Buffer; value: Buffer; ts?: bigint }
+  | { op: 'delete'; cf: Cf; key: Buffer; ts?: bigint }
   | { op: 'deleteRange'; cf: Cf; start: Buffer; end: Buffer }
   /** Raw compare-and-swap: put value iff the current value is `previous` (or absent). */
   | { op: 'cas'; cf: Cf; key: Buffer; value: Buffer; previous: Buffer | null };
@@ -59,11 +64,20 @@ export interface RaftCommand {
 const VERSION_1 = 1;
 const VERSION = 2;
 const OP_CODES = { put: 1, delete: 2, deleteRange: 3, cas: 4 } as const;
+/** A put / delete of a version (an MVCC write or default row): the op, then the ts. */
+const VERSIONED_PUT = 5;
+const VERSIONED_DELETE = 6;
 const HAS_SESSION = 1;
 
 function encodeWrites(w: BinaryWriter, writes: WriteOp[]): void {
   w.u32(writes.length);
   for (const op of writes) {
+    if ((op.op === 'put' || op.op === 'delete') && op.ts !== undefined) {
+      w.u8(op.op === 'put' ? VERSIONED_PUT : VERSIONED_DELETE).u8(DATA_TABLES.indexOf(op.cf));
+      w.bytes(op.key).u64(op.ts);
+      if (op.op === 'put') w.bytes(op.value);
+      continue;
+    }
     w.u8(OP_CODES[op.op]).u8(DATA_TABLES.indexOf(op.cf));
     switch (op.op) {
       case 'put':
@@ -123,6 +137,17 @@ function decodeWrites(r: BinaryReader): WriteOp[] {
       case OP_CODES.delete:
         writes.push({ op: 'delete', cf, key: r.bytes() });
         break;
+      case VERSIONED_PUT: {
+        const key = r.bytes();
+        const ts = r.u64();
+        writes.push({ op: 'put', cf, key, ts, value: r.bytes() });
+        break;
+      }
+      case VERSIONED_DELETE: {
+        const key = r.bytes();
+        writes.push({ op: 'delete', cf, key, ts: r.u64() });
+        break;
+      }
       case OP_CODES.deleteRange:
         writes.push({ op: 'deleteRange', cf, start: r.bytes(), end: r.bytes() });
         break;
@@ -138,6 +163,15 @@ function decodeWrites(r: BinaryReader): WriteOp[] {
       default:
         throw new MalformedCommandError(`unknown write op ${code}`);
     }
+  }
+  for (const w of writes) {
+    if (w.op !== 'put' && w.op !== 'delete') continue;
+    // Write and default rows are versions; raw and lock rows are not (key_codec.ts).
+    const versioned = w.cf === 'write' || w.cf === 'default';
+    if (versioned !== (w.ts !== undefined))
+      throw new MalformedCommandError(
+        `a ${w.op} in ${w.cf} ${versioned ? 'needs' : 'takes no'} ts`,
+      );
   }
   return writes;
 }

@@ -1,0 +1,366 @@
+// Transactions on a store: finds and checks the Region peer a request names exactly as
+// RawKV does (store, Region, epoch, leadership, key range), then runs a Percolator
+// action (src/txn/actions/) as one atomic read-check-write:
+//
+//   1. latches on the keys it touches (src/txn/latches.ts), held until its writes apply;
+//   2. its checks read the leader's applied state at a linearizable point (the RawKV read
+//      path: lease or ReadIndex), so they see every write committed before — including
+//      an earlier leader's;
+//   3. its writes go into ONE Raft proposal (with the request's exactly-once session).
+//
+// Two racing prewrites of a key therefore run one after the other, the second seeing
+// the first's lock. Snapshot reads raise the concurrency manager's max_ts first
+// (src/txn/concurrency_manager.ts).
+import { RegionError } from '../region/errors.js';
+import { cloneRegion } from '../region/meta.js';
+import { ConcurrencyManager } from '../txn/concurrency_manager.js';
+import { LockInfo, lockInfo } from '../txn/errors.js';
+import { Latches } from '../txn/latches.js';
+import { MvccReader } from '../txn/mvcc/reader.js';
+import { MvccTxn } from '../txn/mvcc/txn_writes.js';
+import { ActionIo } from '../txn/actions/common.js';
+import { commit } from '../txn/actions/commit.js';
+import { batchRollback } from '../txn/actions/rollback.js';
+import { CheckTxnStatusArgs, TxnStatus, checkTxnStatus } from '../txn/actions/check_txn_status.js';
+import { SecondaryLocksStatus, checkSecondaryLocks } from '../txn/actions/check_secondary_locks.js';
+import { resolveLocks } from '../txn/actions/resolve_lock.js';
+import { txnHeartBeat } from '../txn/actions/txn_heart_beat.js';
+import {
+  PessimisticLockArgs,
+  acquirePessimisticLocks,
+  pessimisticRollback,
+} from '../txn/actions/pessimistic_lock.js';
+import { PrewriteArgs, PrewriteResult, prewrite } from '../txn/actions/prewrite.js';
+import { ReadOptions, ReadPair, ScanArgs, batchGet, pointGet, scan } from '../txn/snapshot_read.js';
+import { DiskUsage } from './disk_usage.js';
+import { RegionPeer } from './peer.js';
+import { RaftStore } from './raft_store.js';
+import {
+  DEFAULT_RAW_KV_LIMITS,
+  InvalidRequestError,
+  RawKvLimits,
+  RequestContext,
+  checkSession,
+  checkedPeer,
+  clampToRegion,
+  linearizableRead,
+} from './raw_kv.js';
+
+/** Locks resolved per Raft proposal by a ResolveLock over a whole Region. */
+export const RESOLVE_LOCK_BATCH = 256;
+
+export class TxnKv {
+  constructor(
+    private readonly store: RaftStore,
+    readonly cm: ConcurrencyManager = new ConcurrencyManager(),
+    readonly latches: Latches = new Latches(),
+    private readonly limits: RawKvLimits = DEFAULT_RAW_KV_LIMITS,
+    /** Refuses writes that add data when the disk is almost full (absent in unit tests). */
+    private readonly disk?: DiskUsage,
+  ) {}
+
+  // ------------------------------------------------------------ checks
+
+  private checkKey(key: Buffer): void {
+    if (key.length === 0) throw new InvalidRequestError('key must not be empty');
+    if (key.length > this.limits.maxKeyBytes) {
+      throw new InvalidRequestError(
+        `key of ${key.length} bytes exceeds the limit of ${this.limits.maxKeyBytes}`,
+      );
+    }
+  }
+
+  private checkKeys(keys: readonly Buffer[]): void {
+    if (keys.length > this.limits.maxBatchKeys) {
+      throw new InvalidRequestError(
+        `batch of ${keys.length} keys exceeds the limit of ${this.limits.maxBatchKeys}`,
+      );
+    }
+    for (const k of keys) this.checkKey(k);
+  }
+
+  private checkTs(ts: bigint, what: string): void {
+    if (ts <= 0n || ts >= 1n << 64n) throw new InvalidRequestError(`${what} must be above 0`);
+  }
+
+  /** The checked peer, with every key in its Region. */
+  private peerFor(ctx: RequestContext, keys: readonly Buffer[]): RegionPeer {
+    this.checkKeys(keys);
+    const peer = checkedPeer(this.store, ctx);
+    for (const k of keys) peer.checkKey(k);
+    return peer;
+  }
+
+  // ------------------------------------------------------------ the action runner
+
+  /**
+   * Run an action on keys atomically (see the file comment). `onChecked` sees the result
+   * in the same synchronous step as the checks and may return a function to call once
+   * the writes are applied (or failed): memory locks live that long.
+   */
+  private async action<T>(
+    ctx: RequestContext,
+    keys: readonly Buffer[],
+    run: (io: ActionIo) => T,
+    onChecked?: (result: T) => (() => void) | undefined,
+  ): Promise<T> {
+    if (keys.length === 0) throw new InvalidRequestError('the request names no keys');
+    const peer = this.peerFor(ctx, keys);
+    checkSession(ctx.session);
+    const release = await this.latches.acquire(keys);
+    try {
+      // The Region may have changed while we waited for the latches.
+      peer.checkRequest(ctx.epoch);
+      const version = peer.region.epoch.version;
+      return await new Promise<T>((resolve, reject) => {
+        peer.read(() => {
+          try {
+            if (peer.region.epoch.version !== version) {
+              throw new RegionError({
+                kind: 'EpochNotMatch',
+                currentRegions: [cloneRegion(peer.region)],
+              });
+            }
+            const io: ActionIo = { reader: new MvccReader(peer.engine), txn: new MvccTxn() };
+            const result = run(io);
+            if (io.txn.isEmpty) {
+              resolve(result);
+              return;
+            }
+            const done = onChecked?.(result);
+            try {
+              peer.proposeWrite(io.txn.writes, ctx.session, (r) => {
+                done?.();
+                if (r instanceof Error) reject(r);
+                else resolve(result);
+              });
+            } catch (e) {
+              done?.();
+              throw e;
+            }
+            this.store.schedule();
+          } catch (e) {
+            reject(e);
+          }
+        }, reject);
+        this.store.schedule();
+      });
+    } finally {
+      release();
+    }
+  }
+
+  /** A snapshot read at ts: raise max_ts, check memory locks, then read at a linearizable point. */
+  private snapshotRead<T>(
+    peer: RegionPeer,
+    ts: bigint,
+    checkMemory: () => void,
+    f: (reader: MvccReader) => T,
+  ): Promise<T> {
+    this.checkTs(ts, 'the read timestamp');
+    this.cm.updateMaxTs(ts);
+    checkMemory();
+    return linearizableRead(this.store, peer, () => f(new MvccReader(peer.engine)));
+  }
+
+  // ------------------------------------------------------------ reads
+
+  /** The value at ts, undefined if absent; KeyError(locked) if a lock blocks the read. */
+  async get(
+    ctx: RequestContext,
+    key: Buffer,
+    ts: bigint,
+    opts: ReadOptions = {},
+  ): Promise<Buffer | undefined> {
+    const peer = this.peerFor(ctx, [key]);
+    return this.snapshotRead(
+      peer,
+      ts,
+      () => this.cm.checkKey(key, ts, opts),
+      (r) => pointGet(r, key, ts, opts),
+    );
+  }
+
+  async batchGet(
+    ctx: RequestContext,
+    keys: Buffer[],
+    ts: bigint,
+    opts: ReadOptions = {},
+  ): Promise<ReadPair[]> {
+    const peer = this.peerFor(ctx, keys);
+    return this.snapshotRead(
+      peer,
+      ts,
+      () => {
+        for (const k of keys) this.cm.checkKey(k, ts, opts);
+      },
+      (r) => batchGet(r, keys, ts, opts),
+    );
+  }
+
+  /** [start, end) ∩ the Region at ts; limit 0 means the store's scan limit. */
+  async scan(
+    ctx: RequestContext,
+    a: ScanArgs,
+    ts: bigint,
+    opts: ReadOptions = {},
+  ): Promise<ReadPair[]> {
+    const limit =
+      a.limit === 0 ? this.limits.maxScanLimit : Math.min(a.limit, this.limits.maxScanLimit);
+    const peer = checkedPeer(this.store, ctx);
+    const range = clampToRegion(a.start, a.end, peer.region);
+    if (!range) return [];
+    return this.snapshotRead(
+      peer,
+      ts,
+      () => this.cm.checkRange(range.start, range.end, ts, opts),
+      (r) => scan(r, { ...a, start: range.start, end: range.end, limit }, ts, opts),
+    );
+  }
+
+  /** Locks with start_ts <= maxTs in [start, end) ∩ the Region (limit 0: the scan limit). */
+  async scanLock(
+    ctx: RequestContext,
+    maxTs: bigint,
+    start: Buffer,
+    end: Buffer,
+    limit: number,
+  ): Promise<LockInfo[]> {
+    const lim = limit === 0 ? this.limits.maxScanLimit : Math.min(limit, this.limits.maxScanLimit);
+    const peer = checkedPeer(this.store, ctx);
+    const range = clampToRegion(start, end, peer.region);
+    if (!range) return [];
+    return linearizableRead(this.store, peer, () =>
+      new MvccReader(peer.engine)
+        .scanLocks(range.start, range.end, (_k, l) => l.startTs <= maxTs, lim)
+        .map(({ key, lock }) => lockInfo(key, lock)),
+    );
+  }
+
+  // ------------------------------------------------------------ writes
+
+  async prewrite(ctx: RequestContext, a: PrewriteArgs): Promise<PrewriteResult> {
+    this.checkTs(a.startTs, 'start_ts');
+    if (a.primary.length === 0) throw new InvalidRequestError('the prewrite names no primary');
+    for (const m of a.mutations) {
+      if (m.value && m.value.length > this.limits.maxValueBytes) {
+        throw new InvalidRequestError(
+          `value of ${m.value.length} bytes exceeds the limit of ${this.limits.maxValueBytes}`,
+        );
+      }
+    }
+    this.disk?.checkWrite();
+    const fast = (a.useAsyncCommit ?? false) || (a.tryOnePc ?? false);
+    return this.action(
+      ctx,
+      a.mutations.map((m) => m.key),
+      // max_ts is read here, under the latches, in the same step as the checks.
+      (io) => prewrite(io, a, this.cm.maxTs),
+      (r) =>
+        fast && (r.minCommitTs > 0n || r.onePcCommitTs > 0n)
+          ? this.cm.addMemoryLocks(r.locks)
+          : undefined,
+    );
+  }
+
+  async commit(
+    ctx: RequestContext,
+    keys: Buffer[],
+    startTs: bigint,
+    commitTs: bigint,
+  ): Promise<void> {
+    this.checkTs(startTs, 'start_ts');
+    this.checkTs(commitTs, 'commit_ts');
+    await this.action(ctx, keys, (io) => commit(io, keys, startTs, commitTs));
+  }
+
+  async batchRollback(ctx: RequestContext, keys: Buffer[], startTs: bigint): Promise<void> {
+    this.checkTs(startTs, 'start_ts');
+    await this.action(ctx, keys, (io) => batchRollback(io, keys, startTs));
+  }
+
+  async checkTxnStatus(ctx: RequestContext, a: CheckTxnStatusArgs): Promise<TxnStatus> {
+    this.checkTs(a.lockTs, 'lock_ts');
+    // A caller's start_ts is a read the transaction must now commit after (TiKV too).
+    this.cm.updateMaxTs(a.callerStartTs);
+    return this.action(ctx, [a.primaryKey], (io) => checkTxnStatus(io, a));
+  }
+
+  async checkSecondaryLocks(
+    ctx: RequestContext,
+    keys: Buffer[],
+    startTs: bigint,
+  ): Promise<SecondaryLocksStatus> {
+    this.checkTs(startTs, 'start_ts');
+    return this.action(ctx, keys, (io) => checkSecondaryLocks(io, keys, startTs));
+  }
+
+  /**
+   * Commit or roll back the locks of the transactions in `status` (start_ts → commit_ts,
+   * 0 = roll back): the given keys, or every such lock in the Region, a batch per
+   * proposal. Returns how many locks were resolved.
+   */
+  async resolveLock(
+    ctx: RequestContext,
+    status: ReadonlyMap<bigint, bigint>,
+    keys: Buffer[] = [],
+  ): Promise<number> {
+    if (status.size === 0) throw new InvalidRequestError('the request names no transaction');
+    for (const ts of status.keys()) this.checkTs(ts, 'start_ts');
+    const statusOf = (ts: bigint) => status.get(ts);
+    if (keys.length > 0) {
+      return this.action(ctx, keys, (io) => resolveLocks(io, keys, statusOf));
+    }
+    let total = 0;
+    for (;;) {
+      const peer = checkedPeer(this.store, ctx);
+      const batch = await linearizableRead(this.store, peer, () =>
+        new MvccReader(peer.engine)
+          .scanLocks(
+            peer.region.startKey,
+            peer.region.endKey,
+            (_k, l) => status.has(l.startTs),
+            RESOLVE_LOCK_BATCH,
+          )
+          .map((l) => l.key),
+      );
+      if (batch.length === 0) return total;
+      total += await this.action(ctx, batch, (io) => resolveLocks(io, batch, statusOf));
+      if (batch.length < RESOLVE_LOCK_BATCH) return total;
+    }
+  }
+
+  async txnHeartBeat(
+    ctx: RequestContext,
+    primary: Buffer,
+    startTs: bigint,
+    adviseTtl: number,
+  ): Promise<number> {
+    this.checkTs(startTs, 'start_ts');
+    return this.action(ctx, [primary], (io) => txnHeartBeat(io, primary, startTs, adviseTtl));
+  }
+
+  async pessimisticLock(
+    ctx: RequestContext,
+    a: PessimisticLockArgs,
+  ): Promise<(Buffer | undefined)[]> {
+    this.checkTs(a.startTs, 'start_ts');
+    this.checkTs(a.forUpdateTs, 'for_update_ts');
+    this.disk?.checkWrite();
+    return this.action(
+      ctx,
+      a.mutations.map((m) => m.key),
+      (io) => acquirePessimisticLocks(io, a),
+    );
+  }
+
+  async pessimisticRollback(
+    ctx: RequestContext,
+    keys: Buffer[],
+    startTs: bigint,
+    forUpdateTs: bigint,
+  ): Promise<void> {
+    this.checkTs(startTs, 'start_ts');
+    await this.action(ctx, keys, (io) => pessimisticRollback(io, keys, startTs, forUpdateTs));
+  }
+}

@@ -1,0 +1,12 @@
+// Percolator's commit (Figure 6, second phase): each key's lock of start_ts becomes a
+// write record at commit_ts. Idempotent; TxnNotFound when a key's lock is gone and
+// nothing committed it (TiKV actions/commit.rs). Commit the primary first: once its
+// record exists the transaction is committed, whatever happens to the secondaries.
+import { ActionIo, commitKey } from './common.js';
+
+export function commit(io: ActionIo, keys: Buffer[], startTs: bigint, commitTs: bigint): void {
+  if (commitTs <= startTs) {
+    throw new RangeError(`commit_ts ${commitTs} must be above start_ts ${startTs}`);
+  }
+  for (const k of keys) commitKey(io, k, startTs, commitTs);
+}
