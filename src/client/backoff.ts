@@ -69,7 +69,7 @@ export const DEFAULT_SCHEDULES: Readonly<Record<BackoffKind, BackoffSchedule>> =
   serverBusy: { baseMs: 50, capMs: 3000 },
   connection: { baseMs: 20, capMs: 2000 },
   pd: { baseMs: 50, capMs: 3000 },
-  txnLock: { baseMs: 10, capMs: 500 },
+  txnLock: { baseMs: 5, capMs: 200 },
 };
 
 export const DEFAULT_DEADLINE_MS = 20_000;

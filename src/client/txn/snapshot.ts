@@ -94,7 +94,14 @@ export class Snapshot {
             resolvedLocks: this.resolvedLocks(),
           }));
           if (!resp) return false;
-          if (resp.error) throw keyErrorToNyx(this.ts, resp.error);
+          if (resp.error) {
+            // A lock the store met before reading (an in-flight prewrite's memory lock):
+            // the whole batch waits for it.
+            if (resp.error.kind !== 'locked') throw keyErrorToNyx(this.ts, resp.error);
+            locked.push(resp.error.locked!);
+            again.push(...batch.items);
+            return true;
+          }
           for (const p of resp.pairs) {
             if (p.error) {
               if (p.error.kind !== 'locked') throw keyErrorToNyx(this.ts, p.error);
@@ -132,7 +139,11 @@ export class Snapshot {
         resolvedLocks: this.resolvedLocks(),
       }));
       if (!resp) continue;
-      if (resp.error) throw keyErrorToNyx(this.ts, resp.error);
+      if (resp.error) {
+        if (resp.error.kind !== 'locked') throw keyErrorToNyx(this.ts, resp.error);
+        await this.onLocks(bo, [resp.error.locked!]);
+        continue;
+      }
       const firstLocked = resp.pairs.findIndex((p: TxnKvPair__Output) => p.error);
       const good = firstLocked < 0 ? resp.pairs : resp.pairs.slice(0, firstLocked);
       for (const p of good) out.push({ key: Buffer.from(p.key), value: Buffer.from(p.value) });
