@@ -128,14 +128,31 @@ describe('transactions on a real cluster', () => {
     assert.ok(res.transfers >= 3, `only ${res.transfers} transfers committed`);
     assert.ok(res.reads >= 3, `only ${res.reads} snapshot reads`);
     const final = await (await setup.begin()).batchGet(accounts);
-    assert.equal([...final.values()].reduce((s, v) => s + Number(v.toString()), 0), 800);
+    assert.equal(
+      [...final.values()].reduce((s, v) => s + Number(v.toString()), 0),
+      800,
+    );
   });
 
   test('list-append: the history has no G0, G1a, G1b, G1c or G-single', async () => {
     const unexpected: Error[] = [];
     // 2PC, then async commit, each on its own keys (values are unique per run).
-    const h1 = await runListAppend(client(), spreadKeys('list2pc', 6, REGIONS), 4, 2500, false, unexpected);
-    const h2 = await runListAppend(client(), spreadKeys('listasync', 6, REGIONS), 4, 2500, true, unexpected);
+    const h1 = await runListAppend(
+      client(),
+      spreadKeys('list2pc', 6, REGIONS),
+      4,
+      2500,
+      false,
+      unexpected,
+    );
+    const h2 = await runListAppend(
+      client(),
+      spreadKeys('listasync', 6, REGIONS),
+      4,
+      2500,
+      true,
+      unexpected,
+    );
     // Distinct ids across the two runs.
     const history = [...h1, ...h2.map((t) => ({ ...t, id: t.id + 1_000_000 }))];
     const result = checkListAppend(history);

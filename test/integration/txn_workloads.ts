@@ -73,7 +73,9 @@ export async function runBank(
       const ts = await reader.getTimestamp();
       const snap = reader.snapshot(ts);
       const got = await snap.batchGet(accounts.map((a) => Buffer.from(a)));
-      const balances = accounts.map((a) => Number(got.get(Buffer.from(a).toString('hex'))!.toString()));
+      const balances = accounts.map((a) =>
+        Number(got.get(Buffer.from(a).toString('hex'))!.toString()),
+      );
       const sum = balances.reduce((x, y) => x + y, 0);
       res.reads++;
       if (sum !== total) res.badTotals.push({ ts, total: sum, balances });
