@@ -44,12 +44,11 @@ function unary<Req, Res>(
 export function txnHostHandlers(host: TxnHost): TxnHostHandlers {
   return {
     Begin: unary(async (r) => {
-      const { id, startTs } = await host.begin({
-        pessimistic: r.pessimistic,
-        asyncCommit: r.asyncCommit,
-        onePC: r.onePc,
-      });
-      return { txnId: id, startTs: startTs.toString(), idleTtlMs: host.idleTtlMs };
+      const { id, startTs, idleTtlMs } = await host.begin(
+        { pessimistic: r.pessimistic, asyncCommit: r.asyncCommit, onePC: r.onePc },
+        Number(r.idleTtlMs),
+      );
+      return { txnId: id, startTs: startTs.toString(), idleTtlMs };
     }),
     Get: unary(async (r) => {
       const v = await host.run(r.txnId, (t) => t.get(r.key));

@@ -114,6 +114,8 @@ export class TxnHostClient {
   /** Begins a transaction on one of the cluster's stores (the first Up one that answers). */
   async begin(
     options: BeginOptions,
+    /** Roll back after this long without a call (ms); 0: the store's idle TTL. */
+    idleTtlMs = 0,
   ): Promise<{ txnId: string; startTs: bigint; idleTtlMs: number }> {
     const stores = (await this.pd.getAllStores(true)).filter((s) => s.state === StoreState.Up);
     if (stores.length === 0) throw new NyxError('no store is up');
@@ -130,6 +132,7 @@ export class TxnHostClient {
             pessimistic: options.pessimistic ?? false,
             asyncCommit: options.asyncCommit ?? false,
             onePc: options.onePC ?? true,
+            idleTtlMs,
           },
         );
         return { txnId: r.txnId, startTs: BigInt(r.startTs), idleTtlMs: Number(r.idleTtlMs) };

@@ -13,6 +13,11 @@ The transaction lives on the store that began it until commit, rollback, or its 
       description: 'lock keys as they are written (conflicts surface at the write)',
       default: false,
     }),
+    'idle-ttl': Flags.integer({
+      description:
+        "roll back after this many ms without a call (at most, and by default, the store's --txn-idle-ttl)",
+      min: 1,
+    }),
     'async-commit': Flags.boolean({
       description: 'commit once every prewrite succeeded (one round trip less)',
       default: false,
@@ -21,10 +26,10 @@ The transaction lives on the store that began it until commit, rollback, or its 
 
   async run(): Promise<void> {
     await this.ready();
-    const r = await this.host().begin({
-      pessimistic: this.flags.pessimistic,
-      asyncCommit: this.flags['async-commit'],
-    });
+    const r = await this.host().begin(
+      { pessimistic: this.flags.pessimistic, asyncCommit: this.flags['async-commit'] },
+      this.flags['idle-ttl'] ?? 0,
+    );
     // One line, the id alone, so that TXN=$(nyx txn begin) works.
     this.output(
       { txn: r.txnId, startTs: r.startTs.toString(), idleTtlMs: r.idleTtlMs },

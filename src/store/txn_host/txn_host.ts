@@ -29,6 +29,7 @@ export class TxnHostRefusal extends Error {
 
 interface Held {
   txn: Transaction;
+  idleTtlMs: number;
   timer: NodeJS.Timeout;
   /** The tail of the per-transaction call queue. */
   tail: Promise<unknown>;
@@ -40,7 +41,7 @@ type Ending = 'expired' | 'committed' | 'rolled back' | 'failed';
 export class TxnHost {
   private readonly held = new Map<string, Held>();
   /** Ids that ended recently and how (insertion order: oldest first). */
-  private readonly ended = new Map<string, Ending>();
+  private readonly ended = new Map<string, { how: Ending; idleTtlMs: number }>();
   private closed = false;
 
   constructor(
@@ -58,7 +59,10 @@ export class TxnHost {
     return this.held.size;
   }
 
-  async begin(options: BeginOptions): Promise<{ id: string; startTs: bigint }> {
+  async begin(
+    options: BeginOptions,
+    idleTtlMs = 0,
+  ): Promise<{ id: string; startTs: bigint; idleTtlMs: number }> {
     if (this.closed) throw new TxnHostRefusal('BUSY', 'the store is shutting down');
     if (this.held.size >= this.opts.maxTxns) {
       throw new TxnHostRefusal(
@@ -68,19 +72,27 @@ export class TxnHost {
     }
     const txn = await this.client.begin(options);
     const id = newTxnId(this.opts.storeId, txn.startTs);
-    const held: Held = { txn, timer: this.arm(id), tail: Promise.resolve(), lastUsed: Date.now() };
+    const ttl = idleTtlMs > 0 && idleTtlMs < this.opts.idleTtlMs ? idleTtlMs : this.opts.idleTtlMs;
+    const held: Held = {
+      txn,
+      idleTtlMs: ttl,
+      timer: this.arm(id, ttl),
+      tail: Promise.resolve(),
+      lastUsed: Date.now(),
+    };
     this.held.set(id, held);
-    return { id, startTs: txn.startTs };
+    return { id, startTs: txn.startTs, idleTtlMs: ttl };
   }
 
-  private arm(id: string): NodeJS.Timeout {
-    const t = setTimeout(() => void this.expire(id), this.opts.idleTtlMs);
+  private arm(id: string, ttlMs: number): NodeJS.Timeout {
+    const t = setTimeout(() => void this.expire(id), ttlMs);
     t.unref();
     return t;
   }
 
-  private remember(id: string, how: Ending): void {
-    this.ended.set(id, how);
+  private remember(id: string, how: Ending, idleTtlMs = 0): void {
+    this.ended.delete(id);
+    this.ended.set(id, { how, idleTtlMs });
     const max = this.opts.maxRemembered ?? 10_000;
     while (this.ended.size > max) this.ended.delete(this.ended.keys().next().value!);
   }
@@ -92,12 +104,12 @@ export class TxnHost {
     await h.tail.catch(() => {});
     if (this.held.get(id) !== h) return;
     // A call may have arrived while we waited: then it is not idle.
-    if (Date.now() - h.lastUsed < this.opts.idleTtlMs) {
-      h.timer = this.arm(id);
+    if (Date.now() - h.lastUsed < h.idleTtlMs) {
+      h.timer = this.arm(id, h.idleTtlMs);
       return;
     }
     this.held.delete(id);
-    this.remember(id, 'expired');
+    this.remember(id, 'expired', h.idleTtlMs);
     await h.txn.rollback().catch(() => {});
   }
 
@@ -111,7 +123,8 @@ export class TxnHost {
       throw new TxnHostRefusal('INVALID', `${JSON.stringify(id)} is not a transaction id`);
     const h = this.held.get(id);
     if (!h) {
-      const how = this.ended.get(id);
+      const ended = this.ended.get(id);
+      const how = ended?.how;
       if (parsed.storeId !== this.opts.storeId) {
         throw new TxnHostRefusal(
           'UNKNOWN_TXN',
@@ -121,7 +134,7 @@ export class TxnHost {
       if (how === 'expired') {
         throw new TxnHostRefusal(
           'EXPIRED',
-          `transaction ${id} was rolled back after ${this.opts.idleTtlMs} ms without a call`,
+          `transaction ${id} was rolled back after ${ended!.idleTtlMs} ms without a call`,
         );
       }
       throw new TxnHostRefusal(
@@ -152,7 +165,7 @@ export class TxnHost {
             }
           } else if (this.held.get(id) === h) {
             clearTimeout(h.timer);
-            h.timer = this.arm(id);
+            h.timer = this.arm(id, h.idleTtlMs);
           }
         }
       });
