@@ -34,6 +34,10 @@ export class StorePdAdapter implements StoreRegistrar {
     return info.address;
   }
 
+  getTimestamp(): Promise<bigint> {
+    return this.pd.getTimestamp();
+  }
+
   storeHeartbeat(
     storeId: number,
     stats: { regionCount: number; leaderCount: number; isBusy: boolean },

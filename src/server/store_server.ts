@@ -64,6 +64,8 @@ export interface StoreRegistrar extends StorePd {
     raftTiming: { tickMs: number; electionTicks: number };
   }): Promise<void>;
   getStoreAddress(storeId: number): Promise<string>;
+  /** A TSO timestamp: a new leader syncs the transaction max_ts with it (txn_kv.ts). */
+  getTimestamp?(): Promise<bigint>;
 }
 
 export interface StoreConfig {
@@ -277,7 +279,11 @@ export class StoreServer {
     const { nyx } = loadNyxProto();
     const drops = new DropLog((obj, msg) => log.warn(obj, msg));
     const rawKv = new RawKv(raftStore, DEFAULT_RAW_KV_LIMITS, disk);
-    const txnKv = new TxnKv(raftStore, undefined, undefined, DEFAULT_RAW_KV_LIMITS, disk);
+    const txnKv = new TxnKv(raftStore, {
+      limits: DEFAULT_RAW_KV_LIMITS,
+      disk,
+      ...(this.pd.getTimestamp ? { fetchTs: () => this.pd.getTimestamp!() } : {}),
+    });
     const txnMetrics = new TxnMetrics(this.metrics.registry, txnKv);
     this.grpcServer.addService(
       nyx.kv.Kv.service,

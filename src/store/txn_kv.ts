@@ -14,7 +14,7 @@
 import { RegionError } from '../region/errors.js';
 import { cloneRegion } from '../region/meta.js';
 import { ConcurrencyManager } from '../txn/concurrency_manager.js';
-import { LockInfo, lockInfo } from '../txn/errors.js';
+import { KeyError, LockInfo, lockInfo } from '../txn/errors.js';
 import { Latches } from '../txn/latches.js';
 import { MvccReader } from '../txn/mvcc/reader.js';
 import { MvccTxn } from '../txn/mvcc/txn_writes.js';
@@ -24,6 +24,7 @@ import { batchRollback } from '../txn/actions/rollback.js';
 import { CheckTxnStatusArgs, TxnStatus, checkTxnStatus } from '../txn/actions/check_txn_status.js';
 import { SecondaryLocksStatus, checkSecondaryLocks } from '../txn/actions/check_secondary_locks.js';
 import { resolveLocks } from '../txn/actions/resolve_lock.js';
+import { collectGarbage, gcKeys } from '../txn/actions/gc.js';
 import { txnHeartBeat } from '../txn/actions/txn_heart_beat.js';
 import {
   PessimisticLockArgs,
@@ -48,16 +49,51 @@ import {
 
 /** Locks resolved per Raft proposal by a ResolveLock over a whole Region. */
 export const RESOLVE_LOCK_BATCH = 256;
+/** Keys whose old versions one GC proposal deletes (small: GC stays off the hot path). */
+export const GC_BATCH_KEYS = 64;
+/** Keys one GC read step looks at, at most. */
+const GC_WALK_KEYS = 1024;
+
+export interface TxnKvOptions {
+  cm?: ConcurrencyManager;
+  latches?: Latches;
+  limits?: RawKvLimits;
+  /** Refuses writes that add data when the disk is almost full (absent in unit tests). */
+  disk?: DiskUsage;
+  /**
+   * A fresh timestamp from PD's TSO. A new leader raises max_ts with one before its first
+   * async-commit / 1PC prewrite: reads the previous leader served are below it (TiKV
+   * syncs max_ts on leader change the same way). Absent: max_ts covers this store's reads.
+   */
+  fetchTs?: () => Promise<bigint>;
+}
 
 export class TxnKv {
+  readonly cm: ConcurrencyManager;
+  readonly latches: Latches;
+  private readonly limits: RawKvLimits;
+  private readonly disk: DiskUsage | undefined;
+  private readonly fetchTs: (() => Promise<bigint>) | undefined;
+  /** Region id → the leader term whose max_ts has been synced from the TSO. */
+  private readonly maxTsSynced = new Map<number, number>();
+
   constructor(
     private readonly store: RaftStore,
-    readonly cm: ConcurrencyManager = new ConcurrencyManager(),
-    readonly latches: Latches = new Latches(),
-    private readonly limits: RawKvLimits = DEFAULT_RAW_KV_LIMITS,
-    /** Refuses writes that add data when the disk is almost full (absent in unit tests). */
-    private readonly disk?: DiskUsage,
-  ) {}
+    opts: TxnKvOptions = {},
+  ) {
+    this.cm = opts.cm ?? new ConcurrencyManager();
+    this.latches = opts.latches ?? new Latches();
+    this.limits = opts.limits ?? DEFAULT_RAW_KV_LIMITS;
+    this.disk = opts.disk;
+    this.fetchTs = opts.fetchTs;
+  }
+
+  /** No read below this ts is served: GC may have removed what it needs. */
+  private gcSafePoint = 0n;
+
+  get safePoint(): bigint {
+    return this.gcSafePoint;
+  }
 
   // ------------------------------------------------------------ checks
 
@@ -81,6 +117,13 @@ export class TxnKv {
 
   private checkTs(ts: bigint, what: string): void {
     if (ts <= 0n || ts >= 1n << 64n) throw new InvalidRequestError(`${what} must be above 0`);
+  }
+
+  /** A read (or a new transaction) below the GC safe point may miss removed versions. */
+  private checkSafePoint(ts: bigint): void {
+    if (ts < this.gcSafePoint) {
+      throw new KeyError({ kind: 'tsBelowSafePoint', ts, safePoint: this.gcSafePoint });
+    }
   }
 
   /** The checked peer, with every key in its Region. */
@@ -154,13 +197,36 @@ export class TxnKv {
   private snapshotRead<T>(
     peer: RegionPeer,
     ts: bigint,
-    checkMemory: () => void,
+    checkMemory: () => unknown,
     f: (reader: MvccReader) => T,
   ): Promise<T> {
     this.checkTs(ts, 'the read timestamp');
+    this.checkSafePoint(ts);
     this.cm.updateMaxTs(ts);
     checkMemory();
     return linearizableRead(this.store, peer, () => f(new MvccReader(peer.engine)));
+  }
+
+  /** Raise max_ts with a TSO timestamp once per leader term of the Region. */
+  private async syncMaxTs(ctx: RequestContext): Promise<void> {
+    if (!this.fetchTs) return;
+    const peer = checkedPeer(this.store, ctx);
+    const term = peer.node.raft.term;
+    if (this.maxTsSynced.get(peer.region.id) === term) return;
+    let ts: bigint;
+    try {
+      // Fetched after this peer is leader at `term`: above every read an earlier leader
+      // served (those reads' timestamps came from the TSO before this term began).
+      ts = await this.fetchTs();
+    } catch (e) {
+      throw new RegionError({
+        kind: 'ServerIsBusy',
+        reason: `max_ts not synced: ${(e as Error).message}`,
+        backoffMs: 100,
+      });
+    }
+    this.cm.updateMaxTs(ts);
+    if (peer.isLeader() && peer.node.raft.term === term) this.maxTsSynced.set(peer.region.id, term);
   }
 
   // ------------------------------------------------------------ reads
@@ -188,13 +254,21 @@ export class TxnKv {
     opts: ReadOptions = {},
   ): Promise<ReadPair[]> {
     const peer = this.peerFor(ctx, keys);
+    let memoryLocked = new Map<string, KeyError>();
     return this.snapshotRead(
       peer,
       ts,
       () => {
-        for (const k of keys) this.cm.checkKey(k, ts, opts);
+        for (const k of keys) {
+          try {
+            this.cm.checkKey(k, ts, opts);
+          } catch (e) {
+            if (!(e instanceof KeyError)) throw e;
+            memoryLocked = new Map([...memoryLocked, [k.toString('latin1'), e]]);
+          }
+        }
       },
-      (r) => batchGet(r, keys, ts, opts),
+      (r) => batchGet(r, keys, ts, { ...opts, memoryLocked }),
     );
   }
 
@@ -210,11 +284,13 @@ export class TxnKv {
     const peer = checkedPeer(this.store, ctx);
     const range = clampToRegion(a.start, a.end, peer.region);
     if (!range) return [];
+    let memoryLocked = new Map<string, KeyError>();
     return this.snapshotRead(
       peer,
       ts,
-      () => this.cm.checkRange(range.start, range.end, ts, opts),
-      (r) => scan(r, { ...a, start: range.start, end: range.end, limit }, ts, opts),
+      () => (memoryLocked = this.cm.blockingInRange(range.start, range.end, ts, opts)),
+      (r) =>
+        scan(r, { ...a, start: range.start, end: range.end, limit }, ts, { ...opts, memoryLocked }),
     );
   }
 
@@ -241,6 +317,7 @@ export class TxnKv {
 
   async prewrite(ctx: RequestContext, a: PrewriteArgs): Promise<PrewriteResult> {
     this.checkTs(a.startTs, 'start_ts');
+    this.checkSafePoint(a.startTs);
     if (a.primary.length === 0) throw new InvalidRequestError('the prewrite names no primary');
     for (const m of a.mutations) {
       if (m.value && m.value.length > this.limits.maxValueBytes) {
@@ -251,6 +328,7 @@ export class TxnKv {
     }
     this.disk?.checkWrite();
     const fast = (a.useAsyncCommit ?? false) || (a.tryOnePc ?? false);
+    if (fast) await this.syncMaxTs(ctx);
     return this.action(
       ctx,
       a.mutations.map((m) => m.key),
@@ -346,6 +424,7 @@ export class TxnKv {
   ): Promise<(Buffer | undefined)[]> {
     this.checkTs(a.startTs, 'start_ts');
     this.checkTs(a.forUpdateTs, 'for_update_ts');
+    this.checkSafePoint(a.startTs);
     this.disk?.checkWrite();
     return this.action(
       ctx,
@@ -362,5 +441,61 @@ export class TxnKv {
   ): Promise<void> {
     this.checkTs(startTs, 'start_ts');
     await this.action(ctx, keys, (io) => pessimisticRollback(io, keys, startTs, forUpdateTs));
+  }
+
+  // ------------------------------------------------------------ GC
+
+  /**
+   * Delete the versions of the Region no read at >= safePoint can see, GC_BATCH_KEYS keys
+   * per proposal (each under its keys' latches, so it never races a commit). Raises the
+   * store's safe point first: reads below it fail from then on. Locks are not touched —
+   * resolve those older than the safe point first (TiKV's GC does the same).
+   */
+  async gc(ctx: RequestContext, safePoint: bigint): Promise<number> {
+    this.checkTs(safePoint, 'the safe point');
+    if (safePoint > this.gcSafePoint) this.gcSafePoint = safePoint;
+    let cursor = checkedPeer(this.store, ctx).region.startKey;
+    let deleted = 0;
+    for (;;) {
+      const peer = checkedPeer(this.store, ctx);
+      const from = cursor;
+      const { keys, done } = await linearizableRead(this.store, peer, () => {
+        const reader = new MvccReader(peer.engine);
+        const found: Buffer[] = [];
+        let walkedAll = true;
+        let visited = 0;
+        reader.walkKeys(from, peer.region.endKey, false, (key) => {
+          if (collectGarbage(reader, key, safePoint).length > 0) found.push(key);
+          cursor = Buffer.concat([key, Buffer.from([0])]);
+          // Bounded work per step: a Region of many clean keys is walked in pieces.
+          if (found.length < GC_BATCH_KEYS && ++visited < GC_WALK_KEYS) return 'continue';
+          walkedAll = false;
+          return 'stop';
+        });
+        return { keys: found, done: walkedAll };
+      });
+      if (keys.length > 0) {
+        deleted += await this.action(ctx, keys, (io) => gcKeys(io, keys, safePoint));
+      }
+      if (done) return deleted;
+    }
+  }
+
+  /** GC every Region this store leads (one Region after another). */
+  async gcLeaders(safePoint: bigint): Promise<number> {
+    let deleted = 0;
+    for (const peer of [...this.store.peers.values()]) {
+      if (!peer.isLeader()) continue;
+      try {
+        deleted += await this.gc(
+          { regionId: peer.region.id, epoch: { ...peer.region.epoch } },
+          safePoint,
+        );
+      } catch (e) {
+        // A Region that moved or changed meanwhile is GCed by its new leader's turn.
+        if (!(e instanceof RegionError)) throw e;
+      }
+    }
+    return deleted;
   }
 }

@@ -54,15 +54,22 @@ export class ConcurrencyManager {
     }
   }
 
-  /** Throws Locked if a memory lock in [start, end) blocks a read at ts. */
-  checkRange(start: Buffer, end: Buffer, ts: bigint, opts: ReadOptions = {}): void {
-    for (const m of this.memLocks.values()) {
+  /** The Locked errors of memory locks in [start, end) that block a read at ts, by key. */
+  blockingInRange(
+    start: Buffer,
+    end: Buffer,
+    ts: bigint,
+    opts: ReadOptions = {},
+  ): Map<string, KeyError> {
+    const out = new Map<string, KeyError>();
+    for (const [k, m] of this.memLocks) {
       if (Buffer.compare(m.key, start) < 0) continue;
       if (end.length > 0 && Buffer.compare(m.key, end) >= 0) continue;
       if (lockBlocksRead(m.lock, ts, opts)) {
-        throw new KeyError({ kind: 'locked', lock: lockInfo(m.key, m.lock) });
+        out.set(k, new KeyError({ kind: 'locked', lock: lockInfo(m.key, m.lock) }));
       }
     }
+    return out;
   }
 
   get memoryLockCount(): number {

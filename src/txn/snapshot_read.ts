@@ -9,6 +9,11 @@ import { MvccReader } from './mvcc/reader.js';
 export interface ReadOptions {
   /** Transactions known committed after ts or rolled back: their locks do not block. */
   resolvedLocks?: readonly bigint[];
+  /**
+   * Keys (latin1) locked by locks not yet in the engine (the concurrency manager's memory
+   * locks), with their errors: batch reads and scans answer them like engine locks.
+   */
+  memoryLocked?: ReadonlyMap<string, KeyError>;
 }
 
 /**
@@ -49,6 +54,11 @@ export function batchGet(
 ): ReadPair[] {
   const out: ReadPair[] = [];
   for (const key of keys) {
+    const memory = opts.memoryLocked?.get(key.toString('latin1'));
+    if (memory) {
+      out.push({ key, error: memory });
+      continue;
+    }
     try {
       const value = pointGet(reader, key, ts, opts);
       if (value !== undefined) out.push({ key, value });
@@ -80,7 +90,7 @@ export function scan(
   ts: bigint,
   opts: ReadOptions = {},
 ): ReadPair[] {
-  const locked = new Map<string, KeyError>();
+  const locked = new Map<string, KeyError>(opts.memoryLocked ?? []);
   for (const { key, lock } of reader.scanLocks(a.start, a.end, (_k, l) =>
     lockBlocksRead(l, ts, opts),
   )) {

@@ -6,6 +6,7 @@ import {
   encodeUserKey,
   encodeVersionKey,
   mvccRange,
+  tableRange,
 } from '../../src/txn/mvcc/key_codec.js';
 
 const keys = [
@@ -59,5 +60,14 @@ test('versions sort by user key, then newest first; a Region bound cuts every ve
     for (const r of rows) {
       assert.equal(Buffer.compare(r.enc, start) >= 0, Buffer.compare(r.k, bound) >= 0);
     }
+  }
+});
+
+test('tableRange: raw keys as they are, MVCC tables at the encoded bounds', () => {
+  const r = tableRange('raw', Buffer.from('b'), Buffer.from('d'));
+  assert.deepEqual(r, { start: Buffer.from('b'), end: Buffer.from('d') });
+  for (const t of ['lock', 'write', 'default'] as const) {
+    const m = tableRange(t, Buffer.from('b'), Buffer.alloc(0));
+    assert.deepEqual(m, { start: encodeUserKey(Buffer.from('b')), end: Buffer.alloc(0) });
   }
 });

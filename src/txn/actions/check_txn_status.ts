@@ -4,6 +4,7 @@
 // reader's start_ts so the reader need not wait (the transaction will commit after it).
 import { KeyError, LockInfo, lockInfo } from '../errors.js';
 import { LockKind } from '../mvcc/lock_record.js';
+import { MAX_TS } from '../mvcc/reader.js';
 import { ActionIo, lockExpired, rollbackLock, writeRollbackRecord } from './common.js';
 
 export type TxnAction =
@@ -55,6 +56,8 @@ export function checkTxnStatus(io: ActionIo, a: CheckTxnStatusArgs): TxnStatus {
     let current = lock;
     if (
       a.callerStartTs > 0n &&
+      // A "latest" read (max u64) cannot be committed after: TiKV skips it too.
+      a.callerStartTs < MAX_TS &&
       !lock.useAsyncCommit &&
       lock.kind !== LockKind.Pessimistic &&
       lock.minCommitTs <= a.callerStartTs

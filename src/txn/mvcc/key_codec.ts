@@ -99,3 +99,17 @@ export function mvccRange(start: Uint8Array, end: Uint8Array): { start: Buffer; 
 export function mvccBound(key: Uint8Array): Buffer {
   return key.length === 0 ? Buffer.alloc(0) : encodeUserKey(key);
 }
+
+/**
+ * The range of a table's stored keys that holds the user keys [start, end): as is for the
+ * raw table, mvccRange for the MVCC tables. Whatever cuts or copies a Region by key
+ * (split, merge, delete-range) must cut each table at these bounds.
+ */
+export function tableRange(
+  table: 'raw' | 'lock' | 'write' | 'default',
+  start: Uint8Array,
+  end: Uint8Array,
+): { start: Buffer; end: Buffer } {
+  if (table === 'raw') return { start: Buffer.from(start), end: Buffer.from(end) };
+  return mvccRange(start, end);
+}
