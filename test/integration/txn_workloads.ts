@@ -29,21 +29,40 @@ export interface BankResult {
 }
 
 /**
+ * How long a workload runs: at least minMs and until it made the progress asked for (so
+ * that a slow machine still checks enough), but never past maxMs.
+ */
+export interface RunLength {
+  minMs: number;
+  maxMs: number;
+}
+
+function runUntil(len: RunLength, enough: () => boolean): () => boolean {
+  const start = Date.now();
+  return () => {
+    const t = Date.now() - start;
+    return t < len.maxMs && (t < len.minMs || !enough());
+  };
+}
+
+/**
  * Transfers between random accounts from `clients` in parallel, `workersPerClient`
- * loops each, while a reader scans every account at one snapshot; for `ms`.
+ * loops each, while a reader reads every account at one snapshot, until at least
+ * `want` transfers and reads were done.
  */
 export async function runBank(
   clients: TxnClient[],
   reader: TxnClient,
   accounts: string[],
   total: number,
-  ms: number,
+  len: RunLength,
+  want: { transfers: number; reads: number },
   workersPerClient = 2,
 ): Promise<BankResult> {
   const res: BankResult = { transfers: 0, conflicts: 0, reads: 0, badTotals: [], errors: [] };
-  const until = Date.now() + ms;
+  const running = runUntil(len, () => res.transfers >= want.transfers && res.reads >= want.reads);
   const worker = async (client: TxnClient, w: number): Promise<void> => {
-    while (Date.now() < until) {
+    while (running()) {
       const from = accounts[Math.floor(Math.random() * accounts.length)]!;
       let to = accounts[Math.floor(Math.random() * accounts.length)]!;
       if (to === from) to = accounts[(accounts.indexOf(from) + 1) % accounts.length]!;
@@ -69,7 +88,7 @@ export async function runBank(
     }
   };
   const read = async (): Promise<void> => {
-    while (Date.now() < until) {
+    while (running()) {
       const ts = await reader.getTimestamp();
       const snap = reader.snapshot(ts);
       const got = await snap.batchGet(accounts.map((a) => Buffer.from(a)));
@@ -99,16 +118,18 @@ export async function runListAppend(
   client: TxnClient,
   keys: string[],
   workers: number,
-  ms: number,
+  len: RunLength,
+  wantCommitted: number,
   asyncCommit = false,
   unexpected: Error[] = [],
 ): Promise<Txn[]> {
   const history: Txn[] = [];
   let nextId = 0;
   let nextValue = 1;
-  const until = Date.now() + ms;
+  let committed = 0;
+  const running = runUntil(len, () => committed >= wantCommitted);
   const worker = async (): Promise<void> => {
-    while (Date.now() < until) {
+    while (running()) {
       const id = nextId++;
       const plan = Array.from({ length: 1 + Math.floor(Math.random() * 4) }, () => ({
         key: keys[Math.floor(Math.random() * keys.length)]!,
@@ -128,6 +149,7 @@ export async function runListAppend(
           }
         }
         await txn.commit();
+        committed++;
         history.push({ id, status: 'ok', ops });
       } catch (e) {
         // The plan's appends were never seen by anyone if it aborted; its reads say nothing.

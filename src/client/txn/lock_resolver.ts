@@ -69,25 +69,39 @@ export class LockResolver {
   ): Promise<ResolveResult> {
     let msBeforeExpired = 0;
     const ignore: bigint[] = [];
-    const done = new Set<string>();
+    // One transaction's locks are settled in order (its first lock decides its fate, the
+    // rest reuse it); different transactions in parallel.
+    const byTxn = new Map<string, LockInfo__Output[]>();
     for (const lock of locks) {
-      const startTs = BigInt(lock.lockVersion);
-      const status = await this.statusOf(bo, lock, callerStartTs);
-      if (status.kind === 'alive') {
-        if (status.pushed) ignore.push(startTs);
-        else
-          msBeforeExpired =
-            msBeforeExpired === 0 ? status.msLeft : Math.min(msBeforeExpired, status.msLeft);
-        continue;
-      }
-      const commitTs = status.kind === 'committed' ? status.commitTs : 0n;
-      // A transaction committed after the caller's snapshot is invisible to it anyway.
-      if (callerStartTs > 0n && (commitTs === 0n || commitTs > callerStartTs)) ignore.push(startTs);
-      const regionKey = `${startTs}/${lock.key.toString('hex')}`;
-      if (done.has(regionKey)) continue;
-      done.add(regionKey);
-      await this.resolveRegionOf(bo, lock.key, startTs, commitTs);
+      const l = byTxn.get(lock.lockVersion) ?? [];
+      l.push(lock);
+      byTxn.set(lock.lockVersion, l);
     }
+    await Promise.all(
+      [...byTxn.values()].map(async (txnLocks) => {
+        const done = new Set<string>();
+        for (const lock of txnLocks) {
+          const startTs = BigInt(lock.lockVersion);
+          const status = await this.statusOf(bo.fork(), lock, callerStartTs);
+          if (status.kind === 'alive') {
+            if (status.pushed) ignore.push(startTs);
+            else
+              msBeforeExpired =
+                msBeforeExpired === 0 ? status.msLeft : Math.min(msBeforeExpired, status.msLeft);
+            continue;
+          }
+          const commitTs = status.kind === 'committed' ? status.commitTs : 0n;
+          // A transaction committed after the caller's snapshot is invisible to it anyway.
+          if (callerStartTs > 0n && (commitTs === 0n || commitTs > callerStartTs)) {
+            ignore.push(startTs);
+          }
+          const id = lock.key.toString('hex');
+          if (done.has(id)) continue;
+          done.add(id);
+          await this.resolveRegionOf(bo.fork(), lock.key, startTs, commitTs);
+        }
+      }),
+    );
     return { msBeforeExpired: Math.max(msBeforeExpired, 0), ignore };
   }
 
