@@ -10,7 +10,7 @@ import type { LockType } from '../proto-gen/nyx/kv/LockType.js';
 import type { MutationOp__Output } from '../proto-gen/nyx/kv/MutationOp.js';
 import type { Mutation__Output } from '../proto-gen/nyx/kv/Mutation.js';
 import { regionErrorToProto } from '../proto/convert_errors.js';
-import { toUint64, uint64ToNumber, wireIntToBigInt } from '../proto/uint64.js';
+import { int64ToNumber, toUint64, uint64ToNumber, wireIntToBigInt } from '../proto/uint64.js';
 import { RegionError } from '../region/errors.js';
 import { RequestContext } from '../store/raw_kv.js';
 import { TxnKv } from '../store/txn_kv.js';
@@ -81,6 +81,20 @@ export function keyErrorToProto(e: KeyError): KeyErrorProto {
           attemptedCommitTs: toUint64(d.attemptedCommitTs),
           key: d.key,
           minCommitTs: toUint64(d.minCommitTs),
+        },
+      };
+    case 'deadlock':
+      return {
+        message,
+        deadlock: {
+          lockTs: toUint64(d.lockTs),
+          lockKey: d.lockKey,
+          deadlockKeyHash: toUint64(d.deadlockKeyHash),
+          waitChain: d.waitChain.map((w) => ({
+            txn: toUint64(w.txn),
+            waitForTxn: toUint64(w.waitForTxn),
+            key: w.key,
+          })),
         },
       };
     case 'tsBelowSafePoint':
@@ -261,15 +275,19 @@ export function txnCommands(
       })),
     pessimisticLock: (r) =>
       run(async () => {
-        const values = await kv.pessimisticLock(context(r.context), {
-          mutations: r.mutations.map(mutation),
-          primary: r.primaryLock,
-          startTs: ts(r.startVersion),
-          lockTtl: uint64ToNumber(r.lockTtl, 'lock_ttl'),
-          forUpdateTs: ts(r.forUpdateTs),
-          returnValues: r.returnValues,
-          minCommitTs: ts(r.minCommitTs),
-        });
+        const values = await kv.pessimisticLock(
+          context(r.context),
+          {
+            mutations: r.mutations.map(mutation),
+            primary: r.primaryLock,
+            startTs: ts(r.startVersion),
+            lockTtl: uint64ToNumber(r.lockTtl, 'lock_ttl'),
+            forUpdateTs: ts(r.forUpdateTs),
+            returnValues: r.returnValues,
+            minCommitTs: ts(r.minCommitTs),
+          },
+          int64ToNumber(r.waitTimeout, 'wait_timeout'),
+        );
         return r.returnValues
           ? {
               values: values.map((v) => v ?? EMPTY),

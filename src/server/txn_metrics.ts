@@ -57,6 +57,14 @@ export class TxnMetrics {
       },
     });
     new Gauge({
+      name: 'nyx_txn_lock_waiters',
+      help: 'Pessimistic lock requests waiting for another transaction to release a key',
+      registers: [registry],
+      collect() {
+        this.set(txn.waiters.count);
+      },
+    });
+    new Gauge({
       name: 'nyx_txn_max_ts_physical_ms',
       help: 'Physical part (ms) of the highest timestamp a read was served at',
       registers: [registry],

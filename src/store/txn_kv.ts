@@ -16,6 +16,8 @@ import { cloneRegion } from '../region/meta.js';
 import { ConcurrencyManager } from '../txn/concurrency_manager.js';
 import { KeyError, LockInfo, lockInfo } from '../txn/errors.js';
 import { Latches } from '../txn/latches.js';
+import { LockWaiters } from '../txn/lock_waiters.js';
+import { WaitForGraph } from '../txn/wait_for_graph.js';
 import { MvccReader } from '../txn/mvcc/reader.js';
 import { MvccTxn } from '../txn/mvcc/txn_writes.js';
 import { ActionIo } from '../txn/actions/common.js';
@@ -51,6 +53,9 @@ import {
 export const RESOLVE_LOCK_BATCH = 256;
 /** Keys whose old versions one GC proposal deletes (small: GC stays off the hot path). */
 export const GC_BATCH_KEYS = 64;
+/** The longest a pessimistic lock request waits for another transaction's lock. */
+export const MAX_LOCK_WAIT_MS = 60_000;
+const LOCK_WAIT_POLL_MS = 200;
 /** Keys one GC read step looks at, at most. */
 const GC_WALK_KEYS = 1024;
 
@@ -74,6 +79,10 @@ export class TxnKv {
   private readonly limits: RawKvLimits;
   private readonly disk: DiskUsage | undefined;
   private readonly fetchTs: (() => Promise<bigint>) | undefined;
+  /** Pessimistic lock requests waiting for a lock to go. */
+  readonly waiters = new LockWaiters();
+  /** Who waits for whom among them: a wait closing a cycle fails with Deadlock. */
+  readonly waitFor = new WaitForGraph();
   /** Region id → the leader term whose max_ts has been synced from the TSO. */
   private readonly maxTsSynced = new Map<number, number>();
 
@@ -172,10 +181,18 @@ export class TxnKv {
             }
             const done = onChecked?.(result);
             try {
-              peer.proposeWrite(io.txn.writes, ctx.session, (r) => {
+              const writes = io.txn.writes;
+              peer.proposeWrite(writes, ctx.session, (r) => {
                 done?.();
-                if (r instanceof Error) reject(r);
-                else resolve(result);
+                if (r instanceof Error) {
+                  reject(r);
+                  return;
+                }
+                const unlocked = writes.filter((w) => w.op === 'delete' && w.cf === 'lock');
+                if (unlocked.length > 0) {
+                  this.waiters.wake(unlocked.map((w) => (w as { key: Buffer }).key));
+                }
+                resolve(result);
               });
             } catch (e) {
               done?.();
@@ -418,19 +435,51 @@ export class TxnKv {
     return this.action(ctx, [primary], (io) => txnHeartBeat(io, primary, startTs, adviseTtl));
   }
 
+  /**
+   * Pessimistic locks on the mutations' keys. A key locked by another transaction is
+   * waited for up to waitTimeoutMs (0: fail at once with Locked).
+   */
   async pessimisticLock(
     ctx: RequestContext,
     a: PessimisticLockArgs,
+    waitTimeoutMs = 0,
   ): Promise<(Buffer | undefined)[]> {
     this.checkTs(a.startTs, 'start_ts');
     this.checkTs(a.forUpdateTs, 'for_update_ts');
     this.checkSafePoint(a.startTs);
     this.disk?.checkWrite();
-    return this.action(
-      ctx,
-      a.mutations.map((m) => m.key),
-      (io) => acquirePessimisticLocks(io, a),
-    );
+    const waitMs = Math.min(Math.max(waitTimeoutMs, 0), MAX_LOCK_WAIT_MS);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.action(
+          ctx,
+          a.mutations.map((m) => m.key),
+          (io) => acquirePessimisticLocks(io, a),
+        );
+      } catch (e) {
+        const left = deadline - Date.now();
+        if (!(e instanceof KeyError) || e.detail.kind !== 'locked' || left <= 0) throw e;
+        const holder = e.detail.lock;
+        const cycle = this.waitFor.tryAdd(a.startTs, holder.startTs, holder.key);
+        if (cycle) {
+          throw new KeyError({
+            kind: 'deadlock',
+            lockTs: holder.startTs,
+            lockKey: holder.key,
+            deadlockKeyHash: keyHash(holder.key),
+            waitChain: cycle,
+          });
+        }
+        try {
+          // Woken when this store removes the lock; polled too, for a lock removed
+          // between our check and our wait, or by another leader.
+          await this.waiters.wait(holder.key, Math.min(left, LOCK_WAIT_POLL_MS));
+        } finally {
+          this.waitFor.remove(a.startTs, holder.startTs);
+        }
+      }
+    }
   }
 
   async pessimisticRollback(
@@ -498,4 +547,11 @@ export class TxnKv {
     }
     return deleted;
   }
+}
+
+/** A 64-bit FNV-1a hash of a key (Deadlock.deadlock_key_hash). */
+function keyHash(key: Buffer): bigint {
+  let h = 0xcbf29ce484222325n;
+  for (const byte of key) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return h;
 }

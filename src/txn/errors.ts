@@ -51,6 +51,13 @@ export type KeyErrorDetail =
       key: Buffer;
       minCommitTs: bigint;
     }
+  | {
+      kind: 'deadlock';
+      lockTs: bigint;
+      lockKey: Buffer;
+      deadlockKeyHash: bigint;
+      waitChain: { txn: bigint; waitForTxn: bigint; key: Buffer }[];
+    }
   | { kind: 'tsBelowSafePoint'; ts: bigint; safePoint: bigint }
   | { kind: 'pessimisticLockNotFound'; reason: string }
   | { kind: 'abort'; reason: string };
@@ -68,6 +75,8 @@ function describe(d: KeyErrorDetail): string {
       return `transaction ${d.startTs} not found (rolled back or never prewritten)`;
     case 'commitTsExpired':
       return `commit_ts ${d.attemptedCommitTs} is below the lock's min_commit_ts ${d.minCommitTs} on key ${hex(d.key)}`;
+    case 'deadlock':
+      return `deadlock: waiting for transaction ${d.lockTs} on key ${hex(d.lockKey)} would close a cycle of ${d.waitChain.length} waits`;
     case 'tsBelowSafePoint':
       return `read timestamp ${d.ts} is below the GC safe point ${d.safePoint}`;
     case 'pessimisticLockNotFound':

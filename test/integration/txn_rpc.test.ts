@@ -20,6 +20,7 @@ describe('transactional RPCs on a real cluster', () => {
   let call: <T>(method: string, req: object) => Promise<T>;
   let ctx: object;
   let kv: grpc.Client;
+  let leaderStoreId: number;
 
   before(async () => {
     c = await TestCluster.start({ regions: 4 });
@@ -29,6 +30,7 @@ describe('transactional RPCs on a real cluster', () => {
       const info = await pd.getRegion(Buffer.from('hello'));
       return info?.leader ? info : undefined;
     });
+    leaderStoreId = leader!.storeId;
     const store = await pd.getStore(leader!.storeId);
     const { nyx: proto } = loadNyxProto();
     kv = new proto.kv.Kv(store!.address, grpc.credentials.createInsecure());
@@ -222,5 +224,14 @@ describe('transactional RPCs on a real cluster', () => {
       lockTtl: '3000',
     });
     assert.ok(p.regionError);
+  });
+
+  test('the store counts txn commands by command and outcome', async () => {
+    const name = await c.nameOfStore(leaderStoreId);
+    const count = (command: string, outcome: string) =>
+      c.metric(name, `nyx_txn_commands_total{command="${command}",outcome="${outcome}"}`);
+    assert.ok((await count('Prewrite', 'ok')) >= 3);
+    assert.ok((await count('Prewrite', 'key_error:locked')) >= 1);
+    assert.ok((await count('TxnBatchGet', 'ok')) >= 1);
   });
 });

@@ -162,3 +162,70 @@ test('a leader syncs max_ts from the TSO once per term before its first async pr
     (e: unknown) => e instanceof RegionError && e.detail.kind === 'ServerIsBusy',
   );
 });
+
+test('a pessimistic lock request waits for the holder to let go, up to its wait timeout', async () => {
+  const { kv, ctx, leader } = await cluster();
+  const lockArgs = (startTs: bigint) => ({
+    mutations: [{ op: 'put' as const, key: b('k') }],
+    primary: b('k'),
+    startTs,
+    lockTtl: 3000,
+    forUpdateTs: startTs,
+  });
+  await kv.pessimisticLock(ctx, lockArgs(10n));
+  // No wait: Locked at once.
+  await assert.rejects(kv.pessimisticLock(ctx, lockArgs(11n)), KeyError);
+  // A short wait that the holder outlasts: Locked after about the timeout.
+  const t0 = Date.now();
+  await assert.rejects(kv.pessimisticLock(ctx, lockArgs(11n), 300), KeyError);
+  assert.ok(Date.now() - t0 >= 290);
+  // A waiter gets the lock as soon as the holder rolls back.
+  const waiting = kv.pessimisticLock(ctx, lockArgs(12n), 10_000);
+  await waitFor(() => kv.waiters.count > 0);
+  const released = Date.now();
+  await kv.pessimisticRollback(ctx, [b('k')], 10n, 10n);
+  await waiting;
+  assert.ok(Date.now() - released < 1000, 'woken, not timed out');
+  assert.equal(
+    new MvccReader(leader.store.peers.get(ctx.regionId)!.engine).loadLock(b('k'))?.startTs,
+    12n,
+  );
+});
+
+test('two pessimistic transactions waiting for each other: the second wait is a Deadlock', async () => {
+  const { kv, ctx } = await cluster();
+  const lock = (key: string, startTs: bigint, waitMs = 0) =>
+    kv.pessimisticLock(
+      ctx,
+      {
+        mutations: [{ op: 'put' as const, key: b(key) }],
+        primary: b(key),
+        startTs,
+        lockTtl: 3000,
+        forUpdateTs: startTs,
+      },
+      waitMs,
+    );
+  await lock('k1', 10n);
+  await lock('k2', 20n);
+  const aWaits = lock('k2', 10n, 10_000);
+  await waitFor(() => kv.waiters.count > 0);
+  const t0 = Date.now();
+  await assert.rejects(lock('k1', 20n, 10_000), (e: unknown) => {
+    assert.ok(e instanceof KeyError && e.detail.kind === 'deadlock');
+    assert.equal(e.detail.lockTs, 10n);
+    assert.deepEqual(
+      e.detail.waitChain.map((w) => [w.txn, w.waitForTxn]),
+      [
+        [20n, 10n],
+        [10n, 20n],
+      ],
+    );
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 1000, 'refused at once, not after the timeout');
+  // The victim gives up its locks; the other transaction gets the key.
+  await kv.pessimisticRollback(ctx, [b('k2')], 20n, 20n);
+  await aWaits;
+  assert.equal(kv.waitFor.size, 0);
+});
