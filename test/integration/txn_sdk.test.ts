@@ -7,6 +7,7 @@ import type { TxnClient } from '../../src/client/txn/txn_client.js';
 import { createTxnClient } from '../../src/client/create_client.js';
 import { runInTransaction } from '../../src/client/txn/run_in_transaction.js';
 import {
+  DeadlockError,
   KeyExistsError,
   TxnClosedError,
   WriteConflictError,
@@ -111,6 +112,48 @@ describe('transactions on a real cluster', () => {
     assert.ok(['1pc', '2pc'].includes(one.commitPath), one.commitPath);
     assert.ok(['async', '2pc'].includes(asy.commitPath), asy.commitPath);
     await t.flush();
+  });
+
+  test('pessimistic: a write waits for the holder, and a lock cycle fails one side with DeadlockError', async () => {
+    const t = client();
+    const [k] = spreadKeys('pess', 1, REGIONS);
+    // The cycle's keys share a Region: the store's wait-for graph is per store.
+    const [x, y] = [`${k}-x`, `${k}-y`];
+    const t1 = await t.begin({ pessimistic: true });
+    const t2 = await t.begin({ pessimistic: true });
+    await t1.put(k!, '1');
+    let t2Locked = false;
+    const p2 = t2.put(k!, '2').then(() => (t2Locked = true));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(t2Locked, false, 'the second writer waits while the first holds the lock');
+    await t1.commit();
+    await p2;
+    await t2.commit();
+    assert.equal((await (await t.begin()).get(k!))?.toString(), '2');
+
+    const a = await t.begin({ pessimistic: true });
+    const b = await t.begin({ pessimistic: true });
+    await a.put(x!, 'a');
+    await b.put(y!, 'b');
+    // a waits for b's y, b waits for a's x: the store refuses the wait that closes the cycle;
+    // the refused side rolls back, which lets the other through.
+    const giveUp = (txn: typeof a) => async (e: unknown) => {
+      await txn.rollback();
+      throw e;
+    };
+    const results = await Promise.allSettled([
+      a.put(y!, 'a').catch(giveUp(a)),
+      b.put(x!, 'b').catch(giveUp(b)),
+    ]);
+    const failed = results.filter((r) => r.status === 'rejected');
+    assert.equal(
+      failed.length,
+      1,
+      results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')).join('; '),
+    );
+    assert.ok((failed[0] as PromiseRejectedResult).reason instanceof DeadlockError);
+    const winner = results[0]!.status === 'fulfilled' ? a : b;
+    await winner.commit();
   });
 
   test('bank: concurrent transfers over 4 Regions never change the total', async () => {
