@@ -53,7 +53,9 @@ export type BackoffKind =
   /** The store could not be reached or the connection broke. */
   | 'connection'
   /** PD could not be reached. */
-  | 'pd';
+  | 'pd'
+  /** A read or write met a live lock of another transaction (client-go's BoTxnLock). */
+  | 'txnLock';
 
 export interface BackoffSchedule {
   baseMs: number;
@@ -67,6 +69,7 @@ export const DEFAULT_SCHEDULES: Readonly<Record<BackoffKind, BackoffSchedule>> =
   serverBusy: { baseMs: 50, capMs: 3000 },
   connection: { baseMs: 20, capMs: 2000 },
   pd: { baseMs: 50, capMs: 3000 },
+  txnLock: { baseMs: 5, capMs: 200 },
 };
 
 export const DEFAULT_DEADLINE_MS = 20_000;

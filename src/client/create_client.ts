@@ -4,6 +4,7 @@
 import { PdClient, type PdClientOptions } from './pd_client.js';
 import { RawClient, type RawClientOptions } from './raw_client.js';
 import type { PdLookup } from './region_cache.js';
+import { TxnClient, type TxnClientOptions, type TxnPd } from './txn/txn_client.js';
 
 export interface CreateRawClientOptions extends RawClientOptions {
   /** "host:port", "a:2379,b:2379", a list of them, or a PdLookup to use as is. */
@@ -25,4 +26,20 @@ export function createRawClient(options: CreateRawClientOptions): RawClient {
     return new RawClient(client, rest, () => client.close());
   }
   return new RawClient(pd, rest);
+}
+
+export interface CreateTxnClientOptions extends TxnClientOptions {
+  /** "host:port", "a:2379,b:2379", a list of them, or a PD lookup with timestamps. */
+  pd: string | string[] | TxnPd;
+  pdOptions?: PdClientOptions;
+}
+
+/** Builds a TxnClient the same way: a PD client opened here is closed with it. */
+export function createTxnClient(options: CreateTxnClientOptions): TxnClient {
+  const { pd, pdOptions, ...rest } = options;
+  if (typeof pd === 'string' || Array.isArray(pd)) {
+    const client = PdClient.connect(pd, pdOptions);
+    return new TxnClient(client, rest, () => client.close());
+  }
+  return new TxnClient(pd, rest);
 }

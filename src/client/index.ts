@@ -1,5 +1,11 @@
 // The SDK's public surface: what applications import.
-export { createRawClient, type CreateRawClientOptions } from './create_client.js';
+export {
+  createRawClient,
+  createTxnClient,
+  type CreateRawClientOptions,
+  type CreateTxnClientOptions,
+} from './create_client.js';
+export * from './txn/index.js';
 export {
   RawClient,
   type Bytes,

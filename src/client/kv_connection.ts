@@ -26,6 +26,32 @@ import type { RawPutRequest } from '../proto-gen/nyx/kv/RawPutRequest.js';
 import type { RawPutResponse__Output } from '../proto-gen/nyx/kv/RawPutResponse.js';
 import type { RawScanRequest } from '../proto-gen/nyx/kv/RawScanRequest.js';
 import type { RawScanResponse__Output } from '../proto-gen/nyx/kv/RawScanResponse.js';
+import type { TxnGetRequest } from '../proto-gen/nyx/kv/TxnGetRequest.js';
+import type { TxnGetResponse__Output } from '../proto-gen/nyx/kv/TxnGetResponse.js';
+import type { TxnBatchGetRequest } from '../proto-gen/nyx/kv/TxnBatchGetRequest.js';
+import type { TxnBatchGetResponse__Output } from '../proto-gen/nyx/kv/TxnBatchGetResponse.js';
+import type { TxnScanRequest } from '../proto-gen/nyx/kv/TxnScanRequest.js';
+import type { TxnScanResponse__Output } from '../proto-gen/nyx/kv/TxnScanResponse.js';
+import type { PrewriteRequest } from '../proto-gen/nyx/kv/PrewriteRequest.js';
+import type { PrewriteResponse__Output } from '../proto-gen/nyx/kv/PrewriteResponse.js';
+import type { CommitRequest } from '../proto-gen/nyx/kv/CommitRequest.js';
+import type { CommitResponse__Output } from '../proto-gen/nyx/kv/CommitResponse.js';
+import type { BatchRollbackRequest } from '../proto-gen/nyx/kv/BatchRollbackRequest.js';
+import type { BatchRollbackResponse__Output } from '../proto-gen/nyx/kv/BatchRollbackResponse.js';
+import type { CheckTxnStatusRequest } from '../proto-gen/nyx/kv/CheckTxnStatusRequest.js';
+import type { CheckTxnStatusResponse__Output } from '../proto-gen/nyx/kv/CheckTxnStatusResponse.js';
+import type { CheckSecondaryLocksRequest } from '../proto-gen/nyx/kv/CheckSecondaryLocksRequest.js';
+import type { CheckSecondaryLocksResponse__Output } from '../proto-gen/nyx/kv/CheckSecondaryLocksResponse.js';
+import type { ResolveLockRequest } from '../proto-gen/nyx/kv/ResolveLockRequest.js';
+import type { ResolveLockResponse__Output } from '../proto-gen/nyx/kv/ResolveLockResponse.js';
+import type { TxnHeartBeatRequest } from '../proto-gen/nyx/kv/TxnHeartBeatRequest.js';
+import type { TxnHeartBeatResponse__Output } from '../proto-gen/nyx/kv/TxnHeartBeatResponse.js';
+import type { ScanLockRequest } from '../proto-gen/nyx/kv/ScanLockRequest.js';
+import type { ScanLockResponse__Output } from '../proto-gen/nyx/kv/ScanLockResponse.js';
+import type { PessimisticLockRequest } from '../proto-gen/nyx/kv/PessimisticLockRequest.js';
+import type { PessimisticLockResponse__Output } from '../proto-gen/nyx/kv/PessimisticLockResponse.js';
+import type { PessimisticRollbackRequest } from '../proto-gen/nyx/kv/PessimisticRollbackRequest.js';
+import type { PessimisticRollbackResponse__Output } from '../proto-gen/nyx/kv/PessimisticRollbackResponse.js';
 import { ClientClosedError, ConnectionError, RequestTimeoutError, ServerError } from './errors.js';
 
 /** Each command's request and response, keyed by its BatchRequest oneof name. */
@@ -38,6 +64,20 @@ export interface KvCommands {
   rawDeleteRange: [RawDeleteRangeRequest, RawDeleteRangeResponse__Output];
   rawScan: [RawScanRequest, RawScanResponse__Output];
   rawCompareAndSwap: [RawCompareAndSwapRequest, RawCompareAndSwapResponse__Output];
+  // Transactions (txn.proto).
+  txnGet: [TxnGetRequest, TxnGetResponse__Output];
+  txnBatchGet: [TxnBatchGetRequest, TxnBatchGetResponse__Output];
+  txnScan: [TxnScanRequest, TxnScanResponse__Output];
+  prewrite: [PrewriteRequest, PrewriteResponse__Output];
+  commit: [CommitRequest, CommitResponse__Output];
+  batchRollback: [BatchRollbackRequest, BatchRollbackResponse__Output];
+  checkTxnStatus: [CheckTxnStatusRequest, CheckTxnStatusResponse__Output];
+  checkSecondaryLocks: [CheckSecondaryLocksRequest, CheckSecondaryLocksResponse__Output];
+  resolveLock: [ResolveLockRequest, ResolveLockResponse__Output];
+  txnHeartBeat: [TxnHeartBeatRequest, TxnHeartBeatResponse__Output];
+  scanLock: [ScanLockRequest, ScanLockResponse__Output];
+  pessimisticLock: [PessimisticLockRequest, PessimisticLockResponse__Output];
+  pessimisticRollback: [PessimisticRollbackRequest, PessimisticRollbackResponse__Output];
 }
 export type KvCommand = keyof KvCommands;
 export type KvRequest<C extends KvCommand> = KvCommands[C][0];
@@ -52,6 +92,19 @@ const UNARY_METHOD: Record<KvCommand, string> = {
   rawDeleteRange: 'RawDeleteRange',
   rawScan: 'RawScan',
   rawCompareAndSwap: 'RawCompareAndSwap',
+  txnGet: 'TxnGet',
+  txnBatchGet: 'TxnBatchGet',
+  txnScan: 'TxnScan',
+  prewrite: 'Prewrite',
+  commit: 'Commit',
+  batchRollback: 'BatchRollback',
+  checkTxnStatus: 'CheckTxnStatus',
+  checkSecondaryLocks: 'CheckSecondaryLocks',
+  resolveLock: 'ResolveLock',
+  txnHeartBeat: 'TxnHeartBeat',
+  scanLock: 'ScanLock',
+  pessimisticLock: 'PessimisticLock',
+  pessimisticRollback: 'PessimisticRollback',
 };
 
 type UnaryMethod = (

@@ -31,10 +31,10 @@ export interface RegionRequestOptions {
   useBatchCommands: boolean;
 }
 
-/** The fields every Raw*Response has. */
+/** The fields every response has (a transactional one's `error` is a KeyError, left to its caller). */
 interface ResponseHead {
   regionError?: Parameters<typeof regionErrorFromProto>[0];
-  error?: string;
+  error?: unknown;
 }
 
 /**
@@ -169,7 +169,7 @@ export class RegionRequestSender {
       await this.onRegionError(bo, loc, regionError);
       return undefined;
     }
-    if (head.error) throw new ServerError(head.error);
+    if (typeof head.error === 'string' && head.error) throw new ServerError(head.error);
     this.cache.onSuccess(loc);
     return resp;
   }

@@ -18,6 +18,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProtoGrpcType as KvGrpcType } from '../proto-gen/kv.js';
 import type { ProtoGrpcType as PdGrpcType } from '../proto-gen/pd.js';
 import type { ProtoGrpcType as RaftGrpcType } from '../proto-gen/raft.js';
+import type { ProtoGrpcType as TxnHostGrpcType } from '../proto-gen/txn_host.js';
 
 export type { KvClient, KvHandlers, KvDefinition } from '../proto-gen/nyx/kv/Kv.js';
 export type { PDClient, PDHandlers, PDDefinition } from '../proto-gen/nyx/pd/PD.js';
@@ -26,9 +27,14 @@ export type {
   RaftTransportHandlers,
   RaftTransportDefinition,
 } from '../proto-gen/nyx/raft/RaftTransport.js';
+export type {
+  TxnHostClient,
+  TxnHostHandlers,
+  TxnHostDefinition,
+} from '../proto-gen/nyx/txnhost/TxnHost.js';
 
-/** The whole `nyx.*` package tree: meta, errors, raft, kv and pd. */
-export type NyxGrpcType = KvGrpcType & PdGrpcType & RaftGrpcType;
+/** The whole `nyx.*` package tree: meta, errors, raft, kv, pd and txnhost. */
+export type NyxGrpcType = KvGrpcType & PdGrpcType & RaftGrpcType & TxnHostGrpcType;
 
 /** proto/loader.json as written: option values are names, as the generator takes them. */
 interface LoaderConfig {

@@ -44,7 +44,10 @@ import {
 } from '../store/snap_transfer.js';
 import { readIdent, writeIdent } from '../store/store_ident.js';
 import { GrpcRaftTransport } from '../store/transport.js';
+import type { TxnClient } from '../client/txn/txn_client.js';
+import { TxnHost } from '../store/txn_host/txn_host.js';
 import { kvHandlers } from './kv_service.js';
+import { txnHostHandlers } from './txn_host_service.js';
 import { TxnMetrics } from './txn_metrics.js';
 import { raftTransportHandlers } from './raft_service.js';
 import { bindGrpc, listenStatus } from './listen.js';
@@ -81,6 +84,8 @@ export interface StoreConfig {
   diskReserve?: DiskReserveOptions;
   /** Let the status port set failpoints at run time (--allow-failpoints). */
   allowFailpoints?: boolean;
+  /** Host `nyx txn begin` transactions (proto/txn_host.proto) with this TxnClient. */
+  txnHost?: { client: () => TxnClient; idleTtlMs: number; maxTxns: number };
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -125,6 +130,7 @@ export class StoreServer {
   advertiseAddress = '';
   advertiseStatusAddress = '';
   private ready = false;
+  private txnHost: { client: TxnClient; host: TxnHost } | undefined;
   private diskTimer: NodeJS.Timeout | undefined;
   /** Called when the store cannot go on (e.g. its disk failed); the process should exit. */
   onFatal: (err: Error) => void = () => undefined;
@@ -292,6 +298,14 @@ export class StoreServer {
         },
       }),
     );
+    if (cfg.txnHost) {
+      const client = cfg.txnHost.client();
+      this.txnHost = {
+        client,
+        host: new TxnHost(client, { storeId: this.storeId, ...cfg.txnHost }),
+      };
+      this.grpcServer.addService(nyx.txnhost.TxnHost.service, txnHostHandlers(this.txnHost.host));
+    }
     this.grpcServer.addService(
       nyx.raft.RaftTransport.service,
       raftTransportHandlers({
@@ -419,6 +433,9 @@ export class StoreServer {
   async stop(): Promise<void> {
     this.ready = false;
     if (this.diskTimer) clearInterval(this.diskTimer);
+    // Roll back held transactions while the Regions can still take the rollbacks.
+    await this.txnHost?.host.close();
+    this.txnHost?.client.close();
     this.pdWorker?.stop();
     this.raftStore?.stop(new Error('store is shutting down'));
     // Streams from clients and other stores never end by themselves: give in-flight

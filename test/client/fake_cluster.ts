@@ -271,6 +271,9 @@ function serve(cmd: KvCommand, req: Req, fr: FakeRegion): Resp {
         ? { succeed: ok, previousNotExist: true }
         : { succeed: ok, previousValue: cur };
     }
+    default:
+      // The transactional commands are served by real stores only (test/integration).
+      throw new Error(`the fake cluster does not serve ${cmd}`);
   }
 }
 

@@ -6,6 +6,7 @@ import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
 import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
+import { TxnClient } from '../../client/txn/txn_client.js';
 import { createLogger } from '../../common/logger.js';
 import { logFlags, logOptions } from '../../cli/log_flags.js';
 import { watchParent } from '../../server/parent_watch.js';
@@ -84,6 +85,16 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: '2GiB',
       parse: async (v) => String(parseSize(v)),
     }),
+    'txn-idle-ttl': Flags.integer({
+      description: 'ms after which an idle `nyx txn begin` transaction is rolled back',
+      default: 60_000,
+      min: 1,
+    }),
+    'max-held-txns': Flags.integer({
+      description: '`nyx txn begin` transactions this store holds at most',
+      default: 1024,
+      min: 1,
+    }),
     ...failpointFlags,
   };
 
@@ -135,6 +146,15 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         // default arrives as "2GiB", which Number() made NaN (and the reserve none).
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
         allowFailpoints: flags['allow-failpoints'],
+        txnHost: {
+          // Its own PD client: the store's waits for PD in its own way (PdWaitingAdapter).
+          client: () => {
+            const txnPd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
+            return new TxnClient(txnPd, { maxTxnBytes: 16 << 20 }, () => txnPd.close());
+          },
+          idleTtlMs: flags['txn-idle-ttl'],
+          maxTxns: flags['max-held-txns'],
+        },
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,

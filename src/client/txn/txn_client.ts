@@ -1,0 +1,155 @@
+// Transactions for applications: begin() takes a start_ts from PD's TSO and returns a
+// Transaction. The client shares one region cache, one pool of BatchCommands
+// connections and one lock resolver among all its transactions, like RawClient's.
+import type { BackofferOptions } from '../backoff.js';
+import { ClientClosedError } from '../errors.js';
+import { KvConnectionPool, type KvConnectionOptions } from '../kv_connection.js';
+import { RegionCache, type PdLookup } from '../region_cache.js';
+import { RegionRequestSender } from '../region_request.js';
+import type { CommitterDeps } from './committer.js';
+import { LockResolver } from './lock_resolver.js';
+import { Snapshot } from './snapshot.js';
+import { Transaction, type BeginOptions } from './transaction.js';
+import { TxnRpc } from './txn_rpc.js';
+import type { TxnClientSettings } from './txn_settings.js';
+
+export interface TxnClientOptions {
+  /** How long one call (a read, a commit phase) may take, retries included (ms). Default 20 000. */
+  timeoutMs?: number;
+  /** How long one attempt may wait for its answer (ms). Default 10 000. */
+  rpcTimeoutMs?: number;
+  useBatchCommands?: boolean;
+  maxKeyBytes?: number;
+  maxValueBytes?: number;
+  /** Per transaction; default 100 000 keys and 64 MiB. */
+  maxTxnKeys?: number;
+  maxTxnBytes?: number;
+  /** Keys per request of a batch action. Default 256. */
+  maxBatchKeys?: number;
+  scanBatchSize?: number;
+  /** Base lock TTL (ms), default 3000 (TiKV's default for small transactions). */
+  lockTtlMs?: number;
+  /** How long a write waits for another transaction's live lock (ms). Default 3000. */
+  lockWaitMs?: number;
+  /** Defaults of begin(): 1PC on, async commit off. */
+  asyncCommit?: boolean;
+  onePC?: boolean;
+  backoff?: Omit<BackofferOptions, 'deadlineMs'>;
+  connection?: KvConnectionOptions;
+}
+
+/** What TxnClient needs of PD: lookups and timestamps. */
+export type TxnPd = PdLookup & { getTimestamp(): Promise<unknown> };
+
+export class TxnClient {
+  readonly cache: RegionCache;
+  private readonly pool: KvConnectionPool;
+  private readonly rpc: TxnRpc;
+  readonly resolver: LockResolver;
+  private readonly settings: TxnClientSettings;
+  private readonly defaults: { asyncCommit: boolean; onePC: boolean };
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly deps: CommitterDeps;
+  private closed = false;
+
+  constructor(
+    readonly pd: TxnPd,
+    options: TxnClientOptions = {},
+    private readonly onClose?: () => void,
+  ) {
+    const timeoutMs = options.timeoutMs ?? 20_000;
+    this.settings = {
+      maxKeyBytes: options.maxKeyBytes ?? 8 << 10,
+      maxValueBytes: options.maxValueBytes ?? 8 << 20,
+      maxTxnKeys: options.maxTxnKeys ?? 100_000,
+      maxTxnBytes: options.maxTxnBytes ?? 64 << 20,
+      lockTtlMs: options.lockTtlMs ?? 3000,
+      lockWaitMs: options.lockWaitMs ?? 3000,
+      scanBatchSize: options.scanBatchSize ?? 1024,
+      backoff: { ...options.backoff, deadlineMs: timeoutMs },
+    };
+    this.defaults = { asyncCommit: options.asyncCommit ?? false, onePC: options.onePC ?? true };
+    this.cache = new RegionCache(pd);
+    this.pool = new KvConnectionPool(options.connection);
+    const sender = new RegionRequestSender(this.cache, this.pool, {
+      rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
+      useBatchCommands: options.useBatchCommands ?? true,
+    });
+    this.rpc = new TxnRpc(sender, options.maxBatchKeys ?? 256);
+    this.resolver = new LockResolver(this.rpc, () => this.getTimestamp());
+    this.deps = {
+      rpc: this.rpc,
+      resolver: this.resolver,
+      tso: () => this.getTimestamp(),
+      background: (work) => this.track(work),
+    };
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClientClosedError('the client is closed');
+  }
+
+  /** A timestamp from PD's TSO. */
+  async getTimestamp(): Promise<bigint> {
+    const ts = await this.pd.getTimestamp();
+    if (typeof ts !== 'bigint') throw new TypeError('PD returned a timestamp that is not a bigint');
+    return ts;
+  }
+
+  private track(work: Promise<unknown>): void {
+    const p = work.catch(() => {
+      // Background commits and rollbacks may fail (store down, client closed): the
+      // locks they leave are settled by the next reader's lock resolution.
+    });
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  /** Starts a transaction at a fresh start_ts. */
+  async begin(options: BeginOptions = {}): Promise<Transaction> {
+    this.checkOpen();
+    const startTs = await this.getTimestamp();
+    return this.resume(startTs, options);
+  }
+
+  /** A transaction object for a start_ts obtained earlier (the TxnHost holds such). */
+  resume(startTs: bigint, options: BeginOptions = {}): Transaction {
+    this.checkOpen();
+    return new Transaction(
+      startTs,
+      this.snapshot(startTs),
+      {
+        pessimistic: options.pessimistic ?? false,
+        asyncCommit: options.asyncCommit ?? this.defaults.asyncCommit,
+        onePC: options.onePC ?? this.defaults.onePC,
+      },
+      this.settings,
+      this.deps,
+    );
+  }
+
+  /** Read-only access to the data as of ts. */
+  snapshot(ts: bigint): Snapshot {
+    this.checkOpen();
+    return new Snapshot(
+      ts,
+      this.rpc,
+      this.resolver,
+      this.settings.backoff,
+      this.settings.scanBatchSize,
+    );
+  }
+
+  /** Waits for background work (secondary commits, rollbacks) started so far. */
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** Closes connections (and the PD client, if the factory opened it). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.close();
+    this.onClose?.();
+  }
+}

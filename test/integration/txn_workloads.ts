@@ -1,0 +1,170 @@
+// Transaction workloads for the real-process tests: the bank (transfers between accounts
+// spread over Regions, whose total never changes under snapshot isolation) and
+// list-append (Elle's workload; the history goes to test/check/list_append).
+import { playgroundSplitKeys } from '../../src/server/playground.js';
+import type { TxnClient } from '../../src/client/txn/txn_client.js';
+import { runInTransaction } from '../../src/client/txn/run_in_transaction.js';
+import {
+  CommitUndeterminedError,
+  TxnAbortedError,
+  WriteConflictError,
+} from '../../src/client/txn/txn_errors.js';
+import type { MicroOp, Txn } from '../check/list_append/history.js';
+
+/** n keys named so that consecutive ones fall in different Regions of the playground's split. */
+export function spreadKeys(prefix: string, n: number, regions: number): string[] {
+  const splits = playgroundSplitKeys(regions);
+  // One lead character per Region: the first split key's predecessor, then each split key.
+  const leads = [String.fromCharCode(splits[0]!.charCodeAt(0) - 1), ...splits];
+  return Array.from({ length: n }, (_, i) => `${leads[i % leads.length]}${prefix}-${i}`);
+}
+
+export interface BankResult {
+  transfers: number;
+  conflicts: number;
+  reads: number;
+  /** Totals seen by snapshot reads that differ from the expected one. */
+  badTotals: { ts: bigint; total: number; balances: number[] }[];
+  errors: Error[];
+}
+
+/**
+ * How long a workload runs: at least minMs and until it made the progress asked for (so
+ * that a slow machine still checks enough), but never past maxMs.
+ */
+export interface RunLength {
+  minMs: number;
+  maxMs: number;
+}
+
+function runUntil(len: RunLength, enough: () => boolean): () => boolean {
+  const start = Date.now();
+  return () => {
+    const t = Date.now() - start;
+    return t < len.maxMs && (t < len.minMs || !enough());
+  };
+}
+
+/**
+ * Transfers between random accounts from `clients` in parallel, `workersPerClient`
+ * loops each, while a reader reads every account at one snapshot, until at least
+ * `want` transfers and reads were done.
+ */
+export async function runBank(
+  clients: TxnClient[],
+  reader: TxnClient,
+  accounts: string[],
+  total: number,
+  len: RunLength,
+  want: { transfers: number; reads: number },
+  workersPerClient = 2,
+): Promise<BankResult> {
+  const res: BankResult = { transfers: 0, conflicts: 0, reads: 0, badTotals: [], errors: [] };
+  const running = runUntil(len, () => res.transfers >= want.transfers && res.reads >= want.reads);
+  const worker = async (client: TxnClient, w: number): Promise<void> => {
+    while (running()) {
+      const from = accounts[Math.floor(Math.random() * accounts.length)]!;
+      let to = accounts[Math.floor(Math.random() * accounts.length)]!;
+      if (to === from) to = accounts[(accounts.indexOf(from) + 1) % accounts.length]!;
+      const amount = 1 + Math.floor(Math.random() * 5);
+      try {
+        await runInTransaction(
+          client,
+          async (txn) => {
+            const got = await txn.batchGet([from, to]);
+            const a = Number(got.get(from)!.toString());
+            const b = Number(got.get(to)!.toString());
+            if (a < amount) return;
+            await txn.put(from, String(a - amount));
+            await txn.put(to, String(b + amount));
+          },
+          { retries: 0, asyncCommit: w % 2 === 1 },
+        );
+        res.transfers++;
+      } catch (e) {
+        if (e instanceof WriteConflictError) res.conflicts++;
+        else res.errors.push(e as Error);
+      }
+    }
+  };
+  const read = async (): Promise<void> => {
+    while (running()) {
+      const ts = await reader.getTimestamp();
+      const snap = reader.snapshot(ts);
+      const got = await snap.batchGet(accounts.map((a) => Buffer.from(a)));
+      const balances = accounts.map((a) =>
+        Number(got.get(Buffer.from(a).toString('hex'))!.toString()),
+      );
+      const sum = balances.reduce((x, y) => x + y, 0);
+      res.reads++;
+      if (sum !== total) res.badTotals.push({ ts, total: sum, balances });
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  await Promise.all([
+    ...clients.flatMap((c) => Array.from({ length: workersPerClient }, (_, w) => worker(c, w))),
+    read(),
+  ]);
+  return res;
+}
+
+/**
+ * List-append transactions from `workers` loops over `keys` for `ms`: each transaction
+ * does 1-4 micro-operations (read a key's list, or append a unique value to it as a
+ * read-modify-write of a JSON list). Returns the history with each outcome: ok
+ * (committed), fail (definitely aborted: conflict, abort), info (unknown).
+ */
+export async function runListAppend(
+  client: TxnClient,
+  keys: string[],
+  workers: number,
+  len: RunLength,
+  wantCommitted: number,
+  asyncCommit = false,
+  unexpected: Error[] = [],
+): Promise<Txn[]> {
+  const history: Txn[] = [];
+  let nextId = 0;
+  let nextValue = 1;
+  let committed = 0;
+  const running = runUntil(len, () => committed >= wantCommitted);
+  const worker = async (): Promise<void> => {
+    while (running()) {
+      const id = nextId++;
+      const plan = Array.from({ length: 1 + Math.floor(Math.random() * 4) }, () => ({
+        key: keys[Math.floor(Math.random() * keys.length)]!,
+        append: Math.random() < 0.5 ? nextValue++ : undefined,
+      }));
+      const ops: MicroOp[] = [];
+      const txn = await client.begin({ asyncCommit });
+      try {
+        for (const p of plan) {
+          const raw = await txn.get(p.key);
+          const list = raw ? (JSON.parse(raw.toString()) as number[]) : [];
+          if (p.append === undefined) {
+            ops.push({ f: 'r', key: p.key, value: list });
+          } else {
+            await txn.put(p.key, JSON.stringify([...list, p.append]));
+            ops.push({ f: 'append', key: p.key, value: p.append });
+          }
+        }
+        await txn.commit();
+        committed++;
+        history.push({ id, status: 'ok', ops });
+      } catch (e) {
+        // The plan's appends were never seen by anyone if it aborted; its reads say nothing.
+        const appends = plan
+          .filter((p) => p.append !== undefined)
+          .map((p): MicroOp => ({ f: 'append', key: p.key, value: p.append! }));
+        const definite = e instanceof WriteConflictError || e instanceof TxnAbortedError;
+        // Still active: a read failed before commit began, so nothing was written.
+        const neverCommitted = definite || txn.state === 'active';
+        if (txn.state === 'active') await txn.rollback().catch(() => {});
+        if (!neverCommitted && !(e instanceof CommitUndeterminedError)) unexpected.push(e as Error);
+        history.push({ id, status: neverCommitted ? 'fail' : 'info', ops: appends });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: workers }, () => worker()));
+  return history;
+}
