@@ -54,6 +54,11 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       description: 'delete the data dir first and start afresh',
       default: false,
     }),
+    tls: Flags.boolean({
+      description:
+        'mutual TLS on every port, with a throw-away CA and certificates in <data-dir>/tls/',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
@@ -73,6 +78,7 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       storePort: flags['store-port'],
       storeStatusPort: flags['store-status-port'],
       clean: flags.clean,
+      tls: flags.tls,
     });
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -86,13 +92,26 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       this.fail((e as Error).message);
     }
     const endpoints = pg.processes.map((p) => ({ name: p.name, grpc: p.grpc, status: p.status }));
-    this.output({ pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints }, () =>
+    const c = pg.certs?.client;
+    const tls = c && pg.certs ? { ca: pg.certs.ca, cert: c.cert, key: c.key } : undefined;
+    const tlsHint = tls
+      ? [
+          'TLS is on. Clients need (flags or env):',
+          `  --ca ${tls.ca} --cert ${tls.cert} --key ${tls.key}`,
+          `  export NYX_CA=${tls.ca} NYX_CERT=${tls.cert} NYX_KEY=${tls.key}`,
+          '',
+        ]
+      : [];
+    const scheme = tls ? 'https' : 'http';
+    const out = { pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints, tls };
+    this.output(out, () =>
       [
         'NyxDB playground is up:',
         ...endpoints.map(
-          (p) => `  ${p.name.padEnd(8)} grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
+          (p) => `  ${p.name.padEnd(8)} grpc ${p.grpc.padEnd(22)} status ${scheme}://${p.status}`,
         ),
         '',
+        ...tlsHint,
         `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
         `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
         `      npx nyx region list --pd ${pg.pdEndpoint}`,

@@ -4,6 +4,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
 import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
+import { plaintextWarning, tlsFlags, tlsFromFlags } from '../../cli/tls_flags.js';
+import type { TlsFiles } from '../../common/tls.js';
 import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
@@ -82,6 +84,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       parse: async (v) => String(parseSize(v)),
     }),
     ...failpointFlags,
+    ...tlsFlags,
   };
 
   async run(): Promise<void> {
@@ -95,8 +98,24 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     // grpc-js's own lines ("No address added out of total 1 resolved") go to the log, so
     // a port in use shows as the one error line below and nothing before it.
     routeGrpcLogs(logger);
-    const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
+    let tls: TlsFiles | undefined;
+    try {
+      tls = tlsFromFlags(flags, (msg) => logger.info({}, msg));
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
+    const warning = plaintextWarning(tls, [flags.addr, flags['status-addr']]);
+    if (warning) {
+      logger.warn({}, warning);
+      process.stderr.write(warning + '\n');
+    }
+    const credentials = tls?.channelCredentials();
+    const pd = PdClient.connect(flags.pd.split(','), {
+      timeoutMs: 30_000,
+      ...(credentials ? { credentials } : {}),
+    });
     const waiting: WaitForPdOptions = {
+      ...(credentials ? { credentials } : {}),
       timeoutMs: flags['pd-timeout'],
       report: (line) => {
         logger.warn({ pd: flags.pd }, line);
@@ -128,6 +147,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         // default arrives as "2GiB", which Number() made NaN (and the reserve none).
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
         allowFailpoints: flags['allow-failpoints'],
+        tls,
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,
@@ -151,11 +171,12 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         status: server.advertiseStatusAddress,
       },
       () =>
-        `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
+        `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status ${tls ? 'https' : 'http'}://${server.advertiseStatusAddress}`,
     );
     await stopSignal;
     await server.stop();
     pd.close();
+    tls?.close();
   }
 }
 
