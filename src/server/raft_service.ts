@@ -6,6 +6,7 @@
 // later message on it must come from a peer on that same store (TiKV binds a connection
 // to the store its certificate names; in plaintext the store id is the one the sender
 // declares; with mutual TLS it is the one its certificate names).
+import type { PeerCertificate } from 'node:tls';
 import type { RaftMessageBatch__Output } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import type { RaftTransportHandlers } from '../proto/load.js';
 import { decodeEnvelope } from '../store/envelope_codec.js';
@@ -23,7 +24,9 @@ export interface RaftInbound {
    * The store a call's certificate names (mutual TLS), or undefined in plaintext. With
    * TLS a Raft stream speaks for that store only, whatever its messages declare.
    */
-  authenticatedStore?(call: Parameters<RaftTransportHandlers['Raft']>[0]): number | undefined;
+  authenticatedStore?(call: {
+    getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: PeerCertificate };
+  }): number | undefined;
 }
 
 export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandlers {
@@ -59,6 +62,7 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
       call.on('end', () => callback(null, {}));
       call.on('error', () => undefined);
     },
-    Snapshot: (call, callback) => inbound.snapshots.receive(call, callback),
+    Snapshot: (call, callback) =>
+      inbound.snapshots.receive(call, callback, inbound.authenticatedStore?.(call)),
   };
 }

@@ -132,6 +132,17 @@ describe('mutual TLS', () => {
           { type: 'MsgHeartbeat', term: 1_000_000 },
         ),
       );
+      // A snapshot stream naming store 1's peer, with store 2's certificate, is refused.
+      const snap = fake.snapshot(
+        wireMessage(
+          { regionId: region.region.id, from: p1, to: target, epoch: region.region.epoch },
+          { type: 'MsgSnap', term: 1 },
+        ),
+        [],
+      );
+      const refused = await snap.done;
+      assert.equal(refused?.code, grpc.status.PERMISSION_DENIED, String(refused?.message));
+      assert.match(refused!.message, /certificate of store 2/);
       fake.close();
       const deadline = Date.now() + 3000;
       while ((await storeDrops(c, targetName)) <= before && Date.now() < deadline)
