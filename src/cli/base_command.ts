@@ -168,8 +168,13 @@ export abstract class PdCommand<T extends typeof Command> extends BaseCommand<T>
   /** The TLS files of --ca/--cert/--key, loaded once; undefined in plaintext. */
   protected tls(): TlsFiles | undefined {
     if (this.tlsFiles === null) {
+      const f = this.flags as { ca?: string; cert?: string; key?: string };
+      // A command with a --key of its own (region show: a data key) takes the TLS key from
+      // NYX_KEY only.
+      const ownKey = (this.ctor as { flags?: Record<string, unknown> }).flags?.key !== undefined;
+      const key = ownKey ? process.env.NYX_KEY || undefined : f.key;
       try {
-        this.tlsFiles = tlsFromFlags(this.flags as { ca?: string; cert?: string; key?: string });
+        this.tlsFiles = tlsFromFlags({ ca: f.ca, cert: f.cert, ...(key ? { key } : {}) });
       } catch (e) {
         this.fail((e as Error).message);
       }
