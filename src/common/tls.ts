@@ -72,8 +72,16 @@ export class TlsFiles {
     readonly options: TlsOptions,
     private readonly log: (msg: string) => void = () => undefined,
   ) {
-    this.stamp = this.statStamp();
+    // The stamp before the load: files replaced in between are loaded again at the next
+    // poll rather than missed. A missing file is reported by load() with its name.
+    let stamp = '';
+    try {
+      stamp = this.statStamp();
+    } catch {
+      // load() says which file
+    }
     this.material = load(options);
+    this.stamp = stamp;
     this.timer = setInterval(() => this.poll(), options.refreshMs ?? DEFAULT_REFRESH_MS);
     this.timer.unref();
   }
