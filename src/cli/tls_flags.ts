@@ -32,8 +32,28 @@ export function tlsFromFlags(
   log?: (msg: string) => void,
 ): TlsFiles | undefined {
   const o = tlsOptionsFrom(flags, {});
-  return o ? new TlsFiles(o, log) : undefined;
+  if (!o) return undefined;
+  quietIpServerNameWarning();
+  return new TlsFiles(o, log);
 }
+
+/**
+ * grpc-js passes the target host as the TLS server name, and Node warns (DEP0123) when it
+ * is an IP address, as cluster addresses usually are. The certificate is still checked
+ * against the IP (its subjectAltName); only the SNI is dropped. One line of noise on every
+ * command's stderr helps nobody, so that one warning is not printed; all others are.
+ */
+function quietIpServerNameWarning(): void {
+  if (quieted) return;
+  quieted = true;
+  const emit = process.emitWarning.bind(process);
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const code = typeof rest[0] === 'object' ? (rest[0] as { code?: string })?.code : rest[1];
+    if (code === 'DEP0123') return;
+    (emit as (...a: unknown[]) => void)(warning, ...rest);
+  }) as typeof process.emitWarning;
+}
+let quieted = false;
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
