@@ -16,6 +16,8 @@ import { PdClient, type PdClientOptions } from '../client/pd_client.js';
 import { PdError } from '../pd/errors.js';
 import { PdUnavailableError } from '../client/pd_errors.js';
 import { formatDuration, jsonFlag, pdFlag, timeoutFlag } from './flags.js';
+import { tlsFlags, tlsFromFlags } from './tls_flags.js';
+import type { TlsFiles } from '../common/tls.js';
 import { renderJson } from './output.js';
 
 export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<
@@ -110,7 +112,12 @@ const MIN_CALL_MS = 200;
 const GRACE_MS = 500;
 
 export abstract class PdCommand<T extends typeof Command> extends BaseCommand<T> {
-  static override baseFlags = { ...BaseCommand.baseFlags, pd: pdFlag, timeout: timeoutFlag };
+  static override baseFlags = {
+    ...BaseCommand.baseFlags,
+    pd: pdFlag,
+    timeout: timeoutFlag,
+    ...tlsFlags,
+  };
   /**
    * Whether --timeout bounds the whole command (from when it starts to run, after Node
    * has loaded it), so a person waits no longer than they asked whatever goes wrong. Commands that run for a set
@@ -118,6 +125,7 @@ export abstract class PdCommand<T extends typeof Command> extends BaseCommand<T>
    */
   protected static boundedByTimeout = true;
   private client: PdClient | undefined;
+  private tlsFiles: TlsFiles | undefined | null = null;
   private guard: NodeJS.Timeout | undefined;
   private startedAt = 0;
 
@@ -151,13 +159,33 @@ export abstract class PdCommand<T extends typeof Command> extends BaseCommand<T>
     // One attempt may not use the whole budget, so a PD that does not answer (rather than
     // refusing the connection) leaves time to try the next endpoint.
     const opts: PdClientOptions = { timeoutMs: budget, rpcTimeoutMs: Math.min(budget, 3000) };
+    const credentials = this.tls()?.channelCredentials();
+    if (credentials) opts.credentials = credentials;
     this.client ??= PdClient.connect(flags.pd, opts);
     return this.client;
+  }
+
+  /** The TLS files of --ca/--cert/--key, loaded once; undefined in plaintext. */
+  protected tls(): TlsFiles | undefined {
+    if (this.tlsFiles === null) {
+      const f = this.flags as { ca?: string; cert?: string; key?: string };
+      // A command with a --key of its own (region show: a data key) takes the TLS key from
+      // NYX_KEY only.
+      const ownKey = (this.ctor as { flags?: Record<string, unknown> }).flags?.key !== undefined;
+      const key = ownKey ? process.env.NYX_KEY || undefined : f.key;
+      try {
+        this.tlsFiles = tlsFromFlags({ ca: f.ca, cert: f.cert, ...(key ? { key } : {}) });
+      } catch (e) {
+        this.fail((e as Error).message);
+      }
+    }
+    return this.tlsFiles ?? undefined;
   }
 
   protected override async finally(err: Error | undefined): Promise<unknown> {
     clearTimeout(this.guard);
     this.client?.close();
+    this.tlsFiles?.close();
     return super.finally(err);
   }
 }

@@ -10,7 +10,12 @@ export abstract class KvCommand<T extends typeof Command> extends PdCommand<T> {
 
   /** A RawClient over --pd whose calls give up within --timeout. */
   protected raw(): RawClient {
-    this.rawClient ??= createRawClient({ pd: this.pd(), timeoutMs: this.budgetMs() });
+    const tls = this.tls();
+    this.rawClient ??= createRawClient({
+      pd: this.pd(),
+      timeoutMs: this.budgetMs(),
+      ...(tls ? { tls } : {}),
+    });
     return this.rawClient;
   }
 

@@ -1,6 +1,7 @@
 // A store started before its PD (or pointed at a wrong address) waits for PD in plain
 // sight: it says what it is waiting for and why, repeats that while the reason holds, and
 // gives up after a deadline with the same words — never a silent hang.
+import type * as grpc from '@grpc/grpc-js';
 import { PdClient } from '../client/pd_client.js';
 import { PdUnavailableError } from '../client/pd_errors.js';
 
@@ -15,6 +16,8 @@ export interface WaitForPdOptions {
   retryMs?: number;
   /** Repeat an unchanged reason this often. */
   repeatMs?: number;
+  /** Channel credentials of the probes (mutual TLS). */
+  credentials?: grpc.ChannelCredentials;
 }
 
 const MIN_PROBE_MS = 500;
@@ -48,6 +51,7 @@ export async function waitForPd(endpoints: string, opts: WaitForPdOptions): Prom
       rpcTimeoutMs: budget,
       backoffBaseMs: 2 * budget,
       backoffMaxMs: 2 * budget,
+      ...(opts.credentials ? { credentials: opts.credentials } : {}),
     });
     try {
       return await probe.getClusterId();

@@ -5,41 +5,82 @@ import { PdClient, type PdClientOptions } from './pd_client.js';
 import { RawClient, type RawClientOptions } from './raw_client.js';
 import type { PdLookup } from './region_cache.js';
 import { TxnClient, type TxnClientOptions, type TxnPd } from './txn/txn_client.js';
+import { TlsFiles, type TlsOptions } from '../common/tls.js';
 
 export interface CreateRawClientOptions extends RawClientOptions {
   /** "host:port", "a:2379,b:2379", a list of them, or a PdLookup to use as is. */
   pd: string | string[] | PdLookup;
   /** Options of the PD client opened for endpoints. */
   pdOptions?: PdClientOptions;
+  /**
+   * Mutual TLS to PD and the stores: file paths (reloaded when they change) or loaded
+   * TlsFiles to share. The transactional client takes the same option.
+   */
+  tls?: TlsOptions | TlsFiles;
+}
+
+/** TLS files to use (loaded here when given as paths: then owned, closed with the client). */
+function tlsFiles(tls: TlsOptions | TlsFiles | undefined): {
+  files?: TlsFiles;
+  owned?: TlsFiles;
+} {
+  if (tls === undefined) return {};
+  if (tls instanceof TlsFiles) return { files: tls };
+  const files = new TlsFiles(tls);
+  return { files, owned: files };
+}
+
+/** PD client options for a client call budget: a call's timeoutMs covers its PD lookups. */
+function pdClientOptions(
+  timeoutMs: number | undefined,
+  pdOptions: PdClientOptions | undefined,
+  files: TlsFiles | undefined,
+): PdClientOptions {
+  const credentials = files?.channelCredentials();
+  // Without the budget, a PD that is down held a call for the PD client's own default
+  // (10 s) whatever the caller set.
+  return {
+    ...(timeoutMs !== undefined ? { timeoutMs, rpcTimeoutMs: Math.min(timeoutMs, 3000) } : {}),
+    ...pdOptions,
+    ...(credentials ? { credentials } : {}),
+  };
 }
 
 export function createRawClient(options: CreateRawClientOptions): RawClient {
-  const { pd, pdOptions, ...rest } = options;
+  const { pd, pdOptions, tls, ...rest } = options;
+  const { files, owned } = tlsFiles(tls);
+  const credentials = files?.channelCredentials();
+  if (credentials) rest.connection = { ...rest.connection, credentials };
   if (typeof pd === 'string' || Array.isArray(pd)) {
-    // A call's timeoutMs covers its PD lookups too: without this, a PD that is down
-    // held a call for the PD client's own default budget (10 s) whatever the caller set.
-    const budget = rest.timeoutMs;
-    const client = PdClient.connect(pd, {
-      ...(budget !== undefined ? { timeoutMs: budget, rpcTimeoutMs: Math.min(budget, 3000) } : {}),
-      ...pdOptions,
+    const client = PdClient.connect(pd, pdClientOptions(rest.timeoutMs, pdOptions, files));
+    return new RawClient(client, rest, () => {
+      client.close();
+      owned?.close();
     });
-    return new RawClient(client, rest, () => client.close());
   }
-  return new RawClient(pd, rest);
+  return new RawClient(pd, rest, owned ? () => owned.close() : undefined);
 }
 
 export interface CreateTxnClientOptions extends TxnClientOptions {
   /** "host:port", "a:2379,b:2379", a list of them, or a PD lookup with timestamps. */
   pd: string | string[] | TxnPd;
   pdOptions?: PdClientOptions;
+  /** Mutual TLS, as for createRawClient. */
+  tls?: TlsOptions | TlsFiles;
 }
 
 /** Builds a TxnClient the same way: a PD client opened here is closed with it. */
 export function createTxnClient(options: CreateTxnClientOptions): TxnClient {
-  const { pd, pdOptions, ...rest } = options;
+  const { pd, pdOptions, tls, ...rest } = options;
+  const { files, owned } = tlsFiles(tls);
+  const credentials = files?.channelCredentials();
+  if (credentials) rest.connection = { ...rest.connection, credentials };
   if (typeof pd === 'string' || Array.isArray(pd)) {
-    const client = PdClient.connect(pd, pdOptions);
-    return new TxnClient(client, rest, () => client.close());
+    const client = PdClient.connect(pd, pdClientOptions(rest.timeoutMs, pdOptions, files));
+    return new TxnClient(client, rest, () => {
+      client.close();
+      owned?.close();
+    });
   }
-  return new TxnClient(pd, rest);
+  return new TxnClient(pd, rest, owned ? () => owned.close() : undefined);
 }

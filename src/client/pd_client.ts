@@ -80,6 +80,8 @@ export interface PdClientOptions {
   timeoutMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** Channel credentials (mutual TLS: TlsFiles#channelCredentials); default plaintext. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 export interface PutStoreInput {
@@ -135,7 +137,7 @@ export class PdClient {
   private closed = false;
 
   private constructor(endpoints: string[], opts: PdClientOptions) {
-    this.conn = new PdConnection(endpoints);
+    this.conn = new PdConnection(endpoints, opts.credentials);
     this.clusterId = opts.clusterId;
     this.senderId = opts.senderId ?? 0;
     this.rpcTimeoutMs = opts.rpcTimeoutMs ?? 3000;

@@ -26,7 +26,10 @@ export class PdConnection {
   private index = 0;
   private closed = false;
 
-  constructor(readonly endpoints: string[]) {}
+  constructor(
+    readonly endpoints: string[],
+    private readonly credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  ) {}
 
   /** The endpoint to use now and its client. */
   current(): { address: string; client: PDClient } {
@@ -35,7 +38,7 @@ export class PdConnection {
     let client = this.clients.get(address);
     if (!client) {
       const { nyx } = loadNyxProto();
-      client = new nyx.pd.PD(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+      client = new nyx.pd.PD(address, this.credentials, CHANNEL_OPTIONS);
       this.clients.set(address, client);
     }
     return { address, client };

@@ -501,7 +501,7 @@ export class RawClient {
       bo = this.backoffer();
       for (const kv of resp.kvs)
         out.push({ key: Buffer.from(kv.key), value: Buffer.from(kv.value) });
-      if (resp.kvs.length >= want && resp.kvs.length > 0) {
+      if ((resp.kvs.length >= want || resp.more) && resp.kvs.length > 0) {
         // The Region may hold more: continue right after the last key.
         cursor = successor(out[out.length - 1]!.key);
         if (end.length > 0 && cmp(cursor, end) >= 0) break;
@@ -540,7 +540,7 @@ export class RawClient {
       bo = this.backoffer();
       for (const kv of resp.kvs)
         out.push({ key: Buffer.from(kv.key), value: Buffer.from(kv.value) });
-      if (resp.kvs.length >= want && resp.kvs.length > 0) {
+      if ((resp.kvs.length >= want || resp.more) && resp.kvs.length > 0) {
         // The Region may hold more below the last key returned.
         upper = out[out.length - 1]!.key;
         if (cmp(upper, start) <= 0) break;

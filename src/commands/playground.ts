@@ -54,6 +54,11 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       description: 'delete the data dir first and start afresh',
       default: false,
     }),
+    tls: Flags.boolean({
+      description:
+        'mutual TLS on every port, with a throw-away CA and certificates in <data-dir>/tls/',
+      default: false,
+    }),
   };
 
   async run(): Promise<void> {
@@ -76,6 +81,7 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       // At once, on the console (stderr, whatever --json says): which child, how it
       // ended, where its log is. The others keep running.
       onChildExit: (d) => process.stderr.write(describeDeath(d) + '\n'),
+      tls: flags.tls,
     });
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -101,24 +107,41 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       'nyx-pd': endpoints.filter((p) => p.name === 'pd').map((p) => p.status),
       'nyx-store': endpoints.filter((p) => p.name !== 'pd').map((p) => p.status),
     };
-    this.output(
-      { pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints, scrapeTargets },
-      () =>
-        [
-          'NyxDB playground is up:',
-          ...endpoints.map(
-            (p) =>
-              `  ${p.name.padEnd(8)} ${(p.storeId !== undefined ? `id ${p.storeId}` : '').padEnd(6)}` +
-              ` grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
-          ),
+    const c = pg.certs?.client;
+    const tls = c && pg.certs ? { ca: pg.certs.ca, cert: c.cert, key: c.key } : undefined;
+    const tlsHint = tls
+      ? [
+          'TLS is on. Clients need (flags or env):',
+          `  --ca ${tls.ca} --cert ${tls.cert} --key ${tls.key}`,
+          `  export NYX_CA=${tls.ca} NYX_CERT=${tls.cert} NYX_KEY=${tls.key}`,
           '',
-          `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
-          `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
-          `      npx nyx region list --pd ${pg.pdEndpoint}`,
-          `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
-          `Prometheus targets (/metrics): nyx-pd ${scrapeTargets['nyx-pd'].join(', ')}; ` +
-            `nyx-store ${scrapeTargets['nyx-store'].join(', ')} (see deploy/)`,
-        ].join('\n'),
+        ]
+      : [];
+    const scheme = tls ? 'https' : 'http';
+    const out = {
+      pd: pg.pdEndpoint,
+      dataDir: flags['data-dir'],
+      processes: endpoints,
+      scrapeTargets,
+      ...(tls ? { tls } : {}),
+    };
+    this.output(out, () =>
+      [
+        'NyxDB playground is up:',
+        ...endpoints.map(
+          (p) =>
+            `  ${p.name.padEnd(8)} ${(p.storeId !== undefined ? `id ${p.storeId}` : '').padEnd(6)}` +
+            ` grpc ${p.grpc.padEnd(22)} status ${scheme}://${p.status}`,
+        ),
+        '',
+        ...tlsHint,
+        `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
+        `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
+        `      npx nyx region list --pd ${pg.pdEndpoint}`,
+        `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
+        `Prometheus targets (/metrics): nyx-pd ${scrapeTargets['nyx-pd'].join(', ')}; ` +
+          `nyx-store ${scrapeTargets['nyx-store'].join(', ')} (see deploy/)`,
+      ].join('\n'),
     );
     await stop;
     if (!this.json) this.log('Stopping ...');

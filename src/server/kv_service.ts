@@ -16,6 +16,7 @@ import { uint64ToNumber } from '../proto/uint64.js';
 import { RegionError } from '../region/errors.js';
 import { RawKv, RequestContext } from '../store/raw_kv.js';
 import { TxnKv } from '../store/txn_kv.js';
+import { ConnectionFlows, DEFAULT_FLOW_LIMITS, approxBytes } from './stream_flow.js';
 import { txnCommands } from './txn_commands.js';
 
 type Cmd = NonNullable<BatchRequest__Output['cmd']>;
@@ -83,15 +84,17 @@ function rawCommands(kv: RawKv): {
     rawDeleteRange: (r) =>
       run(async () => (await kv.deleteRange(context(r.context), r.startKey, r.endKey), {})),
     rawScan: (r) =>
-      run(async () => ({
-        kvs: (
-          await kv.scan(context(r.context), r.startKey, r.endKey, {
-            limit: r.limit,
-            reverse: r.reverse,
-            keyOnly: r.keyOnly,
-          })
-        ).map((p) => ({ key: p.key, value: p.value ?? Buffer.alloc(0) })),
-      })),
+      run(async () => {
+        const res = await kv.scan(context(r.context), r.startKey, r.endKey, {
+          limit: r.limit,
+          reverse: r.reverse,
+          keyOnly: r.keyOnly,
+        });
+        return {
+          kvs: res.pairs.map((p) => ({ key: p.key, value: p.value ?? Buffer.alloc(0) })),
+          more: res.more,
+        };
+      }),
     rawCompareAndSwap: (r) =>
       run(async () => {
         const res = await kv.compareAndSwap(
@@ -124,7 +127,21 @@ function outcomeCode(res: object): string {
   return 'ok';
 }
 
-export function kvHandlers(kv: RawKv, txn: TxnKv, observer?: KvServiceObserver): KvHandlers {
+/** The answer to a request read while its stream or connection is over a flow bound. */
+const STREAM_BUSY = failure(
+  new RegionError({
+    kind: 'ServerIsBusy',
+    reason: 'too many requests or unread responses on this connection',
+    backoffMs: 50,
+  }),
+);
+
+export function kvHandlers(
+  kv: RawKv,
+  txn: TxnKv,
+  observer?: KvServiceObserver,
+  flows: ConnectionFlows = new ConnectionFlows(DEFAULT_FLOW_LIMITS),
+): KvHandlers {
   const cmds: {
     [C in Cmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
   } = { ...rawCommands(kv), ...txnCommands(txn, context) };
@@ -163,39 +180,37 @@ export function kvHandlers(kv: RawKv, txn: TxnKv, observer?: KvServiceObserver):
     PessimisticLock: unary('pessimisticLock', 'PessimisticLock'),
     PessimisticRollback: unary('pessimisticRollback', 'PessimisticRollback'),
     BatchCommands: (call) => {
-      let out: BatchResponse[] = [];
-      let flushing = false;
-      // Answers finishing in the same turn leave as one message.
-      const enqueue = (r: BatchResponse) => {
-        out.push(r);
-        if (flushing) return;
-        flushing = true;
-        setImmediate(() => {
-          flushing = false;
-          const responses = out;
-          out = [];
-          if (!call.writable) return;
-          const msg: BatchCommandsResponse = { responses };
-          call.write(msg);
-        });
-      };
+      // Bounded per stream and per connection: see stream_flow.ts.
+      const flow = flows.open<BatchResponse, BatchCommandsResponse>(
+        call.getPeer(),
+        call,
+        (responses) => ({ responses }),
+        approxBytes,
+      );
       call.on('data', (batch: BatchCommandsRequest__Output) => {
         for (const req of batch.requests) {
           const cmd = req.cmd;
           if (!cmd || !(cmd in cmds)) {
-            enqueue({ requestId: req.requestId, error: 'unknown or missing command' });
+            flow.busy({ requestId: req.requestId, error: 'unknown or missing command' });
+            continue;
+          }
+          if (!flow.admit()) {
+            observer?.observe(`Batch.${cmd}`, 'region_error:serverIsBusy', 0);
+            flow.busy({ requestId: req.requestId, [cmd]: STREAM_BUSY });
             continue;
           }
           const t0 = performance.now();
           const handler = cmds[cmd] as (r: unknown) => Promise<object>;
           void handler(req[cmd]).then((res) => {
             observer?.observe(`Batch.${cmd}`, outcomeCode(res), (performance.now() - t0) / 1000);
-            enqueue({ requestId: req.requestId, [cmd]: res });
+            flow.answer({ requestId: req.requestId, [cmd]: res });
           });
         }
       });
       call.on('end', () => call.end());
-      call.on('error', () => undefined);
+      call.on('close', () => flow.close());
+      call.on('cancelled', () => flow.close());
+      call.on('error', () => flow.close());
     },
   } as KvHandlers;
 }

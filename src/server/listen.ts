@@ -19,10 +19,14 @@ export function listenError(addr: string, err: Error): Error {
   return new Error(`cannot listen on ${addr} (${why ?? err.message})`, { cause: err });
 }
 
-/** Binds `server` without TLS; resolves with the bound port (the real one for port 0). */
-export function bindGrpc(server: grpc.Server, addr: string): Promise<number> {
+/** Binds `server` (with TLS when credentials say so); resolves with the bound port. */
+export function bindGrpc(
+  server: grpc.Server,
+  addr: string,
+  credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure(),
+): Promise<number> {
   return new Promise((resolve, reject) =>
-    server.bindAsync(addr, grpc.ServerCredentials.createInsecure(), (err, port) =>
+    server.bindAsync(addr, credentials, (err, port) =>
       err ? reject(listenError(addr, err)) : resolve(port),
     ),
   );

@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../common/logger.js';
 import type { InitialLayout } from '../pd/initial_regions.js';
 import { PlacementDriver } from '../pd/placement_driver.js';
 import { loadNyxProto } from '../proto/load.js';
+import { peerStoreId, type TlsFiles } from '../common/tls.js';
+import type { CallerIdentity } from '../pd/identity.js';
 import { bindGrpc, listenStatus } from './listen.js';
 import { PdMetrics } from './pd_metrics.js';
 import { PdService, type PdServiceOptions } from './pd_service.js';
@@ -46,6 +48,17 @@ export interface PdServerOptions {
   tsoMaxAheadMs?: number;
   /** Let the status port set failpoints at run time (--allow-failpoints). */
   allowFailpoints?: boolean;
+  /** Mutual TLS on the gRPC and status ports; callers are known by their certificates. */
+  tls?: TlsFiles;
+}
+
+/**
+ * With mutual TLS every caller has a verified certificate: a store's names its id, and
+ * anything else (a client) is identity 0, which may read but not act for any store.
+ */
+function tlsIdentity(call: Parameters<typeof peerStoreId>[0]): CallerIdentity | undefined {
+  const id = peerStoreId(call);
+  return id === undefined ? undefined : { storeId: id };
 }
 
 export class PdServer {
@@ -93,12 +106,16 @@ export class PdServer {
       const service = new PdService(pd, {
         logger: log,
         metrics,
-        identityOf: opts.identityOf,
+        identityOf: opts.identityOf ?? (opts.tls ? tlsIdentity : undefined),
         tsoStreamRate: opts.tsoStreamRate,
       });
       const grpcServer = new grpc.Server();
       grpcServer.addService(loadNyxProto().nyx.pd.PD.service, service.handlers);
-      const port = await bindGrpc(grpcServer, formatHostPort(listen));
+      const port = await bindGrpc(
+        grpcServer,
+        formatHostPort(listen),
+        opts.tls?.serverCredentials(),
+      );
       cleanup.unshift(() => void grpcServer.forceShutdown());
       const grpcAddress = formatHostPort({ host: dialableHost(listen.host), port });
 
@@ -111,7 +128,7 @@ export class PdServer {
           status: () => pdStatus(pd, state.advertise, state.statusAddress),
           pages: { '/cluster': () => pdClusterView(pd) },
         },
-        { allowFailpoints: opts.allowFailpoints === true },
+        { allowFailpoints: opts.allowFailpoints === true, tls: opts.tls },
       );
       const statusPort = await listenStatus(status, statusListen.host, statusListen.port);
       cleanup.unshift(() => status.close());

@@ -14,6 +14,16 @@ import { fileURLToPath } from 'node:url';
 import { DataDirLock, LOCK_FILE } from '../common/data_dir_lock.js';
 import { readIdent } from '../store/store_ident.js';
 import { PARENT_PID_ENV } from './parent_watch.js';
+import {
+  type CertFiles,
+  type ClusterCerts,
+  existingClusterCerts,
+  generateClusterCerts,
+} from './tls_certs.js';
+
+function tlsArgs(ca: string, own: CertFiles): string[] {
+  return ['--ca', ca, '--cert', own.cert, '--key', own.key];
+}
 
 export interface PlaygroundOptions {
   dataDir: string;
@@ -37,6 +47,8 @@ export interface PlaygroundOptions {
   readyTimeoutMs?: number;
   /** Called when a ready child exits without being asked to (a crash, a kill from outside). */
   onChildExit?: (death: ChildDeath) => void;
+  /** Mutual TLS everywhere, with throw-away certificates under <dataDir>/tls/. */
+  tls?: boolean;
 }
 
 /** A child that exited while the playground ran. */
@@ -82,6 +94,9 @@ export class Playground {
 
   constructor(readonly opts: PlaygroundOptions) {}
 
+  /** The certificates of a --tls playground (clients use certs.client). */
+  certs: ClusterCerts | undefined;
+
   get pdEndpoint(): string {
     return `${this.opts.host}:${this.opts.pdPort}`;
   }
@@ -98,6 +113,12 @@ export class Playground {
       }
     }
     fs.mkdirSync(path.join(o.dataDir, 'logs'), { recursive: true });
+    if (o.tls) {
+      // Kept across runs: a store's data dir belongs to the id its certificate names.
+      const dir = path.join(o.dataDir, 'tls');
+      this.certs =
+        existingClusterCerts(dir, o.stores) ?? (await generateClusterCerts(dir, o.stores));
+    }
     try {
       await this.spawnProcess('pd', [
         'pd',
@@ -114,6 +135,7 @@ export class Playground {
           ? ['--initial-split-keys', playgroundSplitKeys(o.regions).join(',')]
           : []),
         ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
+        ...(this.certs ? tlsArgs(this.certs.ca, this.certs.pd) : []),
         ...(o.pdArgs ?? []),
       ]);
       await Promise.all(
@@ -141,6 +163,7 @@ export class Playground {
       '--data-dir',
       path.join(o.dataDir, `store${i + 1}`),
       ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
+      ...(this.certs ? tlsArgs(this.certs.ca, this.certs.stores[i]!) : []),
       ...(o.storeArgs ?? []),
     ];
   }
@@ -184,7 +207,7 @@ export class Playground {
       );
       lines.on('line', (line) => {
         log.write(line + '\n');
-        const m = /ready: grpc (\S+), status (?:http:\/\/)?(\S+)/.exec(line);
+        const m = /ready: grpc (\S+), status (?:https?:\/\/)?(\S+)/.exec(line);
         if (m) {
           proc.grpc = m[1]!.replace(/,$/, '');
           proc.status = m[2]!;

@@ -5,7 +5,8 @@
 // A Raft stream is bound to one sending store: the store named by its first message. Every
 // later message on it must come from a peer on that same store (TiKV binds a connection
 // to the store its certificate names; in plaintext the store id is the one the sender
-// declares, and mutual TLS will authenticate it).
+// declares; with mutual TLS it is the one its certificate names).
+import type { PeerCertificate } from 'node:tls';
 import type { RaftMessageBatch__Output } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import type { RaftTransportHandlers } from '../proto/load.js';
 import { decodeEnvelope } from '../store/envelope_codec.js';
@@ -19,12 +20,21 @@ export interface RaftInbound {
   /** A message was dropped (for metrics and logs); env is absent if it did not decode. */
   dropped(refusal: Refusal, env?: RaftEnvelope): void;
   snapshots: SnapshotInbox;
+  /**
+   * The store a call's certificate names (mutual TLS), or undefined in plaintext. With
+   * TLS a Raft stream speaks for that store only, whatever its messages declare.
+   */
+  authenticatedStore?(call: {
+    getAuthContext(): { transportSecurityType?: string; sslPeerCertificate?: PeerCertificate };
+  }): number | undefined;
 }
 
 export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandlers {
   return {
     Raft: (call, callback) => {
-      let streamStore: number | undefined;
+      // With TLS: the certificate's store (0 for a certificate that names none, which
+      // then matches no peer); in plaintext: the store the first message names.
+      let streamStore: number | undefined = inbound.authenticatedStore?.(call);
       call.on('data', (batch: RaftMessageBatch__Output) => {
         for (const w of batch.msgs) {
           let env: RaftEnvelope;
@@ -52,6 +62,7 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
       call.on('end', () => callback(null, {}));
       call.on('error', () => undefined);
     },
-    Snapshot: (call, callback) => inbound.snapshots.receive(call, callback),
+    Snapshot: (call, callback) =>
+      inbound.snapshots.receive(call, callback, inbound.authenticatedStore?.(call)),
   };
 }

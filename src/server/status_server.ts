@@ -2,6 +2,8 @@
 // JSON view of the process, /metrics for Prometheus (prom-client's registry), and
 // /failpoints for run-time failpoint control when the process allows it.
 import http from 'node:http';
+import https from 'node:https';
+import type { TlsFiles } from '../common/tls.js';
 import { Registry } from 'prom-client';
 import { handleFailpointRequest, isFailpointPath } from '../common/failpoint_control.js';
 
@@ -16,6 +18,8 @@ export interface StatusSource {
 export interface StatusServerOptions {
   /** Whether /failpoints may change failpoints (--allow-failpoints); otherwise it answers 403. */
   allowFailpoints?: boolean;
+  /** Serve HTTPS with the process's certificates, demanding a client certificate. */
+  tls?: TlsFiles;
 }
 
 /** A failpoint action is a short string; a longer body is refused unread. */
@@ -23,6 +27,7 @@ const MAX_BODY_BYTES = 4096;
 
 export class StatusServer {
   private server: http.Server | undefined;
+  private stopRotation: (() => void) | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -31,7 +36,18 @@ export class StatusServer {
   ) {}
 
   async listen(host: string, port: number): Promise<number> {
-    const server = http.createServer((req, res) => void this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) =>
+      void this.handle(req, res);
+    const t = this.options.tls;
+    let server: http.Server;
+    if (t) {
+      const s = https.createServer(t.httpsOptions(), handler);
+      // New connections use rotated certificates (grpc-js does the same for the gRPC port).
+      this.stopRotation = t.onChange((m) => s.setSecureContext({ ...m }));
+      server = s;
+    } else {
+      server = http.createServer(handler);
+    }
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -85,6 +101,7 @@ export class StatusServer {
   }
 
   async close(): Promise<void> {
+    this.stopRotation?.();
     const s = this.server;
     if (!s) return;
     await new Promise<void>((resolve) => s.close(() => resolve()));

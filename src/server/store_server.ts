@@ -52,6 +52,7 @@ import { TxnMetrics } from './txn_metrics.js';
 import { raftTransportHandlers } from './raft_service.js';
 import { bindGrpc, listenStatus } from './listen.js';
 import { StatusServer } from './status_server.js';
+import { commonNameOf, peerStoreId, storeIdOfCommonName, type TlsFiles } from '../common/tls.js';
 
 /** What the store asks PD to register and identify itself. */
 export interface StoreRegistrar extends StorePd {
@@ -86,6 +87,8 @@ export interface StoreConfig {
   allowFailpoints?: boolean;
   /** Host `nyx txn begin` transactions (proto/txn_host.proto) with this TxnClient. */
   txnHost?: { client: () => TxnClient; idleTtlMs: number; maxTxns: number };
+  /** Mutual TLS on every port and to other stores; the certificate names the store id. */
+  tls?: TlsFiles;
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -156,12 +159,20 @@ export class StoreServer {
     }
 
     // Listen first: the advertised address must be real before PD hands it out.
-    const grpcPort = await bindGrpc(this.grpcServer, cfg.addr);
+    const grpcPort = await bindGrpc(this.grpcServer, cfg.addr, cfg.tls?.serverCredentials());
     const advertise = withPort(cfg.advertiseAddr ?? cfg.addr, grpcPort);
     this.advertiseAddress = advertise;
 
+    // With TLS the store is who its certificate says: PD and the other stores accept its
+    // calls only for that id, so a data dir of another store cannot be served with it.
+    const certStore = cfg.tls ? certificateStoreId(cfg.tls) : undefined;
+    if (ident && certStore !== undefined && ident.storeId !== certStore) {
+      throw new Error(
+        `data dir ${cfg.dataDir} belongs to store ${ident.storeId}, but the certificate names store ${certStore}`,
+      );
+    }
     if (!ident) {
-      ident = { storeId: await this.pd.allocId(), clusterId };
+      ident = { storeId: certStore ?? (await this.pd.allocId()), clusterId };
       writeIdent(cfg.dataDir, ident);
     }
     this.storeId = ident.storeId;
@@ -218,6 +229,7 @@ export class StoreServer {
         raftStore.reportSnapshot(env.regionId, env.toPeer.id, SnapshotStatus.Failure);
       },
       onSent: (n) => this.metrics.raftMessagesSent.inc(n),
+      ...(cfg.tls ? { credentials: cfg.tls.channelCredentials() } : {}),
     });
     this.transport = transport;
     const raftStore = new RaftStore(
@@ -317,6 +329,7 @@ export class StoreServer {
           this.metrics.raftMessagesDropped.inc({ reason: r.reason });
           drops.drop(r.reason, { ...describeEnvelope(env), err: r.detail }, 'raft message dropped');
         },
+        ...(cfg.tls ? { authenticatedStore: (call) => peerStoreId(call) ?? 0 } : {}),
         snapshots: new SnapshotInbox(snaps, {
           check: (env) => checkForStore(raftStore, env, 'snapshot'),
           deliver: (env) => raftStore.onRaftMessage(env, 'snapshot'),
@@ -338,7 +351,7 @@ export class StoreServer {
           '/config': () => ({ version: this.clusterConfig.version, ...this.clusterConfig.values }),
         },
       },
-      { allowFailpoints: cfg.allowFailpoints === true },
+      { allowFailpoints: cfg.allowFailpoints === true, tls: cfg.tls },
     );
     const statusListen = parseHostPort(cfg.statusAddr);
     const boundStatusPort = await listenStatus(
@@ -462,4 +475,15 @@ export class StoreServer {
 function withPort(addr: string, port: number): string {
   const a = parseHostPort(addr);
   return formatHostPort({ host: dialableHost(a.host), port: a.port === 0 ? port : a.port });
+}
+
+/** The store id a store's own certificate names; a store certificate must name one. */
+function certificateStoreId(tls: TlsFiles): number {
+  const cn = commonNameOf(tls.certificate);
+  const id = storeIdOfCommonName(cn);
+  if (id === undefined)
+    throw new Error(
+      `the certificate ${tls.options.cert} names ${JSON.stringify(cn ?? '')}, not a store: a store's certificate has the common name store-<id>`,
+    );
+  return id;
 }

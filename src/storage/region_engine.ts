@@ -67,6 +67,12 @@ export interface ScanOptions {
   reverse?: boolean;
   /** Return keys only (value is left undefined). */
   keyOnly?: boolean;
+  /**
+   * Stop once the pairs returned hold this many key and value bytes (the pair that reaches
+   * it is included, so a scan always makes progress): a response stays bounded in memory
+   * however large the values are.
+   */
+  maxBytes?: number;
 }
 
 export interface KvPair {
@@ -195,9 +201,22 @@ export class RegionEngine {
     return this.use((_db, st) => {
       const keyOnly = o.keyOnly ?? false;
       const s = st.scan(o.table, { reverse: o.reverse ?? false, bounded, keyOnly });
-      const rows = (
-        bounded ? s.all(start, asBuffer(o.end!), limit) : s.all(start, limit)
-      ) as KvPair[];
+      if (o.maxBytes === undefined) {
+        return (bounded ? s.all(start, asBuffer(o.end!), limit) : s.all(start, limit)) as KvPair[];
+      }
+      const rows: KvPair[] = [];
+      let bytes = 0;
+      const it = (
+        bounded ? s.iterate(start, asBuffer(o.end!), limit) : s.iterate(start, limit)
+      ) as IterableIterator<KvPair>;
+      for (const row of it) {
+        rows.push(row);
+        bytes += row.key.length + (row.value?.length ?? 0);
+        if (bytes >= o.maxBytes) {
+          it.return?.();
+          break;
+        }
+      }
       return rows;
     });
   }

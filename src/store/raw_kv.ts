@@ -23,6 +23,12 @@ export interface RawKvLimits {
   maxValueBytes: number;
   maxBatchKeys: number;
   maxScanLimit: number;
+  /**
+   * A scan answers at most about this many key and value bytes (it stops after the pair
+   * that reaches it) and says there is more: the count limit alone would let one request
+   * of 10 000 pairs of 8 MiB values hold 80 GB.
+   */
+  maxScanBytes: number;
 }
 
 export const DEFAULT_RAW_KV_LIMITS: RawKvLimits = {
@@ -30,7 +36,14 @@ export const DEFAULT_RAW_KV_LIMITS: RawKvLimits = {
   maxValueBytes: 8 << 20,
   maxBatchKeys: 10_000,
   maxScanLimit: 10_000,
+  maxScanBytes: 4 << 20,
 };
+
+/** A scan's pairs; `more` when it stopped at the byte cap before its limit or range end. */
+export interface ScanResult {
+  pairs: KvPair[];
+  more: boolean;
+}
 
 /** A request that can never succeed as sent (empty key, value too large, ...). */
 export class InvalidRequestError extends Error {
@@ -111,13 +124,14 @@ export class RawKv {
     start: Buffer,
     end: Buffer,
     opts: { limit: number; reverse: boolean; keyOnly: boolean },
-  ): Promise<KvPair[]> {
+  ): Promise<ScanResult> {
     const limit =
       opts.limit === 0 ? this.limits.maxScanLimit : Math.min(opts.limit, this.limits.maxScanLimit);
     const peer = this.peer(ctx);
     const range = clampToRegion(start, end, peer.region);
-    if (!range) return [];
-    return this.read(peer, () =>
+    if (!range) return { pairs: [], more: false };
+    const maxBytes = this.limits.maxScanBytes;
+    const pairs = await this.read(peer, () =>
       peer.engine.scan({
         table: 'raw',
         start: range.start,
@@ -125,8 +139,14 @@ export class RawKv {
         limit,
         reverse: opts.reverse,
         keyOnly: opts.keyOnly,
+        maxBytes,
       }),
     );
+    let bytes = 0;
+    for (const p of pairs) bytes += p.key.length + (p.value?.length ?? 0);
+    // Cut by bytes, not by count: the caller must continue after the last key (at worst
+    // it learns with one more request that nothing was left).
+    return { pairs, more: pairs.length < limit && bytes >= maxBytes };
   }
 
   async put(ctx: RequestContext, key: Buffer, value: Buffer): Promise<void> {

@@ -158,9 +158,11 @@ export class SnapshotInbox {
     return this.total;
   }
 
+  /** sender: the store the caller's certificate names (mutual TLS); the header must match. */
   receive(
     call: grpc.ServerReadableStream<SnapshotChunk__Output, Done>,
     callback: grpc.sendUnaryData<Done>,
+    sender?: number,
   ): void {
     let env: RaftEnvelope | undefined;
     let declared: SnapshotDescriptor | undefined;
@@ -204,6 +206,11 @@ export class SnapshotInbox {
           detail: (e as Error).message,
         });
       }
+      if (sender !== undefined && env.fromPeer.storeId !== sender)
+        return fail(grpc.status.PERMISSION_DENIED, {
+          reason: 'stream-store',
+          detail: `a snapshot from store ${env.fromPeer.storeId} sent with the certificate of store ${sender}`,
+        });
       const refusal = this.target.check(env);
       if (refusal) return fail(grpc.status.INVALID_ARGUMENT, refusal);
       // The validator decoded the descriptor already; this cannot throw for a checked one.

@@ -36,6 +36,8 @@ export interface TransportDeps {
   /** A snapshot that could not be sent: clean up after it and report it failed to Raft. */
   failSnapshot(env: RaftEnvelope): void;
   onSent?(count: number): void;
+  /** Channel credentials to other stores (mutual TLS); default plaintext. */
+  credentials?: grpc.ChannelCredentials;
 }
 
 /** A batch stays well below the receiver's message size limit (64 MiB). */
@@ -50,13 +52,16 @@ class StoreLink {
   address: string | undefined;
   resolving = false;
 
-  constructor(readonly storeId: number) {}
+  constructor(
+    readonly storeId: number,
+    private readonly credentials: grpc.ChannelCredentials,
+  ) {}
 
   connect(address: string): void {
     this.close();
     this.address = address;
     const { nyx } = loadNyxProto();
-    this.client = new nyx.raft.RaftTransport(address, grpc.credentials.createInsecure(), {
+    this.client = new nyx.raft.RaftTransport(address, this.credentials, {
       // A peer store that restarts must be reached again within a second, not after
       // grpc's default backoff (growing to 120 s): its Regions cannot elect without us.
       'grpc.initial_reconnect_backoff_ms': 100,
@@ -181,7 +186,7 @@ export class GrpcRaftTransport implements RaftTransport {
   private link(storeId: number): StoreLink {
     let link = this.links.get(storeId);
     if (!link) {
-      link = new StoreLink(storeId);
+      link = new StoreLink(storeId, this.deps.credentials ?? grpc.credentials.createInsecure());
       this.links.set(storeId, link);
     }
     if (!link.client && !link.resolving) {

@@ -1,6 +1,7 @@
 // Real clusters for integration tests: a PD and stores as separate `nyx` processes on
 // 127.0.0.1 with free ports, real SQLite files in a temp dir, real gRPC.
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { createRawClient } from '../../src/client/create_client.js';
@@ -18,6 +19,8 @@ export interface TestClusterOptions {
   pdArgs?: string[];
   /** Start every process with --allow-failpoints. */
   allowFailpoints?: boolean;
+  /** Mutual TLS everywhere (the playground's throw-away certificates). */
+  tls?: boolean;
 }
 
 export class TestCluster {
@@ -48,6 +51,7 @@ export class TestCluster {
       storeArgs: ['--tick-ms', '50', ...(opts.storeArgs ?? [])],
       pdArgs: opts.pdArgs ?? [],
       allowFailpoints: opts.allowFailpoints ?? false,
+      tls: opts.tls ?? false,
     });
     await pg.start();
     return new TestCluster(pg, dir);
@@ -58,7 +62,11 @@ export class TestCluster {
   }
 
   rawClient(): RawClient {
-    const c = createRawClient({ pd: this.pd });
+    const certs = this.pg.certs;
+    const c = createRawClient({
+      pd: this.pd,
+      ...(certs ? { tls: { ca: certs.ca, ...certs.client } } : {}),
+    });
     this.clients.push(c);
     return c;
   }
@@ -74,13 +82,33 @@ export class TestCluster {
   }
 
   async status(name: string): Promise<StoreStatus> {
-    const res = await fetch(`http://${this.pg.process(name).status}/status`);
-    return (await res.json()) as StoreStatus;
+    return JSON.parse(await this.statusPage(name, '/status')) as StoreStatus;
+  }
+
+  /** A status page of a process, over HTTPS with the client certificate under TLS. */
+  async statusPage(name: string, page: string): Promise<string> {
+    const addr = this.pg.process(name).status;
+    const certs = this.pg.certs;
+    if (!certs) return (await fetch(`http://${addr}${page}`)).text();
+    const read = (f: string) => fs.readFileSync(f);
+    return new Promise((resolve, reject) => {
+      https
+        .get(
+          `https://${addr}${page}`,
+          { ca: read(certs.ca), cert: read(certs.client.cert), key: read(certs.client.key) },
+          (res) => {
+            let body = '';
+            res.setEncoding('utf8');
+            res.on('data', (d: string) => (body += d));
+            res.on('end', () => resolve(body));
+          },
+        )
+        .on('error', reject);
+    });
   }
 
   async metric(name: string, metric: string): Promise<number> {
-    const res = await fetch(`http://${this.pg.process(name).status}/metrics`);
-    const text = await res.text();
+    const text = await this.statusPage(name, '/metrics');
     const line = text.split('\n').find((l) => l.startsWith(`${metric} `));
     return line ? Number(line.split(' ')[1]) : 0;
   }

@@ -58,9 +58,12 @@ export function wireMessage(
 export class FakePeer {
   private readonly client: RaftTransportClient;
 
-  constructor(address: string) {
+  constructor(
+    address: string,
+    credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  ) {
     const { nyx } = loadNyxProto();
-    this.client = new nyx.raft.RaftTransport(address, grpc.credentials.createInsecure());
+    this.client = new nyx.raft.RaftTransport(address, credentials);
   }
 
   /** Open a Raft stream, write each batch, end it; resolves once the store closed it. */

@@ -137,6 +137,15 @@ test('scans are bytewise ordered over binary keys', (t) => {
   ]);
   assert.deepEqual(hex(eng.scan({ table: 'raw', start: b(), end: b(0x00, 0x00) })), ['00']);
   assert.deepEqual(eng.scan({ table: 'raw', limit: 0 }), []);
+  // maxBytes stops at the pair that reaches it (keys and values count), in both orders.
+  // Pairs: 00→v00 (3 bytes), 0000→v0000 (5), 00ff→v00ff (5).
+  assert.deepEqual(hex(eng.scan({ table: 'raw', maxBytes: 8 })), ['00', '0000']);
+  assert.deepEqual(hex(eng.scan({ table: 'raw', maxBytes: 9 })), ['00', '0000', '00ff']);
+  assert.deepEqual(hex(eng.scan({ table: 'raw', maxBytes: 1 })), ['00']);
+  assert.deepEqual(hex(eng.scan({ table: 'raw', maxBytes: 1, reverse: true })), ['ffffff']);
+  // Key-only scans count keys alone.
+  assert.deepEqual(hex(eng.scan({ table: 'raw', maxBytes: 3, keyOnly: true })), ['00', '0000']);
+  assert.deepEqual(hex(eng.scan({ table: 'raw', maxBytes: 1 << 20, limit: 2 })), ['00', '0000']);
 });
 
 test('reverse scan walks [start, end) from the end, with a limit', (t) => {

@@ -2,6 +2,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegionError } from '../../src/region/errors.js';
+import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../../src/store/raw_kv.js';
 import { LocalNetwork } from './cluster_harness.js';
 
 let net: LocalNetwork | undefined;
@@ -28,8 +29,25 @@ test('a Region replicated on three stores elects a leader and serves writes and 
     keyOnly: false,
   });
   assert.deepEqual(
-    scanned.map((p) => p.key.toString()),
+    scanned.pairs.map((p) => p.key.toString()),
     ['k2', 'k1'],
+  );
+  assert.equal(scanned.more, false);
+  // A scan stops at the byte cap (after the pair that reaches it) and says there is more.
+  const capped = new RawKv(leader.store, { ...DEFAULT_RAW_KV_LIMITS, maxScanBytes: 3 });
+  const first = await capped.scan(ctx, b(''), b(''), { limit: 10, reverse: false, keyOnly: false });
+  assert.deepEqual(
+    first.pairs.map((p) => p.key.toString()),
+    ['k1'],
+  );
+  assert.equal(first.more, true);
+  // Not cut when the limit or the range's end comes first.
+  const byLimit = await capped.scan(ctx, b(''), b(''), { limit: 1, reverse: false, keyOnly: true });
+  assert.equal(byLimit.more, false);
+  const wide = new RawKv(leader.store, { ...DEFAULT_RAW_KV_LIMITS, maxScanBytes: 1 << 20 });
+  assert.equal(
+    (await wide.scan(ctx, b(''), b(''), { limit: 0, reverse: false, keyOnly: false })).more,
+    false,
   );
   assert.deepEqual(await leader.kv.compareAndSwap(ctx, b('k1'), b('nope'), b('x')), {
     succeeded: false,

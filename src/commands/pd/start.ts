@@ -3,6 +3,8 @@ import { BaseCommand } from '../../cli/base_command.js';
 import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { decodeArgList, encodingOf } from '../../cli/encoding.js';
 import { addressFlag, encodingFlags } from '../../cli/flags.js';
+import { plaintextWarning, tlsFlags, tlsFromFlags } from '../../cli/tls_flags.js';
+import type { TlsFiles } from '../../common/tls.js';
 import type { InitialLayout } from '../../pd/initial_regions.js';
 import { DEFAULT_INITIAL_STORES } from '../../pd/cluster.js';
 import {
@@ -62,6 +64,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
     }),
     ...failpointFlags,
     ...encodingFlags,
+    ...tlsFlags,
   };
 
   async run(): Promise<void> {
@@ -75,7 +78,19 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
     } catch (e) {
       this.fail((e as Error).message);
     }
+    let tls: TlsFiles | undefined;
+    try {
+      tls = tlsFromFlags(f, (msg) => log.info({}, msg));
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
+    const warning = plaintextWarning(tls, [f.addr, f['status-addr']]);
+    if (warning) {
+      log.warn({}, warning);
+      process.stderr.write(warning + '\n');
+    }
     const server = await PdServer.start({
+      tls,
       logger: log,
       dataDir: f['data-dir'],
       addr: f.addr,
@@ -92,7 +107,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
       event: 'ready',
       clusterId: server.clusterId,
       grpc: server.advertiseAddress,
-      status: `http://${server.statusAddress}`,
+      status: `${tls ? 'https' : 'http'}://${server.statusAddress}`,
       dataDir: f['data-dir'],
     };
     if (this.json) process.stdout.write(JSON.stringify(ready) + '\n');
@@ -101,6 +116,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
     const signal = await stopSignal;
     server.log.info({ signal }, 'shutting down');
     await server.stop();
+    tls?.close();
   }
 
   private layout(): InitialLayout | undefined {

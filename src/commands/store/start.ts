@@ -4,6 +4,8 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
 import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
 import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
+import { plaintextWarning, tlsFlags, tlsFromFlags } from '../../cli/tls_flags.js';
+import type { TlsFiles } from '../../common/tls.js';
 import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { TxnClient } from '../../client/txn/txn_client.js';
@@ -96,6 +98,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       min: 1,
     }),
     ...failpointFlags,
+    ...tlsFlags,
   };
 
   async run(): Promise<void> {
@@ -111,8 +114,24 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     // grpc-js's own lines ("No address added out of total 1 resolved") go to the log, so
     // a port in use shows as the one error line below and nothing before it.
     routeGrpcLogs(logger);
-    const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
+    let tls: TlsFiles | undefined;
+    try {
+      tls = tlsFromFlags(flags, (msg) => logger.info({}, msg));
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
+    const warning = plaintextWarning(tls, [flags.addr, flags['status-addr']]);
+    if (warning) {
+      logger.warn({}, warning);
+      process.stderr.write(warning + '\n');
+    }
+    const credentials = tls?.channelCredentials();
+    const pd = PdClient.connect(flags.pd.split(','), {
+      timeoutMs: 30_000,
+      ...(credentials ? { credentials } : {}),
+    });
     const waiting: WaitForPdOptions = {
+      ...(credentials ? { credentials } : {}),
       timeoutMs: flags['pd-timeout'],
       // A person waits on the console: the line goes to stderr as words. The log gets it
       // too when it is a file; on stderr it would say the same thing twice.
@@ -149,12 +168,20 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         txnHost: {
           // Its own PD client: the store's waits for PD in its own way (PdWaitingAdapter).
           client: () => {
-            const txnPd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
-            return new TxnClient(txnPd, { maxTxnBytes: 16 << 20 }, () => txnPd.close());
+            const txnPd = PdClient.connect(flags.pd.split(','), {
+              timeoutMs: 30_000,
+              ...(credentials ? { credentials } : {}),
+            });
+            return new TxnClient(
+              txnPd,
+              { maxTxnBytes: 16 << 20, ...(credentials ? { connection: { credentials } } : {}) },
+              () => txnPd.close(),
+            );
           },
           idleTtlMs: flags['txn-idle-ttl'],
           maxTxns: flags['max-held-txns'],
         },
+        tls,
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,
@@ -178,11 +205,12 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         status: server.advertiseStatusAddress,
       },
       () =>
-        `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status http://${server.advertiseStatusAddress}`,
+        `Store ${server.storeId} ready: grpc ${server.advertiseAddress}, status ${tls ? 'https' : 'http'}://${server.advertiseStatusAddress}`,
     );
     await stopSignal;
     await server.stop();
     pd.close();
+    tls?.close();
   }
 }
 
