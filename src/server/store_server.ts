@@ -42,6 +42,11 @@ import {
 } from '../store/snap_transfer.js';
 import { readIdent, writeIdent } from '../store/store_ident.js';
 import { GrpcRaftTransport } from '../store/transport.js';
+import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
+import type { Region } from '../region/meta.js';
+import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
+import { DEFAULT_SPLIT_THRESHOLDS, SplitChecker, SplitThresholds } from '../store/split_checker.js';
+import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
 import { raftTransportHandlers } from './raft_service.js';
 import { bindGrpc, listenStatus } from './listen.js';
@@ -59,6 +64,13 @@ export interface StoreRegistrar extends StorePd {
     raftTiming: { tickMs: number; electionTicks: number };
   }): Promise<void>;
   getStoreAddress(storeId: number): Promise<string>;
+  /** Ids for a split (PD's AskBatchSplit); without it the store cannot split. */
+  askBatchSplit?(
+    region: Region,
+    count: number,
+  ): Promise<{ newRegionId: number; newPeerIds: number[] }[]>;
+  /** PD's operator steps for this store's leaders (a split asked for by hand). */
+  onRegionInstruction?(listener: (i: RegionInstruction) => void): () => void;
 }
 
 export interface StoreConfig {
@@ -76,6 +88,8 @@ export interface StoreConfig {
   diskReserve?: DiskReserveOptions;
   /** Let the status port set failpoints at run time (--allow-failpoints). */
   allowFailpoints?: boolean;
+  /** The split checker: thresholds and how often it looks (default: split_checker.ts). */
+  splitCheck?: { thresholds: SplitThresholds; intervalMs: number };
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -108,6 +122,8 @@ export class StoreServer {
   });
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;
+  private splitChecker: SplitChecker | undefined;
+  private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
   private logEngine: RaftLogEngine | undefined;
@@ -222,6 +238,9 @@ export class StoreServer {
             'snapshot applied',
           );
         },
+        onSplitApplied: (peer, result) => {
+          splitRunner?.onApplied(peer, result);
+        },
         onFatal: (err) => {
           log.fatal({ err: err.message, stack: err.stack }, 'raft loop failed; stopping');
           this.ready = false;
@@ -259,6 +278,17 @@ export class StoreServer {
       },
       NODE_RUNTIME,
     );
+    let splitRunner: SplitRunner | undefined;
+    const pd = this.pd;
+    if (pd.askBatchSplit) {
+      const askBatchSplit = pd.askBatchSplit.bind(pd);
+      splitRunner = new SplitRunner(
+        raftStore,
+        { askBatchSplit, regionHeartbeat: (hb) => pd.regionHeartbeat(hb) },
+        (r) => loader.createSplitPeer(r),
+        logFn,
+      );
+    }
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
 
@@ -329,6 +359,21 @@ export class StoreServer {
       logFn,
     );
     this.pdWorker.start();
+    if (splitRunner) {
+      const runner = splitRunner;
+      const split = cfg.splitCheck ?? { thresholds: DEFAULT_SPLIT_THRESHOLDS, intervalMs: 10_000 };
+      this.splitChecker = new SplitChecker(
+        raftStore,
+        runner,
+        () => split.thresholds,
+        split.intervalMs,
+        logFn,
+      );
+      this.splitChecker.start();
+      this.stopInstructions = this.pd.onRegionInstruction?.((i) =>
+        this.onInstruction(i, runner, raftStore, logFn),
+      );
+    }
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');
   }
@@ -357,6 +402,30 @@ export class StoreServer {
         { regions: created.map((p) => p.regionId) },
         'created missing peers of bootstrapped regions',
       );
+  }
+
+  /** An operator step from PD for a Region this store leads (so far: a split). */
+  private onInstruction(
+    i: RegionInstruction,
+    runner: SplitRunner,
+    raftStore: RaftStore,
+    log: (obj: object, msg: string) => void,
+  ): void {
+    if (!i.splitRegion) return;
+    const peer = raftStore.peers.get(i.regionId);
+    if (!peer || !peer.isLeader()) return; // PD re-sends to the leader it learns of
+    let keys = i.splitRegion.keys;
+    if (keys.length === 0) {
+      // No keys: the middle of the Region by key count.
+      const { keys: n } = estimateRegionSize(peer.engine);
+      keys = keysAtOffsets(peer.engine, 'raw', [n / 2]).filter(
+        (k) => !k.equals(peer.region.startKey),
+      );
+      if (keys.length === 0) return;
+    }
+    runner.split(i.regionId, keys, i.epoch).catch((e: unknown) => {
+      log({ regionId: i.regionId, err: describeSplitFailure(e) }, 'split from PD failed');
+    });
   }
 
   status(): object {
@@ -394,6 +463,8 @@ export class StoreServer {
     this.ready = false;
     if (this.diskTimer) clearInterval(this.diskTimer);
     this.pdWorker?.stop();
+    this.splitChecker?.stop();
+    this.stopInstructions?.();
     this.raftStore?.stop(new Error('store is shutting down'));
     // Streams from clients and other stores never end by themselves: give in-flight
     // calls a moment, then cut the connections.

@@ -13,6 +13,13 @@ import { RegionEngine } from '../storage/region_engine.js';
 import { ApplyBatch } from './apply_batch.js';
 import { ClientRequest, RaftCommand, WriteOp, WriteResult, decodeCommand } from './cmd/command.js';
 import {
+  SplitCommandError,
+  SplitContext,
+  SplitResult,
+  applySplit,
+  deriveSplit,
+} from './split_apply.js';
+import {
   DEFAULT_SESSION_OPTIONS,
   SESSION_GC_INTERVAL,
   SessionOptions,
@@ -22,13 +29,22 @@ import {
 /** One request's outcome: its result, or why it was not applied. */
 export type RequestOutcome = WriteResult | Error;
 
-/** An entry's outcome: one per request it carried, or one error for all of them. */
-export type EntryOutcome = RequestOutcome[] | Error;
+/**
+ * An entry's outcome: one per request it carried, or one error for all of them; a split
+ * answers with the Regions it made.
+ */
+export type EntryOutcome = RequestOutcome[] | SplitResult | Error;
 
 export interface AppliedEntry {
   index: number;
   term: number;
   outcome: EntryOutcome;
+}
+
+/** What admin commands change beyond the Region's own engine. */
+export interface AdminApplyContext extends SplitContext {
+  /** The Region's meta changed (split): the peer takes it before the next entry. */
+  setRegion(r: Region): void;
 }
 
 export class RegionApplier {
@@ -41,8 +57,10 @@ export class RegionApplier {
     /** Conf-change entries are the peer's to apply (Raft's membership view moves too). */
     private readonly onConfChange: (e: Entry) => void,
     sessionOptions: SessionOptions = DEFAULT_SESSION_OPTIONS,
+    /** Without it, admin commands fail (unit tests of data apply alone). */
+    private readonly admin?: AdminApplyContext,
   ) {
-    this.sessions = new SessionTable(sessionOptions);
+    this.sessions = new SessionTable(sessionOptions ?? DEFAULT_SESSION_OPTIONS);
   }
 
   /**
@@ -50,20 +68,79 @@ export class RegionApplier {
    * state of the last one. Returns the outcome of every client command among them.
    */
   apply(entries: Entry[]): AppliedEntry[] {
-    const batch = new ApplyBatch(this.engine);
+    let batch = new ApplyBatch(this.engine);
     const applied: AppliedEntry[] = [];
+    /** The last entry whose effects are in `batch` (not yet committed), if any. */
+    let pending: Entry | undefined;
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) {
         this.onConfChange(e);
+        pending = e;
         continue;
       }
-      if (e.data.length === 0) continue; // a new leader's empty entry
-      applied.push({ index: e.index, term: e.term, outcome: this.applyNormal(e, batch) });
+      if (e.data.length === 0) {
+        pending = e; // a new leader's empty entry
+        continue;
+      }
+      const admin = this.decodeAdmin(e);
+      if (admin === undefined) {
+        applied.push({ index: e.index, term: e.term, outcome: this.applyNormal(e, batch) });
+        pending = e;
+        continue;
+      }
+      // An admin command reads and moves the engine's committed state (a split copies
+      // the parent's rows to other files), so what came before it is committed first, as
+      // TiKV flushes its write batch before an admin command.
+      if (pending) this.commit(batch, pending);
+      batch = new ApplyBatch(this.engine);
+      const outcome = this.applyAdmin(e, admin);
+      applied.push({ index: e.index, term: e.term, outcome });
+      // A refused admin command changed nothing: its index rides on the next commit.
+      pending = outcome instanceof Error ? e : undefined;
     }
-    const last = entries[entries.length - 1]!;
+    if (pending) this.commit(batch, pending);
+    return applied;
+  }
+
+  private commit(batch: ApplyBatch, last: Entry): void {
     this.sessions.flush(batch);
     batch.commit({ appliedIndex: last.index, appliedTerm: last.term });
-    return applied;
+  }
+
+  /** The entry's admin command, undefined for a data command; an Error if undecodable. */
+  private decodeAdmin(e: Entry): RaftCommand | Error | undefined {
+    let cmd: RaftCommand;
+    try {
+      cmd = decodeCommand(e.data);
+    } catch {
+      return undefined; // applyNormal answers it with the same decode error
+    }
+    return cmd.admin ? cmd : undefined;
+  }
+
+  private applyAdmin(e: Entry, cmd: RaftCommand | Error): EntryOutcome {
+    if (cmd instanceof Error) return cmd;
+    const region = this.region();
+    if (cmd.regionId !== region.id) {
+      return new RegionError({ kind: 'RegionNotFound', regionId: cmd.regionId });
+    }
+    // An admin command was prepared against the whole epoch (a split maps the parent's
+    // peers to new ids in order): both parts must still be the same.
+    if (cmd.epoch.version !== region.epoch.version || cmd.epoch.confVer !== region.epoch.confVer) {
+      return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(region)] });
+    }
+    if (!this.admin) return new Error('this replica cannot apply admin commands');
+    let split;
+    try {
+      split = deriveSplit(region, cmd.admin!.splits);
+    } catch (err) {
+      if (err instanceof SplitCommandError) return err;
+      throw err;
+    }
+    if (split instanceof Error) return split;
+    const result = applySplit(this.engine, split, { index: e.index, term: e.term }, this.admin);
+    this.admin.setRegion(result.parent);
+    return result;
   }
 
   /** The engine's contents were replaced by a snapshot. */

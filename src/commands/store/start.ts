@@ -1,4 +1,5 @@
 import { parseSize } from '../../common/size.js';
+import { DEFAULT_SPLIT_THRESHOLDS, checkThresholds } from '../../store/split_checker.js';
 import { DEFAULT_DISK_RESERVE } from '../../store/disk_usage.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
@@ -81,6 +82,30 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: '2GiB',
       parse: async (v) => String(parseSize(v)),
     }),
+    // Split thresholds: PD configuration to come; until then per store.
+    'region-max-size': Flags.string({
+      description: 'split a Region larger than this (e.g. 144MiB) ...',
+      default: '144MiB',
+    }),
+    'region-split-size': Flags.string({
+      description: '... into pieces of about this size',
+      default: '96MiB',
+    }),
+    'region-max-keys': Flags.integer({
+      description: 'split a Region with more keys than this ...',
+      default: DEFAULT_SPLIT_THRESHOLDS.regionMaxKeys,
+      min: 1,
+    }),
+    'region-split-keys': Flags.integer({
+      description: '... into pieces of about this many keys',
+      default: DEFAULT_SPLIT_THRESHOLDS.regionSplitKeys,
+      min: 1,
+    }),
+    'split-check-interval-ms': Flags.integer({
+      description: 'how often the split checker measures the Regions this store leads',
+      default: 10_000,
+      min: 10,
+    }),
     ...failpointFlags,
   };
 
@@ -95,6 +120,17 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     // grpc-js's own lines ("No address added out of total 1 resolved") go to the log, so
     // a port in use shows as the one error line below and nothing before it.
     routeGrpcLogs(logger);
+    let thresholds;
+    try {
+      thresholds = checkThresholds({
+        regionMaxSize: parseSize(flags['region-max-size']),
+        regionSplitSize: parseSize(flags['region-split-size']),
+        regionMaxKeys: flags['region-max-keys'],
+        regionSplitKeys: flags['region-split-keys'],
+      });
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
     const waiting: WaitForPdOptions = {
       timeoutMs: flags['pd-timeout'],
@@ -128,6 +164,10 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         // default arrives as "2GiB", which Number() made NaN (and the reserve none).
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
         allowFailpoints: flags['allow-failpoints'],
+        splitCheck: {
+          thresholds,
+          intervalMs: flags['split-check-interval-ms'],
+        },
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,

@@ -1,0 +1,131 @@
+// The split checker (TiKV's split-check worker, by size and by key count): on a timer,
+// every Region this store leads whose data changed since its last check is measured, and
+// one that grew past region-max-size or region-max-keys is split into pieces of about
+// region-split-size / region-split-keys, in one batch split (split_runner.ts).
+//
+// Measuring is cheap on purpose: the size is SQLite's page count of the Region's file (no
+// scan), the key count one COUNT of the raw table, and the split keys one OFFSET lookup
+// per piece. The keys come from the raw table, cut by user key. MVCC tables store
+// encoded keys (user key + timestamp): choosing split keys from them needs the
+// transaction layer's key decoder — until it is plugged in (see splitBoundForTable in
+// split_apply.ts), a Region is measured and cut by its raw data only.
+import { Region } from '../region/meta.js';
+import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
+import { MAX_SPLITS_PER_COMMAND } from './cmd/command.js';
+import { RegionPeer } from './peer.js';
+import { RaftStore } from './raft_store.js';
+import { SplitRunner, describeSplitFailure } from './split_runner.js';
+
+/** When a Region splits, and into what (TiKV's coprocessor.region-*). */
+export interface SplitThresholds {
+  /** A Region larger than this (bytes) is split ... */
+  regionMaxSize: number;
+  /** ... into pieces of about this size. */
+  regionSplitSize: number;
+  /** A Region with more keys than this is split ... */
+  regionMaxKeys: number;
+  /** ... into pieces of about this many keys. */
+  regionSplitKeys: number;
+}
+
+/** TiKV's defaults. */
+export const DEFAULT_SPLIT_THRESHOLDS: SplitThresholds = {
+  regionMaxSize: 144 << 20,
+  regionSplitSize: 96 << 20,
+  regionMaxKeys: 1_440_000,
+  regionSplitKeys: 960_000,
+};
+
+export function checkThresholds(t: SplitThresholds): SplitThresholds {
+  const pos = (n: number, what: string) => {
+    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${what} must be a positive integer`);
+  };
+  pos(t.regionMaxSize, 'region-max-size');
+  pos(t.regionSplitSize, 'region-split-size');
+  pos(t.regionMaxKeys, 'region-max-keys');
+  pos(t.regionSplitKeys, 'region-split-keys');
+  if (t.regionSplitSize > t.regionMaxSize)
+    throw new Error('region-split-size must not exceed region-max-size');
+  if (t.regionSplitKeys > t.regionMaxKeys)
+    throw new Error('region-split-keys must not exceed region-max-keys');
+  return t;
+}
+
+/**
+ * Where to cut a Region of `bytes` bytes and `keys` raw keys: row offsets of the split
+ * keys, or none when it is within both limits. The criterion that asks for more pieces
+ * wins; at most MAX_SPLITS_PER_COMMAND cuts at once (the rest follows at the next check).
+ */
+export function splitOffsets(bytes: number, keys: number, t: SplitThresholds): number[] {
+  const bySize = bytes > t.regionMaxSize ? Math.ceil(bytes / t.regionSplitSize) : 1;
+  const byKeys = keys > t.regionMaxKeys ? Math.ceil(keys / t.regionSplitKeys) : 1;
+  const pieces = Math.min(Math.max(bySize, byKeys), MAX_SPLITS_PER_COMMAND + 1);
+  if (pieces <= 1 || keys < 2) return [];
+  const offsets: number[] = [];
+  for (let i = 1; i < pieces; i++) offsets.push(Math.floor((keys * i) / pieces));
+  return [...new Set(offsets)].filter((o) => o > 0 && o < keys);
+}
+
+export class SplitChecker {
+  /** Applied index at each Region's last check: unchanged data needs no new look. */
+  private readonly checkedAt = new Map<number, number>();
+  private readonly inFlight = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: RaftStore,
+    private readonly runner: SplitRunner,
+    /** Read at every check: PD configuration can change them at run time. */
+    private readonly thresholds: () => SplitThresholds,
+    private readonly intervalMs: number,
+    private readonly log: (obj: object, msg: string) => void,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.checkAll(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One round over the Regions this store leads. */
+  checkAll(): void {
+    const t = this.thresholds();
+    for (const p of this.store.peers.values()) {
+      if (!p.isLeader() || this.inFlight.has(p.regionId)) continue;
+      if (this.checkedAt.get(p.regionId) === p.appliedIndex) continue;
+      this.checkedAt.set(p.regionId, p.appliedIndex);
+      const keys = this.splitKeys(p, t);
+      if (keys.length > 0) this.split(p, keys);
+    }
+    for (const id of this.checkedAt.keys())
+      if (!this.store.peers.has(id)) this.checkedAt.delete(id);
+  }
+
+  /** The split keys of a leader's Region under `t`, none if it is small enough. */
+  splitKeys(p: RegionPeer, t: SplitThresholds): Buffer[] {
+    const est = estimateRegionSize(p.engine);
+    const offsets = splitOffsets(est.bytes, est.keys, t);
+    if (offsets.length === 0) return [];
+    const region: Region = p.region;
+    return keysAtOffsets(p.engine, 'raw', offsets).filter(
+      (k, i, all) => !k.equals(region.startKey) && (i === 0 || !k.equals(all[i - 1]!)),
+    );
+  }
+
+  private split(p: RegionPeer, keys: Buffer[]): void {
+    const regionId = p.regionId;
+    this.inFlight.add(regionId);
+    this.log({ regionId, keys: keys.length }, 'split checker: region over its limits');
+    this.runner
+      .split(regionId, keys, p.region.epoch)
+      .catch((e: unknown) => {
+        // Lost leadership, a stale epoch, PD away: the next round looks again.
+        this.checkedAt.delete(regionId);
+        this.log({ regionId, err: describeSplitFailure(e) }, 'split checker: split failed');
+      })
+      .finally(() => this.inFlight.delete(regionId));
+  }
+}
