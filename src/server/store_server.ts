@@ -278,6 +278,8 @@ export class StoreServer {
       },
       NODE_RUNTIME,
     );
+    // A big Region's split copies its halves on a worker thread, not on the loop.
+    loader.copySplitsOffLoop = true;
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
     if (pd.askBatchSplit) {

@@ -31,7 +31,8 @@ import { LeaderLease } from './lease.js';
 import { ProposalQueue } from './proposal_queue.js';
 import { ReadQueue } from './read_queue.js';
 import { RegionEngine } from '../storage/region_engine.js';
-import { RegionApplier, RequestOutcome } from './region_applier.js';
+import { AppliedEntry, RegionApplier, RequestOutcome, SuspendedSplit } from './region_applier.js';
+import { failpoint } from '../common/failpoint.js';
 import { SplitContext, SplitResult } from './split_apply.js';
 import { SessionOptions } from './session_table.js';
 import { clockRaftSeed } from './runtime.js';
@@ -110,6 +111,8 @@ export interface PeerOptions {
    * (raft config refuseVotesOnStart; after a restart the rule applies again).
    */
   createdBySplit?: boolean;
+  /** Run a split's copy (step 1) off the loop; resolves with the new Regions left alone. */
+  copySplitOffLoop?: (parentId: number, created: Region[]) => Promise<number[]>;
 }
 
 export class RegionPeer {
@@ -126,6 +129,12 @@ export class RegionPeer {
   private appliedSplits: SplitResult[] = [];
   /** The Regions the latest split here created (for EpochNotMatch answers). */
   private lastSplit: Region[] = [];
+  /** A split's copy runs off the loop; committed entries wait in heldEntries. */
+  private splitInFlight = false;
+  private splitAbandoned = false;
+  private heldEntries: Entry[] = [];
+  /** Set by the store: an off-loop apply step finished (or failed: the store stops). */
+  onAsyncApplied: (err: Error | undefined) => void = () => undefined;
   private readonly applier: RegionApplier;
   /** Writes queued this turn, proposed together by flushWrites(). */
   private pendingWrites: PendingWrite[] = [];
@@ -147,7 +156,7 @@ export class RegionPeer {
     private readonly wallNow: () => number = Date.now,
     /** Seeds the election jitter; the simulator passes one drawn from its run's seed. */
     raftSeed: number = clockRaftSeed(now(), peerId),
-    opts: PeerOptions = {},
+    private readonly opts: PeerOptions = {},
   ) {
     this.region = cloneRegion(region);
     this.proposals = new ProposalQueue(region.id);
@@ -464,10 +473,66 @@ export class RegionPeer {
   /** Apply committed entries to the Region engine in one transaction with the apply state. */
   applyCommitted(entries: Entry[]): void {
     if (entries.length === 0) return;
-    const applied = this.applier.apply(entries);
-    const last = entries[entries.length - 1]!;
-    this.appliedIndex = last.index;
-    this.appliedTerm = last.term;
+    if (this.splitInFlight) {
+      // The parent applies nothing past a split until its copy is done (split_apply.ts).
+      this.heldEntries.push(...entries);
+      return;
+    }
+    const copyOffLoop = this.opts.copySplitOffLoop;
+    const { applied, suspended } = this.applier.applyEntries(entries, copyOffLoop !== undefined);
+    const st = this.engine.applyState();
+    this.appliedIndex = st.appliedIndex;
+    this.appliedTerm = st.appliedTerm;
+    this.answer(applied);
+    if (suspended) this.startSplitCopy(suspended, copyOffLoop!);
+  }
+
+  /**
+   * Step 1 of a split runs on a worker thread; meanwhile this peer applies nothing more
+   * (reads wait for apply, writes queue in Raft) and every other peer of the store goes
+   * on. Then step 2 and the held entries run on the loop, and the store is told.
+   */
+  private startSplitCopy(
+    s: SuspendedSplit,
+    copy: (parentId: number, created: Region[]) => Promise<number[]>,
+  ): void {
+    this.splitInFlight = true;
+    this.splitAbandoned = false;
+    this.heldEntries = [...s.rest];
+    failpoint('split_copy_before');
+    copy(this.region.id, s.split.created).then(
+      (skipped) => this.finishSplitCopy(s, skipped),
+      (err: unknown) => this.onAsyncApplied(err as Error),
+    );
+  }
+
+  private finishSplitCopy(s: SuspendedSplit, skipped: number[]): void {
+    try {
+      this.splitInFlight = false;
+      if (this.splitAbandoned) {
+        // A snapshot replaced the engine meanwhile: it covers the split and what followed.
+        this.heldEntries = [];
+      } else {
+        failpoint('split_copy_after');
+        const result = this.applier.finishSplit(s, { skipped });
+        this.appliedIndex = s.entry.index;
+        this.appliedTerm = s.entry.term;
+        this.answer([{ index: s.entry.index, term: s.entry.term, outcome: result }]);
+        const held = this.heldEntries;
+        this.heldEntries = [];
+        this.applyCommitted(held);
+      }
+      this.reads.serve(this.appliedIndex);
+      this.dirty = true;
+    } catch (e) {
+      this.onAsyncApplied(e as Error);
+      return;
+    }
+    this.onAsyncApplied(undefined);
+  }
+
+  /** Answer the proposals of applied entries; collect applied splits for the store. */
+  private answer(applied: AppliedEntry[]): void {
     for (const a of applied) {
       if (!(a.outcome instanceof Error) && !Array.isArray(a.outcome)) {
         this.appliedSplits.push(a.outcome);
@@ -490,6 +555,7 @@ export class RegionPeer {
 
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
   onSnapshotApplied(s: Snapshot): void {
+    if (this.splitInFlight) this.splitAbandoned = true;
     const st = this.engine.applyState();
     invariant(
       st.appliedIndex === s.metadata.index,

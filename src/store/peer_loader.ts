@@ -17,6 +17,7 @@ import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
+import { copySplitOffLoop } from './split_copy_worker.js';
 
 /**
  * Index and term a newly created Region starts its log at (TiKV's RAFT_INIT_LOG_INDEX):
@@ -36,6 +37,9 @@ export function confStateOf(region: Region): ConfState {
 }
 
 export class PeerLoader {
+  /** Copy split data on a worker thread (split_copy_worker.ts); a store sets it. */
+  copySplitsOffLoop = false;
+
   constructor(
     private readonly storeId: number,
     private readonly logEngine: RaftLogEngine,
@@ -247,7 +251,16 @@ export class PeerLoader {
       this.observer,
       () => rt.wallNow(),
       rt.raftSeed(peerId),
-      { ...opts, split: { engineOf: (id) => this.engines.get(id) } },
+      {
+        ...opts,
+        split: { engineOf: (id) => this.engines.get(id) },
+        ...(this.copySplitsOffLoop
+          ? {
+              copySplitOffLoop: (parentId: number, created: Region[]) =>
+                copySplitOffLoop({ dataDir: this.engines.dataDir, parentId, created }),
+            }
+          : {}),
+      },
     );
     return peer;
   }

@@ -94,6 +94,15 @@ export class RaftStore {
 
   addPeer(peer: RegionPeer): void {
     this.peers.set(peer.regionId, peer);
+    // A split's copy finished off the loop (peer.ts): its new peers, then a turn.
+    peer.onAsyncApplied = (err) =>
+      this.guarded(() => {
+        if (err) throw err;
+        if (this.stopped) return;
+        for (const split of peer.takeAppliedSplits()) this.hooks.onSplitApplied?.(peer, split);
+        peer.dirty = true;
+        this.schedule();
+      });
     this.schedule();
     const vote = this.stashedVotes.get(peer.regionId);
     if (vote) {

@@ -17,8 +17,11 @@ import {
   SplitContext,
   SplitResult,
   applySplit,
+  commitSplitParent,
   deriveSplit,
+  splitResult,
 } from './split_apply.js';
+import { failpoint } from '../common/failpoint.js';
 import {
   DEFAULT_SESSION_OPTIONS,
   SESSION_GC_INTERVAL,
@@ -39,6 +42,13 @@ export interface AppliedEntry {
   index: number;
   term: number;
   outcome: EntryOutcome;
+}
+
+/** A split whose copy runs off the loop: the entry, the Regions, and the entries held back. */
+export interface SuspendedSplit {
+  entry: Entry;
+  split: { parent: Region; created: Region[] };
+  rest: Entry[];
 }
 
 /** What admin commands change beyond the Region's own engine. */
@@ -68,6 +78,18 @@ export class RegionApplier {
    * state of the last one. Returns the outcome of every client command among them.
    */
   apply(entries: Entry[]): AppliedEntry[] {
+    return this.applyEntries(entries, false).applied;
+  }
+
+  /**
+   * Like apply(), but with `suspendSplits` a valid split stops the batch: everything
+   * before it is committed, and the split comes back to be copied off the loop and
+   * finished with finishSplit(); the entries after it are not applied.
+   */
+  applyEntries(
+    entries: Entry[],
+    suspendSplits: boolean,
+  ): { applied: AppliedEntry[]; suspended?: SuspendedSplit } {
     let batch = new ApplyBatch(this.engine);
     const applied: AppliedEntry[] = [];
     /** The last entry whose effects are in `batch` (not yet committed), if any. */
@@ -92,14 +114,38 @@ export class RegionApplier {
       // the parent's rows to other files), so what came before it is committed first, as
       // TiKV flushes its write batch before an admin command.
       if (pending) this.commit(batch, pending);
+      pending = undefined;
       batch = new ApplyBatch(this.engine);
-      const outcome = this.applyAdmin(e, admin);
+      const prepared = this.prepareAdmin(admin);
+      if (suspendSplits && !(prepared instanceof Error)) {
+        const rest = entries.slice(entries.indexOf(e) + 1);
+        return { applied, suspended: { entry: e, split: prepared, rest } };
+      }
+      const outcome =
+        prepared instanceof Error
+          ? prepared
+          : this.finishSplit({ entry: e, split: prepared, rest: [] });
       applied.push({ index: e.index, term: e.term, outcome });
       // A refused admin command changed nothing: its index rides on the next commit.
       pending = outcome instanceof Error ? e : undefined;
     }
     if (pending) this.commit(batch, pending);
-    return applied;
+    return { applied };
+  }
+
+  /** Steps 1 and 2 of a split on this thread (split_apply.ts), or step 2 after an off-loop copy. */
+  finishSplit(s: SuspendedSplit, copied?: { skipped: number[] }): SplitResult {
+    const apply = { index: s.entry.index, term: s.entry.term };
+    let result: SplitResult;
+    if (copied) {
+      commitSplitParent(this.engine, s.split, apply);
+      failpoint('split_parent_after');
+      result = splitResult(s.split, copied.skipped);
+    } else {
+      result = applySplit(this.engine, s.split, apply, this.admin!);
+    }
+    this.admin!.setRegion(result.parent);
+    return result;
   }
 
   private commit(batch: ApplyBatch, last: Entry): void {
@@ -118,7 +164,8 @@ export class RegionApplier {
     return cmd.admin ? cmd : undefined;
   }
 
-  private applyAdmin(e: Entry, cmd: RaftCommand | Error): EntryOutcome {
+  /** The split an admin command asks for, or why it cannot apply (alike on every replica). */
+  private prepareAdmin(cmd: RaftCommand | Error): { parent: Region; created: Region[] } | Error {
     if (cmd instanceof Error) return cmd;
     const region = this.region();
     if (cmd.regionId !== region.id) {
@@ -137,10 +184,7 @@ export class RegionApplier {
       if (err instanceof SplitCommandError) return err;
       throw err;
     }
-    if (split instanceof Error) return split;
-    const result = applySplit(this.engine, split, { index: e.index, term: e.term }, this.admin);
-    this.admin.setRegion(result.parent);
-    return result;
+    return split;
   }
 
   /** The engine's contents were replaced by a snapshot. */

@@ -143,23 +143,23 @@ function aheadOfSplit(engine: RegionEngine, region: Region): boolean {
 }
 
 /**
- * Steps 1 and 2 above. The caller has committed everything before this entry (step 0)
- * and passes the split entry's index and term, which become the parent's apply state.
+ * Step 1 for every new Region: returns the ids of those left alone (already ahead). Pure
+ * engine work with no failpoints or loop state, so a worker thread can run it on its own
+ * connections (split_copy_worker.ts): the parent's rows it reads are frozen meanwhile —
+ * the parent applies nothing more until step 2 (peer.ts holds its later entries).
  */
-export function applySplit(
+export function copySplitData(
   parentEngine: RegionEngine,
-  split: { parent: Region; created: Region[] },
-  apply: { index: number; term: number },
-  ctx: SplitContext,
-): SplitResult {
+  created: readonly Region[],
+  engineOf: (regionId: number) => RegionEngine,
+): number[] {
   const skipped: number[] = [];
-  for (const r of split.created) {
-    const target = ctx.engineOf(r.id);
+  for (const r of created) {
+    const target = engineOf(r.id);
     if (aheadOfSplit(target, r)) {
       skipped.push(r.id);
       continue;
     }
-    failpoint('split_copy_before');
     copyRange(parentEngine, target, Buffer.alloc(0), Buffer.alloc(0), { tables: ['session'] });
     DATA_TABLES.forEach((t, i) => {
       const last = i === DATA_TABLES.length - 1;
@@ -174,13 +174,20 @@ export function applySplit(
       });
     });
   }
-  failpoint('split_copy_after');
-  // Step 2: the parent gives up [k1, end) of every data table with its new meta.
+  return skipped;
+}
+
+/** Step 2: the parent gives up [k1, end) of every data table with its new meta. */
+export function commitSplitParent(
+  parentEngine: RegionEngine,
+  split: { parent: Region; created: Region[] },
+  apply: { index: number; term: number },
+): void {
   const cut = split.created[0]!.startKey;
   const end = split.created[split.created.length - 1]!.endKey;
   parentEngine.applyBatch(
     DATA_TABLES.map((t) => ({
-      op: 'deleteRange',
+      op: 'deleteRange' as const,
       table: t,
       start: bound(t, cut),
       end: bound(t, end),
@@ -188,6 +195,30 @@ export function applySplit(
     { appliedIndex: apply.index, appliedTerm: apply.term },
     { region: split.parent, tombstone: false },
   );
-  failpoint('split_parent_after');
+}
+
+export function splitResult(
+  split: { parent: Region; created: Region[] },
+  skipped: number[],
+): SplitResult {
   return { parent: cloneRegion(split.parent), created: split.created.map(cloneRegion), skipped };
+}
+
+/**
+ * Steps 1 and 2 above, on the calling thread. The caller has committed everything before
+ * this entry (step 0) and passes the split entry's index and term, which become the
+ * parent's apply state.
+ */
+export function applySplit(
+  parentEngine: RegionEngine,
+  split: { parent: Region; created: Region[] },
+  apply: { index: number; term: number },
+  ctx: SplitContext,
+): SplitResult {
+  failpoint('split_copy_before');
+  const skipped = copySplitData(parentEngine, split.created, (id) => ctx.engineOf(id));
+  failpoint('split_copy_after');
+  commitSplitParent(parentEngine, split, apply);
+  failpoint('split_parent_after');
+  return splitResult(split, skipped);
 }

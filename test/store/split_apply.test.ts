@@ -324,3 +324,36 @@ describe('split apply: a crash at each step, then restart', () => {
     disk.close();
   });
 });
+
+describe('split apply with the copy on a worker thread', () => {
+  test('the parent holds later entries until the copy is done, then applies them', async (t) => {
+    nextIndex = INITIAL_LOG_INDEX + 1;
+    const disk = new Disk(tempDir(t));
+    disk.loader.copySplitsOffLoop = true;
+    const parent = disk.loader.createInitialPeer(parentRegion());
+    parent.applyCommitted([puts(['a', 'g', 'm', 'n', 't', 'z'], 1)]);
+    const split = splitAt(['m', 't']);
+    const after = puts(['b'], 2, { confVer: 1, version: 2 });
+    const done = new Promise<Error | undefined>((resolve) => {
+      parent.onAsyncApplied = resolve;
+    });
+    parent.applyCommitted([split]);
+    assert.equal(parent.appliedIndex, split.index - 1, 'the split waits for its copy');
+    assert.equal(parent.region.epoch.version, 1);
+    parent.applyCommitted([after]); // committed meanwhile: held, not applied
+    assert.equal(parent.appliedIndex, split.index - 1);
+    assert.equal(await done, undefined);
+    assert.equal(parent.appliedIndex, after.index, 'held entries applied after the split');
+    assert.deepEqual(disk.rows(1, 'raw'), ['a=762d61', 'b=762d62', 'g=762d67']);
+    assert.deepEqual(disk.rows(10, 'raw'), ['m=762d6d', 'n=762d6e']);
+    assert.deepEqual(disk.rows(20, 'raw'), ['t=762d74', 'z=762d7a']);
+    assert.equal(disk.rows(10, 'session').length, 1, 'sessions as of the split');
+    assert.equal(disk.engines.get(10).applyState().appliedIndex, INITIAL_LOG_INDEX);
+    assert.equal(disk.engines.get(20).regionState()!.region.epoch.version, 2);
+    assert.deepEqual(
+      (parent.takeAppliedSplits() as SplitResult[]).map((r) => r.created.map((x) => x.id)),
+      [[10, 20]],
+    );
+    disk.close();
+  });
+});
