@@ -183,12 +183,11 @@ describe('split apply', () => {
     const { disk, parent } = setup(tempDir(t));
     parent.applyCommitted([splitAt(['m'])]);
     const stale = puts(['b'], 1);
-    let outcome: unknown;
     // The proposer's view: the outcome an entry gets is what its client gets.
     const applier = (
       parent as unknown as { applier: { apply(e: Entry[]): { outcome: unknown }[] } }
     ).applier;
-    outcome = applier.apply([stale])[0]!.outcome;
+    const outcome = applier.apply([stale])[0]!.outcome;
     assert.ok(outcome instanceof RegionError && outcome.kind === 'EpochNotMatch');
     // The peer's own check names both halves, so a client cache learns them at once.
     const e = parent.epochNotMatch();
