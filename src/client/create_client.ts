@@ -15,7 +15,13 @@ export interface CreateRawClientOptions extends RawClientOptions {
 export function createRawClient(options: CreateRawClientOptions): RawClient {
   const { pd, pdOptions, ...rest } = options;
   if (typeof pd === 'string' || Array.isArray(pd)) {
-    const client = PdClient.connect(pd, pdOptions);
+    // A call's timeoutMs covers its PD lookups too: without this, a PD that is down
+    // held a call for the PD client's own default budget (10 s) whatever the caller set.
+    const budget = rest.timeoutMs;
+    const client = PdClient.connect(pd, {
+      ...(budget !== undefined ? { timeoutMs: budget, rpcTimeoutMs: Math.min(budget, 3000) } : {}),
+      ...pdOptions,
+    });
     return new RawClient(client, rest, () => client.close());
   }
   return new RawClient(pd, rest);

@@ -15,9 +15,12 @@
 // another cluster gets ClusterIdMismatch instead of silently mixing clusters.
 import type * as grpc from '@grpc/grpc-js';
 import type { RegionHeartbeat, RegionInfo } from '../pd/cluster.js';
+import type { ConfigEntry, ConfigItemView } from '../pd/config/pd_config.js';
+import type { ConfigType } from '../pd/config/schema.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
 import type { InitialLayout } from '../pd/initial_regions.js';
 import type { RaftTiming } from '../pd/raft_timing.js';
+import type { StoreLiveness } from '../pd/store_liveness.js';
 import type { StoreLabel, StoreMeta } from '../pd/types.js';
 import type { Region, RegionId, StoreId } from '../region/meta.js';
 import { regionFromProto, regionToProto, storeFromProto } from '../proto/convert_meta.js';
@@ -34,6 +37,9 @@ import type { PDClient } from '../proto/load.js';
 import { toUint64, uint64ToNumber } from '../proto/uint64.js';
 import type { AllocIDResponse__Output } from '../proto-gen/nyx/pd/AllocIDResponse.js';
 import type { BootstrapResponse__Output } from '../proto-gen/nyx/pd/BootstrapResponse.js';
+import type { ConfigItem__Output } from '../proto-gen/nyx/pd/ConfigItem.js';
+import type { GetConfigResponse__Output } from '../proto-gen/nyx/pd/GetConfigResponse.js';
+import type { SetConfigResponse__Output } from '../proto-gen/nyx/pd/SetConfigResponse.js';
 import type { GetAllStoresResponse__Output } from '../proto-gen/nyx/pd/GetAllStoresResponse.js';
 import type { GetRegionResponse__Output } from '../proto-gen/nyx/pd/GetRegionResponse.js';
 import type { GetStoreResponse__Output } from '../proto-gen/nyx/pd/GetStoreResponse.js';
@@ -89,10 +95,21 @@ export interface PutStoreInput {
   raftTiming?: RaftTiming;
 }
 
+/** PD's answer to a store heartbeat. */
+export interface StoreHeartbeatReply {
+  requireRegionHeartbeats: boolean;
+  /** PD's settings, when they changed since the version the store sent. */
+  config?: { version: number; entries: ConfigEntry[] };
+}
+
 /** A store as PD knows it, with its last heartbeat's stats if it sent one. */
 export interface StoreInfo {
   store: StoreMeta;
   stats?: StoreHeartbeatStats;
+  /** Up, Disconnected, Down, Offline or Tombstone, as PD judges it now. */
+  liveness?: StoreLiveness;
+  /** ms since PD's last heartbeat from the store, by PD's clock; null: never. */
+  heartbeatAgeMs?: number | null;
 }
 
 interface HasHeader {
@@ -215,7 +232,14 @@ export class PdClient {
     );
     if (!res?.store) return undefined;
     const store = storeFromProto(res.store);
-    return res.stats ? { store, stats: storeStatsFromProto(res.stats) } : { store };
+    const age = Number(res.heartbeatAgeMs);
+    return {
+      store,
+      ...(res.stats ? { stats: storeStatsFromProto(res.stats) } : {}),
+      // An older PD sends neither: undefined, not a made-up state.
+      ...(res.liveness ? { liveness: res.liveness as StoreLiveness } : {}),
+      heartbeatAgeMs: res.liveness ? (age >= 0 ? age : null) : undefined,
+    };
   }
 
   async getAllStores(excludeTombstones = false): Promise<StoreMeta[]> {
@@ -225,13 +249,53 @@ export class PdClient {
     return res.stores.map(storeFromProto);
   }
 
-  /** Returns whether PD asks for every Region heartbeat now (it restarted). */
-  async storeHeartbeat(stats: StoreHeartbeatStats): Promise<{ requireRegionHeartbeats: boolean }> {
+  /**
+   * Returns whether PD asks for every Region heartbeat now (it restarted), and PD's
+   * settings when its config version differs from `configVersion` (the one the store has).
+   */
+  async storeHeartbeat(
+    stats: StoreHeartbeatStats,
+    configVersion = 0,
+  ): Promise<StoreHeartbeatReply> {
     const msg = storeStatsToProto(stats);
     const res = await this.unary<StoreHeartbeatResponse__Output>((c, header, o, cb) =>
-      c.StoreHeartbeat({ header, stats: msg }, o, cb),
+      c.StoreHeartbeat({ header, stats: msg, configVersion: toUint64(configVersion) }, o, cb),
     );
-    return { requireRegionHeartbeats: res.requireRegionHeartbeats };
+    const version = uint64ToNumber(res.configVersion, 'config version');
+    return {
+      requireRegionHeartbeats: res.requireRegionHeartbeats,
+      config:
+        res.config.length > 0
+          ? { version, entries: res.config.map((e) => ({ name: e.name, value: e.value })) }
+          : undefined,
+    };
+  }
+
+  /** Every PD setting with its value, default and meaning, and the config version. */
+  async getConfig(): Promise<{ items: ConfigItemView[]; version: number }> {
+    const res = await this.unary<GetConfigResponse__Output>((c, header, o, cb) =>
+      c.GetConfig({ header }, o, cb),
+    );
+    return {
+      items: res.items.map(configItemFromProto),
+      version: uint64ToNumber(res.version, 'config version'),
+    };
+  }
+
+  /** Changes one PD setting; PD refuses (InvalidArgument) a value it cannot take. */
+  async setConfig(
+    name: string,
+    value: string,
+  ): Promise<{ old: ConfigItemView; now: ConfigItemView; version: number }> {
+    const res = await this.unary<SetConfigResponse__Output>((c, header, o, cb) =>
+      c.SetConfig({ header, name, value }, o, cb),
+    );
+    if (!res.item || !res.oldItem) throw new Error('SetConfig answered without the setting');
+    return {
+      old: configItemFromProto(res.oldItem),
+      now: configItemFromProto(res.item),
+      version: uint64ToNumber(res.version, 'config version'),
+    };
   }
 
   /**
@@ -399,4 +463,14 @@ export class PdClient {
       return res;
     }
   }
+}
+
+function configItemFromProto(i: ConfigItem__Output): ConfigItemView {
+  return {
+    name: i.name,
+    type: i.type as ConfigType,
+    value: i.value,
+    default: i.defaultValue,
+    description: i.description,
+  };
 }

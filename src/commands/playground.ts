@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { checkAddress } from '../cli/addresses.js';
 import { BaseCommand } from '../cli/base_command.js';
-import { Playground } from '../server/playground.js';
+import { Playground, type ChildDeath } from '../server/playground.js';
 
 export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundCommand> {
   static override description =
@@ -73,6 +73,9 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       storePort: flags['store-port'],
       storeStatusPort: flags['store-status-port'],
       clean: flags.clean,
+      // At once, on the console (stderr, whatever --json says): which child, how it
+      // ended, where its log is. The others keep running.
+      onChildExit: (d) => process.stderr.write(describeDeath(d) + '\n'),
     });
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
@@ -85,23 +88,62 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
     } catch (e) {
       this.fail((e as Error).message);
     }
-    const endpoints = pg.processes.map((p) => ({ name: p.name, grpc: p.grpc, status: p.status }));
-    this.output({ pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints }, () =>
-      [
-        'NyxDB playground is up:',
-        ...endpoints.map(
-          (p) => `  ${p.name.padEnd(8)} grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
-        ),
-        '',
-        `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
-        `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
-        `      npx nyx region list --pd ${pg.pdEndpoint}`,
-        `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
-      ].join('\n'),
+    const endpoints = pg.processes.map((p) => ({
+      name: p.name,
+      ...(p.storeId !== undefined ? { storeId: p.storeId } : {}),
+      pid: p.child.pid,
+      grpc: p.grpc,
+      status: p.status,
+      log: p.logFile,
+    }));
+    // What Prometheus should scrape (deploy/prometheus/prometheus.yml has the same shape).
+    const scrapeTargets = {
+      'nyx-pd': endpoints.filter((p) => p.name === 'pd').map((p) => p.status),
+      'nyx-store': endpoints.filter((p) => p.name !== 'pd').map((p) => p.status),
+    };
+    this.output(
+      { pd: pg.pdEndpoint, dataDir: flags['data-dir'], processes: endpoints, scrapeTargets },
+      () =>
+        [
+          'NyxDB playground is up:',
+          ...endpoints.map(
+            (p) =>
+              `  ${p.name.padEnd(8)} ${(p.storeId !== undefined ? `id ${p.storeId}` : '').padEnd(6)}` +
+              ` grpc ${p.grpc.padEnd(22)} status http://${p.status}`,
+          ),
+          '',
+          `Try:  npx nyx kv put hello world --pd ${pg.pdEndpoint}`,
+          `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
+          `      npx nyx region list --pd ${pg.pdEndpoint}`,
+          `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
+          `Prometheus targets (/metrics): nyx-pd ${scrapeTargets['nyx-pd'].join(', ')}; ` +
+            `nyx-store ${scrapeTargets['nyx-store'].join(', ')} (see deploy/)`,
+        ].join('\n'),
     );
     await stop;
     if (!this.json) this.log('Stopping ...');
     await pg.stop();
     if (!this.json) this.log('Stopped.');
+    // A playground that lost a child did not do its job: say so in the exit code.
+    if (pg.deaths.length > 0) {
+      this.fail(
+        `${pg.deaths.length} process(es) died while the playground ran: ` +
+          pg.deaths.map((d) => `${label(d)} (${how(d)})`).join(', '),
+      );
+    }
   }
+}
+
+function label(d: ChildDeath): string {
+  return d.storeId !== undefined && d.name !== `store${d.storeId}`
+    ? `${d.name} (store ${d.storeId})`
+    : d.name;
+}
+
+function how(d: ChildDeath): string {
+  return d.signal ? `killed by ${d.signal}` : `exit code ${d.code}`;
+}
+
+export function describeDeath(d: ChildDeath): string {
+  return `${label(d)} died: ${how(d)}; its log: ${d.logFile}. The other processes keep running.`;
 }

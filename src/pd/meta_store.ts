@@ -12,11 +12,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { failpoint } from '../common/failpoint.js';
 import { PeerRole, type Peer, type Region, type RegionId } from '../region/meta.js';
+import type { ConfigEntry, ConfigPersistence } from './config/pd_config.js';
 import type { RaftTiming } from './raft_timing.js';
 import { StoreState, type StoreLabel, type StoreMeta } from './types.js';
 
 export const PD_DB_FILE = 'pd.db';
-const SCHEMA_VERSION = 1;
+// 2: the config table (PD settings changed from their defaults).
+const SCHEMA_VERSION = 2;
 
 const KEY_CLUSTER_ID = 'cluster_id';
 const KEY_BOOTSTRAPPED = 'bootstrapped';
@@ -24,6 +26,7 @@ const KEY_ID_END = 'id_alloc_end';
 const KEY_TSO_UPPER = 'tso_upper_bound_ms';
 const KEY_TICK_MS = 'raft_tick_ms';
 const KEY_ELECTION_TICKS = 'raft_election_ticks';
+const KEY_CONFIG_VERSION = 'config_version';
 
 /** The narrow port the id allocator needs. */
 export interface IdEndStore {
@@ -87,7 +90,7 @@ export function decodePeers(s: string): Peer[] {
   }));
 }
 
-export class PdMetaStore implements IdEndStore, TsoBoundStore {
+export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence {
   private readonly db: Database.Database;
   /** Prepared statements, compiled once: heartbeats and the TSO write on hot paths. */
   private readonly stmts = new Map<string, Database.Statement>();
@@ -170,6 +173,24 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
     this.transaction(() => {
       this.setMeta(KEY_TICK_MS, t.tickMs);
       this.setMeta(KEY_ELECTION_TICKS, t.electionTicks);
+    });
+  }
+
+  // --- PD configuration (src/pd/config/) ---
+
+  loadConfig(): { entries: ConfigEntry[]; version: number } {
+    const rows = this.stmt('SELECT name, value FROM config ORDER BY name').all() as ConfigEntry[];
+    return { entries: rows, version: this.getMeta(KEY_CONFIG_VERSION) ?? 0 };
+  }
+
+  /** Replaces every stored setting and the version in one transaction. */
+  saveConfig(entries: ConfigEntry[], version: number): void {
+    this.transaction(() => {
+      failpoint('pd_meta_before_write');
+      this.stmt('DELETE FROM config').run();
+      const insert = this.stmt('INSERT INTO config (name, value) VALUES (?, ?)');
+      for (const e of entries) insert.run(e.name, e.value);
+      this.setMeta(KEY_CONFIG_VERSION, version);
     });
   }
 
@@ -261,6 +282,10 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore {
         conf_ver  INTEGER NOT NULL,
         version   INTEGER NOT NULL,
         peers     TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS config (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);

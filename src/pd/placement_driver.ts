@@ -1,9 +1,11 @@
 // Opens a PD's state from its data directory and wires the pieces together: one meta
-// store (pd.db), the id allocator, the TSO and the cluster. The gRPC and HTTP servers take
+// store (pd.db), the id allocator, the TSO, the configuration and the cluster. The gRPC and HTTP servers take
 // a PlacementDriver and call its parts; nothing here knows about the transport.
 
 import type { ClusterOptions } from './cluster.js';
 import { PdCluster } from './cluster.js';
+import { PdConfig } from './config/pd_config.js';
+import { livenessTimes, StoreLivenessWatch, type StoreLiveness } from './store_liveness.js';
 import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
@@ -24,6 +26,10 @@ export class PlacementDriver {
     readonly ids: IdAllocator,
     readonly tso: TsoAllocator,
     readonly cluster: PdCluster,
+    readonly config: PdConfig,
+    readonly liveness: StoreLivenessWatch,
+    /** Wall-clock ms (the cluster's clock). */
+    readonly now: () => number,
   ) {}
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
@@ -35,8 +41,11 @@ export class PlacementDriver {
         saveWindowMs: opts.tsoSaveWindowMs,
         maxAheadMs: opts.tsoMaxAheadMs,
       });
+      const config = new PdConfig(meta);
       const cluster = new PdCluster(meta, ids, opts);
-      return new PlacementDriver(meta, ids, tso, cluster);
+      const now = opts.now ?? Date.now;
+      const liveness = new StoreLivenessWatch(now(), () => livenessTimes(config.values));
+      return new PlacementDriver(meta, ids, tso, cluster, config, liveness, now);
     } catch (e) {
       meta.close();
       throw e;
@@ -45,6 +54,12 @@ export class PlacementDriver {
 
   get clusterId(): number {
     return this.meta.clusterId;
+  }
+
+  /** A store's liveness now (Up, Disconnected, Down, Offline, Tombstone); see store_liveness.ts. */
+  storeLiveness(id: number): StoreLiveness | undefined {
+    const s = this.cluster.getStore(id);
+    return s && this.liveness.stateOf(s, this.now());
   }
 
   close(): void {

@@ -5,12 +5,19 @@
 // here: PD gets no traffic counters from stores yet, so the dashboard computes them from the
 // stores' own /metrics (as PD's hot-region statistics would, once heartbeats carry them).
 import type { PlacementDriver } from '../pd/placement_driver.js';
+import { livenessTimes, type LivenessTimes, type StoreLiveness } from '../pd/store_liveness.js';
 
 export interface PdClusterViewStore {
   id: number;
   address: string;
   statusAddress: string;
+  /** PD's record: Up, Offline or Tombstone. */
   state: string;
+  /**
+   * PD's judgement now: Up, Disconnected, Down, Offline or Tombstone (store_liveness.ts).
+   * Optional for readers of an older PD's page; this PD always sets it.
+   */
+  liveness?: StoreLiveness;
   lastHeartbeatMs: number;
   /** ms since the last store heartbeat, or null if none yet. */
   heartbeatAgeMs: number | null;
@@ -52,6 +59,8 @@ export interface PdClusterView {
   bootstrapped: boolean;
   /** The replica count a Region should have: one per initial store (PD's bootstrap layout). */
   maxReplicas: number;
+  /** The settings behind each store's liveness, for a dashboard that ages it while PD is away. */
+  livenessTimes?: LivenessTimes;
   tso: { physicalMs: number };
   stores: PdClusterViewStore[];
   regions: PdClusterViewRegion[];
@@ -62,7 +71,7 @@ export interface PdClusterView {
 
 export function pdClusterView(
   pd: PlacementDriver,
-  now: number = Date.now(),
+  now: number = pd.now(),
   uptimeSec: number = process.uptime(),
 ): PdClusterView {
   const c = pd.cluster;
@@ -74,6 +83,7 @@ export function pdClusterView(
       address: s.address,
       statusAddress: s.statusAddress,
       state: s.state,
+      liveness: pd.liveness.stateOf(s, now),
       lastHeartbeatMs: s.lastHeartbeatMs,
       heartbeatAgeMs: s.lastHeartbeatMs > 0 ? Math.max(0, now - s.lastHeartbeatMs) : null,
       regionCount: counts.regionCount,
@@ -84,6 +94,7 @@ export function pdClusterView(
       isBusy: st?.isBusy === true,
     };
   });
+  // Until a replica checker acts on max-replicas, a Region has what bootstrap gave it.
   const maxReplicas = c.initialStores;
   const regions = c.scanRegions(Buffer.alloc(0), Buffer.alloc(0)).map(({ region, leader }) => {
     const st = c.getRegionStats(region.id);
@@ -114,6 +125,7 @@ export function pdClusterView(
     uptimeSec,
     bootstrapped: c.isBootstrapped(),
     maxReplicas,
+    livenessTimes: livenessTimes(pd.config.values),
     tso: { physicalMs: pd.tso.currentPhysical },
     stores,
     regions,

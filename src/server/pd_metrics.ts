@@ -2,9 +2,10 @@
 // store and Region gauges are computed when scraped, from the cluster itself, so they
 // can never drift from what PD actually holds.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS } from '../common/metrics.js';
+import { LATENCY_BUCKETS, registerBuildInfo } from '../common/metrics.js';
 import type { PdCluster } from '../pd/cluster.js';
-import { StoreState } from '../pd/types.js';
+import { STORE_LIVENESS_STATES, type StoreLiveness } from '../pd/store_liveness.js';
+import type { StoreMeta } from '../pd/types.js';
 
 export class PdMetrics {
   readonly registry = new Registry();
@@ -37,18 +38,30 @@ export class PdMetrics {
     registers: [this.registry],
   });
 
-  constructor(cluster: PdCluster) {
+  readonly storeStateChanges = new Counter({
+    name: 'nyx_pd_store_state_changes_total',
+    help: 'Store liveness changes PD observed, by the state entered (Up, Disconnected, Down, ...)',
+    labelNames: ['to'] as const,
+    registers: [this.registry],
+  });
+
+  /** `liveness` judges a store now (PlacementDriver.liveness); see src/pd/store_liveness.ts. */
+  constructor(cluster: PdCluster, liveness: (s: StoreMeta) => StoreLiveness) {
     new Gauge({
       name: 'nyx_pd_stores',
-      help: 'Registered stores by state',
+      help: 'Registered stores by liveness: Up, Disconnected, Down, Offline, Tombstone',
       labelNames: ['state'] as const,
       registers: [this.registry],
       collect() {
-        const counts = new Map<string, number>(Object.values(StoreState).map((s) => [s, 0]));
-        for (const s of cluster.getAllStores()) counts.set(s.state, (counts.get(s.state) ?? 0) + 1);
+        const counts = new Map<string, number>(STORE_LIVENESS_STATES.map((s) => [s, 0]));
+        for (const s of cluster.getAllStores()) {
+          const state = liveness(s);
+          counts.set(state, (counts.get(state) ?? 0) + 1);
+        }
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
+    for (const to of STORE_LIVENESS_STATES) this.storeStateChanges.inc({ to }, 0);
     new Gauge({
       name: 'nyx_pd_regions',
       help: 'Regions in the cluster map',
@@ -77,6 +90,29 @@ export class PdMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'nyx_pd_regions_without_leader',
+      help: 'Regions no leader has reported since PD started (or since their last change)',
+      registers: [this.registry],
+      collect() {
+        const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+        this.set(all.filter((r) => !r.leader).length);
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_regions_down_peers',
+      help: 'Regions whose leader reports at least one peer down (not answering)',
+      registers: [this.registry],
+      collect() {
+        const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+        this.set(
+          all.filter((r) => (cluster.getRegionStats(r.region.id)?.downPeers?.length ?? 0) > 0)
+            .length,
+        );
+      },
+    });
+    registerBuildInfo(this.registry, 'pd');
+    // PD's process metrics: nyx_pd_process_cpu_seconds_total, nyx_pd_nodejs_*.
     collectDefaultMetrics({ register: this.registry, prefix: 'nyx_pd_' });
   }
 }

@@ -66,6 +66,8 @@ export class PdServer {
     private readonly lock: DataDirLock,
   ) {}
 
+  private livenessTimer: NodeJS.Timeout | undefined;
+
   static async start(opts: PdServerOptions): Promise<PdServer> {
     const log = opts.logger ?? createLogger('pd');
     const listen = parseHostPort(opts.addr ?? DEFAULT_PD_ADDR);
@@ -87,7 +89,7 @@ export class PdServer {
     }
     const cleanup: (() => Promise<void> | void)[] = [() => pd.close(), () => lock.release()];
     try {
-      const metrics = new PdMetrics(pd.cluster);
+      const metrics = new PdMetrics(pd.cluster, (s) => pd.liveness.stateOf(s, pd.now()));
       const service = new PdService(pd, {
         logger: log,
         metrics,
@@ -127,6 +129,15 @@ export class PdServer {
         }
       }, TSO_TICK_MS);
       tsoTimer.unref();
+      // Store liveness is judged on read; this timer only tells the log and the metrics
+      // when a store changes state, within a second.
+      const livenessTimer = setInterval(
+        () => reportLivenessChanges(pd, metrics, log),
+        LIVENESS_CHECK_MS,
+      );
+      livenessTimer.unref();
+      cleanup.unshift(() => clearInterval(livenessTimer));
+      reportLivenessChanges(pd, metrics, log);
 
       log.info(
         {
@@ -140,7 +151,7 @@ export class PdServer {
         },
         'PD started',
       );
-      return new PdServer(
+      const server = new PdServer(
         pd,
         grpcServer,
         service,
@@ -152,6 +163,8 @@ export class PdServer {
         statusAddress,
         lock,
       );
+      server.livenessTimer = livenessTimer;
+      return server;
     } catch (e) {
       for (const c of cleanup) await c();
       throw e;
@@ -173,12 +186,31 @@ export class PdServer {
 
   private async doStop(): Promise<void> {
     clearInterval(this.tsoTimer);
+    clearInterval(this.livenessTimer);
     this.service.endStreams();
     await shutdownGrpc(this.grpcServer, SHUTDOWN_GRACE_MS);
     await this.status.close();
     this.pd.close();
     this.lock.release();
     this.log.info({ clusterId: this.pd.clusterId }, 'PD stopped');
+  }
+}
+
+/** How often PD looks for stores whose liveness changed (to log and count it). */
+const LIVENESS_CHECK_MS = 1000;
+
+function reportLivenessChanges(pd: PlacementDriver, metrics: PdMetrics, log: Logger): void {
+  for (const ch of pd.liveness.check(pd.cluster.getAllStores(), pd.now())) {
+    metrics.storeStateChanges.inc({ to: ch.to });
+    const fields = {
+      store: ch.storeId,
+      from: ch.from,
+      to: ch.to,
+      heartbeatAgeMs: ch.heartbeatAgeMs,
+    };
+    if (ch.to === 'Disconnected' || ch.to === 'Down')
+      log.warn(fields, `store ${ch.storeId} is ${ch.to}`);
+    else log.info(fields, `store ${ch.storeId} is ${ch.to}`);
   }
 }
 

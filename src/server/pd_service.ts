@@ -13,6 +13,7 @@
 // opens one stream per store it pretends to be.
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../common/logger.js';
+import type { ConfigItemView } from '../pd/config/pd_config.js';
 import { layoutFromRequest } from '../pd/initial_regions.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
 import type { CallerIdentity } from '../pd/identity.js';
@@ -40,6 +41,7 @@ import {
 } from '../proto/convert_pd.js';
 import type { PDHandlers } from '../proto/load.js';
 import { toUint64, uint64ToNumber } from '../proto/uint64.js';
+import type { ConfigItem } from '../proto-gen/nyx/pd/ConfigItem.js';
 import type { Error as ErrorMsg } from '../proto-gen/nyx/pd/Error.js';
 import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js';
 import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
@@ -122,9 +124,12 @@ export class PdService {
         const stats = cluster.getStoreStats(id);
         // Region and leader counts are PD's own, from Region heartbeats.
         const counts = cluster.getStoreCounts(id);
+        const now = pd.now();
         return {
           store: storeToProto(store),
           stats: stats ? storeStatsToProto({ ...stats, ...counts, storeId: id }) : null,
+          liveness: pd.liveness.stateOf(store, now),
+          heartbeatAgeMs: store.lastHeartbeatMs > 0 ? String(now - store.lastHeartbeatMs) : '-1',
         };
       }),
       GetAllStores: this.unary('GetAllStores', (req) => ({
@@ -138,7 +143,36 @@ export class PdService {
         // Leaders are volatile: after a restart PD asks each store once to report them.
         const first = !this.storesHeard.has(storeId);
         this.storesHeard.add(storeId);
-        return { requireRegionHeartbeats: first };
+        // The settings travel only when the store's version is not PD's: a heartbeat
+        // every few seconds stays small, and a change reaches every store within one.
+        const config = pd.config;
+        const stale = req.configVersion !== String(config.version);
+        return {
+          requireRegionHeartbeats: first,
+          configVersion: toUint64(config.version),
+          config: stale ? config.entries() : [],
+        };
+      }),
+      GetConfig: this.unary('GetConfig', () => ({
+        items: pd.config.items().map(configItemToProto),
+        version: toUint64(pd.config.version),
+      })),
+      SetConfig: this.unary('SetConfig', (req) => {
+        let changed;
+        try {
+          changed = pd.config.set(req.name, req.value);
+        } catch (e) {
+          throw invalid((e as Error).message);
+        }
+        this.log.info(
+          { name: req.name, old: changed.old.value, value: changed.now.value },
+          'config changed',
+        );
+        return {
+          oldItem: configItemToProto(changed.old),
+          item: configItemToProto(changed.now),
+          version: toUint64(pd.config.version),
+        };
       }),
       GetRegion: this.unary('GetRegion', (req) => {
         this.requireBootstrapped();
@@ -465,6 +499,16 @@ function raftTimingFromRequest(tickMs: number, electionTicks: number): RaftTimin
     throw invalid('PutStore must carry both tick_ms and election_ticks, or neither');
   }
   return { tickMs, electionTicks };
+}
+
+function configItemToProto(i: ConfigItemView): ConfigItem {
+  return {
+    name: i.name,
+    type: i.type,
+    value: i.value,
+    defaultValue: i.default,
+    description: i.description,
+  };
 }
 
 function invalid(msg: string): PdError {

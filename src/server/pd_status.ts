@@ -7,6 +7,8 @@ export interface PdStatusStore {
   address: string;
   statusAddress: string;
   state: string;
+  /** Up, Disconnected, Down, Offline or Tombstone, as PD judges it now. */
+  liveness: string;
   labels: Record<string, string>;
   lastHeartbeatMs: number;
   /** ISO time of the last heartbeat, or null if none yet. */
@@ -35,6 +37,7 @@ export function pdStatus(
   statusAddress: string,
 ): PdStatus {
   const c = pd.cluster;
+  const now = pd.now();
   const stores = c.getAllStores().map((s): PdStatusStore => {
     const counts = c.getStoreCounts(s.id);
     return {
@@ -42,6 +45,7 @@ export function pdStatus(
       address: s.address,
       statusAddress: s.statusAddress,
       state: s.state,
+      liveness: pd.liveness.stateOf(s, now),
       labels: Object.fromEntries(s.labels.map((l) => [l.key, l.value])),
       lastHeartbeatMs: s.lastHeartbeatMs,
       lastHeartbeat: s.lastHeartbeatMs > 0 ? new Date(s.lastHeartbeatMs).toISOString() : null,

@@ -1,12 +1,19 @@
 // A local cluster of real processes: one PD and N stores started as child processes of
-// this one, each with its own data dir under the playground's, logs in <dir>/logs/. The
-// first run bootstraps; later runs reuse the data (the stores keep their ids and Regions).
+// this one, each with its own data dir under the playground's, logs in <dir>/logs/
+// (pd.log, store-<id>.log by store id). The first run bootstraps; later runs reuse the
+// data (the stores keep their ids and Regions).
+//
+// Children are watched: one that exits while the playground runs is reported at once
+// (onChildExit) and the others keep running; each child also watches the playground
+// (parent_watch.ts), so none outlives a playground killed with kill -9.
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DataDirLock, LOCK_FILE } from '../common/data_dir_lock.js';
+import { readIdent } from '../store/store_ident.js';
+import { PARENT_PID_ENV } from './parent_watch.js';
 
 export interface PlaygroundOptions {
   dataDir: string;
@@ -28,6 +35,18 @@ export interface PlaygroundOptions {
   allowFailpoints?: boolean;
   /** How long to wait for each process to report ready. */
   readyTimeoutMs?: number;
+  /** Called when a ready child exits without being asked to (a crash, a kill from outside). */
+  onChildExit?: (death: ChildDeath) => void;
+}
+
+/** A child that exited while the playground ran. */
+export interface ChildDeath {
+  name: string;
+  /** The store's id, for stores that got as far as registering. */
+  storeId?: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  logFile: string;
 }
 
 export interface PlaygroundProcess {
@@ -39,6 +58,10 @@ export interface PlaygroundProcess {
   args: string[];
   /** Set once writing the log file failed (it is not retried). */
   logFailed?: boolean;
+  /** A store's id, from its ready line. */
+  storeId?: number;
+  /** Set when the playground itself stops or kills the process: its exit is no news. */
+  expectedExit?: boolean;
 }
 
 const BIN = path.join(
@@ -52,6 +75,8 @@ const BIN = path.join(
 
 export class Playground {
   readonly processes: PlaygroundProcess[] = [];
+  /** Children that exited on their own while the playground ran, in order. */
+  readonly deaths: ChildDeath[] = [];
   private stopping = false;
   private lock: DataDirLock | undefined;
 
@@ -122,7 +147,11 @@ export class Playground {
 
   /** Start a child and resolve once it prints its ready line. */
   async spawnProcess(name: string, args: string[]): Promise<PlaygroundProcess> {
-    const logFile = path.join(this.opts.dataDir, 'logs', `${name}.log`);
+    const logsDir = path.join(this.opts.dataDir, 'logs');
+    // A store that ran before knows its id; a new one gets it from PD, and its log is
+    // renamed to store-<id>.log once it says it in its ready line.
+    const knownId = storeIdOf(args);
+    let logFile = path.join(logsDir, knownId ? `store-${knownId}.log` : `${name}.log`);
     const log = fs.createWriteStream(logFile, { flags: 'a' });
     // A log that cannot be written (a full disk) must not take the playground down with
     // it: say so once and go on without the file.
@@ -132,7 +161,11 @@ export class Playground {
     });
     const child = spawn(process.execPath, [BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NYX_LOG_LEVEL: process.env.NYX_LOG_LEVEL ?? 'info' },
+      env: {
+        ...process.env,
+        NYX_LOG_LEVEL: process.env.NYX_LOG_LEVEL ?? 'info',
+        [PARENT_PID_ENV]: String(process.pid),
+      },
     });
     child.stderr!.pipe(log, { end: false });
     // A child that fails before it is ready says why on its last "Error: ..." line (a port
@@ -143,6 +176,7 @@ export class Playground {
     });
     const lines = readline.createInterface({ input: child.stdout! });
     const proc: PlaygroundProcess = { name, child, grpc: '', status: '', logFile, args };
+    if (knownId) proc.storeId = knownId;
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${name} did not become ready in time; see ${logFile}`)),
@@ -154,6 +188,11 @@ export class Playground {
         if (m) {
           proc.grpc = m[1]!.replace(/,$/, '');
           proc.status = m[2]!;
+          const id = /^Store (\d+) ready/.exec(line)?.[1];
+          if (id !== undefined && proc.storeId === undefined) {
+            proc.storeId = Number(id);
+            logFile = proc.logFile = renameLog(logFile, path.join(logsDir, `store-${id}.log`));
+          }
           clearTimeout(timer);
           resolve();
         }
@@ -162,10 +201,16 @@ export class Playground {
       child.once('close', (code, signal) => {
         clearTimeout(timer);
         log.end();
-        if (!this.stopping && !proc.grpc) {
+        if (this.stopping || proc.expectedExit) return;
+        if (!proc.grpc) {
           const why = lastError || `exited (${signal ?? `code ${code}`}) before it was ready`;
           reject(new Error(`${name} could not start: ${why}; see ${logFile}`));
+          return;
         }
+        const death: ChildDeath = { name, code, signal, logFile: proc.logFile };
+        if (proc.storeId !== undefined) death.storeId = proc.storeId;
+        this.deaths.push(death);
+        this.opts.onChildExit?.(death);
       });
     });
     this.processes.push(proc);
@@ -183,6 +228,7 @@ export class Playground {
   async kill(name: string, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.process(name);
     if (p.child.exitCode !== null || p.child.signalCode !== null) return;
+    p.expectedExit = true;
     const exited = new Promise<void>((resolve) => p.child.once('exit', () => resolve()));
     p.child.kill(signal);
     await exited;
@@ -206,6 +252,35 @@ export class Playground {
     }
     this.lock?.release();
     this.lock = undefined;
+  }
+}
+
+/** The store id recorded in a store's data dir (from `store start ... --data-dir D`). */
+function storeIdOf(args: string[]): number | undefined {
+  if (args[0] !== 'store') return undefined;
+  const i = args.indexOf('--data-dir');
+  const dir = i >= 0 ? args[i + 1] : undefined;
+  if (!dir) return undefined;
+  try {
+    return readIdent(dir)?.storeId;
+  } catch {
+    // A corrupt ident: the store itself will say so when it starts.
+    return undefined;
+  }
+}
+
+/** Moves a log to its final name; appends to it when it exists (a store's earlier runs). */
+function renameLog(from: string, to: string): string {
+  if (from === to) return to;
+  try {
+    if (fs.existsSync(to)) {
+      // The open stream keeps writing to `from`: keep both rather than lose lines.
+      return from;
+    }
+    fs.renameSync(from, to);
+    return to;
+  } catch {
+    return from;
   }
 }
 

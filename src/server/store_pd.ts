@@ -1,6 +1,6 @@
 // The store's view of PD (StoreRegistrar, defined by the store layer) implemented over the
 // shared PD client.
-import { PdClient } from '../client/pd_client.js';
+import { PdClient, type StoreHeartbeatReply } from '../client/pd_client.js';
 import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
 import type { RaftTiming } from '../pd/raft_timing.js';
 import { Peer, Region } from '../region/meta.js';
@@ -38,8 +38,9 @@ export class StorePdAdapter implements StoreRegistrar {
   storeHeartbeat(
     storeId: number,
     stats: { regionCount: number; leaderCount: number; isBusy: boolean },
-  ): Promise<{ requireRegionHeartbeats: boolean }> {
-    return this.pd.storeHeartbeat({ storeId, ...stats });
+    configVersion: number,
+  ): Promise<StoreHeartbeatReply> {
+    return this.pd.storeHeartbeat({ storeId, ...stats }, configVersion);
   }
 
   regionHeartbeat(hb: { region: Region; leader: Peer; term: number }): void {

@@ -28,6 +28,7 @@ import { snapDir } from '../storage/paths.js';
 import { StoreMetrics } from '../store/metrics.js';
 import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
+import { StoreClusterConfig } from '../store/cluster_config.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
 import { NODE_RUNTIME } from '../store/runtime.js';
@@ -45,7 +46,7 @@ import { GrpcRaftTransport } from '../store/transport.js';
 import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
 import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
-import { DEFAULT_SPLIT_THRESHOLDS, SplitChecker, SplitThresholds } from '../store/split_checker.js';
+import { SplitChecker } from '../store/split_checker.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
 import { raftTransportHandlers } from './raft_service.js';
@@ -88,8 +89,8 @@ export interface StoreConfig {
   diskReserve?: DiskReserveOptions;
   /** Let the status port set failpoints at run time (--allow-failpoints). */
   allowFailpoints?: boolean;
-  /** The split checker: thresholds and how often it looks (default: split_checker.ts). */
-  splitCheck?: { thresholds: SplitThresholds; intervalMs: number };
+  /** How often the split checker looks (its thresholds are PD's configuration). */
+  splitCheck?: { intervalMs: number };
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -130,6 +131,8 @@ export class StoreServer {
   private engines: RegionEnginePool | undefined;
   private lock: DataDirLock | undefined;
   readonly metrics = new StoreMetrics();
+  /** PD's settings as this store applies them now (split thresholds, ...); see cluster_config.ts. */
+  readonly clusterConfig = new StoreClusterConfig();
   storeId = 0;
   advertiseAddress = '';
   advertiseStatusAddress = '';
@@ -253,6 +256,7 @@ export class StoreServer {
             this.metrics.entriesPerWrite.observe(s.entries);
           }
           this.metrics.applyDuration.observe(s.applyMs / 1000);
+          this.metrics.turnDuration.observe((s.writeMs + s.applyMs) / 1000);
           this.pdWorker?.onLeadershipMaybeChanged();
         },
       },
@@ -331,7 +335,14 @@ export class StoreServer {
 
     this.statusServer = new StatusServer(
       this.metrics.registry,
-      { healthy: () => this.ready, status: () => this.status() },
+      {
+        healthy: () => this.ready,
+        status: () => this.status(),
+        // The PD settings this store acts on now, and the config version they came from.
+        pages: {
+          '/config': () => ({ version: this.clusterConfig.version, ...this.clusterConfig.values }),
+        },
+      },
       { allowFailpoints: cfg.allowFailpoints === true },
     );
     const statusListen = parseHostPort(cfg.statusAddr);
@@ -359,16 +370,28 @@ export class StoreServer {
       this.logEngine,
       cfg.pdWorker,
       logFn,
+      this.clusterConfig,
     );
+    this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
     this.pdWorker.start();
     if (splitRunner) {
       const runner = splitRunner;
-      const split = cfg.splitCheck ?? { thresholds: DEFAULT_SPLIT_THRESHOLDS, intervalMs: 10_000 };
+      const intervalMs = cfg.splitCheck?.intervalMs ?? 10_000;
+      // PD's configuration (nyx pd config set region-max-size ...), as last pushed.
+      const config = this.clusterConfig;
       this.splitChecker = new SplitChecker(
         raftStore,
         runner,
-        () => split.thresholds,
-        split.intervalMs,
+        () => {
+          const t = config.splitThresholds();
+          return {
+            regionMaxSize: t.maxSize,
+            regionSplitSize: t.splitSize,
+            regionMaxKeys: t.maxKeys,
+            regionSplitKeys: t.splitKeys,
+          };
+        },
+        intervalMs,
         logFn,
       );
       this.splitChecker.start();

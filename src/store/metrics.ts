@@ -1,6 +1,6 @@
 // Prometheus metrics of a store process (prom-client). Names start with nyx_.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS } from '../common/metrics.js';
+import { DEFAULT_METRICS_PREFIX, LATENCY_BUCKETS, registerBuildInfo } from '../common/metrics.js';
 
 export interface StoreGaugeSource {
   regions(): number;
@@ -31,14 +31,25 @@ export class StoreMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly turnDuration = new Histogram({
+    name: 'nyx_raftstore_loop_turn_duration_seconds',
+    help: 'One turn of the store loop that had work: log write, fsync and apply',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly leaderships = new Counter({
+    name: 'nyx_raft_leaders_elected_total',
+    help: 'Times a Region peer on this store became leader (a new term)',
+    registers: [this.registry],
+  });
   readonly loopTurns = new Counter({
     name: 'nyx_raftstore_turns_total',
     help: 'Raft loop turns that had work',
     registers: [this.registry],
   });
   readonly appendDuration = new Histogram({
-    name: 'nyx_raft_append_log_duration_seconds',
-    help: 'One group-committed log write (entries + hard states of every ready Region, one fsync)',
+    name: 'nyx_raftstore_append_log_duration_seconds',
+    help: 'One group-committed log write with its fsync (entries + hard states of every ready Region)',
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -49,14 +60,14 @@ export class StoreMetrics {
     registers: [this.registry],
   });
   readonly applyDuration = new Histogram({
-    name: 'nyx_raft_apply_duration_seconds',
-    help: 'Applying the committed entries of one loop turn',
+    name: 'nyx_raftstore_apply_duration_seconds',
+    help: 'Applying the committed entries of every Region in one loop turn',
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
   readonly commitDuration = new Histogram({
-    name: 'nyx_raft_commit_duration_seconds',
-    help: 'From proposal to applied on the leader',
+    name: 'nyx_raft_propose_to_apply_duration_seconds',
+    help: 'A write from its proposal to its apply on the leader (replication, fsync, apply)',
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -133,6 +144,7 @@ export class StoreMetrics {
         this.set(disk()?.reserveBytes() ?? 0);
       },
     });
-    collectDefaultMetrics({ register: this.registry, prefix: 'nyx_process_' });
+    registerBuildInfo(this.registry, 'store');
+    collectDefaultMetrics({ register: this.registry, prefix: DEFAULT_METRICS_PREFIX });
   }
 }

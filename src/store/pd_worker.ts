@@ -2,20 +2,29 @@
 // loop: store heartbeats, region heartbeats (at once when a peer becomes leader, and
 // periodically), creating the peers of Regions PD bootstrapped on this store, and Raft log
 // garbage collection below what every Region engine has made durable.
+import type { ConfigEntry } from '../pd/config/pd_config.js';
 import { StateRole } from '../raft/index.js';
 import { Peer, Region, findPeerOnStore } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { PeerLoader, INITIAL_LOG_INDEX } from './peer_loader.js';
+import type { StoreClusterConfig } from './cluster_config.js';
 import { RaftStore } from './raft_store.js';
 
 /** What the store needs from PD (the PD client implements it). */
 export interface StorePd {
-  /** Resolves to whether PD wants every Region heartbeat now (it restarted). */
+  /**
+   * Resolves to whether PD wants every Region heartbeat now (it restarted), and PD's
+   * settings when their version differs from `configVersion`.
+   */
   storeHeartbeat(
     storeId: number,
     stats: { regionCount: number; leaderCount: number; isBusy: boolean },
-  ): Promise<{ requireRegionHeartbeats: boolean }>;
+    configVersion: number,
+  ): Promise<{
+    requireRegionHeartbeats: boolean;
+    config?: { version: number; entries: ConfigEntry[] };
+  }>;
   regionHeartbeat(hb: {
     region: Region;
     leader: Peer;
@@ -44,6 +53,8 @@ export class PdWorker {
   private lastLeaderTerm = new Map<number, number>();
   private syncing = false;
   private stopped = false;
+  /** Called once per (Region, term) this store leads, when it is first seen; for metrics. */
+  onNewLeadership: () => void = () => undefined;
 
   constructor(
     private readonly storeId: number,
@@ -53,6 +64,7 @@ export class PdWorker {
     private readonly logEngine: RaftLogEngine,
     private readonly cfg: PdWorkerConfig,
     private readonly log: (obj: object, msg: string) => void,
+    private readonly clusterConfig: StoreClusterConfig,
   ) {}
 
   start(): void {
@@ -83,15 +95,31 @@ export class PdWorker {
     let leaders = 0;
     for (const p of this.store.peers.values()) if (p.isLeader()) leaders++;
     try {
-      const res = await this.pd.storeHeartbeat(this.storeId, {
-        regionCount: this.store.peers.size,
-        leaderCount: leaders,
-        isBusy: false,
-      });
+      const res = await this.pd.storeHeartbeat(
+        this.storeId,
+        { regionCount: this.store.peers.size, leaderCount: leaders, isBusy: false },
+        this.clusterConfig.version,
+      );
+      if (res.config) this.applyConfig(res.config.version, res.config.entries);
       if (res.requireRegionHeartbeats) this.regionHeartbeats(true);
     } catch (e) {
       this.log({ err: (e as Error).message }, 'store heartbeat failed');
     }
+  }
+
+  private applyConfig(version: number, entries: ConfigEntry[]): void {
+    const from = this.clusterConfig.version;
+    const { changed, skipped } = this.clusterConfig.apply(version, entries);
+    const values = this.clusterConfig.values;
+    this.log(
+      {
+        from,
+        version,
+        changed: Object.fromEntries(changed.map((n) => [n, values[n]])),
+        ...(skipped.length > 0 ? { skipped } : {}),
+      },
+      'config from PD applied',
+    );
   }
 
   /** Heartbeat the Regions this store leads: all of them, or only new leaderships. */
@@ -102,7 +130,9 @@ export class PdWorker {
         this.lastLeaderTerm.delete(p.regionId);
         continue;
       }
-      if (!all && this.lastLeaderTerm.get(p.regionId) === raft.term) continue;
+      const known = this.lastLeaderTerm.get(p.regionId) === raft.term;
+      if (!all && known) continue;
+      if (!known) this.onNewLeadership();
       this.lastLeaderTerm.set(p.regionId, raft.term);
       const leader = p.peerById(p.peerId);
       if (!leader) continue;

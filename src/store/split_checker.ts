@@ -16,7 +16,7 @@ import { RegionPeer } from './peer.js';
 import { RaftStore } from './raft_store.js';
 import { SplitRunner, describeSplitFailure } from './split_runner.js';
 
-/** When a Region splits, and into what (TiKV's coprocessor.region-*). */
+/** When a Region splits, and into what (TiKV's coprocessor.region-*; PD's configuration). */
 export interface SplitThresholds {
   /** A Region larger than this (bytes) is split ... */
   regionMaxSize: number;
@@ -35,21 +35,6 @@ export const DEFAULT_SPLIT_THRESHOLDS: SplitThresholds = {
   regionMaxKeys: 1_440_000,
   regionSplitKeys: 960_000,
 };
-
-export function checkThresholds(t: SplitThresholds): SplitThresholds {
-  const pos = (n: number, what: string) => {
-    if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${what} must be a positive integer`);
-  };
-  pos(t.regionMaxSize, 'region-max-size');
-  pos(t.regionSplitSize, 'region-split-size');
-  pos(t.regionMaxKeys, 'region-max-keys');
-  pos(t.regionSplitKeys, 'region-split-keys');
-  if (t.regionSplitSize > t.regionMaxSize)
-    throw new Error('region-split-size must not exceed region-max-size');
-  if (t.regionSplitKeys > t.regionMaxKeys)
-    throw new Error('region-split-keys must not exceed region-max-keys');
-  return t;
-}
 
 /**
  * Where to cut a Region of `bytes` bytes and `keys` raw keys: row offsets of the split

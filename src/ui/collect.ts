@@ -128,8 +128,16 @@ export class Collector {
         id: meta.id,
         address: meta.address,
         statusAddress: meta.statusAddress,
-        // The age PD reported, aged by how long ago PD said it when PD is gone.
-        state: storeState(meta.state, ageNow(meta.heartbeatAgeMs, view!.nowMs, atMs, pdReachable)),
+        // PD's own judgement while PD answers; when PD is gone, the age it reported, aged
+        // by how long ago it said it, against the settings it reported.
+        state:
+          pdReachable && meta.liveness
+            ? meta.liveness
+            : storeState(
+                meta.state,
+                ageNow(meta.heartbeatAgeMs, view!.nowMs, atMs, pdReachable),
+                view!.livenessTimes,
+              ),
         heartbeatAgeMs: ageNow(meta.heartbeatAgeMs, view!.nowMs, atMs, pdReachable),
         reachable: failure === undefined,
         error: failure === undefined ? null : describe(failure),

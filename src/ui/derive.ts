@@ -1,6 +1,8 @@
 // Pure functions that turn raw pages (PD's /cluster, stores' /status) and the previous
 // snapshot into what the dashboard shows: store state from heartbeat age, per-Region rows
 // with replication lag, the hot marker, and events found by diffing two snapshots.
+import { DEFAULT_CONFIG } from '../pd/config/value.js';
+import type { LivenessTimes } from '../pd/store_liveness.js';
 import { fmtRange } from './format.js';
 import type {
   ClusterEvent,
@@ -13,20 +15,27 @@ import type {
 } from './snapshot.js';
 
 /**
- * A store that missed this long of heartbeats is Disconnected: stores beat every 2 s, so
- * that is five missed beats (PD in TiKV uses 20 s against a 10 s beat). After
- * DOWN_AFTER_MS it is Down: TiKV's default max-store-down-time, after which PD would
- * start replacing its replicas.
+ * PD judges each store's liveness from its heartbeats and its settings
+ * (store-disconnect-time, max-store-down-time; src/pd/store_liveness.ts) and says so on
+ * its /cluster page. The dashboard repeats that judgement only while PD is away, aging
+ * the last reported heartbeat with the settings PD last reported (its defaults before).
  */
-export const DISCONNECTED_AFTER_MS = 10_000;
-export const DOWN_AFTER_MS = 30 * 60_000;
+export const DISCONNECTED_AFTER_MS = DEFAULT_CONFIG['store-disconnect-time'];
+export const DOWN_AFTER_MS = DEFAULT_CONFIG['max-store-down-time'];
 
-export function storeState(pdState: string, heartbeatAgeMs: number | null): StoreState {
+export function storeState(
+  pdState: string,
+  heartbeatAgeMs: number | null,
+  times: LivenessTimes = {
+    storeDisconnectMs: DISCONNECTED_AFTER_MS,
+    maxStoreDownMs: DOWN_AFTER_MS,
+  },
+): StoreState {
   if (pdState === 'Tombstone' || pdState === 'Offline') return pdState;
   if (pdState !== 'Up') throw new Error(`unknown store state from PD: ${pdState}`);
   if (heartbeatAgeMs === null) return 'Disconnected';
-  if (heartbeatAgeMs >= DOWN_AFTER_MS) return 'Down';
-  if (heartbeatAgeMs >= DISCONNECTED_AFTER_MS) return 'Disconnected';
+  if (heartbeatAgeMs >= times.maxStoreDownMs) return 'Down';
+  if (heartbeatAgeMs >= times.storeDisconnectMs) return 'Disconnected';
   return 'Up';
 }
 

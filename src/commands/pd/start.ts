@@ -14,6 +14,8 @@ import {
 import { waitForShutdownSignal } from '../../server/signals.js';
 import { routeGrpcLogs } from '../../server/grpc_logs.js';
 import { createLogger } from '../../common/logger.js';
+import { logFlags, logOptions } from '../../cli/log_flags.js';
+import { watchParent } from '../../server/parent_watch.js';
 
 export default class PdStart extends BaseCommand<typeof PdStart> {
   static override summary = 'Run a Placement Driver (PD) until stopped by SIGINT or SIGTERM';
@@ -26,6 +28,7 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
   ];
 
   static override flags = {
+    ...logFlags,
     addr: addressFlag({
       description: 'gRPC listen address',
       default: DEFAULT_PD_ADDR,
@@ -63,7 +66,9 @@ export default class PdStart extends BaseCommand<typeof PdStart> {
 
   async run(): Promise<void> {
     const f = this.flags;
-    const log = createLogger('pd');
+    const log = createLogger('pd', {}, logOptions(this.flags));
+    // Under `nyx playground`: stop when the playground is gone, even after a kill -9.
+    watchParent((parent) => log.warn({ parent }, 'parent process gone: shutting down'));
     routeGrpcLogs(log);
     try {
       armFailpoints(f, log);

@@ -1,5 +1,4 @@
 import { parseSize } from '../../common/size.js';
-import { DEFAULT_SPLIT_THRESHOLDS, checkThresholds } from '../../store/split_checker.js';
 import { DEFAULT_DISK_RESERVE } from '../../store/disk_usage.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
@@ -8,6 +7,8 @@ import { addressFlag, pdFlag, pdWaitFlag } from '../../cli/flags.js';
 import { waitForPd, type WaitForPdOptions } from '../../cli/wait_for_pd.js';
 import { PdClient } from '../../client/pd_client.js';
 import { createLogger } from '../../common/logger.js';
+import { logFlags, logOptions } from '../../cli/log_flags.js';
+import { watchParent } from '../../server/parent_watch.js';
 import { routeGrpcLogs } from '../../server/grpc_logs.js';
 import { waitForShutdownSignal } from '../../server/signals.js';
 import { StorePdAdapter } from '../../server/store_pd.js';
@@ -27,6 +28,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
   ];
 
   static override flags = {
+    ...logFlags,
     pd: pdFlag,
     'pd-timeout': pdWaitFlag,
     'data-dir': Flags.string({
@@ -82,27 +84,9 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: '2GiB',
       parse: async (v) => String(parseSize(v)),
     }),
-    // Split thresholds: PD configuration to come; until then per store.
-    'region-max-size': Flags.string({
-      description: 'split a Region larger than this (e.g. 144MiB) ...',
-      default: '144MiB',
-    }),
-    'region-split-size': Flags.string({
-      description: '... into pieces of about this size',
-      default: '96MiB',
-    }),
-    'region-max-keys': Flags.integer({
-      description: 'split a Region with more keys than this ...',
-      default: DEFAULT_SPLIT_THRESHOLDS.regionMaxKeys,
-      min: 1,
-    }),
-    'region-split-keys': Flags.integer({
-      description: '... into pieces of about this many keys',
-      default: DEFAULT_SPLIT_THRESHOLDS.regionSplitKeys,
-      min: 1,
-    }),
     'split-check-interval-ms': Flags.integer({
-      description: 'how often the split checker measures the Regions this store leads',
+      description:
+        'how often the split checker measures the Regions this store leads (thresholds: nyx pd config)',
       default: 10_000,
       min: 10,
     }),
@@ -111,7 +95,9 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
 
   async run(): Promise<void> {
     const flags = this.flags;
-    const logger = createLogger('store');
+    const logger = createLogger('store', {}, logOptions(this.flags));
+    // Under `nyx playground`: stop when the playground is gone, even after a kill -9.
+    watchParent((parent) => logger.warn({ parent }, 'parent process gone: shutting down'));
     try {
       armFailpoints(flags, logger);
     } catch (e) {
@@ -120,22 +106,13 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     // grpc-js's own lines ("No address added out of total 1 resolved") go to the log, so
     // a port in use shows as the one error line below and nothing before it.
     routeGrpcLogs(logger);
-    let thresholds;
-    try {
-      thresholds = checkThresholds({
-        regionMaxSize: parseSize(flags['region-max-size']),
-        regionSplitSize: parseSize(flags['region-split-size']),
-        regionMaxKeys: flags['region-max-keys'],
-        regionSplitKeys: flags['region-split-keys'],
-      });
-    } catch (e) {
-      this.fail((e as Error).message);
-    }
     const pd = PdClient.connect(flags.pd.split(','), { timeoutMs: 30_000 });
     const waiting: WaitForPdOptions = {
       timeoutMs: flags['pd-timeout'],
+      // A person waits on the console: the line goes to stderr as words. The log gets it
+      // too when it is a file; on stderr it would say the same thing twice.
       report: (line) => {
-        logger.warn({ pd: flags.pd }, line);
+        if (flags['log-file']) logger.warn({ pd: flags.pd }, line);
         process.stderr.write(line + '\n');
       },
     };
@@ -164,10 +141,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         // default arrives as "2GiB", which Number() made NaN (and the reserve none).
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
         allowFailpoints: flags['allow-failpoints'],
-        splitCheck: {
-          thresholds,
-          intervalMs: flags['split-check-interval-ms'],
-        },
+        splitCheck: { intervalMs: flags['split-check-interval-ms'] },
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,
