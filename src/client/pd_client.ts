@@ -23,7 +23,9 @@ import type { RaftTiming } from '../pd/raft_timing.js';
 import type { StoreLiveness } from '../pd/store_liveness.js';
 import type { StoreLabel, StoreMeta } from '../pd/types.js';
 import type { Region, RegionId, StoreId } from '../region/meta.js';
-import { regionFromProto, storeFromProto } from '../proto/convert_meta.js';
+import { regionFromProto, regionToProto, storeFromProto } from '../proto/convert_meta.js';
+import type { AskBatchSplitResponse__Output } from '../proto-gen/nyx/pd/AskBatchSplitResponse.js';
+import type { SplitRegionsResponse__Output } from '../proto-gen/nyx/pd/SplitRegionsResponse.js';
 import {
   pdErrorFromProto,
   regionInfoFromProto,
@@ -341,6 +343,41 @@ export class PdClient {
     return res.regions.map(regionInfoFromProto);
   }
 
+  /** Ids for a batch split of `region` as its leader sees it (AskBatchSplit). */
+  async askBatchSplit(
+    region: Region,
+    count: number,
+  ): Promise<{ newRegionId: number; newPeerIds: number[] }[]> {
+    const res = await this.unary<AskBatchSplitResponse__Output>((c, header, o, cb) =>
+      c.AskBatchSplit({ header, region: regionToProto(region), splitCount: count }, o, cb),
+    );
+    return res.ids.map((x) => ({
+      newRegionId: uint64ToNumber(x.newRegionId, 'region id'),
+      newPeerIds: x.newPeerIds.map((p) => uint64ToNumber(p, 'peer id')),
+    }));
+  }
+
+  /**
+   * Split a Region at keys by hand (regionId 0: the Region holding the first key); resolves
+   * with the Regions that cover the old one's range once PD's map shows them.
+   */
+  async splitRegions(
+    regionId: RegionId,
+    keys: Uint8Array[],
+    timeoutMs = 10_000,
+  ): Promise<RegionInfo[]> {
+    const req = {
+      regionId: toUint64(regionId),
+      splitKeys: keys.map((k) => Buffer.from(k)),
+      timeoutMs,
+    };
+    const res = await this.unary<SplitRegionsResponse__Output>(
+      (c, header, o, cb) => c.SplitRegions({ ...req, header }, o, cb),
+      timeoutMs + 2_000,
+    );
+    return res.regions.map(regionInfoFromProto);
+  }
+
   /**
    * One timestamp, strictly greater than any this cluster handed out before. Concurrent
    * callers share one stream request per event-loop turn.
@@ -394,13 +431,17 @@ export class PdClient {
   }
 
   /** One unary call with per-attempt deadlines, retries and endpoint rotation. */
-  private async unary<Res extends HasHeader>(invoke: Invoke<Res>): Promise<Res> {
-    const giveUpAt = Date.now() + this.timeoutMs;
+  private async unary<Res extends HasHeader>(
+    invoke: Invoke<Res>,
+    /** A call that waits on purpose (SplitRegions) gets its own attempt deadline. */
+    attemptMs = this.rpcTimeoutMs,
+  ): Promise<Res> {
+    const giveUpAt = Date.now() + Math.max(this.timeoutMs, attemptMs);
     const backoff = new Backoff({ baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs });
     for (;;) {
       if (this.closed) throw new PdClientClosedError();
       const { address, client } = this.conn.current();
-      const deadline = new Date(Math.min(Date.now() + this.rpcTimeoutMs, giveUpAt));
+      const deadline = new Date(Math.min(Date.now() + attemptMs, giveUpAt));
       let res: Res;
       try {
         res = await new Promise<Res>((resolve, reject) =>

@@ -47,10 +47,19 @@ export const FAILPOINT_NAMES = [
   // timestamp above the old bound has been served. `return` = the bound cannot be saved:
   // timestamps are refused until it can.
   'tso_window_persist',
+  // Split apply (store/split_apply.ts; the crash reasoning is there). Before each new
+  // Region's copy: the batch before the split entry is committed, the parent is whole.
+  'split_copy_before',
+  // Every new Region's file is complete (data, sessions, meta at the initial index), the
+  // parent still covers their ranges: a restart must not load them, and replays the split.
+  'split_copy_after',
+  // The parent is cut and its new meta and apply index committed; no peer of a new
+  // Region exists yet. A restart loads the new Regions from their files.
+  'split_parent_after',
 ] as const;
 
-// Not yet here because their code has not landed: split, merge and conf-change apply
-// ('split_apply_mid', 'merge_apply_mid', 'conf_change_apply_mid'). Add each with its site.
+// Not yet here because their code has not landed: merge and conf-change apply
+// ('merge_apply_mid', 'conf_change_apply_mid'). Add each with its site.
 
 export type StaticFailpointName = (typeof FAILPOINT_NAMES)[number];
 

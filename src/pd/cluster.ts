@@ -40,6 +40,7 @@ import {
   type RaftTiming,
 } from './raft_timing.js';
 import { RegionTree } from './region_tree.js';
+import { allocSplitIds, type SplitIds } from './split.js';
 import { validateRegionHeartbeat } from './region_validation.js';
 import { validateLabels, validateStoreAddress } from './store_validation.js';
 import {
@@ -527,6 +528,15 @@ export class PdCluster {
           `${allowance} more`,
       );
     }
+  }
+
+  // --- splits ---
+
+  /** Ids for a batch split the leader of `region` is about to propose (split.ts). */
+  askBatchSplit(region: Region, count: number): SplitIds[] {
+    if (!this.bootstrapped)
+      throw new PdError(PdErrorCode.NotBootstrapped, 'cluster is not bootstrapped');
+    return allocSplitIds(this.tree.getRegionById(region.id), region, count, () => this.ids.alloc());
   }
 
   // --- lookups ---

@@ -23,7 +23,14 @@ import { MAX_TSO_COUNT } from '../pd/tso.js';
 import { DEFAULT_TSO_STREAM_RATE, TsoRateLimiter } from '../pd/tso_rate_limiter.js';
 import type { Region } from '../region/meta.js';
 import { formatKey } from '../region/meta.js';
-import { regionToProto, storeToProto } from '../proto/convert_meta.js';
+import {
+  epochToProto,
+  peerToProto,
+  regionFromProto,
+  regionToProto,
+  storeToProto,
+} from '../proto/convert_meta.js';
+import { checkSplitKeys, splitVisible } from '../pd/split.js';
 import {
   errorToProto,
   regionHeartbeatFromProto,
@@ -63,6 +70,11 @@ export class PdService {
   private readonly metrics: PdMetrics | undefined;
   private readonly identityOf: (call: PdCall) => CallerIdentity | undefined;
   private readonly tsoStreamRate: number;
+  /** Each store's Region heartbeat stream: where PD sends operator steps for its leaders. */
+  private readonly heartbeatStreams = new Map<
+    number,
+    Parameters<PDHandlers['RegionHeartbeat']>[0]
+  >();
 
   constructor(
     private readonly pd: PlacementDriver,
@@ -188,6 +200,30 @@ export class PdService {
       }),
       RegionHeartbeat: (call) => this.regionHeartbeatStream(call),
       Tso: (call) => this.tsoStream(call),
+      AskBatchSplit: this.unary('AskBatchSplit', (req) => {
+        if (!req.region) throw invalid('AskBatchSplit without a region');
+        const ids = cluster.askBatchSplit(regionFromProto(req.region), req.splitCount);
+        return {
+          ids: ids.map((x) => ({
+            newRegionId: toUint64(x.newRegionId),
+            newPeerIds: x.newPeerIds.map(toUint64),
+          })),
+        };
+      }),
+      SplitRegions: (call, callback) => {
+        const start = process.hrtime.bigint();
+        this.splitRegions(call.request).then(
+          (regions) => {
+            this.observe('SplitRegions', 'ok', start);
+            callback(null, { header: this.header(), regions });
+          },
+          (e: unknown) => {
+            const error = this.toError(e, 'SplitRegions');
+            this.observe('SplitRegions', String(error.type), start);
+            callback(null, { header: this.header(error), regions: [] });
+          },
+        );
+      },
     };
   }
 
@@ -203,6 +239,73 @@ export class PdService {
     this.streams.clear();
   }
 
+  // --- manual split ---
+
+  /**
+   * A split by hand: the Region's leader gets it as an operator step on its store's
+   * heartbeat stream, and the answer waits until PD's map shows the halves (their
+   * heartbeats follow the split's apply at once, see src/store/split_runner.ts).
+   */
+  private async splitRegions(
+    req: Parameters<PDHandlers['SplitRegions']>[0]['request'],
+  ): Promise<ReturnType<typeof regionInfoToProto>[]> {
+    this.checkHeader(req.header);
+    this.requireBootstrapped();
+    const cluster = this.pd.cluster;
+    const id = uint64ToNumber(req.regionId, 'region id');
+    const first = req.splitKeys[0];
+    const info =
+      id !== 0
+        ? cluster.getRegionById(id)
+        : first !== undefined
+          ? cluster.getRegion(first)
+          : undefined;
+    if (!info) {
+      throw new PdError(
+        PdErrorCode.RegionNotFound,
+        id !== 0 ? `region ${id} not found` : 'no region holds the split key',
+      );
+    }
+    const region = info.region;
+    const keys = checkSplitKeys(region, req.splitKeys);
+    const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : 10_000;
+    const deadline = Date.now() + timeoutMs;
+    const lookup = {
+      byId: (x: number) => cluster.getRegionById(x)?.region,
+      byKey: (k: Buffer) => cluster.getRegion(k)?.region,
+    };
+    let sentTo: number | undefined;
+    for (;;) {
+      if (splitVisible(region, keys, lookup)) break;
+      // (Re)send to the leader PD knows now: leadership may move while we wait.
+      const leader = cluster.getRegionById(region.id)?.leader;
+      const stream = leader && this.heartbeatStreams.get(leader.storeId);
+      if (leader && stream && sentTo !== leader.storeId) {
+        safeWrite(stream, {
+          header: this.header(),
+          regionId: toUint64(region.id),
+          regionEpoch: epochToProto(region.epoch),
+          targetPeer: peerToProto(leader),
+          splitRegion: { keys },
+        });
+        sentTo = leader.storeId;
+        this.log.info(
+          { region: region.id, store: leader.storeId, keys: keys.map(formatKey) },
+          'split sent to leader',
+        );
+      }
+      if (Date.now() >= deadline) {
+        throw new PdError(
+          PdErrorCode.ServerIsBusy,
+          `region ${region.id} did not report the split within ${timeoutMs} ms` +
+            (leader ? '' : ' (PD knows no leader for it)'),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return cluster.scanRegions(region.startKey, region.endKey).map(regionInfoToProto);
+  }
+
   // --- streams ---
 
   /**
@@ -215,6 +318,13 @@ export class PdService {
     const identity = this.identityOf(call);
     /** Plaintext: the store this stream speaks for, fixed by its first report. */
     let boundStore: number | undefined;
+    const forget = () => {
+      for (const [store, s] of this.heartbeatStreams)
+        if (s === call) this.heartbeatStreams.delete(store);
+    };
+    call.on('close', forget);
+    call.on('cancelled', forget);
+    call.on('error', forget);
     call.on('data', (req) => {
       const start = process.hrtime.bigint();
       let result: string;
@@ -233,6 +343,8 @@ export class PdService {
           }
         }
         const r = this.pd.cluster.regionHeartbeat(hb, identity);
+        // Where operator steps for this store's leaders go (SplitRegions).
+        this.heartbeatStreams.set(identity?.storeId ?? hb.leader.storeId, call);
         result = r.changed ? 'changed' : 'unchanged';
         if (r.changed) {
           this.log.info(

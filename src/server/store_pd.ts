@@ -1,6 +1,7 @@
 // The store's view of PD (StoreRegistrar, defined by the store layer) implemented over the
 // shared PD client.
 import { PdClient, type StoreHeartbeatReply } from '../client/pd_client.js';
+import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
 import type { RaftTiming } from '../pd/raft_timing.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
@@ -48,6 +49,19 @@ export class StorePdAdapter implements StoreRegistrar {
 
   regionHeartbeat(hb: { region: Region; leader: Peer; term: number }): void {
     this.pd.regionHeartbeat(hb);
+  }
+
+  askBatchSplit(
+    region: Region,
+    count: number,
+  ): Promise<{ newRegionId: number; newPeerIds: number[] }[]> {
+    return this.pd.askBatchSplit(region, count);
+  }
+
+  onRegionInstruction(listener: (i: RegionInstruction) => void): () => void {
+    return this.pd.onRegionHeartbeatReply((r) => {
+      if (r.kind === 'instruction') listener(r.instruction);
+    });
   }
 
   scanRegions(

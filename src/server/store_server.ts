@@ -46,6 +46,11 @@ import { readIdent, writeIdent } from '../store/store_ident.js';
 import { GrpcRaftTransport } from '../store/transport.js';
 import type { TxnClient } from '../client/txn/txn_client.js';
 import { TxnHost } from '../store/txn_host/txn_host.js';
+import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
+import type { Region } from '../region/meta.js';
+import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
+import { SplitChecker } from '../store/split_checker.js';
+import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
 import { txnHostHandlers } from './txn_host_service.js';
 import { TxnMetrics } from './txn_metrics.js';
@@ -68,6 +73,13 @@ export interface StoreRegistrar extends StorePd {
   getStoreAddress(storeId: number): Promise<string>;
   /** A TSO timestamp: a new leader syncs the transaction max_ts with it (txn_kv.ts). */
   getTimestamp?(): Promise<bigint>;
+  /** Ids for a split (PD's AskBatchSplit); without it the store cannot split. */
+  askBatchSplit?(
+    region: Region,
+    count: number,
+  ): Promise<{ newRegionId: number; newPeerIds: number[] }[]>;
+  /** PD's operator steps for this store's leaders (a split asked for by hand). */
+  onRegionInstruction?(listener: (i: RegionInstruction) => void): () => void;
 }
 
 export interface StoreConfig {
@@ -89,6 +101,8 @@ export interface StoreConfig {
   txnHost?: { client: () => TxnClient; idleTtlMs: number; maxTxns: number };
   /** Mutual TLS on every port and to other stores; the certificate names the store id. */
   tls?: TlsFiles;
+  /** How often the split checker looks (its thresholds are PD's configuration). */
+  splitCheck?: { intervalMs: number };
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -121,6 +135,8 @@ export class StoreServer {
   });
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;
+  private splitChecker: SplitChecker | undefined;
+  private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
   private logEngine: RaftLogEngine | undefined;
@@ -247,6 +263,9 @@ export class StoreServer {
             'snapshot applied',
           );
         },
+        onSplitApplied: (peer, result) => {
+          splitRunner?.onApplied(peer, result);
+        },
         onFatal: (err) => {
           log.fatal({ err: err.message, stack: err.stack }, 'raft loop failed; stopping');
           this.ready = false;
@@ -285,6 +304,19 @@ export class StoreServer {
       },
       NODE_RUNTIME,
     );
+    // A big Region's split copies its halves on a worker thread, not on the loop.
+    loader.copySplitsOffLoop = true;
+    let splitRunner: SplitRunner | undefined;
+    const pd = this.pd;
+    if (pd.askBatchSplit) {
+      const askBatchSplit = pd.askBatchSplit.bind(pd);
+      splitRunner = new SplitRunner(
+        raftStore,
+        { askBatchSplit, regionHeartbeat: (hb) => pd.regionHeartbeat(hb) },
+        (r) => loader.createSplitPeer(r),
+        logFn,
+      );
+    }
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
 
@@ -382,6 +414,31 @@ export class StoreServer {
     );
     this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
     this.pdWorker.start();
+    if (splitRunner) {
+      const runner = splitRunner;
+      const intervalMs = cfg.splitCheck?.intervalMs ?? 10_000;
+      // PD's configuration (nyx pd config set region-max-size ...), as last pushed.
+      const config = this.clusterConfig;
+      this.splitChecker = new SplitChecker(
+        raftStore,
+        runner,
+        () => {
+          const t = config.splitThresholds();
+          return {
+            regionMaxSize: t.maxSize,
+            regionSplitSize: t.splitSize,
+            regionMaxKeys: t.maxKeys,
+            regionSplitKeys: t.splitKeys,
+          };
+        },
+        intervalMs,
+        logFn,
+      );
+      this.splitChecker.start();
+      this.stopInstructions = this.pd.onRegionInstruction?.((i) =>
+        this.onInstruction(i, runner, raftStore, logFn),
+      );
+    }
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');
   }
@@ -410,6 +467,30 @@ export class StoreServer {
         { regions: created.map((p) => p.regionId) },
         'created missing peers of bootstrapped regions',
       );
+  }
+
+  /** An operator step from PD for a Region this store leads (so far: a split). */
+  private onInstruction(
+    i: RegionInstruction,
+    runner: SplitRunner,
+    raftStore: RaftStore,
+    log: (obj: object, msg: string) => void,
+  ): void {
+    if (!i.splitRegion) return;
+    const peer = raftStore.peers.get(i.regionId);
+    if (!peer || !peer.isLeader()) return; // PD re-sends to the leader it learns of
+    let keys = i.splitRegion.keys;
+    if (keys.length === 0) {
+      // No keys: the middle of the Region by key count.
+      const { keys: n } = estimateRegionSize(peer.engine);
+      keys = keysAtOffsets(peer.engine, 'raw', [n / 2]).filter(
+        (k) => !k.equals(peer.region.startKey),
+      );
+      if (keys.length === 0) return;
+    }
+    runner.split(i.regionId, keys, i.epoch).catch((e: unknown) => {
+      log({ regionId: i.regionId, err: describeSplitFailure(e) }, 'split from PD failed');
+    });
   }
 
   status(): object {
@@ -450,6 +531,8 @@ export class StoreServer {
     await this.txnHost?.host.close();
     this.txnHost?.client.close();
     this.pdWorker?.stop();
+    this.splitChecker?.stop();
+    this.stopInstructions?.();
     this.raftStore?.stop(new Error('store is shutting down'));
     // Streams from clients and other stores never end by themselves: give in-flight
     // calls a moment, then cut the connections.

@@ -76,3 +76,42 @@ export function copyRange(
   if (opts.targetApply || opts.targetRegion) target.reloadState();
   return rows;
 }
+
+/** What a split checker needs to know of a Region's engine, cheaply. */
+export interface RegionSizeEstimate {
+  /** Bytes of database pages in use (all tables, indexes included): the file's live size. */
+  bytes: number;
+  /** Rows of `table`. */
+  keys: number;
+}
+
+/**
+ * The Region's size from SQLite's page counts (no scan) and the row count of one table
+ * (a B-tree walk in C: tens of ms per million rows, so checkers call it sparingly).
+ */
+export function estimateRegionSize(engine: RegionEngine, table: Table = 'raw'): RegionSizeEstimate {
+  return engine.use((db, st) => {
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const keys = st.count(table).get() as number;
+    return { bytes: (pages - free) * pageSize, keys };
+  });
+}
+
+/**
+ * The keys of `table` at the given row offsets (ascending), in one pass of the table's
+ * B-tree per offset — SQLite skips rows without decoding their values. Offsets at or
+ * past the end are left out.
+ */
+export function keysAtOffsets(engine: RegionEngine, table: Table, offsets: number[]): Buffer[] {
+  return engine.use((db) => {
+    const stmt = db.prepare(`SELECT key FROM "${table}" ORDER BY key LIMIT 1 OFFSET ?`).pluck(true);
+    const out: Buffer[] = [];
+    for (const o of offsets) {
+      const k = stmt.get(Math.floor(o)) as Buffer | undefined;
+      if (k !== undefined) out.push(k);
+    }
+    return out;
+  });
+}

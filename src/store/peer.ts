@@ -21,6 +21,7 @@ import { RegionRaftStorage } from '../storage/raft_log_view.js';
 import {
   ClientRequest,
   RaftCommand,
+  SplitRequest,
   SessionStamp,
   WriteOp,
   WriteResult,
@@ -30,7 +31,9 @@ import { LeaderLease } from './lease.js';
 import { ProposalQueue } from './proposal_queue.js';
 import { ReadQueue } from './read_queue.js';
 import { RegionEngine } from '../storage/region_engine.js';
-import { RegionApplier, RequestOutcome } from './region_applier.js';
+import { AppliedEntry, RegionApplier, RequestOutcome, SuspendedSplit } from './region_applier.js';
+import { failpoint } from '../common/failpoint.js';
+import { SplitContext, SplitResult } from './split_apply.js';
 import { SessionOptions } from './session_table.js';
 import { clockRaftSeed } from './runtime.js';
 
@@ -97,6 +100,21 @@ export interface PeerObserver {
 
 export const NO_OBSERVER: PeerObserver = { proposal: () => undefined, committed: () => undefined };
 
+/** How a peer came to be, and what it may change beyond its own Region. */
+export interface PeerOptions {
+  /** The engines of Regions a split of this one creates. */
+  split?: SplitContext;
+  /**
+   * Created by a split just now (not loaded from disk): it has never heard from any
+   * leader of its Region, so no lease of that Region can rest on its silence, and it may
+   * vote at once — which is what lets the new Region elect its leader in one round
+   * (raft config refuseVotesOnStart; after a restart the rule applies again).
+   */
+  createdBySplit?: boolean;
+  /** Run a split's copy (step 1) off the loop; resolves with the new Regions left alone. */
+  copySplitOffLoop?: (parentId: number, created: Region[]) => Promise<number[]>;
+}
+
 export class RegionPeer {
   region: Region;
   readonly peerId: number;
@@ -106,7 +124,17 @@ export class RegionPeer {
   /** Set when the loop must give this peer a turn (message, proposal, tick output). */
   dirty = true;
   /** Each proposal is answered with one outcome per request its entry carried. */
-  private readonly proposals: ProposalQueue<RequestOutcome[]>;
+  private readonly proposals: ProposalQueue<RequestOutcome[] | SplitResult>;
+  /** Splits applied since the store last took them (it creates their peers). */
+  private appliedSplits: SplitResult[] = [];
+  /** The Regions the latest split here created (for EpochNotMatch answers). */
+  private lastSplit: Region[] = [];
+  /** A split's copy runs off the loop; committed entries wait in heldEntries. */
+  private splitInFlight = false;
+  private splitAbandoned = false;
+  private heldEntries: Entry[] = [];
+  /** Set by the store: an off-loop apply step finished (or failed: the store stops). */
+  onAsyncApplied: (err: Error | undefined) => void = () => undefined;
   private readonly applier: RegionApplier;
   /** Writes queued this turn, proposed together by flushWrites(). */
   private pendingWrites: PendingWrite[] = [];
@@ -128,6 +156,7 @@ export class RegionPeer {
     private readonly wallNow: () => number = Date.now,
     /** Seeds the election jitter; the simulator passes one drawn from its run's seed. */
     raftSeed: number = clockRaftSeed(now(), peerId),
+    private readonly opts: PeerOptions = {},
   ) {
     this.region = cloneRegion(region);
     this.proposals = new ProposalQueue(region.id);
@@ -141,6 +170,12 @@ export class RegionPeer {
         this.lease.expireOnConfChange();
       },
       cfg.sessions,
+      opts.split && {
+        engineOf: (id) => opts.split!.engineOf(id),
+        setRegion: (r) => {
+          this.region = cloneRegion(r);
+        },
+      },
     );
     this.peerId = peerId;
     const applied = engine.applyState();
@@ -161,6 +196,7 @@ export class RegionPeer {
       // Clients talk to leaders; a proposal that reaches a follower is refused, never
       // forwarded, so a request's (index, term) always names the entry it proposed.
       disableProposalForwarding: true,
+      ...(opts.createdBySplit ? { refuseVotesOnStart: false } : {}),
     });
     // Trust a lease for two ticks less than the election timeout: followers ignore votes
     // for a full election timeout after hearing from us, and their first tick may come early.
@@ -201,8 +237,19 @@ export class RegionPeer {
       epoch &&
       (epoch.version !== this.region.epoch.version || epoch.confVer !== this.region.epoch.confVer)
     ) {
-      throw new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] });
+      throw this.epochNotMatch();
     }
+  }
+
+  /**
+   * The answer to a request of an older epoch: the Region as it is now and, after a split,
+   * the new Regions it made, so a client's cache learns both halves at once (TiKV's
+   * EpochNotMatch carries them too).
+   */
+  epochNotMatch(): RegionError {
+    const current = [cloneRegion(this.region)];
+    for (const r of this.lastSplit) current.push(cloneRegion(r));
+    return new RegionError({ kind: 'EpochNotMatch', currentRegions: current });
   }
 
   checkKey(key: Buffer): void {
@@ -275,9 +322,7 @@ export class RegionPeer {
       if (w.version === this.region.epoch.version) group.push(w);
       else {
         this.observer.proposal('rejected');
-        w.done(
-          new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(this.region)] }),
-        );
+        w.done(this.epochNotMatch());
       }
     }
     if (group.length === 0) return;
@@ -328,10 +373,58 @@ export class RegionPeer {
       // Each request gets the outcome of its own position in the entry.
       done: (r) => {
         for (let i = 0; i < group.length; i++) {
-          group[i]!.done(r instanceof Error ? r : r[i]!);
+          group[i]!.done(r instanceof Error ? r : Array.isArray(r) ? r[i]! : splitAnswer(r));
         }
       },
     });
+  }
+
+  // ------------------------------------------------------------ admin commands
+
+  /**
+   * Propose a batch split prepared against `epoch` (ids from PD). `done` gets the Regions
+   * once the split is applied here, or why it was not.
+   */
+  proposeSplit(
+    epoch: { confVer: number; version: number },
+    splits: SplitRequest[],
+    done: (r: SplitResult | Error) => void,
+  ): void {
+    this.checkRequest(epoch);
+    const cmd: RaftCommand = {
+      regionId: this.region.id,
+      epoch: { ...this.region.epoch },
+      timeMs: this.wallNow(),
+      requests: [],
+      admin: { kind: 'batchSplit', splits },
+    };
+    try {
+      this.node.propose(encodeCommand(cmd));
+    } catch (e) {
+      if (e instanceof ProposalDroppedError || e instanceof UncommittedSizeExceededError) {
+        throw this.notLeader();
+      }
+      throw e;
+    }
+    const raft = this.node.raft;
+    this.proposals.push({
+      index: raft.raftLog.lastIndex(),
+      term: raft.term,
+      proposedAt: this.now(),
+      leaseGeneration: this.lease.currentGeneration(),
+      done: (r) =>
+        done(
+          r instanceof Error || !Array.isArray(r) ? r : new Error('split entry applied as data'),
+        ),
+    });
+    this.dirty = true;
+  }
+
+  /** The splits applied since the last call (the store creates their new peers). */
+  takeAppliedSplits(): SplitResult[] {
+    const s = this.appliedSplits;
+    this.appliedSplits = [];
+    return s;
   }
 
   // ------------------------------------------------------------ reads
@@ -380,11 +473,72 @@ export class RegionPeer {
   /** Apply committed entries to the Region engine in one transaction with the apply state. */
   applyCommitted(entries: Entry[]): void {
     if (entries.length === 0) return;
-    const applied = this.applier.apply(entries);
-    const last = entries[entries.length - 1]!;
-    this.appliedIndex = last.index;
-    this.appliedTerm = last.term;
+    if (this.splitInFlight) {
+      // The parent applies nothing past a split until its copy is done (split_apply.ts).
+      this.heldEntries.push(...entries);
+      return;
+    }
+    const copyOffLoop = this.opts.copySplitOffLoop;
+    const { applied, suspended } = this.applier.applyEntries(entries, copyOffLoop !== undefined);
+    const st = this.engine.applyState();
+    this.appliedIndex = st.appliedIndex;
+    this.appliedTerm = st.appliedTerm;
+    this.answer(applied);
+    if (suspended) this.startSplitCopy(suspended, copyOffLoop!);
+  }
+
+  /**
+   * Step 1 of a split runs on a worker thread; meanwhile this peer applies nothing more
+   * (reads wait for apply, writes queue in Raft) and every other peer of the store goes
+   * on. Then step 2 and the held entries run on the loop, and the store is told.
+   */
+  private startSplitCopy(
+    s: SuspendedSplit,
+    copy: (parentId: number, created: Region[]) => Promise<number[]>,
+  ): void {
+    this.splitInFlight = true;
+    this.splitAbandoned = false;
+    this.heldEntries = [...s.rest];
+    failpoint('split_copy_before');
+    copy(this.region.id, s.split.created).then(
+      (skipped) => this.finishSplitCopy(s, skipped),
+      (err: unknown) => this.onAsyncApplied(err as Error),
+    );
+  }
+
+  private finishSplitCopy(s: SuspendedSplit, skipped: number[]): void {
+    try {
+      this.splitInFlight = false;
+      if (this.splitAbandoned) {
+        // A snapshot replaced the engine meanwhile: it covers the split and what followed.
+        this.heldEntries = [];
+      } else {
+        failpoint('split_copy_after');
+        const result = this.applier.finishSplit(s, { skipped });
+        this.appliedIndex = s.entry.index;
+        this.appliedTerm = s.entry.term;
+        this.answer([{ index: s.entry.index, term: s.entry.term, outcome: result }]);
+        const held = this.heldEntries;
+        this.heldEntries = [];
+        this.applyCommitted(held);
+      }
+      this.reads.serve(this.appliedIndex);
+      this.dirty = true;
+    } catch (e) {
+      this.onAsyncApplied(e as Error);
+      return;
+    }
+    this.onAsyncApplied(undefined);
+  }
+
+  /** Answer the proposals of applied entries; collect applied splits for the store. */
+  private answer(applied: AppliedEntry[]): void {
     for (const a of applied) {
+      if (!(a.outcome instanceof Error) && !Array.isArray(a.outcome)) {
+        this.appliedSplits.push(a.outcome);
+        this.lastSplit = a.outcome.created;
+        // Requests queued against the old range go back to their clients (proposeGroup).
+      }
       const p = this.proposals.take(a.index, a.term);
       if (!p) continue;
       // A quorum had the entry, so we were leader when it was proposed: renew the lease.
@@ -401,6 +555,7 @@ export class RegionPeer {
 
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
   onSnapshotApplied(s: Snapshot): void {
+    if (this.splitInFlight) this.splitAbandoned = true;
     const st = this.engine.applyState();
     invariant(
       st.appliedIndex === s.metadata.index,
@@ -478,4 +633,9 @@ export class RegionPeer {
       commit: raft.raftLog.committed,
     };
   }
+}
+
+/** A data request whose entry turned out to be a split: never happens with our proposer. */
+function splitAnswer(_r: SplitResult): Error {
+  return new Error('a write was answered by a split entry');
 }

@@ -15,8 +15,9 @@ import { StorageCorruptionError } from '../storage/errors.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
-import { NO_OBSERVER, PeerConfig, PeerObserver, RegionPeer } from './peer.js';
+import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
+import { copySplitOffLoop } from './split_copy_worker.js';
 
 /**
  * Index and term a newly created Region starts its log at (TiKV's RAFT_INIT_LOG_INDEX):
@@ -36,6 +37,9 @@ export function confStateOf(region: Region): ConfState {
 }
 
 export class PeerLoader {
+  /** Copy split data on a worker thread (split_copy_worker.ts); a store sets it. */
+  copySplitsOffLoop = false;
+
   constructor(
     private readonly storeId: number,
     private readonly logEngine: RaftLogEngine,
@@ -110,17 +114,66 @@ export class PeerLoader {
   /** Every peer this store hosted before a restart (tombstones excluded). */
   loadAll(): RegionPeer[] {
     const ids = new Set([...this.engines.regionIdsOnDisk(), ...this.logEngine.regionIds()]);
-    const peers: RegionPeer[] = [];
+    const found: { engine: RegionEngine; region: Region; peerId: number }[] = [];
     for (const id of [...ids].sort((a, b) => a - b)) {
       const engine = this.engines.get(id);
       const local = engine.exists() ? engine.regionState() : undefined;
       if (!local || local.tombstone) continue;
       const me = findPeerOnStore(local.region, this.storeId);
       if (!me) continue;
-      this.reconcile(engine, local.region);
-      peers.push(this.open(local.region, me.id, engine));
+      found.push({ engine, region: local.region, peerId: me.id });
+    }
+    const peers: RegionPeer[] = [];
+    for (const f of found) {
+      if (this.unfinishedSplitChild(f, found)) continue;
+      this.reconcile(f.engine, f.region);
+      peers.push(this.open(f.region, f.peerId, f.engine));
     }
     return peers;
+  }
+
+  /**
+   * A new Region of a split whose parent had not committed its half when the store
+   * stopped (split_apply.ts, between steps 1 and 2): its file is at the initial state and
+   * a Region of a lower version still covers its range. Loading it would let two peers
+   * serve one key; the parent replays the split and creates it again. A Region past its
+   * initial state under an older one cannot come from a crash of this process (the new
+   * peer exists only after the parent's commit): refuse to guess.
+   */
+  private unfinishedSplitChild(
+    f: { engine: RegionEngine; region: Region },
+    all: readonly { region: Region }[],
+  ): boolean {
+    const older = all.find(
+      (o) =>
+        o.region.id !== f.region.id &&
+        o.region.epoch.version < f.region.epoch.version &&
+        rangesOverlap(o.region, f.region),
+    );
+    if (!older) return false;
+    if (f.engine.applyState().appliedIndex !== INITIAL_LOG_INDEX) {
+      throw new StorageCorruptionError(
+        `region ${f.region.id} (version ${f.region.epoch.version}) has applied entries, but ` +
+          `region ${older.region.id} (version ${older.region.epoch.version}) still covers its range`,
+      );
+    }
+    return true;
+  }
+
+  /**
+   * The peer of a Region a split just created here: its engine holds the initial state
+   * (split_apply.ts); its Raft log starts at the same initial index and term as a
+   * bootstrapped Region's, unless this store already had a log for it.
+   */
+  createSplitPeer(region: Region): RegionPeer {
+    const me = findPeerOnStore(region, this.storeId);
+    if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
+    const engine = this.engines.get(region.id);
+    const local = engine.regionState();
+    if (!local || local.region.id !== region.id)
+      throw new Error(`region ${region.id}: split created no meta in its engine`);
+    this.reconcile(engine, local.region);
+    return this.open(local.region, me.id, engine, { createdBySplit: true });
   }
 
   /**
@@ -176,7 +229,12 @@ export class PeerLoader {
     );
   }
 
-  private open(region: Region, peerId: number, engine: RegionEngine): RegionPeer {
+  private open(
+    region: Region,
+    peerId: number,
+    engine: RegionEngine,
+    opts: PeerOptions = {},
+  ): RegionPeer {
     const view = this.logEngine.region(region.id);
     let peer: RegionPeer | undefined = undefined;
     // Raft's configuration comes from the Region meta, which the engine keeps current.
@@ -193,6 +251,16 @@ export class PeerLoader {
       this.observer,
       () => rt.wallNow(),
       rt.raftSeed(peerId),
+      {
+        ...opts,
+        split: { engineOf: (id) => this.engines.get(id) },
+        ...(this.copySplitsOffLoop
+          ? {
+              copySplitOffLoop: (parentId: number, created: Region[]) =>
+                copySplitOffLoop({ dataDir: this.engines.dataDir, parentId, created }),
+            }
+          : {}),
+      },
     );
     return peer;
   }
@@ -217,4 +285,9 @@ function buildSnapshot(engine: RegionEngine, region: Region): Snapshot {
       confState: confStateOf(region),
     },
   };
+}
+
+function rangesOverlap(a: Region, b: Region): boolean {
+  const before = (k: Buffer, end: Buffer) => end.length === 0 || Buffer.compare(k, end) < 0;
+  return before(a.startKey, b.endKey) && before(b.startKey, a.endKey);
 }

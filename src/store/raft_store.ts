@@ -14,6 +14,7 @@ import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
+import { SplitResult } from './split_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
@@ -33,6 +34,8 @@ export interface RaftTransport {
 }
 
 export interface RaftStoreHooks {
+  /** A split applied on `peer`: create the new Regions' peers here (split_runner.ts). */
+  onSplitApplied?(peer: RegionPeer, result: SplitResult): void;
   /** Install a received snapshot's data into the peer's Region engine (before the log write). */
   applySnapshotData(peer: RegionPeer, rd: Ready): void;
   /** The loop hit an error it cannot continue after; the store must stop. */
@@ -51,6 +54,9 @@ export interface TurnStats {
   applyMs: number;
 }
 
+/** Votes kept for Regions a split has not created here yet. */
+const MAX_STASHED_VOTES = 256;
+
 export class RaftStore {
   readonly peers = new Map<number, RegionPeer>();
   private scheduled = false;
@@ -61,6 +67,8 @@ export class RaftStore {
   private writing = false;
   /** Hard states whose only change is the commit index, not yet written. */
   private readonly lazyHardStates = new Map<number, HardState>();
+  /** Votes for Regions not hosted yet (see stashVote), oldest first. */
+  private readonly stashedVotes = new Map<number, RaftEnvelope>();
 
   constructor(
     readonly storeId: number,
@@ -86,7 +94,39 @@ export class RaftStore {
 
   addPeer(peer: RegionPeer): void {
     this.peers.set(peer.regionId, peer);
+    // A split's copy finished off the loop (peer.ts): its new peers, then a turn.
+    peer.onAsyncApplied = (err) =>
+      this.guarded(() => {
+        if (err) throw err;
+        if (this.stopped) return;
+        for (const split of peer.takeAppliedSplits()) this.hooks.onSplitApplied?.(peer, split);
+        peer.dirty = true;
+        this.schedule();
+      });
     this.schedule();
+    const vote = this.stashedVotes.get(peer.regionId);
+    if (vote) {
+      this.stashedVotes.delete(peer.regionId);
+      // Through the validator like any message: it is checked against the new peer now.
+      this.runtime.defer(() => void this.onRaftMessage(vote));
+    }
+  }
+
+  /**
+   * A (pre-)vote for a Region not hosted here may come from the new leader of a split
+   * this store has not applied yet: keep the latest one per Region, and step it when the
+   * split creates the peer (TiKV's pending_msgs), so the new Region elects its leader in
+   * one round instead of after an election timeout. Bounded; stale ones are checked like
+   * any message when replayed, and Raft ignores votes of an old term.
+   */
+  private stashVote(env: RaftEnvelope): void {
+    const t = env.message.type;
+    if (t !== MessageType.Vote && t !== MessageType.PreVote) return;
+    this.stashedVotes.delete(env.regionId);
+    this.stashedVotes.set(env.regionId, env);
+    while (this.stashedVotes.size > MAX_STASHED_VOTES) {
+      this.stashedVotes.delete(this.stashedVotes.keys().next().value!);
+    }
   }
 
   /** Something happened to a peer: give it a turn soon. */
@@ -121,6 +161,7 @@ export class RaftStore {
    */
   onRaftMessage(env: RaftEnvelope, channel: Channel = 'messages'): Refusal | undefined {
     if (this.stopped) return undefined;
+    if (!this.peers.has(env.regionId)) this.stashVote(env);
     const refusal = checkForStore(this, env, channel);
     if (refusal) return refusal;
     const peer = this.peers.get(env.regionId)!;
@@ -243,6 +284,7 @@ export class RaftStore {
       if (rd.committedEntries.length > 0) failpoint('apply_before');
       p.applyCommitted(rd.committedEntries);
       if (rd.committedEntries.length > 0) failpoint('apply_after');
+      for (const split of p.takeAppliedSplits()) this.hooks.onSplitApplied?.(p, split);
       committed += rd.committedEntries.length;
       p.node.advance(rd);
       p.afterApply(rd);

@@ -2,7 +2,7 @@
 // epoch, leadership, key range, limits), and turns it into a linearizable read or a Raft
 // proposal. Answers are domain values or typed errors; the gRPC binding only converts.
 import { RegionError } from '../region/errors.js';
-import { Region, RegionEpoch, cloneRegion } from '../region/meta.js';
+import { Region, RegionEpoch } from '../region/meta.js';
 import { KvPair } from '../storage/region_engine.js';
 import { MAX_SESSION_ID_BYTES, SessionStamp, WriteOp } from './cmd/command.js';
 import { RegionPeer, WriteResult } from './peer.js';
@@ -254,12 +254,7 @@ export function linearizableRead<T>(store: RaftStore, peer: RegionPeer, f: () =>
   return new Promise<T>((resolve, reject) => {
     peer.read(() => {
       try {
-        if (peer.region.epoch.version !== version) {
-          throw new RegionError({
-            kind: 'EpochNotMatch',
-            currentRegions: [cloneRegion(peer.region)],
-          });
-        }
+        if (peer.region.epoch.version !== version) throw peer.epochNotMatch();
         resolve(f());
       } catch (e) {
         reject(e);

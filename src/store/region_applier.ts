@@ -14,6 +14,16 @@ import { ApplyBatch } from './apply_batch.js';
 import { storedKey } from './txn_apply.js';
 import { ClientRequest, RaftCommand, WriteOp, WriteResult, decodeCommand } from './cmd/command.js';
 import {
+  SplitCommandError,
+  SplitContext,
+  SplitResult,
+  applySplit,
+  commitSplitParent,
+  deriveSplit,
+  splitResult,
+} from './split_apply.js';
+import { failpoint } from '../common/failpoint.js';
+import {
   DEFAULT_SESSION_OPTIONS,
   SESSION_GC_INTERVAL,
   SessionOptions,
@@ -23,13 +33,29 @@ import {
 /** One request's outcome: its result, or why it was not applied. */
 export type RequestOutcome = WriteResult | Error;
 
-/** An entry's outcome: one per request it carried, or one error for all of them. */
-export type EntryOutcome = RequestOutcome[] | Error;
+/**
+ * An entry's outcome: one per request it carried, or one error for all of them; a split
+ * answers with the Regions it made.
+ */
+export type EntryOutcome = RequestOutcome[] | SplitResult | Error;
 
 export interface AppliedEntry {
   index: number;
   term: number;
   outcome: EntryOutcome;
+}
+
+/** A split whose copy runs off the loop: the entry, the Regions, and the entries held back. */
+export interface SuspendedSplit {
+  entry: Entry;
+  split: { parent: Region; created: Region[] };
+  rest: Entry[];
+}
+
+/** What admin commands change beyond the Region's own engine. */
+export interface AdminApplyContext extends SplitContext {
+  /** The Region's meta changed (split): the peer takes it before the next entry. */
+  setRegion(r: Region): void;
 }
 
 export class RegionApplier {
@@ -42,8 +68,10 @@ export class RegionApplier {
     /** Conf-change entries are the peer's to apply (Raft's membership view moves too). */
     private readonly onConfChange: (e: Entry) => void,
     sessionOptions: SessionOptions = DEFAULT_SESSION_OPTIONS,
+    /** Without it, admin commands fail (unit tests of data apply alone). */
+    private readonly admin?: AdminApplyContext,
   ) {
-    this.sessions = new SessionTable(sessionOptions);
+    this.sessions = new SessionTable(sessionOptions ?? DEFAULT_SESSION_OPTIONS);
   }
 
   /**
@@ -51,20 +79,113 @@ export class RegionApplier {
    * state of the last one. Returns the outcome of every client command among them.
    */
   apply(entries: Entry[]): AppliedEntry[] {
-    const batch = new ApplyBatch(this.engine);
+    return this.applyEntries(entries, false).applied;
+  }
+
+  /**
+   * Like apply(), but with `suspendSplits` a valid split stops the batch: everything
+   * before it is committed, and the split comes back to be copied off the loop and
+   * finished with finishSplit(); the entries after it are not applied.
+   */
+  applyEntries(
+    entries: Entry[],
+    suspendSplits: boolean,
+  ): { applied: AppliedEntry[]; suspended?: SuspendedSplit } {
+    let batch = new ApplyBatch(this.engine);
     const applied: AppliedEntry[] = [];
+    /** The last entry whose effects are in `batch` (not yet committed), if any. */
+    let pending: Entry | undefined;
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) {
         this.onConfChange(e);
+        pending = e;
         continue;
       }
-      if (e.data.length === 0) continue; // a new leader's empty entry
-      applied.push({ index: e.index, term: e.term, outcome: this.applyNormal(e, batch) });
+      if (e.data.length === 0) {
+        pending = e; // a new leader's empty entry
+        continue;
+      }
+      const admin = this.decodeAdmin(e);
+      if (admin === undefined) {
+        applied.push({ index: e.index, term: e.term, outcome: this.applyNormal(e, batch) });
+        pending = e;
+        continue;
+      }
+      // An admin command reads and moves the engine's committed state (a split copies
+      // the parent's rows to other files), so what came before it is committed first, as
+      // TiKV flushes its write batch before an admin command.
+      if (pending) this.commit(batch, pending);
+      pending = undefined;
+      batch = new ApplyBatch(this.engine);
+      const prepared = this.prepareAdmin(admin);
+      if (suspendSplits && !(prepared instanceof Error)) {
+        const rest = entries.slice(entries.indexOf(e) + 1);
+        return { applied, suspended: { entry: e, split: prepared, rest } };
+      }
+      const outcome =
+        prepared instanceof Error
+          ? prepared
+          : this.finishSplit({ entry: e, split: prepared, rest: [] });
+      applied.push({ index: e.index, term: e.term, outcome });
+      // A refused admin command changed nothing: its index rides on the next commit.
+      pending = outcome instanceof Error ? e : undefined;
     }
-    const last = entries[entries.length - 1]!;
+    if (pending) this.commit(batch, pending);
+    return { applied };
+  }
+
+  /** Steps 1 and 2 of a split on this thread (split_apply.ts), or step 2 after an off-loop copy. */
+  finishSplit(s: SuspendedSplit, copied?: { skipped: number[] }): SplitResult {
+    const apply = { index: s.entry.index, term: s.entry.term };
+    let result: SplitResult;
+    if (copied) {
+      commitSplitParent(this.engine, s.split, apply);
+      failpoint('split_parent_after');
+      result = splitResult(s.split, copied.skipped);
+    } else {
+      result = applySplit(this.engine, s.split, apply, this.admin!);
+    }
+    this.admin!.setRegion(result.parent);
+    return result;
+  }
+
+  private commit(batch: ApplyBatch, last: Entry): void {
     this.sessions.flush(batch);
     batch.commit({ appliedIndex: last.index, appliedTerm: last.term });
-    return applied;
+  }
+
+  /** The entry's admin command, undefined for a data command; an Error if undecodable. */
+  private decodeAdmin(e: Entry): RaftCommand | Error | undefined {
+    let cmd: RaftCommand;
+    try {
+      cmd = decodeCommand(e.data);
+    } catch {
+      return undefined; // applyNormal answers it with the same decode error
+    }
+    return cmd.admin ? cmd : undefined;
+  }
+
+  /** The split an admin command asks for, or why it cannot apply (alike on every replica). */
+  private prepareAdmin(cmd: RaftCommand | Error): { parent: Region; created: Region[] } | Error {
+    if (cmd instanceof Error) return cmd;
+    const region = this.region();
+    if (cmd.regionId !== region.id) {
+      return new RegionError({ kind: 'RegionNotFound', regionId: cmd.regionId });
+    }
+    // An admin command was prepared against the whole epoch (a split maps the parent's
+    // peers to new ids in order): both parts must still be the same.
+    if (cmd.epoch.version !== region.epoch.version || cmd.epoch.confVer !== region.epoch.confVer) {
+      return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(region)] });
+    }
+    if (!this.admin) return new Error('this replica cannot apply admin commands');
+    let split;
+    try {
+      split = deriveSplit(region, cmd.admin!.splits);
+    } catch (err) {
+      if (err instanceof SplitCommandError) return err;
+      throw err;
+    }
+    return split;
   }
 
   /** The engine's contents were replaced by a snapshot. */

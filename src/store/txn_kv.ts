@@ -12,7 +12,6 @@
 // the first's lock. Snapshot reads raise the concurrency manager's max_ts first
 // (src/txn/concurrency_manager.ts).
 import { RegionError } from '../region/errors.js';
-import { cloneRegion } from '../region/meta.js';
 import { ConcurrencyManager } from '../txn/concurrency_manager.js';
 import { KeyError, LockInfo, lockInfo } from '../txn/errors.js';
 import { Latches } from '../txn/latches.js';
@@ -167,12 +166,7 @@ export class TxnKv {
       return await new Promise<T>((resolve, reject) => {
         peer.read(() => {
           try {
-            if (peer.region.epoch.version !== version) {
-              throw new RegionError({
-                kind: 'EpochNotMatch',
-                currentRegions: [cloneRegion(peer.region)],
-              });
-            }
+            if (peer.region.epoch.version !== version) throw peer.epochNotMatch();
             const io: ActionIo = { reader: new MvccReader(peer.engine), txn: new MvccTxn() };
             const result = run(io);
             if (io.txn.isEmpty) {

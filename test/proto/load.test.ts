@@ -76,10 +76,14 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'GetRegion',
     'GetRegionByID',
     'ScanRegions',
+    'GetConfig',
+    'SetConfig',
+    'AskBatchSplit',
+    'SplitRegions',
   ]) {
     assert.equal(pd[rpc], 'unary->unary', rpc);
   }
-  assert.equal(Object.keys(pd).length, 12);
+  assert.equal(Object.keys(pd).length, 16);
 });
 
 test('every message type of every package is in the loaded definition', () => {

@@ -97,6 +97,12 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: 1024,
       min: 1,
     }),
+    'split-check-interval-ms': Flags.integer({
+      description:
+        'how often the split checker measures the Regions this store leads (thresholds: nyx pd config)',
+      default: 10_000,
+      min: 10,
+    }),
     ...failpointFlags,
     ...tlsFlags,
   };
@@ -182,6 +188,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
           maxTxns: flags['max-held-txns'],
         },
         tls,
+        splitCheck: { intervalMs: flags['split-check-interval-ms'] },
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,

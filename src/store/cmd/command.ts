@@ -58,11 +58,40 @@ export interface RaftCommand {
   /** The proposing leader's wall-clock time (ms): the log's clock. */
   timeMs: number;
   requests: ClientRequest[];
+  /**
+   * An admin command (TiKV's AdminRequest): set, and `requests` empty, when the entry
+   * changes the Region itself rather than its data. Applied on every replica alike.
+   */
+  admin?: AdminCommand;
 }
+
+/** One new Region of a batch split: where it starts, and the ids PD allocated for it. */
+export interface SplitRequest {
+  /** The new Region covers [splitKey, next split key or the parent's end). */
+  splitKey: Buffer;
+  newRegionId: number;
+  /** One per peer of the parent, in the parent's peer order (same store, same role). */
+  newPeerIds: number[];
+}
+
+/**
+ * Admin commands. Split, merge and conf changes all travel this way: the leader checks
+ * and prepares (ids from PD), proposes, and apply (src/store/split_apply.ts, ...) does the
+ * rest on every replica. New kinds get a new `kind` and a new code below.
+ */
+export type AdminCommand = { kind: 'batchSplit'; splits: SplitRequest[] };
+
+/** Most new Regions one batch split may create (a bound on what one entry can ask for). */
+export const MAX_SPLITS_PER_COMMAND = 64;
 
 /** Version 1 had one write list, no sessions and no time; it is still read. */
 const VERSION_1 = 1;
 const VERSION = 2;
+/** An admin command: same header as VERSION, then the admin kind and its body. */
+const VERSION_ADMIN = 3;
+const ADMIN_CODES = { batchSplit: 1 } as const;
+/** Peers per Region: PD refuses more (src/pd/trust_limits.ts MAX_REGION_PEERS). */
+const MAX_PEERS = 16;
 const OP_CODES = { put: 1, delete: 2, deleteRange: 3, cas: 4 } as const;
 /** A put / delete of a version (an MVCC write or default row): the op, then the ts. */
 const VERSIONED_PUT = 5;
@@ -99,7 +128,43 @@ function encodeWrites(w: BinaryWriter, writes: WriteOp[]): void {
   }
 }
 
+function encodeAdmin(cmd: RaftCommand, admin: AdminCommand): Buffer {
+  const w = new BinaryWriter(128);
+  w.u8(VERSION_ADMIN)
+    .num(cmd.regionId)
+    .num(cmd.epoch.confVer)
+    .num(cmd.epoch.version)
+    .num(cmd.timeMs);
+  w.u8(ADMIN_CODES[admin.kind]);
+  w.u32(admin.splits.length);
+  for (const s of admin.splits) {
+    w.bytes(s.splitKey).num(s.newRegionId).u32(s.newPeerIds.length);
+    for (const id of s.newPeerIds) w.num(id);
+  }
+  return w.finish();
+}
+
+function decodeAdmin(r: BinaryReader): AdminCommand {
+  const code = r.u8();
+  if (code !== ADMIN_CODES.batchSplit) throw new MalformedCommandError(`unknown admin ${code}`);
+  const n = r.u32();
+  if (n === 0 || n > MAX_SPLITS_PER_COMMAND)
+    throw new MalformedCommandError(`batch split of ${n} keys`);
+  const splits: SplitRequest[] = [];
+  for (let i = 0; i < n; i++) {
+    const splitKey = Buffer.from(r.bytes());
+    const newRegionId = count(r, 'new region id');
+    const np = r.u32();
+    if (np === 0 || np > MAX_PEERS) throw new MalformedCommandError(`split with ${np} peers`);
+    const newPeerIds: number[] = [];
+    for (let j = 0; j < np; j++) newPeerIds.push(count(r, 'new peer id'));
+    splits.push({ splitKey, newRegionId, newPeerIds });
+  }
+  return { kind: 'batchSplit', splits };
+}
+
 export function encodeCommand(cmd: RaftCommand): Buffer {
+  if (cmd.admin) return encodeAdmin(cmd, cmd.admin);
   let ops = 0;
   for (const r of cmd.requests) ops += r.writes.length;
   const w = new BinaryWriter(64 + cmd.requests.length * 96 + ops * 48);
@@ -189,12 +254,15 @@ function decodeSession(r: BinaryReader): SessionStamp {
 export function decodeCommand(data: Uint8Array): RaftCommand {
   const r = new BinaryReader(data);
   const version = r.u8();
-  if (version !== VERSION && version !== VERSION_1)
+  if (version !== VERSION && version !== VERSION_1 && version !== VERSION_ADMIN)
     throw new MalformedCommandError('unknown command version');
   const regionId = count(r, 'region id');
   const epoch = { confVer: count(r, 'conf_ver'), version: count(r, 'version') };
   let cmd: RaftCommand;
-  if (version === VERSION_1) {
+  if (version === VERSION_ADMIN) {
+    const timeMs = count(r, 'time');
+    cmd = { regionId, epoch, timeMs, requests: [], admin: decodeAdmin(r) };
+  } else if (version === VERSION_1) {
     cmd = { regionId, epoch, timeMs: 0, requests: [{ writes: decodeWrites(r) }] };
   } else {
     const timeMs = count(r, 'time');
