@@ -22,6 +22,8 @@ export function spreadKeys(prefix: string, n: number, regions: number): string[]
 export interface BankResult {
   transfers: number;
   conflicts: number;
+  /** Transfers definitely aborted (rolled back by others after their TTL). */
+  aborted: number;
   reads: number;
   /** Totals seen by snapshot reads that differ from the expected one. */
   badTotals: { ts: bigint; total: number; balances: number[] }[];
@@ -59,7 +61,14 @@ export async function runBank(
   want: { transfers: number; reads: number },
   workersPerClient = 2,
 ): Promise<BankResult> {
-  const res: BankResult = { transfers: 0, conflicts: 0, reads: 0, badTotals: [], errors: [] };
+  const res: BankResult = {
+    transfers: 0,
+    conflicts: 0,
+    aborted: 0,
+    reads: 0,
+    badTotals: [],
+    errors: [],
+  };
   const running = runUntil(len, () => res.transfers >= want.transfers && res.reads >= want.reads);
   const worker = async (client: TxnClient, w: number): Promise<void> => {
     while (running()) {
@@ -83,6 +92,10 @@ export async function runBank(
         res.transfers++;
       } catch (e) {
         if (e instanceof WriteConflictError) res.conflicts++;
+        // Definitely not committed: its locks outlived their TTL while it waited behind
+        // another transaction's lock, and a reader rolled it back (Percolator §2.2). Such
+        // a transfer moves no money; the totals below check that.
+        else if (e instanceof TxnAbortedError) res.aborted++;
         else res.errors.push(e as Error);
       }
     }
