@@ -6,7 +6,7 @@ import { Flags } from '@oclif/core';
 import { createElement } from 'react';
 import { PdCommand } from '../cli/base_command.js';
 import { formatHostPort, parseHostPort } from '../common/address.js';
-import { Collector } from '../ui/collect.js';
+import { Collector, httpsGetWith } from '../ui/collect.js';
 
 /** PD's status port is its gRPC port - 1 by the defaults (2379/2378) and in playgrounds. */
 export function defaultPdStatus(pd: string): string {
@@ -46,9 +46,12 @@ export default class Top extends PdCommand<typeof Top> {
 
   async run(): Promise<void> {
     const f = this.flags;
+    // Under mutual TLS the status pages are HTTPS and want this command's certificate.
+    const tls = this.tls();
     const collector = new Collector({
       pdAddress: f.pd.split(',')[0].trim(),
       pdStatusAddress: f['pd-status'] ?? defaultPdStatus(f.pd),
+      ...(tls ? { scheme: 'https' as const, get: httpsGetWith(tls.clientOptions()) } : {}),
     });
     const interactive = !f.once && !this.json && process.stdout.isTTY && process.stdin.isTTY;
     if (!interactive) {

@@ -16,6 +16,7 @@ import { PdService, type PdServiceOptions } from './pd_service.js';
 import { pdClusterView } from './pd_cluster_view.js';
 import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
+import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
 
 export const DEFAULT_PD_ADDR = '127.0.0.1:2379';
 export const DEFAULT_PD_STATUS_ADDR = '127.0.0.1:2378';
@@ -109,7 +110,10 @@ export class PdServer {
         identityOf: opts.identityOf ?? (opts.tls ? tlsIdentity : undefined),
         tsoStreamRate: opts.tsoStreamRate,
       });
-      const grpcServer = new grpc.Server();
+      // Calls in flight per client connection, as on the stores.
+      const grpcServer = new grpc.Server({
+        'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
+      });
       grpcServer.addService(loadNyxProto().nyx.pd.PD.service, service.handlers);
       const port = await bindGrpc(
         grpcServer,

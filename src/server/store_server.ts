@@ -52,6 +52,7 @@ import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
 import { SplitChecker } from '../store/split_checker.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
+import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
 import { txnHostHandlers } from './txn_host_service.js';
 import { TxnMetrics } from './txn_metrics.js';
 import { raftTransportHandlers } from './raft_service.js';
@@ -132,6 +133,9 @@ export class StoreServer {
   private readonly grpcServer = new grpc.Server({
     'grpc.max_receive_message_length': 64 << 20,
     'grpc.max_send_message_length': 64 << 20,
+    // Unary calls in flight per client connection (each is an HTTP/2 stream); the
+    // BatchCommands streams bound their own requests (stream_flow.ts).
+    'grpc.max_concurrent_streams': MAX_STREAMS_PER_CONNECTION,
   });
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;

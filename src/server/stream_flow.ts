@@ -252,3 +252,10 @@ export function approxBytes(v: unknown): number {
   for (const x of Object.values(v)) n += approxBytes(x);
   return n;
 }
+
+/**
+ * HTTP/2 streams one client connection may have open at once on a store or PD: this
+ * bounds unary calls in flight per connection (each is a stream), as BatchCommands
+ * streams are bounded by the limits above.
+ */
+export const MAX_STREAMS_PER_CONNECTION = 1024;

@@ -4,6 +4,7 @@
 // histograms). Rates and p99 come from the difference to the previous refresh; events from
 // diffing the previous snapshot. Any source that does not answer is shown as such and the
 // rest still renders: a dashboard must survive the failures it is there to show.
+import * as https from 'node:https';
 import { parsePrometheus, type Sample } from './prometheus.js';
 import {
   bucketsDelta,
@@ -33,12 +34,37 @@ export const httpGet: HttpGet = async (url, timeoutMs) => {
   return body;
 };
 
+/**
+ * GET over HTTPS with a client certificate: the status ports of a cluster under mutual
+ * TLS want the same CA, certificate and key as its gRPC ports.
+ */
+export function httpsGetWith(tls: { ca: Buffer; cert: Buffer; key: Buffer }): HttpGet {
+  return (url, timeoutMs) =>
+    new Promise<string>((resolve, reject) => {
+      const req = https.get(url, { ...tls, timeout: timeoutMs }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          const code = res.statusCode ?? 0;
+          if (code < 200 || code >= 300) reject(new Error(`${code} from ${url}`));
+          else resolve(body);
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${url} in ${timeoutMs} ms`)));
+      req.on('error', reject);
+    });
+}
+
 export interface CollectorOptions {
   /** PD's gRPC address, shown in the header. */
   pdAddress: string;
   /** PD's HTTP status address, host:port. */
   pdStatusAddress: string;
   get?: HttpGet;
+  /** 'https' when the cluster runs mutual TLS (then `get` must present a certificate). */
+  scheme?: 'http' | 'https';
   now?: () => number;
   /** Per-request timeout; a refresh waits at most this long for any source. */
   timeoutMs?: number;
@@ -66,6 +92,7 @@ interface StoreScrape {
 
 export class Collector {
   private readonly get: HttpGet;
+  private readonly scheme: 'http' | 'https';
   private readonly now: () => number;
   private readonly timeoutMs: number;
   private readonly historyPoints: number;
@@ -80,6 +107,7 @@ export class Collector {
 
   constructor(private readonly opts: CollectorOptions) {
     this.get = opts.get ?? httpGet;
+    this.scheme = opts.scheme ?? 'http';
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.timeoutMs ?? 800;
     this.historyPoints = opts.historyPoints ?? 180;
@@ -88,7 +116,7 @@ export class Collector {
 
   async collect(): Promise<ClusterSnapshot> {
     const atMs = this.now();
-    const pdBase = `http://${this.opts.pdStatusAddress}`;
+    const pdBase = `${this.scheme}://${this.opts.pdStatusAddress}`;
     const [viewRes, pdMetricsRes] = await Promise.allSettled([
       this.get(`${pdBase}/cluster`, this.timeoutMs).then((t) => JSON.parse(t) as PdClusterView),
       this.get(`${pdBase}/metrics`, this.timeoutMs).then(parsePrometheus),
@@ -101,7 +129,7 @@ export class Collector {
     const storeMetas = view?.stores.filter((s) => s.state !== 'Tombstone') ?? [];
     const pages = await Promise.all(
       storeMetas.map(async (s) => {
-        const base = `http://${s.statusAddress}`;
+        const base = `${this.scheme}://${s.statusAddress}`;
         const [st, m] = await Promise.allSettled([
           this.get(`${base}/status`, this.timeoutMs).then((t) => JSON.parse(t) as StoreStatusPage),
           this.get(`${base}/metrics`, this.timeoutMs).then(parsePrometheus),

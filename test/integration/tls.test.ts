@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -15,6 +17,9 @@ import { TlsFiles } from '../../src/common/tls.js';
 import { TestCa } from '../../src/server/tls_certs.js';
 import { FakePeer, wireMessage } from './fake_peer.js';
 import { TestCluster } from './cluster.js';
+import type { ClusterSnapshot } from '../../src/ui/snapshot.js';
+
+const run = promisify(execFile);
 
 /** GET over HTTPS with these client files (or none); resolves with the status code or the error. */
 function httpsGet(
@@ -71,6 +76,36 @@ describe('mutual TLS', () => {
         200,
       );
     }
+  });
+
+  test('nyx top reads the HTTPS status pages with the client certificate', async () => {
+    const certs = c.pg.certs!;
+    const { stdout } = await run(
+      process.execPath,
+      [
+        path.resolve('bin/run.js'),
+        'top',
+        '--json',
+        '--interval',
+        '300',
+        '--pd',
+        c.pd,
+        '--ca',
+        certs.ca,
+        '--cert',
+        certs.client.cert,
+        '--key',
+        certs.client.key,
+      ],
+      { timeout: 30_000 },
+    );
+    const snap = JSON.parse(stdout) as ClusterSnapshot;
+    assert.equal(snap.pd.reachable, true);
+    assert.equal(snap.stores.length, 3);
+    assert.ok(
+      snap.stores.every((s) => s.reachable),
+      JSON.stringify(snap.stores.map((s) => s.error)),
+    );
   });
 
   test('a client without a certificate, or with one of another CA, is refused', async () => {

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { KvCommand } from '../../cli/kv_command.js';
-import { decodeArg, displayBytes, encodingOf, prefixEnd } from '../../cli/encoding.js';
+import { encodingOf } from '../../cli/encoding.js';
 import { encodingFlags } from '../../cli/flags.js';
-import { kvJson } from '../../cli/kv_json.js';
-import { renderTable } from '../../cli/output.js';
+import { scanJson, scanRange, scanTable } from '../../cli/scan_args.js';
 
 export default class KvScan extends KvCommand<typeof KvScan> {
   static override description =
@@ -42,42 +41,16 @@ export default class KvScan extends KvCommand<typeof KvScan> {
 
   async run(): Promise<void> {
     const enc = encodingOf(this.flags);
-    const { prefix } = this.flags;
-    if (prefix !== undefined && (this.args.start !== undefined || this.args.end !== undefined))
-      this.fail('give start/end keys or --prefix, not both');
-    let start: Buffer;
-    let end: Buffer | undefined;
-    if (prefix !== undefined) {
-      start = decodeArg(prefix, enc, 'prefix');
-      end = prefixEnd(start);
-    } else {
-      start =
-        this.args.start === undefined
-          ? Buffer.alloc(0)
-          : decodeArg(this.args.start, enc, 'start key');
-      end = this.args.end === undefined ? undefined : decodeArg(this.args.end, enc, 'end key');
-    }
+    const range = scanRange(this.args, this.flags.prefix, enc);
+    if (typeof range === 'string') this.fail(range);
     const keysOnly = this.flags['keys-only'];
     const pairs = await this.call((raw) =>
-      raw.scan(start, end, {
+      raw.scan(range.start, range.end, {
         limit: this.flags.limit,
         reverse: this.flags.reverse,
         keyOnly: keysOnly,
       }),
     );
-    this.output(
-      pairs.map((p) => kvJson(p.key, keysOnly ? undefined : (p.value ?? Buffer.alloc(0)), enc)),
-      () =>
-        pairs.length === 0
-          ? '(no keys)'
-          : renderTable(
-              keysOnly ? ['key'] : ['key', 'value'],
-              pairs.map((p) =>
-                keysOnly
-                  ? [displayBytes(p.key, enc)]
-                  : [displayBytes(p.key, enc), displayBytes(p.value ?? Buffer.alloc(0), enc)],
-              ),
-            ) + `\n${pairs.length} key${pairs.length === 1 ? '' : 's'}`,
-    );
+    this.output(scanJson(pairs, keysOnly, enc), () => scanTable(pairs, keysOnly, enc));
   }
 }

@@ -1,8 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { decodeArg, displayBytes, encodingOf, prefixEnd } from '../../cli/encoding.js';
+import { encodingOf } from '../../cli/encoding.js';
 import { encodingFlags } from '../../cli/flags.js';
-import { kvJson } from '../../cli/kv_json.js';
-import { renderTable } from '../../cli/output.js';
+import { scanJson, scanRange, scanTable } from '../../cli/scan_args.js';
 import { TxnCommand } from '../../cli/txn_command.js';
 import { txnFlag } from '../../cli/txn_flags.js';
 
@@ -32,41 +31,19 @@ export default class TxnScan extends TxnCommand<typeof TxnScan> {
 
   async run(): Promise<void> {
     const enc = encodingOf(this.flags);
-    const { prefix } = this.flags;
-    if (prefix !== undefined && (this.args.start !== undefined || this.args.end !== undefined))
-      this.fail('give start/end keys or --prefix, not both');
-    let start: Buffer;
-    let end: Buffer;
-    if (prefix !== undefined) {
-      start = decodeArg(prefix, enc, 'prefix');
-      end = prefixEnd(start);
-    } else {
-      start =
-        this.args.start === undefined
-          ? Buffer.alloc(0)
-          : decodeArg(this.args.start, enc, 'start key');
-      end =
-        this.args.end === undefined ? Buffer.alloc(0) : decodeArg(this.args.end, enc, 'end key');
-    }
+    const range = scanRange(this.args, this.flags.prefix, enc);
+    if (typeof range === 'string') this.fail(range);
     const keysOnly = this.flags['keys-only'];
     await this.ready();
-    const pairs = await this.host().scan(this.flags.txn, start, end, {
-      limit: this.flags.limit,
-      keyOnly: keysOnly,
-    });
-    this.output(
-      pairs.map((p) => kvJson(p.key, keysOnly ? undefined : p.value, enc)),
-      () =>
-        pairs.length === 0
-          ? '(no keys)'
-          : renderTable(
-              keysOnly ? ['key'] : ['key', 'value'],
-              pairs.map((p) =>
-                keysOnly
-                  ? [displayBytes(p.key, enc)]
-                  : [displayBytes(p.key, enc), displayBytes(p.value, enc)],
-              ),
-            ) + `\n${pairs.length} key${pairs.length === 1 ? '' : 's'}`,
+    const pairs = await this.host().scan(
+      this.flags.txn,
+      range.start,
+      range.end ?? Buffer.alloc(0),
+      {
+        limit: this.flags.limit,
+        keyOnly: keysOnly,
+      },
     );
+    this.output(scanJson(pairs, keysOnly, enc), () => scanTable(pairs, keysOnly, enc));
   }
 }
