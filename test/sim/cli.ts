@@ -3,32 +3,16 @@
 //   node dist/test/sim/cli.js --seed S [--verbose]    replay one seed (with its event trace)
 // Options: --ticks T sets the length of the chaos phase. Exits 1 if any seed fails.
 import { DEFAULT_CHAOS_TICKS, runSeed } from './run.js';
+import { parseSimArgs } from './cli_args.js';
 
 function main(argv: string[]): number {
-  const opts = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    const key = a.slice(2);
-    if (key === 'verbose') opts.set(key, 'true');
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      opts.set(key, v);
-    }
-  }
-  const num = (k: string, d: number) => {
-    const v = opts.get(k);
-    if (v === undefined) return d;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} must be a non-negative integer`);
-    return n;
-  };
+  const args = parseSimArgs(argv);
+  const num = args.num;
   const chaosTicks = num('ticks', DEFAULT_CHAOS_TICKS);
 
-  if (opts.has('seed')) {
+  if (args.has('seed')) {
     const seed = num('seed', 0);
-    const verbose = opts.has('verbose');
+    const verbose = args.has('verbose');
     const r = runSeed({
       seed,
       chaosTicks,

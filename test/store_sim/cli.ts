@@ -3,33 +3,17 @@
 //   node dist/test/store_sim/cli.js --seed S [--verbose]    replay one seed (--verbose: event trace)
 // Options: --chaos-ms T / --heal-ms H set the virtual length of the chaos and heal phases. Exits 1 if a seed fails.
 import { DEFAULT_CHAOS_MS, DEFAULT_HEAL_MS, runSeed } from './run.js';
+import { parseSimArgs } from '../sim/cli_args.js';
 
 async function main(argv: string[]): Promise<number> {
-  const opts = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}`);
-    const key = a.slice(2);
-    if (key === 'verbose') opts.set(key, 'true');
-    else {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      opts.set(key, v);
-    }
-  }
-  const num = (k: string, d: number) => {
-    const v = opts.get(k);
-    if (v === undefined) return d;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${k} must be a non-negative integer`);
-    return n;
-  };
+  const args = parseSimArgs(argv);
+  const num = args.num;
   const chaosMs = num('chaos-ms', DEFAULT_CHAOS_MS);
   const healMs = num('heal-ms', DEFAULT_HEAL_MS);
 
-  if (opts.has('seed')) {
+  if (args.has('seed')) {
     const seed = num('seed', 0);
-    const verbose = opts.has('verbose');
+    const verbose = args.has('verbose');
     const r = await runSeed({
       seed,
       chaosMs,
