@@ -69,6 +69,33 @@ export class RegionUnavailableError extends NyxError {
   }
 }
 
+/**
+ * The call found no leader for the Region before its deadline, and can say why: a replica
+ * it reached said it knows no leader ("region 5 has no leader (2 of 3 replicas
+ * unreachable)"), or too many voters were unreachable for the call to reach a quorum
+ * ("region 5 has no reachable leader (3 of 3 replicas unreachable)" — the Region may
+ * have a leader the client cannot reach). The cause is the last error seen. Retryable:
+ * an election, a restart or a healed network ends it.
+ */
+export class NoLeaderError extends NyxError {
+  override readonly retryable = true;
+
+  constructor(
+    readonly regionId: number,
+    /** A replica answered that it knows no leader (else: only unreachable ones). */
+    readonly leaderless: boolean,
+    readonly unreachableReplicas: number,
+    readonly voters: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `region ${regionId} has no ${leaderless ? '' : 'reachable '}leader ` +
+        `(${unreachableReplicas} of ${voters} replicas unreachable)`,
+      options,
+    );
+  }
+}
+
 /** The request exceeds what one Raft entry may hold; split it into smaller calls. */
 export class EntryTooLargeError extends NyxError {
   constructor(

@@ -46,6 +46,7 @@ export {
   NyxError,
   PdError,
   RegionUnavailableError,
+  NoLeaderError,
   RequestTimeoutError,
   ServerError,
   UndeterminedError,

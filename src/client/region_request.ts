@@ -10,6 +10,7 @@ import { toUint64 } from '../proto/uint64.js';
 import type { Context } from '../proto-gen/nyx/kv/Context.js';
 import type { RegionError } from '../region/errors.js';
 import type { Backoffer } from './backoff.js';
+import { RegionReachability } from './region_reachability.js';
 import {
   ConnectionError,
   DiskFullError,
@@ -17,6 +18,7 @@ import {
   NyxError,
   PdError,
   RegionUnavailableError,
+  RequestTimeoutError,
   ServerError,
   UndeterminedError,
 } from './errors.js';
@@ -57,6 +59,20 @@ function asPdError(e: unknown): NyxError {
   if (e instanceof NyxError) return e;
   const message = e instanceof Error ? e.message : String(e);
   return new PdError(`PD lookup failed: ${message}`, { cause: e });
+}
+
+/**
+ * What each call saw of each Region's replicas while it failed to reach a leader: only
+ * the failure paths touch it, so a call that succeeds at once never allocates one.
+ */
+const REACHABILITY = new WeakMap<Backoffer, Map<number, RegionReachability>>();
+
+function reachability(bo: Backoffer, regionId: number): RegionReachability {
+  let byRegion = REACHABILITY.get(bo);
+  if (!byRegion) REACHABILITY.set(bo, (byRegion = new Map()));
+  let r = byRegion.get(regionId);
+  if (!r) byRegion.set(regionId, (r = new RegionReachability()));
+  return r;
 }
 
 /** Contexts by the cached Region object they were built for (see context()). */
@@ -158,7 +174,14 @@ export class RegionRequestSender {
       if (write) write.call.ambiguous = true;
       // The store may be down for good: try another peer, and its address afresh.
       this.cache.onSendFail(loc);
-      await bo.backoff('connection', e);
+      // A store that timed out may be slow, not gone: the timeout is the truer answer.
+      if (e instanceof RequestTimeoutError) {
+        await bo.backoff('connection', e);
+        return undefined;
+      }
+      const reach = reachability(bo, loc.region.id);
+      reach.unreachableStore(loc.leader.storeId);
+      await bo.backoff('connection', reach.giveUpError(loc.region, e));
       return undefined;
     }
 
@@ -196,15 +219,19 @@ export class RegionRequestSender {
     const d = err.detail;
     const giveUp = new RegionUnavailableError(loc.region.id, err);
     switch (d.kind) {
-      case 'NotLeader':
+      case 'NotLeader': {
+        const reach = reachability(bo, loc.region.id);
         if (d.leader) {
+          reach.answered(loc.leader.storeId, 'leaderNamed');
           const kept = this.cache.onNotLeader(loc, d.leader);
           await bo.backoff(kept ? 'updateLeader' : 'regionMiss', giveUp);
         } else {
+          reach.answered(loc.leader.storeId, 'noLeader');
           this.cache.onNotLeader(loc);
-          await bo.backoff('noLeader', giveUp);
+          await bo.backoff('noLeader', reach.giveUpError(loc.region, giveUp));
         }
         return;
+      }
       case 'EpochNotMatch':
         this.cache.onEpochNotMatch(loc, d.currentRegions, loc.leader.storeId);
         await bo.backoff(d.currentRegions.length > 0 ? 'updateLeader' : 'regionMiss', giveUp);

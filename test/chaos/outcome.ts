@@ -7,6 +7,7 @@ import {
   ClientClosedError,
   ConnectionError,
   InvalidArgumentError,
+  NoLeaderError,
   PdError,
   RegionUnavailableError,
 } from '../../src/client/errors.js';
@@ -20,7 +21,7 @@ function neverSent(e: unknown): boolean {
 }
 
 /**
- * ConnectionError (and RequestTimeoutError), RegionUnavailableError and an
+ * ConnectionError (and RequestTimeoutError), RegionUnavailableError, NoLeaderError and an
  * UndeterminedError (the SDK's own "cannot know" once writes are exactly-once) are the
  * expected ambiguous ones; anything else is treated as ambiguous too, which is the safe
  * side for the checker (an indeterminate op may or may not have happened).
@@ -37,6 +38,7 @@ export function isExpectedFaultError(e: unknown): boolean {
   return (
     e instanceof ConnectionError ||
     e instanceof RegionUnavailableError ||
+    e instanceof NoLeaderError ||
     e instanceof PdError ||
     e instanceof PdUnavailableError ||
     (e instanceof Error && e.name === 'UndeterminedError')

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { RawClient, type RawClientOptions } from '../../src/client/raw_client.js';
 import {
   ConnectionError,
+  NoLeaderError,
   RegionUnavailableError,
   RequestTimeoutError,
 } from '../../src/client/errors.js';
@@ -78,14 +79,19 @@ test('a broken stream fails its requests as retryable and is reopened', async (t
   assert.equal(client.connections.all()[0]!.stats.streamsOpened, 2);
 });
 
-test('no leader until the deadline: RegionUnavailableError', async (t) => {
+test('no leader until the deadline: NoLeaderError says so, caused by the NotLeader answer', async (t) => {
   const { cluster, client } = await setup(t, { timeoutMs: 400 });
   await client.put('k', '1');
   cluster.setLeader(cluster.regionOf('k').region.id, 0);
   const started = Date.now();
   await assert.rejects(client.get('k'), (e) => {
-    assert.ok(e instanceof RegionUnavailableError);
-    assert.equal(e.regionError.kind, 'NotLeader');
+    assert.ok(e instanceof NoLeaderError, String(e));
+    assert.equal(
+      e.message,
+      `region ${cluster.regionOf('k').region.id} has no leader (0 of 3 replicas unreachable)`,
+    );
+    assert.ok(e.cause instanceof RegionUnavailableError);
+    assert.equal(e.cause.regionError.kind, 'NotLeader');
     assert.equal(e.retryable, true);
     return true;
   });
@@ -93,11 +99,41 @@ test('no leader until the deadline: RegionUnavailableError', async (t) => {
   assert.ok(took <= 600, `gave up in ${took} ms`);
 });
 
-test('every peer unreachable until the deadline: ConnectionError', async (t) => {
+test('every peer unreachable until the deadline: no reachable leader, caused by a ConnectionError', async (t) => {
   const { cluster, client } = await setup(t, { timeoutMs: 600 });
   await client.put('k', '1');
   for (const s of cluster.stores.values()) s.kill();
-  await assert.rejects(client.get('k'), (e) => e instanceof ConnectionError && e.retryable);
+  await assert.rejects(client.get('k'), (e) => {
+    assert.ok(e instanceof NoLeaderError, String(e));
+    assert.match(e.message, /^region \d+ has no reachable leader \(3 of 3 replicas unreachable\)$/);
+    assert.ok(e.cause instanceof ConnectionError);
+    assert.equal(e.retryable, true);
+    return true;
+  });
+});
+
+test('two of three replicas down and the third leaderless: "has no leader (2 of 3 replicas unreachable)"', async (t) => {
+  const { cluster, client } = await setup(t, { timeoutMs: 800 });
+  await client.put('k', '1');
+  const region = cluster.regionOf('k').region;
+  const survivor = region.peers[2]!.storeId;
+  for (const p of region.peers) if (p.storeId !== survivor) cluster.store(p.storeId).kill();
+  cluster.setLeader(region.id, 0);
+  await assert.rejects(client.get('k'), (e) => {
+    assert.ok(e instanceof NoLeaderError, String(e));
+    assert.equal(e.message, `region ${region.id} has no leader (2 of 3 replicas unreachable)`);
+    return true;
+  });
+});
+
+test('one replica down while another names the leader: not called leaderless', async (t) => {
+  const { cluster, client } = await setup(t, { timeoutMs: 3000 });
+  await client.put('k', '1');
+  const region = cluster.regionOf('k').region;
+  const [a, b] = region.peers;
+  cluster.setLeader(region.id, b!.storeId);
+  cluster.store(a!.storeId).kill();
+  assert.equal(str(await client.get('k')), '1');
 });
 
 test('a store that never answers: per-request timeouts, then the deadline', async (t) => {

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawClient } from '../../src/client/raw_client.js';
-import { RegionUnavailableError, UndeterminedError } from '../../src/client/errors.js';
+import { NoLeaderError, UndeterminedError } from '../../src/client/errors.js';
 import { FakeCluster } from './fake_cluster.js';
 
 async function setup(t: { after: (fn: () => void) => void }, timeoutMs = 3000) {
@@ -94,5 +94,5 @@ test('a write that only ever timed out in Raft is undetermined; one never accept
   await assert.rejects(client.put('a', 'x'), UndeterminedError);
   cluster.store(r.leaderStore).faults.length = 0;
   cluster.setLeader(r.region.id, 0); // no leader: every answer is a definite NotLeader
-  await assert.rejects(client.put('a', 'y'), RegionUnavailableError);
+  await assert.rejects(client.put('a', 'y'), NoLeaderError);
 });

@@ -1,8 +1,9 @@
 // Crash faults against a real cluster: kill -9 of a leader's store during writes, and of
-// every process. Every acknowledged write must survive.
+// every process. Every acknowledged write must survive; a Region without quorum says so.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster, eventually, writeLoad } from './cluster.js';
+import { nyx } from '../cli/nyx.js';
 
 async function verifyAll(c: TestCluster, acked: Map<string, string>): Promise<void> {
   const client = c.rawClient();
@@ -58,6 +59,14 @@ describe('kill -9 the leader store during writes', () => {
       0,
       'caught up by log, not snapshot',
     );
+  });
+  test('with two of three stores down, a read fails in words: the Region has no leader', async () => {
+    const [, second, third] = c.storeNames();
+    await c.pg.kill(second!);
+    await c.pg.kill(third!);
+    const r = await nyx(['kv', 'get', '0fo-1', '--pd', c.pd, '--timeout', '3s']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /^Error: region \d+ has no leader \(2 of 3 replicas unreachable\)\n$/);
   });
 });
 
