@@ -148,3 +148,37 @@ describe('nyx bench compare without etcd', () => {
     }
   });
 });
+
+describe('warmRegionCache', () => {
+  test('reads keys spread over the whole key space, one at a time', async () => {
+    const { warmRegionCache } = await import('../../src/bench/warm_cache.js');
+    const w = new Workload({ op: 'put', keys: 10_000, valueSize: 1, readRatio: 0 });
+    const read: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    await warmRegionCache(
+      {
+        put: () => Promise.reject(new Error('no puts')),
+        get: async (k) => {
+          maxInFlight = Math.max(maxInFlight, ++inFlight);
+          await new Promise((r) => setImmediate(r));
+          inFlight--;
+          read.push(k.toString());
+        },
+      },
+      w,
+    );
+    assert.equal(maxInFlight, 1);
+    assert.equal(read.length, 64);
+    // Each of 8 equal Regions (workloadSplitKeys) gets probes.
+    const splits = workloadSplitKeys(8, 10_000);
+    for (let r = 0; r < 8; r++) {
+      const lo = r === 0 ? '' : splits[r - 1]!;
+      const hi = r === 7 ? '\uffff' : splits[r]!;
+      assert.ok(
+        read.some((k) => k >= lo && k < hi),
+        `no probe in Region ${r}`,
+      );
+    }
+  });
+});

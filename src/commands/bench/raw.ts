@@ -3,6 +3,7 @@ import { loadFlags, serverPidsFromFlags, workloadFromFlags } from '../../bench/l
 import { preload } from '../../bench/preload.js';
 import { progressLine, renderResult, resultJson } from '../../bench/report.js';
 import { runClosedLoop } from '../../bench/runner.js';
+import { warmRegionCache } from '../../bench/warm_cache.js';
 
 export default class BenchRaw extends KvCommand<typeof BenchRaw> {
   static override description =
@@ -29,6 +30,7 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
     const say = (s: string) => {
       if (!this.json) process.stderr.write(s + '\n');
     };
+    await warmRegionCache(client, workload);
     if (workload.needsPreload) {
       say(`preloading ${workload.keys} keys ...`);
       await preload(client, workload);
