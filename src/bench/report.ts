@@ -46,6 +46,14 @@ export function renderResult(r: BenchResult, title = 'bench'): string {
       'client CPU',
       `${r.clientCpuSec.toFixed(2)} s (${Number.isFinite(r.clientCpuUsPerOp) ? r.clientCpuUsPerOp.toFixed(1) : '-'} µs/op)`,
     ],
+    ...(r.serverCpuSec !== undefined
+      ? ([
+          [
+            'server CPU',
+            `${r.serverCpuSec.toFixed(2)} s (${Number.isFinite(r.serverCpuUsPerOp) ? r.serverCpuUsPerOp!.toFixed(1) : '-'} µs/op)`,
+          ],
+        ] as [string, string][])
+      : []),
   ]);
   const rows: Cell[][] = [];
   if (r.byOp) {

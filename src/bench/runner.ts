@@ -7,6 +7,7 @@
 // pauses briefly, so an unavailable store produces an error count, not a hot spin.
 import { ErrorCounter } from './errors.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
+import { processCpuSec } from './proc_cpu.js';
 import type { KvTarget } from './target.js';
 import type { BenchOp, Workload } from './workload.js';
 
@@ -18,6 +19,11 @@ export interface RunOptions {
   onProgress?: (p: Progress) => void;
   /** How long to wait for in-flight operations after the end before giving up on them. */
   drainMs?: number;
+  /**
+   * The server processes under test: their CPU (/proc/<pid>/stat) over exactly the
+   * measured window is reported, in total and per process (leader and followers apart).
+   */
+  serverPids?: number[];
 }
 
 export interface Progress {
@@ -54,6 +60,11 @@ export interface BenchResult extends OpStats {
    */
   clientCpuSec: number;
   clientCpuUsPerOp: number;
+  /** CPU seconds of the server processes (serverPids) in the window; absent without them. */
+  serverCpuSec?: number;
+  serverCpuUsPerOp?: number;
+  /** Each server process's CPU seconds in the window, by pid. */
+  serverCpuSecByPid?: Record<string, number>;
   errors: number;
   errorKinds: Record<string, number>;
 }
@@ -80,6 +91,8 @@ export async function runClosedLoop(
   let measureStart = 0;
   let measureEnd = Infinity;
   let cpuAtStart = process.cpuUsage();
+  const serverPids = opts.serverPids ?? [];
+  let serverAtStart: number[] = [];
 
   const worker = async (): Promise<void> => {
     while (!stopped) {
@@ -122,9 +135,11 @@ export async function runClosedLoop(
     measureEnd = measureStart + opts.durationSec * 1000;
     measuring = true;
     cpuAtStart = process.cpuUsage();
+    serverAtStart = processCpuSec(serverPids);
   };
 
   let cpu = { user: 0, system: 0 };
+  let serverCpu: number[] = [];
   const workers = Array.from({ length: opts.concurrency }, () => worker());
   try {
     if (opts.warmupSec > 0) await sleep(opts.warmupSec * 1000);
@@ -133,6 +148,7 @@ export async function runClosedLoop(
     measuring = false;
     stopped = true;
     cpu = process.cpuUsage(cpuAtStart);
+    serverCpu = processCpuSec(serverPids).map((v, i) => v - serverAtStart[i]!);
   } finally {
     stopped = true;
     clearInterval(ticker);
@@ -166,7 +182,21 @@ export async function runClosedLoop(
     ...(workload.op === 'mixed' ? { byOp: { get: stats(gets), put: stats(puts) } } : {}),
     clientCpuSec: (cpu.user + cpu.system) / 1e6,
     clientCpuUsPerOp: all.count > 0 ? (cpu.user + cpu.system) / all.count : NaN,
+    ...(serverPids.length > 0 ? serverCpuFields(serverPids, serverCpu, all.count) : {}),
     errors: errors.total,
     errorKinds: errors.byKind(),
+  };
+}
+
+function serverCpuFields(
+  pids: number[],
+  cpu: number[],
+  ops: number,
+): Pick<BenchResult, 'serverCpuSec' | 'serverCpuUsPerOp' | 'serverCpuSecByPid'> {
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return {
+    serverCpuSec: total,
+    serverCpuUsPerOp: ops > 0 ? (total * 1e6) / ops : NaN,
+    serverCpuSecByPid: Object.fromEntries(pids.map((p, i) => [String(p), cpu[i]!])),
   };
 }

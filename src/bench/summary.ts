@@ -14,6 +14,8 @@ export interface CaseSummary {
   max: number;
   /** CPU of the load generator per operation, in µs. */
   clientCpuUsPerOp: number;
+  /** CPU of all server processes per operation, in µs (NaN when not measured). */
+  serverCpuUsPerOp: number;
   errors: number;
 }
 
@@ -44,6 +46,7 @@ export function summarize(results: BenchResult[]): CaseSummary[] {
     p999: median(g.map((r) => r.latencyMs.p999)),
     max: median(g.map((r) => r.latencyMs.max)),
     clientCpuUsPerOp: median(g.map((r) => r.clientCpuUsPerOp)),
+    serverCpuUsPerOp: median(g.map((r) => r.serverCpuUsPerOp ?? NaN)),
     errors: g.reduce((n, r) => n + r.errors, 0),
   }));
 }

@@ -17,6 +17,31 @@ export interface WorkloadOptions {
 }
 
 const POOL_BYTES = 1 << 20;
+export const DEFAULT_KEY_PREFIX = 'bench/';
+
+/** Key i of a workload of `keys` keys: the prefix and i zero-padded to a fixed width. */
+export function workloadKey(i: number, keys: number, prefix = DEFAULT_KEY_PREFIX): string {
+  return prefix + String(i).padStart(String(keys - 1).length, '0');
+}
+
+/**
+ * The split keys that cut a workload's key space into `regions` Regions holding equal
+ * shares of its keys: key floor(i * keys / regions) starts Region i. A layout cut
+ * anywhere else (the two-byte even splits put every `bench/…` key in one Region) would
+ * benchmark one Region however many there are.
+ */
+export function workloadSplitKeys(
+  regions: number,
+  keys: number,
+  prefix = DEFAULT_KEY_PREFIX,
+): string[] {
+  if (!Number.isInteger(regions) || regions < 1) throw new Error('regions must be at least 1');
+  if (regions > keys) throw new Error(`cannot cut ${keys} keys into ${regions} Regions`);
+  const out: string[] = [];
+  for (let i = 1; i < regions; i++)
+    out.push(workloadKey(Math.floor((i * keys) / regions), keys, prefix));
+  return out;
+}
 
 export class Workload {
   readonly op: BenchOp;
@@ -24,7 +49,6 @@ export class Workload {
   readonly valueSize: number;
   readonly readRatio: number;
   private readonly prefix: string;
-  private readonly width: number;
   private readonly pool: Buffer;
 
   constructor(o: WorkloadOptions) {
@@ -36,8 +60,7 @@ export class Workload {
     this.keys = o.keys;
     this.valueSize = o.valueSize;
     this.readRatio = o.op === 'get' ? 1 : o.op === 'put' ? 0 : o.readRatio;
-    this.prefix = o.prefix ?? 'bench/';
-    this.width = String(o.keys - 1).length;
+    this.prefix = o.prefix ?? DEFAULT_KEY_PREFIX;
     this.pool = randomBytes(POOL_BYTES + o.valueSize);
   }
 
@@ -47,7 +70,7 @@ export class Workload {
   }
 
   keyAt(i: number): Buffer {
-    return Buffer.from(this.prefix + String(i).padStart(this.width, '0'));
+    return Buffer.from(workloadKey(i, this.keys, this.prefix));
   }
 
   randomKey(): Buffer {

@@ -30,6 +30,11 @@ export interface PlaygroundOptions {
   stores: number;
   /** Initial Regions (see playgroundSplitKeys); used on the first run only. */
   regions: number;
+  /**
+   * Explicit split keys (text) instead of playgroundSplitKeys(regions), e.g. cut where a
+   * benchmark's keys are (workloadSplitKeys); first run only.
+   */
+  splitKeys?: string[];
   host: string;
   pdPort: number;
   pdStatusPort: number;
@@ -131,9 +136,11 @@ export class Playground {
         path.join(o.dataDir, 'pd'),
         '--initial-stores',
         String(o.stores),
-        ...(o.regions > 1
-          ? ['--initial-split-keys', playgroundSplitKeys(o.regions).join(',')]
-          : []),
+        ...(o.splitKeys?.length
+          ? ['--initial-split-keys', o.splitKeys.join(',')]
+          : o.regions > 1
+            ? ['--initial-split-keys', playgroundSplitKeys(o.regions).join(',')]
+            : []),
         ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
         ...(this.certs ? tlsArgs(this.certs.ca, this.certs.pd) : []),
         ...(o.pdArgs ?? []),

@@ -283,7 +283,9 @@ export class StoreServer {
           }
           this.metrics.applyDuration.observe(s.applyMs / 1000);
           this.metrics.turnDuration.observe((s.writeMs + s.applyMs) / 1000);
-          this.pdWorker?.onLeadershipMaybeChanged();
+          // Only a role change can make a new leader to report; scanning every peer on
+          // every turn cost time in proportion to the Regions hosted.
+          if (s.softStateChanged) this.pdWorker?.onLeadershipMaybeChanged();
         },
       },
       cfg.peer.tickMs,

@@ -13,6 +13,7 @@
 // The handle is opened lazily and may be closed at any time between calls (hibernation,
 // or a RegionEnginePool evicting it); every method reopens it transparently.
 import fs from 'node:fs';
+import { writeOps } from './batched_writes.js';
 import { StorageClosedError, StorageError } from './errors.js';
 import {
   ensureDir,
@@ -158,7 +159,7 @@ export class RegionEngine {
           `region ${this.regionId}: applied index going back from ${cur.appliedIndex} to ${applyState.appliedIndex}`,
         );
       db.transaction(() => {
-        for (const o of ops) writeOp(st, o);
+        writeOps(st, ops);
         st.putLocal().run(LOCAL_APPLY, encodeApplyState(applyState));
         if (regionState) st.putLocal().run(LOCAL_REGION, encodeRegionState(regionState));
       })();
@@ -378,20 +379,5 @@ export class RegionEngine {
 
   private checkAlive(): void {
     if (this.destroyed) throw new StorageClosedError(`region ${this.regionId} was destroyed`);
-  }
-}
-
-function writeOp(st: RegionStatements, o: WriteOp): void {
-  switch (o.op) {
-    case 'put':
-      st.put(o.table).run(asBuffer(o.key), asBuffer(o.value));
-      return;
-    case 'delete':
-      st.del(o.table).run(asBuffer(o.key));
-      return;
-    case 'deleteRange':
-      if (o.end.length > 0) st.delRange(o.table, true).run(asBuffer(o.start), asBuffer(o.end));
-      else st.delRange(o.table, false).run(asBuffer(o.start));
-      return;
   }
 }

@@ -48,10 +48,10 @@ export class RegionStatements {
 
   constructor(private readonly db: SqliteDatabase) {}
 
-  private stmt(name: string, sql: string): SqliteStatement {
+  private stmt(name: string, sql: string | (() => string)): SqliteStatement {
     let s = this.cache.get(name);
     if (!s) {
-      s = this.db.prepare(sql);
+      s = this.db.prepare(typeof sql === 'string' ? sql : sql());
       this.cache.set(name, s);
     }
     return s;
@@ -63,6 +63,14 @@ export class RegionStatements {
 
   put(t: Table): SqliteStatement {
     return this.stmt(`put:${t}`, `INSERT OR REPLACE INTO "${t}" (key, value) VALUES (?, ?)`);
+  }
+
+  /** INSERT OR REPLACE of `rows` (key, value) pairs in one statement (batched_writes.ts). */
+  putRows(t: Table, rows: number): SqliteStatement {
+    return this.stmt(`put${rows}:${t}`, () => {
+      const values = Array.from({ length: rows }, () => '(?, ?)').join(', ');
+      return `INSERT OR REPLACE INTO "${t}" (key, value) VALUES ${values}`;
+    });
   }
 
   del(t: Table): SqliteStatement {

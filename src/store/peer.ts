@@ -121,8 +121,17 @@ export class RegionPeer {
   readonly node: RawNode;
   appliedIndex: number;
   appliedTerm: number;
+  private hasWork = true;
+  /** Told when the peer gets work, so the store keeps a set of peers with work (store_dirty_set.ts). */
+  onDirty: (peer: RegionPeer) => void = () => undefined;
   /** Set when the loop must give this peer a turn (message, proposal, tick output). */
-  dirty = true;
+  get dirty(): boolean {
+    return this.hasWork;
+  }
+  set dirty(v: boolean) {
+    this.hasWork = v;
+    if (v) this.onDirty(this);
+  }
   /** Each proposal is answered with one outcome per request its entry carried. */
   private readonly proposals: ProposalQueue<RequestOutcome[] | SplitResult>;
   /** Splits applied since the store last took them (it creates their peers). */

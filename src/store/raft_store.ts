@@ -14,6 +14,7 @@ import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
+import { DirtyPeers } from './store_dirty_set.js';
 import { SplitResult } from './split_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 
@@ -50,6 +51,8 @@ export interface TurnStats {
   committed: number;
   /** Whether the turn wrote (and fsynced) the log. */
   synced: boolean;
+  /** Whether some peer's role or leader changed (Ready.softState): leadership news for PD. */
+  softStateChanged: boolean;
   writeMs: number;
   applyMs: number;
 }
@@ -59,6 +62,8 @@ const MAX_STASHED_VOTES = 256;
 
 export class RaftStore {
   readonly peers = new Map<number, RegionPeer>();
+  /** The peers with work: a turn visits these, not every peer. */
+  private readonly dirtyPeers = new DirtyPeers();
   private scheduled = false;
   private ticker: TimerHandle | undefined;
   private ticks = 0;
@@ -94,6 +99,7 @@ export class RaftStore {
 
   addPeer(peer: RegionPeer): void {
     this.peers.set(peer.regionId, peer);
+    this.dirtyPeers.track(peer);
     // A split's copy finished off the loop (peer.ts): its new peers, then a turn.
     peer.onAsyncApplied = (err) =>
       this.guarded(() => {
@@ -215,8 +221,8 @@ export class RaftStore {
   turn(): void {
     if (this.stopped || this.writing) return;
     const ready: [RegionPeer, Ready][] = [];
-    for (const p of this.peers.values()) {
-      if (!p.dirty) continue;
+    for (const p of this.dirtyPeers.take()) {
+      if (this.peers.get(p.regionId) !== p) continue; // no longer hosted here
       p.dirty = false;
       p.flushWrites();
       p.flushReads();
@@ -279,7 +285,9 @@ export class RaftStore {
     this.transport.flush();
 
     let committed = 0;
+    let softStateChanged = false;
     for (const [p, rd] of ready) {
+      if (rd.softState) softStateChanged = true;
       if (rd.snapshot) p.onSnapshotApplied(rd.snapshot);
       if (rd.committedEntries.length > 0) failpoint('apply_before');
       p.applyCommitted(rd.committedEntries);
@@ -297,16 +305,12 @@ export class RaftStore {
       entries,
       committed,
       synced: mustSync,
+      softStateChanged,
       writeMs: t1 - t0,
       applyMs: t2 - t1,
     });
     // Peers that got work while this turn ran (they were skipped, or went again).
-    for (const p of this.peers.values()) {
-      if (p.dirty) {
-        this.schedule();
-        break;
-      }
-    }
+    if (this.dirtyPeers.size > 0) this.schedule();
   }
 
   private sendAll(p: RegionPeer, msgs: Message[]): number {

@@ -1,9 +1,9 @@
-import { Flags } from '@oclif/core';
 import { KvCommand } from '../../cli/kv_command.js';
+import { loadFlags, serverPidsFromFlags, workloadFromFlags } from '../../bench/load_flags.js';
 import { preload } from '../../bench/preload.js';
 import { progressLine, renderResult, resultJson } from '../../bench/report.js';
 import { runClosedLoop } from '../../bench/runner.js';
-import { Workload, type BenchOp } from '../../bench/workload.js';
+import { warmRegionCache } from '../../bench/warm_cache.js';
 
 export default class BenchRaw extends KvCommand<typeof BenchRaw> {
   static override description =
@@ -15,42 +15,22 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
   ];
   /** A run lasts --duration; --timeout bounds each operation. */
   protected static override boundedByTimeout = false;
-  static override flags = {
-    op: Flags.string({
-      description: 'what each operation is',
-      options: ['put', 'get', 'mixed'],
-      default: 'put',
-    }),
-    concurrency: Flags.integer({
-      description: 'workers, each with one operation in flight',
-      default: 64,
-      min: 1,
-      max: 100_000,
-    }),
-    duration: Flags.integer({ description: 'measured seconds', default: 10, min: 1 }),
-    warmup: Flags.integer({ description: 'unmeasured seconds before', default: 2, min: 0 }),
-    'value-size': Flags.integer({ description: 'bytes per value', default: 100, min: 0 }),
-    keys: Flags.integer({ description: 'distinct keys, drawn uniformly', default: 10_000, min: 1 }),
-    'read-ratio': Flags.string({
-      description: 'fraction of gets in a mixed run (0..1)',
-      default: '0.5',
-    }),
-  };
+  static override flags = loadFlags;
 
   async run(): Promise<void> {
     const f = this.flags;
-    const readRatio = Number(f['read-ratio']);
-    if (!(readRatio >= 0 && readRatio <= 1)) this.fail('--read-ratio must be between 0 and 1');
-    const workload = new Workload({
-      op: f.op as BenchOp,
-      keys: f.keys,
-      valueSize: f['value-size'],
-      readRatio,
-    });
+    let workload, serverPids;
+    try {
+      workload = workloadFromFlags(f);
+      serverPids = serverPidsFromFlags(f);
+    } catch (e) {
+      this.fail((e as Error).message);
+    }
     const client = this.raw();
     const say = (s: string) => {
       if (!this.json) process.stderr.write(s + '\n');
     };
+    await warmRegionCache(client, workload);
     if (workload.needsPreload) {
       say(`preloading ${workload.keys} keys ...`);
       await preload(client, workload);
@@ -59,6 +39,7 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
       concurrency: f.concurrency,
       durationSec: f.duration,
       warmupSec: f.warmup,
+      serverPids,
       onProgress: (p) => say(progressLine(p)),
     });
     this.output(resultJson(result), () => renderResult(result, `nyx bench raw (--pd ${f.pd})`));

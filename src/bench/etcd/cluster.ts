@@ -1,19 +1,25 @@
-// A throwaway 3-member etcd cluster on 127.0.0.1 for the reference benchmark: free ports,
-// a temp data dir, etcd's default settings (one fsync per raft batch, 100 ms heartbeat,
-// 1 s election). Logs go to files in the data dir; stop() kills the members it started
-// and removes the dir.
+// A throwaway 3-member etcd cluster on 127.0.0.1 for the comparison benchmark: free ports,
+// a fresh data dir under the given base (the same disk as NyxDB's), etcd's default
+// settings (one fsync per Raft batch, 100 ms heartbeat, 1 s election). Logs go to files
+// in the data dir; stop() ends the members it started and removes the dir.
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { freePort } from '../../src/common/free_port.js';
+import { freePort } from '../../common/free_port.js';
 
 export interface EtcdMember {
   name: string;
-  clientUrl: string;
-  /** host:port for gRPC. */
+  /** host:port of the client URL. */
   endpoint: string;
   child: ChildProcess;
+}
+
+export interface EtcdClusterOptions {
+  /** The etcd binary (a path, or a name looked up on PATH). */
+  binary: string;
+  /** A directory to create the cluster's data dir in. */
+  baseDir: string;
+  size?: number;
 }
 
 export class EtcdCluster {
@@ -21,10 +27,17 @@ export class EtcdCluster {
 
   private constructor(readonly dir: string) {}
 
-  static async start(opts: { size?: number; binary?: string } = {}): Promise<EtcdCluster> {
+  get endpoints(): string[] {
+    return this.members.map((m) => m.endpoint);
+  }
+
+  get pids(): number[] {
+    return this.members.map((m) => m.child.pid!).filter((p) => p !== undefined);
+  }
+
+  static async start(opts: EtcdClusterOptions): Promise<EtcdCluster> {
     const size = opts.size ?? 3;
-    const bin = opts.binary ?? process.env.ETCD_BIN ?? 'etcd';
-    const cluster = new EtcdCluster(fs.mkdtempSync(path.join(os.tmpdir(), 'etcd-ref-')));
+    const cluster = new EtcdCluster(fs.mkdtempSync(path.join(opts.baseDir, 'etcd-')));
     const ports: { client: number; peer: number }[] = [];
     const taken = new Set<number>();
     while (ports.length < size) {
@@ -41,7 +54,7 @@ export class EtcdCluster {
         const clientUrl = `http://127.0.0.1:${p.client}`;
         const log = fs.openSync(path.join(cluster.dir, `${name}.log`), 'a');
         const child = spawn(
-          bin,
+          opts.binary,
           [
             '--name',
             name,
@@ -69,8 +82,8 @@ export class EtcdCluster {
           { stdio: ['ignore', log, log] },
         );
         fs.closeSync(log);
-        cluster.members.push({ name, clientUrl, endpoint: `127.0.0.1:${p.client}`, child });
-        child.once('error', () => undefined); // reported by the health wait instead
+        cluster.members.push({ name, endpoint: `127.0.0.1:${p.client}`, child });
+        child.once('error', () => undefined); // reported by the leader wait instead
       }
     } catch (e) {
       await cluster.stop();
@@ -94,4 +107,29 @@ export class EtcdCluster {
     );
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The etcd binary to run: `explicit` if given (must exist), else `etcd` on PATH.
+ * Undefined when there is none; the benchmark installs nothing.
+ */
+export function findEtcd(
+  explicit: string | undefined,
+  envPath = process.env.PATH ?? '',
+): string | undefined {
+  const executable = (p: string) => {
+    try {
+      fs.accessSync(p, fs.constants.X_OK);
+      return fs.statSync(p).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (explicit !== undefined) return executable(explicit) ? explicit : undefined;
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const p = path.join(dir, 'etcd');
+    if (executable(p)) return p;
+  }
+  return undefined;
 }
