@@ -59,6 +59,8 @@ export class Transaction {
     private readonly options: Required<BeginOptions>,
     private readonly settings: TxnClientSettings,
     private readonly deps: CommitterDeps,
+    /** Called once when the transaction ends (its snapshot no longer holds GC back). */
+    private readonly onEnd?: () => void,
   ) {
     this.buffer = new MutationBuffer({
       maxKeys: settings.maxTxnKeys,
@@ -278,6 +280,7 @@ export class Transaction {
     if (mutations.length === 0) {
       this.stateValue = 'committed';
       this.commitTs = this.startTs;
+      this.onEnd?.();
       return this.startTs;
     }
     const committer = new Committer(
@@ -304,6 +307,8 @@ export class Transaction {
     } catch (e) {
       this.stateValue = 'failed';
       throw e;
+    } finally {
+      this.onEnd?.();
     }
   }
 
@@ -314,6 +319,7 @@ export class Transaction {
       throw new TxnClosedError(`transaction ${this.startTs} is ${this.stateValue}`);
     }
     this.stateValue = 'rolledBack';
+    this.onEnd?.();
     if (this.pessimisticLocked.size === 0) return;
     const keys = [...this.pessimisticLocked].map((h) => Buffer.from(h, 'hex'));
     await rollbackKeys(this.deps.rpc, this.settings.backoff, this.startTs, keys);
