@@ -20,6 +20,8 @@ import type { LockInfo } from '../txn/errors.js';
 import type { RegionPeer } from './peer.js';
 import type { TxnKv } from './txn_kv.js';
 
+/** The longest the worker sleeps before it looks at gc-run-interval again. */
+const MAX_WAKE_MS = 1000;
 /** Locks one ScanLock of a Region's GC hands to the resolver. */
 export const GC_LOCK_BATCH = 256;
 
@@ -93,6 +95,8 @@ export class GcWorker {
   private versionsDeleted = 0;
   private locksResolved = 0;
   private target = 0n;
+  /** When the last round began (the worker's clock). */
+  private lastRound: number;
   private readonly stepGapMs: number;
   private readonly now: () => number;
 
@@ -110,6 +114,8 @@ export class GcWorker {
     if (!(rate > 0)) throw new RangeError('GC steps per second must be positive');
     this.stepGapMs = 1000 / rate;
     this.now = opts.now ?? Date.now;
+    // The first round at once: a restarted store learns its read floor before long.
+    this.lastRound = Number.NEGATIVE_INFINITY;
   }
 
   start(): void {
@@ -117,9 +123,23 @@ export class GcWorker {
     this.schedule();
   }
 
+  /**
+   * Wakes at most every second and runs a round once gc-run-interval has passed since
+   * the last one began: a changed interval (nyx pd config set) takes effect within a
+   * second, not after the old interval.
+   */
   private schedule(): void {
     if (this.stopped) return;
+    const wait = Math.max(
+      0,
+      Math.min(MAX_WAKE_MS, this.lastRound + this.opts.intervalMs() - this.now()),
+    );
     this.timer = setTimeout(() => {
+      if (this.now() < this.lastRound + this.opts.intervalMs()) {
+        this.schedule();
+        return;
+      }
+      this.lastRound = this.now();
       this.running = this.runOnce()
         .then(
           () => this.metrics?.rounds.inc({ outcome: 'ok' }),
@@ -132,7 +152,7 @@ export class GcWorker {
           this.running = undefined;
           this.schedule();
         });
-    }, this.opts.intervalMs());
+    }, wait);
     this.timer.unref();
   }
 
