@@ -2,6 +2,7 @@
 // table of throughput and latency percentiles plus the errors by kind. --json prints the
 // BenchResult itself (numbers unrounded; NaN for an empty set becomes null).
 import { renderFields, renderTable, type Cell } from '../cli/output.js';
+import { renderHistogram } from './histogram.js';
 import type { LatencySummary } from './latency.js';
 import type { BenchResult, OpStats, Progress } from './runner.js';
 
@@ -60,7 +61,7 @@ export function renderResult(r: BenchResult, title = 'bench'): string {
           ['errors', 'count'],
           Object.entries(r.errorKinds).map(([k, n]) => [k, n]),
         );
-  return `${title}\n${settings}\n${table}\n${errs}`;
+  return `${title}\n${settings}\n${table}\nlatency histogram (all operations)\n${renderHistogram(r.histogram)}\n${errs}`;
 }
 
 /** The result as plain JSON data (NaN latencies of an empty run become null). */

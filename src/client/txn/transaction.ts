@@ -49,6 +49,8 @@ export class Transaction {
   private readonly pessimisticLocked = new Set<string>();
   private forUpdateTs = 0n;
   private primary: Buffer | undefined;
+  /** When start_ts arrived, on the local monotonic clock (the lock TTL counts age from it). */
+  private readonly startedAtMs = performance.now();
   /** Set after commit: which path it took. */
   commitPath: Committer['path'] = 'none';
   commitTs: bigint | undefined;
@@ -295,6 +297,7 @@ export class Transaction {
         primary: this.primary,
         backoff: this.settings.backoff,
         lockWaitMs: this.settings.lockWaitMs,
+        startedAtMs: this.startedAtMs,
       },
       this.deps,
     );

@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { KvCommand } from '../../cli/kv_command.js';
 import { preload } from '../../bench/preload.js';
-import { progressLine, renderResult, resultJson } from '../../bench/report.js';
+import { ProgressDisplay } from '../../bench/progress_display.js';
+import { renderResult, resultJson } from '../../bench/report.js';
 import { runClosedLoop } from '../../bench/runner.js';
 import { Workload, type BenchOp } from '../../bench/workload.js';
 
@@ -48,19 +49,18 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
       readRatio,
     });
     const client = this.raw();
-    const say = (s: string) => {
-      if (!this.json) process.stderr.write(s + '\n');
-    };
+    const progress = new ProgressDisplay(process.stderr, this.json);
     if (workload.needsPreload) {
-      say(`preloading ${workload.keys} keys ...`);
+      progress.say(`preloading ${workload.keys} keys ...`);
       await preload(client, workload);
     }
     const result = await runClosedLoop(client, workload, {
       concurrency: f.concurrency,
       durationSec: f.duration,
       warmupSec: f.warmup,
-      onProgress: (p) => say(progressLine(p)),
+      onProgress: (p) => progress.update(`raw ${f.op}`, p),
     });
+    progress.done();
     this.output(resultJson(result), () => renderResult(result, `nyx bench raw (--pd ${f.pd})`));
   }
 }
