@@ -31,9 +31,15 @@ export async function layoutAccounts(pd: RegionLookup, perRegion: number): Promi
   const width = String(perRegion - 1).length;
   const byRegion: Buffer[][] = [];
   for (const r of regions) {
+    // Under the start key; the first Region (start '') needs a low first byte to stay
+    // below its end, e.g. the playground's first split key '<'.
+    const prefix = [r.startKey, Buffer.from('!'), Buffer.from([0])]
+      .map((p) => Buffer.concat([r.startKey.length === 0 ? p : r.startKey, Buffer.from(TAG)]))
+      .find((p) => inRegion(p, r));
+    if (!prefix) continue;
     const keys: Buffer[] = [];
     for (let i = 0; i < perRegion; i++) {
-      const k = Buffer.concat([r.startKey, Buffer.from(TAG + String(i).padStart(width, '0'))]);
+      const k = Buffer.concat([prefix, Buffer.from(String(i).padStart(width, '0'))]);
       if (inRegion(k, r)) keys.push(k);
     }
     if (keys.length >= 2) byRegion.push(keys);

@@ -91,9 +91,7 @@ export function decodePeers(s: string): Peer[] {
   }));
 }
 
-export class PdMetaStore
-  implements IdEndStore, TsoBoundStore, ConfigPersistence, GcSafePointStore
-{
+export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence, GcSafePointStore {
   private readonly db: Database.Database;
   /** Prepared statements, compiled once: heartbeats and the TSO write on hot paths. */
   private readonly stmts = new Map<string, Database.Statement>();
@@ -278,8 +276,7 @@ export class PdMetaStore
 
   loadGcSafePoint(): bigint {
     const row = this.stmt('SELECT value FROM gc_safe_point WHERE id = 1').get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return row ? BigInt(row.value) : 0n;
   }
 
