@@ -1,10 +1,6 @@
-// The closed-loop load generator: C workers, each with exactly one operation in flight,
-// issue the next as soon as the last one answers. Throughput is what the system under
-// test sustains at that concurrency; latency is per operation as the caller sees it,
-// client-side queueing and batching included. A warmup period runs the same load
-// unrecorded (connections, JIT, caches); then operations that complete inside the
-// measured window are counted and timed. Failures are counted by kind and the worker
-// pauses briefly, so an unavailable store produces an error count, not a hot spin.
+// The RawKV benchmark (`nyx bench raw`, the etcd reference) on the closed-loop load
+// generator of op_runner.ts: gets and puts of a Workload's keys against a KvTarget,
+// reported as a BenchResult (per-op statistics for a mixed run, the histogram).
 import type { HistogramBucket } from './histogram.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { runOperations, type OpProgress } from './op_runner.js';
