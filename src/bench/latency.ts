@@ -65,6 +65,21 @@ export class LatencyRecorder {
     return v[Math.min(this.n - 1, Math.max(0, rank - 1))]!;
   }
 
+  /**
+   * Samples counted into buckets: bucket i holds samples in (bounds[i-1], bounds[i]]; a
+   * last bucket holds those above the last bound.
+   */
+  bucketCounts(bounds: readonly number[]): number[] {
+    const counts = new Array<number>(bounds.length + 1).fill(0);
+    const v = this.view();
+    let b = 0;
+    for (let i = 0; i < v.length; i++) {
+      while (b < bounds.length && v[i]! > bounds[b]!) b++;
+      counts[b]!++;
+    }
+    return counts;
+  }
+
   summary(): LatencySummary {
     if (this.n === 0) {
       return { count: 0, mean: NaN, min: NaN, p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN };

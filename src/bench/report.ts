@@ -2,15 +2,9 @@
 // table of throughput and latency percentiles plus the errors by kind. --json prints the
 // BenchResult itself (numbers unrounded; NaN for an empty set becomes null).
 import { renderFields, renderTable, type Cell } from '../cli/output.js';
+import { renderHistogram } from './histogram.js';
 import type { LatencySummary } from './latency.js';
-import type { BenchResult, OpStats, Progress } from './runner.js';
-
-export function progressLine(p: Progress): string {
-  return (
-    `[${p.phase}] ${p.elapsedSec.toFixed(0).padStart(3)}s  ` +
-    `${Math.round(p.opsPerSec).toString().padStart(7)} ops/s  errors ${p.errors}`
-  );
-}
+import type { BenchResult, OpStats } from './runner.js';
 
 const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(3) : '-');
 
@@ -68,7 +62,7 @@ export function renderResult(r: BenchResult, title = 'bench'): string {
           ['errors', 'count'],
           Object.entries(r.errorKinds).map(([k, n]) => [k, n]),
         );
-  return `${title}\n${settings}\n${table}\n${errs}`;
+  return `${title}\n${settings}\n${table}\nlatency histogram (all operations)\n${renderHistogram(r.histogram)}\n${errs}`;
 }
 
 /** The result as plain JSON data (NaN latencies of an empty run become null). */

@@ -26,6 +26,11 @@ import type { Region, RegionId, StoreId } from '../region/meta.js';
 import { regionFromProto, regionToProto, storeFromProto } from '../proto/convert_meta.js';
 import type { AskBatchSplitResponse__Output } from '../proto-gen/nyx/pd/AskBatchSplitResponse.js';
 import type { SplitRegionsResponse__Output } from '../proto-gen/nyx/pd/SplitRegionsResponse.js';
+import type { GetGCSafePointResponse__Output } from '../proto-gen/nyx/pd/GetGCSafePointResponse.js';
+import type { GetGCStatusResponse__Output } from '../proto-gen/nyx/pd/GetGCStatusResponse.js';
+import type { UpdateServiceGCSafePointResponse__Output } from '../proto-gen/nyx/pd/UpdateServiceGCSafePointResponse.js';
+import type { ServiceSafePoint, ServiceUpdate, StoreGcProgress } from '../pd/gc/safe_point.js';
+import { progressFromProto, progressToProto } from '../proto/convert_gc.js';
 import {
   pdErrorFromProto,
   regionInfoFromProto,
@@ -34,7 +39,7 @@ import {
   type StoreHeartbeatStats,
 } from '../proto/convert_pd.js';
 import type { PDClient } from '../proto/load.js';
-import { toUint64, uint64ToNumber } from '../proto/uint64.js';
+import { toInt64, toUint64, uint64ToNumber } from '../proto/uint64.js';
 import type { AllocIDResponse__Output } from '../proto-gen/nyx/pd/AllocIDResponse.js';
 import type { BootstrapResponse__Output } from '../proto-gen/nyx/pd/BootstrapResponse.js';
 import type { ConfigItem__Output } from '../proto-gen/nyx/pd/ConfigItem.js';
@@ -70,6 +75,16 @@ export type {
 } from './region_heartbeat_stream.js';
 
 export const DEFAULT_PD_ENDPOINT = '127.0.0.1:2379';
+
+/** PD's GC state (GetGCStatus). */
+export interface GcStatus {
+  safePoint: bigint;
+  gcLifeTimeMs: number;
+  /** PD's clock when it answered (ages are against it). */
+  nowMs: number;
+  services: ServiceSafePoint[];
+  stores: StoreGcProgress[];
+}
 
 export interface PdClientOptions {
   /** The cluster this client belongs to (a store knows it); default: learned from PD. */
@@ -376,6 +391,52 @@ export class PdClient {
       timeoutMs + 2_000,
     );
     return res.regions.map(regionInfoFromProto);
+  }
+
+  // --- GC safe point (src/pd/gc/safe_point.ts) ---
+
+  /** The GC safe point (PD advances it first); a store sends its progress along. */
+  async getGcSafePoint(progress?: Omit<StoreGcProgress, 'reportedMs'>): Promise<bigint> {
+    const p = progress && progressToProto({ ...progress, reportedMs: 0 });
+    const res = await this.unary<GetGCSafePointResponse__Output>((c, header, o, cb) =>
+      c.GetGCSafePoint({ header, ...(p ? { progress: p } : {}) }, o, cb),
+    );
+    return BigInt(res.safePoint);
+  }
+
+  /** Registers (ttlSec > 0) or removes (ttlSec <= 0) a service safe point. */
+  async updateServiceGcSafePoint(
+    serviceId: string,
+    ttlSec: number,
+    safePoint: bigint,
+  ): Promise<ServiceUpdate> {
+    const req = { serviceId, ttl: toInt64(ttlSec), safePoint: toUint64(safePoint) };
+    const res = await this.unary<UpdateServiceGCSafePointResponse__Output>((c, header, o, cb) =>
+      c.UpdateServiceGCSafePoint({ ...req, header }, o, cb),
+    );
+    return {
+      accepted: res.accepted,
+      gcSafePoint: BigInt(res.gcSafePoint),
+      minServiceSafePoint: BigInt(res.minServiceSafePoint),
+    };
+  }
+
+  /** Everything `nyx gc status` shows. */
+  async getGcStatus(): Promise<GcStatus> {
+    const res = await this.unary<GetGCStatusResponse__Output>((c, header, o, cb) =>
+      c.GetGCStatus({ header }, o, cb),
+    );
+    return {
+      safePoint: BigInt(res.safePoint),
+      gcLifeTimeMs: Number(res.gcLifeTimeMs),
+      nowMs: Number(res.nowMs),
+      services: res.services.map((s) => ({
+        serviceId: s.serviceId,
+        safePoint: BigInt(s.safePoint),
+        expiresAtMs: Number(s.expiresAtMs),
+      })),
+      stores: res.stores.map(progressFromProto),
+    };
   }
 
   /**

@@ -14,6 +14,7 @@ import { failpoint } from '../common/failpoint.js';
 import { PeerRole, type Peer, type Region, type RegionId } from '../region/meta.js';
 import type { ConfigEntry, ConfigPersistence } from './config/pd_config.js';
 import type { RaftTiming } from './raft_timing.js';
+import type { GcSafePointStore, ServiceSafePoint } from './gc/safe_point.js';
 import { StoreState, type StoreLabel, type StoreMeta } from './types.js';
 
 export const PD_DB_FILE = 'pd.db';
@@ -90,7 +91,7 @@ export function decodePeers(s: string): Peer[] {
   }));
 }
 
-export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence {
+export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence, GcSafePointStore {
   private readonly db: Database.Database;
   /** Prepared statements, compiled once: heartbeats and the TSO write on hot paths. */
   private readonly stmts = new Map<string, Database.Statement>();
@@ -99,6 +100,7 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence
   private constructor(db: Database.Database, opts: MetaStoreOptions) {
     this.db = db;
     this.migrate();
+    this.createGcTables();
     const existing = this.getMeta(KEY_CLUSTER_ID);
     if (existing !== undefined) {
       this.clusterId = existing;
@@ -250,6 +252,65 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence
       epoch: { confVer: r.conf_ver, version: r.version },
       peers: decodePeers(r.peers),
     }));
+  }
+
+  // --- GC safe points (src/pd/gc/safe_point.ts) ---
+
+  /**
+   * Created apart from migrate(): IF NOT EXISTS on every open, so a pd.db of any earlier
+   * schema gains them without a version step. Timestamps are decimal text (a bigint).
+   */
+  private createGcTables(): void {
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS gc_safe_point (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        value TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS service_safe_points (
+        service_id    TEXT PRIMARY KEY,
+        safe_point    TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL
+      );
+    `);
+  }
+
+  loadGcSafePoint(): bigint {
+    const row = this.stmt('SELECT value FROM gc_safe_point WHERE id = 1').get() as
+      { value: string } | undefined;
+    return row ? BigInt(row.value) : 0n;
+  }
+
+  saveGcSafePoint(ts: bigint): void {
+    failpoint('pd_meta_before_write');
+    this.stmt(
+      'INSERT INTO gc_safe_point (id, value) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET value = excluded.value',
+    ).run(ts.toString());
+    failpoint('pd_meta_after_write');
+  }
+
+  loadServiceSafePoints(): ServiceSafePoint[] {
+    const rows = this.stmt(
+      'SELECT service_id, safe_point, expires_at_ms FROM service_safe_points',
+    ).all() as { service_id: string; safe_point: string; expires_at_ms: number }[];
+    return rows.map((r) => ({
+      serviceId: r.service_id,
+      safePoint: BigInt(r.safe_point),
+      expiresAtMs: r.expires_at_ms,
+    }));
+  }
+
+  saveServiceSafePoint(s: ServiceSafePoint): void {
+    failpoint('pd_meta_before_write');
+    this.stmt(
+      `INSERT INTO service_safe_points (service_id, safe_point, expires_at_ms) VALUES (?, ?, ?)
+         ON CONFLICT(service_id) DO UPDATE SET safe_point = excluded.safe_point,
+           expires_at_ms = excluded.expires_at_ms`,
+    ).run(s.serviceId, s.safePoint.toString(), s.expiresAtMs);
+    failpoint('pd_meta_after_write');
+  }
+
+  deleteServiceSafePoint(serviceId: string): void {
+    this.stmt('DELETE FROM service_safe_points WHERE service_id = ?').run(serviceId);
   }
 
   // --- internals ---

@@ -5,6 +5,7 @@
 import type { ClusterOptions } from './cluster.js';
 import { PdCluster } from './cluster.js';
 import { PdConfig } from './config/pd_config.js';
+import { GcSafePoints } from './gc/safe_point.js';
 import { livenessTimes, StoreLivenessWatch, type StoreLiveness } from './store_liveness.js';
 import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
@@ -30,6 +31,8 @@ export class PlacementDriver {
     readonly liveness: StoreLivenessWatch,
     /** Wall-clock ms (the cluster's clock). */
     readonly now: () => number,
+    /** The GC safe point and the service safe points under it (src/pd/gc/). */
+    readonly gc: GcSafePoints,
   ) {}
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
@@ -45,7 +48,8 @@ export class PlacementDriver {
       const cluster = new PdCluster(meta, ids, opts);
       const now = opts.now ?? Date.now;
       const liveness = new StoreLivenessWatch(now(), () => livenessTimes(config.values));
-      return new PlacementDriver(meta, ids, tso, cluster, config, liveness, now);
+      const gc = new GcSafePoints(meta, now, () => config.values['gc-life-time']);
+      return new PlacementDriver(meta, ids, tso, cluster, config, liveness, now, gc);
     } catch (e) {
       meta.close();
       throw e;

@@ -46,6 +46,7 @@ import type { Error as ErrorMsg } from '../proto-gen/nyx/pd/Error.js';
 import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js';
 import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
+import { getGcSafePoint, getGcStatus, updateServiceGcSafePoint } from './pd_gc_service.js';
 
 export interface PdServiceOptions {
   logger: Logger;
@@ -198,6 +199,13 @@ export class PdService {
         const infos = cluster.scanRegions(req.startKey, req.endKey, req.limit);
         return { regions: infos.map(regionInfoToProto) };
       }),
+      GetGCSafePoint: this.unary('GetGCSafePoint', (req, call) =>
+        getGcSafePoint(pd, req, this.identityOf(call)),
+      ),
+      UpdateServiceGCSafePoint: this.unary('UpdateServiceGCSafePoint', (req) =>
+        updateServiceGcSafePoint(pd, req),
+      ),
+      GetGCStatus: this.unary('GetGCStatus', () => getGcStatus(pd)),
       RegionHeartbeat: (call) => this.regionHeartbeatStream(call),
       Tso: (call) => this.tsoStream(call),
       AskBatchSplit: this.unary('AskBatchSplit', (req) => {

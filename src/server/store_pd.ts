@@ -3,6 +3,7 @@
 import { PdClient, type StoreHeartbeatReply } from '../client/pd_client.js';
 import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
 import type { RaftTiming } from '../pd/raft_timing.js';
+import type { StoreGcProgress } from '../pd/gc/safe_point.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
 
@@ -37,6 +38,10 @@ export class StorePdAdapter implements StoreRegistrar {
 
   getTimestamp(): Promise<bigint> {
     return this.pd.getTimestamp();
+  }
+
+  getGcSafePoint(progress: Omit<StoreGcProgress, 'reportedMs'>): Promise<bigint> {
+    return this.pd.getGcSafePoint(progress);
   }
 
   storeHeartbeat(

@@ -55,6 +55,8 @@ import { kvHandlers } from './kv_service.js';
 import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
 import { txnHostHandlers } from './txn_host_service.js';
 import { TxnMetrics } from './txn_metrics.js';
+import { GcWorker, GcWorkerMetrics, type GcWorkerPd } from '../store/gc_worker.js';
+import { gcLockResolver } from './gc_lock_resolver.js';
 import { raftTransportHandlers } from './raft_service.js';
 import { bindGrpc, listenStatus } from './listen.js';
 import { StatusServer } from './status_server.js';
@@ -79,6 +81,8 @@ export interface StoreRegistrar extends StorePd {
     region: Region,
     count: number,
   ): Promise<{ newRegionId: number; newPeerIds: number[] }[]>;
+  /** PD's GC safe point, with this store's GC progress; without it the store does no GC. */
+  getGcSafePoint?: GcWorkerPd['getGcSafePoint'];
   /** PD's operator steps for this store's leaders (a split asked for by hand). */
   onRegionInstruction?(listener: (i: RegionInstruction) => void): () => void;
 }
@@ -99,7 +103,9 @@ export interface StoreConfig {
   /** Let the status port set failpoints at run time (--allow-failpoints). */
   allowFailpoints?: boolean;
   /** Host `nyx txn begin` transactions (proto/txn_host.proto) with this TxnClient. */
-  txnHost?: { client: () => TxnClient; idleTtlMs: number; maxTxns: number };
+  txnHost?: { client: (storeId: number) => TxnClient; idleTtlMs: number; maxTxns: number };
+  /** GC steps per second at most (gc_worker.ts); the interval is PD's gc-run-interval. */
+  gc?: { stepsPerSecond?: number };
   /** Mutual TLS on every port and to other stores; the certificate names the store id. */
   tls?: TlsFiles;
   /** How often the split checker looks (its thresholds are PD's configuration). */
@@ -140,6 +146,7 @@ export class StoreServer {
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;
   private splitChecker: SplitChecker | undefined;
+  private gcWorker: GcWorker | undefined;
   private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
@@ -349,7 +356,7 @@ export class StoreServer {
       }),
     );
     if (cfg.txnHost) {
-      const client = cfg.txnHost.client();
+      const client = cfg.txnHost.client(this.storeId);
       this.txnHost = {
         client,
         host: new TxnHost(client, { storeId: this.storeId, ...cfg.txnHost }),
@@ -420,6 +427,23 @@ export class StoreServer {
     );
     this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
     this.pdWorker.start();
+    if (this.pd.getGcSafePoint) {
+      const pd = this.pd;
+      this.gcWorker = new GcWorker(
+        this.storeId,
+        txnKv,
+        () => raftStore.peers.values(),
+        { getGcSafePoint: (p) => pd.getGcSafePoint!(p) },
+        this.txnHost ? gcLockResolver(this.txnHost.client) : undefined,
+        new GcWorkerMetrics(this.metrics.registry),
+        {
+          intervalMs: () => this.clusterConfig.get('gc-run-interval'),
+          ...cfg.gc,
+          log: logFn,
+        },
+      );
+      this.gcWorker.start();
+    }
     if (splitRunner) {
       const runner = splitRunner;
       const intervalMs = cfg.splitCheck?.intervalMs ?? 10_000;
@@ -538,6 +562,7 @@ export class StoreServer {
     this.txnHost?.client.close();
     this.pdWorker?.stop();
     this.splitChecker?.stop();
+    await this.gcWorker?.stop();
     this.stopInstructions?.();
     this.raftStore?.stop(new Error('store is shutting down'));
     // Streams from clients and other stores never end by themselves: give in-flight

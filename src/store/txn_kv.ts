@@ -489,39 +489,63 @@ export class TxnKv {
   // ------------------------------------------------------------ GC
 
   /**
+   * From now on no read (and no new transaction) below safePoint is served: GC may remove
+   * what it needs. Only ever raised. Every store raises it from PD's safe point, leaders
+   * and followers alike, so a Region's new leader refuses such reads too.
+   */
+  raiseSafePoint(safePoint: bigint): void {
+    if (safePoint > this.gcSafePoint) this.gcSafePoint = safePoint;
+  }
+
+  /**
    * Delete the versions of the Region no read at >= safePoint can see, GC_BATCH_KEYS keys
    * per proposal (each under its keys' latches, so it never races a commit). Raises the
    * store's safe point first: reads below it fail from then on. Locks are not touched —
    * resolve those older than the safe point first (TiKV's GC does the same).
    */
   async gc(ctx: RequestContext, safePoint: bigint): Promise<number> {
-    this.checkTs(safePoint, 'the safe point');
-    if (safePoint > this.gcSafePoint) this.gcSafePoint = safePoint;
-    let cursor = checkedPeer(this.store, ctx).region.startKey;
+    let cursor: Buffer | undefined = checkedPeer(this.store, ctx).region.startKey;
     let deleted = 0;
-    for (;;) {
-      const peer = checkedPeer(this.store, ctx);
-      const from = cursor;
-      const { keys, done } = await linearizableRead(this.store, peer, () => {
-        const reader = new MvccReader(peer.engine);
-        const found: Buffer[] = [];
-        let walkedAll = true;
-        let visited = 0;
-        reader.walkKeys(from, peer.region.endKey, false, (key) => {
-          if (collectGarbage(reader, key, safePoint).length > 0) found.push(key);
-          cursor = Buffer.concat([key, Buffer.from([0])]);
-          // Bounded work per step: a Region of many clean keys is walked in pieces.
-          if (found.length < GC_BATCH_KEYS && ++visited < GC_WALK_KEYS) return 'continue';
-          walkedAll = false;
-          return 'stop';
-        });
-        return { keys: found, done: walkedAll };
-      });
-      if (keys.length > 0) {
-        deleted += await this.action(ctx, keys, (io) => gcKeys(io, keys, safePoint));
-      }
-      if (done) return deleted;
+    while (cursor) {
+      const step = await this.gcStep(ctx, safePoint, cursor);
+      deleted += step.deleted;
+      cursor = step.next;
     }
+    return deleted;
+  }
+
+  /**
+   * One bounded GC step of the Region from `from`: a read that finds at most
+   * GC_BATCH_KEYS keys with garbage (looking at most at GC_WALK_KEYS keys), then one
+   * proposal deleting it. `next` is where the following step starts (undefined: the
+   * Region's end was reached), so a caller may pause between steps and resume later.
+   */
+  async gcStep(
+    ctx: RequestContext,
+    safePoint: bigint,
+    from: Buffer,
+  ): Promise<{ deleted: number; next: Buffer | undefined }> {
+    this.checkTs(safePoint, 'the safe point');
+    this.raiseSafePoint(safePoint);
+    const peer = checkedPeer(this.store, ctx);
+    const start = Buffer.compare(from, peer.region.startKey) < 0 ? peer.region.startKey : from;
+    const { keys, next } = await linearizableRead(this.store, peer, () => {
+      const reader = new MvccReader(peer.engine);
+      const found: Buffer[] = [];
+      let resume: Buffer | undefined;
+      let visited = 0;
+      reader.walkKeys(start, peer.region.endKey, false, (key) => {
+        if (collectGarbage(reader, key, safePoint).length > 0) found.push(key);
+        // Bounded work per step: a Region of many clean keys is walked in pieces.
+        if (found.length < GC_BATCH_KEYS && ++visited < GC_WALK_KEYS) return 'continue';
+        resume = Buffer.concat([key, Buffer.from([0])]);
+        return 'stop';
+      });
+      return { keys: found, next: resume };
+    });
+    const deleted =
+      keys.length > 0 ? await this.action(ctx, keys, (io) => gcKeys(io, keys, safePoint)) : 0;
+    return { deleted, next };
   }
 
   /** GC every Region this store leads (one Region after another). */

@@ -49,6 +49,8 @@ export class Transaction {
   private readonly pessimisticLocked = new Set<string>();
   private forUpdateTs = 0n;
   private primary: Buffer | undefined;
+  /** When start_ts arrived, on the local monotonic clock (the lock TTL counts age from it). */
+  private readonly startedAtMs = performance.now();
   /** Set after commit: which path it took. */
   commitPath: Committer['path'] = 'none';
   commitTs: bigint | undefined;
@@ -59,6 +61,8 @@ export class Transaction {
     private readonly options: Required<BeginOptions>,
     private readonly settings: TxnClientSettings,
     private readonly deps: CommitterDeps,
+    /** Called once when the transaction ends (its snapshot no longer holds GC back). */
+    private readonly onEnd?: () => void,
   ) {
     this.buffer = new MutationBuffer({
       maxKeys: settings.maxTxnKeys,
@@ -278,6 +282,7 @@ export class Transaction {
     if (mutations.length === 0) {
       this.stateValue = 'committed';
       this.commitTs = this.startTs;
+      this.onEnd?.();
       return this.startTs;
     }
     const committer = new Committer(
@@ -292,6 +297,7 @@ export class Transaction {
         primary: this.primary,
         backoff: this.settings.backoff,
         lockWaitMs: this.settings.lockWaitMs,
+        startedAtMs: this.startedAtMs,
       },
       this.deps,
     );
@@ -304,6 +310,8 @@ export class Transaction {
     } catch (e) {
       this.stateValue = 'failed';
       throw e;
+    } finally {
+      this.onEnd?.();
     }
   }
 
@@ -314,6 +322,7 @@ export class Transaction {
       throw new TxnClosedError(`transaction ${this.startTs} is ${this.stateValue}`);
     }
     this.stateValue = 'rolledBack';
+    this.onEnd?.();
     if (this.pessimisticLocked.size === 0) return;
     const keys = [...this.pessimisticLocked].map((h) => Buffer.from(h, 'hex'));
     await rollbackKeys(this.deps.rpc, this.settings.backoff, this.startTs, keys);

@@ -1,6 +1,7 @@
 // Transactions for applications: begin() takes a start_ts from PD's TSO and returns a
 // Transaction. The client shares one region cache, one pool of BatchCommands
 // connections and one lock resolver among all its transactions, like RawClient's.
+import { randomBytes } from 'node:crypto';
 import type { BackofferOptions } from '../backoff.js';
 import { ClientClosedError } from '../errors.js';
 import { KvConnectionPool, type KvConnectionOptions } from '../kv_connection.js';
@@ -8,6 +9,7 @@ import { RegionCache, type PdLookup } from '../region_cache.js';
 import { RegionRequestSender } from '../region_request.js';
 import type { CommitterDeps } from './committer.js';
 import { LockResolver } from './lock_resolver.js';
+import { ServiceSafePointKeeper, type ServiceSafePointPd } from './service_safe_point.js';
 import { Snapshot } from './snapshot.js';
 import { Transaction, type BeginOptions } from './transaction.js';
 import { TxnRpc } from './txn_rpc.js';
@@ -36,10 +38,25 @@ export interface TxnClientOptions {
   onePC?: boolean;
   backoff?: Omit<BackofferOptions, 'deadlineMs'>;
   connection?: KvConnectionOptions;
+  /**
+   * The name under which this client's oldest live transaction holds the GC safe point
+   * back (PD's service safe points). Default: txn-client-<random>.
+   */
+  gcServiceId?: string;
+  /** How long PD keeps that registration without a refresh (s). Default 60. */
+  gcServiceTtlSec?: number;
 }
 
-/** What TxnClient needs of PD: lookups and timestamps. */
-export type TxnPd = PdLookup & { getTimestamp(): Promise<unknown> };
+/**
+ * What TxnClient needs of PD: lookups and timestamps; with service safe points, long
+ * transactions are kept readable past gc-life-time.
+ */
+export type TxnPd = PdLookup & {
+  getTimestamp(): Promise<unknown>;
+  updateServiceGcSafePoint?: ServiceSafePointPd['updateServiceGcSafePoint'];
+};
+
+const MAX_TXN_AGE_MS = 24 * 3600 * 1000;
 
 export class TxnClient {
   readonly cache: RegionCache;
@@ -50,6 +67,8 @@ export class TxnClient {
   private readonly defaults: { asyncCommit: boolean; onePC: boolean };
   private readonly pending = new Set<Promise<unknown>>();
   private readonly deps: CommitterDeps;
+  /** Holds the GC safe point below the live transactions (absent without PD support). */
+  readonly gcKeeper: ServiceSafePointKeeper | undefined;
   private closed = false;
 
   constructor(
@@ -77,6 +96,17 @@ export class TxnClient {
     });
     this.rpc = new TxnRpc(sender, options.maxBatchKeys ?? 256);
     this.resolver = new LockResolver(this.rpc, () => this.getTimestamp());
+    const update = pd.updateServiceGcSafePoint?.bind(pd);
+    this.gcKeeper = update
+      ? new ServiceSafePointKeeper(
+          { updateServiceGcSafePoint: update },
+          {
+            serviceId: options.gcServiceId ?? `txn-client-${randomBytes(6).toString('hex')}`,
+            ttlSec: options.gcServiceTtlSec ?? 60,
+            maxTxnAgeMs: MAX_TXN_AGE_MS,
+          },
+        )
+      : undefined;
     this.deps = {
       rpc: this.rpc,
       resolver: this.resolver,
@@ -125,6 +155,7 @@ export class TxnClient {
       },
       this.settings,
       this.deps,
+      this.gcKeeper?.hold(startTs),
     );
   }
 
@@ -150,6 +181,11 @@ export class TxnClient {
     if (this.closed) return;
     this.closed = true;
     this.pool.close();
-    this.onClose?.();
+    if (this.gcKeeper) {
+      // PD stays open until the registration is removed (or a short wait ran out).
+      void this.gcKeeper.close().finally(() => this.onClose?.());
+    } else {
+      this.onClose?.();
+    }
   }
 }

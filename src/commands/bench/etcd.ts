@@ -3,7 +3,8 @@ import { BaseCommand } from '../../cli/base_command.js';
 import { EtcdLeanClient } from '../../bench/etcd/lean_client.js';
 import { loadFlags, serverPidsFromFlags, workloadFromFlags } from '../../bench/load_flags.js';
 import { preload } from '../../bench/preload.js';
-import { progressLine, renderResult, resultJson } from '../../bench/report.js';
+import { ProgressDisplay } from '../../bench/progress_display.js';
+import { renderResult, resultJson } from '../../bench/report.js';
 import { runClosedLoop } from '../../bench/runner.js';
 
 export default class BenchEtcd extends BaseCommand<typeof BenchEtcd> {
@@ -34,9 +35,8 @@ export default class BenchEtcd extends BaseCommand<typeof BenchEtcd> {
       .map((e) => e.trim())
       .filter(Boolean);
     const client = new EtcdLeanClient(endpoints);
-    const say = (s: string) => {
-      if (!this.json) process.stderr.write(s + '\n');
-    };
+    const progress = new ProgressDisplay(process.stderr, this.json);
+    const say = (s: string) => progress.say(s);
     try {
       // etcd's followers forward puts and ask the leader for every linearizable read;
       // NyxDB's client talks to the Region leader, so the like-for-like target is etcd's.
@@ -52,8 +52,9 @@ export default class BenchEtcd extends BaseCommand<typeof BenchEtcd> {
         durationSec: f.duration,
         warmupSec: f.warmup,
         serverPids,
-        onProgress: (p) => say(progressLine(p)),
+        onProgress: (p) => progress.update(`etcd ${f.op}`, p),
       });
+      progress.done();
       this.output(resultJson(result), () =>
         renderResult(result, `nyx bench etcd (${endpoints[leader]})`),
       );

@@ -1,7 +1,8 @@
 import { KvCommand } from '../../cli/kv_command.js';
 import { loadFlags, serverPidsFromFlags, workloadFromFlags } from '../../bench/load_flags.js';
 import { preload } from '../../bench/preload.js';
-import { progressLine, renderResult, resultJson } from '../../bench/report.js';
+import { ProgressDisplay } from '../../bench/progress_display.js';
+import { renderResult, resultJson } from '../../bench/report.js';
 import { runClosedLoop } from '../../bench/runner.js';
 import { warmRegionCache } from '../../bench/warm_cache.js';
 
@@ -27,12 +28,10 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
       this.fail((e as Error).message);
     }
     const client = this.raw();
-    const say = (s: string) => {
-      if (!this.json) process.stderr.write(s + '\n');
-    };
+    const progress = new ProgressDisplay(process.stderr, this.json);
     await warmRegionCache(client, workload);
     if (workload.needsPreload) {
-      say(`preloading ${workload.keys} keys ...`);
+      progress.say(`preloading ${workload.keys} keys ...`);
       await preload(client, workload);
     }
     const result = await runClosedLoop(client, workload, {
@@ -40,8 +39,9 @@ export default class BenchRaw extends KvCommand<typeof BenchRaw> {
       durationSec: f.duration,
       warmupSec: f.warmup,
       serverPids,
-      onProgress: (p) => say(progressLine(p)),
+      onProgress: (p) => progress.update(`raw ${f.op}`, p),
     });
+    progress.done();
     this.output(resultJson(result), () => renderResult(result, `nyx bench raw (--pd ${f.pd})`));
   }
 }

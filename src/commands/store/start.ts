@@ -173,14 +173,19 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         allowFailpoints: flags['allow-failpoints'],
         txnHost: {
           // Its own PD client: the store's waits for PD in its own way (PdWaitingAdapter).
-          client: () => {
+          client: (storeId) => {
             const txnPd = PdClient.connect(flags.pd.split(','), {
               timeoutMs: 30_000,
               ...(credentials ? { credentials } : {}),
             });
             return new TxnClient(
               txnPd,
-              { maxTxnBytes: 16 << 20, ...(credentials ? { connection: { credentials } } : {}) },
+              {
+                maxTxnBytes: 16 << 20,
+                // Held transactions keep the GC safe point below them under this name.
+                gcServiceId: `txn-host-store-${storeId}`,
+                ...(credentials ? { connection: { credentials } } : {}),
+              },
               () => txnPd.close(),
             );
           },

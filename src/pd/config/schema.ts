@@ -206,6 +206,24 @@ export const CONFIG_SCHEMA = [
     max: 2 ** 40,
     description: 'Reads per second over which a Region is hot for reads (and split by load)',
   },
+  // --- GC (PD: gc_life_time of TiDB's GC worker; TiKV: gc.run-interval) ---
+  {
+    name: 'gc-life-time',
+    type: 'duration',
+    default: '10m',
+    min: SECOND,
+    max: 30 * DAY,
+    description:
+      'Versions stay readable this long after they are overwritten (the GC safe point trails now by it)',
+  },
+  {
+    name: 'gc-run-interval',
+    type: 'duration',
+    default: '10s',
+    min: 100,
+    max: HOUR,
+    description: 'How often each store fetches the GC safe point and collects below it',
+  },
 ] as const satisfies readonly ConfigItemDef[];
 
 export type PdConfigName = (typeof CONFIG_SCHEMA)[number]['name'];
