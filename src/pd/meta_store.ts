@@ -14,11 +14,13 @@ import { failpoint } from '../common/failpoint.js';
 import { PeerRole, type Peer, type Region, type RegionId } from '../region/meta.js';
 import type { ConfigEntry, ConfigPersistence } from './config/pd_config.js';
 import type { RaftTiming } from './raft_timing.js';
+import type { SchedulerPersistence, SchedulerRecord } from './schedule/scheduler_registry.js';
 import { StoreState, type StoreLabel, type StoreMeta } from './types.js';
 
 export const PD_DB_FILE = 'pd.db';
 // 2: the config table (PD settings changed from their defaults).
-const SCHEMA_VERSION = 2;
+// 3: the schedulers table (which schedulers run, and paused until when).
+const SCHEMA_VERSION = 3;
 
 const KEY_CLUSTER_ID = 'cluster_id';
 const KEY_BOOTSTRAPPED = 'bootstrapped';
@@ -27,6 +29,8 @@ const KEY_TSO_UPPER = 'tso_upper_bound_ms';
 const KEY_TICK_MS = 'raft_tick_ms';
 const KEY_ELECTION_TICKS = 'raft_election_ticks';
 const KEY_CONFIG_VERSION = 'config_version';
+/** 1 once the scheduler set was saved: an empty table then means "none", not "defaults". */
+const KEY_SCHEDULERS_SAVED = 'schedulers_saved';
 
 /** The narrow port the id allocator needs. */
 export interface IdEndStore {
@@ -90,7 +94,9 @@ export function decodePeers(s: string): Peer[] {
   }));
 }
 
-export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence {
+export class PdMetaStore
+  implements IdEndStore, TsoBoundStore, ConfigPersistence, SchedulerPersistence
+{
   private readonly db: Database.Database;
   /** Prepared statements, compiled once: heartbeats and the TSO write on hot paths. */
   private readonly stmts = new Map<string, Database.Statement>();
@@ -194,6 +200,28 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence
     });
   }
 
+  // --- schedulers (src/pd/schedule/scheduler_registry.ts) ---
+
+  loadSchedulers(): SchedulerRecord[] | undefined {
+    if (this.getMeta(KEY_SCHEDULERS_SAVED) !== 1) return undefined;
+    const rows = this.stmt('SELECT name, paused_until_ms FROM schedulers ORDER BY name').all() as {
+      name: string;
+      paused_until_ms: number;
+    }[];
+    return rows.map((r) => ({ name: r.name, pausedUntilMs: r.paused_until_ms }));
+  }
+
+  /** Replaces the scheduler set in one transaction. */
+  saveSchedulers(list: SchedulerRecord[]): void {
+    this.transaction(() => {
+      failpoint('pd_meta_before_write');
+      this.stmt('DELETE FROM schedulers').run();
+      const insert = this.stmt('INSERT INTO schedulers (name, paused_until_ms) VALUES (?, ?)');
+      for (const r of list) insert.run(r.name, r.pausedUntilMs);
+      this.setMeta(KEY_SCHEDULERS_SAVED, 1);
+    });
+  }
+
   // --- stores ---
 
   putStore(s: StoreMeta): void {
@@ -286,6 +314,10 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence
       CREATE TABLE IF NOT EXISTS config (
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS schedulers (
+        name            TEXT PRIMARY KEY,
+        paused_until_ms INTEGER NOT NULL
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);

@@ -174,6 +174,14 @@ export const CONFIG_SCHEMA = [
     description: 'Lagging (pending) peers one store may have before PD adds no more to it',
   },
   {
+    name: 'schedule-interval',
+    type: 'duration',
+    default: '1s',
+    min: 10,
+    max: HOUR,
+    description: 'How often each scheduler (balance-leader, balance-region) looks for work',
+  },
+  {
     name: 'patrol-region-interval',
     type: 'duration',
     default: '100ms',
