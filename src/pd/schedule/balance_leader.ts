@@ -33,7 +33,7 @@ export function balanceLeaderVerdict(
   bal: LeaderBalance = leaderBalance(snap),
 ): Verdict {
   const h = regionHealth(info, snap);
-  const sick = unhealthyReason(h, snap.config['max-replicas'], snap);
+  const sick = unhealthyReason(h, snap.config['max-replicas'], snap, false);
   if (sick || !h.leader)
     return verdict(BALANCE_LEADER, 'not-eligible', `left to the replica checker: ${sick}`);
   const from = h.leader.storeId;

@@ -38,13 +38,16 @@ export function balanceRegionVerdict(
   bal: RegionBalance = regionBalance(snap),
 ): Verdict {
   const h = regionHealth(info, snap);
-  const sick = unhealthyReason(h, snap.config['max-replicas'], snap);
+  const sick = unhealthyReason(h, snap.config['max-replicas'], snap, true);
   if (sick || !h.leader)
     return verdict(BALANCE_REGION, 'not-eligible', `left to the replica checker: ${sick}`);
-  // The source: the replica on the most loaded store (larger Regions first on a tie).
+  // The source: the replica on the most loaded store; on a tie a follower's (no leader
+  // transfer needed), then the store with more data, then the lower id.
+  const leaderId = h.leader.id;
   const source = [...h.voters].sort(
     (a, b) =>
       snap.regionScore(b.storeId) - snap.regionScore(a.storeId) ||
+      Number(a.id === leaderId) - Number(b.id === leaderId) ||
       snap.regionSize(b.storeId) - snap.regionSize(a.storeId) ||
       a.storeId - b.storeId,
   )[0]!;

@@ -43,24 +43,32 @@ export function regionHealth(info: RegionInfo, snap: ClusterSnapshot): RegionHea
 
 /**
  * Why a balancer should leave the Region alone (the replica checker's business first), or
- * undefined when it is healthy: a leader known, exactly max-replicas voters, no learners,
- * every peer on an Up store, none lagging or silent.
+ * undefined when it is healthy, after PD's region filters (pending, down, replicated):
+ * a leader known, exactly max-replicas voters, none lagging or silent. Moving a replica
+ * also needs no learners and every peer on an Up store (`forReplicaMove`): a move adds a
+ * voter, and one that is already unreachable would make the quorum harder to reach.
  */
 export function unhealthyReason(
   h: RegionHealth,
   maxReplicas: number,
   snap: ClusterSnapshot,
+  forReplicaMove: boolean,
 ): string | undefined {
   if (!h.leader) return 'PD has heard from no leader of it yet';
   if (h.voters.length !== maxReplicas)
     return `it has ${h.voters.length} voters, max-replicas is ${maxReplicas}`;
-  if (h.learners.length > 0) return `it has learner(s) on store(s) ${storesOf(h.learners)}`;
-  const notUp = h.region.peers.filter((p) => snap.store(p.storeId)?.liveness !== 'Up');
-  if (notUp.length > 0)
-    return `replica(s) on store(s) ${notUp.map((p) => `${p.storeId} (${snap.store(p.storeId)?.liveness ?? 'Tombstone'})`).join(', ')}`;
   if (h.pending.length > 0) return `lagging peer(s) on store(s) ${storesOf(h.pending)}`;
   if (h.reportedDown.length > 0)
     return `silent peer(s) on store(s) ${storesOf(h.reportedDown.map((d) => d.peer))}`;
+  if (h.down.length > 0 || h.offline.length > 0)
+    return `replica(s) on Down or Offline store(s) ${storesOf([...h.down, ...h.offline])}`;
+  if (!forReplicaMove) return undefined;
+  if (h.learners.length > 0) return `it has learner(s) on store(s) ${storesOf(h.learners)}`;
+  const notUp = h.region.peers.filter((p) => snap.store(p.storeId)?.liveness !== 'Up');
+  if (notUp.length > 0)
+    return `replica(s) on store(s) ${notUp
+      .map((p) => `${p.storeId} (${snap.store(p.storeId)?.liveness ?? 'Tombstone'})`)
+      .join(', ')}`;
   return undefined;
 }
 

@@ -20,6 +20,7 @@ import {
   type StoreId,
 } from '../../../src/region/meta.js';
 import type { RegionStats } from '../../../src/pd/cluster.js';
+import { StoreState } from '../../../src/pd/types.js';
 import { ManualClock, openPd, tempDir } from '../helpers.js';
 import { MemorySink } from './memory_sink.js';
 
@@ -80,8 +81,11 @@ export class SimCluster {
   /** Time passes: live stores heartbeat, silent ones age towards Down. */
   advance(ms: number): void {
     this.clock.advance(ms);
-    for (const id of this.alive)
-      this.pd.cluster.storeHeartbeat(id, { capacity: 1 << 30, available: 1 << 29 });
+    for (const id of this.alive) {
+      // A removed store's heartbeats are refused: like a real one, it stops.
+      if (this.pd.cluster.getStore(id)?.state === StoreState.Tombstone) this.alive.delete(id);
+      else this.pd.cluster.storeHeartbeat(id, { capacity: 1 << 30, available: 1 << 29 });
+    }
   }
 
   /** Carries out the current step of an operator like a Region leader would, and reports. */
