@@ -17,6 +17,8 @@ import { pdClusterView } from './pd_cluster_view.js';
 import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
 import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
+import { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
+import type { OperatorSink } from '../pd/schedule/operator.js';
 
 export const DEFAULT_PD_ADDR = '127.0.0.1:2379';
 export const DEFAULT_PD_STATUS_ADDR = '127.0.0.1:2378';
@@ -81,6 +83,7 @@ export class PdServer {
   ) {}
 
   private livenessTimer: NodeJS.Timeout | undefined;
+  private scheduling: ScheduleCoordinator | undefined;
 
   static async start(opts: PdServerOptions): Promise<PdServer> {
     const log = opts.logger ?? createLogger('pd');
@@ -104,7 +107,16 @@ export class PdServer {
     const cleanup: (() => Promise<void> | void)[] = [() => pd.close(), () => lock.release()];
     try {
       const metrics = new PdMetrics(pd.cluster, (s) => pd.liveness.stateOf(s, pd.now()));
+      // Scheduling decides (src/pd/schedule/); the operator controller carries operators
+      // out through the Regions' leaders. Without one, PD still removes stores, keeps the
+      // scheduler set and explains, but starts no operator.
+      // CONNECT: the operator controller (src/pd/schedule/operator_controller.ts) goes here.
+      const operatorSink: OperatorSink | undefined = undefined;
+      const scheduling = new ScheduleCoordinator(pd, operatorSink, log);
+      scheduling.start();
+      cleanup.unshift(() => scheduling.stop());
       const service = new PdService(pd, {
+        scheduling,
         logger: log,
         metrics,
         identityOf: opts.identityOf ?? (opts.tls ? tlsIdentity : undefined),
@@ -185,6 +197,7 @@ export class PdServer {
         lock,
       );
       server.livenessTimer = livenessTimer;
+      server.scheduling = scheduling;
       return server;
     } catch (e) {
       for (const c of cleanup) await c();
@@ -208,6 +221,7 @@ export class PdServer {
   private async doStop(): Promise<void> {
     clearInterval(this.tsoTimer);
     clearInterval(this.livenessTimer);
+    this.scheduling?.stop();
     this.service.endStreams();
     await shutdownGrpc(this.grpcServer, SHUTDOWN_GRACE_MS);
     await this.status.close();

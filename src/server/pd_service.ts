@@ -46,6 +46,8 @@ import type { Error as ErrorMsg } from '../proto-gen/nyx/pd/Error.js';
 import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js';
 import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
+import type { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
+import { explanationToProto, schedulerToProto } from '../proto/convert_schedule.js';
 
 export interface PdServiceOptions {
   logger: Logger;
@@ -54,6 +56,8 @@ export interface PdServiceOptions {
   identityOf?: (call: PdCall) => CallerIdentity | undefined;
   /** Timestamps one Tso stream may draw per second. */
   tsoStreamRate?: number;
+  /** PD's scheduling (store removal, schedulers, region explain); absent: refused. */
+  scheduling?: ScheduleCoordinator;
 }
 
 type AnyStream = grpc.ServerDuplexStream<unknown, unknown>;
@@ -85,6 +89,10 @@ export class PdService {
     this.identityOf = opts.identityOf ?? (() => undefined);
     this.tsoStreamRate = opts.tsoStreamRate ?? DEFAULT_TSO_STREAM_RATE;
     const cluster = pd.cluster;
+    const scheduling = (): ScheduleCoordinator => {
+      if (!opts.scheduling) throw invalid('this PD runs no scheduling');
+      return opts.scheduling;
+    };
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -197,6 +205,37 @@ export class PdService {
       ScanRegions: this.unary('ScanRegions', (req) => {
         const infos = cluster.scanRegions(req.startKey, req.endKey, req.limit);
         return { regions: infos.map(regionInfoToProto) };
+      }),
+      // Scheduling: src/pd/schedule/ decides; these only convert.
+      RemoveStore: this.unary('RemoveStore', (req) => {
+        const store = scheduling().removeStore(uint64ToNumber(req.storeId, 'store id'));
+        this.log.info({ store: store.id, state: store.state }, 'store removal requested');
+        return { store: storeToProto(store) };
+      }),
+      ListSchedulers: this.unary('ListSchedulers', () => ({
+        schedulers: scheduling().schedulers.list().map(schedulerToProto),
+      })),
+      ChangeScheduler: this.unary('ChangeScheduler', (req) => {
+        const reg = scheduling().schedulers;
+        const pauseMs = uint64ToNumber(req.pauseMs, 'pause ms');
+        const actions: Record<string, () => ReturnType<typeof reg.view>> = {
+          add: () => reg.add(req.name),
+          remove: () => reg.remove(req.name),
+          pause: () => reg.pause(req.name, pauseMs),
+          resume: () => reg.resume(req.name),
+        };
+        const act = actions[req.action];
+        if (!act) throw invalid(`unknown scheduler action ${JSON.stringify(req.action)}`);
+        const view = act();
+        this.log.info(
+          { scheduler: req.name, action: req.action, state: view.state },
+          'scheduler changed',
+        );
+        return { scheduler: schedulerToProto(view) };
+      }),
+      ExplainRegion: this.unary('ExplainRegion', (req) => {
+        this.requireBootstrapped();
+        return explanationToProto(scheduling().explain(uint64ToNumber(req.regionId, 'region id')));
       }),
       RegionHeartbeat: (call) => this.regionHeartbeatStream(call),
       Tso: (call) => this.tsoStream(call),

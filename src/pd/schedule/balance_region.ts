@@ -65,7 +65,9 @@ export function balanceRegionVerdict(
     return verdict(
       BALANCE_REGION,
       'nothing-to-do',
-      `store ${src.id} has ${src.score} Regions, mean ${bal.mean.toFixed(1)} — no other store can take a replica`,
+      target.refused.length === 0
+        ? 'every store in service already holds a replica of it — nowhere to move one'
+        : `store ${src.id} has ${src.score} Regions, mean ${bal.mean.toFixed(1)} — no other store can take a replica`,
       facts,
     );
   }
