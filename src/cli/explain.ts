@@ -29,7 +29,9 @@ export function renderExplanation(e: RegionExplanation, enc: Encoding): string {
   const bound = (k: Buffer, inf: string) => (k.length === 0 ? inf : displayBytes(k, enc));
   const peers = region.peers
     .map((p) => {
-      const bits = [p.role === PeerRole.Learner ? 'learner' : 'voter'];
+      const bits = [
+        p.role === PeerRole.Voter ? 'voter' : p.role === PeerRole.Learner ? 'learner' : p.role,
+      ];
       if (leader?.id === p.id) bits.push('leader');
       return `${p.id}@store ${p.storeId} (${bits.join(', ')})`;
     })

@@ -67,6 +67,9 @@ import type { RemoveStoreResponse__Output } from '../proto-gen/nyx/pd/RemoveStor
 import type { ListSchedulersResponse__Output } from '../proto-gen/nyx/pd/ListSchedulersResponse.js';
 import type { ChangeSchedulerResponse__Output } from '../proto-gen/nyx/pd/ChangeSchedulerResponse.js';
 import type { ExplainRegionResponse__Output } from '../proto-gen/nyx/pd/ExplainRegionResponse.js';
+import { operatorFromProto, type OperatorView } from '../proto/convert_operator.js';
+import type { AddOperatorResponse__Output } from '../proto-gen/nyx/pd/AddOperatorResponse.js';
+import type { ListOperatorsResponse__Output } from '../proto-gen/nyx/pd/ListOperatorsResponse.js';
 
 export type { StoreHeartbeatStats } from '../proto/convert_pd.js';
 export type { RegionInfo } from '../pd/cluster.js';
@@ -423,6 +426,49 @@ export class PdClient {
       c.ExplainRegion({ header, regionId: toUint64(id) }, o, cb),
     );
     return explanationFromProto(res);
+  }
+
+  // --- operators (nyx operator ...) ---
+
+  /** Ask PD for an admin operator (add-peer, add-learner, remove-peer, transfer-leader, move-peer). */
+  async addOperator(
+    regionId: RegionId,
+    kind: string,
+    storeIds: StoreId[],
+    timeoutMs = 0,
+  ): Promise<OperatorView> {
+    const req = { regionId: toUint64(regionId), kind, storeIds: storeIds.map(toUint64), timeoutMs };
+    const res = await this.unary<AddOperatorResponse__Output>((c, header, o, cb) =>
+      c.AddOperator({ ...req, header }, o, cb),
+    );
+    return operatorFromProto(res.operator!);
+  }
+
+  /** The Region's running operator, else its last ended one; undefined if none. */
+  async getOperator(regionId: RegionId): Promise<OperatorView | undefined> {
+    try {
+      const res = await this.unary<AddOperatorResponse__Output>((c, header, o, cb) =>
+        c.GetOperator({ header, regionId: toUint64(regionId) }, o, cb),
+      );
+      return operatorFromProto(res.operator!);
+    } catch (e) {
+      if (e instanceof PdError && e.code === PdErrorCode.OperatorNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  async listOperators(includeEnded = false): Promise<OperatorView[]> {
+    const res = await this.unary<ListOperatorsResponse__Output>((c, header, o, cb) =>
+      c.ListOperators({ header, includeEnded }, o, cb),
+    );
+    return res.operators.map(operatorFromProto);
+  }
+
+  async cancelOperator(regionId: RegionId): Promise<OperatorView> {
+    const res = await this.unary<AddOperatorResponse__Output>((c, header, o, cb) =>
+      c.CancelOperator({ header, regionId: toUint64(regionId) }, o, cb),
+    );
+    return operatorFromProto(res.operator!);
   }
 
   /**

@@ -78,11 +78,17 @@ export function generateClusterId(nowMs: number = Date.now()): number {
   return secs * (1 << 20) + rand;
 }
 
-/** Peers are stored as compact JSON triples [id, storeId, "V" | "L"]. */
+/** Peers are stored as compact JSON triples [id, storeId, role code]. */
+const ROLE_CODES: Record<PeerRole, string> = {
+  [PeerRole.Voter]: 'V',
+  [PeerRole.Learner]: 'L',
+  [PeerRole.IncomingVoter]: 'I',
+  [PeerRole.DemotingVoter]: 'D',
+};
+const ROLE_OF_CODE = new Map(Object.entries(ROLE_CODES).map(([r, c]) => [c, r as PeerRole]));
+
 export function encodePeers(peers: Peer[]): string {
-  return JSON.stringify(
-    peers.map((p) => [p.id, p.storeId, p.role === PeerRole.Learner ? 'L' : 'V']),
-  );
+  return JSON.stringify(peers.map((p) => [p.id, p.storeId, ROLE_CODES[p.role]]));
 }
 
 export function decodePeers(s: string): Peer[] {
@@ -90,7 +96,7 @@ export function decodePeers(s: string): Peer[] {
   return raw.map(([id, storeId, r]) => ({
     id,
     storeId,
-    role: r === 'L' ? PeerRole.Learner : PeerRole.Voter,
+    role: ROLE_OF_CODE.get(r) ?? PeerRole.Voter,
   }));
 }
 

@@ -9,6 +9,7 @@ import { livenessTimes, StoreLivenessWatch, type StoreLiveness } from './store_l
 import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
+import { OperatorController } from './schedule/operator_controller.js';
 
 export interface PlacementDriverOptions extends ClusterOptions {
   dataDir: string;
@@ -30,7 +31,16 @@ export class PlacementDriver {
     readonly liveness: StoreLivenessWatch,
     /** Wall-clock ms (the cluster's clock). */
     readonly now: () => number,
-  ) {}
+  ) {
+    this.operators = new OperatorController({
+      now,
+      allocId: () => cluster.allocId(),
+      storeLimit: () => config.values['store-limit'],
+    });
+  }
+
+  /** Operators in flight: admitted, driven by heartbeats (schedule/operator_controller.ts). */
+  readonly operators: OperatorController;
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
     const meta = PdMetaStore.open(opts.dataDir, { clusterId: opts.clusterId });

@@ -18,7 +18,6 @@ import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
 import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
 import { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
-import type { OperatorSink } from '../pd/schedule/operator.js';
 
 export const DEFAULT_PD_ADDR = '127.0.0.1:2379';
 export const DEFAULT_PD_STATUS_ADDR = '127.0.0.1:2378';
@@ -108,11 +107,8 @@ export class PdServer {
     try {
       const metrics = new PdMetrics(pd.cluster, (s) => pd.liveness.stateOf(s, pd.now()));
       // Scheduling decides (src/pd/schedule/); the operator controller carries operators
-      // out through the Regions' leaders. Without one, PD still removes stores, keeps the
-      // scheduler set and explains, but starts no operator.
-      // CONNECT: the operator controller (src/pd/schedule/operator_controller.ts) goes here.
-      const operatorSink: OperatorSink | undefined = undefined;
-      const scheduling = new ScheduleCoordinator(pd, operatorSink, log);
+      // out through the Regions' leaders.
+      const scheduling = new ScheduleCoordinator(pd, pd.operators, log);
       scheduling.start();
       cleanup.unshift(() => scheduling.stop());
       const service = new PdService(pd, {

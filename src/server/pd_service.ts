@@ -48,6 +48,8 @@ import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
 import type { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
 import { explanationToProto, schedulerToProto } from '../proto/convert_schedule.js';
+import { operatorHandlers, watchOperators } from './pd_operators.js';
+import { stepToProto } from '../proto/convert_operator.js';
 
 export interface PdServiceOptions {
   logger: Logger;
@@ -93,6 +95,7 @@ export class PdService {
       if (!opts.scheduling) throw invalid('this PD runs no scheduling');
       return opts.scheduling;
     };
+    this.stopOperators = watchOperators(pd, this.metrics, this.log);
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -249,6 +252,7 @@ export class PdService {
           })),
         };
       }),
+      ...operatorHandlers(pd, (name, body) => this.unary(name, body), this.log),
       SplitRegions: (call, callback) => {
         const start = process.hrtime.bigint();
         this.splitRegions(call.request).then(
@@ -266,8 +270,11 @@ export class PdService {
     };
   }
 
+  private readonly stopOperators: () => void;
+
   /** Ends every open stream (clients see a clean end and reconnect elsewhere or later). */
   endStreams(): void {
+    this.stopOperators();
     for (const s of this.streams) {
       try {
         s.end();
@@ -384,6 +391,13 @@ export class PdService {
         const r = this.pd.cluster.regionHeartbeat(hb, identity);
         // Where operator steps for this store's leaders go (SplitRegions).
         this.heartbeatStreams.set(identity?.storeId ?? hb.leader.storeId, call);
+        // The Region's operator advances on its leader's heartbeats (operator_controller.ts).
+        const step = this.pd.operators.onHeartbeat({
+          region: hb.region,
+          leader: hb.leader,
+          pendingPeers: hb.stats?.pendingPeers ?? [],
+        });
+        if (step) safeWrite(call, { header: this.header(), ...stepToProto(step) });
         result = r.changed ? 'changed' : 'unchanged';
         if (r.changed) {
           this.log.info(

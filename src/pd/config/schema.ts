@@ -166,6 +166,15 @@ export const CONFIG_SCHEMA = [
     description: 'Snapshots one store may be sending or receiving at once before PD holds back',
   },
   {
+    name: 'store-limit',
+    type: 'count',
+    default: '4',
+    min: 1,
+    max: 1024,
+    description:
+      'Operators that add a replica (and so send it a snapshot) one store may be receiving at once',
+  },
+  {
     name: 'max-pending-peer-count',
     type: 'count',
     default: '64',

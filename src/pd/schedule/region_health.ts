@@ -3,7 +3,7 @@
 // replica checker (which repairs) and the balancers (which leave unhealthy Regions alone:
 // moving a replica of a Region that is short of one risks its quorum).
 import type { RegionInfo } from '../cluster.js';
-import { PeerRole, type Peer, type Region } from '../../region/meta.js';
+import { isJoint, PeerRole, type Peer, type Region } from '../../region/meta.js';
 import type { ClusterSnapshot } from './snapshot.js';
 
 export interface RegionHealth {
@@ -55,6 +55,7 @@ export function unhealthyReason(
   forReplicaMove: boolean,
 ): string | undefined {
   if (!h.leader) return 'PD has heard from no leader of it yet';
+  if (isJoint(h.region)) return 'a joint membership change is under way';
   if (h.voters.length !== maxReplicas)
     return `it has ${h.voters.length} voters, max-replicas is ${maxReplicas}`;
   if (h.pending.length > 0) return `lagging peer(s) on store(s) ${storesOf(h.pending)}`;

@@ -14,7 +14,7 @@
 // still needs a snapshot would count towards the quorum without being able to vote
 // for entries (Raft thesis §4.2.1).
 import type { RegionInfo } from '../cluster.js';
-import type { Peer, Region } from '../../region/meta.js';
+import { isJoint, type Peer, type Region } from '../../region/meta.js';
 import { OperatorKind, OperatorPriority, type OperatorStep } from './operator.js';
 import { NEW_PEER, type OperatorPlan } from './plan.js';
 import { regionHealth, storesOf, type RegionHealth } from './region_health.js';
@@ -33,6 +33,16 @@ export function checkReplicas(info: RegionInfo, snap: ClusterSnapshot): Verdict 
       REPLICA_CHECKER,
       'not-eligible',
       'PD has heard from no leader of this Region yet: operators go to the leader, so nothing can be done',
+      facts,
+    );
+
+  // Inside a joint configuration (an operator's ChangePeersJoint, or one left behind when
+  // its leader crashed) the voter sets are in flux: the leader leaves it first.
+  if (isJoint(h.region))
+    return verdict(
+      REPLICA_CHECKER,
+      'held-back',
+      'a joint membership change is under way — the leader leaves the joint state first',
       facts,
     );
 

@@ -41,6 +41,8 @@ export class ClusterSnapshot {
   readonly config: PdConfigValues;
   private readonly stores = new Map<StoreId, StoreView>();
   private readonly influence = new Map<StoreId, Influence>();
+  /** Learners being added to each store by running operators (each a snapshot coming in). */
+  private readonly incoming = new Map<StoreId, number>();
   private readonly runningByRegion = new Map<RegionId, Operator>();
   private readonly runningByKind = new Map<OperatorKind, number>();
   private regionIndex: RegionIndex | undefined;
@@ -67,7 +69,7 @@ export class ClusterSnapshot {
         for (const op of sink.runningOnStore(id)) {
           if (this.runningByRegion.has(op.regionId)) continue;
           this.runningByRegion.set(op.regionId, op);
-          this.countRunning(op.kind, op.steps.slice(op.currentStep));
+          this.countRunning(op.kind, op.steps, op.currentStep);
         }
       }
     }
@@ -107,7 +109,12 @@ export class ClusterSnapshot {
   /** Counts a plan just handed to the controller, as if it were running already. */
   noteSubmitted(plan: OperatorPlan, op: Operator): void {
     this.runningByRegion.set(plan.regionId, op);
-    this.countRunning(plan.kind, plan.steps);
+    this.countRunning(plan.kind, plan.steps, 0);
+  }
+
+  /** Snapshots a store is receiving for running operators (added learners not yet promoted). */
+  incomingSnapshots(id: StoreId): number {
+    return this.incoming.get(id) ?? 0;
   }
 
   regionStats(id: RegionId): RegionStats | undefined {
@@ -134,9 +141,14 @@ export class ClusterSnapshot {
     return this.index().pending.get(storeId) ?? 0;
   }
 
-  private countRunning(kind: OperatorKind, steps: readonly OperatorStep[]): void {
+  private countRunning(kind: OperatorKind, steps: readonly OperatorStep[], current: number): void {
     this.runningByKind.set(kind, (this.runningByKind.get(kind) ?? 0) + 1);
-    for (const s of steps) {
+    steps.forEach((s, i) => {
+      // A learner holds a snapshot slot on its store until its promotion is done (the
+      // controller's store limit counts the same way).
+      if (s.kind === 'AddLearner' && current <= i + 1)
+        this.incoming.set(s.toStore, (this.incoming.get(s.toStore) ?? 0) + 1);
+      if (i < current) return;
       switch (s.kind) {
         case 'AddLearner':
           this.bump(s.toStore, 'regions', 1);
@@ -151,7 +163,7 @@ export class ClusterSnapshot {
         default:
           break;
       }
-    }
+    });
   }
 
   private bump(store: StoreId, field: keyof Influence, delta: number): void {

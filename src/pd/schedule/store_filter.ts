@@ -13,6 +13,10 @@ export function replicaTargetRefusal(snap: ClusterSnapshot, s: StoreView): strin
   const maxSnaps = snap.config['max-snapshot-count'];
   if (snaps >= maxSnaps)
     return `store ${s.id} has ${snaps} snapshots in flight (max-snapshot-count ${maxSnaps})`;
+  const incoming = snap.incomingSnapshots(s.id);
+  const storeLimit = snap.config['store-limit'];
+  if (incoming >= storeLimit)
+    return `store ${s.id} is receiving ${incoming} new replicas (store-limit ${storeLimit})`;
   const pending = snap.pendingPeers(s.id);
   const maxPending = snap.config['max-pending-peer-count'];
   if (pending >= maxPending)

@@ -14,7 +14,16 @@ test('nyx store remove: Offline, drained by the replica checker, then Tombstone;
   // Removing it again changes nothing.
   assert.equal(sim.coordinator.removeStore(1).state, StoreState.Offline);
   const first = sim.coordinator.patrolAll();
-  assert.equal(first.submitted.length, 6);
+  // Store 4 is the only place to go, and takes store-limit (4) new replicas at a time.
+  assert.equal(first.submitted.length, 4);
+  const waiting = sim.regions().find((r) => !sim.sink.running(r.id))!;
+  const checker = sim.coordinator.explain(waiting.id).verdicts[0]!;
+  assert.equal(checker.outcome, 'held-back');
+  assert.equal(
+    checker.summary,
+    'replica on store 1 is Offline, but no store can take a new replica: ' +
+      'store 4 is receiving 4 new replicas (store-limit 4)',
+  );
   for (const op of first.submitted) {
     assert.equal(op.priority, OperatorPriority.Normal);
     const kinds = op.steps.map((s) => s.kind);
