@@ -30,7 +30,7 @@ export function judgeMove(
   tol: number,
 ): BalanceJudgement {
   const m = mean.toFixed(1);
-  const facts = `store ${source.id} has ${source.score} ${unit}, store ${target.id} has ${target.score}, mean ${m}, tolerance ${tol}`;
+  const facts = `store ${source.id} has ${plural(source.score, unit)}, store ${target.id} has ${target.score}, mean ${m}, tolerance ${tol}`;
   if (source.score - target.score < 2)
     return { move: false, reason: `${facts}: moving one would not make them more even` };
   if (source.score - mean <= tol && mean - target.score <= tol)
@@ -40,4 +40,9 @@ export function judgeMove(
 
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? 0 : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** "1 leader", "6 leaders". */
+export function plural(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
 }

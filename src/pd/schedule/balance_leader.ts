@@ -65,7 +65,7 @@ export function balanceLeaderVerdict(
       facts,
     );
   }
-  const j = judgeMove('leaders', src, best, bal.mean, bal.tolerance);
+  const j = judgeMove('leader', src, best, bal.mean, bal.tolerance);
   if (!j.move)
     return verdict(BALANCE_LEADER, 'nothing-to-do', `${j.reason} — nothing to do`, facts);
   return verdict(

@@ -72,7 +72,7 @@ export function balanceRegionVerdict(
     );
   }
   const tgt = { id: target.best.id, score: snap.regionScore(target.best.id) };
-  const j = judgeMove('Regions', src, tgt, bal.mean, bal.tolerance);
+  const j = judgeMove('Region', src, tgt, bal.mean, bal.tolerance);
   if (!j.move)
     return verdict(BALANCE_REGION, 'nothing-to-do', `${j.reason} — nothing to do`, facts);
   const steps: OperatorStep[] = [

@@ -13,7 +13,7 @@ test('the balance rule: a real imbalance, and a move that makes things strictly 
   assert.equal(tolerance(4), 1);
   assert.equal(tolerance(100), 5);
   const j = (s: number, t: number, mean: number) =>
-    judgeMove('leaders', { id: 1, score: s }, { id: 2, score: t }, mean, tolerance(mean)).move;
+    judgeMove('leader', { id: 1, score: s }, { id: 2, score: t }, mean, tolerance(mean)).move;
   assert.equal(j(6, 2, 4), true);
   assert.equal(j(5, 4, 4.5), false, 'one apart: moving one only swaps them');
   assert.equal(j(5, 3, 4), false, 'both within the tolerance');
