@@ -157,7 +157,7 @@ export class ScheduleCoordinator {
     return result;
   }
 
-  /** Patrols until every Region was checked once (tests, and `explain` freshness). */
+  /** Patrols until every Region was checked once (a full pass; tests use it). */
   patrolAll(): RoundResult {
     const out: RoundResult = { submitted: [], refused: [] };
     this.patrolCursor = EMPTY_KEY;

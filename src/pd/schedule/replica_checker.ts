@@ -2,7 +2,8 @@
 // After PD's ReplicaChecker (tikv/pd server/schedule/checker/replica_checker.go), in its
 // order of urgency:
 //   1. a replica on a Down store (silent past max-store-down-time) is replaced: add a
-//      learner elsewhere, promote it, then remove the dead one (High priority);
+//      learner elsewhere, promote it, then remove the dead one (High priority); when the
+//      healthy voters are enough without it (a move was under way), it is only removed;
 //   2. a replica on an Offline store (`nyx store remove`) is replaced the same way, the
 //      leadership moved off it first when it leads (Normal): this drains the store;
 //   3. a Region short of voters gets one: a leftover learner that caught up is promoted,
@@ -47,7 +48,23 @@ export function checkReplicas(info: RegionInfo, snap: ClusterSnapshot): Verdict 
     );
 
   const downVoter = h.down.find((p) => h.voters.includes(p));
-  if (downVoter) return replace(h, downVoter, 'Down', OperatorPriority.High, snap, facts);
+  if (downVoter) {
+    // Enough healthy voters without it (a move was under way when its store died): just
+    // remove it, as PD does for a down peer of a Region with a replica to spare.
+    const healthy = h.voters.filter((p) => !h.down.includes(p) && !h.offline.includes(p));
+    if (healthy.length >= max) {
+      return verdict(
+        REPLICA_CHECKER,
+        'act',
+        `replica on store ${downVoter.storeId} is Down and ${healthy.length} healthy voters remain (max-replicas ${max}) — remove it`,
+        facts,
+        plan(h.region, `${REPLICA_CHECKER}: remove down replica`, OperatorPriority.High, [
+          { kind: 'RemovePeer', fromStore: downVoter.storeId, peerId: downVoter.id },
+        ]),
+      );
+    }
+    return replace(h, downVoter, 'Down', OperatorPriority.High, snap, facts);
+  }
   const downLearner = h.down.find((p) => h.learners.includes(p));
   if (downLearner) return removeLearner(h, downLearner, 'its store is Down', facts);
   const offlineVoter = h.offline.find((p) => h.voters.includes(p));

@@ -145,3 +145,26 @@ test('replica-schedule-limit bounds repairs in flight; a running operator holds 
     ),
   );
 });
+
+test('a Down voter among more voters than needed is just removed (High): nothing to copy', (t) => {
+  // A move was under way (4 voters) when store 3 died: the survivors are enough.
+  const sim = new SimCluster(t, { stores: 4, regions: 1 });
+  sim.reportAll(() => 1);
+  const four = cloneRegion(sim.regions()[0]!);
+  four.peers.push({ id: sim.pd.cluster.allocId(), storeId: 4, role: PeerRole.Voter });
+  four.epoch.confVer += 2;
+  sim.report(four, 1);
+  sim.pd.config.set('max-store-down-time', '2s');
+  sim.alive.delete(3);
+  sim.advance(3000);
+  const v = verdictOf(sim, four.id);
+  assert.equal(v.outcome, 'act');
+  assert.equal(
+    v.summary,
+    'replica on store 3 is Down and 3 healthy voters remain (max-replicas 3) — remove it',
+  );
+  assert.deepEqual(v.plan!.steps, [
+    { kind: 'RemovePeer', fromStore: 3, peerId: four.peers.find((p) => p.storeId === 3)!.id },
+  ]);
+  assert.equal(v.plan!.priority, OperatorPriority.High);
+});
