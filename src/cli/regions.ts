@@ -14,15 +14,20 @@ export const REGION_HEADER = [
   'leader',
 ];
 
+const ROLE_NOTE: Record<PeerRole, string> = {
+  [PeerRole.Voter]: '',
+  [PeerRole.Learner]: ' (learner)',
+  [PeerRole.IncomingVoter]: ' (incoming voter)',
+  [PeerRole.DemotingVoter]: ' (demoting voter)',
+};
+
 export function regionRow({ region, leader }: RegionInfo, enc: Encoding): Cell[] {
   return [
     region.id,
     region.startKey.length === 0 ? '-inf' : displayBytes(region.startKey, enc),
     region.endKey.length === 0 ? '+inf' : displayBytes(region.endKey, enc),
     `${region.epoch.confVer}/${region.epoch.version}`,
-    region.peers
-      .map((p) => `${p.id}@${p.storeId}${p.role === PeerRole.Learner ? ' (learner)' : ''}`)
-      .join(', '),
+    region.peers.map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}`).join(', '),
     leader ? `${leader.id}@${leader.storeId}` : '(unknown)',
   ];
 }

@@ -65,6 +65,16 @@ import {
 import type { PdStreamContext } from './pd_stream_context.js';
 import { RegionHeartbeatStream, type RegionHeartbeatListener } from './region_heartbeat_stream.js';
 import { TsoBatcher } from './tso_batcher.js';
+import type { RegionExplanation } from '../pd/schedule/coordinator.js';
+import type { SchedulerView } from '../pd/schedule/scheduler_registry.js';
+import { explanationFromProto, schedulerFromProto } from '../proto/convert_schedule.js';
+import type { RemoveStoreResponse__Output } from '../proto-gen/nyx/pd/RemoveStoreResponse.js';
+import type { ListSchedulersResponse__Output } from '../proto-gen/nyx/pd/ListSchedulersResponse.js';
+import type { ChangeSchedulerResponse__Output } from '../proto-gen/nyx/pd/ChangeSchedulerResponse.js';
+import type { ExplainRegionResponse__Output } from '../proto-gen/nyx/pd/ExplainRegionResponse.js';
+import { operatorFromProto, type OperatorView } from '../proto/convert_operator.js';
+import type { AddOperatorResponse__Output } from '../proto-gen/nyx/pd/AddOperatorResponse.js';
+import type { ListOperatorsResponse__Output } from '../proto-gen/nyx/pd/ListOperatorsResponse.js';
 
 export type { StoreHeartbeatStats } from '../proto/convert_pd.js';
 export type { RegionInfo } from '../pd/cluster.js';
@@ -437,6 +447,89 @@ export class PdClient {
       })),
       stores: res.stores.map(progressFromProto),
     };
+  }
+
+  // --- scheduling ---
+
+  /** `nyx store remove`: the store becomes Offline (a Tombstone at once if it holds nothing). */
+  async removeStore(id: StoreId): Promise<StoreMeta> {
+    const res = await this.unary<RemoveStoreResponse__Output>((c, header, o, cb) =>
+      c.RemoveStore({ header, storeId: toUint64(id) }, o, cb),
+    );
+    if (!res.store) throw new Error('RemoveStore answered without the store');
+    return storeFromProto(res.store);
+  }
+
+  /** Every scheduler PD knows, with its state (running, paused, removed). */
+  async listSchedulers(): Promise<SchedulerView[]> {
+    const res = await this.unary<ListSchedulersResponse__Output>((c, header, o, cb) =>
+      c.ListSchedulers({ header }, o, cb),
+    );
+    return res.schedulers.map(schedulerFromProto);
+  }
+
+  /** Adds, removes, pauses (for pauseMs) or resumes a scheduler; persisted by PD. */
+  async changeScheduler(
+    name: string,
+    action: 'add' | 'remove' | 'pause' | 'resume',
+    pauseMs = 0,
+  ): Promise<SchedulerView> {
+    const res = await this.unary<ChangeSchedulerResponse__Output>((c, header, o, cb) =>
+      c.ChangeScheduler({ header, name, action, pauseMs: toUint64(pauseMs) }, o, cb),
+    );
+    if (!res.scheduler) throw new Error('ChangeScheduler answered without the scheduler');
+    return schedulerFromProto(res.scheduler);
+  }
+
+  /** Why PD does or does not act on a Region now (RegionNotFound for an unknown id). */
+  async explainRegion(id: RegionId): Promise<RegionExplanation> {
+    const res = await this.unary<ExplainRegionResponse__Output>((c, header, o, cb) =>
+      c.ExplainRegion({ header, regionId: toUint64(id) }, o, cb),
+    );
+    return explanationFromProto(res);
+  }
+
+  // --- operators (nyx operator ...) ---
+
+  /** Ask PD for an admin operator (add-peer, add-learner, remove-peer, transfer-leader, move-peer). */
+  async addOperator(
+    regionId: RegionId,
+    kind: string,
+    storeIds: StoreId[],
+    timeoutMs = 0,
+  ): Promise<OperatorView> {
+    const req = { regionId: toUint64(regionId), kind, storeIds: storeIds.map(toUint64), timeoutMs };
+    const res = await this.unary<AddOperatorResponse__Output>((c, header, o, cb) =>
+      c.AddOperator({ ...req, header }, o, cb),
+    );
+    return operatorFromProto(res.operator!);
+  }
+
+  /** The Region's running operator, else its last ended one; undefined if none. */
+  async getOperator(regionId: RegionId): Promise<OperatorView | undefined> {
+    try {
+      const res = await this.unary<AddOperatorResponse__Output>((c, header, o, cb) =>
+        c.GetOperator({ header, regionId: toUint64(regionId) }, o, cb),
+      );
+      return operatorFromProto(res.operator!);
+    } catch (e) {
+      if (e instanceof PdError && e.code === PdErrorCode.OperatorNotFound) return undefined;
+      throw e;
+    }
+  }
+
+  async listOperators(includeEnded = false): Promise<OperatorView[]> {
+    const res = await this.unary<ListOperatorsResponse__Output>((c, header, o, cb) =>
+      c.ListOperators({ header, includeEnded }, o, cb),
+    );
+    return res.operators.map(operatorFromProto);
+  }
+
+  async cancelOperator(regionId: RegionId): Promise<OperatorView> {
+    const res = await this.unary<AddOperatorResponse__Output>((c, header, o, cb) =>
+      c.CancelOperator({ header, regionId: toUint64(regionId) }, o, cb),
+    );
+    return operatorFromProto(res.operator!);
   }
 
   /**

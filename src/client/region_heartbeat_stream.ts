@@ -25,6 +25,10 @@ export interface RegionInstruction {
   targetPeer?: Peer;
   changePeer?: { peer: Peer; changeType: 'AddNode' | 'RemoveNode' | 'AddLearnerNode' };
   transferLeader?: { peer: Peer };
+  /** Several peer changes at once through joint consensus (ChangePeerV2). */
+  changePeerV2?: {
+    changes: { peer: Peer; changeType: 'AddNode' | 'RemoveNode' | 'AddLearnerNode' }[];
+  };
   /** Split at these keys; none: the store picks the middle by size. */
   splitRegion?: { keys: Buffer[] };
 }
@@ -130,8 +134,15 @@ function toReply(
       changeType: res.changePeer.changeType,
     };
   }
+  if (res.changePeerV2 && res.changePeerV2.changes.length > 0) {
+    i.changePeerV2 = {
+      changes: res.changePeerV2.changes
+        .filter((c) => c.peer)
+        .map((c) => ({ peer: peerFromProto(c.peer!), changeType: c.changeType })),
+    };
+  }
   if (res.transferLeader?.peer) i.transferLeader = { peer: peerFromProto(res.transferLeader.peer) };
   if (res.splitRegion) i.splitRegion = { keys: res.splitRegion.keys.map((k) => Buffer.from(k)) };
-  const any = i.changePeer || i.transferLeader || i.splitRegion;
+  const any = i.changePeer || i.changePeerV2 || i.transferLeader || i.splitRegion;
   return any ? { kind: 'instruction', instruction: i } : undefined;
 }

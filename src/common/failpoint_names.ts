@@ -56,6 +56,15 @@ export const FAILPOINT_NAMES = [
   // The parent is cut and its new meta and apply index committed; no peer of a new
   // Region exists yet. A restart loads the new Regions from their files.
   'split_parent_after',
+  // Conf change (store/raft_store.ts, after apply): the Region's new peers and conf_ver
+  // are committed with the entry's apply index; nothing else happened yet (no report to
+  // PD; a replica the change removed has not destroyed itself). A restart loads the new
+  // meta; a removed replica finds itself absent from it and finishes its destroy.
+  'conf_change_apply_after',
+  // Peer destroy (store/peer_destroy.ts): the tombstone and the deletion of the Region's
+  // Raft log are committed in one transaction; the Region file still exists. A restart
+  // sees the tombstone and deletes the file.
+  'peer_destroy_before_delete',
 ] as const;
 
 // Not yet here because their code has not landed: merge and conf-change apply

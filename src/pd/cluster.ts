@@ -203,7 +203,7 @@ export class PdCluster {
     if (req.raftTiming) this.checkRaftTiming(req.id, req.raftTiming);
     const old = this.stores.get(req.id);
     if (old?.state === StoreState.Tombstone) {
-      throw new PdError(PdErrorCode.StoreTombstone, `store ${req.id} is a tombstone`);
+      throw tombstoneError(req.id);
     }
     if (!old && this.stores.size >= this.maxStores) {
       throw new PdError(
@@ -579,7 +579,7 @@ export class PdCluster {
     const s = this.stores.get(id);
     if (!s) throw new PdError(PdErrorCode.StoreNotFound, `store ${id} is not registered`);
     if (s.state === StoreState.Tombstone) {
-      throw new PdError(PdErrorCode.StoreTombstone, `store ${id} is a tombstone`);
+      throw tombstoneError(id);
     }
     return s;
   }
@@ -656,6 +656,15 @@ function sameRecord(a: StoreMeta, b: StoreMeta): boolean {
     a.statusAddress === b.statusAddress &&
     a.labels.length === b.labels.length &&
     a.labels.every((l, i) => l.key === b.labels[i]!.key && l.value === b.labels[i]!.value)
+  );
+}
+
+/** A removed store's id never comes back: say so, and what to do instead. */
+function tombstoneError(id: StoreId): PdError {
+  return new PdError(
+    PdErrorCode.StoreTombstone,
+    `store ${id} was removed (Tombstone): its id is never reused; ` +
+      `start a new store with an empty data directory to rejoin`,
   );
 }
 

@@ -37,6 +37,14 @@ export enum PdErrorCode {
   ServerIsBusy = 'ServerIsBusy',
   /** A bound on what PD keeps was reached (e.g. the number of stores). */
   LimitExceeded = 'LimitExceeded',
+  /** The Region runs an operator already (cancel it, or wait). */
+  OperatorExists = 'OperatorExists',
+  /** A store an operator needs is Down, Offline, Tombstone or otherwise unusable. */
+  StoreUnavailable = 'StoreUnavailable',
+  /** The Region has no peer where the operator says (or has one where it must not). */
+  PeerNotFound = 'PeerNotFound',
+  /** No operator on the Region. */
+  OperatorNotFound = 'OperatorNotFound',
 }
 
 export class PdError extends Error {

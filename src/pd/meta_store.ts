@@ -15,11 +15,13 @@ import { PeerRole, type Peer, type Region, type RegionId } from '../region/meta.
 import type { ConfigEntry, ConfigPersistence } from './config/pd_config.js';
 import type { RaftTiming } from './raft_timing.js';
 import type { GcSafePointStore, ServiceSafePoint } from './gc/safe_point.js';
+import type { SchedulerPersistence, SchedulerRecord } from './schedule/scheduler_registry.js';
 import { StoreState, type StoreLabel, type StoreMeta } from './types.js';
 
 export const PD_DB_FILE = 'pd.db';
 // 2: the config table (PD settings changed from their defaults).
-const SCHEMA_VERSION = 2;
+// 3: the schedulers table (which schedulers run, and paused until when).
+const SCHEMA_VERSION = 3;
 
 const KEY_CLUSTER_ID = 'cluster_id';
 const KEY_BOOTSTRAPPED = 'bootstrapped';
@@ -28,6 +30,8 @@ const KEY_TSO_UPPER = 'tso_upper_bound_ms';
 const KEY_TICK_MS = 'raft_tick_ms';
 const KEY_ELECTION_TICKS = 'raft_election_ticks';
 const KEY_CONFIG_VERSION = 'config_version';
+/** 1 once the scheduler set was saved: an empty table then means "none", not "defaults". */
+const KEY_SCHEDULERS_SAVED = 'schedulers_saved';
 
 /** The narrow port the id allocator needs. */
 export interface IdEndStore {
@@ -75,11 +79,17 @@ export function generateClusterId(nowMs: number = Date.now()): number {
   return secs * (1 << 20) + rand;
 }
 
-/** Peers are stored as compact JSON triples [id, storeId, "V" | "L"]. */
+/** Peers are stored as compact JSON triples [id, storeId, role code]. */
+const ROLE_CODES: Record<PeerRole, string> = {
+  [PeerRole.Voter]: 'V',
+  [PeerRole.Learner]: 'L',
+  [PeerRole.IncomingVoter]: 'I',
+  [PeerRole.DemotingVoter]: 'D',
+};
+const ROLE_OF_CODE = new Map(Object.entries(ROLE_CODES).map(([r, c]) => [c, r as PeerRole]));
+
 export function encodePeers(peers: Peer[]): string {
-  return JSON.stringify(
-    peers.map((p) => [p.id, p.storeId, p.role === PeerRole.Learner ? 'L' : 'V']),
-  );
+  return JSON.stringify(peers.map((p) => [p.id, p.storeId, ROLE_CODES[p.role]]));
 }
 
 export function decodePeers(s: string): Peer[] {
@@ -87,11 +97,13 @@ export function decodePeers(s: string): Peer[] {
   return raw.map(([id, storeId, r]) => ({
     id,
     storeId,
-    role: r === 'L' ? PeerRole.Learner : PeerRole.Voter,
+    role: ROLE_OF_CODE.get(r) ?? PeerRole.Voter,
   }));
 }
 
-export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence, GcSafePointStore {
+export class PdMetaStore
+  implements IdEndStore, TsoBoundStore, ConfigPersistence, GcSafePointStore, SchedulerPersistence
+{
   private readonly db: Database.Database;
   /** Prepared statements, compiled once: heartbeats and the TSO write on hot paths. */
   private readonly stmts = new Map<string, Database.Statement>();
@@ -193,6 +205,28 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence
       const insert = this.stmt('INSERT INTO config (name, value) VALUES (?, ?)');
       for (const e of entries) insert.run(e.name, e.value);
       this.setMeta(KEY_CONFIG_VERSION, version);
+    });
+  }
+
+  // --- schedulers (src/pd/schedule/scheduler_registry.ts) ---
+
+  loadSchedulers(): SchedulerRecord[] | undefined {
+    if (this.getMeta(KEY_SCHEDULERS_SAVED) !== 1) return undefined;
+    const rows = this.stmt('SELECT name, paused_until_ms FROM schedulers ORDER BY name').all() as {
+      name: string;
+      paused_until_ms: number;
+    }[];
+    return rows.map((r) => ({ name: r.name, pausedUntilMs: r.paused_until_ms }));
+  }
+
+  /** Replaces the scheduler set in one transaction. */
+  saveSchedulers(list: SchedulerRecord[]): void {
+    this.transaction(() => {
+      failpoint('pd_meta_before_write');
+      this.stmt('DELETE FROM schedulers').run();
+      const insert = this.stmt('INSERT INTO schedulers (name, paused_until_ms) VALUES (?, ?)');
+      for (const r of list) insert.run(r.name, r.pausedUntilMs);
+      this.setMeta(KEY_SCHEDULERS_SAVED, 1);
     });
   }
 
@@ -347,6 +381,10 @@ export class PdMetaStore implements IdEndStore, TsoBoundStore, ConfigPersistence
       CREATE TABLE IF NOT EXISTS config (
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS schedulers (
+        name            TEXT PRIMARY KEY,
+        paused_until_ms INTEGER NOT NULL
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);

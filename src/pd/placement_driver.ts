@@ -10,6 +10,7 @@ import { livenessTimes, StoreLivenessWatch, type StoreLiveness } from './store_l
 import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
+import { OperatorController } from './schedule/operator_controller.js';
 
 export interface PlacementDriverOptions extends ClusterOptions {
   dataDir: string;
@@ -33,7 +34,16 @@ export class PlacementDriver {
     readonly now: () => number,
     /** The GC safe point and the service safe points under it (src/pd/gc/). */
     readonly gc: GcSafePoints,
-  ) {}
+  ) {
+    this.operators = new OperatorController({
+      now,
+      allocId: () => cluster.allocId(),
+      storeLimit: () => config.values['store-limit'],
+    });
+  }
+
+  /** Operators in flight: admitted, driven by heartbeats (schedule/operator_controller.ts). */
+  readonly operators: OperatorController;
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
     const meta = PdMetaStore.open(opts.dataDir, { clusterId: opts.clusterId });

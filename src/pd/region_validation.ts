@@ -1,7 +1,7 @@
 // Shape checks for a Region heartbeat, before PD compares it with its map: every number
 // in range, every id one PD handed out, the peer list well formed and the leader one of
 // its voters. A refusal here is InvalidArgument and changes nothing.
-import { PeerRole, type Peer, type Region } from '../region/meta.js';
+import { isVoterRole, type Peer, type Region } from '../region/meta.js';
 import type { RegionStats } from './cluster.js';
 import { PdError, PdErrorCode } from './errors.js';
 import {
@@ -66,7 +66,7 @@ export function validateRegionHeartbeat(
     throw bad(`leader peer ${leader.id} on store ${leader.storeId} is not one of its peers`);
   }
   // Learners do not vote, so they can never win an election.
-  if (lp.role !== PeerRole.Voter) throw bad(`leader peer ${leader.id} is a learner`);
+  if (!isVoterRole(lp.role)) throw bad(`leader peer ${leader.id} is a learner`);
   const isPeer = (q: Peer) => r.peers.some((p) => p.id === q.id && p.storeId === q.storeId);
   const down = stats?.downPeers ?? [];
   const pending = stats?.pendingPeers ?? [];

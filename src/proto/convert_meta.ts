@@ -11,22 +11,24 @@ import { Peer, PeerRole, Region, RegionEpoch } from '../region/meta.js';
 import { StoreState, type StoreMeta } from '../pd/types.js';
 import { toUint64, uint64ToNumber } from './uint64.js';
 
+const PEER_ROLES = new Set<string>(Object.values(PeerRole));
+
 export function peerToProto(p: Peer): PeerMsg {
   return {
     id: toUint64(p.id),
     storeId: toUint64(p.storeId),
-    role: p.role === PeerRole.Learner ? 'Learner' : 'Voter',
+    role: p.role,
   };
 }
 
 export function peerFromProto(p: Peer__Output): Peer {
   // A role this build does not know (a newer peer's) must not silently become a voter.
-  if (p.role !== 'Learner' && p.role !== 'Voter')
+  if (!PEER_ROLES.has(p.role as string))
     throw new RangeError(`unknown peer role ${String(p.role)}`);
   return {
     id: uint64ToNumber(p.id, 'peer id'),
     storeId: uint64ToNumber(p.storeId, 'store id'),
-    role: p.role === 'Learner' ? PeerRole.Learner : PeerRole.Voter,
+    role: p.role as PeerRole,
   };
 }
 

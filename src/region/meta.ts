@@ -8,6 +8,22 @@ export type PeerId = number;
 export enum PeerRole {
   Voter = 'Voter',
   Learner = 'Learner',
+  /** A learner being promoted, inside a joint configuration (Raft thesis §4.3). */
+  IncomingVoter = 'IncomingVoter',
+  /** A voter being demoted to learner, inside a joint configuration. */
+  DemotingVoter = 'DemotingVoter',
+}
+
+/** A voter of the incoming or the outgoing configuration (it votes, it may lead). */
+export function isVoterRole(role: PeerRole): boolean {
+  return role !== PeerRole.Learner;
+}
+
+/** Whether the Region is inside a joint configuration. */
+export function isJoint(r: Pick<Region, 'peers'>): boolean {
+  return r.peers.some(
+    (p) => p.role === PeerRole.IncomingVoter || p.role === PeerRole.DemotingVoter,
+  );
 }
 
 export interface Peer {

@@ -45,6 +45,25 @@ export class PdMetrics {
     registers: [this.registry],
   });
 
+  readonly operatorsEnded = new Counter({
+    name: 'nyx_pd_operators_total',
+    help: 'Operators that ended, by kind and final status (finished, timed out, cancelled, replaced, stale)',
+    labelNames: ['kind', 'status'] as const,
+    registers: [this.registry],
+  });
+
+  /** A gauge of the operators running now. */
+  watchOperators(running: () => number): void {
+    new Gauge({
+      name: 'nyx_pd_operators_running',
+      help: 'Operators PD is carrying out now',
+      registers: [this.registry],
+      collect() {
+        this.set(running());
+      },
+    });
+  }
+
   /** `liveness` judges a store now (PlacementDriver.liveness); see src/pd/store_liveness.ts. */
   constructor(cluster: PdCluster, liveness: (s: StoreMeta) => StoreLiveness) {
     new Gauge({

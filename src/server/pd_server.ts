@@ -17,6 +17,7 @@ import { pdClusterView } from './pd_cluster_view.js';
 import { pdStatus } from './pd_status.js';
 import { StatusServer } from './status_server.js';
 import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
+import { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
 
 export const DEFAULT_PD_ADDR = '127.0.0.1:2379';
 export const DEFAULT_PD_STATUS_ADDR = '127.0.0.1:2378';
@@ -81,6 +82,7 @@ export class PdServer {
   ) {}
 
   private livenessTimer: NodeJS.Timeout | undefined;
+  private scheduling: ScheduleCoordinator | undefined;
 
   static async start(opts: PdServerOptions): Promise<PdServer> {
     const log = opts.logger ?? createLogger('pd');
@@ -104,7 +106,13 @@ export class PdServer {
     const cleanup: (() => Promise<void> | void)[] = [() => pd.close(), () => lock.release()];
     try {
       const metrics = new PdMetrics(pd.cluster, (s) => pd.liveness.stateOf(s, pd.now()));
+      // Scheduling decides (src/pd/schedule/); the operator controller carries operators
+      // out through the Regions' leaders.
+      const scheduling = new ScheduleCoordinator(pd, pd.operators, log);
+      scheduling.start();
+      cleanup.unshift(() => scheduling.stop());
       const service = new PdService(pd, {
+        scheduling,
         logger: log,
         metrics,
         identityOf: opts.identityOf ?? (opts.tls ? tlsIdentity : undefined),
@@ -185,6 +193,7 @@ export class PdServer {
         lock,
       );
       server.livenessTimer = livenessTimer;
+      server.scheduling = scheduling;
       return server;
     } catch (e) {
       for (const c of cleanup) await c();
@@ -208,6 +217,7 @@ export class PdServer {
   private async doStop(): Promise<void> {
     clearInterval(this.tsoTimer);
     clearInterval(this.livenessTimer);
+    this.scheduling?.stop();
     this.service.endStreams();
     await shutdownGrpc(this.grpcServer, SHUTDOWN_GRACE_MS);
     await this.status.close();

@@ -47,6 +47,10 @@ import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js
 import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
 import { getGcSafePoint, getGcStatus, updateServiceGcSafePoint } from './pd_gc_service.js';
+import type { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
+import { explanationToProto, schedulerToProto } from '../proto/convert_schedule.js';
+import { operatorHandlers, watchOperators } from './pd_operators.js';
+import { stepToProto } from '../proto/convert_operator.js';
 
 export interface PdServiceOptions {
   logger: Logger;
@@ -55,6 +59,8 @@ export interface PdServiceOptions {
   identityOf?: (call: PdCall) => CallerIdentity | undefined;
   /** Timestamps one Tso stream may draw per second. */
   tsoStreamRate?: number;
+  /** PD's scheduling (store removal, schedulers, region explain); absent: refused. */
+  scheduling?: ScheduleCoordinator;
 }
 
 type AnyStream = grpc.ServerDuplexStream<unknown, unknown>;
@@ -86,6 +92,11 @@ export class PdService {
     this.identityOf = opts.identityOf ?? (() => undefined);
     this.tsoStreamRate = opts.tsoStreamRate ?? DEFAULT_TSO_STREAM_RATE;
     const cluster = pd.cluster;
+    const scheduling = (): ScheduleCoordinator => {
+      if (!opts.scheduling) throw invalid('this PD runs no scheduling');
+      return opts.scheduling;
+    };
+    this.stopOperators = watchOperators(pd, this.metrics, this.log);
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -206,6 +217,37 @@ export class PdService {
         updateServiceGcSafePoint(pd, req),
       ),
       GetGCStatus: this.unary('GetGCStatus', () => getGcStatus(pd)),
+      // Scheduling: src/pd/schedule/ decides; these only convert.
+      RemoveStore: this.unary('RemoveStore', (req) => {
+        const store = scheduling().removeStore(uint64ToNumber(req.storeId, 'store id'));
+        this.log.info({ store: store.id, state: store.state }, 'store removal requested');
+        return { store: storeToProto(store) };
+      }),
+      ListSchedulers: this.unary('ListSchedulers', () => ({
+        schedulers: scheduling().schedulers.list().map(schedulerToProto),
+      })),
+      ChangeScheduler: this.unary('ChangeScheduler', (req) => {
+        const reg = scheduling().schedulers;
+        const pauseMs = uint64ToNumber(req.pauseMs, 'pause ms');
+        const actions: Record<string, () => ReturnType<typeof reg.view>> = {
+          add: () => reg.add(req.name),
+          remove: () => reg.remove(req.name),
+          pause: () => reg.pause(req.name, pauseMs),
+          resume: () => reg.resume(req.name),
+        };
+        const act = actions[req.action];
+        if (!act) throw invalid(`unknown scheduler action ${JSON.stringify(req.action)}`);
+        const view = act();
+        this.log.info(
+          { scheduler: req.name, action: req.action, state: view.state },
+          'scheduler changed',
+        );
+        return { scheduler: schedulerToProto(view) };
+      }),
+      ExplainRegion: this.unary('ExplainRegion', (req) => {
+        this.requireBootstrapped();
+        return explanationToProto(scheduling().explain(uint64ToNumber(req.regionId, 'region id')));
+      }),
       RegionHeartbeat: (call) => this.regionHeartbeatStream(call),
       Tso: (call) => this.tsoStream(call),
       AskBatchSplit: this.unary('AskBatchSplit', (req) => {
@@ -218,6 +260,7 @@ export class PdService {
           })),
         };
       }),
+      ...operatorHandlers(pd, (name, body) => this.unary(name, body), this.log),
       SplitRegions: (call, callback) => {
         const start = process.hrtime.bigint();
         this.splitRegions(call.request).then(
@@ -235,8 +278,11 @@ export class PdService {
     };
   }
 
+  private readonly stopOperators: () => void;
+
   /** Ends every open stream (clients see a clean end and reconnect elsewhere or later). */
   endStreams(): void {
+    this.stopOperators();
     for (const s of this.streams) {
       try {
         s.end();
@@ -353,6 +399,13 @@ export class PdService {
         const r = this.pd.cluster.regionHeartbeat(hb, identity);
         // Where operator steps for this store's leaders go (SplitRegions).
         this.heartbeatStreams.set(identity?.storeId ?? hb.leader.storeId, call);
+        // The Region's operator advances on its leader's heartbeats (operator_controller.ts).
+        const step = this.pd.operators.onHeartbeat({
+          region: hb.region,
+          leader: hb.leader,
+          pendingPeers: hb.stats?.pendingPeers ?? [],
+        });
+        if (step) safeWrite(call, { header: this.header(), ...stepToProto(step) });
         result = r.changed ? 'changed' : 'unchanged';
         if (r.changed) {
           this.log.info(

@@ -52,8 +52,13 @@ export class StorePdAdapter implements StoreRegistrar {
     return this.pd.storeHeartbeat({ storeId, ...stats }, configVersion);
   }
 
-  regionHeartbeat(hb: { region: Region; leader: Peer; term: number }): void {
-    this.pd.regionHeartbeat(hb);
+  regionHeartbeat(hb: { region: Region; leader: Peer; term: number; pendingPeers?: Peer[] }): void {
+    const { pendingPeers, ...rest } = hb;
+    this.pd.regionHeartbeat(pendingPeers ? { ...rest, stats: { pendingPeers } } : rest);
+  }
+
+  async getRegionById(id: number): Promise<Region | undefined> {
+    return (await this.pd.getRegionById(id))?.region;
   }
 
   askBatchSplit(

@@ -52,6 +52,9 @@ import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
 import { SplitChecker } from '../store/split_checker.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
+import { replicaHooks } from '../store/replica_hooks.js';
+import { snapshotOverlap } from '../store/peer_creation.js';
+import { OperatorExecutor } from '../store/operator_executor.js';
 import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
 import { txnHostHandlers } from './txn_host_service.js';
 import { TxnMetrics } from './txn_metrics.js';
@@ -133,6 +136,7 @@ export const DEFAULT_PD_WORKER_CONFIG: PdWorkerConfig = {
   regionSyncMs: 1_000,
   raftLogGcIntervalMs: 10_000,
   raftLogGcThreshold: 10_000,
+  stalePeerCheckMs: 5_000,
 };
 
 export class StoreServer {
@@ -277,6 +281,11 @@ export class StoreServer {
         onSplitApplied: (peer, result) => {
           splitRunner?.onApplied(peer, result);
         },
+        // Membership changes (replica_hooks.ts): set once the loader exists, before start.
+        onConfChangeApplied: (peer) => this.pdWorker?.report(peer),
+        maybeCreatePeer: (env) => replicas?.maybeCreatePeer(env),
+        maybeLearnSender: (peer, env) => replicas?.maybeLearnSender(peer, env),
+        destroyPeerData: (peer) => replicas?.destroyPeerData(peer),
         onFatal: (err) => {
           log.fatal({ err: err.message, stack: err.stack }, 'raft loop failed; stopping');
           this.ready = false;
@@ -319,6 +328,7 @@ export class StoreServer {
     );
     // A big Region's split copies its halves on a worker thread, not on the loop.
     loader.copySplitsOffLoop = true;
+    const replicas = replicaHooks(this.storeId, loader, logFn);
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
     if (pd.askBatchSplit) {
@@ -332,6 +342,8 @@ export class StoreServer {
     }
     for (const p of loader.loadAll()) raftStore.addPeer(p);
     log.info({ regions: raftStore.peers.size }, 'peers loaded');
+    if (loader.destroyedAtLoad.length > 0)
+      log.info({ regions: loader.destroyedAtLoad }, 'finished destroying removed replicas');
 
     this.diskTimer = setInterval(() => disk.refresh(), 1000);
     this.diskTimer.unref();
@@ -377,7 +389,20 @@ export class StoreServer {
         ...(cfg.tls ? { authenticatedStore: (call) => peerStoreId(call) ?? 0 } : {}),
         snapshots: new SnapshotInbox(snaps, {
           check: (env) => checkForStore(raftStore, env, 'snapshot'),
-          deliver: (env) => raftStore.onRaftMessage(env, 'snapshot'),
+          deliver: (env) => {
+            // A peer created from a message gets its range from this snapshot: it must
+            // not overlap a Region hosted here (peer_creation.ts).
+            const peer = raftStore.peers.get(env.regionId);
+            if (peer && !peer.isInitialized()) {
+              const file = path.join(
+                snaps,
+                decodeSnapshotDescriptor(env.message.snapshot!.data).name,
+              );
+              const overlap = snapshotOverlap(file, env.regionId, raftStore.regions());
+              if (overlap) return { reason: 'bad-snapshot', detail: overlap };
+            }
+            return raftStore.onRaftMessage(env, 'snapshot');
+          },
           refused: (r, env) => {
             this.metrics.snapshotsRefused.inc({ reason: r.reason });
             drops.drop(r.reason, { ...describeEnvelope(env), err: r.detail }, 'snapshot refused');
@@ -444,6 +469,10 @@ export class StoreServer {
       );
       this.gcWorker.start();
     }
+    const operators = new OperatorExecutor(raftStore, logFn);
+    const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {
+      if (i.changePeer || i.changePeerV2 || i.transferLeader) operators.execute(i);
+    });
     if (splitRunner) {
       const runner = splitRunner;
       const intervalMs = cfg.splitCheck?.intervalMs ?? 10_000;
@@ -465,9 +494,15 @@ export class StoreServer {
         logFn,
       );
       this.splitChecker.start();
-      this.stopInstructions = this.pd.onRegionInstruction?.((i) =>
+      const stopSplits = this.pd.onRegionInstruction?.((i) =>
         this.onInstruction(i, runner, raftStore, logFn),
       );
+      this.stopInstructions = () => {
+        stopSplits?.();
+        stopOperatorSteps?.();
+      };
+    } else {
+      this.stopInstructions = stopOperatorSteps;
     }
     this.ready = true;
     log.info({ addr: advertise, status: advertiseStatus }, 'store ready');

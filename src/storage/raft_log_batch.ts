@@ -8,7 +8,8 @@ export type RaftLogOp =
   | { kind: 'hardState'; regionId: number; hardState: HardState }
   | { kind: 'snapshot'; regionId: number; metadata: SnapshotMetadata }
   | { kind: 'compact'; regionId: number; index: number }
-  | { kind: 'destroy'; regionId: number };
+  | { kind: 'destroy'; regionId: number }
+  | { kind: 'tombstone'; regionId: number; epoch: { confVer: number; version: number } };
 
 /** What a Ready asks to persist (the fields of rawnode's Ready that reach the log). */
 export interface PersistableReady {
@@ -60,6 +61,12 @@ export class RaftLogWriteBatch {
   /** Remove the Region's whole log and state (the peer was destroyed). */
   destroyRegion(regionId: number): this {
     this.ops.push({ kind: 'destroy', regionId });
+    return this;
+  }
+
+  /** Record that this store's replica of the Region at `epoch` is gone for good. */
+  tombstone(regionId: number, epoch: { confVer: number; version: number }): this {
+    this.ops.push({ kind: 'tombstone', regionId, epoch: { ...epoch } });
     return this;
   }
 

@@ -66,6 +66,8 @@ export class RaftLogEngine {
   private readonly views = new Map<number, RegionRaftStorage>();
   /** Regions with a state row on disk. */
   private readonly persisted = new Set<number>();
+  /** Tombstones of destroyed replicas (region id → the epoch they were destroyed at). */
+  private readonly tombstoneMap = new Map<number, { confVer: number; version: number }>();
   private readonly cacheLimits: EntryCacheLimits;
   private readonly builder: SnapshotBuilder;
   private readonly reader: LogReader;
@@ -120,6 +122,12 @@ export class RaftLogEngine {
   /** Whether the Region has state in this engine (written, or loaded at open). */
   has(regionId: number): boolean {
     return this.persisted.has(regionId);
+  }
+
+  /** The epoch this store's replica of the Region was destroyed at, if it was. */
+  tombstone(regionId: number): { confVer: number; version: number } | undefined {
+    const t = this.tombstoneMap.get(regionId);
+    return t && { ...t };
   }
 
   /** Regions with a log on disk, ascending. */
@@ -206,6 +214,12 @@ export class RaftLogEngine {
   }
 
   private load(): void {
+    for (const row of this.stmts.selectTombstones.iterate() as IterableIterator<{
+      region_id: number;
+      conf_ver: number;
+      version: number;
+    }>)
+      this.tombstoneMap.set(row.region_id, { confVer: row.conf_ver, version: row.version });
     for (const row of this.stmts.selectStates.iterate() as IterableIterator<RaftStateRow>) {
       const st: RegionLogState = {
         hardState: { term: row.term, vote: row.vote, commit: row.commit_index },
@@ -254,6 +268,11 @@ export class RaftLogEngine {
     actions: CacheAction[],
   ): number {
     const id = op.regionId;
+    if (op.kind === 'tombstone') {
+      this.stmts.putTombstone.run(id, op.epoch.confVer, op.epoch.version);
+      actions.push({ kind: 'tombstone', id, epoch: { ...op.epoch } });
+      return 0;
+    }
     if (op.kind === 'destroy') {
       this.stmts.deleteAllEntries.run(id);
       staged.set(id, null);
@@ -318,6 +337,10 @@ export class RaftLogEngine {
 
   /** After commit: bring the views (and their caches) up to date, in batch order. */
   private publish(a: CacheAction): void {
+    if (a.kind === 'tombstone') {
+      this.tombstoneMap.set(a.id, a.epoch);
+      return;
+    }
     if (a.kind === 'destroy') {
       this.views.get(a.id)?._markDestroyed();
       this.views.delete(a.id);
@@ -351,7 +374,8 @@ type CacheAction =
   | { kind: 'append'; id: number; entries: RegionLogEntries }
   | { kind: 'clear'; id: number }
   | { kind: 'compact'; id: number; index: number }
-  | { kind: 'destroy'; id: number };
+  | { kind: 'destroy'; id: number }
+  | { kind: 'tombstone'; id: number; epoch: { confVer: number; version: number } };
 
 /** Encoded conf states by snapshot metadata (immutable), so hot writes do not re-encode. */
 const confStateText = new WeakMap<object, string>();

@@ -22,6 +22,13 @@ CREATE TABLE IF NOT EXISTS raft_state (
   snap_term       INTEGER NOT NULL,
   snap_conf_state TEXT    NOT NULL
 );
+-- Regions whose replica on this store was removed and destroyed: a late message of an
+-- epoch at or below this one must not create it again (TiKV's tombstone RegionLocalState).
+CREATE TABLE IF NOT EXISTS region_tombstones (
+  region_id INTEGER PRIMARY KEY,
+  conf_ver  INTEGER NOT NULL,
+  version   INTEGER NOT NULL
+);
 `;
 
 export interface RaftStateRow {
@@ -47,6 +54,8 @@ export class RaftLogStatements {
   readonly selectEntry: SqliteStatement;
   readonly selectBounds: SqliteStatement;
   readonly selectStates: SqliteStatement;
+  readonly putTombstone: SqliteStatement;
+  readonly selectTombstones: SqliteStatement;
 
   constructor(db: SqliteDatabase) {
     this.insertEntry = db.prepare(
@@ -78,5 +87,11 @@ export class RaftLogStatements {
               (SELECT MAX(log_index) FROM raft_entries WHERE region_id = ?) AS hi`,
     );
     this.selectStates = db.prepare('SELECT * FROM raft_state ORDER BY region_id');
+    this.putTombstone = db.prepare(
+      'INSERT OR REPLACE INTO region_tombstones (region_id, conf_ver, version) VALUES (?, ?, ?)',
+    );
+    this.selectTombstones = db.prepare(
+      'SELECT region_id, conf_ver, version FROM region_tombstones',
+    );
   }
 }

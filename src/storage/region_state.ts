@@ -64,7 +64,9 @@ export function decodeRegionState(text: string): RegionLocalState {
       peers: r.peers.map((p) => ({
         id: p.id,
         storeId: p.storeId,
-        role: p.role === PeerRole.Learner ? PeerRole.Learner : PeerRole.Voter,
+        role: (Object.values(PeerRole) as string[]).includes(p.role)
+          ? (p.role as PeerRole)
+          : PeerRole.Voter,
       })),
     },
     tombstone: o.tombstone === true,

@@ -5,6 +5,7 @@
 import { KvPair, RegionEngine, WriteOp } from '../storage/region_engine.js';
 import { ApplyState } from '../storage/region_state.js';
 import { Table } from '../storage/region_schema.js';
+import { Region } from '../region/meta.js';
 
 export class ApplyBatch {
   readonly ops: WriteOp[] = [];
@@ -12,7 +13,14 @@ export class ApplyBatch {
   private overlay = new Map<string, Buffer | null>();
   private deletedRanges: { table: Table; start: Buffer; end: Buffer }[] = [];
 
+  /** The Region's new meta (a conf change), written in the same transaction. */
+  private region: Region | undefined;
+
   constructor(private readonly engine: RegionEngine) {}
+
+  setRegion(r: Region): void {
+    this.region = r;
+  }
 
   private static slot(table: Table, key: Buffer): string {
     return `${table}\u0000${key.toString('latin1')}`;
@@ -54,7 +62,11 @@ export class ApplyBatch {
   }
 
   commit(applyState: ApplyState): void {
-    this.engine.applyBatch(this.ops, applyState);
+    this.engine.applyBatch(
+      this.ops,
+      applyState,
+      this.region && { region: this.region, tombstone: false },
+    );
   }
 }
 

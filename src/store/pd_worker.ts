@@ -10,6 +10,12 @@ import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { PeerLoader, INITIAL_LOG_INDEX } from './peer_loader.js';
 import type { StoreClusterConfig } from './cluster_config.js';
 import { RaftStore } from './raft_store.js';
+import type { RegionPeer } from './peer.js';
+import { StalePeerChecker } from './stale_peer.js';
+
+function pendingKey(peers: Peer[]): string {
+  return peers.map((p) => p.id).join(',');
+}
 
 /** What the store needs from PD (the PD client implements it). */
 export interface StorePd {
@@ -30,7 +36,11 @@ export interface StorePd {
     leader: Peer;
     term: number;
     approximateKeys?: number;
+    /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
+    pendingPeers?: Peer[];
   }): void;
+  /** PD's Region by id (stale peer checks); without it a removed peer waits for a message. */
+  getRegionById?(id: number): Promise<Region | undefined>;
   scanRegions(
     start: Buffer,
     end: Buffer,
@@ -46,6 +56,10 @@ export interface PdWorkerConfig {
   raftLogGcIntervalMs: number;
   /** Compact a Region's log once it holds more than this many applied, durable entries. */
   raftLogGcThreshold: number;
+  /** How often followers that stopped hearing from a leader ask PD whether they were removed (0: never). */
+  stalePeerCheckMs?: number;
+  /** Ticks without a leader's message before a follower asks (default 40). */
+  stalePeerTicks?: number;
 }
 
 export class PdWorker {
@@ -53,6 +67,9 @@ export class PdWorker {
   private lastLeaderTerm = new Map<number, number>();
   private syncing = false;
   private stopped = false;
+  /** Regions whose last report listed pending peers: reported again when that changes. */
+  private readonly lastPending = new Map<number, string>();
+  private stalePeers: StalePeerChecker | undefined;
   /** Called once per (Region, term) this store leads, when it is first seen; for metrics. */
   onNewLeadership: () => void = () => undefined;
 
@@ -77,6 +94,17 @@ export class PdWorker {
     every(this.cfg.regionHeartbeatMs, () => this.regionHeartbeats(true));
     every(this.cfg.raftLogGcIntervalMs, () => this.gcRaftLogs());
     every(this.cfg.regionSyncMs, () => void this.syncBootstrapRegions());
+    const getRegion = this.pd.getRegionById?.bind(this.pd);
+    if (getRegion && this.cfg.stalePeerCheckMs) {
+      this.stalePeers = new StalePeerChecker(
+        this.store,
+        getRegion,
+        this.cfg.stalePeerTicks ?? 40,
+        this.log,
+      );
+      const checker = this.stalePeers;
+      every(this.cfg.stalePeerCheckMs, () => void checker.check());
+    }
     void this.storeHeartbeat();
     void this.syncBootstrapRegions();
   }
@@ -86,9 +114,40 @@ export class PdWorker {
     for (const t of this.timers) clearInterval(t);
   }
 
-  /** Called after loop turns: report new leaders right away so clients find them. */
+  /**
+   * Called after loop turns: report new leaders right away so clients find them, and
+   * Regions whose pending peers changed (a learner caught up: PD may promote it now).
+   */
   onLeadershipMaybeChanged(): void {
     this.regionHeartbeats(false);
+    for (const [regionId, last] of this.lastPending) {
+      const p = this.store.peers.get(regionId);
+      if (!p || !p.isLeader()) {
+        this.lastPending.delete(regionId);
+        continue;
+      }
+      if (pendingKey(p.pendingPeers()) !== last) this.report(p);
+    }
+  }
+
+  /** Report one Region this store leads now (after a conf change applied, say). */
+  report(p: RegionPeer): void {
+    const leader = p.peerById(p.peerId);
+    if (!leader || !p.isLeader()) return;
+    const pendingPeers = p.pendingPeers();
+    const key = pendingKey(pendingPeers);
+    if (key === '') this.lastPending.delete(p.regionId);
+    else this.lastPending.set(p.regionId, key);
+    try {
+      this.pd.regionHeartbeat({
+        region: p.region,
+        leader,
+        term: p.node.raft.term,
+        ...(pendingPeers.length > 0 ? { pendingPeers } : {}),
+      });
+    } catch (e) {
+      this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
+    }
   }
 
   private async storeHeartbeat(): Promise<void> {
@@ -134,13 +193,7 @@ export class PdWorker {
       if (!all && known) continue;
       if (!known) this.onNewLeadership();
       this.lastLeaderTerm.set(p.regionId, raft.term);
-      const leader = p.peerById(p.peerId);
-      if (!leader) continue;
-      try {
-        this.pd.regionHeartbeat({ region: p.region, leader, term: raft.term });
-      } catch (e) {
-        this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
-      }
+      this.report(p);
     }
   }
 

@@ -16,7 +16,14 @@ import {
   invariant,
 } from '../raft/index.js';
 import { RegionError } from '../region/errors.js';
-import { Peer, Region, cloneRegion, keyInRegion } from '../region/meta.js';
+import { Peer, PeerRole, Region, cloneRegion, keyInRegion } from '../region/meta.js';
+import { ProgressState } from '../raft/index.js';
+import {
+  PeerChange,
+  buildConfChange,
+  checkConfChange,
+  isInitializedRegion,
+} from './conf_change.js';
 import { RegionRaftStorage } from '../storage/raft_log_view.js';
 import {
   ClientRequest,
@@ -38,6 +45,11 @@ import { SessionOptions } from './session_table.js';
 import { clockRaftSeed } from './runtime.js';
 
 export type { WriteResult } from './cmd/command.js';
+
+/** A membership change or transfer the leader will not propose, and why. */
+export class ConfChangeRefusedError extends Error {
+  override name = 'ConfChangeRefusedError';
+}
 
 export interface PeerConfig {
   storeId: number;
@@ -151,6 +163,10 @@ export class RegionPeer {
   private readonly lease: LeaderLease;
   private lastRole: StateRole = StateRole.Follower;
   private lastLeader = NONE;
+  /** A conf change applied since the store last looked (it reports, or destroys us). */
+  private confChanged = false;
+  /** Ticks since a leader's message last reached this peer (stale peer detection). */
+  leaderSilentTicks = 0;
 
   constructor(
     region: Region,
@@ -172,11 +188,19 @@ export class RegionPeer {
     this.applier = new RegionApplier(
       engine,
       () => this.region,
-      (e) => {
-        this.node.applyConfChangeEntry(e);
-        // A quorum of the new configuration may never have promised anything: earn the
-        // lease again (before this batch's renewals, which run after apply).
-        this.lease.expireOnConfChange();
+      {
+        apply: (cc) => {
+          const before = this.node.raft.trk.confState();
+          const after = this.node.applyConfChange(cc);
+          // A quorum of the new configuration may never have promised anything: earn the
+          // lease again (before this batch's renewals, which run after apply).
+          this.lease.expireOnConfChange();
+          return { before, after };
+        },
+        setRegion: (r) => {
+          this.region = cloneRegion(r);
+          this.confChanged = true;
+        },
       },
       cfg.sessions,
       opts.split && {
@@ -241,6 +265,9 @@ export class RegionPeer {
 
   /** Checks every request goes through: leadership and epoch (the key check is per key). */
   checkRequest(epoch: { confVer: number; version: number } | undefined, needLeader = true): void {
+    // A peer created from a message has no range until its snapshot: it serves nothing.
+    if (!this.isInitialized())
+      throw new RegionError({ kind: 'RegionNotFound', regionId: this.region.id });
     if (needLeader && !this.isLeader()) throw this.notLeader();
     if (
       epoch &&
@@ -429,6 +456,76 @@ export class RegionPeer {
     this.dirty = true;
   }
 
+  /** Whether the peer has its Region's data (not a placeholder awaiting its snapshot). */
+  isInitialized(): boolean {
+    return isInitializedRegion(this.region);
+  }
+
+  /**
+   * Propose a membership change PD asked for (conf_change.ts); the leader checks it
+   * first. PD learns the outcome from the heartbeats; nothing waits on the entry.
+   */
+  proposeConfChange(changes: PeerChange[]): void {
+    if (!this.isLeader()) throw this.notLeader();
+    const raft = this.node.raft;
+    const why = checkConfChange(this.region, this.peerId, changes, (id) => {
+      const pr = raft.trk.progress.get(id);
+      return pr !== undefined && pr.recentActive;
+    });
+    if (why) throw new ConfChangeRefusedError(`region ${this.region.id}: ${why}`);
+    // Raft refuses a second change while one is unapplied (§4.1) and an invalid one.
+    this.node.proposeConfChange(buildConfChange(this.region, changes));
+    this.dirty = true;
+  }
+
+  /**
+   * Hand leadership to the voter `peerId` (thesis §3.10). Refused toward a learner or a
+   * follower far behind (it would need the log first, and the transfer times out). The
+   * lease stops being trusted at once (afterApply and read() see leadTransferee), since
+   * TimeoutNow lets the target win past the followers' leases.
+   */
+  transferLeader(peerId: number, maxLag: number): void {
+    if (!this.isLeader()) throw this.notLeader();
+    const target = this.peerById(peerId);
+    if (!target)
+      throw new ConfChangeRefusedError(`peer ${peerId} is not in region ${this.region.id}`);
+    if (target.role !== PeerRole.Voter)
+      throw new ConfChangeRefusedError(`peer ${peerId} is a ${target.role}, not a voter`);
+    if (peerId === this.peerId) return;
+    const raft = this.node.raft;
+    const pr = raft.trk.progress.get(peerId);
+    const lag = raft.raftLog.lastIndex() - (pr?.match ?? 0);
+    if (!pr || lag > maxLag)
+      throw new ConfChangeRefusedError(
+        `peer ${peerId} is ${lag} entries behind (at most ${maxLag})`,
+      );
+    this.lease.expire();
+    this.node.transferLeader(peerId);
+    this.dirty = true;
+  }
+
+  /**
+   * Peers that cannot be counted on yet (TiKV's pending peers): without progress, being
+   * sent a snapshot, or behind the log's first index (they need one). PD promotes a
+   * learner only once it is no longer pending.
+   */
+  pendingPeers(): Peer[] {
+    const raft = this.node.raft;
+    const first = raft.raftLog.firstIndex();
+    return this.region.peers.filter((p) => {
+      if (p.id === this.peerId) return false;
+      const pr = raft.trk.progress.get(p.id);
+      return !pr || pr.state === ProgressState.Snapshot || pr.match < first - 1;
+    });
+  }
+
+  /** Whether a conf change applied since the last call. */
+  takeConfChanged(): boolean {
+    const c = this.confChanged;
+    this.confChanged = false;
+    return c;
+  }
+
   /** The splits applied since the last call (the store creates their new peers). */
   takeAppliedSplits(): SplitResult[] {
     const s = this.appliedSplits;
@@ -463,6 +560,7 @@ export class RegionPeer {
   // ------------------------------------------------------------ loop phases
 
   tick(): void {
+    this.leaderSilentTicks++;
     this.node.tick();
     this.dirty = true;
   }
@@ -574,7 +672,12 @@ export class RegionPeer {
     this.appliedTerm = st.appliedTerm;
     this.applier.onSnapshotInstalled();
     const local = this.engine.regionState();
-    if (local) this.region = local.region;
+    if (local) {
+      // The snapshot may carry another membership (a peer created from a message gets
+      // its first one this way): the store looks at it like at an applied conf change.
+      if (local.region.epoch.confVer !== this.region.epoch.confVer) this.confChanged = true;
+      this.region = local.region;
+    }
   }
 
   /** After apply: serve reads whose read point is applied; notice leadership changes. */

@@ -8,7 +8,7 @@ import {
   SnapshotTemporarilyUnavailableError,
   emptyConfState,
 } from '../raft/index.js';
-import { PeerRole, Region, findPeerOnStore } from '../region/meta.js';
+import { PeerRole, Region, findPeerOnStore, isJoint } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { StorageCorruptionError } from '../storage/errors.js';
@@ -18,6 +18,8 @@ import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_sn
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
 import { copySplitOffLoop } from './split_copy_worker.js';
+import { isInitializedRegion } from './conf_change.js';
+import { coveredByTombstone, destroyReplica } from './peer_destroy.js';
 
 /**
  * Index and term a newly created Region starts its log at (TiKV's RAFT_INIT_LOG_INDEX):
@@ -27,18 +29,33 @@ import { copySplitOffLoop } from './split_copy_worker.js';
 export const INITIAL_LOG_INDEX = 5;
 export const INITIAL_LOG_TERM = 5;
 
-/** The Raft configuration that a Region's peer list describes. */
+/**
+ * The Raft configuration that a Region's peer list describes. Inside a joint
+ * configuration (incoming / demoting voters) the outgoing voters are the old voters and
+ * demoting ones become learners when it is left, which the leader does by itself
+ * (autoLeave: conf_change_apply.ts proposes joint changes that way). A peer created from
+ * a message and not yet initialized by a snapshot has no configuration at all: it learns
+ * it from the snapshot, as in etcd.
+ */
 export function confStateOf(region: Region): ConfState {
+  if (!isInitializedRegion(region)) return emptyConfState();
+  const ids = (...roles: PeerRole[]) =>
+    region.peers.filter((p) => roles.includes(p.role)).map((p) => p.id);
+  const joint = isJoint(region);
   return {
-    ...emptyConfState(),
-    voters: region.peers.filter((p) => p.role === PeerRole.Voter).map((p) => p.id),
-    learners: region.peers.filter((p) => p.role === PeerRole.Learner).map((p) => p.id),
+    voters: ids(PeerRole.Voter, PeerRole.IncomingVoter),
+    votersOutgoing: joint ? ids(PeerRole.Voter, PeerRole.DemotingVoter) : [],
+    learners: ids(PeerRole.Learner),
+    learnersNext: ids(PeerRole.DemotingVoter),
+    autoLeave: joint,
   };
 }
 
 export class PeerLoader {
   /** Copy split data on a worker thread (split_copy_worker.ts); a store sets it. */
   copySplitsOffLoop = false;
+  /** Regions whose interrupted destroy loadAll() finished (for the store's log). */
+  readonly destroyedAtLoad: number[] = [];
 
   constructor(
     private readonly storeId: number,
@@ -120,7 +137,13 @@ export class PeerLoader {
       const local = engine.exists() ? engine.regionState() : undefined;
       if (!local || local.tombstone) continue;
       const me = findPeerOnStore(local.region, this.storeId);
-      if (!me) continue;
+      // A destroy a crash interrupted (peer_destroy.ts): the conf change that removed
+      // this replica is applied, or the tombstone is written; finish it.
+      if (!me || coveredByTombstone(local.region.epoch, this.logEngine.tombstone(id))) {
+        destroyReplica(id, local.region.epoch, this.logEngine, this.engines);
+        this.destroyedAtLoad.push(id);
+        continue;
+      }
       found.push({ engine, region: local.region, peerId: me.id });
     }
     const peers: RegionPeer[] = [];
@@ -174,6 +197,28 @@ export class PeerLoader {
       throw new Error(`region ${region.id}: split created no meta in its engine`);
     this.reconcile(engine, local.region);
     return this.open(local.region, me.id, engine, { createdBySplit: true });
+  }
+
+  /**
+   * An uninitialized peer created from a Raft message (peer_creation.ts): no meta is
+   * written (a restart forgets it; the leader's next message creates it again), and its
+   * Raft state is whatever this store's log holds for the Region (a vote it cast before a
+   * restart stays cast).
+   */
+  createFromMessage(placeholder: Region): RegionPeer {
+    const me = findPeerOnStore(placeholder, this.storeId);
+    if (!me) throw new Error(`region ${placeholder.id} has no peer on store ${this.storeId}`);
+    return this.open(placeholder, me.id, this.engines.get(placeholder.id));
+  }
+
+  /** The epoch this store's replica of the Region was destroyed at, if it was. */
+  tombstoneOf(regionId: number): { confVer: number; version: number } | undefined {
+    return this.logEngine.tombstone(regionId);
+  }
+
+  /** Destroy this store's replica of a Region (peer_destroy.ts). */
+  destroy(regionId: number, epoch: { confVer: number; version: number }): void {
+    destroyReplica(regionId, epoch, this.logEngine, this.engines);
   }
 
   /**

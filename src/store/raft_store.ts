@@ -15,6 +15,7 @@ import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
 import { DirtyPeers } from './store_dirty_set.js';
+import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 
@@ -43,6 +44,17 @@ export interface RaftStoreHooks {
   onFatal(err: Error): void;
   /** A turn finished; for metrics. */
   onTurn?(stats: TurnStats): void;
+  /**
+   * A conf change (or a snapshot of another membership) applied on `peer`, which is still
+   * a member: a leader reports to PD at once.
+   */
+  onConfChangeApplied?(peer: RegionPeer): void;
+  /** A message for a Region not hosted here: a new peer, if it may create one (peer_creation.ts). */
+  maybeCreatePeer?(env: RaftEnvelope): RegionPeer | undefined;
+  /** Delete a removed replica's data and tombstone it (peer_destroy.ts). */
+  destroyPeerData?(peer: RegionPeer): void;
+  /** A message for an uninitialized peer from a sender it does not know (a new leader). */
+  maybeLearnSender?(peer: RegionPeer, env: RaftEnvelope): void;
 }
 
 export interface TurnStats {
@@ -56,6 +68,14 @@ export interface TurnStats {
   writeMs: number;
   applyMs: number;
 }
+
+/** Messages only a leader sends its followers: a peer that gets them is not stale. */
+const LEADER_TO_FOLLOWER = new Set<MessageType>([
+  MessageType.App,
+  MessageType.Heartbeat,
+  MessageType.Snap,
+  MessageType.TimeoutNow,
+]);
 
 /** Votes kept for Regions a split has not created here yet. */
 const MAX_STASHED_VOTES = 256;
@@ -74,6 +94,8 @@ export class RaftStore {
   private readonly lazyHardStates = new Map<number, HardState>();
   /** Votes for Regions not hosted yet (see stashVote), oldest first. */
   private readonly stashedVotes = new Map<number, RaftEnvelope>();
+  /** Peers to destroy once the turn whose log write is under way is done. */
+  private readonly destroyAfterTurn = new Map<number, string>();
 
   constructor(
     readonly storeId: number,
@@ -167,10 +189,22 @@ export class RaftStore {
    */
   onRaftMessage(env: RaftEnvelope, channel: Channel = 'messages'): Refusal | undefined {
     if (this.stopped) return undefined;
-    if (!this.peers.has(env.regionId)) this.stashVote(env);
+    if (!this.peers.has(env.regionId)) {
+      const created = this.hooks.maybeCreatePeer?.(env);
+      if (created) {
+        this.log(
+          { regionId: env.regionId, peer: created.peerId, from: env.fromPeer.id },
+          'peer created from a message',
+        );
+        this.addPeer(created);
+      } else this.stashVote(env);
+    } else {
+      this.hooks.maybeLearnSender?.(this.peers.get(env.regionId)!, env);
+    }
     const refusal = checkForStore(this, env, channel);
     if (refusal) return refusal;
     const peer = this.peers.get(env.regionId)!;
+    if (LEADER_TO_FOLLOWER.has(env.message.type)) peer.leaderSilentTicks = 0;
     // The message passed validation, so an exception from Raft is a bug or a broken
     // invariant, and Raft's state may be half changed: fail-stop, never go on from it.
     this.guarded(() => peer.node.step(env.message));
@@ -296,6 +330,13 @@ export class RaftStore {
       committed += rd.committedEntries.length;
       p.node.advance(rd);
       p.afterApply(rd);
+      if (p.takeConfChanged()) {
+        failpoint('conf_change_apply_after');
+        // A replica the change removed destroys itself (TiKV: on applying its removal).
+        if (!p.peerById(p.peerId))
+          this.destroyAfterTurn.set(p.regionId, 'removed by a conf change');
+        else this.hooks.onConfChangeApplied?.(p);
+      }
       // Advancing may have produced work (our own acks commit entries): go again.
       if (p.node.hasReady()) p.dirty = true;
     }
@@ -309,6 +350,10 @@ export class RaftStore {
       writeMs: t1 - t0,
       applyMs: t2 - t1,
     });
+    for (const [regionId, why] of [...this.destroyAfterTurn]) {
+      this.destroyAfterTurn.delete(regionId);
+      this.destroyPeer(regionId, why);
+    }
     // Peers that got work while this turn ran (they were skipped, or went again).
     if (this.dirtyPeers.size > 0) this.schedule();
   }
@@ -331,6 +376,28 @@ export class RaftStore {
         this.log({ regionId: p.regionId, to: m.to }, 'sending snapshot');
     }
     return sent;
+  }
+
+  /**
+   * Take a removed replica out of the loop and destroy its data (peer_destroy.ts). While a
+   * turn's log write is pending it waits for the turn's end: that write must not re-create
+   * the log this deletes.
+   */
+  destroyPeer(regionId: number, why: string): void {
+    if (this.writing) {
+      this.destroyAfterTurn.set(regionId, why);
+      return;
+    }
+    const p = this.peers.get(regionId);
+    if (!p) return;
+    this.guarded(() => {
+      this.peers.delete(regionId);
+      this.lazyHardStates.delete(regionId);
+      this.stashedVotes.delete(regionId);
+      p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
+      this.hooks.destroyPeerData?.(p);
+      this.log({ regionId, peer: p.peerId, epoch: p.region.epoch, why }, 'peer destroyed');
+    });
   }
 
   regions(): Region[] {

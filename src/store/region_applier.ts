@@ -6,7 +6,8 @@
 // Every check here runs identically on every replica, because it depends only on the
 // entry and on state earlier entries produced: the epoch the proposer stamped, the
 // Region's key range, and the session records of exactly-once writes.
-import { Entry, EntryType } from '../raft/index.js';
+import { ConfChange, ConfState, Entry, EntryType, decodeConfChange } from '../raft/index.js';
+import { decodeConfChangeContext, regionAfterConfChange, sameConfState } from './conf_change.js';
 import { RegionError } from '../region/errors.js';
 import { Region, cloneRegion, keyInRegion } from '../region/meta.js';
 import { RegionEngine } from '../storage/region_engine.js';
@@ -52,6 +53,14 @@ export interface SuspendedSplit {
   rest: Entry[];
 }
 
+/** How a conf-change entry reaches Raft and the peer (peer.ts). */
+export interface ConfChangeHooks {
+  /** Apply the change to Raft's configuration; the configuration before and after. */
+  apply(cc: ConfChange): { before: ConfState; after: ConfState };
+  /** The Region's meta changed by a conf change: the peer takes it at once. */
+  setRegion(r: Region): void;
+}
+
 /** What admin commands change beyond the Region's own engine. */
 export interface AdminApplyContext extends SplitContext {
   /** The Region's meta changed (split): the peer takes it before the next entry. */
@@ -66,7 +75,7 @@ export class RegionApplier {
     /** The Region as the peer knows it now (its meta changes with admin commands). */
     private readonly region: () => Region,
     /** Conf-change entries are the peer's to apply (Raft's membership view moves too). */
-    private readonly onConfChange: (e: Entry) => void,
+    private readonly confChange: ConfChangeHooks,
     sessionOptions: SessionOptions = DEFAULT_SESSION_OPTIONS,
     /** Without it, admin commands fail (unit tests of data apply alone). */
     private readonly admin?: AdminApplyContext,
@@ -97,7 +106,10 @@ export class RegionApplier {
     let pending: Entry | undefined;
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) {
-        this.onConfChange(e);
+        const next = this.applyConfChange(e);
+        // The new meta commits with this entry's apply index (one transaction): a crash
+        // replays the entry against the old meta, or finds both done.
+        if (next) batch.setRegion(next);
         pending = e;
         continue;
       }
@@ -186,6 +198,38 @@ export class RegionApplier {
       throw err;
     }
     return split;
+  }
+
+  /**
+   * A committed conf change: Raft's configuration and the Region's peers move together,
+   * conf_ver + 1; the new Region, or undefined when the change was skipped. Skipped alike
+   * on every replica: an entry proposed against another conf_ver (a change applied in
+   * between, TiKV's epoch check of ChangePeer), a change other than leaving a joint
+   * configuration without a context (no proposer of ours writes one), or one Raft refuses
+   * as invalid now (its configuration is then unchanged).
+   */
+  private applyConfChange(e: Entry): Region | undefined {
+    const region = this.region();
+    const cc = decodeConfChange(e.data);
+    let peers: { id: number; storeId: number }[] = [];
+    if (cc.context && cc.context.length > 0) {
+      let ctx;
+      try {
+        ctx = decodeConfChangeContext(cc.context);
+      } catch {
+        return undefined;
+      }
+      if (ctx.regionId !== region.id || ctx.epoch.confVer !== region.epoch.confVer)
+        return undefined;
+      peers = ctx.peers;
+    } else if (cc.changes.length > 0) {
+      return undefined;
+    }
+    const { before, after } = this.confChange.apply(cc);
+    if (sameConfState(before, after)) return undefined;
+    const next = regionAfterConfChange(region, after, peers);
+    this.confChange.setRegion(next);
+    return next;
   }
 
   /** The engine's contents were replaced by a snapshot. */

@@ -166,12 +166,29 @@ export const CONFIG_SCHEMA = [
     description: 'Snapshots one store may be sending or receiving at once before PD holds back',
   },
   {
+    name: 'store-limit',
+    type: 'count',
+    default: '4',
+    min: 1,
+    max: 1024,
+    description:
+      'Operators that add a replica (and so send it a snapshot) one store may be receiving at once',
+  },
+  {
     name: 'max-pending-peer-count',
     type: 'count',
     default: '64',
     min: 1,
     max: 65536,
     description: 'Lagging (pending) peers one store may have before PD adds no more to it',
+  },
+  {
+    name: 'schedule-interval',
+    type: 'duration',
+    default: '1s',
+    min: 10,
+    max: HOUR,
+    description: 'How often each scheduler (balance-leader, balance-region) looks for work',
   },
   {
     name: 'patrol-region-interval',

@@ -1,0 +1,255 @@
+// The replica checker: makes every Region have max-replicas voters on healthy stores.
+// After PD's ReplicaChecker (tikv/pd server/schedule/checker/replica_checker.go), in its
+// order of urgency:
+//   1. a replica on a Down store (silent past max-store-down-time) is replaced: add a
+//      learner elsewhere, promote it, then remove the dead one (High priority); when the
+//      healthy voters are enough without it (a move was under way), it is only removed;
+//   2. a replica on an Offline store (`nyx store remove`) is replaced the same way, the
+//      leadership moved off it first when it leads (Normal): this drains the store;
+//   3. a Region short of voters gets one: a leftover learner that caught up is promoted,
+//      else a new learner is added on the best store and promoted (High);
+//   4. a Region with too many voters loses the one on the most loaded store (Normal);
+//   5. a learner no operator is waiting for (left by a move that timed out or was
+//      cancelled) is removed, as PD's rule checker removes orphan peers (Low).
+// A learner is always added first and promoted only once caught up: a new voter that
+// still needs a snapshot would count towards the quorum without being able to vote
+// for entries (Raft thesis §4.2.1).
+import type { RegionInfo } from '../cluster.js';
+import { isJoint, type Peer, type Region } from '../../region/meta.js';
+import { OperatorKind, OperatorPriority, type OperatorStep } from './operator.js';
+import { NEW_PEER, type OperatorPlan } from './plan.js';
+import { regionHealth, storesOf, type RegionHealth } from './region_health.js';
+import type { ClusterSnapshot } from './snapshot.js';
+import { pickReplicaTarget } from './store_filter.js';
+import { verdict, type Verdict } from './verdict.js';
+
+export const REPLICA_CHECKER = 'replica-checker';
+
+export function checkReplicas(info: RegionInfo, snap: ClusterSnapshot): Verdict {
+  const h = regionHealth(info, snap);
+  const max = snap.config['max-replicas'];
+  const facts = describeReplicas(h, snap);
+  if (!h.leader)
+    return verdict(
+      REPLICA_CHECKER,
+      'not-eligible',
+      'PD has heard from no leader of this Region yet: operators go to the leader, so nothing can be done',
+      facts,
+    );
+
+  // Inside a joint configuration (an operator's ChangePeersJoint, or one left behind when
+  // its leader crashed) the voter sets are in flux: the leader leaves it first.
+  if (isJoint(h.region))
+    return verdict(
+      REPLICA_CHECKER,
+      'held-back',
+      'a joint membership change is under way — the leader leaves the joint state first',
+      facts,
+    );
+
+  const downVoter = h.down.find((p) => h.voters.includes(p));
+  if (downVoter) {
+    // Enough healthy voters without it (a move was under way when its store died): just
+    // remove it, as PD does for a down peer of a Region with a replica to spare.
+    const healthy = h.voters.filter((p) => !h.down.includes(p) && !h.offline.includes(p));
+    if (healthy.length >= max) {
+      return verdict(
+        REPLICA_CHECKER,
+        'act',
+        `replica on store ${downVoter.storeId} is Down and ${healthy.length} healthy voters remain (max-replicas ${max}) — remove it`,
+        facts,
+        plan(h.region, `${REPLICA_CHECKER}: remove down replica`, OperatorPriority.High, [
+          { kind: 'RemovePeer', fromStore: downVoter.storeId, peerId: downVoter.id },
+        ]),
+      );
+    }
+    return replace(h, downVoter, 'Down', OperatorPriority.High, snap, facts);
+  }
+  const downLearner = h.down.find((p) => h.learners.includes(p));
+  if (downLearner) return removeLearner(h, downLearner, 'its store is Down', facts);
+  const offlineVoter = h.offline.find((p) => h.voters.includes(p));
+  if (offlineVoter)
+    return replace(h, offlineVoter, 'Offline', OperatorPriority.Normal, snap, facts);
+  const offlineLearner = h.offline.find((p) => h.learners.includes(p));
+  if (offlineLearner) return removeLearner(h, offlineLearner, 'its store is Offline', facts);
+
+  if (h.voters.length < max) return makeUpReplica(h, max, snap, facts);
+  if (h.voters.length > max) return removeExtra(h, max, snap, facts);
+  if (h.learners.length > 0) {
+    const l = h.learners[0]!;
+    return removeLearner(
+      h,
+      l,
+      `${max}/${max} voters already; no operator waits for this learner`,
+      facts,
+    );
+  }
+  const pending =
+    h.pending.length > 0 ? `; lagging peer(s) on store(s) ${storesOf(h.pending)} catching up` : '';
+  return verdict(
+    REPLICA_CHECKER,
+    'nothing-to-do',
+    `${h.voters.length}/${max} voters, all on Up stores${pending} — nothing to do`,
+    facts,
+  );
+}
+
+function describeReplicas(h: RegionHealth, snap: ClusterSnapshot): string[] {
+  const pending = new Set(h.pending.map((p) => p.id));
+  const silent = new Map(h.reportedDown.map((d) => [d.peer.id, d.downSeconds]));
+  return h.region.peers.map((p) => {
+    const bits = [
+      `peer ${p.id} on store ${p.storeId}: ${p.role.toLowerCase()}`,
+      snap.store(p.storeId)?.liveness ?? 'Tombstone',
+    ];
+    if (h.leader?.id === p.id) bits.push('leader');
+    if (pending.has(p.id)) bits.push('lagging');
+    if (silent.has(p.id)) bits.push(`silent for ${silent.get(p.id)}s`);
+    return bits.join(', ');
+  });
+}
+
+/** Add a learner elsewhere, promote it, move the leadership off `old` if needed, remove `old`. */
+function replace(
+  h: RegionHealth,
+  old: Peer,
+  why: 'Down' | 'Offline',
+  priority: OperatorPriority,
+  snap: ClusterSnapshot,
+  facts: string[],
+): Verdict {
+  const target = pickReplicaTarget(snap, h.region);
+  const what = `replica on store ${old.storeId} is ${why}`;
+  if (!target.best) return noTarget(what, target.refused, facts);
+  const to = target.best.id;
+  const steps: OperatorStep[] = [
+    { kind: 'AddLearner', toStore: to, peerId: NEW_PEER },
+    { kind: 'PromoteLearner', toStore: to, peerId: NEW_PEER },
+  ];
+  // The leader never removes itself (operator.ts); the new voter has caught up by now.
+  if (h.leader?.id === old.id)
+    steps.push({ kind: 'TransferLeader', fromStore: old.storeId, toStore: to });
+  steps.push({ kind: 'RemovePeer', fromStore: old.storeId, peerId: old.id });
+  return verdict(
+    REPLICA_CHECKER,
+    'act',
+    `${what} — replace it with a new replica on store ${to} (${snap.regionScore(to)} Regions)`,
+    [...facts, ...refusedFacts(target.refused)],
+    plan(h.region, `${REPLICA_CHECKER}: replace ${why.toLowerCase()} replica`, priority, steps),
+  );
+}
+
+function makeUpReplica(
+  h: RegionHealth,
+  max: number,
+  snap: ClusterSnapshot,
+  facts: string[],
+): Verdict {
+  const short = `${h.voters.length}/${max} voters`;
+  // A learner left by an earlier move: promote it if it caught up rather than copy again.
+  const ready = h.learners.find(
+    (l) => !h.pending.includes(l) && snap.store(l.storeId)?.liveness === 'Up',
+  );
+  if (ready) {
+    return verdict(
+      REPLICA_CHECKER,
+      'act',
+      `${short} — promote the caught-up learner on store ${ready.storeId}`,
+      facts,
+      plan(h.region, `${REPLICA_CHECKER}: promote learner`, OperatorPriority.High, [
+        { kind: 'PromoteLearner', toStore: ready.storeId, peerId: ready.id },
+      ]),
+    );
+  }
+  const lagging = h.learners.find((l) => h.pending.includes(l));
+  if (lagging) {
+    return verdict(
+      REPLICA_CHECKER,
+      'held-back',
+      `${short} — the learner on store ${lagging.storeId} is still catching up (stuck if this lasts); promote it once it has`,
+      facts,
+    );
+  }
+  const target = pickReplicaTarget(snap, h.region);
+  if (!target.best) return noTarget(`${short}, a replica is missing`, target.refused, facts);
+  const to = target.best.id;
+  return verdict(
+    REPLICA_CHECKER,
+    'act',
+    `${short} — add a replica on store ${to} (${snap.regionScore(to)} Regions)`,
+    [...facts, ...refusedFacts(target.refused)],
+    plan(h.region, `${REPLICA_CHECKER}: missing replica`, OperatorPriority.High, [
+      { kind: 'AddLearner', toStore: to, peerId: NEW_PEER },
+      { kind: 'PromoteLearner', toStore: to, peerId: NEW_PEER },
+    ]),
+  );
+}
+
+/** Removes the voter on the most loaded store; never the leader's. */
+function removeExtra(
+  h: RegionHealth,
+  max: number,
+  snap: ClusterSnapshot,
+  facts: string[],
+): Verdict {
+  const candidates = h.voters
+    .filter((p) => p.id !== h.leader?.id)
+    .sort(
+      (a, b) => snap.regionScore(b.storeId) - snap.regionScore(a.storeId) || b.storeId - a.storeId,
+    );
+  const victim = candidates[0];
+  if (!victim)
+    throw new Error(`region ${h.region.id}: ${h.voters.length} voters but none to remove`);
+  return verdict(
+    REPLICA_CHECKER,
+    'act',
+    `${h.voters.length}/${max} voters — remove the one on store ${victim.storeId} (${snap.regionScore(victim.storeId)} Regions, the most loaded)`,
+    facts,
+    plan(h.region, `${REPLICA_CHECKER}: extra replica`, OperatorPriority.Normal, [
+      { kind: 'RemovePeer', fromStore: victim.storeId, peerId: victim.id },
+    ]),
+  );
+}
+
+function removeLearner(h: RegionHealth, learner: Peer, why: string, facts: string[]): Verdict {
+  return verdict(
+    REPLICA_CHECKER,
+    'act',
+    `learner on store ${learner.storeId}: ${why} — remove it`,
+    facts,
+    plan(h.region, `${REPLICA_CHECKER}: orphan learner`, OperatorPriority.Low, [
+      { kind: 'RemovePeer', fromStore: learner.storeId, peerId: learner.id },
+    ]),
+  );
+}
+
+function noTarget(what: string, refused: string[], facts: string[]): Verdict {
+  return verdict(
+    REPLICA_CHECKER,
+    'held-back',
+    refused.length === 0
+      ? `${what}, but every store in service already holds a replica — add a store`
+      : `${what}, but no store can take a new replica: ${refused.join('; ')}`,
+    facts,
+  );
+}
+
+function refusedFacts(refused: string[]): string[] {
+  return refused.map((r) => `passed over: ${r}`);
+}
+
+function plan(
+  region: Region,
+  desc: string,
+  priority: OperatorPriority,
+  steps: OperatorStep[],
+): OperatorPlan {
+  return {
+    regionId: region.id,
+    epoch: { ...region.epoch },
+    desc,
+    kind: OperatorKind.Replica,
+    priority,
+    steps,
+  };
+}

@@ -1,0 +1,100 @@
+// Creating a replica from a Raft message (TiKV's maybe_create_peer). PD adds a learner on
+// this store by a conf change in the Region's log; the first this store hears of it is a
+// message of that Region from its leader. A message may create a peer only when all of
+// these hold, and the message validator (message_validator.ts) refuses everything else:
+//
+//   - it is addressed to a peer on this store, from a peer on another store;
+//   - it is an initial message (TiKV's is_initial_msg): a (pre-)vote, or a heartbeat with
+//     commit 0 — what a leader sends a peer it knows nothing of yet. An append is not: it
+//     could come from a leader of an older configuration that has since been replaced;
+//   - the Region is not tombstoned here at the message's epoch or a newer one: a replica
+//     this store destroyed must not come back from a late message (peer_destroy.ts);
+//   - the Region is not hosted here (the caller checks).
+//
+// The peer starts uninitialized: no range, no data, an empty Raft configuration (it takes
+// part in nothing until its first snapshot gives it the Region, etcd's "empty" node), so it
+// serves no request (peer.ts checkRequest). Overlap with a hosted Region cannot be seen
+// from the message (it carries no range); it is checked when the snapshot's file has
+// arrived and before Raft sees it (snapshotOverlap), as TiKV's check_snapshot does.
+import { MessageType } from '../raft/index.js';
+import { Peer, PeerRole, Region } from '../region/meta.js';
+import { readSnapshotFileState } from '../storage/region_snapshot.js';
+import type { RaftEnvelope } from './raft_store.js';
+
+/** Why a message may not create a peer here, or undefined if it may. */
+export function creationRefusal(
+  env: RaftEnvelope,
+  storeId: number,
+  tombstone: { confVer: number; version: number } | undefined,
+): string | undefined {
+  const m = env.message;
+  if (env.toPeer.storeId !== storeId) return `addressed to store ${env.toPeer.storeId}`;
+  if (env.fromPeer.storeId === storeId) return 'sent from this store';
+  if (m.to !== env.toPeer.id || m.from !== env.fromPeer.id) return 'envelope mismatch';
+  if (env.toPeer.id <= 0 || env.fromPeer.id <= 0 || env.regionId <= 0) return 'bad ids';
+  const initial =
+    m.type === MessageType.Vote ||
+    m.type === MessageType.PreVote ||
+    (m.type === MessageType.Heartbeat && m.commit === 0);
+  if (!initial) return `${m.type} does not create a peer`;
+  if (tombstone && env.epoch.confVer <= tombstone.confVer)
+    return `tombstoned at conf_ver ${tombstone.confVer}, message at ${env.epoch.confVer}`;
+  return undefined;
+}
+
+/**
+ * The Region placeholder of a peer created from `env`: epoch 0/0 (uninitialized, see
+ * conf_change.ts isInitializedRegion), no range, and as peers itself and the sender, so
+ * that the validator lets the sender's following messages through. A snapshot replaces it.
+ */
+export function placeholderRegion(env: RaftEnvelope): Region {
+  const peer = (p: Peer): Peer => ({ id: p.id, storeId: p.storeId, role: PeerRole.Learner });
+  return {
+    id: env.regionId,
+    startKey: Buffer.alloc(0),
+    endKey: Buffer.alloc(0),
+    epoch: { confVer: 0, version: 0 },
+    peers: [peer(env.toPeer), peer(env.fromPeer)],
+  };
+}
+
+/**
+ * A placeholder learns of a new leader the way it learned of the first: from an initial
+ * message of a peer it does not know yet. Returns the Region with the sender added.
+ */
+export function withSender(region: Region, env: RaftEnvelope): Region | undefined {
+  if (region.peers.some((p) => p.id === env.fromPeer.id)) return undefined;
+  if (creationRefusal(env, env.toPeer.storeId, undefined) !== undefined) return undefined;
+  return {
+    ...region,
+    peers: [
+      ...region.peers,
+      { id: env.fromPeer.id, storeId: env.fromPeer.storeId, role: PeerRole.Learner },
+    ],
+  };
+}
+
+/**
+ * Whether the Region in a received snapshot file overlaps a Region hosted here (another
+ * id): installing it would let two peers of this store serve one key. A description of
+ * the overlap, or undefined.
+ */
+export function snapshotOverlap(
+  file: string,
+  regionId: number,
+  hosted: Iterable<Region>,
+): string | undefined {
+  const { region } = readSnapshotFileState(file, regionId);
+  if (!region) return 'snapshot without a Region meta';
+  const r = region.region;
+  for (const h of hosted) {
+    if (h.id === r.id || h.epoch.version === 0) continue;
+    if (rangesOverlap(h, r)) return `overlaps region ${h.id} hosted here`;
+  }
+  return undefined;
+}
+
+function rangesOverlap(a: Region, b: Region): boolean {
+  const before = (k: Buffer, end: Buffer) => end.length === 0 || Buffer.compare(k, end) < 0;
+  return before(a.startKey, b.endKey) && before(b.startKey, a.endKey);
+}
