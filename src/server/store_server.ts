@@ -144,6 +144,7 @@ export class StoreServer {
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;
   private splitChecker: SplitChecker | undefined;
+  private operators: OperatorExecutor | undefined;
   private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
@@ -293,6 +294,7 @@ export class StoreServer {
           this.metrics.applyDuration.observe(s.applyMs / 1000);
           this.metrics.turnDuration.observe((s.writeMs + s.applyMs) / 1000);
           this.pdWorker?.onLeadershipMaybeChanged();
+          this.operators?.afterTurn();
         },
       },
       cfg.peer.tickMs,
@@ -443,7 +445,8 @@ export class StoreServer {
     );
     this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
     this.pdWorker.start();
-    const operators = new OperatorExecutor(raftStore, logFn);
+    const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
+    this.operators = operators;
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {
       if (i.changePeer || i.changePeerV2 || i.transferLeader) operators.execute(i);
     });
