@@ -48,6 +48,7 @@ import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
 import { operatorHandlers, watchOperators } from './pd_operators.js';
 import { stepToProto } from '../proto/convert_operator.js';
+import type { StepToSend } from '../pd/schedule/operator_controller.js';
 
 export interface PdServiceOptions {
   logger: Logger;
@@ -87,7 +88,11 @@ export class PdService {
     this.identityOf = opts.identityOf ?? (() => undefined);
     this.tsoStreamRate = opts.tsoStreamRate ?? DEFAULT_TSO_STREAM_RATE;
     const cluster = pd.cluster;
-    this.stopOperators = watchOperators(pd, this.metrics, this.log);
+    const sendStep = (s: StepToSend) => {
+      const stream = this.heartbeatStreams.get(s.leader.storeId);
+      if (stream) safeWrite(stream, { header: this.header(), ...stepToProto(s) });
+    };
+    this.stopOperators = watchOperators(pd, this.metrics, this.log, sendStep);
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -213,7 +218,7 @@ export class PdService {
           })),
         };
       }),
-      ...operatorHandlers(pd, (name, body) => this.unary(name, body), this.log),
+      ...operatorHandlers(pd, (name, body) => this.unary(name, body), this.log, sendStep),
       SplitRegions: (call, callback) => {
         const start = process.hrtime.bigint();
         this.splitRegions(call.request).then(

@@ -130,7 +130,7 @@ export const DEFAULT_PD_WORKER_CONFIG: PdWorkerConfig = {
   regionSyncMs: 1_000,
   raftLogGcIntervalMs: 10_000,
   raftLogGcThreshold: 10_000,
-  stalePeerCheckMs: 5_000,
+  stalePeerCheckMs: 2_000,
 };
 
 export class StoreServer {
