@@ -27,9 +27,7 @@ export function regionRow({ region, leader }: RegionInfo, enc: Encoding): Cell[]
     region.startKey.length === 0 ? '-inf' : displayBytes(region.startKey, enc),
     region.endKey.length === 0 ? '+inf' : displayBytes(region.endKey, enc),
     `${region.epoch.confVer}/${region.epoch.version}`,
-    region.peers
-      .map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}`)
-      .join(', '),
+    region.peers.map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}`).join(', '),
     leader ? `${leader.id}@${leader.storeId}` : '(unknown)',
   ];
 }

@@ -23,7 +23,8 @@ export function peerToProto(p: Peer): PeerMsg {
 
 export function peerFromProto(p: Peer__Output): Peer {
   // A role this build does not know (a newer peer's) must not silently become a voter.
-  if (!PEER_ROLES.has(p.role as string)) throw new RangeError(`unknown peer role ${String(p.role)}`);
+  if (!PEER_ROLES.has(p.role as string))
+    throw new RangeError(`unknown peer role ${String(p.role)}`);
   return {
     id: uint64ToNumber(p.id, 'peer id'),
     storeId: uint64ToNumber(p.storeId, 'store id'),

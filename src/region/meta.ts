@@ -21,7 +21,9 @@ export function isVoterRole(role: PeerRole): boolean {
 
 /** Whether the Region is inside a joint configuration. */
 export function isJoint(r: Pick<Region, 'peers'>): boolean {
-  return r.peers.some((p) => p.role === PeerRole.IncomingVoter || p.role === PeerRole.DemotingVoter);
+  return r.peers.some(
+    (p) => p.role === PeerRole.IncomingVoter || p.role === PeerRole.DemotingVoter,
+  );
 }
 
 export interface Peer {

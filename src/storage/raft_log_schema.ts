@@ -90,6 +90,8 @@ export class RaftLogStatements {
     this.putTombstone = db.prepare(
       'INSERT OR REPLACE INTO region_tombstones (region_id, conf_ver, version) VALUES (?, ?, ?)',
     );
-    this.selectTombstones = db.prepare('SELECT region_id, conf_ver, version FROM region_tombstones');
+    this.selectTombstones = db.prepare(
+      'SELECT region_id, conf_ver, version FROM region_tombstones',
+    );
   }
 }

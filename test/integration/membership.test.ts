@@ -77,7 +77,8 @@ describe('membership changes on a real cluster', () => {
     first = r0.peers.map((p) => p.storeId);
   });
   after(async () => {
-    if (process.env.KEEP_LOGS) fs.cpSync(path.join(c.dir, 'logs'), process.env.KEEP_LOGS, { recursive: true });
+    if (process.env.KEEP_LOGS)
+      fs.cpSync(path.join(c.dir, 'logs'), process.env.KEEP_LOGS, { recursive: true });
     await c.stop();
   });
 

@@ -42,7 +42,11 @@ describe('conf change apply and destroy in the store loop', () => {
     for (const id of [1, 2, 3]) s(id).store.addPeer(s(id).loader.createInitialPeer(region));
     const l = await net.waitForLeader(REGION);
     for (let i = 0; i < 20; i++)
-      await l.kv.put({ regionId: REGION, epoch: region.epoch }, Buffer.from(`k${i}`), Buffer.from(`v${i}`));
+      await l.kv.put(
+        { regionId: REGION, epoch: region.epoch },
+        Buffer.from(`k${i}`),
+        Buffer.from(`v${i}`),
+      );
 
     const p = await leader();
     p.proposeConfChange([{ peer: { id: 104, storeId: 4 }, type: ConfChangeType.AddLearnerNode }]);
@@ -87,7 +91,12 @@ describe('conf change apply and destroy in the store loop', () => {
     await until('store 4 leads', () => s(4).leaderOf(REGION));
     for (let i = 0; i < 20; i++)
       assert.equal(
-        (await s(4).kv.get({ regionId: REGION, epoch: peerOf(4)!.region.epoch }, Buffer.from(`k${i}`)))?.toString(),
+        (
+          await s(4).kv.get(
+            { regionId: REGION, epoch: peerOf(4)!.region.epoch },
+            Buffer.from(`k${i}`),
+          )
+        )?.toString(),
         `v${i}`,
       );
   });
