@@ -321,7 +321,7 @@ export class StoreServer {
     );
     // A big Region's split copies its halves on a worker thread, not on the loop.
     loader.copySplitsOffLoop = true;
-    const replicas = replicaHooks(this.storeId, loader, logFn);
+    const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
     if (pd.askBatchSplit) {

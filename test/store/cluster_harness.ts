@@ -63,7 +63,12 @@ export class TestStore {
           // A real store exits here; the harness keeps the cause for the test to see.
           this.fatal = err;
         },
-        ...replicaHooks(this.id, this.loader, () => undefined),
+        ...replicaHooks(
+          this.id,
+          this.loader,
+          () => undefined,
+          () => this.store.peers.values(),
+        ),
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));

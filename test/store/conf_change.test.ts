@@ -150,3 +150,27 @@ describe('conf change apply and destroy in the store loop', () => {
     assert.equal(st.logEngine.tombstone(REGION)?.confVer, gone.epoch.confVer);
   });
 });
+
+describe('a destroy cut short after its tombstone', () => {
+  test('restart deletes the Region file the tombstone covers', async () => {
+    const net = new LocalNetwork([1]);
+    try {
+      const st = net.stores.get(1)!;
+      st.open();
+      const region = net.bootstrapRegion(5);
+      st.crash();
+      // Step 1 of peer_destroy.ts done (tombstone + log gone), the file still there.
+      const { RaftLogEngine } = await import('../../src/storage/raft_log_engine.js');
+      const { RaftLogWriteBatch } = await import('../../src/storage/raft_log_batch.js');
+      const log = RaftLogEngine.open(st.dir);
+      log.write(new RaftLogWriteBatch().tombstone(5, region.epoch).destroyRegion(5));
+      log.close();
+      assert.ok(fs.existsSync(regionDbPath(st.dir, 5)));
+      st.open();
+      assert.equal(st.store.peers.has(5), false);
+      assert.equal(fs.existsSync(regionDbPath(st.dir, 5)), false);
+    } finally {
+      net.close();
+    }
+  });
+});
