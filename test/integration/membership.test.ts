@@ -189,6 +189,23 @@ describe('membership changes on a real cluster', () => {
     assert.equal(store4.name, 'store4');
   });
 
+  test('kill -9 as a removed replica is destroyed (tombstone written, file not yet deleted)', async () => {
+    await c.setFailpoint('store4', 'peer_destroy_before_delete', 'panic');
+    const op = await addOperator('remove-peer', String(regionId), String(store4Id));
+    assert.equal(await operatorEnds(op.id), 'finished');
+    const proc = c.pg.process('store4');
+    await eventually(
+      'store 4 dies destroying its replica',
+      async () => proc.child.exitCode !== null || proc.child.signalCode !== null,
+    );
+    assert.ok(fs.existsSync(regionFile('store4')), 'the crash left the file');
+    store4 = await c.pg.restart('store4', store4Args);
+    // The restart finishes the destroy, and nothing re-creates the replica.
+    assert.equal(fs.existsSync(regionFile('store4')), false);
+    assert.equal((await c.status('store4')).regions, 0);
+    await checkAllReadableOnce(c, acked);
+  });
+
   async function nameOf(storeId: number): Promise<string> {
     // The store may be down (not answering /status): find it by its data dir's ident.
     for (const n of c.storeNames().filter((x) => x !== 'store4')) {
