@@ -10,16 +10,38 @@ import type { PDHandlers } from '../proto/load.js';
 import { uint64ToNumber } from '../proto/uint64.js';
 import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
+import type { StepToSend } from '../pd/schedule/operator_controller.js';
 
 type Unary = <Req extends { header: RequestHeader__Output | null }, Res extends object>(
   method: string,
   body: (req: Req, call: grpc.ServerUnaryCall<Req, Res>) => Omit<Res, 'header'>,
 ) => grpc.handleUnaryCall<Req, Res>;
 
+/** Sends a step on the heartbeat stream of the leader's store (PdService). */
+export type StepSender = (s: StepToSend) => void;
+
+/**
+ * Drive the Region's operator from PD's last view of it (what its leader last reported),
+ * as a heartbeat would: a new operator's first step leaves at once, and a step whose
+ * message was lost is sent again after the controller's resend interval, whatever the
+ * stores' heartbeat interval.
+ */
+export function kickOperator(pd: PlacementDriver, regionId: number, send: StepSender): void {
+  const info = pd.cluster.getRegionById(regionId);
+  if (!info?.leader) return;
+  const step = pd.operators.onHeartbeat({
+    region: info.region,
+    leader: info.leader,
+    pendingPeers: pd.cluster.getRegionStats(regionId)?.pendingPeers ?? [],
+  });
+  if (step) send(step);
+}
+
 export function operatorHandlers(
   pd: PlacementDriver,
   unary: Unary,
   log: Logger,
+  send: StepSender,
 ): Pick<PDHandlers, 'AddOperator' | 'GetOperator' | 'ListOperators' | 'CancelOperator'> {
   const ops = pd.operators;
   return {
@@ -54,6 +76,7 @@ export function operatorHandlers(
         { region: regionId, operator: op.id, desc: op.desc, steps: op.steps.length },
         'operator added',
       );
+      kickOperator(pd, regionId, send);
       return { operator: operatorToProto(op) };
     }),
     GetOperator: unary('GetOperator', (req) => {
@@ -83,6 +106,7 @@ export function watchOperators(
   pd: PlacementDriver,
   metrics: PdMetrics | undefined,
   log: Logger,
+  send: StepSender,
 ): () => void {
   metrics?.watchOperators(() => pd.operators.allRunning().length);
   pd.operators.onEnded((op) => {
@@ -98,7 +122,10 @@ export function watchOperators(
       'operator ended',
     );
   });
-  const timer = setInterval(() => pd.operators.expire(), 1000);
+  const timer = setInterval(() => {
+    pd.operators.expire();
+    for (const op of pd.operators.allRunning()) kickOperator(pd, op.regionId, send);
+  }, 500);
   timer.unref();
   return () => clearInterval(timer);
 }

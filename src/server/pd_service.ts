@@ -51,6 +51,7 @@ import type { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
 import { explanationToProto, schedulerToProto } from '../proto/convert_schedule.js';
 import { operatorHandlers, watchOperators } from './pd_operators.js';
 import { stepToProto } from '../proto/convert_operator.js';
+import type { StepToSend } from '../pd/schedule/operator_controller.js';
 
 export interface PdServiceOptions {
   logger: Logger;
@@ -96,7 +97,11 @@ export class PdService {
       if (!opts.scheduling) throw invalid('this PD runs no scheduling');
       return opts.scheduling;
     };
-    this.stopOperators = watchOperators(pd, this.metrics, this.log);
+    const sendStep = (s: StepToSend) => {
+      const stream = this.heartbeatStreams.get(s.leader.storeId);
+      if (stream) safeWrite(stream, { header: this.header(), ...stepToProto(s) });
+    };
+    this.stopOperators = watchOperators(pd, this.metrics, this.log, sendStep);
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -260,7 +265,7 @@ export class PdService {
           })),
         };
       }),
-      ...operatorHandlers(pd, (name, body) => this.unary(name, body), this.log),
+      ...operatorHandlers(pd, (name, body) => this.unary(name, body), this.log, sendStep),
       SplitRegions: (call, callback) => {
         const start = process.hrtime.bigint();
         this.splitRegions(call.request).then(

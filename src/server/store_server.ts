@@ -136,7 +136,7 @@ export const DEFAULT_PD_WORKER_CONFIG: PdWorkerConfig = {
   regionSyncMs: 1_000,
   raftLogGcIntervalMs: 10_000,
   raftLogGcThreshold: 10_000,
-  stalePeerCheckMs: 5_000,
+  stalePeerCheckMs: 2_000,
 };
 
 export class StoreServer {
@@ -151,6 +151,7 @@ export class StoreServer {
   private pdWorker: PdWorker | undefined;
   private splitChecker: SplitChecker | undefined;
   private gcWorker: GcWorker | undefined;
+  private operators: OperatorExecutor | undefined;
   private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
@@ -302,6 +303,7 @@ export class StoreServer {
           // Only a role change can make a new leader to report; scanning every peer on
           // every turn cost time in proportion to the Regions hosted.
           if (s.softStateChanged) this.pdWorker?.onLeadershipMaybeChanged();
+          this.operators?.afterTurn();
         },
       },
       cfg.peer.tickMs,
@@ -328,7 +330,7 @@ export class StoreServer {
     );
     // A big Region's split copies its halves on a worker thread, not on the loop.
     loader.copySplitsOffLoop = true;
-    const replicas = replicaHooks(this.storeId, loader, logFn);
+    const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
     if (pd.askBatchSplit) {
@@ -469,7 +471,8 @@ export class StoreServer {
       );
       this.gcWorker.start();
     }
-    const operators = new OperatorExecutor(raftStore, logFn);
+    const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
+    this.operators = operators;
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {
       if (i.changePeer || i.changePeerV2 || i.transferLeader) operators.execute(i);
     });

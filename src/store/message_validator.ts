@@ -22,11 +22,11 @@
 // change yet, and its messages are what lets it catch up. We do the same. For a message
 // whose epoch is NEWER than ours, TiKV steps it even from a peer it does not know yet (a
 // peer added by a change this replica has not applied). We drop it instead: this store
-// cannot tell such a peer from a forger, and no store proposes membership changes yet, so
-// a legitimate sender is always in our view. When membership changes arrive, a lagging
-// replica must learn the new membership from PD (or from the log it is sent by a member
-// it knows) before it talks to the new peers. Messages for a Region this store does not
-// host are dropped too: creating peers from messages is future work.
+// cannot tell such a peer from a forger; a lagging replica learns the new membership from
+// the log a member it knows sends it before it talks to the new peers. A message for a
+// Region this store does not host may create an uninitialized peer first (raft_store.ts,
+// peer_creation.ts: an initial message addressed here, not tombstoned, bounded in number);
+// everything else for an unknown Region is dropped.
 import {
   EntryType,
   MessageType,

@@ -4,9 +4,9 @@
 // and only on a step computed against the epoch it has now: a step of another epoch is
 // stale and dropped, and PD re-sends a fresh one after the next heartbeat. Nothing waits
 // for the outcome here; PD sees it in the heartbeats that follow.
-import { ConfChangeType, ProposalDroppedError } from '../raft/index.js';
+import { ConfChangeType, NONE, ProposalDroppedError } from '../raft/index.js';
 import { Peer, RegionEpoch, epochEqual } from '../region/meta.js';
-import { ConfChangeRefusedError } from './peer.js';
+import { ConfChangeRefusedError, type RegionPeer } from './peer.js';
 import { RegionError } from '../region/errors.js';
 import { PeerChange } from './conf_change.js';
 import type { RaftStore } from './raft_store.js';
@@ -32,10 +32,35 @@ const TYPES: Record<string, ConfChangeType> = {
 };
 
 export class OperatorExecutor {
+  /** Regions with a transfer started here: watched until it ends (afterTurn). */
+  private readonly transfers = new Set<number>();
+
   constructor(
     private readonly store: RaftStore,
     private readonly log: (obj: object, msg: string) => void,
+    /** Report a Region to PD now (its heartbeat is when PD re-sends a step). */
+    private readonly report: (peer: RegionPeer) => void = () => undefined,
   ) {}
+
+  /**
+   * After each loop turn: a transfer Raft abandoned (the target did not catch up or win
+   * within an election timeout, §3.10) is reported at once, so PD sends it again after
+   * its resend interval rather than at the next periodic heartbeat.
+   */
+  afterTurn(): void {
+    for (const id of this.transfers) {
+      const p = this.store.peers.get(id);
+      if (!p || !p.isLeader()) {
+        this.transfers.delete(id);
+        continue;
+      }
+      if (p.node.raft.leadTransferee === NONE) {
+        this.transfers.delete(id);
+        this.log({ regionId: id }, 'leader transfer abandoned');
+        this.report(p);
+      }
+    }
+  }
 
   /** Carry out the step if this store leads the Region at the step's epoch; else drop it. */
   execute(i: OperatorInstruction): void {
@@ -51,6 +76,7 @@ export class OperatorExecutor {
     try {
       if (i.transferLeader) {
         peer.transferLeader(i.transferLeader.peer.id, MAX_TRANSFER_LAG);
+        this.transfers.add(i.regionId);
         this.log({ regionId: i.regionId, to: i.transferLeader.peer.id }, 'leader transfer started');
       } else {
         const raw = i.changePeerV2?.changes ?? (i.changePeer ? [i.changePeer] : []);

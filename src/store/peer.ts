@@ -468,9 +468,11 @@ export class RegionPeer {
   proposeConfChange(changes: PeerChange[]): void {
     if (!this.isLeader()) throw this.notLeader();
     const raft = this.node.raft;
+    // Alive: answering now (recentActive is cleared at every check-quorum round, so a
+    // follower that is replicating normally counts too).
     const why = checkConfChange(this.region, this.peerId, changes, (id) => {
       const pr = raft.trk.progress.get(id);
-      return pr !== undefined && pr.recentActive;
+      return pr !== undefined && (pr.recentActive || pr.state === ProgressState.Replicate);
     });
     if (why) throw new ConfChangeRefusedError(`region ${this.region.id}: ${why}`);
     // Raft refuses a second change while one is unapplied (§4.1) and an invalid one.

@@ -192,6 +192,9 @@ export class PeerLoader {
     const me = findPeerOnStore(region, this.storeId);
     if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
     const engine = this.engines.get(region.id);
+    // The copy may have run on a worker thread into a file this process already had open
+    // (a placeholder peer created from the new Region's messages): read what is on disk.
+    engine.reloadState();
     const local = engine.regionState();
     if (!local || local.region.id !== region.id)
       throw new Error(`region ${region.id}: split created no meta in its engine`);

@@ -119,7 +119,7 @@ export class RaftStore {
     for (const p of this.peers.values()) p.close(err);
   }
 
-  addPeer(peer: RegionPeer): void {
+  addPeer(peer: RegionPeer, replayVote = true): void {
     this.peers.set(peer.regionId, peer);
     this.dirtyPeers.track(peer);
     // A split's copy finished off the loop (peer.ts): its new peers, then a turn.
@@ -132,7 +132,7 @@ export class RaftStore {
         this.schedule();
       });
     this.schedule();
-    const vote = this.stashedVotes.get(peer.regionId);
+    const vote = replayVote ? this.stashedVotes.get(peer.regionId) : undefined;
     if (vote) {
       this.stashedVotes.delete(peer.regionId);
       // Through the validator like any message: it is checked against the new peer now.
@@ -190,14 +190,17 @@ export class RaftStore {
   onRaftMessage(env: RaftEnvelope, channel: Channel = 'messages'): Refusal | undefined {
     if (this.stopped) return undefined;
     if (!this.peers.has(env.regionId)) {
+      // Kept even when a peer is created: a split applied here later replaces that
+      // placeholder and replays the vote to its own peer (dropPlaceholder).
+      this.stashVote(env);
       const created = this.hooks.maybeCreatePeer?.(env);
       if (created) {
         this.log(
           { regionId: env.regionId, peer: created.peerId, from: env.fromPeer.id },
           'peer created from a message',
         );
-        this.addPeer(created);
-      } else this.stashVote(env);
+        this.addPeer(created, false);
+      }
     } else {
       this.hooks.maybeLearnSender?.(this.peers.get(env.regionId)!, env);
     }
@@ -284,6 +287,9 @@ export class RaftStore {
   /** The rest of a turn: one log write for all, acks, apply, advance. */
   private finishTurn(ready: [RegionPeer, Ready][]): void {
     if (this.stopped) return;
+    // A peer replaced while this turn's write was pending (a placeholder a split took
+    // over, split_runner.ts) must not write its Ready over its successor's log.
+    ready = ready.filter(([p]) => this.peers.get(p.regionId) === p);
     const t0 = this.runtime.now();
     const batch = new RaftLogWriteBatch();
     let entries = 0;
@@ -398,6 +404,20 @@ export class RaftStore {
       this.hooks.destroyPeerData?.(p);
       this.log({ regionId, peer: p.peerId, epoch: p.region.epoch, why }, 'peer destroyed');
     });
+  }
+
+  /**
+   * Forget an uninitialized peer (created from a message) whose Region a split applied
+   * here has just created: the split's peer takes its place. Its data is not destroyed
+   * and no tombstone is written; its Raft state (a vote it cast) stays in the log, where
+   * the split's peer reads it (PeerLoader.reconcile).
+   */
+  dropPlaceholder(regionId: number): void {
+    const p = this.peers.get(regionId);
+    if (!p || p.isInitialized()) return;
+    this.peers.delete(regionId);
+    this.lazyHardStates.delete(regionId);
+    p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
   }
 
   regions(): Region[] {

@@ -59,7 +59,12 @@ export function sendSnapshot(
   const call = client.Snapshot({ deadline: Date.now() + 10 * 60_000 }, (err) => {
     if (finished) return;
     finished = true;
-    report(err ? SnapshotStatus.Failure : SnapshotStatus.Finish, err ?? undefined);
+    // A receiver that has the snapshot's index committed already (it installed this
+    // snapshot's data before a crash, say) refuses it as not needed: report it finished,
+    // so the leader probes from the snapshot's index on instead of starting over from
+    // match + 1 — which, below the compacted log, would only make another snapshot.
+    const notNeeded = err !== null && /snapshot-not-needed/.test(err.message);
+    report(err && !notNeeded ? SnapshotStatus.Failure : SnapshotStatus.Finish, err ?? undefined);
   });
   call.on('error', () => undefined);
   try {

@@ -77,8 +77,11 @@ export class SplitRunner {
     const created: RegionPeer[] = [];
     const leads = parent.isLeader();
     for (const r of result.created) {
-      if (this.store.peers.has(r.id)) continue; // already here (it was ahead, split_apply.ts)
       if (result.skipped.includes(r.id)) continue;
+      // A peer created from the new Region's messages before this split applied (its
+      // leader on a faster store campaigned) has no data yet: the split's peer replaces it.
+      this.store.dropPlaceholder(r.id);
+      if (this.store.peers.has(r.id)) continue; // already here (it was ahead, split_apply.ts)
       const peer = this.createPeer(r);
       this.store.addPeer(peer);
       created.push(peer);

@@ -17,6 +17,7 @@ import { PeerConfig, RegionPeer } from '../../src/store/peer.js';
 import { PeerLoader } from '../../src/store/peer_loader.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
+import { replicaHooks } from '../../src/store/replica_hooks.js';
 
 export const TEST_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
   tickMs: 20,
@@ -62,6 +63,12 @@ export class TestStore {
           // A real store exits here; the harness keeps the cause for the test to see.
           this.fatal = err;
         },
+        ...replicaHooks(
+          this.id,
+          this.loader,
+          () => undefined,
+          () => this.store.peers.values(),
+        ),
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));

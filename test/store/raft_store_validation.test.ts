@@ -35,7 +35,7 @@ test('a non-member at a higher term neither deposes the leader nor moves its ter
     message: newMessage({ type: MessageType.Heartbeat, from: 999, to: me.id, term: term + 1000 }),
   });
   assert.equal(refusal?.reason, 'not-member');
-  // Unknown Regions are dropped too (no peer is created from a message).
+  // Unknown Regions are dropped too (a malformed message creates no peer).
   const unknown = leader.store.onRaftMessage({
     regionId: 77,
     fromPeer: region.peers.find((p) => p.storeId !== leader.id)!,
