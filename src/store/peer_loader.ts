@@ -208,6 +208,18 @@ export class PeerLoader {
    * Raft state is whatever this store's log holds for the Region (a vote it cast before a
    * restart stays cast).
    */
+  /**
+   * A Region file that already holds applied state though this store does not host the
+   * Region: the copy of a split this store's parent peer began applying when it crashed
+   * (split_apply.ts). The split replays from the parent's log and creates the peer with
+   * that data; a placeholder over the file would start from its applied index with an
+   * empty log, which Raft refuses.
+   */
+  hasSplitCopyOnDisk(regionId: number): boolean {
+    const engine = this.engines.get(regionId);
+    return engine.exists() && engine.applyState().appliedIndex > 0;
+  }
+
   createFromMessage(placeholder: Region): RegionPeer {
     const me = findPeerOnStore(placeholder, this.storeId);
     if (!me) throw new Error(`region ${placeholder.id} has no peer on store ${this.storeId}`);

@@ -27,6 +27,8 @@ export function replicaHooks(
       let placeholders = 0;
       for (const p of hosted()) if (!p.isInitialized()) placeholders++;
       if (placeholders >= MAX_UNINITIALIZED_PEERS) return undefined;
+      // The parent's split, replayed from its log, creates this peer (with the data).
+      if (loader.hasSplitCopyOnDisk(env.regionId)) return undefined;
       return loader.createFromMessage(placeholderRegion(env));
     },
     maybeLearnSender: (peer, env) => {

@@ -58,6 +58,13 @@ describe('membership changes on a real cluster', () => {
       allowFailpoints: true,
       storeArgs: ['--raft-log-gc-threshold', '50', '--raft-log-gc-interval-ms', '500'],
     });
+    // Admin operators alone: PD's own scheduling would undo a 4th replica (the replica
+    // checker) or move Regions onto the new store (balance-region). Limits of 0 hold every
+    // scheduled operator back, as an operator of PD does to stop scheduling.
+    for (const limit of ['leader', 'region', 'replica']) {
+      const r = await runNyx(['pd', 'config', 'set', `${limit}-schedule-limit`, '0', '--pd', c.pd]);
+      assert.equal(r.code, 0, r.stderr);
+    }
     const port = await freePortRange(2);
     // The usual store flags with this store's own ports and directory.
     const base = c.pg.storeArgs(0);
