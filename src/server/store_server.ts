@@ -325,6 +325,7 @@ export class StoreServer {
       {
         proposal: (outcome) => this.metrics.proposals.inc({ outcome }),
         committed: (ms) => this.metrics.commitDuration.observe(ms / 1000),
+        read: (path) => this.metrics.linearizableReads.inc({ path }),
       },
       NODE_RUNTIME,
     );

@@ -31,6 +31,12 @@ export class StoreMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  readonly linearizableReads = new Counter({
+    name: 'nyx_store_linearizable_reads_total',
+    help: 'Linearizable reads by how the leader confirmed it still leads: a valid lease (no round trip) or a ReadIndex round',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
   readonly turnDuration = new Histogram({
     name: 'nyx_raftstore_loop_turn_duration_seconds',
     help: 'One turn of the store loop that had work: log write, fsync and apply',
@@ -102,6 +108,8 @@ export class StoreMetrics {
   });
 
   constructor() {
+    // Both paths show from the start, so a dashboard's ratio has a denominator at once.
+    for (const path of ['lease', 'read_index']) this.linearizableReads.inc({ path }, 0);
     const source = () => this.source;
     this.regions = new Gauge({
       name: 'nyx_store_regions',

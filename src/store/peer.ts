@@ -108,9 +108,15 @@ export interface PeerObserver {
   proposal(outcome: 'proposed' | 'applied' | 'failed' | 'rejected'): void;
   /** From proposal to applied on the leader, in ms. */
   committed(ms: number): void;
+  /** A linearizable read took the lease path, or waited for a ReadIndex round. */
+  read(path: 'lease' | 'read_index'): void;
 }
 
-export const NO_OBSERVER: PeerObserver = { proposal: () => undefined, committed: () => undefined };
+export const NO_OBSERVER: PeerObserver = {
+  proposal: () => undefined,
+  committed: () => undefined,
+  read: () => undefined,
+};
 
 /** How a peer came to be, and what it may change beyond its own Region. */
 export interface PeerOptions {
@@ -551,10 +557,12 @@ export class RegionPeer {
       this.lease.isValid(now) &&
       raft.raftLog.zeroTermOnOutOfBounds(committed) === raft.term
     ) {
+      this.observer.read('lease');
       if (this.appliedIndex >= committed) run();
       else this.reads.addAtIndex(read, committed);
       return;
     }
+    this.observer.read('read_index');
     this.reads.add(read);
     this.dirty = true;
   }

@@ -68,6 +68,23 @@ test('every metric the Grafana dashboard queries exists on a running cluster', a
     storeText,
     /^nyx_build_info\{component="store",version="\d+\.\d+\.\d+",node_version="[\d.]+"\} 1$/m,
   );
+  // The get above was linearizable: the leader's store counted it on one of the two paths.
+  const reads = await Promise.all(
+    c.storeNames().map(async (n) => {
+      const text = await (await fetch(`http://${c.pg.process(n).status}/metrics`)).text();
+      let sum = 0;
+      for (const m of text.matchAll(
+        /^nyx_store_linearizable_reads_total\{path="(lease|read_index)"\} (\d+)$/gm,
+      ))
+        sum += Number(m[2]);
+      return sum;
+    }),
+  );
+  assert.ok(
+    reads.reduce((a, b) => a + b, 0) >= 1,
+    `linearizable reads counted: ${reads.join(', ')}`,
+  );
+  assert.match(storeText, /^nyx_store_linearizable_reads_total\{path="lease"\} \d+$/m);
   assert.match(pdText, /^nyx_pd_stores\{state="Up"\} 3$/m);
   assert.match(pdText, /^nyx_pd_stores\{state="Down"\} 0$/m);
 

@@ -16,12 +16,12 @@ if (!pdAddr || (mode !== 'after-prewrite' && mode !== 'after-primary') || pairs.
 const pd = PdClient.connect(pdAddr);
 let tsCalls = 0;
 let committing = false;
-// PD as the transaction client sees it, except that in after-prewrite mode the timestamp
-// asked for after the prewrites (the commit_ts: begin and the lock TTL came first) never
-// arrives.
+// PD as the transaction client sees it, except that in after-prewrite mode the first
+// timestamp commit() asks for never arrives: that is the commit_ts, asked once every
+// prewrite succeeded (the lock TTL's age is measured on the local clock, committer.ts).
 const lookup = Object.assign(Object.create(pd) as PdClient, {
   getTimestamp: (): Promise<bigint> => {
-    if (committing && mode === 'after-prewrite' && ++tsCalls === 2) {
+    if (committing && mode === 'after-prewrite' && ++tsCalls === 1) {
       process.stdout.write(`PREWRITTEN ${txn.startTs}\n`);
       return new Promise<bigint>(() => {});
     }

@@ -80,10 +80,21 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'SetConfig',
     'AskBatchSplit',
     'SplitRegions',
+    'GetGCSafePoint',
+    'UpdateServiceGCSafePoint',
+    'GetGCStatus',
+    'AddOperator',
+    'GetOperator',
+    'ListOperators',
+    'CancelOperator',
+    'RemoveStore',
+    'ListSchedulers',
+    'ChangeScheduler',
+    'ExplainRegion',
   ]) {
     assert.equal(pd[rpc], 'unary->unary', rpc);
   }
-  assert.equal(Object.keys(pd).length, 16);
+  assert.equal(Object.keys(pd).length, 27);
 });
 
 test('every message type of every package is in the loaded definition', () => {
