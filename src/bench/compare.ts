@@ -12,9 +12,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { freePortRange } from '../common/free_port.js';
-import { Playground } from '../server/playground.js';
+import { NYX_BIN, Playground } from '../server/playground.js';
 import { compareRows, type CompareRow } from './compare_table.js';
 import { EtcdCluster } from './etcd/cluster.js';
 import type { BenchResult } from './runner.js';
@@ -62,16 +61,6 @@ export interface CompareReport {
   nyx: Record<string, BenchResult[]>;
   rows: CompareRow[];
 }
-
-/** bin/run.js of this package, from dist/src/bench/. */
-const NYX_BIN = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'bin',
-  'run.js',
-);
 
 interface Cleanup {
   stop(): Promise<void>;

@@ -3,12 +3,8 @@
 import { Flags } from '@oclif/core';
 import { Workload, type BenchOp } from './workload.js';
 
-export const loadFlags = {
-  op: Flags.string({
-    description: 'what each operation is',
-    options: ['put', 'get', 'mixed'],
-    default: 'put',
-  }),
+/** How long and how wide a closed loop runs (op_runner.ts): every bench command's. */
+export const closedLoopFlags = {
   concurrency: Flags.integer({
     description: 'workers, each with one operation in flight',
     default: 64,
@@ -17,6 +13,15 @@ export const loadFlags = {
   }),
   duration: Flags.integer({ description: 'measured seconds', default: 10, min: 1 }),
   warmup: Flags.integer({ description: 'unmeasured seconds before', default: 2, min: 0 }),
+};
+
+export const loadFlags = {
+  op: Flags.string({
+    description: 'what each operation is',
+    options: ['put', 'get', 'mixed'],
+    default: 'put',
+  }),
+  ...closedLoopFlags,
   'value-size': Flags.integer({ description: 'bytes per value', default: 100, min: 0 }),
   keys: Flags.integer({ description: 'distinct keys, drawn uniformly', default: 10_000, min: 1 }),
   'read-ratio': Flags.string({

@@ -1,5 +1,5 @@
-// How a benchmark result prints: a progress line per second (stderr), and at the end a
-// table of throughput and latency percentiles plus the errors by kind. --json prints the
+// How a benchmark result prints (progress while it runs is progress_display.ts): a table
+// of throughput and latency percentiles plus the errors by kind. --json prints the
 // BenchResult itself (numbers unrounded; NaN for an empty set becomes null).
 import { renderFields, renderTable, type Cell } from '../cli/output.js';
 import { renderHistogram } from './histogram.js';

@@ -112,7 +112,6 @@ export class PdMetaStore
   private constructor(db: Database.Database, opts: MetaStoreOptions) {
     this.db = db;
     this.migrate();
-    this.createGcTables();
     const existing = this.getMeta(KEY_CLUSTER_ID);
     if (existing !== undefined) {
       this.clusterId = existing;
@@ -290,24 +289,6 @@ export class PdMetaStore
 
   // --- GC safe points (src/pd/gc/safe_point.ts) ---
 
-  /**
-   * Created apart from migrate(): IF NOT EXISTS on every open, so a pd.db of any earlier
-   * schema gains them without a version step. Timestamps are decimal text (a bigint).
-   */
-  private createGcTables(): void {
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS gc_safe_point (
-        id    INTEGER PRIMARY KEY CHECK (id = 1),
-        value TEXT NOT NULL
-      );
-      CREATE TABLE IF NOT EXISTS service_safe_points (
-        service_id    TEXT PRIMARY KEY,
-        safe_point    TEXT NOT NULL,
-        expires_at_ms INTEGER NOT NULL
-      );
-    `);
-  }
-
   loadGcSafePoint(): bigint {
     const row = this.stmt('SELECT value FROM gc_safe_point WHERE id = 1').get() as
       { value: string } | undefined;
@@ -385,6 +366,16 @@ export class PdMetaStore
       CREATE TABLE IF NOT EXISTS schedulers (
         name            TEXT PRIMARY KEY,
         paused_until_ms INTEGER NOT NULL
+      );
+      -- GC (src/pd/gc/safe_point.ts); timestamps are decimal text (a bigint).
+      CREATE TABLE IF NOT EXISTS gc_safe_point (
+        id    INTEGER PRIMARY KEY CHECK (id = 1),
+        value TEXT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS service_safe_points (
+        service_id    TEXT PRIMARY KEY,
+        safe_point    TEXT NOT NULL,
+        expires_at_ms INTEGER NOT NULL
       );
       PRAGMA user_version = ${SCHEMA_VERSION};
     `);

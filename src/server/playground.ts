@@ -81,7 +81,8 @@ export interface PlaygroundProcess {
   expectedExit?: boolean;
 }
 
-const BIN = path.join(
+/** bin/run.js of this package (from dist/src/server/): how child `nyx` processes start. */
+export const NYX_BIN = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   '..',
   '..',
@@ -189,7 +190,7 @@ export class Playground {
       if (!proc.logFailed) console.error(`cannot write ${logFile}: ${err.message}`);
       proc.logFailed = true;
     });
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, [NYX_BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env,

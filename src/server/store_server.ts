@@ -325,7 +325,8 @@ export class StoreServer {
       {
         proposal: (outcome) => this.metrics.proposals.inc({ outcome }),
         committed: (ms) => this.metrics.commitDuration.observe(ms / 1000),
-        read: (path) => this.metrics.linearizableReads.inc({ path }),
+        read: (path) =>
+          (path === 'lease' ? this.metrics.leaseReads : this.metrics.readIndexReads).inc(),
       },
       NODE_RUNTIME,
     );

@@ -37,6 +37,9 @@ export class StoreMetrics {
     labelNames: ['path'] as const,
     registers: [this.registry],
   });
+  /** Bound once: a read is the hot path, and a labelled inc() hashes its labels each time. */
+  readonly leaseReads = this.linearizableReads.labels('lease');
+  readonly readIndexReads = this.linearizableReads.labels('read_index');
   readonly turnDuration = new Histogram({
     name: 'nyx_raftstore_loop_turn_duration_seconds',
     help: 'One turn of the store loop that had work: log write, fsync and apply',

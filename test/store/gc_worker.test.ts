@@ -2,30 +2,17 @@
 // in-process stores on real engines (the layer below) with a PD that answers a safe
 // point: bounded batches, the same deletions on every replica, progress remembered per
 // Region, old locks settled first, reads below the safe point refused.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GC_BATCH_KEYS, TxnKv } from '../../src/store/txn_kv.js';
 import { GcWorker } from '../../src/store/gc_worker.js';
 import type { StoreGcProgress } from '../../src/pd/gc/safe_point.js';
 import { KeyError } from '../../src/txn/errors.js';
-import { LocalNetwork } from './cluster_harness.js';
-
-let net: LocalNetwork | undefined;
-afterEach(() => {
-  net?.close();
-  net = undefined;
-});
+import { useTxnCluster } from './txn_cluster.js';
 
 const b = (s: string) => Buffer.from(s);
 
-async function cluster() {
-  net = new LocalNetwork([1, 2, 3]);
-  for (const s of net.stores.values()) s.open();
-  const region = net.bootstrapRegion(1);
-  const leader = await net.waitForLeader(1);
-  const kv = new TxnKv(leader.store);
-  return { net, leader, kv, ctx: { regionId: 1, epoch: region.epoch } };
-}
+const cluster = useTxnCluster();
 
 /** Commits `versions` Puts of each key, one transaction per version; returns the next ts. */
 async function writeVersions(

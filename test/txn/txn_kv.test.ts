@@ -2,30 +2,17 @@
 // transport (the layer below): actions are atomic per key under concurrency, their writes
 // replicate, async-commit memory locks close the read window, GC removes old versions on
 // every replica.
-import { afterEach, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegionError } from '../../src/region/errors.js';
 import { TxnKv } from '../../src/store/txn_kv.js';
 import { KeyError } from '../../src/txn/errors.js';
 import { MvccReader } from '../../src/txn/mvcc/reader.js';
-import { LocalNetwork } from '../store/cluster_harness.js';
-
-let net: LocalNetwork | undefined;
-afterEach(() => {
-  net?.close();
-  net = undefined;
-});
+import { useTxnCluster } from '../store/txn_cluster.js';
 
 const b = (s: string) => Buffer.from(s);
 
-async function cluster() {
-  net = new LocalNetwork([1, 2, 3]);
-  for (const s of net.stores.values()) s.open();
-  const region = net.bootstrapRegion(1);
-  const leader = await net.waitForLeader(1);
-  const kv = new TxnKv(leader.store);
-  return { net, leader, kv, ctx: { regionId: 1, epoch: region.epoch } };
-}
+const cluster = useTxnCluster();
 
 const putArgs = (key: string, value: string, startTs: bigint) => ({
   mutations: [{ op: 'put' as const, key: b(key), value: b(value) }],

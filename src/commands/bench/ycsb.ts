@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { closedLoopFlags } from '../../bench/load_flags.js';
 import { KvCommand } from '../../cli/kv_command.js';
 import { plainJson, renderOpResult } from '../../bench/op_report.js';
 import { runOperations } from '../../bench/op_runner.js';
@@ -29,14 +30,7 @@ export default class BenchYcsb extends KvCommand<typeof BenchYcsb> {
       description: 'the records are there from an earlier run',
       default: false,
     }),
-    concurrency: Flags.integer({
-      description: 'workers, each with one operation in flight',
-      default: 64,
-      min: 1,
-      max: 100_000,
-    }),
-    duration: Flags.integer({ description: 'measured seconds', default: 10, min: 1 }),
-    warmup: Flags.integer({ description: 'unmeasured seconds before', default: 2, min: 0 }),
+    ...closedLoopFlags,
     'value-size': Flags.integer({ description: 'bytes per record', default: 100, min: 0 }),
   };
 
