@@ -43,6 +43,7 @@ import { failpoint } from '../common/failpoint.js';
 import { SplitContext, SplitResult } from './split_apply.js';
 import { SessionOptions } from './session_table.js';
 import { clockRaftSeed } from './runtime.js';
+import type { WakeReason } from './hibernation.js';
 
 export type { WriteResult } from './cmd/command.js';
 
@@ -173,6 +174,14 @@ export class RegionPeer {
   private confChanged = false;
   /** Ticks since a leader's message last reached this peer (stale peer detection). */
   leaderSilentTicks = 0;
+  /** Not ticked by the store: the group hibernates (hibernation.ts). */
+  asleep = false;
+  /** A leader's consecutive quiescent, idle ticks (hibernation.ts). */
+  idleTicks = 0;
+  /** While asleep as a follower: the store of the leader it sleeps with (else NONE). */
+  sleepingWithStore = NONE;
+  /** Set by the store: a request arrived for this peer while it sleeps. */
+  onWake: (peer: RegionPeer, reason: WakeReason) => void = () => undefined;
 
   constructor(
     region: Region,
@@ -318,6 +327,7 @@ export class RegionPeer {
     session: SessionStamp | undefined,
     done: (r: WriteResult | Error) => void,
   ): void {
+    if (this.asleep) this.onWake(this, 'proposal');
     if (this.proposals.size + this.pendingWrites.length >= this.cfg.maxPendingProposals) {
       this.observer.proposal('rejected');
       throw new RegionError({
@@ -432,6 +442,7 @@ export class RegionPeer {
     splits: SplitRequest[],
     done: (r: SplitResult | Error) => void,
   ): void {
+    if (this.asleep) this.onWake(this, 'admin');
     this.checkRequest(epoch);
     const cmd: RaftCommand = {
       regionId: this.region.id,
@@ -472,6 +483,7 @@ export class RegionPeer {
    * first. PD learns the outcome from the heartbeats; nothing waits on the entry.
    */
   proposeConfChange(changes: PeerChange[]): void {
+    if (this.asleep) this.onWake(this, 'admin');
     if (!this.isLeader()) throw this.notLeader();
     const raft = this.node.raft;
     // Alive: answering now (recentActive is cleared at every check-quorum round, so a
@@ -493,6 +505,7 @@ export class RegionPeer {
    * TimeoutNow lets the target win past the followers' leases.
    */
   transferLeader(peerId: number, maxLag: number): void {
+    if (this.asleep) this.onWake(this, 'admin');
     if (!this.isLeader()) throw this.notLeader();
     const target = this.peerById(peerId);
     if (!target)
@@ -548,6 +561,9 @@ export class RegionPeer {
    * committed is applied), otherwise after a ReadIndex round confirms leadership.
    */
   read(run: () => void, fail: (err: Error) => void): void {
+    // A sleeping leader's lease was expired when it fell asleep: the read wakes the group
+    // and goes through ReadIndex, whose heartbeats wake the followers (hibernation.ts).
+    if (this.asleep) this.onWake(this, 'read');
     const raft = this.node.raft;
     const now = this.now();
     const read = { run, fail, arrivedAt: now };
@@ -573,6 +589,32 @@ export class RegionPeer {
     this.leaderSilentTicks++;
     this.node.tick();
     this.dirty = true;
+  }
+
+  /** Nothing waits in this peer: no queued or proposed write, read, or split copy. */
+  isIdle(): boolean {
+    return (
+      this.pendingWrites.length === 0 &&
+      this.proposals.size === 0 &&
+      this.reads.size === 0 &&
+      !this.splitInFlight &&
+      this.heldEntries.length === 0
+    );
+  }
+
+  /**
+   * Stop ticking (hibernation.ts). A leader's lease goes now: while nobody ticks, nothing
+   * renews it, and after waking only acknowledgements of what it sends then may earn it.
+   */
+  fallAsleep(): void {
+    this.asleep = true;
+    this.idleTicks = 0;
+    this.lease.expire();
+  }
+
+  wakeUp(): void {
+    this.asleep = false;
+    this.idleTicks = 0;
   }
 
   /** Send this turn's batched ReadIndex request, if reads are waiting for one. */
