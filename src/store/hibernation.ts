@@ -74,8 +74,10 @@ export interface HibernationOptions {
 /**
  * Defaults for a store ticking every tickMs with electionTicks per election timeout: a
  * leader sleeps after two idle election timeouts; store heartbeats four times per election
- * timeout; a store is dead after two election timeouts of silence (then the election
- * itself takes one or two more).
+ * timeout; a store is dead after four election timeouts of silence (then the election
+ * itself takes one or two more). A store taken for dead too early costs a wake-up storm
+ * (every follower it leads ticks, campaigns and is turned back), so the margin is wide:
+ * a loaded machine delays heartbeats by seconds.
  */
 export function defaultHibernationOptions(
   tickMs: number,
@@ -86,7 +88,7 @@ export function defaultHibernationOptions(
     idleTicks: 2 * electionTicks,
     requestEveryTicks: electionTicks,
     storeHeartbeatMs: Math.max(10, Math.floor(electionMs / 4)),
-    storeDeadMs: 2 * electionMs,
+    storeDeadMs: 4 * electionMs,
   };
 }
 
@@ -109,6 +111,8 @@ export class Hibernation {
   /** For each sleeping leader here, the stores of its followers (they need our heartbeats). */
   private readonly sleepingLeaderStores = new Map<RegionPeer, number[]>();
   private heartbeatTimer: TimerHandle | undefined;
+  /** When checkLeaderStores last ran (to notice this store's own stalls). */
+  private lastCheckAt: number | undefined;
 
   constructor(
     readonly storeId: number,
@@ -270,6 +274,13 @@ export class Hibernation {
 
   /** On every store tick: wake the sleeping followers whose leader's store went silent. */
   checkLeaderStores(): void {
+    // After a stall of this store's own loop (a long turn, a blocked disk), what other
+    // stores sent meanwhile still waits in the sockets: judge them only on the next tick,
+    // once it has been read.
+    const now = this.runtime.now();
+    const last = this.lastCheckAt;
+    this.lastCheckAt = now;
+    if (last === undefined || now - last > this.opts.storeHeartbeatMs) return;
     for (const [storeId, followers] of this.followersByLeaderStore) {
       if (this.liveness.isAlive(storeId)) continue;
       for (const p of [...followers]) this.wake(p, 'leader-store-down');
