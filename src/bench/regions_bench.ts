@@ -34,6 +34,8 @@ export interface ProcessCost {
   /** Region peers asleep at the end of the window (stores only). */
   hibernated?: number;
   regions?: number;
+  /** Wake-ups of sleeping peers since the store started, by reason (stores only). */
+  wakeups?: Record<string, number>;
 }
 
 export interface RegionsBenchReport {
@@ -56,6 +58,16 @@ export function processRssBytes(pid: number): number {
   } catch {
     return NaN;
   }
+}
+
+async function wakeups(statusAddr: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://${statusAddr}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const l of text.split('\n')) {
+    const m = /^nyx_raftstore_region_wakeups_total\{reason="([^"]+)"\} (\S+)$/.exec(l);
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
 }
 
 async function metric(statusAddr: string, name: string): Promise<number> {
@@ -144,6 +156,7 @@ export class RegionsBench {
         if (p.name.startsWith('store')) {
           cost.hibernated = await metric(p.status, 'nyx_raftstore_hibernated_regions');
           cost.regions = await metric(p.status, 'nyx_store_regions');
+          cost.wakeups = await wakeups(p.status);
         }
         processes.push(cost);
       }

@@ -76,13 +76,16 @@ export default class BenchRegions extends BaseCommand<typeof BenchRegions> {
         `${c.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} → ` +
         `${c.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}\n` +
         renderTable(
-          ['process', 'CPU (% of a core)', 'RSS (MiB)', 'Regions', 'asleep'],
+          ['process', 'CPU (% of a core)', 'RSS (MiB)', 'Regions', 'asleep', 'wake-ups'],
           report.processes.map((p) => [
             p.name,
             (p.cpu * 100).toFixed(2),
             mib(p.rssBytes),
             p.regions ?? '',
             p.hibernated ?? '',
+            Object.entries(p.wakeups ?? {})
+              .map(([r, n]) => `${r} ${n}`)
+              .join(', '),
           ]),
         )
       );
