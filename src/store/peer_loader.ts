@@ -73,14 +73,24 @@ export class PeerLoader {
    * The engine is written first, then the log (reconcile() completes a crash between).
    * Running it again after a crash in between is harmless; over a log that has moved
    * past the initial state it refuses, since that would take back votes and entries.
+   *
+   * A log that holds nothing but a hard state is the vote of a placeholder peer: the
+   * Region's other replicas elected a leader before this store created its own peer, and
+   * their messages made an uninitialized one here (peer_creation.ts), which a crash then
+   * took before its snapshot arrived. Its term and vote are kept (Raft thesis §3.4: a
+   * server votes once per term, and that must survive a restart); the initial state only
+   * adds the log.
    */
   createInitialPeer(region: Region): RegionPeer {
     const me = findPeerOnStore(region, this.storeId);
     if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
+    let placeholderVote: { term: number; vote: number } | undefined;
     if (this.logEngine.has(region.id)) {
       const view = this.logEngine.region(region.id);
       const hs = view.hardState();
-      if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
+      if (view.lastIndex() === 0 && hs.commit === 0 && hs.term > INITIAL_LOG_TERM) {
+        placeholderVote = { term: hs.term, vote: hs.vote };
+      } else if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
         throw new StorageCorruptionError(
           `region ${region.id}: its raft log is past the initial state (last index ` +
             `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
@@ -99,7 +109,11 @@ export class PeerLoader {
         term: INITIAL_LOG_TERM,
         confState: confStateOf(region),
       })
-      .setHardState(region.id, { term: INITIAL_LOG_TERM, vote: 0, commit: INITIAL_LOG_INDEX });
+      .setHardState(region.id, {
+        term: placeholderVote?.term ?? INITIAL_LOG_TERM,
+        vote: placeholderVote?.vote ?? 0,
+        commit: INITIAL_LOG_INDEX,
+      });
     this.logEngine.write(batch);
     return this.open(region, me.id, engine);
   }

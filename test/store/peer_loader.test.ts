@@ -258,6 +258,29 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
     disk.close();
   });
 
+  test('the vote of a placeholder peer a crash left before its snapshot is kept', (t) => {
+    const disk = new Disk(tempDir(t));
+    const r = region(1);
+    // The other replicas elected a leader first; their messages made a placeholder here
+    // that voted in term 7, and the store was killed before the snapshot came.
+    disk.logEngine.write(
+      new RaftLogWriteBatch().setHardState(r.id, { term: 7, vote: 101, commit: 0 }),
+    );
+    assert.deepEqual(disk.restart(), []);
+    const [p] = disk.loader.createMissingBootstrapPeers([r], new Set());
+    assert.equal(p?.regionId, r.id);
+    assert.deepEqual(disk.logEngine.region(r.id).hardState(), {
+      term: 7,
+      vote: 101,
+      commit: INITIAL_LOG_INDEX,
+    });
+    const [again] = disk.restart();
+    assert.equal(again?.node.raft.term, 7);
+    assert.equal(again?.node.raft.vote, 101);
+    assert.equal(again?.node.raft.raftLog.lastIndex(), INITIAL_LOG_INDEX);
+    disk.close();
+  });
+
   test('a log that moved past the initial state is never bootstrapped over', (t) => {
     const disk = new Disk(tempDir(t));
     const r = region(1);
