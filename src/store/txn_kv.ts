@@ -99,6 +99,13 @@ export class TxnKv {
   /** No read below this ts is served: GC may have removed what it needs. */
   private gcSafePoint = 0n;
 
+  /**
+   * Transactions this store committed as the leader of their primary's Region: by a
+   * commit that turned the primary lock into a write record (2PC, and async commit's
+   * final commit), or by a prewrite that committed at once (1PC). Read by the metrics.
+   */
+  readonly committedTxns = { percolator: 0, onePc: 0 };
+
   get safePoint(): bigint {
     return this.gcSafePoint;
   }
@@ -340,7 +347,7 @@ export class TxnKv {
     this.disk?.checkWrite();
     const fast = (a.useAsyncCommit ?? false) || (a.tryOnePc ?? false);
     if (fast) await this.syncMaxTs(ctx);
-    return this.action(
+    const res = await this.action(
       ctx,
       a.mutations.map((m) => m.key),
       // max_ts is read here, under the latches, in the same step as the checks.
@@ -350,6 +357,8 @@ export class TxnKv {
           ? this.cm.addMemoryLocks(r.locks)
           : undefined,
     );
+    if (res.onePcCommitTs > 0n) this.committedTxns.onePc++;
+    return res;
   }
 
   async commit(
@@ -360,7 +369,8 @@ export class TxnKv {
   ): Promise<void> {
     this.checkTs(startTs, 'start_ts');
     this.checkTs(commitTs, 'commit_ts');
-    await this.action(ctx, keys, (io) => commit(io, keys, startTs, commitTs));
+    const primary = await this.action(ctx, keys, (io) => commit(io, keys, startTs, commitTs));
+    if (primary) this.committedTxns.percolator++;
   }
 
   async batchRollback(ctx: RequestContext, keys: Buffer[], startTs: bigint): Promise<void> {
