@@ -64,6 +64,28 @@ export class PdMetrics {
     });
   }
 
+  /** The cluster's deadlock detector (src/pd/deadlock_detector.ts), read when scraped. */
+  watchDeadlocks(detector: { readonly deadlocks: number; readonly edges: number }): void {
+    let seen = 0;
+    new Counter({
+      name: 'nyx_pd_deadlocks_total',
+      help: 'Pessimistic lock waits refused because they would have closed a cycle',
+      registers: [this.registry],
+      collect() {
+        this.inc(detector.deadlocks - seen);
+        seen = detector.deadlocks;
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_wait_for_edges',
+      help: 'Edges in the cluster wait-for graph: transactions waiting for another one',
+      registers: [this.registry],
+      collect() {
+        this.set(detector.edges);
+      },
+    });
+  }
+
   /** `liveness` judges a store now (PlacementDriver.liveness); see src/pd/store_liveness.ts. */
   constructor(cluster: PdCluster, liveness: (s: StoreMeta) => StoreLiveness) {
     new Gauge({

@@ -47,6 +47,7 @@ import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js
 import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
 import { getGcSafePoint, getGcStatus, updateServiceGcSafePoint } from './pd_gc_service.js';
+import { detectDeadlock } from './pd_deadlock_service.js';
 import type { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
 import { explanationToProto, schedulerToProto } from '../proto/convert_schedule.js';
 import { operatorHandlers, watchOperators } from './pd_operators.js';
@@ -102,6 +103,7 @@ export class PdService {
       if (stream) safeWrite(stream, { header: this.header(), ...stepToProto(s) });
     };
     this.stopOperators = watchOperators(pd, this.metrics, this.log, sendStep);
+    this.metrics?.watchDeadlocks(pd.deadlocks);
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -222,6 +224,7 @@ export class PdService {
         updateServiceGcSafePoint(pd, req),
       ),
       GetGCStatus: this.unary('GetGCStatus', () => getGcStatus(pd)),
+      DetectDeadlock: this.unary('DetectDeadlock', (req) => detectDeadlock(pd, req)),
       // Scheduling: src/pd/schedule/ decides; these only convert.
       RemoveStore: this.unary('RemoveStore', (req) => {
         const store = scheduling().removeStore(uint64ToNumber(req.storeId, 'store id'));

@@ -6,6 +6,7 @@ import type { RaftTiming } from '../pd/raft_timing.js';
 import type { StoreGcProgress } from '../pd/gc/safe_point.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
+import type { ClusterDeadlockService } from '../store/deadlock_detector.js';
 
 export class StorePdAdapter implements StoreRegistrar {
   constructor(
@@ -38,6 +39,11 @@ export class StorePdAdapter implements StoreRegistrar {
 
   getTimestamp(): Promise<bigint> {
     return this.pd.getTimestamp();
+  }
+
+  /** PD hosts the cluster's deadlock detector (src/pd/deadlock_detector.ts). */
+  get deadlocks(): ClusterDeadlockService {
+    return this.pd;
   }
 
   getGcSafePoint(progress: Omit<StoreGcProgress, 'reportedMs'>): Promise<bigint> {

@@ -34,6 +34,7 @@ import { RaftStore } from '../store/raft_store.js';
 import { NODE_RUNTIME } from '../store/runtime.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
 import { TxnKv } from '../store/txn_kv.js';
+import { DeadlockDetector, type ClusterDeadlockService } from '../store/deadlock_detector.js';
 import { checkForStore, describeEnvelope } from '../store/message_validator.js';
 import { DropLog } from '../store/drop_log.js';
 import {
@@ -88,6 +89,8 @@ export interface StoreRegistrar extends StorePd {
   getGcSafePoint?: GcWorkerPd['getGcSafePoint'];
   /** PD's operator steps for this store's leaders (a split asked for by hand). */
   onRegionInstruction?(listener: (i: RegionInstruction) => void): () => void;
+  /** The cluster's deadlock detector; without it, lock waits check this store's graph only. */
+  deadlocks?: ClusterDeadlockService;
 }
 
 export interface StoreConfig {
@@ -360,6 +363,9 @@ export class StoreServer {
       limits: DEFAULT_RAW_KV_LIMITS,
       disk,
       ...(this.pd.getTimestamp ? { fetchTs: () => this.pd.getTimestamp!() } : {}),
+      deadlocks: new DeadlockDetector(this.pd.deadlocks, (err) =>
+        log.warn({ err: err.message }, 'deadlock detection fell back to this store'),
+      ),
     });
     const txnMetrics = new TxnMetrics(this.metrics.registry, txnKv);
     this.grpcServer.addService(

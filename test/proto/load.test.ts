@@ -91,10 +91,11 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'ListSchedulers',
     'ChangeScheduler',
     'ExplainRegion',
+    'DetectDeadlock',
   ]) {
     assert.equal(pd[rpc], 'unary->unary', rpc);
   }
-  assert.equal(Object.keys(pd).length, 27);
+  assert.equal(Object.keys(pd).length, 28);
 });
 
 test('every message type of every package is in the loaded definition', () => {

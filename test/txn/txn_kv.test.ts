@@ -214,7 +214,7 @@ test('two pessimistic transactions waiting for each other: the second wait is a 
   // The victim gives up its locks; the other transaction gets the key.
   await kv.pessimisticRollback(ctx, [b('k2')], 20n, 20n);
   await aWaits;
-  assert.equal(kv.waitFor.size, 0);
+  assert.equal(kv.deadlocks.local.size, 0);
 });
 
 test('committed transactions are counted once, where the primary commits or 1PC commits', async () => {
