@@ -333,8 +333,12 @@ export class StoreServer {
       },
       NODE_RUNTIME,
     );
-    // A big Region's split copies its halves on a worker thread, not on the loop.
+    // A big Region's split copies its halves, and a snapshot is written, on a worker
+    // thread, not on the loop.
     loader.copySplitsOffLoop = true;
+    loader.buildSnapshotsOffLoop = true;
+    loader.onSnapshotError = (regionId, e) =>
+      log.warn({ regionId, err: e.message }, 'snapshot build failed');
     const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;

@@ -18,6 +18,8 @@ import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_sn
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
 import { copySplitOffLoop } from './split_copy_worker.js';
+import { OffLoopSnapshotBuilder } from './snapshot_builder.js';
+import { exportSnapshotOffLoop } from './snapshot_worker.js';
 import { isInitializedRegion } from './conf_change.js';
 import { coveredByTombstone, destroyReplica } from './peer_destroy.js';
 
@@ -54,6 +56,14 @@ export function confStateOf(region: Region): ConfState {
 export class PeerLoader {
   /** Copy split data on a worker thread (split_copy_worker.ts); a store sets it. */
   copySplitsOffLoop = false;
+  /**
+   * Build snapshots on a worker thread (snapshot_builder.ts); a store sets it. The
+   * in-process simulations keep building them on the loop, where a build is one
+   * deterministic step.
+   */
+  buildSnapshotsOffLoop = false;
+  /** A snapshot built off the loop failed (the store logs it; Raft asks again). */
+  onSnapshotError: (regionId: number, e: Error) => void = () => {};
   /** Regions whose interrupted destroy loadAll() finished (for the store's log). */
   readonly destroyedAtLoad: number[] = [];
 
@@ -313,7 +323,18 @@ export class PeerLoader {
     let peer: RegionPeer | undefined = undefined;
     // Raft's configuration comes from the Region meta, which the engine keeps current.
     view.confStateProvider = () => confStateOf(peer ? peer.region : region);
-    view.setSnapshotBuilder(() => buildSnapshot(engine, peer ? peer.region : region));
+    if (this.buildSnapshotsOffLoop) {
+      const builder = new OffLoopSnapshotBuilder({
+        exportOffLoop: () =>
+          exportSnapshotOffLoop({ dataDir: this.engines.dataDir, regionId: region.id }),
+        truncatedIndex: () => view.truncatedState().index,
+        confStateOf,
+        onError: (e) => this.onSnapshotError(region.id, e),
+      });
+      view.setSnapshotBuilder(() => builder.take());
+    } else {
+      view.setSnapshotBuilder(() => buildSnapshot(engine, peer ? peer.region : region));
+    }
     const rt = this.runtime;
     peer = new RegionPeer(
       region,
