@@ -40,6 +40,7 @@ import { ReadQueue } from './read_queue.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { AppliedEntry, RegionApplier, RequestOutcome, SuspendedSplit } from './region_applier.js';
 import { failpoint } from '../common/failpoint.js';
+import { trace } from '../common/trace.js';
 import { SplitContext, SplitResult } from './split_apply.js';
 import { SessionOptions } from './session_table.js';
 import { clockRaftSeed } from './runtime.js';
@@ -405,6 +406,7 @@ export class RegionPeer {
       }
       return;
     }
+    trace('propose');
     const raft = this.node.raft;
     for (let i = 0; i < group.length; i++) this.observer.proposal('proposed');
     this.proposals.push({

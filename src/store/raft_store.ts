@@ -8,6 +8,7 @@
 // Work arriving between turns (messages, proposals, reads) only marks peers dirty and
 // schedules a turn, so a busy store batches naturally.
 import { failpoint } from '../common/failpoint.js';
+import { trace, tracing } from '../common/trace.js';
 import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/index.js';
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
@@ -15,6 +16,7 @@ import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
 import { DirtyPeers } from './store_dirty_set.js';
+import { HeldCommits } from './held_commits.js';
 import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
@@ -96,6 +98,8 @@ export class RaftStore {
   private readonly stashedVotes = new Map<number, RaftEnvelope>();
   /** Peers to destroy once the turn whose log write is under way is done. */
   private readonly destroyAfterTurn = new Map<number, string>();
+  /** Commit-only appends held for the next append or tick (held_commits.ts). */
+  private readonly heldCommits = new HeldCommits();
 
   constructor(
     readonly storeId: number,
@@ -251,6 +255,9 @@ export class RaftStore {
       p.tick();
       if (expire) p.expireRequests();
     }
+    const held = this.heldCommits.takeAll();
+    for (const env of held) if (this.peers.has(env.regionId)) this.transport.send(env);
+    if (held.length > 0) this.transport.flush();
     this.schedule();
   }
 
@@ -266,6 +273,7 @@ export class RaftStore {
       if (p.node.hasReady()) ready.push([p, p.node.ready()]);
     }
     if (ready.length === 0) return;
+    if (tracing) traceTurn('ready', ready);
 
     let sent = 0;
     for (const [p, rd] of ready) sent += this.sendAll(p, rd.messages);
@@ -316,7 +324,9 @@ export class RaftStore {
       }
       this.lazyHardStates.clear();
       failpoint('raft_log_before_write');
+      if (tracing) traceTurn('log_write_start', ready);
       this.logEngine.write(batch);
+      if (tracing) traceTurn('log_write_end', ready);
       failpoint('raft_log_after_write');
     }
     const t1 = this.runtime.now();
@@ -326,6 +336,7 @@ export class RaftStore {
 
     let committed = 0;
     let softStateChanged = false;
+    if (tracing) traceTurn('apply_start', ready);
     for (const [p, rd] of ready) {
       if (rd.softState) softStateChanged = true;
       if (rd.snapshot) p.onSnapshotApplied(rd.snapshot);
@@ -347,6 +358,7 @@ export class RaftStore {
       if (p.node.hasReady()) p.dirty = true;
     }
     const t2 = this.runtime.now();
+    if (tracing) traceTurn('apply_end', ready);
     this.hooks.onTurn?.({
       peers: ready.length,
       entries,
@@ -370,13 +382,19 @@ export class RaftStore {
       const to = p.peerById(m.to);
       const from = p.peerById(p.peerId);
       if (!to || !from) continue; // not in our view of the Region: nothing to route by
-      this.transport.send({
+      const env: RaftEnvelope = {
         regionId: p.regionId,
         fromPeer: from,
         toPeer: to,
         epoch: { ...p.region.epoch },
         message: m,
-      });
+      };
+      if (HeldCommits.isCommitOnly(p, m)) {
+        this.heldCommits.hold(env);
+        continue;
+      }
+      this.heldCommits.supersede(env);
+      this.transport.send(env);
       sent++;
       if (m.type === MessageType.Snap)
         this.log({ regionId: p.regionId, to: m.to }, 'sending snapshot');
@@ -400,6 +418,7 @@ export class RaftStore {
       this.peers.delete(regionId);
       this.lazyHardStates.delete(regionId);
       this.stashedVotes.delete(regionId);
+      this.heldCommits.forget(regionId);
       p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
       this.hooks.destroyPeerData?.(p);
       this.log({ regionId, peer: p.peerId, epoch: p.region.epoch, why }, 'peer destroyed');
@@ -423,4 +442,18 @@ export class RaftStore {
   regions(): Region[] {
     return [...this.peers.values()].map((p) => p.region);
   }
+}
+
+/**
+ * A turn's stage for the tracer (common/trace.ts), named by the role of its peers (L if
+ * one leads, F otherwise) and recorded only for turns that carry entries to write or apply.
+ */
+function traceTurn(stage: string, ready: [RegionPeer, Ready][]): void {
+  let work = false;
+  let leader = false;
+  for (const [p, rd] of ready) {
+    if (rd.entries.length > 0 || rd.committedEntries.length > 0) work = true;
+    if (p.isLeader()) leader = true;
+  }
+  if (work) trace(`${leader ? 'L' : 'F'}.${stage}`);
 }
