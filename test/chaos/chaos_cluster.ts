@@ -288,6 +288,22 @@ export class ChaosCluster {
     }));
   }
 
+  /** Waits until PD shows every Region with at most `n` peers, all voters; false on timeout. */
+  async waitVotersAtMost(n: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const regions = await this.regions().catch(() => []);
+      if (
+        regions.length > 0 &&
+        regions.every((r) => r.peers.length <= n && r.peers.every((p) => p.role === 'Voter'))
+      ) {
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
+  }
+
   /**
    * Arms a crash failpoint (`1*panic`) on a store and waits up to `withinMs` for the store
    * to hit it and exit. True if it exited with the failpoint's exit code. False if it never

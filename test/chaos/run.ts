@@ -26,6 +26,11 @@ import { createChaosClient, sleep } from './workload.js';
 
 export { AVAILABILITY_BOUND_MS };
 
+/** PD's default max-replicas. */
+const MAX_REPLICAS = 3;
+/** How long a cluster of more stores than that may take to trim its Regions' voters. */
+const SETTLE_MS = 30_000;
+
 /** After a missed bound, wait this many bounds in all before calling a cluster stuck. */
 const RECOVERY_PATIENCE = 6;
 
@@ -97,6 +102,18 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
     nemeses.push(nemesis);
   }
 
+  if (o.stores > MAX_REPLICAS) {
+    // Bootstrap put a voter of every Region on every store; PD's replica checker trims
+    // them to max-replicas. Let it finish first, so that the first fault's recovery is
+    // not measured across that (and a move finds a store without a replica).
+    const trimmed = await cluster.waitVotersAtMost(MAX_REPLICAS, SETTLE_MS);
+    say(
+      trimmed
+        ? `PD trimmed every Region to ${MAX_REPLICAS} voters`
+        : `PD has not trimmed every Region to ${MAX_REPLICAS} voters in ${SETTLE_MS} ms; going on`,
+    );
+  }
+
   const workload = createWorkload(o.workload, cluster.pdEndpoint, rng.derive(), t0);
   const probe = createChaosClient(cluster.pdEndpoint);
   const pd = PdClient.connect(cluster.pdEndpoint);
@@ -120,13 +137,15 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
     say(`workload ${workload.describe()}`);
     if (nemeses.length === 0) fail('run', 'no nemesis available to run');
     // The duration is the workload's: faults follow each other until it is used up (the
-    // last one may overrun it a little), and a quiet tail fills what is left.
+    // last one may overrun it), and a quiet tail fills what is left.
     const firstNemesis = rng.int(0, Math.max(0, nemeses.length - 1));
     let round = 0;
     while (nemeses.length > 0) {
       const left = o.durationMs - (at() - workStart);
       const quiet = rng.int(QUIET_MS[0], QUIET_MS[1]);
-      if (left <= quiet) {
+      // Every nemesis asked for gets at least one turn, even if that overruns the duration
+      // (a short run on a slow machine would otherwise leave some out).
+      if (left <= quiet && round >= nemeses.length) {
         await sleep(Math.max(0, left));
         break;
       }

@@ -55,30 +55,39 @@ async function transferLeader(cluster: ChaosCluster, region: number, to: number)
   }
 }
 
+/** Regions tried before a transfer or a move counts as not done. */
+const ATTEMPTS = 3;
+
 export const transferNemesis: Nemesis = {
   name: 'transfer',
   async inject(rng, cluster) {
-    const candidates = (await cluster.regions()).filter(
-      (r) => r.leader && r.peers.some((p) => isVoter(p) && p.storeId !== r.leader!.storeId),
-    );
-    if (candidates.length === 0) {
-      return missedFault('transfer-leader', 'no Region with a leader and a follower', rng);
+    let last: Fault | undefined;
+    // PD refuses a Region another operator works on: then another Region.
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const candidates = (await cluster.regions()).filter(
+        (r) => r.leader && r.peers.some((p) => isVoter(p) && p.storeId !== r.leader!.storeId),
+      );
+      if (candidates.length === 0) {
+        return missedFault('transfer-leader', 'no Region with a leader and a follower', rng);
+      }
+      const r = rng.pick(candidates);
+      const from = r.leader!.storeId;
+      const to = rng.pick(r.peers.filter((p) => isVoter(p) && p.storeId !== from)).storeId;
+      const what = `transfer-leader region ${r.id} from store ${from} to store ${to}`;
+      const started = performance.now();
+      try {
+        await transferLeader(cluster, r.id, to);
+      } catch (e) {
+        last = missedFault(what, describeError(e), rng);
+        continue;
+      }
+      return {
+        description: `${what}: led there after ${Math.round(performance.now() - started)} ms`,
+        holdMs: rng.int(500, 2000),
+        async heal() {},
+      };
     }
-    const r = rng.pick(candidates);
-    const from = r.leader!.storeId;
-    const to = rng.pick(r.peers.filter((p) => isVoter(p) && p.storeId !== from)).storeId;
-    const what = `transfer-leader region ${r.id} from store ${from} to store ${to}`;
-    const started = performance.now();
-    try {
-      await transferLeader(cluster, r.id, to);
-    } catch (e) {
-      return missedFault(what, describeError(e), rng);
-    }
-    return {
-      description: `${what}: led there after ${Math.round(performance.now() - started)} ms`,
-      holdMs: rng.int(500, 2000),
-      async heal() {},
-    };
+    return last!;
   },
 };
 
@@ -119,47 +128,63 @@ export const moveNemesis: Nemesis = {
   name: 'move',
   async inject(rng, cluster) {
     const stores = [...cluster.storeNameById.keys()];
-    const candidates = (await cluster.regions()).filter(
-      (r) => r.peers.every(isVoter) && r.peers.length < stores.length,
-    );
-    if (candidates.length === 0) {
-      return missedFault('move-peer', 'no Region with only voters and a store without one', rng);
+    let last: Fault | undefined;
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      const candidates = (await cluster.regions()).filter(
+        (r) => r.peers.every(isVoter) && r.peers.length < stores.length,
+      );
+      if (candidates.length === 0) {
+        return missedFault('move-peer', 'no Region with only voters and a store without one', rng);
+      }
+      const r = rng.pick(candidates);
+      const from = rng.pick(r.peers).storeId;
+      const to = rng.pick(stores.filter((s) => !r.peers.some((p) => p.storeId === s)));
+      const what = `move-peer region ${r.id} from store ${from} to store ${to}`;
+      let op;
+      try {
+        op = await cluster.pd().addOperator(r.id, 'move-peer', [from, to]);
+      } catch (e) {
+        last = missedFault(what, describeError(e), rng);
+        continue;
+      }
+      return movingFault(rng, cluster, r.id, op.id, what);
     }
-    const r = rng.pick(candidates);
-    const from = rng.pick(r.peers).storeId;
-    const to = rng.pick(stores.filter((s) => !r.peers.some((p) => p.storeId === s)));
-    const what = `move-peer region ${r.id} from store ${from} to store ${to}`;
-    let op;
-    try {
-      op = await cluster.pd().addOperator(r.id, 'move-peer', [from, to]);
-    } catch (e) {
-      return missedFault(what, describeError(e), rng);
-    }
-    const started = performance.now();
-    return {
-      description: `${what} (operator ${op.id})`,
-      // The workload runs on while the learner catches up and the joint change commits.
-      holdMs: rng.int(500, 2000),
-      async heal(): Promise<HealNote> {
-        for (;;) {
-          const now = await cluster
-            .pd()
-            .getOperator(r.id)
-            .catch(() => undefined);
-          const ms = Math.round(performance.now() - started);
-          if (now && (now.id !== op.id || now.status !== 'running')) {
-            const status = now.id === op.id ? now.status : 'replaced by another operator';
-            return {
-              note: `operator ${op.id} ${status} after ${ms} ms`,
-              missed: status !== 'finished',
-            };
-          }
-          if (ms > MOVE_SETTLE_MS) {
-            return { note: `operator ${op.id} still running after ${ms} ms`, missed: true };
-          }
-          await sleep(POLL_MS);
-        }
-      },
-    };
+    return last!;
   },
 };
+
+/** A move under way: the heal waits for its operator to end. */
+function movingFault(
+  rng: SimRng,
+  cluster: ChaosCluster,
+  region: number,
+  opId: number,
+  what: string,
+): Fault {
+  const started = performance.now();
+  return {
+    description: `${what} (operator ${opId})`,
+    // The workload runs on while the learner catches up and the joint change commits.
+    holdMs: rng.int(500, 2000),
+    async heal(): Promise<HealNote> {
+      for (;;) {
+        const now = await cluster
+          .pd()
+          .getOperator(region)
+          .catch(() => undefined);
+        const ms = Math.round(performance.now() - started);
+        if (now && (now.id !== opId || now.status !== 'running')) {
+          const status = now.id === opId ? now.status : 'replaced by another operator';
+          return {
+            note: `operator ${opId} ${status} after ${ms} ms`,
+            missed: status !== 'finished',
+          };
+        }
+        if (ms > MOVE_SETTLE_MS) {
+          return { note: `operator ${opId} still running after ${ms} ms`, missed: true };
+        }
+        await sleep(POLL_MS);
+      }
+    },
+  };
+}
