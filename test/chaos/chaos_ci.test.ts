@@ -1,9 +1,9 @@
 // The chaos suite's CI subset (about 100 s), two short runs checked like long ones:
-//   1. RawKV on PD + 3 stores for 40 s, the nemeses taking turns — kill -9 and restart,
+//   1. RawKV on PD + 3 stores for 30 s, the nemeses taking turns — kill -9 and restart,
 //      SIGSTOP/SIGCONT, partitions through the transport failpoints: no acknowledged
 //      write lost, availability back within the bound after every heal, no process
 //      crashed unless killed, a linearizable history.
-//   2. List-append transactions on PD + 4 stores for 40 s under the nemeses that move
+//   2. List-append transactions on PD + 4 stores for 30 s under the nemeses that move
 //      data and crash at failpoints — leader transfers, splits, replica moves, crashes at
 //      the log write / apply failpoints: no G0/G1a/G1b/G1c/G-single, no committed append
 //      lost, availability, no unexpected crash.
@@ -83,7 +83,7 @@ async function checkedRun(t: TestContext, opts: ChaosOptions, checks: Check[]): 
 }
 
 test(
-  'chaos rawkv: kill -9, SIGSTOP and partitions against PD + 3 stores for 40 s',
+  'chaos rawkv: kill -9, SIGSTOP and partitions against PD + 3 stores for 30 s',
   { timeout: 180_000 },
   async (t) => {
     const partition = storeAcceptsFailpointFlag();
@@ -94,7 +94,7 @@ test(
       {
         nemeses: partition ? ['kill', 'pause', 'partition'] : ['kill', 'pause'],
         workload: 'rawkv',
-        durationMs: 40_000,
+        durationMs: 30_000,
         seed: SEED,
         stores: 3,
         keep: false,
@@ -105,7 +105,7 @@ test(
 );
 
 test(
-  'chaos append: leader transfers, splits, replica moves and failpoint crashes on PD + 4 stores for 40 s',
+  'chaos append: leader transfers, splits, replica moves and failpoint crashes on PD + 4 stores for 30 s',
   { timeout: 180_000 },
   async (t) => {
     await checkedRun(
@@ -113,7 +113,7 @@ test(
       {
         nemeses: ['transfer', 'split', 'move', 'failpoint'],
         workload: 'append',
-        durationMs: 40_000,
+        durationMs: 30_000,
         seed: SEED,
         stores: 4,
         keep: false,
