@@ -92,7 +92,10 @@ export async function readBankSnapshot(
 ): Promise<{ ts: bigint; total: number; balances: number[] }> {
   const ts = await reader.getTimestamp();
   const got = await reader.snapshot(ts).batchGet(accounts.map((a) => Buffer.from(a)));
-  const balances = accounts.map((a) => Number(got.get(Buffer.from(a).toString('hex'))!.toString()));
+  // A missing account reads as NaN: a wrong total, not an error a caller might drop.
+  const balances = accounts.map((a) =>
+    Number(got.get(Buffer.from(a).toString('hex'))?.toString() ?? NaN),
+  );
   return { ts, total: balances.reduce((x, y) => x + y, 0), balances };
 }
 
