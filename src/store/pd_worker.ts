@@ -227,6 +227,9 @@ export class PdWorker {
   gcRaftLogs(): void {
     const batch = new RaftLogWriteBatch();
     for (const p of this.store.peers.values()) {
+      // A fenced merge source keeps its log: a CommitMerge proposed on this store carries
+      // its entries after the fence's minIndex (merge_propose.ts).
+      if (p.merging()) continue;
       const view = p.logStorage;
       const durable = p.engine.flush().appliedIndex;
       if (durable <= INITIAL_LOG_INDEX) continue;
