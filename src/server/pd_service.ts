@@ -479,6 +479,8 @@ export class PdService {
           }
         }
         const r = this.pd.cluster.regionHeartbeat(hb, identity);
+        if (r.replaced.length > 0) this.pd.operators.onRegionsReplaced(r.replaced);
+        if (r.merged?.length) this.metrics?.regionMerges.inc(r.merged.length);
         // Where operator steps for this store's leaders go (SplitRegions).
         this.heartbeatStreams.set(identity?.storeId ?? hb.leader.storeId, call);
         // The Region's operator advances on its leader's heartbeats (operator_controller.ts).

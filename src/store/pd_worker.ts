@@ -36,6 +36,7 @@ export interface StorePd {
     leader: Peer;
     term: number;
     approximateKeys?: number;
+    approximateSize?: number;
     /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
     pendingPeers?: Peer[];
   }): void;
@@ -144,6 +145,9 @@ export class PdWorker {
         leader,
         term: p.node.raft.term,
         ...(pendingPeers.length > 0 ? { pendingPeers } : {}),
+        ...(p.sizeEstimate
+          ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
+          : {}),
       });
     } catch (e) {
       this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');

@@ -182,6 +182,8 @@ export class RegionPeer {
   private lastLeader = NONE;
   /** A conf change applied since the store last looked (it reports, or destroys us). */
   private confChanged = false;
+  /** The split checker's last measure of the Region (reported to PD: its merge checker). */
+  sizeEstimate: { bytes: number; keys: number } | undefined;
   /** Ticks since a leader's message last reached this peer (stale peer detection). */
   leaderSilentTicks = 0;
 
