@@ -75,6 +75,12 @@ export class MergeRunner {
       const m = source.merging();
       if (!m || source.isMergedAway()) continue;
       const target = this.store.peers.get(m.target.id);
+      if (target && takenIn(target.region, source.region, m.target.epoch.version)) {
+        // This store's target replica got the merge by snapshot, not by applying the
+        // CommitMerge: the source's rows are in it already, the source replica is garbage.
+        this.store.destroyPeer(source.regionId, `merged into region ${target.regionId} (snapshot)`);
+        continue;
+      }
       if (!target || !target.isLeader()) continue;
       const last = this.sentAt.get(source.regionId);
       if (last !== undefined && now - last < this.resendMs) continue;
@@ -174,4 +180,14 @@ export class MergeRunner {
   private logOutcome(regionId: number, r: MergeOutcome | Error): void {
     if (r instanceof Error) this.log({ regionId, err: r.message }, 'merge command not applied');
   }
+}
+
+/** Does `target`, at a version past the recorded one, cover the source's whole range? */
+function takenIn(target: Region, source: Region, recordedVersion: number): boolean {
+  if (target.epoch.version <= recordedVersion) return false;
+  return (
+    Buffer.compare(target.startKey, source.startKey) <= 0 &&
+    (target.endKey.length === 0 ||
+      (source.endKey.length > 0 && Buffer.compare(source.endKey, target.endKey) <= 0))
+  );
 }
