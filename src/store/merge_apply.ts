@@ -68,6 +68,8 @@ export interface MergeSourceReplica {
   region(): Region;
   appliedIndex(): number;
   merging(): MergeState | undefined;
+  /** Entries [lo, hi) of this replica's own Raft log (those it has persisted). */
+  localEntries(lo: number, hi: number): Entry[];
   /** Apply the source's committed entries (in order, the first right after appliedIndex). */
   catchUp(entries: Entry[]): void;
   /** Its rows now belong to the target: it applies nothing more (destroyed after the turn). */
@@ -184,7 +186,16 @@ function bound(table: DataTable, key: Buffer): Buffer {
 export function catchUpSource(source: MergeSourceReplica, cmd: CommitMergeCommand): void {
   const applied = source.appliedIndex();
   if (applied < cmd.commit) {
-    const todo = cmd.entries.filter((e) => e.index > applied);
+    let todo = cmd.entries.filter((e) => e.index > applied);
+    const first = todo[0]?.index ?? cmd.commit + 1;
+    if (first > applied + 1) {
+      // The carried entries start after minIndex, and every source replica had the log up
+      // to minIndex when the prepare was proposed (its match), but it may not have applied
+      // that far: the entries between come from its own log, which agrees with the
+      // leader's up to its match (Log Matching), so they are the committed ones.
+      const own = source.localEntries(applied + 1, first);
+      todo = [...own, ...todo];
+    }
     if (todo.length === 0 || todo[0]!.index !== applied + 1)
       throw new MergeCommandError(
         `region ${cmd.source.id} applied ${applied}, and the commit merge carries ` +

@@ -583,6 +583,7 @@ export class RegionPeer {
       region: () => cloneRegion(this.region),
       appliedIndex: () => this.appliedIndex,
       merging: () => this.mergeFence,
+      localEntries: (lo, hi) => this.logStorage.entries(lo, hi, Number.MAX_SAFE_INTEGER),
       catchUp: (entries) => this.applyCommitted(entries),
       markMerged: () => {
         this.mergedAway = true;

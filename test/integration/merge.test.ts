@@ -41,10 +41,6 @@ describe('merge on a real cluster', () => {
     );
   });
   after(async () => {
-    if (process.env.NYX_KEEP_IT) {
-      console.log('kept', c.dir);
-      return;
-    }
     await c.stop();
   });
 

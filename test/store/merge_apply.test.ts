@@ -10,6 +10,7 @@ import { Entry, EntryType } from '../../src/raft/index.js';
 import { RegionError } from '../../src/region/errors.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
+import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
 import { AdminCommand, RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
 import { MergeOutcome } from '../../src/store/merge_apply.js';
@@ -216,6 +217,26 @@ describe('merge apply', () => {
     assert.deepEqual(disk.rows(TARGET), ['a=v-a', 'c=v-c', 'g=v-g', 'm=v-m', 'z=v-z']);
     // Raft hands the same entries to the source later: nothing is applied twice.
     source.applyCommitted([late, p]);
+    disk.close();
+  });
+
+  test('entries between its apply index and the carried ones come from its own log', (t) => {
+    const { disk, source, target } = setup(tempDir(t));
+    // This replica has the write in its log (it matched) but has not applied it; the
+    // CommitMerge carries only what follows minIndex.
+    const inLog = puts(SOURCE, ['d'], 6);
+    // (The log also holds the applied entry before it, as a real log would.)
+    const applied = {
+      index: inLog.index - 1,
+      term: 6,
+      type: EntryType.Normal,
+      data: Buffer.alloc(0),
+    };
+    disk.logEngine.write(new RaftLogWriteBatch().append(SOURCE, [applied, inLog]));
+    const p = prepare(inLog.index);
+    target.applyCommitted([commit(p.index, [p])]);
+    assert.equal(source.appliedIndex, p.index);
+    assert.deepEqual(disk.rows(TARGET), ['a=v-a', 'd=v-d', 'g=v-g', 'm=v-m', 'z=v-z']);
     disk.close();
   });
 
