@@ -25,6 +25,7 @@ import type { StoreLabel, StoreMeta } from '../pd/types.js';
 import type { Region, RegionId, StoreId } from '../region/meta.js';
 import { regionFromProto, regionToProto, storeFromProto } from '../proto/convert_meta.js';
 import type { AskBatchSplitResponse__Output } from '../proto-gen/nyx/pd/AskBatchSplitResponse.js';
+import type { MergeRegionsResponse__Output } from '../proto-gen/nyx/pd/MergeRegionsResponse.js';
 import type { SplitRegionsResponse__Output } from '../proto-gen/nyx/pd/SplitRegionsResponse.js';
 import type { GetGCSafePointResponse__Output } from '../proto-gen/nyx/pd/GetGCSafePointResponse.js';
 import type { GetGCStatusResponse__Output } from '../proto-gen/nyx/pd/GetGCStatusResponse.js';
@@ -402,6 +403,24 @@ export class PdClient {
       timeoutMs + 2_000,
     );
     return res.regions.map(regionInfoFromProto);
+  }
+
+  /**
+   * Merge the Region `sourceId` into its neighbour `targetId` by hand; resolves with the
+   * merged Region once PD's map shows it.
+   */
+  async mergeRegions(
+    sourceId: RegionId,
+    targetId: RegionId,
+    timeoutMs = 20_000,
+  ): Promise<RegionInfo> {
+    const req = { sourceId: toUint64(sourceId), targetId: toUint64(targetId), timeoutMs };
+    const res = await this.unary<MergeRegionsResponse__Output>(
+      (c, header, o, cb) => c.MergeRegions({ ...req, header }, o, cb),
+      timeoutMs + 2_000,
+    );
+    if (!res.region) throw new Error('PD answered a merge without the merged region');
+    return regionInfoFromProto(res.region);
   }
 
   // --- GC safe point (src/pd/gc/safe_point.ts) ---

@@ -32,6 +32,11 @@ export class PdMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly regionMerges = new Counter({
+    name: 'nyx_pd_region_merges_total',
+    help: 'Merges PD took into its Region map: a target heartbeat replaced a source it covers whole',
+    registers: [this.registry],
+  });
   readonly storeHeartbeats = new Counter({
     name: 'nyx_pd_store_heartbeats_total',
     help: 'Store heartbeats received',

@@ -58,9 +58,20 @@ export class StorePdAdapter implements StoreRegistrar {
     return this.pd.storeHeartbeat({ storeId, ...stats }, configVersion);
   }
 
-  regionHeartbeat(hb: { region: Region; leader: Peer; term: number; pendingPeers?: Peer[] }): void {
-    const { pendingPeers, ...rest } = hb;
-    this.pd.regionHeartbeat(pendingPeers ? { ...rest, stats: { pendingPeers } } : rest);
+  regionHeartbeat(hb: {
+    region: Region;
+    leader: Peer;
+    term: number;
+    pendingPeers?: Peer[];
+    approximateSize?: number;
+    approximateKeys?: number;
+  }): void {
+    const { pendingPeers, approximateSize, approximateKeys, ...rest } = hb;
+    const stats = {
+      ...(pendingPeers ? { pendingPeers } : {}),
+      ...(approximateSize !== undefined ? { approximateSize, approximateKeys } : {}),
+    };
+    this.pd.regionHeartbeat(Object.keys(stats).length > 0 ? { ...rest, stats } : rest);
   }
 
   async getRegionById(id: number): Promise<Region | undefined> {

@@ -48,6 +48,7 @@ import { GrpcRaftTransport } from '../store/transport.js';
 import type { TxnClient } from '../client/txn/txn_client.js';
 import { TxnHost } from '../store/txn_host/txn_host.js';
 import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
+import { MergeRunner } from '../store/merge_runner.js';
 import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
 import { SplitChecker } from '../store/split_checker.js';
@@ -155,6 +156,7 @@ export class StoreServer {
   private splitChecker: SplitChecker | undefined;
   private gcWorker: GcWorker | undefined;
   private operators: OperatorExecutor | undefined;
+  private merges: MergeRunner | undefined;
   private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
@@ -285,6 +287,10 @@ export class StoreServer {
         onSplitApplied: (peer, result) => {
           splitRunner?.onApplied(peer, result);
         },
+        onMergeApplied: (peer, outcome) => {
+          this.metrics.merges.inc({ step: outcome.kind });
+          this.merges?.onApplied(peer, outcome, (p) => this.pdWorker?.report(p));
+        },
         // Membership changes (replica_hooks.ts): set once the loader exists, before start.
         onConfChangeApplied: (peer) => this.pdWorker?.report(peer),
         maybeCreatePeer: (env) => replicas?.maybeCreatePeer(env),
@@ -339,6 +345,8 @@ export class StoreServer {
     loader.buildSnapshotsOffLoop = true;
     loader.onSnapshotError = (regionId, e) =>
       log.warn({ regionId, err: e.message }, 'snapshot build failed');
+    // A CommitMerge applied here moves rows out of this store's source replica.
+    loader.peerOf = (id) => raftStore.peers.get(id);
     const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
@@ -485,8 +493,12 @@ export class StoreServer {
     }
     const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
     this.operators = operators;
+    const merges = new MergeRunner(raftStore, logFn, { now: () => NODE_RUNTIME.now() });
+    this.merges = merges;
+    merges.start(200);
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {
       if (i.changePeer || i.changePeerV2 || i.transferLeader) operators.execute(i);
+      if (i.mergeRegion) merges.prepare(i.regionId, i.epoch, i.mergeRegion.target);
     });
     if (splitRunner) {
       const runner = splitRunner;
@@ -612,6 +624,7 @@ export class StoreServer {
     this.txnHost?.client.close();
     this.pdWorker?.stop();
     this.splitChecker?.stop();
+    this.merges?.stop();
     await this.gcWorker?.stop();
     this.stopInstructions?.();
     this.raftStore?.stop(new Error('store is shutting down'));

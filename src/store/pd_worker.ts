@@ -36,6 +36,7 @@ export interface StorePd {
     leader: Peer;
     term: number;
     approximateKeys?: number;
+    approximateSize?: number;
     /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
     pendingPeers?: Peer[];
   }): void;
@@ -144,6 +145,9 @@ export class PdWorker {
         leader,
         term: p.node.raft.term,
         ...(pendingPeers.length > 0 ? { pendingPeers } : {}),
+        ...(p.sizeEstimate
+          ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
+          : {}),
       });
     } catch (e) {
       this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
@@ -227,6 +231,9 @@ export class PdWorker {
   gcRaftLogs(): void {
     const batch = new RaftLogWriteBatch();
     for (const p of this.store.peers.values()) {
+      // A fenced merge source keeps its log: a CommitMerge proposed on this store carries
+      // its entries after the fence's minIndex (merge_propose.ts).
+      if (p.merging()) continue;
       const view = p.logStorage;
       const durable = p.engine.flush().appliedIndex;
       if (durable <= INITIAL_LOG_INDEX) continue;

@@ -66,6 +66,8 @@ export class PeerLoader {
   onSnapshotError: (regionId: number, e: Error) => void = () => {};
   /** Regions whose interrupted destroy loadAll() finished (for the store's log). */
   readonly destroyedAtLoad: number[] = [];
+  /** The store's peer of a Region, for a CommitMerge that needs its source (a store sets it). */
+  peerOf: (regionId: number) => RegionPeer | undefined = () => undefined;
 
   constructor(
     private readonly storeId: number,
@@ -155,7 +157,12 @@ export class PeerLoader {
   /** Every peer this store hosted before a restart (tombstones excluded). */
   loadAll(): RegionPeer[] {
     const ids = new Set([...this.engines.regionIdsOnDisk(), ...this.logEngine.regionIds()]);
-    const found: { engine: RegionEngine; region: Region; peerId: number }[] = [];
+    const found: {
+      engine: RegionEngine;
+      region: Region;
+      peerId: number;
+      merging: boolean;
+    }[] = [];
     for (const id of [...ids].sort((a, b) => a - b)) {
       const engine = this.engines.get(id);
       const local = engine.exists() ? engine.regionState() : undefined;
@@ -168,15 +175,41 @@ export class PeerLoader {
         this.destroyedAtLoad.push(id);
         continue;
       }
-      found.push({ engine, region: local.region, peerId: me.id });
+      found.push({ engine, region: local.region, peerId: me.id, merging: !!local.merging });
     }
+    // merge_apply.ts: step 2 committed, step 3 (the source's destroy) did not run.
+    const merged = found.filter((f) => this.mergedAway(f, found));
+    for (const f of merged) {
+      destroyReplica(f.region.id, f.region.epoch, this.logEngine, this.engines);
+      this.destroyedAtLoad.push(f.region.id);
+    }
+    const live = found.filter((f) => !merged.includes(f));
     const peers: RegionPeer[] = [];
-    for (const f of found) {
-      if (this.unfinishedSplitChild(f, found)) continue;
+    for (const f of live) {
+      if (this.unfinishedSplitChild(f, live)) continue;
       this.reconcile(f.engine, f.region);
       peers.push(this.open(f.region, f.peerId, f.engine));
     }
     return peers;
+  }
+
+  /**
+   * A fenced merge source whose range a Region of a higher version covers: the target's
+   * CommitMerge is applied here (its rows moved), the source's destroy did not happen.
+   * Only a target's commit makes a higher version over a fenced source's range: the fence
+   * stops every split of the source, and a split child under it would be a lower version.
+   */
+  private mergedAway(
+    f: { region: Region; merging: boolean },
+    all: readonly { region: Region }[],
+  ): boolean {
+    if (!f.merging) return false;
+    return all.some(
+      (o) =>
+        o.region.id !== f.region.id &&
+        o.region.epoch.version > f.region.epoch.version &&
+        rangesOverlap(o.region, f.region),
+    );
   }
 
   /**
@@ -349,6 +382,7 @@ export class PeerLoader {
       {
         ...opts,
         split: { engineOf: (id) => this.engines.get(id) },
+        mergeSourceOf: (id) => this.peerOf(id)?.asMergeSource(),
         ...(this.copySplitsOffLoop
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>

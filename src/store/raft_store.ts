@@ -19,6 +19,7 @@ import { DirtyPeers } from './store_dirty_set.js';
 import { HeldCommits } from './held_commits.js';
 import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
+import type { MergeOutcome } from './merge_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
@@ -55,6 +56,8 @@ export interface RaftStoreHooks {
   maybeCreatePeer?(env: RaftEnvelope): RegionPeer | undefined;
   /** Delete a removed replica's data and tombstone it (peer_destroy.ts). */
   destroyPeerData?(peer: RegionPeer): void;
+  /** A merge command applied on `peer` (merge_apply.ts): report, or drive the next step. */
+  onMergeApplied?(peer: RegionPeer, outcome: MergeOutcome): void;
   /** A message for an uninitialized peer from a sender it does not know (a new leader). */
   maybeLearnSender?(peer: RegionPeer, env: RaftEnvelope): void;
 }
@@ -344,6 +347,13 @@ export class RaftStore {
       p.applyCommitted(rd.committedEntries);
       if (rd.committedEntries.length > 0) failpoint('apply_after');
       for (const split of p.takeAppliedSplits()) this.hooks.onSplitApplied?.(p, split);
+      for (const merge of p.takeAppliedMerges()) {
+        // The source's rows live in the target's file now: its replica goes at the end of
+        // the turn (it may still be in this turn's list; it applies nothing more).
+        if (merge.kind === 'committed')
+          this.destroyAfterTurn.set(merge.source.id, `merged into region ${p.regionId}`);
+        this.hooks.onMergeApplied?.(p, merge);
+      }
       committed += rd.committedEntries.length;
       p.node.advance(rd);
       p.afterApply(rd);

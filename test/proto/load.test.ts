@@ -80,6 +80,7 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'SetConfig',
     'AskBatchSplit',
     'SplitRegions',
+    'MergeRegions',
     'GetGCSafePoint',
     'UpdateServiceGCSafePoint',
     'GetGCStatus',
@@ -95,7 +96,7 @@ test('every service loads with the expected methods and streaming shapes', () =>
   ]) {
     assert.equal(pd[rpc], 'unary->unary', rpc);
   }
-  assert.equal(Object.keys(pd).length, 28);
+  assert.equal(Object.keys(pd).length, 29);
 });
 
 test('every message type of every package is in the loaded definition', () => {
