@@ -55,9 +55,7 @@ export default class Top extends PdCommand<typeof Top> {
       ...(tls ? { scheme: 'https' as const, get: httpsGetWith(tls.clientOptions()) } : {}),
       // --timeout bounds each scrape. The live view keeps to about one refresh interval,
       // so a paused store slows a frame by that much, not by the whole --timeout.
-      timeoutMs: interactive
-        ? Math.min(this.timeoutMs, Math.max(800, f.interval))
-        : this.timeoutMs,
+      timeoutMs: interactive ? Math.min(this.timeoutMs, Math.max(800, f.interval)) : this.timeoutMs,
     });
     if (!interactive) {
       await collector.collect();
