@@ -138,7 +138,11 @@ export class Committer {
         this.mutations,
         (m) => m.key,
         async (sub, batch) => {
-          const r = await this.prewriteBatch(sub, batch, ttl, onePC, asyncCommit);
+          // 1PC commits each request's keys at once: only a request holding every key may
+          // ask for it. After a region error the keys may fall into several Regions (a
+          // split); each half committing alone would break atomicity, so they lock (2PC).
+          const whole = onePC && batch.items.length === this.mutations.length;
+          const r = await this.prewriteBatch(sub, batch, ttl, whole, asyncCommit);
           if (r === undefined) return false;
           if (r.minCommitTs > minCommitTs) minCommitTs = r.minCommitTs;
           if (asyncCommit && r.minCommitTs === 0n) asyncFellBack = true;

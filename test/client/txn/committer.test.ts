@@ -108,3 +108,74 @@ test('async commit: a prewrite without an answer stays undetermined (the prewrit
   });
   await assert.rejects(committer(rpc, async () => 200n, true).commit(), CommitUndeterminedError);
 });
+
+test('1PC is tried only while one request holds every key: after a split it is 2PC', async () => {
+  // Found by a chaos bank run (split nemesis): a transfer within one Region was sent as
+  // 1PC, its Region split before the prewrite landed (a region error: not applied), and the
+  // retry sent each half as its own 1PC. One half committed on its own and the other
+  // failed: the debit without the credit.
+  const prewrites: { keys: string[]; tryOnePc: boolean }[] = [];
+  const other = { region: { id: 2, startKey: Buffer.from('b'), endKey: Buffer.alloc(0) } };
+  let split = false;
+  const rpc = {
+    group: async <T>(_bo: unknown, items: T[]) => [{ loc, items }],
+    forEachRegion: async <T>(
+      bo: unknown,
+      items: T[],
+      _keyOf: unknown,
+      attempt: (bo: unknown, batch: { loc: unknown; items: T[] }) => Promise<boolean>,
+    ) => {
+      // The first attempt meets the split; the retry regroups into the two halves.
+      if (!(await attempt(bo, { loc, items }))) {
+        split = true;
+        await attempt(bo, { loc, items: items.slice(0, 1) });
+        await attempt(bo, { loc: other, items: items.slice(1) });
+      }
+    },
+    send: async (
+      _bo: unknown,
+      _loc: unknown,
+      cmd: string,
+      build: (ctx: unknown) => { mutations: { key: Buffer }[]; tryOnePc: boolean },
+    ) => {
+      if (cmd === 'prewrite') {
+        const req = build({});
+        prewrites.push({
+          keys: req.mutations.map((m) => m.key.toString()),
+          tryOnePc: req.tryOnePc,
+        });
+        if (!split) return undefined; // EpochNotMatch: regroup and retry
+        return prewriteOk;
+      }
+      return { errors: [], commitVersion: '200' };
+    },
+    onKey: async () => ({ resp: { errors: [], commitVersion: '200' }, loc }),
+  } as unknown as TxnRpc;
+  const c = new Committer(
+    100n,
+    mutations,
+    {
+      lockTtlMs: 3000,
+      asyncCommit: false,
+      onePC: true,
+      forUpdateTs: 0n,
+      pessimisticLocked: new Set(),
+      backoff: { deadlineMs: 1000 },
+      lockWaitMs: 100,
+      startedAtMs: performance.now(),
+    },
+    {
+      rpc,
+      resolver: {} as LockResolver,
+      tso: async () => 200n,
+      background: (work) => void work.catch(() => undefined),
+    },
+  );
+  await c.commit();
+  assert.deepEqual(prewrites, [
+    { keys: ['a', 'b'], tryOnePc: true },
+    { keys: ['a'], tryOnePc: false },
+    { keys: ['b'], tryOnePc: false },
+  ]);
+  assert.equal(c.path, '2pc');
+});
