@@ -6,8 +6,8 @@
 // written whole or not at all (region_snapshot.ts); a crash meanwhile leaves a temporary
 // file that the store removes from snap/ at start.
 import fs from 'node:fs';
-import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { Region } from '../region/meta.js';
+import { onWorkerJob, runWorkerJob } from '../common/worker_job.js';
+import { Region, cloneRegion } from '../region/meta.js';
 import { regionDbPath, snapDir } from '../storage/paths.js';
 import {
   readSnapshotFileState,
@@ -27,49 +27,13 @@ export interface ExportedSnapshot {
   region: Region;
 }
 
-type ExportReply = { ok: true; snapshot: ExportedSnapshot } | { ok: false; error: string };
-
-/**
- * Marks a worker started for this job: other workers (a split's copy) load this module
- * through their imports too, and must not answer their own requests with an export.
- */
-const JOB = 'nyx-snapshot-export';
+const JOB = 'snapshot export';
 
 /** Write a snapshot file of the Region on a fresh worker thread. */
-export function exportSnapshotOffLoop(req: ExportRequest): Promise<ExportedSnapshot> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL(import.meta.url), { workerData: { job: JOB } });
-    let settled = false;
-    const settle = (f: () => void) => {
-      if (settled) return;
-      settled = true;
-      f();
-    };
-    worker.once('message', (m: ExportReply) => {
-      void worker.terminate();
-      settle(() =>
-        m.ok
-          ? resolve({ info: m.snapshot.info, region: regionFromClone(m.snapshot.region) })
-          : reject(new Error(`snapshot export failed: ${m.error}`)),
-      );
-    });
-    worker.once('error', (e) => settle(() => reject(e)));
-    worker.once('exit', (code) =>
-      settle(() => reject(new Error(`snapshot worker exited with ${code}`))),
-    );
-    worker.postMessage(req);
-  });
-}
-
-/** Buffers cross the thread boundary as plain Uint8Arrays. */
-function regionFromClone(r: Region): Region {
-  return {
-    ...r,
-    startKey: Buffer.from(r.startKey),
-    endKey: Buffer.from(r.endKey),
-    epoch: { ...r.epoch },
-    peers: r.peers.map((p) => ({ ...p })),
-  };
+export async function exportSnapshotOffLoop(req: ExportRequest): Promise<ExportedSnapshot> {
+  const s = await runWorkerJob<ExportRequest, ExportedSnapshot>(import.meta.url, JOB, req);
+  // Buffers cross the thread boundary as plain Uint8Arrays.
+  return { info: s.info, region: cloneRegion(s.region) };
 }
 
 /** What the worker does; exported for a test on the calling thread. */
@@ -88,15 +52,4 @@ export function exportSnapshotFile(req: ExportRequest): ExportedSnapshot {
   }
 }
 
-if (!isMainThread && parentPort && (workerData as { job?: string } | null)?.job === JOB) {
-  const port = parentPort;
-  port.once('message', (req: ExportRequest) => {
-    let reply: ExportReply;
-    try {
-      reply = { ok: true, snapshot: exportSnapshotFile(req) };
-    } catch (e) {
-      reply = { ok: false, error: (e as Error).message };
-    }
-    port.postMessage(reply);
-  });
-}
+onWorkerJob(JOB, exportSnapshotFile);
