@@ -460,37 +460,15 @@ export class RegionPeer {
     done: (r: SplitResult | Error) => void,
   ): void {
     this.checkRequest(epoch);
-    const cmd: RaftCommand = {
-      regionId: this.region.id,
-      epoch: { ...this.region.epoch },
-      timeMs: this.wallNow(),
-      requests: [],
-      admin: { kind: 'batchSplit', splits },
-    };
-    try {
-      this.node.propose(encodeCommand(cmd));
-    } catch (e) {
-      if (e instanceof ProposalDroppedError || e instanceof UncommittedSizeExceededError) {
-        throw this.notLeader();
-      }
-      throw e;
-    }
-    const raft = this.node.raft;
-    this.proposals.push({
-      index: raft.raftLog.lastIndex(),
-      term: raft.term,
-      proposedAt: this.now(),
-      leaseGeneration: this.lease.currentGeneration(),
-      done: (r) =>
-        done(
-          r instanceof Error
+    this.proposeAdminEntry({ kind: 'batchSplit', splits }, (r) =>
+      done(
+        r instanceof Error
+          ? r
+          : !Array.isArray(r) && !('kind' in r)
             ? r
-            : !Array.isArray(r) && !('kind' in r)
-              ? r
-              : new Error('split entry applied as something else'),
-        ),
-    });
-    this.dirty = true;
+            : new Error('split entry applied as something else'),
+      ),
+    );
   }
 
   // ------------------------------------------------------------ merge (merge_apply.ts)
@@ -540,6 +518,28 @@ export class RegionPeer {
     admin: NonNullable<RaftCommand['admin']>,
     done: (r: MergeOutcome | Error) => void,
   ): void {
+    // A CommitMerge carries the source's entries: it may outgrow one Raft entry.
+    this.proposeAdminEntry(
+      admin,
+      (r) =>
+        done(
+          r instanceof Error || (!Array.isArray(r) && 'kind' in r)
+            ? r
+            : new Error('merge entry applied as something else'),
+        ),
+      this.cfg.maxEntryBytes,
+    );
+  }
+
+  /**
+   * Propose one admin command as its own entry and track it; `done` gets what its apply
+   * produced. An entry over `maxBytes` is refused with RaftEntryTooLarge.
+   */
+  private proposeAdminEntry(
+    admin: NonNullable<RaftCommand['admin']>,
+    done: (r: RequestOutcome[] | SplitResult | MergeOutcome | Error) => void,
+    maxBytes = Infinity,
+  ): void {
     const cmd: RaftCommand = {
       regionId: this.region.id,
       epoch: { ...this.region.epoch },
@@ -548,7 +548,7 @@ export class RegionPeer {
       admin,
     };
     const data = encodeCommand(cmd);
-    if (data.length > this.cfg.maxEntryBytes)
+    if (data.length > maxBytes)
       throw new RegionError({
         kind: 'RaftEntryTooLarge',
         regionId: this.region.id,
@@ -568,12 +568,7 @@ export class RegionPeer {
       term: raft.term,
       proposedAt: this.now(),
       leaseGeneration: this.lease.currentGeneration(),
-      done: (r) =>
-        done(
-          r instanceof Error || (!Array.isArray(r) && 'kind' in r)
-            ? r
-            : new Error('merge entry applied as something else'),
-        ),
+      done,
     });
     this.dirty = true;
   }
