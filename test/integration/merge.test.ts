@@ -5,28 +5,10 @@
 // the key space and every store must host exactly PD's Regions.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import type { RegionInfo } from '../../src/pd/cluster.js';
+import { nyx } from '../cli/nyx.js';
 import { TestCluster, eventually, writeLoad } from './cluster.js';
 import { assertStoresAgreeWithPd, assertTiles, checkAllReadableOnce } from './split_checks.js';
-
-const run = promisify(execFile);
-const BIN = path.resolve('bin/run.js');
-
-async function nyx(
-  c: TestCluster,
-  ...args: string[]
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args, '--pd', c.pd]);
-    return { stdout, stderr, code: 0 };
-  } catch (e) {
-    const err = e as { stdout: string; stderr: string; code: number };
-    return { stdout: err.stdout, stderr: err.stderr, code: err.code };
-  }
-}
 
 async function regions(c: TestCluster): Promise<RegionInfo[]> {
   return c.pdClient().scanRegions(Buffer.alloc(0), Buffer.alloc(0));
@@ -48,8 +30,7 @@ describe('merge on a real cluster', () => {
     const load = writeLoad(c.rawClient(), 'merge', 8);
     await eventually('some writes', async () => load.acked.size > 200);
     const [a, b] = await regions(c);
-    const r = await nyx(
-      c,
+    const r = await nyx([
       'region',
       'merge',
       String(b!.region.id),
@@ -57,7 +38,9 @@ describe('merge on a real cluster', () => {
       '--json',
       '--timeout',
       '20s',
-    );
+      '--pd',
+      c.pd,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const merged = JSON.parse(r.stdout) as {
       id: number;

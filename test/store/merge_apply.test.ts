@@ -9,17 +9,14 @@ import { clearFailpoints, setFailpoint } from '../../src/common/failpoint.js';
 import { Entry, EntryType } from '../../src/raft/index.js';
 import { RegionError } from '../../src/region/errors.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
-import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
-import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
 import { AdminCommand, RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
 import { MergeOutcome } from '../../src/store/merge_apply.js';
 import { RegionPeer } from '../../src/store/peer.js';
-import { INITIAL_LOG_INDEX, PeerLoader } from '../../src/store/peer_loader.js';
+import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
 import { tempDir } from '../storage/tmp.js';
-import { TEST_PEER_CONFIG } from './cluster_harness.js';
+import { LoaderDisk } from './loader_disk.js';
 
-const STORE = 1;
 const SESSION = Buffer.from('session-1');
 const SOURCE = 1;
 const TARGET = 2;
@@ -35,42 +32,19 @@ function region(id: number, start: string, end: string): Region {
 }
 
 /** One store's engines over a data dir; restart() is a process restart. */
-class Disk {
-  logEngine!: RaftLogEngine;
-  engines!: RegionEnginePool;
-  loader!: PeerLoader;
+class Disk extends LoaderDisk {
   peers = new Map<number, RegionPeer>();
 
-  constructor(readonly dir: string) {
-    this.open();
-  }
-
-  open(): void {
-    this.logEngine = RaftLogEngine.open(this.dir);
-    this.engines = new RegionEnginePool(this.dir);
-    this.loader = new PeerLoader(
-      STORE,
-      this.logEngine,
-      this.engines,
-      { ...TEST_PEER_CONFIG, storeId: STORE },
-      () => 0,
-    );
+  override open(): void {
+    super.open();
     this.peers = new Map();
     this.loader.peerOf = (id) => this.peers.get(id);
   }
 
-  restart(): RegionPeer[] {
-    this.engines.closeAll();
-    this.logEngine.close();
-    this.open();
-    const loaded = this.loader.loadAll();
+  override restart(): RegionPeer[] {
+    const loaded = super.restart();
     for (const p of loaded) this.peers.set(p.regionId, p);
     return loaded;
-  }
-
-  close(): void {
-    this.engines.closeAll();
-    this.logEngine.close();
   }
 
   rows(regionId: number): string[] {
