@@ -260,27 +260,27 @@ export class PeerLoader {
   }
 
   /**
-   * An uninitialized peer created from a Raft message (peer_creation.ts): no meta is
-   * written (a restart forgets it; the leader's next message creates it again), and its
-   * Raft state is whatever this store's log holds for the Region (a vote it cast before a
-   * restart stays cast).
+   * An uninitialized peer created from a Raft message (peer_creation.ts), or undefined
+   * when the Region's file already holds applied state though this store does not host
+   * the Region: the copy of a split this store's parent peer is applying, on a worker
+   * thread, or began applying when it crashed (split_apply.ts). The split creates the
+   * peer with that data; a placeholder over the file would start from its applied index
+   * with an empty log, which Raft refuses. The state is read from disk here, once, and
+   * the peer opens from that same read: a worker writing the file a moment earlier is
+   * seen, one writing it a moment later finds the placeholder, which the split replaces
+   * (createSplitPeer). No meta is written (a restart forgets the placeholder; the
+   * leader's next message creates it again), and its Raft state is whatever this store's
+   * log holds for the Region (a vote it cast before a restart stays cast).
    */
-  /**
-   * A Region file that already holds applied state though this store does not host the
-   * Region: the copy of a split this store's parent peer began applying when it crashed
-   * (split_apply.ts). The split replays from the parent's log and creates the peer with
-   * that data; a placeholder over the file would start from its applied index with an
-   * empty log, which Raft refuses.
-   */
-  hasSplitCopyOnDisk(regionId: number): boolean {
-    const engine = this.engines.get(regionId);
-    return engine.exists() && engine.applyState().appliedIndex > 0;
-  }
-
-  createFromMessage(placeholder: Region): RegionPeer {
+  createFromMessage(placeholder: Region): RegionPeer | undefined {
     const me = findPeerOnStore(placeholder, this.storeId);
     if (!me) throw new Error(`region ${placeholder.id} has no peer on store ${this.storeId}`);
-    return this.open(placeholder, me.id, this.engines.get(placeholder.id));
+    const engine = this.engines.get(placeholder.id);
+    if (engine.exists()) {
+      engine.reloadState();
+      if (engine.applyState().appliedIndex > 0) return undefined;
+    }
+    return this.open(placeholder, me.id, engine);
   }
 
   /** The epoch this store's replica of the Region was destroyed at, if it was. */

@@ -263,3 +263,34 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
     disk.close();
   });
 });
+
+describe('peer loader: a peer created from a message', () => {
+  test('is not made over a Region file a split copy wrote, even after this process read it empty', (t) => {
+    const disk = new LoaderDisk(tempDir(t));
+    const placeholder: Region = {
+      id: 9,
+      startKey: Buffer.alloc(0),
+      endKey: Buffer.alloc(0),
+      epoch: { confVer: 0, version: 0 },
+      peers: [
+        { id: 901, storeId: STORE, role: PeerRole.Learner },
+        { id: 902, storeId: 2, role: PeerRole.Learner },
+      ],
+    };
+    // This process has the file open with nothing in it ...
+    assert.equal(disk.engines.get(9).applyState().appliedIndex, 0);
+    // ... when the split's copy (a worker thread: its own connection) writes the initial
+    // state of the new Region into it.
+    const worker = new RegionEnginePool(disk.dir);
+    worker.get(9).writeState({
+      region: { region: region(9), tombstone: false },
+      apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
+    });
+    worker.closeAll();
+    assert.equal(disk.loader.createFromMessage(placeholder), undefined);
+    // A Region no split is copying gets its placeholder.
+    const other = { ...placeholder, id: 10 };
+    assert.equal(disk.loader.createFromMessage(other)?.regionId, 10);
+    disk.close();
+  });
+});
