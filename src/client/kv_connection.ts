@@ -52,6 +52,7 @@ import type { PessimisticLockRequest } from '../proto-gen/nyx/kv/PessimisticLock
 import type { PessimisticLockResponse__Output } from '../proto-gen/nyx/kv/PessimisticLockResponse.js';
 import type { PessimisticRollbackRequest } from '../proto-gen/nyx/kv/PessimisticRollbackRequest.js';
 import type { PessimisticRollbackResponse__Output } from '../proto-gen/nyx/kv/PessimisticRollbackResponse.js';
+import { trace } from '../common/trace.js';
 import { ClientClosedError, ConnectionError, RequestTimeoutError, ServerError } from './errors.js';
 
 /** Each command's request and response, keyed by its BatchRequest oneof name. */
@@ -213,6 +214,7 @@ export class KvConnection {
     // On the wire as a number (a uint64 field: a string would be parsed digit by digit on
     // every request); responses carry it back as a decimal string, the inflight key.
     const seq = this.nextRequestId++;
+    trace('client.send');
     const id = String(seq);
     return new Promise<KvResponse<C>>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -263,6 +265,7 @@ export class KvConnection {
       for (const r of requests) this.inflight.get(String(r.requestId))!.stream = stream;
       this.stats.batchMessages++;
       this.stats.batchedRequests += requests.length;
+      trace('client.write');
       stream.write({ requests });
     }
   }
@@ -283,6 +286,7 @@ export class KvConnection {
   }
 
   private onResponses(msg: BatchCommandsResponse__Output): void {
+    trace('client.recv');
     for (const r of msg.responses) {
       const p = this.inflight.get(r.requestId);
       if (!p) continue;

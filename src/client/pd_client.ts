@@ -25,9 +25,11 @@ import type { StoreLabel, StoreMeta } from '../pd/types.js';
 import type { Region, RegionId, StoreId } from '../region/meta.js';
 import { regionFromProto, regionToProto, storeFromProto } from '../proto/convert_meta.js';
 import type { AskBatchSplitResponse__Output } from '../proto-gen/nyx/pd/AskBatchSplitResponse.js';
+import type { MergeRegionsResponse__Output } from '../proto-gen/nyx/pd/MergeRegionsResponse.js';
 import type { SplitRegionsResponse__Output } from '../proto-gen/nyx/pd/SplitRegionsResponse.js';
 import type { GetGCSafePointResponse__Output } from '../proto-gen/nyx/pd/GetGCSafePointResponse.js';
 import type { GetGCStatusResponse__Output } from '../proto-gen/nyx/pd/GetGCStatusResponse.js';
+import type { DetectDeadlockResponse__Output } from '../proto-gen/nyx/pd/DetectDeadlockResponse.js';
 import type { UpdateServiceGCSafePointResponse__Output } from '../proto-gen/nyx/pd/UpdateServiceGCSafePointResponse.js';
 import type { ServiceSafePoint, ServiceUpdate, StoreGcProgress } from '../pd/gc/safe_point.js';
 import { progressFromProto, progressToProto } from '../proto/convert_gc.js';
@@ -403,6 +405,24 @@ export class PdClient {
     return res.regions.map(regionInfoFromProto);
   }
 
+  /**
+   * Merge the Region `sourceId` into its neighbour `targetId` by hand; resolves with the
+   * merged Region once PD's map shows it.
+   */
+  async mergeRegions(
+    sourceId: RegionId,
+    targetId: RegionId,
+    timeoutMs = 20_000,
+  ): Promise<RegionInfo> {
+    const req = { sourceId: toUint64(sourceId), targetId: toUint64(targetId), timeoutMs };
+    const res = await this.unary<MergeRegionsResponse__Output>(
+      (c, header, o, cb) => c.MergeRegions({ ...req, header }, o, cb),
+      timeoutMs + 2_000,
+    );
+    if (!res.region) throw new Error('PD answered a merge without the merged region');
+    return regionInfoFromProto(res.region);
+  }
+
   // --- GC safe point (src/pd/gc/safe_point.ts) ---
 
   /** The GC safe point (PD advances it first); a store sends its progress along. */
@@ -429,6 +449,35 @@ export class PdClient {
       gcSafePoint: BigInt(res.gcSafePoint),
       minServiceSafePoint: BigInt(res.minServiceSafePoint),
     };
+  }
+
+  /**
+   * Asks the cluster's deadlock detector before txn waits for waitFor's lock on key: the
+   * cycle the wait would close (starting with it), or undefined when it was recorded.
+   */
+  async detectDeadlock(
+    txn: bigint,
+    waitFor: bigint,
+    key: Buffer,
+  ): Promise<{ txn: bigint; waitForTxn: bigint; key: Buffer }[] | undefined> {
+    const edge = { txn: toUint64(txn), waitForTxn: toUint64(waitFor), key };
+    const res = await this.unary<DetectDeadlockResponse__Output>((c, header, o, cb) =>
+      c.DetectDeadlock({ header, kind: 'DETECT', edge }, o, cb),
+    );
+    if (res.waitChain.length === 0) return undefined;
+    return res.waitChain.map((e) => ({
+      txn: BigInt(e.txn),
+      waitForTxn: BigInt(e.waitForTxn),
+      key: e.key,
+    }));
+  }
+
+  /** The wait of txn for waitFor ended: its edge leaves the detector's graph. */
+  async cleanUpWait(txn: bigint, waitFor: bigint): Promise<void> {
+    const edge = { txn: toUint64(txn), waitForTxn: toUint64(waitFor), key: Buffer.alloc(0) };
+    await this.unary<DetectDeadlockResponse__Output>((c, header, o, cb) =>
+      c.DetectDeadlock({ header, kind: 'CLEAN_UP_WAIT', edge }, o, cb),
+    );
   }
 
   /** Everything `nyx gc status` shows. */

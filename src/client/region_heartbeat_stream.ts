@@ -7,8 +7,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { RegionHeartbeat } from '../pd/cluster.js';
 import type { PdError } from '../pd/errors.js';
-import type { Peer, RegionEpoch, RegionId } from '../region/meta.js';
-import { epochFromProto, peerFromProto } from '../proto/convert_meta.js';
+import type { Peer, Region, RegionEpoch, RegionId } from '../region/meta.js';
+import { epochFromProto, peerFromProto, regionFromProto } from '../proto/convert_meta.js';
 import { regionHeartbeatToProto } from '../proto/convert_pd.js';
 import { uint64ToNumber } from '../proto/uint64.js';
 import type { RegionHeartbeatRequest } from '../proto-gen/nyx/pd/RegionHeartbeatRequest.js';
@@ -31,6 +31,8 @@ export interface RegionInstruction {
   };
   /** Split at these keys; none: the store picks the middle by size. */
   splitRegion?: { keys: Buffer[] };
+  /** Merge this Region (the source) into `target` (src/store/merge_runner.ts). */
+  mergeRegion?: { target: Region };
 }
 
 /** PD's answer on the heartbeat stream: an instruction, or why a heartbeat was refused. */
@@ -143,6 +145,7 @@ function toReply(
   }
   if (res.transferLeader?.peer) i.transferLeader = { peer: peerFromProto(res.transferLeader.peer) };
   if (res.splitRegion) i.splitRegion = { keys: res.splitRegion.keys.map((k) => Buffer.from(k)) };
-  const any = i.changePeer || i.changePeerV2 || i.transferLeader || i.splitRegion;
+  if (res.mergeRegion?.target) i.mergeRegion = { target: regionFromProto(res.mergeRegion.target) };
+  const any = i.changePeer || i.changePeerV2 || i.transferLeader || i.splitRegion || i.mergeRegion;
   return any ? { kind: 'instruction', instruction: i } : undefined;
 }

@@ -48,12 +48,15 @@ export default class Top extends PdCommand<typeof Top> {
     const f = this.flags;
     // Under mutual TLS the status pages are HTTPS and want this command's certificate.
     const tls = this.tls();
+    const interactive = !f.once && !this.json && process.stdout.isTTY && process.stdin.isTTY;
     const collector = new Collector({
       pdAddress: f.pd.split(',')[0].trim(),
       pdStatusAddress: f['pd-status'] ?? defaultPdStatus(f.pd),
       ...(tls ? { scheme: 'https' as const, get: httpsGetWith(tls.clientOptions()) } : {}),
+      // --timeout bounds each scrape. The live view keeps to about one refresh interval,
+      // so a paused store slows a frame by that much, not by the whole --timeout.
+      timeoutMs: interactive ? Math.min(this.timeoutMs, Math.max(800, f.interval)) : this.timeoutMs,
     });
-    const interactive = !f.once && !this.json && process.stdout.isTTY && process.stdin.isTTY;
     if (!interactive) {
       await collector.collect();
       await new Promise((r) => setTimeout(r, f.interval));

@@ -56,6 +56,16 @@ export const FAILPOINT_NAMES = [
   // The parent is cut and its new meta and apply index committed; no peer of a new
   // Region exists yet. A restart loads the new Regions from their files.
   'split_parent_after',
+  // Merge apply on a target replica (store/merge_apply.ts; the crash reasoning is there).
+  // The local source replica has applied up to its PrepareMerge (caught up from the
+  // CommitMerge's entries if it lagged) and that is committed; nothing was copied yet.
+  'merge_copy_before',
+  // The source's rows are in the target's file, but the target's meta and apply index
+  // are not: a restart replays the CommitMerge, which copies again.
+  'merge_copy_after',
+  // The target covers both ranges (meta, version, apply index committed); the source
+  // replica is not destroyed yet: a restart destroys it (PeerLoader.loadAll).
+  'merge_target_after',
   // Conf change (store/raft_store.ts, after apply): the Region's new peers and conf_ver
   // are committed with the entry's apply index; nothing else happened yet (no report to
   // PD; a replica the change removed has not destroyed itself). A restart loads the new

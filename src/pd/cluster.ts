@@ -106,6 +106,8 @@ export interface RegionHeartbeatResult {
   changed: boolean;
   /** Ids of regions this one replaced (split parents, merge sources, stale overlaps). */
   replaced: RegionId[];
+  /** Those of them this one covers whole: merge sources it took in. */
+  merged?: RegionId[];
 }
 
 /** A Region as PD answers lookups with it: a copy, with its leader if one has reported. */
@@ -475,7 +477,13 @@ export class PdCluster {
       this.heardAt.delete(o.id);
     }
     this.attach(region, newLeader);
-    return { changed: true, replaced: overlaps.map((o) => o.id) };
+    const covers = (o: Region) =>
+      Buffer.compare(region.startKey, o.startKey) <= 0 &&
+      (region.endKey.length === 0 ||
+        (o.endKey.length > 0 && Buffer.compare(o.endKey, region.endKey) <= 0));
+    const merged = overlaps.filter(covers).map((o) => o.id);
+    const replaced = overlaps.map((o) => o.id);
+    return merged.length > 0 ? { changed: true, replaced, merged } : { changed: true, replaced };
   }
 
   /** Raft changes membership only through a conf change (conf_ver + 1) and the range only

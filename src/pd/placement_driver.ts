@@ -11,6 +11,7 @@ import { DEFAULT_ID_BATCH, IdAllocator } from './id_allocator.js';
 import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
 import { OperatorController } from './schedule/operator_controller.js';
+import { ClusterDeadlockDetector } from './deadlock_detector.js';
 
 export interface PlacementDriverOptions extends ClusterOptions {
   dataDir: string;
@@ -40,10 +41,13 @@ export class PlacementDriver {
       allocId: () => cluster.allocId(),
       storeLimit: () => config.values['store-limit'],
     });
+    this.deadlocks = new ClusterDeadlockDetector(now);
   }
 
   /** Operators in flight: admitted, driven by heartbeats (schedule/operator_controller.ts). */
   readonly operators: OperatorController;
+  /** The cluster's wait-for graph of pessimistic lock waits (deadlock_detector.ts). */
+  readonly deadlocks: ClusterDeadlockDetector;
 
   static open(opts: PlacementDriverOptions): PlacementDriver {
     const meta = PdMetaStore.open(opts.dataDir, { clusterId: opts.clusterId });

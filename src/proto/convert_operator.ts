@@ -7,7 +7,7 @@ import { describeStep } from '../pd/schedule/admin_operator.js';
 import type { OperatorInfo } from '../proto-gen/nyx/pd/OperatorInfo.js';
 import type { RegionHeartbeatResponse } from '../proto-gen/nyx/pd/RegionHeartbeatResponse.js';
 import type { OperatorInfo__Output } from '../proto-gen/nyx/pd/OperatorInfo.js';
-import { epochFromProto, epochToProto, peerToProto } from './convert_meta.js';
+import { epochFromProto, epochToProto, peerToProto, regionToProto } from './convert_meta.js';
 import { toUint64, uint64ToNumber } from './uint64.js';
 
 /** The heartbeat reply fields of a step (header and ids are the caller's). */
@@ -70,6 +70,8 @@ export function stepToProto(s: StepToSend): Omit<RegionHeartbeatResponse, 'heade
       };
     case 'SplitRegion':
       return { ...base, splitRegion: { keys: step.keys } };
+    case 'MergeRegion':
+      return { ...base, mergeRegion: { target: regionToProto(step.target) } };
   }
 }
 

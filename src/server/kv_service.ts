@@ -3,6 +3,7 @@
 // exists both as a unary call and as a
 // command inside the BatchCommands stream, which multiplexes many in-flight requests of a
 // client on one stream and answers them batched per event-loop turn (as TiKV does).
+import { trace } from '../common/trace.js';
 import * as grpc from '@grpc/grpc-js';
 import type { BatchCommandsRequest__Output } from '../proto-gen/nyx/kv/BatchCommandsRequest.js';
 import type { BatchCommandsResponse } from '../proto-gen/nyx/kv/BatchCommandsResponse.js';
@@ -188,6 +189,7 @@ export function kvHandlers(
         approxBytes,
       );
       call.on('data', (batch: BatchCommandsRequest__Output) => {
+        trace('kv.recv');
         for (const req of batch.requests) {
           const cmd = req.cmd;
           if (!cmd || !(cmd in cmds)) {
@@ -203,6 +205,7 @@ export function kvHandlers(
           const handler = cmds[cmd] as (r: unknown) => Promise<object>;
           void handler(req[cmd]).then((res) => {
             observer?.observe(`Batch.${cmd}`, outcomeCode(res), (performance.now() - t0) / 1000);
+            trace('kv.answer');
             flow.answer({ requestId: req.requestId, [cmd]: res });
           });
         }

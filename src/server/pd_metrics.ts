@@ -32,6 +32,11 @@ export class PdMetrics {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly regionMerges = new Counter({
+    name: 'nyx_pd_region_merges_total',
+    help: 'Merges PD took into its Region map: a target heartbeat replaced a source it covers whole',
+    registers: [this.registry],
+  });
   readonly storeHeartbeats = new Counter({
     name: 'nyx_pd_store_heartbeats_total',
     help: 'Store heartbeats received',
@@ -60,6 +65,28 @@ export class PdMetrics {
       registers: [this.registry],
       collect() {
         this.set(running());
+      },
+    });
+  }
+
+  /** The cluster's deadlock detector (src/pd/deadlock_detector.ts), read when scraped. */
+  watchDeadlocks(detector: { readonly deadlocks: number; readonly edges: number }): void {
+    let seen = 0;
+    new Counter({
+      name: 'nyx_pd_deadlocks_total',
+      help: 'Pessimistic lock waits refused because they would have closed a cycle',
+      registers: [this.registry],
+      collect() {
+        this.inc(detector.deadlocks - seen);
+        seen = detector.deadlocks;
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_wait_for_edges',
+      help: 'Edges in the cluster wait-for graph: transactions waiting for another one',
+      registers: [this.registry],
+      collect() {
+        this.set(detector.edges);
       },
     });
   }

@@ -31,6 +31,7 @@ import {
   storeToProto,
 } from '../proto/convert_meta.js';
 import { checkSplitKeys, splitVisible } from '../pd/split.js';
+import { checkMerge, mergeVisible } from '../pd/merge.js';
 import {
   errorToProto,
   regionHeartbeatFromProto,
@@ -47,6 +48,7 @@ import type { RequestHeader__Output } from '../proto-gen/nyx/pd/RequestHeader.js
 import type { ResponseHeader } from '../proto-gen/nyx/pd/ResponseHeader.js';
 import type { PdMetrics } from './pd_metrics.js';
 import { getGcSafePoint, getGcStatus, updateServiceGcSafePoint } from './pd_gc_service.js';
+import { detectDeadlock } from './pd_deadlock_service.js';
 import type { ScheduleCoordinator } from '../pd/schedule/coordinator.js';
 import { explanationToProto, schedulerToProto } from '../proto/convert_schedule.js';
 import { operatorHandlers, watchOperators } from './pd_operators.js';
@@ -102,6 +104,7 @@ export class PdService {
       if (stream) safeWrite(stream, { header: this.header(), ...stepToProto(s) });
     };
     this.stopOperators = watchOperators(pd, this.metrics, this.log, sendStep);
+    this.metrics?.watchDeadlocks(pd.deadlocks);
     this.handlers = {
       Bootstrap: this.unary('Bootstrap', (req) => {
         const layout = layoutFromRequest(req.splitKeys, req.evenSplits);
@@ -222,6 +225,7 @@ export class PdService {
         updateServiceGcSafePoint(pd, req),
       ),
       GetGCStatus: this.unary('GetGCStatus', () => getGcStatus(pd)),
+      DetectDeadlock: this.unary('DetectDeadlock', (req) => detectDeadlock(pd, req)),
       // Scheduling: src/pd/schedule/ decides; these only convert.
       RemoveStore: this.unary('RemoveStore', (req) => {
         const store = scheduling().removeStore(uint64ToNumber(req.storeId, 'store id'));
@@ -280,7 +284,83 @@ export class PdService {
           },
         );
       },
+      MergeRegions: (call, callback) => {
+        const start = process.hrtime.bigint();
+        this.mergeRegions(call.request).then(
+          (region) => {
+            this.observe('MergeRegions', 'ok', start);
+            callback(null, { header: this.header(), region });
+          },
+          (e: unknown) => {
+            const error = this.toError(e, 'MergeRegions');
+            this.observe('MergeRegions', String(error.type), start);
+            callback(null, { header: this.header(error) });
+          },
+        );
+      },
     };
+  }
+
+  // --- manual merge ---
+
+  /**
+   * A merge by hand: the source's leader gets the merge step on its store's heartbeat
+   * stream (re-sent when leadership moves or after a second without news), and the answer
+   * waits until PD's map shows the target covering both ranges (src/pd/merge.ts).
+   */
+  private async mergeRegions(
+    req: Parameters<PDHandlers['MergeRegions']>[0]['request'],
+  ): Promise<ReturnType<typeof regionInfoToProto>> {
+    this.checkHeader(req.header);
+    this.requireBootstrapped();
+    const cluster = this.pd.cluster;
+    const find = (what: string, id: number) => {
+      const info = cluster.getRegionById(id);
+      if (!info) throw new PdError(PdErrorCode.RegionNotFound, `${what} region ${id} not found`);
+      return info;
+    };
+    const source = find('source', uint64ToNumber(req.sourceId, 'source id')).region;
+    const target = find('target', uint64ToNumber(req.targetId, 'target id')).region;
+    checkMerge(source, target);
+    const timeoutMs = req.timeoutMs > 0 ? req.timeoutMs : 20_000;
+    const deadline = Date.now() + timeoutMs;
+    const lookup = { byId: (x: number) => cluster.getRegionById(x)?.region };
+    let sent: { store: number; atMs: number } | undefined;
+    while (!mergeVisible(source, target, lookup)) {
+      const now = cluster.getRegionById(source.id);
+      const leader = now?.leader;
+      const stream = leader && this.heartbeatStreams.get(leader.storeId);
+      if (
+        now &&
+        leader &&
+        stream &&
+        (sent?.store !== leader.storeId || Date.now() - sent.atMs > 1000)
+      ) {
+        safeWrite(stream, {
+          header: this.header(),
+          regionId: toUint64(source.id),
+          regionEpoch: epochToProto(now.region.epoch),
+          targetPeer: peerToProto(leader),
+          mergeRegion: {
+            target: regionToProto(cluster.getRegionById(target.id)?.region ?? target),
+          },
+        });
+        if (sent?.store !== leader.storeId)
+          this.log.info(
+            { source: source.id, target: target.id, store: leader.storeId },
+            'merge sent to leader',
+          );
+        sent = { store: leader.storeId, atMs: Date.now() };
+      }
+      if (Date.now() >= deadline)
+        throw new PdError(
+          PdErrorCode.ServerIsBusy,
+          `region ${source.id} did not merge into region ${target.id} within ${timeoutMs} ms` +
+            (leader ? '' : ' (PD knows no leader for it)'),
+        );
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return regionInfoToProto(cluster.getRegionById(target.id)!);
   }
 
   private readonly stopOperators: () => void;
@@ -402,6 +482,8 @@ export class PdService {
           }
         }
         const r = this.pd.cluster.regionHeartbeat(hb, identity);
+        if (r.replaced.length > 0) this.pd.operators.onRegionsReplaced(r.replaced);
+        if (r.merged?.length) this.metrics?.regionMerges.inc(r.merged.length);
         // Where operator steps for this store's leaders go (SplitRegions).
         this.heartbeatStreams.set(identity?.storeId ?? hb.leader.storeId, call);
         // The Region's operator advances on its leader's heartbeats (operator_controller.ts).

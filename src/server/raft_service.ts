@@ -6,6 +6,7 @@
 // later message on it must come from a peer on that same store (TiKV binds a connection
 // to the store its certificate names; in plaintext the store id is the one the sender
 // declares; with mutual TLS it is the one its certificate names).
+import { messageStage, trace, tracing } from '../common/trace.js';
 import type { PeerCertificate } from 'node:tls';
 import type { RaftMessageBatch__Output } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import type { RaftTransportHandlers } from '../proto/load.js';
@@ -59,6 +60,7 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
             inbound.dropped({ reason: 'decode', detail: (e as Error).message });
             continue;
           }
+          if (tracing) trace(messageStage('recv', env.message.type, env.message.entries.length));
           streamStore ??= env.fromPeer.storeId;
           if (env.fromPeer.storeId !== streamStore) {
             inbound.dropped(

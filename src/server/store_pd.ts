@@ -6,6 +6,7 @@ import type { RaftTiming } from '../pd/raft_timing.js';
 import type { StoreGcProgress } from '../pd/gc/safe_point.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
+import type { ClusterDeadlockService } from '../store/deadlock_detector.js';
 
 export class StorePdAdapter implements StoreRegistrar {
   constructor(
@@ -40,6 +41,11 @@ export class StorePdAdapter implements StoreRegistrar {
     return this.pd.getTimestamp();
   }
 
+  /** PD hosts the cluster's deadlock detector (src/pd/deadlock_detector.ts). */
+  get deadlocks(): ClusterDeadlockService {
+    return this.pd;
+  }
+
   getGcSafePoint(progress: Omit<StoreGcProgress, 'reportedMs'>): Promise<bigint> {
     return this.pd.getGcSafePoint(progress);
   }
@@ -52,9 +58,20 @@ export class StorePdAdapter implements StoreRegistrar {
     return this.pd.storeHeartbeat({ storeId, ...stats }, configVersion);
   }
 
-  regionHeartbeat(hb: { region: Region; leader: Peer; term: number; pendingPeers?: Peer[] }): void {
-    const { pendingPeers, ...rest } = hb;
-    this.pd.regionHeartbeat(pendingPeers ? { ...rest, stats: { pendingPeers } } : rest);
+  regionHeartbeat(hb: {
+    region: Region;
+    leader: Peer;
+    term: number;
+    pendingPeers?: Peer[];
+    approximateSize?: number;
+    approximateKeys?: number;
+  }): void {
+    const { pendingPeers, approximateSize, approximateKeys, ...rest } = hb;
+    const stats = {
+      ...(pendingPeers ? { pendingPeers } : {}),
+      ...(approximateSize !== undefined ? { approximateSize, approximateKeys } : {}),
+    };
+    this.pd.regionHeartbeat(Object.keys(stats).length > 0 ? { ...rest, stats } : rest);
   }
 
   async getRegionById(id: number): Promise<Region | undefined> {

@@ -35,6 +35,7 @@ import { RaftStore } from '../store/raft_store.js';
 import { NODE_RUNTIME } from '../store/runtime.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../store/raw_kv.js';
 import { TxnKv } from '../store/txn_kv.js';
+import { DeadlockDetector, type ClusterDeadlockService } from '../store/deadlock_detector.js';
 import { checkForStore, describeEnvelope } from '../store/message_validator.js';
 import { DropLog } from '../store/drop_log.js';
 import {
@@ -48,6 +49,7 @@ import { GrpcRaftTransport } from '../store/transport.js';
 import type { TxnClient } from '../client/txn/txn_client.js';
 import { TxnHost } from '../store/txn_host/txn_host.js';
 import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
+import { MergeRunner } from '../store/merge_runner.js';
 import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
 import { SplitChecker } from '../store/split_checker.js';
@@ -89,6 +91,8 @@ export interface StoreRegistrar extends StorePd {
   getGcSafePoint?: GcWorkerPd['getGcSafePoint'];
   /** PD's operator steps for this store's leaders (a split asked for by hand). */
   onRegionInstruction?(listener: (i: RegionInstruction) => void): () => void;
+  /** The cluster's deadlock detector; without it, lock waits check this store's graph only. */
+  deadlocks?: ClusterDeadlockService;
 }
 
 export interface StoreConfig {
@@ -155,6 +159,7 @@ export class StoreServer {
   private splitChecker: SplitChecker | undefined;
   private gcWorker: GcWorker | undefined;
   private operators: OperatorExecutor | undefined;
+  private merges: MergeRunner | undefined;
   private stopInstructions: (() => void) | undefined;
   private raftStore: RaftStore | undefined;
   private transport: GrpcRaftTransport | undefined;
@@ -286,6 +291,10 @@ export class StoreServer {
         onSplitApplied: (peer, result) => {
           splitRunner?.onApplied(peer, result);
         },
+        onMergeApplied: (peer, outcome) => {
+          this.metrics.merges.inc({ step: outcome.kind });
+          this.merges?.onApplied(peer, outcome, (p) => this.pdWorker?.report(p));
+        },
         // Membership changes (replica_hooks.ts): set once the loader exists, before start.
         onConfChangeApplied: (peer) => this.pdWorker?.report(peer),
         maybeCreatePeer: (env) => replicas?.maybeCreatePeer(env),
@@ -342,8 +351,14 @@ export class StoreServer {
       },
       NODE_RUNTIME,
     );
-    // A big Region's split copies its halves on a worker thread, not on the loop.
+    // A big Region's split copies its halves, and a snapshot is written, on a worker
+    // thread, not on the loop.
     loader.copySplitsOffLoop = true;
+    loader.buildSnapshotsOffLoop = true;
+    loader.onSnapshotError = (regionId, e) =>
+      log.warn({ regionId, err: e.message }, 'snapshot build failed');
+    // A CommitMerge applied here moves rows out of this store's source replica.
+    loader.peerOf = (id) => raftStore.peers.get(id);
     const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
@@ -372,6 +387,9 @@ export class StoreServer {
       limits: DEFAULT_RAW_KV_LIMITS,
       disk,
       ...(this.pd.getTimestamp ? { fetchTs: () => this.pd.getTimestamp!() } : {}),
+      deadlocks: new DeadlockDetector(this.pd.deadlocks, (err) =>
+        log.warn({ err: err.message }, 'deadlock detection fell back to this store'),
+      ),
     });
     const txnMetrics = new TxnMetrics(this.metrics.registry, txnKv);
     this.grpcServer.addService(
@@ -488,8 +506,12 @@ export class StoreServer {
     }
     const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
     this.operators = operators;
+    const merges = new MergeRunner(raftStore, logFn, { now: () => NODE_RUNTIME.now() });
+    this.merges = merges;
+    merges.start(200);
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {
       if (i.changePeer || i.changePeerV2 || i.transferLeader) operators.execute(i);
+      if (i.mergeRegion) merges.prepare(i.regionId, i.epoch, i.mergeRegion.target);
     });
     if (splitRunner) {
       const runner = splitRunner;
@@ -615,6 +637,7 @@ export class StoreServer {
     this.txnHost?.client.close();
     this.pdWorker?.stop();
     this.splitChecker?.stop();
+    this.merges?.stop();
     await this.gcWorker?.stop();
     this.stopInstructions?.();
     this.raftStore?.stop(new Error('store is shutting down'));

@@ -17,6 +17,8 @@
 // Memory per stream is thus at most about unsentBytes + inFlight × the largest answer
 // (the engines bound a scan by bytes; a value is at most 8 MiB).
 
+import { trace } from '../common/trace.js';
+
 export interface FlowLimits {
   /** Requests of one stream read and not yet answered. */
   streamInFlight: number;
@@ -218,6 +220,7 @@ export class StreamFlow<R, M> {
         n++;
       }
       const batch = this.queue.splice(0, n);
+      trace('kv.write');
       const ok = this.call.write(this.pack(batch.map((b) => b.answer)), () => this.sent(bytes));
       if (!ok) {
         this.waitingForDrain = true;

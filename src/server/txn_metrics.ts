@@ -40,6 +40,22 @@ export class TxnMetrics {
       labelNames: ['command', 'outcome'] as const,
       registers: [registry],
     });
+    // Counted where the transaction becomes committed (TxnKv.committedTxns); a collect()
+    // turns the store's running totals into counter increments at scrape time.
+    const seen = { percolator: 0, onePc: 0 };
+    new Counter({
+      name: 'nyx_txn_committed_total',
+      help: 'Transactions committed by this store as leader of their primary key (path: 2pc — a commit of the primary lock, also the final commit of async commit — or 1pc)',
+      labelNames: ['path'] as const,
+      registers: [registry],
+      collect() {
+        const now = txn.committedTxns;
+        this.inc({ path: '2pc' }, now.percolator - seen.percolator);
+        this.inc({ path: '1pc' }, now.onePc - seen.onePc);
+        seen.percolator = now.percolator;
+        seen.onePc = now.onePc;
+      },
+    });
     new Gauge({
       name: 'nyx_txn_latch_commands',
       help: 'Transactional commands holding or waiting for key latches',

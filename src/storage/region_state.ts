@@ -14,6 +14,18 @@ export interface RegionLocalState {
   region: Region;
   /** The peer on this store was removed; its data is gone or about to be. */
   tombstone: boolean;
+  /** Set from a merge source's PrepareMerge until the merge commits or rolls back. */
+  merging?: MergeState;
+}
+
+/** A merge source's fence (TiKV's MergeState), kept with its meta in the same row. */
+export interface MergeState {
+  /** Every source replica had the log up to here when PrepareMerge was proposed. */
+  minIndex: number;
+  /** The index of the PrepareMerge entry. */
+  commit: number;
+  /** The target as recorded at prepare: CommitMerge applies only at this epoch. */
+  target: Region;
 }
 
 export function emptyApplyState(): ApplyState {
@@ -39,37 +51,65 @@ interface RegionJson {
   peers: { id: number; storeId: number; role: string }[];
 }
 
-export function encodeRegionState(s: RegionLocalState): string {
-  const r = s.region;
-  const region: RegionJson = {
+function regionJson(r: Region): RegionJson {
+  return {
     id: r.id,
     startKey: Buffer.from(r.startKey).toString('hex'),
     endKey: Buffer.from(r.endKey).toString('hex'),
     epoch: { confVer: r.epoch.confVer, version: r.epoch.version },
     peers: r.peers.map((p) => ({ id: p.id, storeId: p.storeId, role: p.role })),
   };
-  return JSON.stringify({ region, tombstone: s.tombstone });
+}
+
+interface MergeJson {
+  minIndex: number;
+  commit: number;
+  target: RegionJson;
+}
+
+export function encodeRegionState(s: RegionLocalState): string {
+  const region = regionJson(s.region);
+  if (!s.merging) return JSON.stringify({ region, tombstone: s.tombstone });
+  const m = s.merging;
+  const merging: MergeJson = {
+    minIndex: m.minIndex,
+    commit: m.commit,
+    target: regionJson(m.target),
+  };
+  return JSON.stringify({ region, tombstone: s.tombstone, merging });
 }
 
 export function decodeRegionState(text: string): RegionLocalState {
-  const o = parse(text, 'region state') as { region?: RegionJson; tombstone?: boolean };
+  const o = parse(text, 'region state') as {
+    region?: RegionJson;
+    tombstone?: boolean;
+    merging?: MergeJson;
+  };
   const r = o.region;
   if (!r || typeof r.id !== 'number') throw new StorageCorruptionError(`bad region state: ${text}`);
+  const state: RegionLocalState = { region: regionFromJson(r), tombstone: o.tombstone === true };
+  const m = o.merging;
+  if (m) {
+    if (typeof m.minIndex !== 'number' || typeof m.commit !== 'number' || !m.target)
+      throw new StorageCorruptionError(`bad merge state: ${text}`);
+    state.merging = { minIndex: m.minIndex, commit: m.commit, target: regionFromJson(m.target) };
+  }
+  return state;
+}
+
+function regionFromJson(r: RegionJson): Region {
   return {
-    region: {
-      id: r.id,
-      startKey: Buffer.from(r.startKey, 'hex'),
-      endKey: Buffer.from(r.endKey, 'hex'),
-      epoch: { confVer: r.epoch.confVer, version: r.epoch.version },
-      peers: r.peers.map((p) => ({
-        id: p.id,
-        storeId: p.storeId,
-        role: (Object.values(PeerRole) as string[]).includes(p.role)
-          ? (p.role as PeerRole)
-          : PeerRole.Voter,
-      })),
-    },
-    tombstone: o.tombstone === true,
+    id: r.id,
+    startKey: Buffer.from(r.startKey, 'hex'),
+    endKey: Buffer.from(r.endKey, 'hex'),
+    epoch: { confVer: r.epoch.confVer, version: r.epoch.version },
+    peers: r.peers.map((p) => ({
+      id: p.id,
+      storeId: p.storeId,
+      role: (Object.values(PeerRole) as string[]).includes(p.role)
+        ? (p.role as PeerRole)
+        : PeerRole.Voter,
+    })),
   };
 }
 

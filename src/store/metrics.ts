@@ -62,6 +62,12 @@ export class StoreMetrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
+  readonly merges = new Counter({
+    name: 'nyx_store_region_merges_total',
+    help: 'Region merge commands applied on this store, by step (prepared, committed, rolled back)',
+    labelNames: ['step'] as const,
+    registers: [this.registry],
+  });
   readonly leaderships = new Counter({
     name: 'nyx_raft_leaders_elected_total',
     help: 'Times a Region peer on this store became leader (a new term)',

@@ -44,6 +44,7 @@ export interface StorePd {
     leader: Peer;
     term: number;
     approximateKeys?: number;
+    approximateSize?: number;
     /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
     pendingPeers?: Peer[];
   }): void;
@@ -153,6 +154,9 @@ export class PdWorker {
         leader,
         term: p.node.raft.term,
         ...(pendingPeers.length > 0 ? { pendingPeers } : {}),
+        ...(p.sizeEstimate
+          ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
+          : {}),
       });
     } catch (e) {
       this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
@@ -241,6 +245,9 @@ export class PdWorker {
   gcRaftLogs(): void {
     const batch = new RaftLogWriteBatch();
     for (const p of this.store.peers.values()) {
+      // A fenced merge source keeps its log: a CommitMerge proposed on this store carries
+      // its entries after the fence's minIndex (merge_propose.ts).
+      if (p.merging()) continue;
       const view = p.logStorage;
       // Nothing to compact unless the log is long: then the engine need not be opened
       // (flush() opens it), which with thousands of idle Regions is most of this pass.

@@ -40,8 +40,12 @@ import { ReadQueue } from './read_queue.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { AppliedEntry, RegionApplier, RequestOutcome, SuspendedSplit } from './region_applier.js';
 import { failpoint } from '../common/failpoint.js';
+import { trace } from '../common/trace.js';
 import { SplitContext, SplitResult } from './split_apply.js';
 import { SessionOptions } from './session_table.js';
+import { MergeOutcome, MergeSourceReplica, mergingError } from './merge_apply.js';
+import { MergeState } from '../storage/region_state.js';
+import { checkPrepareMerge } from './merge_propose.js';
 import { clockRaftSeed } from './runtime.js';
 import type { WakeReason } from './hibernation.js';
 
@@ -132,6 +136,8 @@ export interface PeerOptions {
   createdBySplit?: boolean;
   /** Run a split's copy (step 1) off the loop; resolves with the new Regions left alone. */
   copySplitOffLoop?: (parentId: number, created: Region[]) => Promise<number[]>;
+  /** This store's replica of a merge source, for a CommitMerge applied here (merge_apply.ts). */
+  mergeSourceOf?: (regionId: number) => MergeSourceReplica | undefined;
 }
 
 export class RegionPeer {
@@ -152,7 +158,13 @@ export class RegionPeer {
     if (v) this.onDirty(this);
   }
   /** Each proposal is answered with one outcome per request its entry carried. */
-  private readonly proposals: ProposalQueue<RequestOutcome[] | SplitResult>;
+  private readonly proposals: ProposalQueue<RequestOutcome[] | SplitResult | MergeOutcome>;
+  /** The merge fence (PrepareMerge applied, not yet committed or rolled back): merge_apply.ts. */
+  private mergeFence: MergeState | undefined;
+  /** A CommitMerge on the target took this replica's rows: it applies nothing more. */
+  private mergedAway = false;
+  /** Merge commands applied since the store last took them. */
+  private appliedMerges: MergeOutcome[] = [];
   /** Splits applied since the store last took them (it creates their peers). */
   private appliedSplits: SplitResult[] = [];
   /** The Regions the latest split here created (for EpochNotMatch answers). */
@@ -172,6 +184,8 @@ export class RegionPeer {
   private lastLeader = NONE;
   /** A conf change applied since the store last looked (it reports, or destroys us). */
   private confChanged = false;
+  /** The split checker's last measure of the Region (reported to PD: its merge checker). */
+  sizeEstimate: { bytes: number; keys: number } | undefined;
   /** Ticks since a leader's message last reached this peer (stale peer detection). */
   leaderSilentTicks = 0;
   /** Not ticked by the store: the group hibernates (hibernation.ts). */
@@ -223,8 +237,11 @@ export class RegionPeer {
         setRegion: (r) => {
           this.region = cloneRegion(r);
         },
+        merging: () => this.mergeFence,
+        mergeSource: (id) => opts.mergeSourceOf?.(id),
       },
     );
+    this.mergeFence = engine.regionState()?.merging;
     this.peerId = peerId;
     const applied = engine.applyState();
     this.appliedIndex = applied.appliedIndex;
@@ -284,6 +301,8 @@ export class RegionPeer {
     if (!this.isInitialized())
       throw new RegionError({ kind: 'RegionNotFound', regionId: this.region.id });
     if (needLeader && !this.isLeader()) throw this.notLeader();
+    // A fenced merge source serves nothing: its rows are about to belong to the target.
+    if (this.mergeFence || this.mergedAway) throw mergingError(this.region.id);
     if (
       epoch &&
       (epoch.version !== this.region.epoch.version || epoch.confVer !== this.region.epoch.confVer)
@@ -370,6 +389,13 @@ export class RegionPeer {
     // A request checked against an older version (a split or merge applied since it
     // arrived) may name keys the Region no longer owns: send it back to the client.
     const group: PendingWrite[] = [];
+    if (this.mergeFence || this.mergedAway) {
+      for (const w of all) {
+        this.observer.proposal('rejected');
+        w.done(mergingError(this.region.id));
+      }
+      return;
+    }
     for (const w of all) {
       if (w.version === this.region.epoch.version) group.push(w);
       else {
@@ -415,6 +441,7 @@ export class RegionPeer {
       }
       return;
     }
+    trace('propose');
     const raft = this.node.raft;
     for (let i = 0; i < group.length; i++) this.observer.proposal('proposed');
     this.proposals.push({
@@ -425,7 +452,7 @@ export class RegionPeer {
       // Each request gets the outcome of its own position in the entry.
       done: (r) => {
         for (let i = 0; i < group.length; i++) {
-          group[i]!.done(r instanceof Error ? r : Array.isArray(r) ? r[i]! : splitAnswer(r));
+          group[i]!.done(r instanceof Error ? r : Array.isArray(r) ? r[i]! : adminAnswer());
         }
       },
     });
@@ -444,15 +471,102 @@ export class RegionPeer {
   ): void {
     if (this.asleep) this.onWake(this, 'admin');
     this.checkRequest(epoch);
+    this.proposeAdminEntry({ kind: 'batchSplit', splits }, (r) =>
+      done(
+        r instanceof Error
+          ? r
+          : !Array.isArray(r) && !('kind' in r)
+            ? r
+            : new Error('split entry applied as something else'),
+      ),
+    );
+  }
+
+  // ------------------------------------------------------------ merge (merge_apply.ts)
+
+  /** The merge fence, while this Region is a prepared merge source. */
+  merging(): MergeState | undefined {
+    return this.mergeFence;
+  }
+
+  /** Whether a CommitMerge on the target took this replica's rows (it is destroyed next). */
+  isMergedAway(): boolean {
+    return this.mergedAway;
+  }
+
+  /**
+   * PrepareMerge on this Region (the source) toward `target` as PD knows it; `done` gets
+   * the outcome once applied here. Refused (ConfChangeRefusedError) when a source replica
+   * lags behind the log's start, or the log holds a conf change or an admin command after
+   * the lowest replica's match, as TiKV's pre-checks do (merge_propose.ts).
+   */
+  proposePrepareMerge(target: Region, done: (r: MergeOutcome | Error) => void): void {
+    this.checkRequest(undefined);
+    const why = checkPrepareMerge(this.region, target, this.node.raft, this.appliedIndex);
+    if (typeof why === 'string')
+      throw new ConfChangeRefusedError(`region ${this.region.id}: ${why}`);
+    this.proposeAdmin({ kind: 'prepareMerge', minIndex: why.minIndex, target }, done);
+  }
+
+  /** CommitMerge on this Region (the target), carrying the source's entries. */
+  proposeCommitMerge(
+    source: Region,
+    commit: number,
+    entries: Entry[],
+    done: (r: MergeOutcome | Error) => void,
+  ): void {
+    this.checkRequest(undefined);
+    this.proposeAdmin({ kind: 'commitMerge', source, commit, entries }, done);
+  }
+
+  /** RollbackMerge on this fenced source (its target can no longer commit). */
+  proposeRollbackMerge(commit: number, done: (r: MergeOutcome | Error) => void): void {
+    if (!this.isLeader()) throw this.notLeader();
+    this.proposeAdmin({ kind: 'rollbackMerge', commit }, done);
+  }
+
+  private proposeAdmin(
+    admin: NonNullable<RaftCommand['admin']>,
+    done: (r: MergeOutcome | Error) => void,
+  ): void {
+    // A CommitMerge carries the source's entries: it may outgrow one Raft entry.
+    this.proposeAdminEntry(
+      admin,
+      (r) =>
+        done(
+          r instanceof Error || (!Array.isArray(r) && 'kind' in r)
+            ? r
+            : new Error('merge entry applied as something else'),
+        ),
+      this.cfg.maxEntryBytes,
+    );
+  }
+
+  /**
+   * Propose one admin command as its own entry and track it; `done` gets what its apply
+   * produced. An entry over `maxBytes` is refused with RaftEntryTooLarge.
+   */
+  private proposeAdminEntry(
+    admin: NonNullable<RaftCommand['admin']>,
+    done: (r: RequestOutcome[] | SplitResult | MergeOutcome | Error) => void,
+    maxBytes = Infinity,
+  ): void {
     const cmd: RaftCommand = {
       regionId: this.region.id,
       epoch: { ...this.region.epoch },
       timeMs: this.wallNow(),
       requests: [],
-      admin: { kind: 'batchSplit', splits },
+      admin,
     };
+    const data = encodeCommand(cmd);
+    if (data.length > maxBytes)
+      throw new RegionError({
+        kind: 'RaftEntryTooLarge',
+        regionId: this.region.id,
+        entrySize: data.length,
+      });
     try {
-      this.node.propose(encodeCommand(cmd));
+      this.node.propose(data);
     } catch (e) {
       if (e instanceof ProposalDroppedError || e instanceof UncommittedSizeExceededError) {
         throw this.notLeader();
@@ -465,12 +579,31 @@ export class RegionPeer {
       term: raft.term,
       proposedAt: this.now(),
       leaseGeneration: this.lease.currentGeneration(),
-      done: (r) =>
-        done(
-          r instanceof Error || !Array.isArray(r) ? r : new Error('split entry applied as data'),
-        ),
+      done,
     });
     this.dirty = true;
+  }
+
+  /** This replica as a merge source for the target's CommitMerge apply on this store. */
+  asMergeSource(): MergeSourceReplica {
+    return {
+      engine: this.engine,
+      region: () => cloneRegion(this.region),
+      appliedIndex: () => this.appliedIndex,
+      merging: () => this.mergeFence,
+      localEntries: (lo, hi) => this.logStorage.entries(lo, hi, Number.MAX_SAFE_INTEGER),
+      catchUp: (entries) => this.applyCommitted(entries),
+      markMerged: () => {
+        this.mergedAway = true;
+      },
+    };
+  }
+
+  /** Merge commands applied since the last call (the store destroys merged sources). */
+  takeAppliedMerges(): MergeOutcome[] {
+    const m = this.appliedMerges;
+    this.appliedMerges = [];
+    return m;
   }
 
   /** Whether the peer has its Region's data (not a placeholder awaiting its snapshot). */
@@ -631,6 +764,11 @@ export class RegionPeer {
 
   /** Apply committed entries to the Region engine in one transaction with the apply state. */
   applyCommitted(entries: Entry[]): void {
+    // A merge source whose rows moved to the target applies nothing more; and entries a
+    // target's CommitMerge already applied here (catch-up, merge_apply.ts) come from Raft
+    // again: never twice.
+    if (this.mergedAway) return;
+    entries = entries.filter((e) => e.index > this.appliedIndex);
     if (entries.length === 0) return;
     if (this.splitInFlight) {
       // The parent applies nothing past a split until its copy is done (split_apply.ts).
@@ -693,7 +831,9 @@ export class RegionPeer {
   /** Answer the proposals of applied entries; collect applied splits for the store. */
   private answer(applied: AppliedEntry[]): void {
     for (const a of applied) {
-      if (!(a.outcome instanceof Error) && !Array.isArray(a.outcome)) {
+      if (!(a.outcome instanceof Error) && !Array.isArray(a.outcome) && 'kind' in a.outcome) {
+        this.onMergeApplied(a.outcome);
+      } else if (!(a.outcome instanceof Error) && !Array.isArray(a.outcome)) {
         this.appliedSplits.push(a.outcome);
         this.lastSplit = a.outcome.created;
         // Requests queued against the old range go back to their clients (proposeGroup).
@@ -709,6 +849,18 @@ export class RegionPeer {
         this.observer.proposal('failed');
       }
       p.done(a.outcome);
+    }
+  }
+
+  private onMergeApplied(m: MergeOutcome): void {
+    this.appliedMerges.push(m);
+    if (m.kind === 'prepared') {
+      this.mergeFence = m.merging;
+      // Reads waiting for a read point may be served after the target takes writes for
+      // these keys: send them back (the client retries on the merged Region).
+      this.reads.failAll(() => mergingError(this.region.id));
+    } else if (m.kind === 'rolledBack') {
+      this.mergeFence = undefined;
     }
   }
 
@@ -729,6 +881,7 @@ export class RegionPeer {
       // its first one this way): the store looks at it like at an applied conf change.
       if (local.region.epoch.confVer !== this.region.epoch.confVer) this.confChanged = true;
       this.region = local.region;
+      this.mergeFence = local.merging;
     }
   }
 
@@ -799,7 +952,7 @@ export class RegionPeer {
   }
 }
 
-/** A data request whose entry turned out to be a split: never happens with our proposer. */
-function splitAnswer(_r: SplitResult): Error {
-  return new Error('a write was answered by a split entry');
+/** A data request whose entry turned out to be an admin command: never happens with our proposer. */
+function adminAnswer(): Error {
+  return new Error('a write was answered by an admin entry');
 }

@@ -18,6 +18,8 @@ import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_sn
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
 import { copySplitOffLoop } from './split_copy_worker.js';
+import { OffLoopSnapshotBuilder } from './snapshot_builder.js';
+import { exportSnapshotOffLoop } from './snapshot_worker.js';
 import { isInitializedRegion } from './conf_change.js';
 import { coveredByTombstone, destroyReplica } from './peer_destroy.js';
 
@@ -54,8 +56,18 @@ export function confStateOf(region: Region): ConfState {
 export class PeerLoader {
   /** Copy split data on a worker thread (split_copy_worker.ts); a store sets it. */
   copySplitsOffLoop = false;
+  /**
+   * Build snapshots on a worker thread (snapshot_builder.ts); a store sets it. The
+   * in-process simulations keep building them on the loop, where a build is one
+   * deterministic step.
+   */
+  buildSnapshotsOffLoop = false;
+  /** A snapshot built off the loop failed (the store logs it; Raft asks again). */
+  onSnapshotError: (regionId: number, e: Error) => void = () => {};
   /** Regions whose interrupted destroy loadAll() finished (for the store's log). */
   readonly destroyedAtLoad: number[] = [];
+  /** The store's peer of a Region, for a CommitMerge that needs its source (a store sets it). */
+  peerOf: (regionId: number) => RegionPeer | undefined = () => undefined;
 
   constructor(
     private readonly storeId: number,
@@ -73,14 +85,24 @@ export class PeerLoader {
    * The engine is written first, then the log (reconcile() completes a crash between).
    * Running it again after a crash in between is harmless; over a log that has moved
    * past the initial state it refuses, since that would take back votes and entries.
+   *
+   * A log that holds nothing but a hard state is the vote of a placeholder peer: the
+   * Region's other replicas elected a leader before this store created its own peer, and
+   * their messages made an uninitialized one here (peer_creation.ts), which a crash then
+   * took before its snapshot arrived. Its term and vote are kept (Raft thesis §3.4: a
+   * server votes once per term, and that must survive a restart); the initial state only
+   * adds the log.
    */
   createInitialPeer(region: Region): RegionPeer {
     const me = findPeerOnStore(region, this.storeId);
     if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
+    let placeholderVote: { term: number; vote: number } | undefined;
     if (this.logEngine.has(region.id)) {
       const view = this.logEngine.region(region.id);
       const hs = view.hardState();
-      if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
+      if (view.lastIndex() === 0 && hs.commit === 0 && hs.term > INITIAL_LOG_TERM) {
+        placeholderVote = { term: hs.term, vote: hs.vote };
+      } else if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
         throw new StorageCorruptionError(
           `region ${region.id}: its raft log is past the initial state (last index ` +
             `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
@@ -99,7 +121,11 @@ export class PeerLoader {
         term: INITIAL_LOG_TERM,
         confState: confStateOf(region),
       })
-      .setHardState(region.id, { term: INITIAL_LOG_TERM, vote: 0, commit: INITIAL_LOG_INDEX });
+      .setHardState(region.id, {
+        term: placeholderVote?.term ?? INITIAL_LOG_TERM,
+        vote: placeholderVote?.vote ?? 0,
+        commit: INITIAL_LOG_INDEX,
+      });
     this.logEngine.write(batch);
     return this.open(region, me.id, engine);
   }
@@ -131,7 +157,12 @@ export class PeerLoader {
   /** Every peer this store hosted before a restart (tombstones excluded). */
   loadAll(): RegionPeer[] {
     const ids = new Set([...this.engines.regionIdsOnDisk(), ...this.logEngine.regionIds()]);
-    const found: { engine: RegionEngine; region: Region; peerId: number }[] = [];
+    const found: {
+      engine: RegionEngine;
+      region: Region;
+      peerId: number;
+      merging: boolean;
+    }[] = [];
     for (const id of [...ids].sort((a, b) => a - b)) {
       const engine = this.engines.get(id);
       const local = engine.exists() ? engine.regionState() : undefined;
@@ -144,15 +175,41 @@ export class PeerLoader {
         this.destroyedAtLoad.push(id);
         continue;
       }
-      found.push({ engine, region: local.region, peerId: me.id });
+      found.push({ engine, region: local.region, peerId: me.id, merging: !!local.merging });
     }
+    // merge_apply.ts: step 2 committed, step 3 (the source's destroy) did not run.
+    const merged = found.filter((f) => this.mergedAway(f, found));
+    for (const f of merged) {
+      destroyReplica(f.region.id, f.region.epoch, this.logEngine, this.engines);
+      this.destroyedAtLoad.push(f.region.id);
+    }
+    const live = found.filter((f) => !merged.includes(f));
     const peers: RegionPeer[] = [];
-    for (const f of found) {
-      if (this.unfinishedSplitChild(f, found)) continue;
+    for (const f of live) {
+      if (this.unfinishedSplitChild(f, live)) continue;
       this.reconcile(f.engine, f.region);
       peers.push(this.open(f.region, f.peerId, f.engine));
     }
     return peers;
+  }
+
+  /**
+   * A fenced merge source whose range a Region of a higher version covers: the target's
+   * CommitMerge is applied here (its rows moved), the source's destroy did not happen.
+   * Only a target's commit makes a higher version over a fenced source's range: the fence
+   * stops every split of the source, and a split child under it would be a lower version.
+   */
+  private mergedAway(
+    f: { region: Region; merging: boolean },
+    all: readonly { region: Region }[],
+  ): boolean {
+    if (!f.merging) return false;
+    return all.some(
+      (o) =>
+        o.region.id !== f.region.id &&
+        o.region.epoch.version > f.region.epoch.version &&
+        rangesOverlap(o.region, f.region),
+    );
   }
 
   /**
@@ -203,27 +260,27 @@ export class PeerLoader {
   }
 
   /**
-   * An uninitialized peer created from a Raft message (peer_creation.ts): no meta is
-   * written (a restart forgets it; the leader's next message creates it again), and its
-   * Raft state is whatever this store's log holds for the Region (a vote it cast before a
-   * restart stays cast).
+   * An uninitialized peer created from a Raft message (peer_creation.ts), or undefined
+   * when the Region's file already holds applied state though this store does not host
+   * the Region: the copy of a split this store's parent peer is applying, on a worker
+   * thread, or began applying when it crashed (split_apply.ts). The split creates the
+   * peer with that data; a placeholder over the file would start from its applied index
+   * with an empty log, which Raft refuses. The state is read from disk here, once, and
+   * the peer opens from that same read: a worker writing the file a moment earlier is
+   * seen, one writing it a moment later finds the placeholder, which the split replaces
+   * (createSplitPeer). No meta is written (a restart forgets the placeholder; the
+   * leader's next message creates it again), and its Raft state is whatever this store's
+   * log holds for the Region (a vote it cast before a restart stays cast).
    */
-  /**
-   * A Region file that already holds applied state though this store does not host the
-   * Region: the copy of a split this store's parent peer began applying when it crashed
-   * (split_apply.ts). The split replays from the parent's log and creates the peer with
-   * that data; a placeholder over the file would start from its applied index with an
-   * empty log, which Raft refuses.
-   */
-  hasSplitCopyOnDisk(regionId: number): boolean {
-    const engine = this.engines.get(regionId);
-    return engine.exists() && engine.applyState().appliedIndex > 0;
-  }
-
-  createFromMessage(placeholder: Region): RegionPeer {
+  createFromMessage(placeholder: Region): RegionPeer | undefined {
     const me = findPeerOnStore(placeholder, this.storeId);
     if (!me) throw new Error(`region ${placeholder.id} has no peer on store ${this.storeId}`);
-    return this.open(placeholder, me.id, this.engines.get(placeholder.id));
+    const engine = this.engines.get(placeholder.id);
+    if (engine.exists()) {
+      engine.reloadState();
+      if (engine.applyState().appliedIndex > 0) return undefined;
+    }
+    return this.open(placeholder, me.id, engine);
   }
 
   /** The epoch this store's replica of the Region was destroyed at, if it was. */
@@ -299,7 +356,18 @@ export class PeerLoader {
     let peer: RegionPeer | undefined = undefined;
     // Raft's configuration comes from the Region meta, which the engine keeps current.
     view.confStateProvider = () => confStateOf(peer ? peer.region : region);
-    view.setSnapshotBuilder(() => buildSnapshot(engine, peer ? peer.region : region));
+    if (this.buildSnapshotsOffLoop) {
+      const builder = new OffLoopSnapshotBuilder({
+        exportOffLoop: () =>
+          exportSnapshotOffLoop({ dataDir: this.engines.dataDir, regionId: region.id }),
+        truncatedIndex: () => view.truncatedState().index,
+        confStateOf,
+        onError: (e) => this.onSnapshotError(region.id, e),
+      });
+      view.setSnapshotBuilder(() => builder.take());
+    } else {
+      view.setSnapshotBuilder(() => buildSnapshot(engine, peer ? peer.region : region));
+    }
     const rt = this.runtime;
     peer = new RegionPeer(
       region,
@@ -314,6 +382,7 @@ export class PeerLoader {
       {
         ...opts,
         split: { engineOf: (id) => this.engines.get(id) },
+        mergeSourceOf: (id) => this.peerOf(id)?.asMergeSource(),
         ...(this.copySplitsOffLoop
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>

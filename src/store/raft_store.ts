@@ -8,6 +8,7 @@
 // Work arriving between turns (messages, proposals, reads) only marks peers dirty and
 // schedules a turn, so a busy store batches naturally.
 import { failpoint } from '../common/failpoint.js';
+import { trace, tracing } from '../common/trace.js';
 import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/index.js';
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
@@ -15,8 +16,10 @@ import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { RegionPeer } from './peer.js';
 import { DirtyPeers } from './store_dirty_set.js';
+import { HeldCommits } from './held_commits.js';
 import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
+import type { MergeOutcome } from './merge_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 import { Hibernation, HibernationOptions } from './hibernation.js';
 
@@ -58,6 +61,8 @@ export interface RaftStoreHooks {
   maybeCreatePeer?(env: RaftEnvelope): RegionPeer | undefined;
   /** Delete a removed replica's data and tombstone it (peer_destroy.ts). */
   destroyPeerData?(peer: RegionPeer): void;
+  /** A merge command applied on `peer` (merge_apply.ts): report, or drive the next step. */
+  onMergeApplied?(peer: RegionPeer, outcome: MergeOutcome): void;
   /** A message for an uninitialized peer from a sender it does not know (a new leader). */
   maybeLearnSender?(peer: RegionPeer, env: RaftEnvelope): void;
 }
@@ -103,6 +108,8 @@ export class RaftStore {
   private readonly destroyAfterTurn = new Map<number, string>();
   /** Idle Regions stop ticking, when enabled (hibernation.ts). */
   hibernation: Hibernation | undefined;
+  /** Commit-only appends held for the next append or tick (held_commits.ts). */
+  private readonly heldCommits = new HeldCommits();
 
   constructor(
     readonly storeId: number,
@@ -293,6 +300,9 @@ export class RaftStore {
       hib?.afterTick(p);
       if (expire) p.expireRequests();
     }
+    const held = this.heldCommits.takeAll();
+    for (const env of held) if (this.peers.has(env.regionId)) this.transport.send(env);
+    if (held.length > 0) this.transport.flush();
     hib?.checkLeaderStores();
     this.schedule();
   }
@@ -309,6 +319,7 @@ export class RaftStore {
       if (p.node.hasReady()) ready.push([p, p.node.ready()]);
     }
     if (ready.length === 0) return;
+    if (tracing) traceTurn('ready', ready);
 
     let sent = 0;
     for (const [p, rd] of ready) sent += this.sendAll(p, rd.messages);
@@ -359,7 +370,9 @@ export class RaftStore {
       }
       this.lazyHardStates.clear();
       failpoint('raft_log_before_write');
+      if (tracing) traceTurn('log_write_start', ready);
       this.logEngine.write(batch);
+      if (tracing) traceTurn('log_write_end', ready);
       failpoint('raft_log_after_write');
     }
     const t1 = this.runtime.now();
@@ -369,6 +382,7 @@ export class RaftStore {
 
     let committed = 0;
     let softStateChanged = false;
+    if (tracing) traceTurn('apply_start', ready);
     for (const [p, rd] of ready) {
       if (rd.softState) softStateChanged = true;
       if (rd.snapshot) p.onSnapshotApplied(rd.snapshot);
@@ -376,6 +390,13 @@ export class RaftStore {
       p.applyCommitted(rd.committedEntries);
       if (rd.committedEntries.length > 0) failpoint('apply_after');
       for (const split of p.takeAppliedSplits()) this.hooks.onSplitApplied?.(p, split);
+      for (const merge of p.takeAppliedMerges()) {
+        // The source's rows live in the target's file now: its replica goes at the end of
+        // the turn (it may still be in this turn's list; it applies nothing more).
+        if (merge.kind === 'committed')
+          this.destroyAfterTurn.set(merge.source.id, `merged into region ${p.regionId}`);
+        this.hooks.onMergeApplied?.(p, merge);
+      }
       committed += rd.committedEntries.length;
       p.node.advance(rd);
       p.afterApply(rd);
@@ -390,6 +411,7 @@ export class RaftStore {
       if (p.node.hasReady()) p.dirty = true;
     }
     const t2 = this.runtime.now();
+    if (tracing) traceTurn('apply_end', ready);
     this.hooks.onTurn?.({
       peers: ready.length,
       entries,
@@ -413,13 +435,19 @@ export class RaftStore {
       const to = p.peerById(m.to);
       const from = p.peerById(p.peerId);
       if (!to || !from) continue; // not in our view of the Region: nothing to route by
-      this.transport.send({
+      const env: RaftEnvelope = {
         regionId: p.regionId,
         fromPeer: from,
         toPeer: to,
         epoch: { ...p.region.epoch },
         message: m,
-      });
+      };
+      if (HeldCommits.isCommitOnly(p, m)) {
+        this.heldCommits.hold(env);
+        continue;
+      }
+      this.heldCommits.supersede(env);
+      this.transport.send(env);
       sent++;
       if (m.type === MessageType.Snap)
         this.log({ regionId: p.regionId, to: m.to }, 'sending snapshot');
@@ -444,6 +472,7 @@ export class RaftStore {
       this.lazyHardStates.delete(regionId);
       this.stashedVotes.delete(regionId);
       this.hibernation?.forget(p);
+      this.heldCommits.forget(regionId);
       p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
       this.hooks.destroyPeerData?.(p);
       this.log({ regionId, peer: p.peerId, epoch: p.region.epoch, why }, 'peer destroyed');
@@ -468,4 +497,18 @@ export class RaftStore {
   regions(): Region[] {
     return [...this.peers.values()].map((p) => p.region);
   }
+}
+
+/**
+ * A turn's stage for the tracer (common/trace.ts), named by the role of its peers (L if
+ * one leads, F otherwise) and recorded only for turns that carry entries to write or apply.
+ */
+function traceTurn(stage: string, ready: [RegionPeer, Ready][]): void {
+  let work = false;
+  let leader = false;
+  for (const [p, rd] of ready) {
+    if (rd.entries.length > 0 || rd.committedEntries.length > 0) work = true;
+    if (p.isLeader()) leader = true;
+  }
+  if (work) trace(`${leader ? 'L' : 'F'}.${stage}`);
 }

@@ -15,6 +15,17 @@ import { ApplyBatch } from './apply_batch.js';
 import { storedKey } from './txn_apply.js';
 import { ClientRequest, RaftCommand, WriteOp, WriteResult, decodeCommand } from './cmd/command.js';
 import {
+  MergeCommandError,
+  MergeOutcome,
+  MergeSourceReplica,
+  applyCommitMerge,
+  commitSourceState,
+  deriveCommit,
+  derivePrepare,
+  deriveRollback,
+} from './merge_apply.js';
+import { MergeState } from '../storage/region_state.js';
+import {
   SplitCommandError,
   SplitContext,
   SplitResult,
@@ -38,7 +49,7 @@ export type RequestOutcome = WriteResult | Error;
  * An entry's outcome: one per request it carried, or one error for all of them; a split
  * answers with the Regions it made.
  */
-export type EntryOutcome = RequestOutcome[] | SplitResult | Error;
+export type EntryOutcome = RequestOutcome[] | SplitResult | MergeOutcome | Error;
 
 export interface AppliedEntry {
   index: number;
@@ -65,6 +76,10 @@ export interface ConfChangeHooks {
 export interface AdminApplyContext extends SplitContext {
   /** The Region's meta changed (split): the peer takes it before the next entry. */
   setRegion(r: Region): void;
+  /** The Region's merge fence as applied so far (merge_apply.ts). */
+  merging?(): MergeState | undefined;
+  /** This store's replica of a merge source (CommitMerge), if hosted here. */
+  mergeSource?(regionId: number): MergeSourceReplica | undefined;
 }
 
 export class RegionApplier {
@@ -129,6 +144,12 @@ export class RegionApplier {
       if (pending) this.commit(batch, pending);
       pending = undefined;
       batch = new ApplyBatch(this.engine);
+      if (!(admin instanceof Error) && admin.admin!.kind !== 'batchSplit') {
+        const outcome = this.applyMerge(admin, e);
+        applied.push({ index: e.index, term: e.term, outcome });
+        pending = outcome instanceof Error ? e : undefined;
+        continue;
+      }
       const prepared = this.prepareAdmin(admin);
       if (suspendSplits && !(prepared instanceof Error)) {
         const rest = entries.slice(entries.indexOf(e) + 1);
@@ -177,9 +198,8 @@ export class RegionApplier {
     return cmd.admin ? cmd : undefined;
   }
 
-  /** The split an admin command asks for, or why it cannot apply (alike on every replica). */
-  private prepareAdmin(cmd: RaftCommand | Error): { parent: Region; created: Region[] } | Error {
-    if (cmd instanceof Error) return cmd;
+  /** Why an admin command cannot apply to this Region at all (alike on every replica). */
+  private checkAdmin(cmd: RaftCommand): Error | undefined {
     const region = this.region();
     if (cmd.regionId !== region.id) {
       return new RegionError({ kind: 'RegionNotFound', regionId: cmd.regionId });
@@ -190,9 +210,72 @@ export class RegionApplier {
       return new RegionError({ kind: 'EpochNotMatch', currentRegions: [cloneRegion(region)] });
     }
     if (!this.admin) return new Error('this replica cannot apply admin commands');
+    return undefined;
+  }
+
+  /**
+   * PrepareMerge / CommitMerge / RollbackMerge (merge_apply.ts): each commits its own
+   * transaction with the entry's apply index; a refused one changes nothing.
+   */
+  private applyMerge(cmd: RaftCommand, e: Entry): MergeOutcome | Error {
+    const refused = this.checkAdmin(cmd);
+    if (refused) return refused;
+    const admin = cmd.admin!;
+    const ctx = this.admin!;
+    const region = this.region();
+    const apply = { index: e.index, term: e.term };
+    const merging = ctx.merging?.();
+    switch (admin.kind) {
+      case 'prepareMerge': {
+        const p = derivePrepare(region, merging, admin, e.index);
+        if (p instanceof Error) return p;
+        commitSourceState(this.engine, p.region, p.merging, apply);
+        ctx.setRegion(p.region);
+        return { kind: 'prepared', region: cloneRegion(p.region), merging: p.merging };
+      }
+      case 'rollbackMerge': {
+        const r = deriveRollback(region, merging, admin);
+        if (r instanceof Error) return r;
+        commitSourceState(this.engine, r, undefined, apply);
+        ctx.setRegion(r);
+        return { kind: 'rolledBack', region: cloneRegion(r) };
+      }
+      case 'commitMerge': {
+        const merged = deriveCommit(region, admin);
+        if (merged instanceof Error) return merged;
+        const source = ctx.mergeSource?.(admin.source.id);
+        // Same stores is a precondition of the prepare: a target replica without its
+        // source replica cannot take the merge, and skipping it would leave this replica
+        // with another range than its peers. Stop rather than diverge.
+        if (!source)
+          throw new MergeCommandError(
+            `region ${region.id}: commit merge of region ${admin.source.id}, which this store does not host`,
+          );
+        applyCommitMerge(this.engine, source, admin, merged, apply);
+        // The target's session records changed in the engine: read them afresh.
+        this.sessions.reset();
+        ctx.setRegion(merged);
+        return {
+          kind: 'committed',
+          region: cloneRegion(merged),
+          source: cloneRegion(admin.source),
+        };
+      }
+      default:
+        throw new Error(`not a merge command: ${admin.kind}`);
+    }
+  }
+
+  /** The split an admin command asks for, or why it cannot apply (alike on every replica). */
+  private prepareAdmin(cmd: RaftCommand | Error): { parent: Region; created: Region[] } | Error {
+    if (cmd instanceof Error) return cmd;
+    const refused = this.checkAdmin(cmd);
+    if (refused) return refused;
+    const admin = cmd.admin!;
+    if (admin.kind !== 'batchSplit') return new Error(`not a split: ${admin.kind}`);
     let split;
     try {
-      split = deriveSplit(region, cmd.admin!.splits);
+      split = deriveSplit(this.region(), admin.splits);
     } catch (err) {
       if (err instanceof SplitCommandError) return err;
       throw err;

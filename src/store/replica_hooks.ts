@@ -27,8 +27,7 @@ export function replicaHooks(
       let placeholders = 0;
       for (const p of hosted()) if (!p.isInitialized()) placeholders++;
       if (placeholders >= MAX_UNINITIALIZED_PEERS) return undefined;
-      // The parent's split, replayed from its log, creates this peer (with the data).
-      if (loader.hasSplitCopyOnDisk(env.regionId)) return undefined;
+      // Undefined over a split's copy: the parent's split creates this peer (with the data).
       return loader.createFromMessage(placeholderRegion(env));
     },
     maybeLearnSender: (peer, env) => {

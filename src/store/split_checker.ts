@@ -94,6 +94,7 @@ export class SplitChecker {
     const est = estimateRegionSize(p.engine);
     // Rows count as keys: raw keys, and the versions of transactional keys (write records).
     const versions = estimateRegionSize(p.engine, 'write').keys;
+    p.sizeEstimate = { bytes: est.bytes, keys: est.keys + versions };
     const cuts = splitOffsets(est.bytes, est.keys + versions, t).length;
     if (cuts === 0) return [];
     // Cut by whichever kind of data dominates the Region; an MVCC row key decodes to the

@@ -21,6 +21,7 @@ import {
   transportDelayFailpoint,
   transportDropFailpoint,
 } from '../common/failpoint_names.js';
+import { messageStage, trace, tracing } from '../common/trace.js';
 import { MessageType } from '../raft/index.js';
 import { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { RaftMessageBatch } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
@@ -164,6 +165,7 @@ export class GrpcRaftTransport implements RaftTransport {
     const from =
       this.deps.fromStoreId === undefined ? {} : { fromStoreId: toUint64(this.deps.fromStoreId) };
     for (const chunk of bySize(items)) {
+      if (tracing) traceSends(chunk);
       if (link.write({ msgs: chunk.map((i) => i.wire), ...from })) {
         this.deps.onSent?.(chunk.length);
         continue;
@@ -250,4 +252,9 @@ function* bySize<T extends { env: RaftEnvelope }>(items: T[]): Generator<T[]> {
     bytes += size;
   }
   if (chunk.length > 0) yield chunk;
+}
+
+function traceSends(items: { env: RaftEnvelope }[]): void {
+  for (const { env } of items)
+    trace(messageStage('send', env.message.type, env.message.entries.length));
 }

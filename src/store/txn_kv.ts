@@ -16,7 +16,7 @@ import { ConcurrencyManager } from '../txn/concurrency_manager.js';
 import { KeyError, LockInfo, lockInfo } from '../txn/errors.js';
 import { Latches } from '../txn/latches.js';
 import { LockWaiters } from '../txn/lock_waiters.js';
-import { WaitForGraph } from '../txn/wait_for_graph.js';
+import { DeadlockDetector, type WaitRecord } from './deadlock_detector.js';
 import { MvccReader } from '../txn/mvcc/reader.js';
 import { MvccTxn } from '../txn/mvcc/txn_writes.js';
 import { ActionIo } from '../txn/actions/common.js';
@@ -70,6 +70,8 @@ export interface TxnKvOptions {
    * syncs max_ts on leader change the same way). Absent: max_ts covers this store's reads.
    */
   fetchTs?: () => Promise<bigint>;
+  /** Deadlock detection for lock waits (default: this store's own wait-for graph only). */
+  deadlocks?: DeadlockDetector;
 }
 
 export class TxnKv {
@@ -81,7 +83,7 @@ export class TxnKv {
   /** Pessimistic lock requests waiting for a lock to go. */
   readonly waiters = new LockWaiters();
   /** Who waits for whom among them: a wait closing a cycle fails with Deadlock. */
-  readonly waitFor = new WaitForGraph();
+  readonly deadlocks: DeadlockDetector;
   /** Region id → the leader term whose max_ts has been synced from the TSO. */
   private readonly maxTsSynced = new Map<number, number>();
 
@@ -94,10 +96,18 @@ export class TxnKv {
     this.limits = opts.limits ?? DEFAULT_RAW_KV_LIMITS;
     this.disk = opts.disk;
     this.fetchTs = opts.fetchTs;
+    this.deadlocks = opts.deadlocks ?? new DeadlockDetector();
   }
 
   /** No read below this ts is served: GC may have removed what it needs. */
   private gcSafePoint = 0n;
+
+  /**
+   * Transactions this store committed as the leader of their primary's Region: by a
+   * commit that turned the primary lock into a write record (2PC, and async commit's
+   * final commit), or by a prewrite that committed at once (1PC). Read by the metrics.
+   */
+  readonly committedTxns = { percolator: 0, onePc: 0 };
 
   get safePoint(): bigint {
     return this.gcSafePoint;
@@ -340,7 +350,7 @@ export class TxnKv {
     this.disk?.checkWrite();
     const fast = (a.useAsyncCommit ?? false) || (a.tryOnePc ?? false);
     if (fast) await this.syncMaxTs(ctx);
-    return this.action(
+    const res = await this.action(
       ctx,
       a.mutations.map((m) => m.key),
       // max_ts is read here, under the latches, in the same step as the checks.
@@ -350,6 +360,8 @@ export class TxnKv {
           ? this.cm.addMemoryLocks(r.locks)
           : undefined,
     );
+    if (res.onePcCommitTs > 0n) this.committedTxns.onePc++;
+    return res;
   }
 
   async commit(
@@ -360,7 +372,8 @@ export class TxnKv {
   ): Promise<void> {
     this.checkTs(startTs, 'start_ts');
     this.checkTs(commitTs, 'commit_ts');
-    await this.action(ctx, keys, (io) => commit(io, keys, startTs, commitTs));
+    const primary = await this.action(ctx, keys, (io) => commit(io, keys, startTs, commitTs));
+    if (primary) this.committedTxns.percolator++;
   }
 
   async batchRollback(ctx: RequestContext, keys: Buffer[], startTs: bigint): Promise<void> {
@@ -444,35 +457,43 @@ export class TxnKv {
     this.disk?.checkWrite();
     const waitMs = Math.min(Math.max(waitTimeoutMs, 0), MAX_LOCK_WAIT_MS);
     const deadline = Date.now() + waitMs;
-    for (;;) {
-      try {
-        return await this.action(
-          ctx,
-          a.mutations.map((m) => m.key),
-          (io) => acquirePessimisticLocks(io, a),
-        );
-      } catch (e) {
-        const left = deadline - Date.now();
-        if (!(e instanceof KeyError) || e.detail.kind !== 'locked' || left <= 0) throw e;
-        const holder = e.detail.lock;
-        const cycle = this.waitFor.tryAdd(a.startTs, holder.startTs, holder.key);
-        if (cycle) {
-          throw new KeyError({
-            kind: 'deadlock',
-            lockTs: holder.startTs,
-            lockKey: holder.key,
-            deadlockKeyHash: keyHash(holder.key),
-            waitChain: cycle,
-          });
-        }
+    // The wait is recorded with the deadlock detector once per holder (not per poll), and
+    // released when the holder changes or the request ends, whichever way it ends.
+    let waiting: { holder: bigint; record: WaitRecord } | undefined;
+    try {
+      for (;;) {
         try {
+          return await this.action(
+            ctx,
+            a.mutations.map((m) => m.key),
+            (io) => acquirePessimisticLocks(io, a),
+          );
+        } catch (e) {
+          const left = deadline - Date.now();
+          if (!(e instanceof KeyError) || e.detail.kind !== 'locked' || left <= 0) throw e;
+          const holder = e.detail.lock;
+          if (waiting?.holder !== holder.startTs) {
+            waiting?.record.release();
+            waiting = undefined;
+            const record = await this.deadlocks.detect(a.startTs, holder.startTs, holder.key);
+            if (record.cycle) {
+              throw new KeyError({
+                kind: 'deadlock',
+                lockTs: holder.startTs,
+                lockKey: holder.key,
+                deadlockKeyHash: keyHash(holder.key),
+                waitChain: record.cycle,
+              });
+            }
+            waiting = { holder: holder.startTs, record };
+          }
           // Woken when this store removes the lock; polled too, for a lock removed
           // between our check and our wait, or by another leader.
           await this.waiters.wait(holder.key, Math.min(left, LOCK_WAIT_POLL_MS));
-        } finally {
-          this.waitFor.remove(a.startTs, holder.startTs);
         }
       }
+    } finally {
+      waiting?.record.release();
     }
   }
 

@@ -76,6 +76,9 @@ export interface CollectorOptions {
 
 const REQUEST_HISTOGRAM = 'nyx_grpc_request_duration_seconds';
 const TSO_COUNTER = 'nyx_pd_tso_timestamps_total';
+const OPERATORS_COUNTER = 'nyx_pd_operators_total';
+const TXN_COMMITTED = 'nyx_txn_committed_total';
+const TXN_COMMANDS = 'nyx_txn_commands_total';
 
 /** gRPC methods that read: gets and scans, unary or inside BatchCommands. */
 export function isReadMethod(method: string): boolean {
@@ -87,6 +90,9 @@ interface StoreScrape {
   atMs: number;
   reads: number;
   writes: number;
+  /** Transactions committed (as leader of their primary) and write conflicts met. */
+  commits: number;
+  conflicts: number;
   buckets: Buckets;
 }
 
@@ -99,7 +105,7 @@ export class Collector {
   private readonly maxEvents: number;
   private prev: ClusterSnapshot | undefined;
   private lastView: PdClusterView | undefined;
-  private prevTso: { atMs: number; value: number } | undefined;
+  private prevPd: { atMs: number; tso: number; operators: number } | undefined;
   private readonly prevScrape = new Map<number, StoreScrape>();
   private prevApplied: { atMs: number; applied: Map<number, number> } | undefined;
   private readonly history = new Map<number, StoreRow['history']>();
@@ -140,11 +146,13 @@ export class Collector {
 
     const statusByStore = new Map<number, StoreStatusPage>();
     const allBuckets: Buckets[] = [];
+    const txnRates: { txnsPerSec: number | null; conflictsPerMin: number | null }[] = [];
     const stores = pages.map(({ meta, status, metrics }): StoreRow => {
       if (status.status === 'fulfilled') statusByStore.set(meta.id, status.value);
       const rates =
         metrics.status === 'fulfilled' ? this.storeRates(meta.id, atMs, metrics.value) : undefined;
       if (rates?.delta) allBuckets.push(rates.delta);
+      if (rates) txnRates.push(rates);
       const peers = status.status === 'fulfilled' ? status.value.peers : undefined;
       const failure =
         status.status === 'rejected'
@@ -190,13 +198,19 @@ export class Collector {
     this.prevApplied = { atMs, applied: leaderApplied(regions) };
 
     let tsoPerSec: number | null = null;
+    let operatorsPerMin: number | null = null;
     if (pdMetricsRes.status === 'fulfilled') {
-      const value = sumSamples(pdMetricsRes.value, TSO_COUNTER);
-      if (this.prevTso) {
-        tsoPerSec = counterRate(this.prevTso.value, value, (atMs - this.prevTso.atMs) / 1000);
+      const tso = sumSamples(pdMetricsRes.value, TSO_COUNTER);
+      // Operators that ended (finished, timed out, cancelled, replaced, stale).
+      const operators = sumSamples(pdMetricsRes.value, OPERATORS_COUNTER);
+      if (this.prevPd) {
+        const dt = (atMs - this.prevPd.atMs) / 1000;
+        tsoPerSec = counterRate(this.prevPd.tso, tso, dt);
+        const perSec = counterRate(this.prevPd.operators, operators, dt);
+        operatorsPerMin = perSec === null ? null : perSec * 60;
       }
-      this.prevTso = { atMs, value };
-    } else this.prevTso = undefined;
+      this.prevPd = { atMs, tso, operators };
+    } else this.prevPd = undefined;
 
     const merged: Buckets = new Map();
     for (const b of allBuckets) for (const [le, n] of b) merged.set(le, (merged.get(le) ?? 0) + n);
@@ -225,11 +239,11 @@ export class Collector {
         readsPerSec: sum(stores.map((s) => s.readsPerSec)),
         writesPerSec: sum(stores.map((s) => s.writesPerSec)),
         p99Ms: p99 === null ? null : p99 * 1000,
-        txnsPerSec: null,
-        conflictsPerMin: null,
+        txnsPerSec: sum(txnRates.map((r) => r.txnsPerSec)),
+        conflictsPerMin: sum(txnRates.map((r) => r.conflictsPerMin)),
         splitsPerMin: 0,
         mergesPerMin: 0,
-        operatorsPerMin: null,
+        operatorsPerMin,
       },
       stores,
       regions,
@@ -249,8 +263,10 @@ export class Collector {
     const reads = sumSamples(samples, count, (l) => isReadMethod(l.method ?? ''));
     const writes = sumSamples(samples, count, (l) => !isReadMethod(l.method ?? ''));
     const buckets = histogramBuckets(samples, REQUEST_HISTOGRAM);
+    const commits = sumSamples(samples, TXN_COMMITTED);
+    const conflicts = sumSamples(samples, TXN_COMMANDS, (l) => l.outcome === 'key_error:conflict');
     const prev = this.prevScrape.get(storeId);
-    this.prevScrape.set(storeId, { atMs, reads, writes, buckets });
+    this.prevScrape.set(storeId, { atMs, reads, writes, commits, conflicts, buckets });
     const gauge = (name: string) => {
       const v = sumSamples(samples, name);
       return v > 0 ? v : null;
@@ -263,14 +279,25 @@ export class Collector {
       used: capacity !== null && available !== null ? capacity - available : null,
     };
     if (!prev)
-      return { ...base, readsPerSec: null, writesPerSec: null, p99Ms: null, delta: undefined };
+      return {
+        ...base,
+        readsPerSec: null,
+        writesPerSec: null,
+        p99Ms: null,
+        txnsPerSec: null,
+        conflictsPerMin: null,
+        delta: undefined,
+      };
     const dt = (atMs - prev.atMs) / 1000;
     const delta = bucketsDelta(prev.buckets, buckets);
     const p99 = quantile(0.99, delta);
+    const conflictsPerSec = counterRate(prev.conflicts, conflicts, dt);
     return {
       ...base,
       readsPerSec: counterRate(prev.reads, reads, dt),
       writesPerSec: counterRate(prev.writes, writes, dt),
+      txnsPerSec: counterRate(prev.commits, commits, dt),
+      conflictsPerMin: conflictsPerSec === null ? null : conflictsPerSec * 60,
       p99Ms: p99 === null ? null : p99 * 1000,
       delta,
     };

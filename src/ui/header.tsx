@@ -10,7 +10,8 @@ export function Header({ snap, width }: { snap: ClusterSnapshot; width: number }
     : `PD ${snap.pd.address}  UNREACHABLE (${snap.pd.error ?? 'no answer'})  cluster ${snap.pd.clusterId ?? NONE}`;
   const stores = `stores ${t.storesUp} up / ${t.storesDisconnected} disconnected / ${t.storesDown} down`;
   const regions = `regions ${t.regions}  no leader ${t.regionsWithoutLeader}  under-replicated ${t.underReplicated}`;
-  const perMin = (v: number | null) => (v === null ? NONE : String(v));
+  // Per-minute rates are rounded like the per-second ones (fmtRate).
+  const perMin = fmtRate;
   const load =
     `tso ${fmtRate(t.tsoPerSec)}/s  reads ${fmtRate(t.readsPerSec)}/s  writes ${fmtRate(t.writesPerSec)}/s` +
     `  p99 ${fmtMs(t.p99Ms)}  txn ${fmtRate(t.txnsPerSec)}/s  conflicts ${perMin(t.conflictsPerMin)}/m` +

@@ -85,12 +85,13 @@ export interface ClusterTotals {
   readsPerSec: number | null;
   writesPerSec: number | null;
   p99Ms: number | null;
-  /** Transactions are not served yet; null until they land. */
+  /** Transactions committed per second (nyx_txn_committed_total over the stores). */
   txnsPerSec: number | null;
+  /** Write conflicts met by prewrites and pessimistic locks, per minute. */
   conflictsPerMin: number | null;
   splitsPerMin: number;
   mergesPerMin: number;
-  /** PD runs no operators yet; null until it does. */
+  /** PD's operators that ended (any final state), per minute. */
   operatorsPerMin: number | null;
 }
 

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PdClient } from '../../src/client/pd_client.js';
 import type { PlaygroundProcess } from '../../src/server/playground.js';
 import { TestCluster, type StoreStatus } from '../integration/cluster.js';
 
@@ -26,6 +27,18 @@ export interface UnexpectedExit {
 
 export type FailpointSupport = { ok: true } | { ok: false; reason: string };
 
+/** A Region as `nyx region list --json` shows it (text keys: the workloads' keys are text). */
+export interface RegionView {
+  id: number;
+  startKey: string;
+  endKey: string;
+  peers: { id: number; storeId: number; role: string }[];
+  leader: { id: number; storeId: number } | null;
+}
+
+/** The exit code of a process a failpoint's `panic` ended (src/common/failpoint.ts). */
+const FAILPOINT_PANIC_EXIT_CODE = 101;
+
 const MANIFEST = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   '..',
@@ -46,9 +59,17 @@ export function storeAcceptsFailpointFlag(): boolean {
   }
 }
 
+function logTail(p: PlaygroundProcess): string {
+  try {
+    return fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 export class ChaosCluster {
   readonly unexpectedExits: UnexpectedExit[] = [];
-  /** Processes the nemesis took down (or is taking down) on purpose. */
+  /** Processes the nemesis took down (or is taking down, or armed to crash) on purpose. */
   private readonly expectedDown = new Set<string>();
   private readonly paused = new Set<string>();
   private readonly failpoints = new Set<string>(); // "storeName\u0000failpoint"
@@ -95,13 +116,7 @@ export class ChaosCluster {
   private watch(p: PlaygroundProcess): void {
     p.child.once('exit', (code, signal) => {
       if (this.stopping || this.expectedDown.has(p.name)) return;
-      let logTail = '';
-      try {
-        logTail = fs.readFileSync(p.logFile, 'utf8').split('\n').slice(-20).join('\n');
-      } catch {
-        // no log yet
-      }
-      this.unexpectedExits.push({ name: p.name, code, signal, logTail });
+      this.unexpectedExits.push({ name: p.name, code, signal, logTail: logTail(p) });
     });
   }
 
@@ -245,6 +260,92 @@ export class ChaosCluster {
     }
   }
 
+  private pdClient: PdClient | undefined;
+
+  /**
+   * A PD client for the nemeses' admin calls — the calls `nyx region split`, `nyx region
+   * transfer-leader` and `nyx operator add|show` make (in-process: a child `nyx` per call
+   * costs seconds of CPU on a loaded 2-core machine).
+   */
+  pd(): PdClient {
+    this.pdClient ??= PdClient.connect(this.pdEndpoint, { timeoutMs: 10_000, rpcTimeoutMs: 3000 });
+    return this.pdClient;
+  }
+
+  /** PD's Regions in key order, as `nyx region list` shows them. */
+  async regions(): Promise<RegionView[]> {
+    const regions = await this.pd().scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+    return regions.map(({ region, leader }) => ({
+      id: Number(region.id),
+      startKey: Buffer.from(region.startKey).toString('utf8'),
+      endKey: Buffer.from(region.endKey).toString('utf8'),
+      peers: region.peers.map((p) => ({
+        id: Number(p.id),
+        storeId: Number(p.storeId),
+        role: String(p.role),
+      })),
+      leader: leader ? { id: Number(leader.id), storeId: Number(leader.storeId) } : null,
+    }));
+  }
+
+  /** Waits until PD shows every Region with at most `n` peers, all voters; false on timeout. */
+  async waitVotersAtMost(n: number, timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (performance.now() < deadline) {
+      const regions = await this.regions().catch(() => []);
+      if (
+        regions.length > 0 &&
+        regions.every((r) => r.peers.length <= n && r.peers.every((p) => p.role === 'Voter'))
+      ) {
+        return true;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    return false;
+  }
+
+  /**
+   * Arms a crash failpoint (`1*panic`) on a store and waits up to `withinMs` for the store
+   * to hit it and exit. True if it exited with the failpoint's exit code. False if it never
+   * passed that point in time (the failpoint is removed again and the store runs on), or
+   * if it went down some other way — that one is reported as an unexpected exit.
+   */
+  async crashAtFailpoint(name: string, failpoint: string, withinMs: number): Promise<boolean> {
+    const child = this.tc.pg.process(name).child;
+    this.expectedDown.add(name);
+    const exited = new Promise<number | null>((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
+    const res = await this.failpointRequest(name, 'PUT', failpoint, '1*panic');
+    if (!res.ok) {
+      this.expectedDown.delete(name);
+      throw new Error(`${name}: PUT /failpoints/${failpoint} answered ${res.status}`);
+    }
+    const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), withinMs));
+    let code = await Promise.race([exited, timer]);
+    if (code === 'timeout') {
+      await this.failpointRequest(name, 'DELETE', failpoint).catch(() => undefined);
+      // It may have crashed between the race and the DELETE.
+      if (child.exitCode === null && child.signalCode === null) {
+        this.expectedDown.delete(name);
+        return false;
+      }
+      code = child.exitCode;
+    }
+    if (code === FAILPOINT_PANIC_EXIT_CODE) return true;
+    // Down, but not by the failpoint: a crash the nemesis did not cause. It stays in
+    // expectedDown so that the heal restarts it; the run reports it.
+    const p = this.tc.pg.process(name);
+    this.unexpectedExits.push({ name, code, signal: child.signalCode, logTail: logTail(p) });
+    return false;
+  }
+
+  /** Whether the process is down (killed, crashed) rather than running or paused. */
+  isDown(name: string): boolean {
+    const c = this.tc.pg.process(name).child;
+    return c.exitCode !== null || c.signalCode !== null;
+  }
+
   /** Undo every fault still in place: resume paused processes, restart killed ones. */
   async healAll(): Promise<void> {
     for (const name of [...this.paused]) this.resume(name);
@@ -260,6 +361,7 @@ export class ChaosCluster {
     this.stopping = true;
     for (const name of [...this.paused]) this.resume(name);
     for (const c of this.tc.clients) c.close();
+    this.pdClient?.close();
     await this.tc.pg.stop();
     if (!opts.keep) fs.rmSync(this.tc.dir, { recursive: true, force: true });
   }

@@ -5,16 +5,25 @@
 //   partition  through the transport failpoints (`transport_drop_to_store_<id>`): an
 //              isolated leader, a majority/minority split, a leader that cannot send
 //              (one-way out), a leader that cannot hear (one-way in)
+//   transfer, split, move  (topology_nemesis.ts) and failpoint (failpoint_nemesis.ts)
 import type { SimRng } from '../sim/rng.js';
 import { ELECTION_TIMEOUT_MS, type ChaosCluster } from './chaos_cluster.js';
+import { failpointNemesis } from './failpoint_nemesis.js';
 import type { NemesisName } from './options.js';
+import { moveNemesis, splitNemesis, transferNemesis } from './topology_nemesis.js';
 
 export interface Fault {
   /** One line for the run's timeline. */
   description: string;
   /** How long the fault stays before heal() (ms). */
   holdMs: number;
-  heal(): Promise<void>;
+  /** Undo the fault; a note (e.g. how a replica move ended) goes into the timeline. */
+  heal(): Promise<HealNote | void>;
+  /**
+   * Why the fault did not happen (PD refused the operator, the failpoint was never hit):
+   * the run goes on, and the timeline says so.
+   */
+  missed?: string;
   /**
    * A Region whose leader the fault took out: before the heal the runner looks for a new
    * leader elsewhere, as evidence that the fault did what it says (logged, not judged:
@@ -23,9 +32,23 @@ export interface Fault {
   deposed?: { region: number; leader: string };
 }
 
+export interface HealNote {
+  note: string;
+  /** The fault turned out not to have happened after all (a move PD gave up on). */
+  missed?: boolean;
+}
+
+/** What the nemeses know of the workload. */
+export interface NemesisContext {
+  /** The workload's keys: a split cuts the key space between them. */
+  keys: readonly string[];
+}
+
 export interface Nemesis {
   name: NemesisName;
-  inject(rng: SimRng, cluster: ChaosCluster): Promise<Fault>;
+  /** Nemeses that act through failpoints need stores that accept them at run time. */
+  needsFailpoints?: boolean;
+  inject(rng: SimRng, cluster: ChaosCluster, ctx: NemesisContext): Promise<Fault>;
 }
 
 /** The store that leads a randomly chosen Region, or a random store if none is known. */
@@ -129,6 +152,7 @@ async function cut(cluster: ChaosCluster, a: string[], b: string[]): Promise<voi
 
 export const partitionNemesis: Nemesis = {
   name: 'partition',
+  needsFailpoints: true,
   async inject(rng, cluster) {
     const stores = cluster.storeNames();
     const kind = rng.weighted({ isolate: 3, split: 2, 'one-way-out': 2, 'one-way-in': 2 });
@@ -170,4 +194,8 @@ export const NEMESIS_BY_NAME: Record<NemesisName, Nemesis> = {
   kill: killNemesis,
   pause: pauseNemesis,
   partition: partitionNemesis,
+  transfer: transferNemesis,
+  split: splitNemesis,
+  move: moveNemesis,
+  failpoint: failpointNemesis,
 };

@@ -22,6 +22,7 @@ test('the long-run command line of the issue parses', () => {
   const o = parseArgs(['--nemesis', 'kill,pause,partition', '--duration', '10m', '--seed', '7']);
   assert.deepEqual(o, {
     nemeses: ['kill', 'pause', 'partition'],
+    workload: 'rawkv',
     durationMs: 600_000,
     seed: 7,
     stores: 3,
@@ -32,11 +33,44 @@ test('the long-run command line of the issue parses', () => {
   assert.equal(p.keep, true);
 });
 
+test('workloads and the new nemeses; move brings a 4th store', () => {
+  const o = parseArgs([
+    '--workload',
+    'bank',
+    '--nemesis',
+    'kill,transfer,split',
+    '--duration',
+    '90s',
+    '--seed',
+    '3',
+  ]);
+  assert.equal(o.workload, 'bank');
+  assert.deepEqual(o.nemeses, ['kill', 'transfer', 'split']);
+  assert.equal(o.stores, 3);
+  const m = parseArgs(['--nemesis', 'move,failpoint', '--duration', '3m', '--seed', '1']);
+  assert.equal(m.stores, 4);
+  assert.equal(m.workload, 'rawkv');
+  assert.equal(
+    parseArgs(['--workload=append', '--nemesis=move', '--duration=1m', '--seed=1', '--stores=5'])
+      .stores,
+    5,
+  );
+  const base = ['--duration', '90s', '--seed', '1'];
+  assert.throws(
+    () => parseArgs(['--nemesis', 'move', ...base, '--stores', '3']),
+    /move.*--stores 4/,
+  );
+  assert.throws(
+    () => parseArgs(['--workload', 'queue', '--nemesis', 'kill', ...base]),
+    /unknown workload queue/,
+  );
+});
+
 test('bad command lines are refused with the reason', () => {
   const base = ['--duration', '90s', '--seed', '1'];
   assert.throws(() => parseArgs(['--nemesis', 'flood', ...base]), /unknown nemesis flood/);
   assert.throws(() => parseArgs(['--nemesis', 'kill', '--duration', '90s']), /--seed is required/);
-  assert.throws(() => parseArgs(['--nemesis', 'kill', ...base, '--stores', '4']), /3 or 5/);
+  assert.throws(() => parseArgs(['--nemesis', 'kill', ...base, '--stores', '6']), /3, 4 or 5/);
   assert.throws(
     () => parseArgs(['--nemesis', 'kill', ...base, '--speed', '2']),
     /unknown argument/,
@@ -47,6 +81,20 @@ test('bad command lines are refused with the reason', () => {
 test('the re-run command reproduces the options', () => {
   const o = parseArgs(['--nemesis', 'kill,pause', '--duration', '90s', '--seed', '42']);
   const cmd = rerunCommand(o);
-  assert.equal(cmd, 'npm run chaos -- --nemesis kill,pause --duration 90s --seed 42 --stores 3');
+  assert.equal(
+    cmd,
+    'npm run chaos -- --workload rawkv --nemesis kill,pause --duration 90s --seed 42 --stores 3',
+  );
   assert.deepEqual(parseArgs(cmd.split(' ').slice(4)), o);
+  const b = parseArgs([
+    '--workload',
+    'append',
+    '--nemesis',
+    'move',
+    '--duration',
+    '3m',
+    '--seed',
+    '9',
+  ]);
+  assert.deepEqual(parseArgs(rerunCommand(b).split(' ').slice(4)), b);
 });

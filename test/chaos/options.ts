@@ -1,21 +1,37 @@
 // The chaos runner's options and their command line form. The flags of a long run are
 // exactly `--nemesis kill,pause,partition --duration 10m --seed S`; the rest are optional.
-export const NEMESES = ['kill', 'pause', 'partition'] as const;
+export const NEMESES = [
+  'kill',
+  'pause',
+  'partition',
+  'transfer',
+  'split',
+  'move',
+  'failpoint',
+] as const;
 export type NemesisName = (typeof NEMESES)[number];
+
+/** rawkv: get/put/delete/cas, linearizability; bank and append: transactions. */
+export const WORKLOADS = ['rawkv', 'bank', 'append'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+/** A replica move needs a store without a replica of the Region: 3 replicas, 4 stores. */
+export const MOVE_MIN_STORES = 4;
 
 export interface ChaosOptions {
   nemeses: NemesisName[];
+  workload: WorkloadName;
   durationMs: number;
   seed: number;
-  /** Stores in the cluster: 3 or 5. */
-  stores: 3 | 5;
+  /** Stores in the cluster: 3, 4 or 5 (4 by default when `move` is asked for). */
+  stores: 3 | 4 | 5;
   /** Keep the run's directory (history, logs) even when the run passes. */
   keep: boolean;
 }
 
 export const USAGE =
   'usage: node dist/test/chaos/cli.js --nemesis kill,pause,partition --duration 90s --seed S ' +
-  '[--stores 3|5] [--keep]';
+  `[--workload ${WORKLOADS.join('|')}] [--stores 3|4|5] [--keep]`;
 
 /** "90s", "10m", "1h", "500ms" → milliseconds. */
 export function parseDuration(text: string): number {
@@ -44,7 +60,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
       keep = true;
       continue;
     }
-    const m = /^--(nemesis|duration|seed|stores)(?:=(.*))?$/.exec(a);
+    const m = /^--(nemesis|duration|seed|stores|workload)(?:=(.*))?$/.exec(a);
     if (!m) throw new Error(`unknown argument ${a}\n${USAGE}`);
     const v = m[2] ?? argv[++i];
     if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
@@ -68,10 +84,19 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
   const seed = Number(values.get('seed'));
   if (!Number.isSafeInteger(seed) || seed < 0)
     throw new Error('--seed must be a non-negative integer');
-  const stores = Number(values.get('stores') ?? '3');
-  if (stores !== 3 && stores !== 5) throw new Error('--stores must be 3 or 5');
+  const workload = values.get('workload') ?? 'rawkv';
+  if (!(WORKLOADS as readonly string[]).includes(workload)) {
+    throw new Error(`unknown workload ${workload}: choose from ${WORKLOADS.join(', ')}`);
+  }
+  const move = nemeses.includes('move');
+  const stores = Number(values.get('stores') ?? (move ? String(MOVE_MIN_STORES) : '3'));
+  if (stores !== 3 && stores !== 4 && stores !== 5) throw new Error('--stores must be 3, 4 or 5');
+  if (move && stores < MOVE_MIN_STORES) {
+    throw new Error(`the move nemesis needs --stores ${MOVE_MIN_STORES} or more (3 replicas)`);
+  }
   return {
     nemeses: [...new Set(nemeses)] as NemesisName[],
+    workload: workload as WorkloadName,
     durationMs: parseDuration(values.get('duration')!),
     seed,
     stores,
@@ -82,7 +107,8 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
 /** The command that re-runs a run with the same schedule. */
 export function rerunCommand(o: ChaosOptions): string {
   return (
-    `npm run chaos -- --nemesis ${o.nemeses.join(',')} --duration ${formatDuration(o.durationMs)} ` +
-    `--seed ${o.seed} --stores ${o.stores}${o.keep ? ' --keep' : ''}`
+    `npm run chaos -- --workload ${o.workload} --nemesis ${o.nemeses.join(',')} ` +
+    `--duration ${formatDuration(o.durationMs)} --seed ${o.seed} --stores ${o.stores}` +
+    (o.keep ? ' --keep' : '')
   );
 }

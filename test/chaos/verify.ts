@@ -10,7 +10,16 @@ import { findLostWrites, formatLostWrite } from '../check/lost_writes.js';
 export const CHECK_TIMEOUT_MS = 120_000;
 
 /** Which of a run's promises a failure breaks. */
-export type Check = 'linearizable' | 'no-lost-write' | 'availability' | 'no-crash' | 'run';
+export type Check =
+  | 'linearizable'
+  /** Transactions: the bank's invariant (every snapshot's total, balances = records). */
+  | 'bank'
+  /** Transactions: no G0, G1a, G1b, G1c or G-single in a list-append history. */
+  | 'snapshot-isolation'
+  | 'no-lost-write'
+  | 'availability'
+  | 'no-crash'
+  | 'run';
 
 export interface Failure {
   check: Check;

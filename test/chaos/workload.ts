@@ -4,8 +4,9 @@
 // connections). Every written value is unique (`w<worker>.<n>`), which keeps the
 // checker's search narrow and makes a lost write name itself. CAS expects the value the
 // worker last saw for the key (often still current, so many CAS succeed), or absence.
-import { createRawClient } from '../../src/client/create_client.js';
+import { createRawClient, createTxnClient } from '../../src/client/create_client.js';
 import type { RawClient } from '../../src/client/raw_client.js';
+import type { TxnClient } from '../../src/client/txn/txn_client.js';
 import { playgroundSplitKeys } from '../../src/server/playground.js';
 import type { KvInput, Value } from '../check/history.js';
 import { SimRng } from '../sim/rng.js';
@@ -23,6 +24,11 @@ export function workloadKeys(regions: number, perRegion: number): string[] {
 
 export function createChaosClient(pd: string): RawClient {
   return createRawClient({ pd, timeoutMs: CLIENT_TIMEOUT_MS, rpcTimeoutMs: CLIENT_RPC_TIMEOUT_MS });
+}
+
+/** A TxnClient with the same short deadlines: a fault yields an unknown commit quickly. */
+export function createChaosTxnClient(pd: string): TxnClient {
+  return createTxnClient({ pd, timeoutMs: CLIENT_TIMEOUT_MS, rpcTimeoutMs: CLIENT_RPC_TIMEOUT_MS });
 }
 
 export interface WorkloadOptions {

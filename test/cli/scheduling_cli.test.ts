@@ -124,6 +124,10 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
     text,
   );
   assert.ok(out.includes('balance-region: nothing to do'), text);
+  assert.ok(
+    out.some((l) => l.startsWith('merge-checker: ')),
+    text,
+  );
   const json = JSON.parse(
     await run(['region', 'explain', String(region.id), '--json'], pdAddr),
   ) as {
@@ -133,7 +137,7 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
   assert.equal(json.executing, true);
   assert.deepEqual(
     json.verdicts.map((v) => v.source),
-    ['replica-checker', 'balance-leader', 'balance-region'],
+    ['replica-checker', 'balance-leader', 'balance-region', 'merge-checker'],
   );
   const missing = await nyx(['region', 'explain', '999', '--pd', pdAddr]);
   assert.equal(missing.code, 1);

@@ -15,7 +15,9 @@ const BIN = path.resolve('bin/run.js');
 async function top(pd: string, ...args: string[]): Promise<string> {
   const { stdout } = await run(
     process.execPath,
-    [BIN, 'top', '--pd', pd, '--interval', '700', '--width', '160', ...args],
+    // --timeout bounds each scrape; a loaded test machine needs more than the default 800 ms,
+    // or a sample misses every store and the frame has no rates.
+    [BIN, 'top', '--pd', pd, '--interval', '700', '--width', '160', '--timeout', '5s', ...args],
     { timeout: 30_000 },
   );
   return stdout;

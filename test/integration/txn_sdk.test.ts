@@ -13,6 +13,7 @@ import {
   WriteConflictError,
 } from '../../src/client/txn/txn_errors.js';
 import { checkListAppend } from '../check/list_append/checker.js';
+import { nyx } from '../cli/nyx.js';
 import { TestCluster } from './cluster.js';
 import { runBank, runListAppend, spreadKeys } from './txn_workloads.js';
 
@@ -154,6 +155,60 @@ describe('transactions on a real cluster', () => {
     assert.ok((failed[0] as PromiseRejectedResult).reason instanceof DeadlockError);
     const winner = results[0]!.status === 'fulfilled' ? a : b;
     await winner.commit();
+  });
+
+  test('a lock cycle through two stores fails one side with DeadlockError (PD sees both waits)', async () => {
+    const t = client();
+    const pd = c.pdClient();
+    const keys = spreadKeys('xdl', REGIONS, REGIONS);
+    const placed = async () =>
+      Promise.all(
+        keys.map(async (k) => {
+          const info = await pd.getRegion(Buffer.from(k!));
+          return { key: k!, region: info!.region.id, store: info?.leader?.storeId };
+        }),
+      );
+    // Two keys whose Regions are led from different stores, so that neither store's own
+    // wait-for graph sees the whole cycle; move one leader if all sit on one store.
+    let all = await placed();
+    if (new Set(all.map((p) => p.store)).size === 1) {
+      const other = [1, 2, 3].find((s) => s !== all[0]!.store)!;
+      const r = await nyx([
+        'region',
+        'transfer-leader',
+        String(all[1]!.region),
+        '--to-store',
+        String(other),
+        '--pd',
+        c.pd,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      all = await placed();
+    }
+    const x = all[0]!;
+    const y = all.find((p) => p.store !== x.store)!;
+    assert.ok(y, `leaders: ${JSON.stringify(all)}`);
+
+    const a = await t.begin({ pessimistic: true });
+    const b = await t.begin({ pessimistic: true });
+    await a.put(x.key, 'a');
+    await b.put(y.key, 'b');
+    const giveUp = (txn: typeof a) => async (e: unknown) => {
+      await txn.rollback();
+      throw e;
+    };
+    const results = await Promise.allSettled([
+      a.put(y.key, 'a').catch(giveUp(a)),
+      b.put(x.key, 'b').catch(giveUp(b)),
+    ]);
+    const failed = results.filter((r) => r.status === 'rejected');
+    assert.equal(
+      failed.length,
+      1,
+      results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')).join('; '),
+    );
+    assert.ok((failed[0] as PromiseRejectedResult).reason instanceof DeadlockError);
+    await (results[0]!.status === 'fulfilled' ? a : b).commit();
   });
 
   test('bank: concurrent transfers over 4 Regions never change the total', async () => {

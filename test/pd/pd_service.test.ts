@@ -11,6 +11,7 @@ import { PdError, PdErrorCode } from '../../src/pd/errors.js';
 import { decomposeTs } from '../../src/pd/timestamp.js';
 import { PeerRole, type Region } from '../../src/region/meta.js';
 import { PdServer, type PdServerOptions } from '../../src/server/pd_server.js';
+import { freePort } from '../../src/common/free_port.js';
 import { tempDir } from './helpers.js';
 
 const silent = pino({ level: 'silent' });
@@ -55,14 +56,6 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 3000): Prom
 
 async function rejectsWithCode(p: Promise<unknown>, code: PdErrorCode): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof PdError && e.code === code);
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 const hex = (b: Buffer) => b.toString('hex');

@@ -186,7 +186,7 @@ test('a merge replaces the source; the source’s late report is refused', (t) =
   // right absorbs left: (-inf, +inf) with version max(1, 1) + 1.
   const merged = bumped(right, { startKey: key(''), version: 2 });
   const res = pd.cluster.regionHeartbeat({ region: merged, leader: merged.peers[0]!, term: 1 });
-  assert.deepEqual(res, { changed: true, replaced: [left.id] });
+  assert.deepEqual(res, { changed: true, replaced: [left.id], merged: [left.id] });
   assert.equal(pd.cluster.regionCount, 1);
   assert.throws(
     () => pd.cluster.regionHeartbeat({ region: left, term: 1, leader: left.peers[0]! }),

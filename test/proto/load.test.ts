@@ -80,6 +80,7 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'SetConfig',
     'AskBatchSplit',
     'SplitRegions',
+    'MergeRegions',
     'GetGCSafePoint',
     'UpdateServiceGCSafePoint',
     'GetGCStatus',
@@ -91,10 +92,11 @@ test('every service loads with the expected methods and streaming shapes', () =>
     'ListSchedulers',
     'ChangeScheduler',
     'ExplainRegion',
+    'DetectDeadlock',
   ]) {
     assert.equal(pd[rpc], 'unary->unary', rpc);
   }
-  assert.equal(Object.keys(pd).length, 27);
+  assert.equal(Object.keys(pd).length, 29);
 });
 
 test('every message type of every package is in the loaded definition', () => {

@@ -7,18 +7,11 @@ import path from 'node:path';
 import { Entry, EntryType, MessageType, newMessage } from '../../src/raft/index.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
 import { StorageCorruptionError } from '../../src/storage/errors.js';
-import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
-import { RegionPeer } from '../../src/store/peer.js';
-import {
-  INITIAL_LOG_INDEX,
-  INITIAL_LOG_TERM,
-  PeerLoader,
-  confStateOf,
-} from '../../src/store/peer_loader.js';
+import { INITIAL_LOG_INDEX, INITIAL_LOG_TERM, confStateOf } from '../../src/store/peer_loader.js';
 import { tempDir } from '../storage/tmp.js';
-import { TEST_PEER_CONFIG } from './cluster_harness.js';
+import { LoaderDisk } from './loader_disk.js';
 
 const STORE = 1;
 
@@ -33,42 +26,6 @@ function region(id: number, stores = [1, 2, 3], epoch = { confVer: 1, version: 1
 }
 
 /** One store's engines over a data dir; open() again after close() is a restart. */
-class Disk {
-  logEngine!: RaftLogEngine;
-  engines!: RegionEnginePool;
-  loader!: PeerLoader;
-
-  constructor(readonly dir: string) {
-    this.open();
-  }
-
-  open(): void {
-    this.logEngine = RaftLogEngine.open(this.dir);
-    this.engines = new RegionEnginePool(this.dir);
-    this.loader = new PeerLoader(
-      STORE,
-      this.logEngine,
-      this.engines,
-      {
-        ...TEST_PEER_CONFIG,
-        storeId: STORE,
-      },
-      () => 0,
-    );
-  }
-
-  /** The process dies: what SQLite committed stays, nothing else. */
-  close(): void {
-    this.engines.closeAll();
-    this.logEngine.close();
-  }
-
-  restart(): RegionPeer[] {
-    this.close();
-    this.open();
-    return this.loader.loadAll();
-  }
-}
 
 function entries(from: number, to: number, term: number): Entry[] {
   const out: Entry[] = [];
@@ -96,7 +53,7 @@ function snapshotFile(dir: string, r: Region, index: number, term: number): stri
 
 describe('peer loader: a crash during snapshot install', () => {
   test('with a longer, divergent log: the log becomes the snapshot record at restart', (t) => {
-    const disk = new Disk(tempDir(t));
+    const disk = new LoaderDisk(tempDir(t));
     const r = region(1);
     disk.loader.createInitialPeer(r);
     // The follower took entries 6..30 of term 6 from a leader that lost; 6..10 committed.
@@ -149,7 +106,7 @@ describe('peer loader: a crash during snapshot install', () => {
   });
 
   test('with a log that holds the applied entry: the log is kept whole', (t) => {
-    const disk = new Disk(tempDir(t));
+    const disk = new LoaderDisk(tempDir(t));
     const r = region(1);
     disk.loader.createInitialPeer(r);
     disk.logEngine.write(
@@ -169,7 +126,7 @@ describe('peer loader: a crash during snapshot install', () => {
   });
 
   test('with an engine ahead of a shorter log: the snapshot is recorded', (t) => {
-    const disk = new Disk(tempDir(t));
+    const disk = new LoaderDisk(tempDir(t));
     const r = region(1);
     disk.loader.createInitialPeer(r);
     disk.logEngine.write(
@@ -189,7 +146,7 @@ describe('peer loader: a crash during snapshot install', () => {
   });
 
   test('an engine behind the compacted log cannot be repaired: the load fails loudly', (t) => {
-    const disk = new Disk(tempDir(t));
+    const disk = new LoaderDisk(tempDir(t));
     const r = region(1);
     disk.loader.createInitialPeer(r);
     disk.logEngine.write(
@@ -206,7 +163,7 @@ describe('peer loader: a crash during snapshot install', () => {
 
 describe('peer loader: a crash while creating the peers of bootstrapped Regions', () => {
   test('the peers that are missing or half written are created; others are left alone', (t) => {
-    const disk = new Disk(tempDir(t));
+    const disk = new LoaderDisk(tempDir(t));
     const created = region(1);
     const halfEngine = region(2); // its engine file exists, nothing in it
     const noLog = region(3); // its engine is written, its log is not
@@ -258,8 +215,31 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
     disk.close();
   });
 
+  test('the vote of a placeholder peer a crash left before its snapshot is kept', (t) => {
+    const disk = new LoaderDisk(tempDir(t));
+    const r = region(1);
+    // The other replicas elected a leader first; their messages made a placeholder here
+    // that voted in term 7, and the store was killed before the snapshot came.
+    disk.logEngine.write(
+      new RaftLogWriteBatch().setHardState(r.id, { term: 7, vote: 101, commit: 0 }),
+    );
+    assert.deepEqual(disk.restart(), []);
+    const [p] = disk.loader.createMissingBootstrapPeers([r], new Set());
+    assert.equal(p?.regionId, r.id);
+    assert.deepEqual(disk.logEngine.region(r.id).hardState(), {
+      term: 7,
+      vote: 101,
+      commit: INITIAL_LOG_INDEX,
+    });
+    const [again] = disk.restart();
+    assert.equal(again?.node.raft.term, 7);
+    assert.equal(again?.node.raft.vote, 101);
+    assert.equal(again?.node.raft.raftLog.lastIndex(), INITIAL_LOG_INDEX);
+    disk.close();
+  });
+
   test('a log that moved past the initial state is never bootstrapped over', (t) => {
-    const disk = new Disk(tempDir(t));
+    const disk = new LoaderDisk(tempDir(t));
     const r = region(1);
     // A log with a vote of term 9 but no Region meta in the engine (never written so).
     disk.logEngine.write(
@@ -280,6 +260,37 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
       vote: 102,
       commit: INITIAL_LOG_INDEX,
     });
+    disk.close();
+  });
+});
+
+describe('peer loader: a peer created from a message', () => {
+  test('is not made over a Region file a split copy wrote, even after this process read it empty', (t) => {
+    const disk = new LoaderDisk(tempDir(t));
+    const placeholder: Region = {
+      id: 9,
+      startKey: Buffer.alloc(0),
+      endKey: Buffer.alloc(0),
+      epoch: { confVer: 0, version: 0 },
+      peers: [
+        { id: 901, storeId: STORE, role: PeerRole.Learner },
+        { id: 902, storeId: 2, role: PeerRole.Learner },
+      ],
+    };
+    // This process has the file open with nothing in it ...
+    assert.equal(disk.engines.get(9).applyState().appliedIndex, 0);
+    // ... when the split's copy (a worker thread: its own connection) writes the initial
+    // state of the new Region into it.
+    const worker = new RegionEnginePool(disk.dir);
+    worker.get(9).writeState({
+      region: { region: region(9), tombstone: false },
+      apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
+    });
+    worker.closeAll();
+    assert.equal(disk.loader.createFromMessage(placeholder), undefined);
+    // A Region no split is copying gets its placeholder.
+    const other = { ...placeholder, id: 10 };
+    assert.equal(disk.loader.createFromMessage(other)?.regionId, 10);
     disk.close();
   });
 });

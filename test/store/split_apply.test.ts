@@ -8,17 +8,14 @@ import { clearFailpoints, setFailpoint } from '../../src/common/failpoint.js';
 import { Entry, EntryType } from '../../src/raft/index.js';
 import { RegionError } from '../../src/region/errors.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
-import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
-import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
 import { TABLES } from '../../src/storage/region_schema.js';
 import { RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
 import { RegionPeer } from '../../src/store/peer.js';
-import { INITIAL_LOG_INDEX, PeerLoader } from '../../src/store/peer_loader.js';
+import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
 import { SplitResult } from '../../src/store/split_apply.js';
 import { tempDir } from '../storage/tmp.js';
-import { TEST_PEER_CONFIG } from './cluster_harness.js';
+import { LoaderDisk } from './loader_disk.js';
 
-const STORE = 1;
 const SESSION = Buffer.from('session-1');
 
 function parentRegion(): Region {
@@ -32,39 +29,7 @@ function parentRegion(): Region {
 }
 
 /** One store's engines over a data dir; restart() is a process restart. */
-class Disk {
-  logEngine!: RaftLogEngine;
-  engines!: RegionEnginePool;
-  loader!: PeerLoader;
-
-  constructor(readonly dir: string) {
-    this.open();
-  }
-
-  open(): void {
-    this.logEngine = RaftLogEngine.open(this.dir);
-    this.engines = new RegionEnginePool(this.dir);
-    this.loader = new PeerLoader(
-      STORE,
-      this.logEngine,
-      this.engines,
-      { ...TEST_PEER_CONFIG, storeId: STORE },
-      () => 0,
-    );
-  }
-
-  restart(): RegionPeer[] {
-    this.engines.closeAll();
-    this.logEngine.close();
-    this.open();
-    return this.loader.loadAll();
-  }
-
-  close(): void {
-    this.engines.closeAll();
-    this.logEngine.close();
-  }
-
+class Disk extends LoaderDisk {
   rows(regionId: number, table: (typeof TABLES)[number]): string[] {
     return this.engines
       .get(regionId)

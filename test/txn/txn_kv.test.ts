@@ -214,5 +214,35 @@ test('two pessimistic transactions waiting for each other: the second wait is a 
   // The victim gives up its locks; the other transaction gets the key.
   await kv.pessimisticRollback(ctx, [b('k2')], 20n, 20n);
   await aWaits;
-  assert.equal(kv.waitFor.size, 0);
+  assert.equal(kv.deadlocks.local.size, 0);
+});
+
+test('committed transactions are counted once, where the primary commits or 1PC commits', async () => {
+  const { kv, ctx } = await cluster();
+  // Two keys, primary p: the secondary's commit does not count, the primary's does, and a
+  // retried commit of the primary does not count again.
+  const two = {
+    mutations: [
+      { op: 'put' as const, key: b('p'), value: b('1') },
+      { op: 'put' as const, key: b('s'), value: b('2') },
+    ],
+    primary: b('p'),
+    startTs: 30n,
+    lockTtl: 3000,
+  };
+  assert.deepEqual((await kv.prewrite(ctx, two)).errors, []);
+  await kv.commit(ctx, [b('s')], 30n, 31n);
+  assert.deepEqual(kv.committedTxns, { percolator: 0, onePc: 0 });
+  await kv.commit(ctx, [b('p')], 30n, 31n);
+  await kv.commit(ctx, [b('p')], 30n, 31n);
+  assert.deepEqual(kv.committedTxns, { percolator: 1, onePc: 0 });
+  // A 1PC prewrite commits at once; a failed one (the key is locked) does not count.
+  assert.deepEqual(
+    (await kv.prewrite(ctx, { ...putArgs('x', 'v', 40n), tryOnePc: true })).errors,
+    [],
+  );
+  assert.deepEqual((await kv.prewrite(ctx, putArgs('y', 'v', 41n))).errors, []);
+  const blocked = await kv.prewrite(ctx, { ...putArgs('y', 'w', 42n), tryOnePc: true });
+  assert.equal(blocked.errors.length, 1);
+  assert.deepEqual(kv.committedTxns, { percolator: 1, onePc: 1 });
 });

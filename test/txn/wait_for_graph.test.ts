@@ -28,3 +28,19 @@ test('a wait that closes a cycle is refused with the chain; others are recorded'
   g.remove(5n, 6n);
   assert.equal(g.tryAdd(6n, 5n, b('k')), undefined);
 });
+
+test('with a TTL an edge goes by itself, however many waits made it; a new wait renews it', () => {
+  const g = new WaitForGraph(1000);
+  g.tryAdd(1n, 2n, b('x'), 0);
+  g.tryAdd(1n, 2n, b('x'), 500);
+  g.tryAdd(3n, 4n, b('y'), 0);
+  assert.equal(g.edgeTotal, 2);
+  g.expire(1000);
+  // 3 → 4 expired at 1000; 1 → 2 was renewed at 500 and lives until 1500.
+  assert.equal(g.edgeTotal, 1);
+  assert.ok(g.tryAdd(2n, 1n, b('x'), 1000), 'the renewed edge still closes a cycle');
+  g.expire(1500);
+  assert.equal(g.edgeTotal, 0);
+  assert.equal(g.size, 0);
+  assert.equal(g.tryAdd(2n, 1n, b('x'), 1500), undefined);
+});

@@ -7,7 +7,7 @@ import type { PdClusterView } from '../../src/ui/snapshot.js';
 import { pdView, storePage, viewRegion, viewStore } from './fixtures.js';
 
 /** A store's /metrics: `gets` reads and `puts` writes, all observed in the 5 ms bucket except `slow` puts at 0.5 s. */
-function storeMetrics(gets: number, puts: number, slow = 0): string {
+function storeMetrics(gets: number, puts: number, slow = 0, txn = TXN_NONE): string {
   const h = 'nyx_grpc_request_duration_seconds';
   const lines = [
     `# TYPE ${h} histogram`,
@@ -21,9 +21,16 @@ function storeMetrics(gets: number, puts: number, slow = 0): string {
     `${h}_count{method="RawPut",code="ok"} ${puts}`,
     'nyx_store_disk_capacity_bytes 1000',
     'nyx_store_disk_available_bytes 400',
+    `nyx_txn_committed_total{path="2pc"} ${txn.twoPc}`,
+    `nyx_txn_committed_total{path="1pc"} ${txn.onePc}`,
+    `nyx_txn_commands_total{command="Prewrite",outcome="ok"} ${txn.twoPc + txn.onePc}`,
+    `nyx_txn_commands_total{command="Prewrite",outcome="key_error:conflict"} ${txn.conflicts}`,
+    `nyx_txn_commands_total{command="Prewrite",outcome="key_error:locked"} ${txn.locked}`,
   ];
   return lines.join('\n') + '\n';
 }
+
+const TXN_NONE = { twoPc: 0, onePc: 0, conflicts: 0, locked: 0 };
 
 class FakeCluster {
   clock = 1_000_000;
@@ -32,6 +39,11 @@ class FakeCluster {
     [viewRegion(4, '', 'm', [1, 2], 1), viewRegion(8, 'm', '', [1, 2], 2)],
   );
   tso = 0;
+  operatorsEnded = 0;
+  txn = new Map([
+    [1, TXN_NONE],
+    [2, TXN_NONE],
+  ]);
   applied = 10;
   metrics = new Map([
     [1, { gets: 0, puts: 0, slow: 0 }],
@@ -47,7 +59,13 @@ class FakeCluster {
       throw Object.assign(new Error('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
     if (u.host === '127.0.0.1:2378') {
       if (u.pathname === '/cluster') return JSON.stringify({ ...this.view, nowMs: this.clock });
-      if (u.pathname === '/metrics') return `nyx_pd_tso_timestamps_total ${this.tso}\n`;
+      if (u.pathname === '/metrics') {
+        return (
+          `nyx_pd_tso_timestamps_total ${this.tso}\n` +
+          `nyx_pd_operators_total{kind="transfer-leader",status="finished"} ${this.operatorsEnded}\n` +
+          `nyx_pd_operators_total{kind="add-peer",status="timeout"} 1\n`
+        );
+      }
     }
     const store = this.view.stores.find((s) => s.statusAddress === u.host);
     if (store && u.pathname === '/status') {
@@ -55,7 +73,7 @@ class FakeCluster {
     }
     if (store && u.pathname === '/metrics') {
       const m = this.metrics.get(store.id)!;
-      return storeMetrics(m.gets, m.puts, m.slow);
+      return storeMetrics(m.gets, m.puts, m.slow, this.txn.get(store.id));
     }
     throw new Error(`404 from ${url}`);
   };
@@ -184,4 +202,24 @@ test('a split seen between two refreshes is an event and counts in splits per mi
   assert.equal(s.totals.splitsPerMin, 1);
   assert.equal(s.events[0].kind, 'split');
   assert.equal(s.events[0].regionId, 12);
+});
+
+test('transactions per second, conflicts and operators per minute come from two scrapes', async () => {
+  const f = new FakeCluster();
+  const c = f.collector();
+  const first = await c.collect();
+  assert.equal(first.totals.txnsPerSec, null);
+  assert.equal(first.totals.conflictsPerMin, null);
+  assert.equal(first.totals.operatorsPerMin, null);
+
+  f.clock += 2000;
+  f.txn.set(1, { twoPc: 30, onePc: 10, conflicts: 3, locked: 50 });
+  f.txn.set(2, { twoPc: 20, onePc: 0, conflicts: 1, locked: 0 });
+  f.operatorsEnded = 4;
+  const s = await c.collect();
+  // (30 + 10 + 20) commits in 2 s; (3 + 1) conflicts in 2 s (locked is not a conflict).
+  assert.equal(s.totals.txnsPerSec, 30);
+  assert.equal(s.totals.conflictsPerMin, 120);
+  // 4 operators ended in 2 s.
+  assert.equal(s.totals.operatorsPerMin, 120);
 });

@@ -64,6 +64,23 @@ test('the stores view: header totals, one row per store, and the keys in the foo
   assert.ok(lines(f).length <= SIZE.height, 'the frame fits the terminal');
 });
 
+test('transactions, conflicts and operators in the header are rounded rates', async (t) => {
+  const snap = snapshot();
+  snap.totals = {
+    ...snap.totals,
+    txnsPerSec: 46.3,
+    conflictsPerMin: 48.6618,
+    operatorsPerMin: 2.5,
+  };
+  const { app, frame } = start(snap);
+  t.after(() => app.unmount());
+  await waitFor('first frame', () => frame().includes('127.0.0.1:20161'));
+  assert.match(
+    frame(),
+    /txn 46\/s {2}conflicts 49\/m {2}splits 0\/m {2}merges 0\/m {2}operators 2\.5\/m/,
+  );
+});
+
 test('keys: regions view sorted by writes, s re-sorts, / filters, enter opens a Region, esc back, 3 events', async (t) => {
   const events = [
     {

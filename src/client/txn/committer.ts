@@ -9,7 +9,8 @@
 // a min_commit_ts; once every prewrite succeeded the transaction IS committed, at the max
 // of the answers, and both phases of commit run in the background.
 // Failure rules: a prewrite error rolls every lock back (the transaction never
-// committed); a commit of the primary whose answer was lost is CommitUndeterminedError.
+// committed) and is a definite abort (CommitFailedError unless it already is one); a
+// commit of the primary whose answer was lost is CommitUndeterminedError.
 // Retries reuse start_ts, so a retried request can never make a second transaction.
 import type { Mutation } from '../../proto-gen/nyx/kv/Mutation.js';
 import type { LockInfo__Output } from '../../proto-gen/nyx/kv/LockInfo.js';
@@ -19,6 +20,7 @@ import type { LockResolver } from './lock_resolver.js';
 import { physicalMs } from './lock_resolver.js';
 import type { BufferedMutation } from './mutation_buffer.js';
 import {
+  CommitFailedError,
   CommitUndeterminedError,
   DeadlockError,
   KeyLockedError,
@@ -117,7 +119,12 @@ export class Committer {
   /** Runs the commit; returns commit_ts. */
   async commit(): Promise<bigint> {
     const bo = this.backoffer();
-    const batches = await this.deps.rpc.group(bo, this.mutations, (m) => m.key);
+    // Nothing is sent before the prewrites: a failure here is a definite abort.
+    const batches = await this.deps.rpc
+      .group(bo, this.mutations, (m) => m.key)
+      .catch((e: unknown) => {
+        throw notCommitted(this.startTs, e);
+      });
     const onePC = this.opts.onePC && batches.length === 1 && this.opts.forUpdateTs === 0n;
     const asyncCommit =
       !onePC && this.opts.asyncCommit && this.mutations.length <= MAX_ASYNC_COMMIT_KEYS;
@@ -131,7 +138,11 @@ export class Committer {
         this.mutations,
         (m) => m.key,
         async (sub, batch) => {
-          const r = await this.prewriteBatch(sub, batch, ttl, onePC, asyncCommit);
+          // 1PC commits each request's keys at once: only a request holding every key may
+          // ask for it. After a region error the keys may fall into several Regions (a
+          // split); each half committing alone would break atomicity, so they lock (2PC).
+          const whole = onePC && batch.items.length === this.mutations.length;
+          const r = await this.prewriteBatch(sub, batch, ttl, whole, asyncCommit);
           if (r === undefined) return false;
           if (r.minCommitTs > minCommitTs) minCommitTs = r.minCommitTs;
           if (asyncCommit && r.minCommitTs === 0n) asyncFellBack = true;
@@ -151,7 +162,7 @@ export class Committer {
       }
       // Nothing committed: take every lock back (in the background) and say why.
       this.rollbackInBackground();
-      throw e;
+      throw notCommitted(this.startTs, e);
     }
     if (onePC && onePcCommitTs > 0n) {
       this.path = '1pc';
@@ -239,7 +250,14 @@ export class Committer {
   /** Commits the primary: the commit point. Returns commit_ts. */
   private async commitPrimary(minCommitTs: bigint): Promise<bigint> {
     const bo = this.backoffer();
-    let commitTs = await this.deps.tso();
+    let commitTs: bigint;
+    try {
+      commitTs = await this.deps.tso();
+    } catch (e) {
+      // The commit was never sent: the transaction did not commit.
+      this.rollbackInBackground();
+      throw notCommitted(this.startTs, e);
+    }
     if (commitTs < minCommitTs) commitTs = minCommitTs;
     for (;;) {
       let resp;
@@ -332,6 +350,21 @@ export class Committer {
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
   }
+}
+
+/**
+ * The error for a commit that failed before its commit point: a typed definite abort
+ * (conflict, deadlock, abort) as it is, anything else wrapped as CommitFailedError.
+ */
+function notCommitted(startTs: bigint, e: unknown): Error {
+  if (
+    e instanceof WriteConflictError ||
+    e instanceof TxnAbortedError ||
+    e instanceof DeadlockError
+  ) {
+    return e;
+  }
+  return new CommitFailedError(startTs, e);
 }
 
 /** An error that proves the transaction did not commit. */

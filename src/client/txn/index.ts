@@ -10,6 +10,7 @@ export { runInTransaction, type RunInTransactionOptions } from './run_in_transac
 export { Snapshot } from './snapshot.js';
 export { TxnTooLargeError } from './mutation_buffer.js';
 export {
+  CommitFailedError,
   CommitUndeterminedError,
   DeadlockError,
   KeyExistsError,

@@ -58,6 +58,25 @@ export class TxnAbortedError extends NyxError {
   }
 }
 
+/**
+ * The commit failed before its commit point — a 2PC prewrite without an answer, no
+ * commit_ts from PD — so nothing committed (Percolator §2.2: only the commit of the
+ * primary commits, and it was never sent); the locks are being rolled back. Retryable as
+ * its cause is (a timeout is worth a new transaction; a programming error is not).
+ */
+export class CommitFailedError extends TxnAbortedError {
+  override readonly retryable: boolean;
+
+  constructor(startTs: bigint, cause: unknown) {
+    super(
+      startTs,
+      `transaction ${startTs} did not commit: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.retryable = cause instanceof NyxError && cause.retryable;
+  }
+}
+
 /** The transaction's locks are gone and nothing committed it: rolled back (e.g. its TTL ran out). */
 export class TxnNotFoundError extends TxnAbortedError {}
 

@@ -200,6 +200,8 @@ export function describeStep(s: OperatorStep): string {
       return `joint change: promote ${s.promote.map((p) => `${p.peerId}@${p.storeId}`).join(', ') || '-'}, demote ${s.demote.map((p) => `${p.peerId}@${p.storeId}`).join(', ') || '-'}`;
     case 'SplitRegion':
       return `split at ${s.keys.length} key(s)`;
+    case 'MergeRegion':
+      return `merge into region ${s.target.id}`;
   }
 }
 

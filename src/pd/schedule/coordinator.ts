@@ -27,6 +27,7 @@ import {
   type OperatorPlan,
 } from './plan.js';
 import { checkReplicas } from './replica_checker.js';
+import { VersionClock, checkMerge } from './merge_checker.js';
 import {
   SchedulerRegistry,
   type SchedulerPersistence,
@@ -95,6 +96,8 @@ export class ScheduleCoordinator {
   readonly schedulers: SchedulerRegistry;
   private patrolCursor: Buffer = EMPTY_KEY;
   private readonly patrolledAt = new Map<RegionId, number>();
+  /** When each Region reached its version (the merge checker's split-merge-interval). */
+  private readonly versions = new VersionClock();
   private rotation = 0;
   private patrolTimer: NodeJS.Timeout | undefined;
   private scheduleTimer: NodeJS.Timeout | undefined;
@@ -153,7 +156,13 @@ export class ScheduleCoordinator {
       this.patrolledAt.set(info.region.id, snap.now);
       const v = checkReplicas(info, snap);
       if (v.outcome === 'act') this.submit(v, snap, result);
+      else {
+        const m = checkMerge(info, snap, this.versions);
+        if (m.outcome === 'act') this.submit(m, snap, result);
+      }
     }
+    if (this.patrolCursor.length === 0)
+      this.versions.retain((id) => this.pd.cluster.getRegionById(id) !== undefined);
     return result;
   }
 
@@ -212,6 +221,7 @@ export class ScheduleCoordinator {
       if (view.state !== 'running') verdicts.push(switchedOff(v, view, snap.now));
       else verdicts.push(v);
     }
+    verdicts.push(this.gate(checkMerge(info, snap, this.versions), snap));
     const running = snap.runningOn(regionId);
     const at = this.patrolledAt.get(regionId);
     return {
@@ -278,6 +288,8 @@ export class ScheduleCoordinator {
       return false;
     }
     snap.noteSubmitted(plan, op);
+    const step = op.steps[0];
+    if (step?.kind === 'MergeRegion') this.versions.noteMerge(op.regionId, step.target.id, op.id);
     out.submitted.push(op);
     this.log?.info(
       { region: plan.regionId, operator: op.id, steps: op.steps.map(describeStep), why: v.summary },

@@ -4,7 +4,7 @@
 // an Operator; the controller admits it (at most one per Region, within store limits),
 // sends its current step to the Region's leader in the heartbeat reply, advances when a
 // heartbeat shows the step done, and ends it in exactly one final state.
-import type { PeerId, RegionEpoch, RegionId, StoreId } from '../../region/meta.js';
+import type { PeerId, Region, RegionEpoch, RegionId, StoreId } from '../../region/meta.js';
 
 /**
  * One change a Region's leader makes through Raft. Each is idempotent as seen from the
@@ -30,7 +30,15 @@ export type OperatorStep =
       demote: { storeId: StoreId; peerId: PeerId }[];
     }
   /** Split at keys (none: the leader picks the middle by size). */
-  | { kind: 'SplitRegion'; keys: Buffer[] };
+  | { kind: 'SplitRegion'; keys: Buffer[] }
+  /**
+   * Merge this Region (the source) into its neighbour `target`, as PD saw the target when
+   * it planned (src/store/merge_apply.ts). The source's PrepareMerge bumps its conf_ver and
+   * version; the step is done when the source is gone from PD's map (the target's wider
+   * report replaced it), which the controller learns from that report, not from a
+   * heartbeat of the source.
+   */
+  | { kind: 'MergeRegion'; target: Region };
 
 /** What an operator is for; store limits and `nyx operator list` group by these. */
 export enum OperatorKind {
@@ -38,6 +46,7 @@ export enum OperatorKind {
   Region = 'region',
   Replica = 'replica',
   Split = 'split',
+  Merge = 'merge',
   Admin = 'admin',
 }
 

@@ -57,6 +57,8 @@ export function confVerBumps(step: OperatorStep): number {
       return 1;
     case 'ChangePeersJoint':
       return 2;
+    case 'MergeRegion':
+      return 1; // PrepareMerge
     default:
       return 0;
   }
@@ -83,6 +85,8 @@ export function isStepDone(step: OperatorStep, hb: HeartbeatView, op: Operator):
       );
     case 'SplitRegion':
       return r.epoch.version > op.epoch.version;
+    case 'MergeRegion':
+      return false; // the source's own heartbeats never show it (see onRegionsReplaced)
   }
 }
 
@@ -117,6 +121,7 @@ function storesOf(step: OperatorStep): StoreId[] {
     case 'ChangePeersJoint':
       return [...step.promote, ...step.demote].map((p) => p.storeId);
     case 'SplitRegion':
+    case 'MergeRegion':
       return [];
   }
 }
@@ -229,6 +234,25 @@ export class OperatorController implements OperatorSink {
     return { op, step, region: hb.region, leader: hb.leader };
   }
 
+  /**
+   * Regions an accepted heartbeat replaced in PD's map (cluster.ts regionHeartbeat): the
+   * source of a merge ends Finished when it was at its MergeRegion step — the target's
+   * wider report is the step done; any other operator of a replaced Region is Stale.
+   */
+  onRegionsReplaced(ids: readonly RegionId[]): void {
+    for (const id of ids) {
+      const op = this.ops.get(id);
+      if (!op) continue;
+      const step = op.steps[op.currentStep];
+      if (step?.kind === 'MergeRegion') {
+        op.currentStep = op.steps.length;
+        this.end(op, OperatorStatus.Finished);
+      } else {
+        this.end(op, OperatorStatus.Stale);
+      }
+    }
+  }
+
   /** End every operator past its timeout. */
   expire(): void {
     const now = this.opts.now();
@@ -247,7 +271,8 @@ export class OperatorController implements OperatorSink {
     let version = op.epoch.version;
     for (let i = 0; i <= op.currentStep && i < op.steps.length; i++) {
       confVer += confVerBumps(op.steps[i]!);
-      if (op.steps[i]!.kind === 'SplitRegion') version += 1;
+      const k = op.steps[i]!.kind;
+      if (k === 'SplitRegion' || k === 'MergeRegion') version += 1;
     }
     return r.epoch.confVer > confVer || r.epoch.version > version;
   }

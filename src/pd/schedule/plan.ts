@@ -37,6 +37,7 @@ const STEP_TIMEOUT_MS: Record<OperatorStep['kind'], number> = {
   RemovePeer: 30_000,
   ChangePeersJoint: 30_000,
   SplitRegion: 60_000,
+  MergeRegion: 60_000,
 };
 
 export function planTimeoutMs(steps: readonly OperatorStep[]): number {
@@ -111,6 +112,8 @@ export function describeStep(s: OperatorStep): string {
       );
     case 'SplitRegion':
       return s.keys.length === 0 ? 'split in the middle' : `split at ${s.keys.length} key(s)`;
+    case 'MergeRegion':
+      return `merge into region ${s.target.id}`;
   }
 }
 
@@ -121,7 +124,12 @@ export function priorityName(p: OperatorPriority): string {
 /** The PD setting that bounds operators of a kind in flight (none: not limited here). */
 export function limitSettingOf(
   kind: OperatorKind,
-): 'leader-schedule-limit' | 'region-schedule-limit' | 'replica-schedule-limit' | undefined {
+):
+  | 'leader-schedule-limit'
+  | 'region-schedule-limit'
+  | 'replica-schedule-limit'
+  | 'merge-schedule-limit'
+  | undefined {
   switch (kind) {
     case OperatorKind.Leader:
       return 'leader-schedule-limit';
@@ -129,6 +137,8 @@ export function limitSettingOf(
       return 'region-schedule-limit';
     case OperatorKind.Replica:
       return 'replica-schedule-limit';
+    case OperatorKind.Merge:
+      return 'merge-schedule-limit';
     default:
       return undefined;
   }

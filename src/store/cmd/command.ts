@@ -9,7 +9,8 @@
 //   instead of applying it twice (Raft thesis §6.3; src/store/session_table.ts).
 // - The time is "time carried in the log": sessions expire by it, so every replica
 //   decides expiry identically whatever its own clock says.
-import { RegionEpoch } from '../../region/meta.js';
+import { PeerRole, Region, RegionEpoch } from '../../region/meta.js';
+import { Entry, EntryType } from '../../raft/index.js';
 import { DATA_TABLES, DataTable } from '../../storage/region_schema.js';
 import { BinaryReader, BinaryWriter, MalformedCommandError } from './binary.js';
 
@@ -79,7 +80,45 @@ export interface SplitRequest {
  * and prepares (ids from PD), proposes, and apply (src/store/split_apply.ts, ...) does the
  * rest on every replica. New kinds get a new `kind` and a new code below.
  */
-export type AdminCommand = { kind: 'batchSplit'; splits: SplitRequest[] };
+export type AdminCommand =
+  | { kind: 'batchSplit'; splits: SplitRequest[] }
+  | PrepareMergeCommand
+  | CommitMergeCommand
+  | RollbackMergeCommand;
+
+/**
+ * Proposed on the merge SOURCE (TiKV's PrepareMerge): from its apply on, the source takes
+ * no more writes. `minIndex` is the lowest index every source replica had in its log when
+ * the leader proposed (its followers' match): entries after it are what CommitMerge
+ * carries, so a target replica whose source replica lags can catch it up.
+ */
+export interface PrepareMergeCommand {
+  kind: 'prepareMerge';
+  minIndex: number;
+  /** The target as the source's leader learned it from PD: its epoch must still hold at commit. */
+  target: Region;
+}
+
+/**
+ * Proposed on the merge TARGET (TiKV's CommitMerge): the source as its PrepareMerge left it,
+ * the index of that PrepareMerge (`commit`), and the source's log entries (minIndex, commit].
+ */
+export interface CommitMergeCommand {
+  kind: 'commitMerge';
+  source: Region;
+  commit: number;
+  entries: Entry[];
+}
+
+/** Proposed on the source when its target can no longer commit: writes resume, version + 1. */
+export interface RollbackMergeCommand {
+  kind: 'rollbackMerge';
+  /** The PrepareMerge index this rollback undoes. */
+  commit: number;
+}
+
+/** Source log entries one CommitMerge may carry (a bound on what one entry may ask for). */
+export const MAX_MERGE_ENTRIES = 4096;
 
 /** Most new Regions one batch split may create (a bound on what one entry can ask for). */
 export const MAX_SPLITS_PER_COMMAND = 64;
@@ -89,7 +128,13 @@ const VERSION_1 = 1;
 const VERSION = 2;
 /** An admin command: same header as VERSION, then the admin kind and its body. */
 const VERSION_ADMIN = 3;
-const ADMIN_CODES = { batchSplit: 1 } as const;
+const ADMIN_CODES = { batchSplit: 1, prepareMerge: 2, commitMerge: 3, rollbackMerge: 4 } as const;
+const ROLE_CODES: PeerRole[] = [
+  PeerRole.Voter,
+  PeerRole.Learner,
+  PeerRole.IncomingVoter,
+  PeerRole.DemotingVoter,
+];
 /** Peers per Region: PD refuses more (src/pd/trust_limits.ts MAX_REGION_PEERS). */
 const MAX_PEERS = 16;
 const OP_CODES = { put: 1, delete: 2, deleteRange: 3, cas: 4 } as const;
@@ -128,25 +173,97 @@ function encodeWrites(w: BinaryWriter, writes: WriteOp[]): void {
   }
 }
 
+function encodeRegion(w: BinaryWriter, r: Region): void {
+  w.num(r.id).bytes(r.startKey).bytes(r.endKey).num(r.epoch.confVer).num(r.epoch.version);
+  w.u32(r.peers.length);
+  for (const p of r.peers) w.num(p.id).num(p.storeId).u8(ROLE_CODES.indexOf(p.role));
+}
+
+function decodeRegion(r: BinaryReader): Region {
+  const id = count(r, 'region id');
+  const startKey = Buffer.from(r.bytes());
+  const endKey = Buffer.from(r.bytes());
+  const epoch = { confVer: count(r, 'conf_ver'), version: count(r, 'version') };
+  const n = r.u32();
+  if (n === 0 || n > MAX_PEERS) throw new MalformedCommandError(`region with ${n} peers`);
+  const peers = [];
+  for (let i = 0; i < n; i++) {
+    const pid = count(r, 'peer id');
+    const storeId = count(r, 'store id');
+    const role = ROLE_CODES[r.u8()];
+    if (role === undefined) throw new MalformedCommandError('unknown peer role');
+    peers.push({ id: pid, storeId, role });
+  }
+  return { id, startKey, endKey, epoch, peers };
+}
+
 function encodeAdmin(cmd: RaftCommand, admin: AdminCommand): Buffer {
-  const w = new BinaryWriter(128);
+  let body = 128;
+  if (admin.kind === 'commitMerge') for (const e of admin.entries) body += 32 + e.data.length;
+  const w = new BinaryWriter(body);
   w.u8(VERSION_ADMIN)
     .num(cmd.regionId)
     .num(cmd.epoch.confVer)
     .num(cmd.epoch.version)
     .num(cmd.timeMs);
   w.u8(ADMIN_CODES[admin.kind]);
-  w.u32(admin.splits.length);
-  for (const s of admin.splits) {
-    w.bytes(s.splitKey).num(s.newRegionId).u32(s.newPeerIds.length);
-    for (const id of s.newPeerIds) w.num(id);
+  switch (admin.kind) {
+    case 'batchSplit':
+      w.u32(admin.splits.length);
+      for (const s of admin.splits) {
+        w.bytes(s.splitKey).num(s.newRegionId).u32(s.newPeerIds.length);
+        for (const id of s.newPeerIds) w.num(id);
+      }
+      break;
+    case 'prepareMerge':
+      w.num(admin.minIndex);
+      encodeRegion(w, admin.target);
+      break;
+    case 'commitMerge':
+      encodeRegion(w, admin.source);
+      w.num(admin.commit).u32(admin.entries.length);
+      for (const e of admin.entries) w.num(e.index).num(e.term).u8(e.type).bytes(e.data);
+      break;
+    case 'rollbackMerge':
+      w.num(admin.commit);
+      break;
   }
   return w.finish();
 }
 
 function decodeAdmin(r: BinaryReader): AdminCommand {
   const code = r.u8();
-  if (code !== ADMIN_CODES.batchSplit) throw new MalformedCommandError(`unknown admin ${code}`);
+  switch (code) {
+    case ADMIN_CODES.batchSplit:
+      return decodeSplit(r);
+    case ADMIN_CODES.prepareMerge: {
+      const minIndex = count(r, 'min index');
+      return { kind: 'prepareMerge', minIndex, target: decodeRegion(r) };
+    }
+    case ADMIN_CODES.commitMerge: {
+      const source = decodeRegion(r);
+      const commit = count(r, 'commit index');
+      const n = r.u32();
+      if (n > MAX_MERGE_ENTRIES) throw new MalformedCommandError(`commit merge of ${n} entries`);
+      const entries: Entry[] = [];
+      for (let i = 0; i < n; i++) {
+        const index = count(r, 'entry index');
+        const term = count(r, 'entry term');
+        const type = r.u8();
+        if (type !== EntryType.Normal && type !== EntryType.ConfChange)
+          throw new MalformedCommandError(`unknown entry type ${type}`);
+        entries.push({ index, term, type, data: Buffer.from(r.bytes()) });
+      }
+      return { kind: 'commitMerge', source, commit, entries };
+    }
+    case ADMIN_CODES.rollbackMerge:
+      return { kind: 'rollbackMerge', commit: count(r, 'commit index') };
+    default:
+      throw new MalformedCommandError(`unknown admin ${code}`);
+  }
+}
+
+function decodeSplit(r: BinaryReader): AdminCommand {
   const n = r.u32();
   if (n === 0 || n > MAX_SPLITS_PER_COMMAND)
     throw new MalformedCommandError(`batch split of ${n} keys`);

@@ -4,9 +4,12 @@
 // record exists the transaction is committed, whatever happens to the secondaries.
 import { ActionIo, commitKey } from './common.js';
 
-export function commit(io: ActionIo, keys: Buffer[], startTs: bigint, commitTs: bigint): void {
+/** Returns whether the transaction's primary was among the locks this call committed. */
+export function commit(io: ActionIo, keys: Buffer[], startTs: bigint, commitTs: bigint): boolean {
   if (commitTs <= startTs) {
     throw new RangeError(`commit_ts ${commitTs} must be above start_ts ${startTs}`);
   }
-  for (const k of keys) commitKey(io, k, startTs, commitTs);
+  let primary = false;
+  for (const k of keys) primary = commitKey(io, k, startTs, commitTs) || primary;
+  return primary;
 }

@@ -75,7 +75,12 @@ export function commitLock(io: ActionIo, key: Buffer, lock: LockRecord, commitTs
  * secondary; TiKV actions/commit.rs): idempotent when already committed, TxnNotFound
  * when the lock is gone and nothing committed it.
  */
-export function commitKey(io: ActionIo, key: Buffer, startTs: bigint, commitTs: bigint): void {
+/**
+ * Commit one key of transaction start_ts. True when this call committed the transaction's
+ * primary lock: the moment the transaction became committed (Percolator §2.2), which is
+ * what a committed-transactions count counts.
+ */
+export function commitKey(io: ActionIo, key: Buffer, startTs: bigint, commitTs: bigint): boolean {
   const lock = io.reader.loadLock(key);
   if (lock && lock.startTs === startTs) {
     if (lock.kind === LockKind.Pessimistic) {
@@ -91,10 +96,10 @@ export function commitKey(io: ActionIo, key: Buffer, startTs: bigint, commitTs: 
       });
     }
     commitLock(io, key, lock, commitTs);
-    return;
+    return lock.primary.equals(key);
   }
   const rec = io.reader.getTxnCommitRecord(key, startTs);
-  if (rec.kind === 'committed') return;
+  if (rec.kind === 'committed') return false;
   throw new KeyError({ kind: 'txnNotFound', startTs, primaryKey: Buffer.alloc(0) });
 }
 

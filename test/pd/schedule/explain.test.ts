@@ -27,6 +27,11 @@ test('explain: every verdict, from the same code that acts, rendered for people'
         'nothing-to-do',
         'every store in service already holds a replica of it — nowhere to move one',
       ],
+      [
+        'merge-checker',
+        'not-eligible',
+        'its size is not known yet (the leader reports it after its split checker measured it)',
+      ],
     ],
   );
   assert.deepEqual(e.verdicts[1]!.steps, ['transfer leader from store 1 to store 2']);

@@ -72,6 +72,7 @@ function touches(s: OperatorStep, store: StoreId): boolean {
     case 'ChangePeersJoint':
       return [...s.promote, ...s.demote].some((p) => p.storeId === store);
     case 'SplitRegion':
+    case 'MergeRegion':
       return false;
   }
 }

@@ -181,6 +181,7 @@ function applyToRegion(r: Region, s: OperatorStep): void {
       return;
     case 'ChangePeersJoint':
     case 'SplitRegion':
+    case 'MergeRegion':
       throw new Error(`${s.kind} is not simulated`);
   }
 }

@@ -1,0 +1,193 @@
+// A store's side of a Region merge (TiKV's on_prepare_merge / on_check_merge /
+// schedule_merge), after the apply rules of merge_apply.ts:
+//
+//   prepare   PD's merge step reaches the SOURCE's leader (heartbeat reply, or the
+//             `nyx region merge` RPC): it proposes PrepareMerge toward the target PD named.
+//   commit    on every store, a fenced source replica whose local TARGET replica leads
+//             proposes CommitMerge there, carrying the source's entries (minIndex, commit]
+//             from this store's log. Source and target have peers on the same stores, so
+//             the target's leader always has a source replica beside it; it proposes once
+//             that replica has applied the PrepareMerge, and again after resendMs while
+//             the fence stands (a proposal lost to a leader change is simply re-made; a
+//             second CommitMerge that commits finds the target's epoch moved and is refused).
+//   rollback  a fenced source whose target can never commit — the target's leader here
+//             has applied everything committed, its epoch is not the recorded one and its
+//             range does not take in the source's — proposes RollbackMerge on the source's
+//             leader here. A CommitMerge applies only at the recorded epoch, so once the
+//             target applied another epoch change first, no replica can ever apply it; and
+//             had it been applied before, this store's source replica would be gone.
+import { NONE } from '../raft/index.js';
+import { RegionError } from '../region/errors.js';
+import { Region, RegionEpoch, cloneRegion, epochEqual } from '../region/meta.js';
+import { MergeOutcome } from './merge_apply.js';
+import { commitMergeEntries } from './merge_propose.js';
+import { ConfChangeRefusedError, RegionPeer } from './peer.js';
+import type { RaftStore } from './raft_store.js';
+
+export interface MergeRunnerOptions {
+  /** Monotonic ms. */
+  now: () => number;
+  /** A CommitMerge / RollbackMerge proposed and not applied is proposed again after this. */
+  resendMs?: number;
+}
+
+const DEFAULT_RESEND_MS = 2000;
+
+export class MergeRunner {
+  private readonly sentAt = new Map<number, number>();
+  private readonly resendMs: number;
+
+  constructor(
+    private readonly store: RaftStore,
+    private readonly log: (obj: object, msg: string) => void,
+    private readonly opts: MergeRunnerOptions,
+  ) {
+    this.resendMs = opts.resendMs ?? DEFAULT_RESEND_MS;
+  }
+
+  /** PD asks the leader of `sourceId` (at `epoch`) to merge it into `target`. */
+  prepare(sourceId: number, epoch: RegionEpoch, target: Region): void {
+    const peer = this.store.peers.get(sourceId);
+    if (!peer || !peer.isLeader()) return; // PD re-sends to the leader it learns of
+    if (peer.merging()) return; // prepared already: the commit side is under way
+    if (!epochEqual(peer.region.epoch, epoch)) {
+      this.log(
+        { regionId: sourceId, epoch: peer.region.epoch, stepEpoch: epoch },
+        'merge step of another epoch ignored',
+      );
+      return;
+    }
+    try {
+      peer.proposePrepareMerge(cloneRegion(target), (r) => this.logOutcome(sourceId, r));
+      this.log({ regionId: sourceId, target: target.id }, 'prepare merge proposed');
+    } catch (e) {
+      if (!(e instanceof ConfChangeRefusedError || e instanceof RegionError)) throw e;
+      this.log({ regionId: sourceId, target: target.id, err: e.message }, 'prepare merge refused');
+      return;
+    }
+    this.store.schedule();
+  }
+
+  /** Drive every fenced source replica here one step (commit, or rollback). */
+  tick(): void {
+    const now = this.opts.now();
+    for (const source of this.store.peers.values()) {
+      const m = source.merging();
+      if (!m || source.isMergedAway()) continue;
+      const target = this.store.peers.get(m.target.id);
+      if (target && takenIn(target.region, source.region, m.target.epoch.version)) {
+        // This store's target replica got the merge by snapshot, not by applying the
+        // CommitMerge: the source's rows are in it already, the source replica is garbage.
+        this.store.destroyPeer(source.regionId, `merged into region ${target.regionId} (snapshot)`);
+        continue;
+      }
+      if (!target || !target.isLeader()) continue;
+      const last = this.sentAt.get(source.regionId);
+      if (last !== undefined && now - last < this.resendMs) continue;
+      if (epochEqual(target.region.epoch, m.target.epoch)) {
+        this.proposeCommit(source, target, now);
+      } else if (this.targetCannotCommit(source, target)) {
+        this.proposeRollback(source, now);
+      }
+    }
+  }
+
+  private timer: NodeJS.Timeout | undefined;
+
+  /** Tick every intervalMs until stop(). */
+  start(intervalMs: number): void {
+    this.timer = setInterval(() => this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * A merge command applied on `peer`: a leader reports the new meta to PD at once (a
+   * fenced source's epoch, the merged target that replaces the source in PD's map), and
+   * a fresh fence is driven on without waiting for the next tick.
+   */
+  onApplied(peer: RegionPeer, outcome: MergeOutcome, report: (p: RegionPeer) => void): void {
+    if (outcome.kind === 'committed') this.sentAt.delete(outcome.source.id);
+    if (outcome.kind === 'rolledBack') this.sentAt.delete(outcome.region.id);
+    this.log(
+      { regionId: peer.regionId, step: outcome.kind, version: outcome.region.epoch.version },
+      `region merge ${outcome.kind}`,
+    );
+    if (peer.isLeader()) report(peer);
+    if (outcome.kind === 'prepared') setImmediate(() => this.tick());
+  }
+
+  private proposeCommit(source: RegionPeer, target: RegionPeer, now: number): void {
+    const m = source.merging()!;
+    const entries = commitMergeEntries(m, source.logStorage);
+    if (!entries) {
+      this.log({ regionId: source.regionId, minIndex: m.minIndex }, 'merge entries compacted here');
+      return;
+    }
+    try {
+      target.proposeCommitMerge(cloneRegion(source.region), m.commit, entries, (r) =>
+        this.logOutcome(target.regionId, r),
+      );
+    } catch (e) {
+      if (!(e instanceof RegionError)) throw e;
+      this.log(
+        { regionId: target.regionId, source: source.regionId, err: e.message },
+        'commit merge refused',
+      );
+      return;
+    }
+    this.sentAt.set(source.regionId, now);
+    this.log(
+      { regionId: target.regionId, source: source.regionId, entries: entries.length },
+      'commit merge proposed',
+    );
+    this.store.schedule();
+  }
+
+  /**
+   * See the top of this file: this store's target leader applied all it committed, at an
+   * epoch other than the recorded one, without the source's range.
+   */
+  private targetCannotCommit(source: RegionPeer, target: RegionPeer): boolean {
+    if (!source.isLeader() || source.node.raft.lead === NONE) return false;
+    const raft = target.node.raft;
+    if (target.appliedIndex < raft.raftLog.committed) return false;
+    const s = source.region;
+    const t = target.region;
+    const covers =
+      Buffer.compare(t.startKey, s.startKey) <= 0 &&
+      (t.endKey.length === 0 || (s.endKey.length > 0 && Buffer.compare(s.endKey, t.endKey) <= 0));
+    return !covers;
+  }
+
+  private proposeRollback(source: RegionPeer, now: number): void {
+    const m = source.merging()!;
+    try {
+      source.proposeRollbackMerge(m.commit, (r) => this.logOutcome(source.regionId, r));
+    } catch (e) {
+      if (!(e instanceof RegionError)) throw e;
+      return;
+    }
+    this.sentAt.set(source.regionId, now);
+    this.log({ regionId: source.regionId, target: m.target.id }, 'rollback merge proposed');
+    this.store.schedule();
+  }
+
+  private logOutcome(regionId: number, r: MergeOutcome | Error): void {
+    if (r instanceof Error) this.log({ regionId, err: r.message }, 'merge command not applied');
+  }
+}
+
+/** Does `target`, at a version past the recorded one, cover the source's whole range? */
+function takenIn(target: Region, source: Region, recordedVersion: number): boolean {
+  if (target.epoch.version <= recordedVersion) return false;
+  return (
+    Buffer.compare(target.startKey, source.startKey) <= 0 &&
+    (target.endKey.length === 0 ||
+      (source.endKey.length > 0 && Buffer.compare(source.endKey, target.endKey) <= 0))
+  );
+}
