@@ -4,8 +4,10 @@
 //
 // The negotiation, per Region:
 //   1. A leader that has stayed quiescent (src/raft/quiescence.ts: everything committed,
-//      applied and held by every peer; no transfer, read or membership change in flight)
-//      and idle (no request waiting in the peer) for `idleTicks` ticks sends each follower
+//      applied and held by every peer; no transfer, read or membership change in flight),
+//      idle (no request waiting in the peer, no split or merge step under way), with no
+//      commit-only append held back for the next tick (held_commits.ts) and no new entry
+//      for `idleTicks` ticks sends each follower
 //      a HIBERNATE_REQUEST carrying its term and last index, again every
 //      `requestEveryTicks` until all agreed.
 //   2. A follower that follows that leader in that term with the same log, committed and
@@ -15,6 +17,7 @@
 //      leader stayed quiescent, the leader stops ticking too.
 // Anything wakes a sleeping peer: a Raft message (a leader's append or heartbeat, a
 // vote), a proposal, a read, an admin command, a wake signal from a restarted peer. A
+// merge wakes both Regions, on every store where it runs a step (merge_runner.ts). A
 // woken leader's own messages (appends, the heartbeats of a ReadIndex round) wake its
 // followers in turn.
 //
@@ -120,6 +123,13 @@ export class Hibernation {
     private readonly transport: HibernationTransport,
     readonly opts: HibernationOptions,
     private readonly runtime: StoreRuntime,
+    /**
+     * Whether the store holds commit-only appends of this Region (held_commits.ts). They go
+     * out on the next store tick; a group asleep by then would be woken by them (an append
+     * is news to a sleeping follower), and a follower that has not had them does not know
+     * the commit index it is asked to sleep at. So a leader holding any is not at rest.
+     */
+    private readonly holdsCommitNews: (regionId: number) => boolean = () => false,
   ) {
     if (opts.idleTicks < 1 || opts.requestEveryTicks < 1)
       throw new Error('hibernation: idleTicks and requestEveryTicks must be at least 1');
@@ -166,6 +176,32 @@ export class Hibernation {
   }
 
   /**
+   * Wake `p` for a step that needs its whole group (a merge), and keep it from falling
+   * asleep while the step lasts (its caller repeats this while it does). If it slept, its
+   * peers are told to wake too, so that a follower woken here does not tick alone next to
+   * a sleeping leader and campaign against it; if it is awake, a leader's idle count
+   * starts over and any sleep negotiation is dropped.
+   */
+  wakeGroup(p: RegionPeer, reason: WakeReason): void {
+    if (!p.asleep) {
+      p.idleTicks = 0;
+      this.negotiations.delete(p.regionId);
+      return;
+    }
+    this.wake(p, reason);
+    for (const other of p.region.peers) if (other.id !== p.peerId) this.signal(p, other.id, 'wake');
+    this.transport.flush();
+  }
+
+  /**
+   * Whether leader `p` is at rest: idle, quiescent (src/raft/quiescence.ts), no commit news
+   * held back for its followers, and no merge or split step under way (peer.isIdle).
+   */
+  leaderAtRest(p: RegionPeer): boolean {
+    return p.isIdle() && !this.holdsCommitNews(p.regionId) && isQuiescentLeader(p.node.raft);
+  }
+
+  /**
    * A Raft message for `p`, about to be stepped: it wakes a sleeping peer unless it only
    * echoes the rest the group sleeps in — at a sleeping leader, a follower's answer to
    * what the leader sent before it slept; at a sleeping follower, its own leader's
@@ -206,8 +242,12 @@ export class Hibernation {
    */
   afterTick(p: RegionPeer): void {
     const raft = p.node.raft;
-    if (raft.state !== StateRole.Leader || !p.isIdle() || !isQuiescentLeader(raft)) {
+    const last = raft.raftLog.lastIndex();
+    // A write proposed, committed and applied between two ticks leaves the group
+    // quiescent at both: the moved last index is what shows it was not idle meanwhile.
+    if (raft.state !== StateRole.Leader || !this.leaderAtRest(p) || p.idleIndex !== last) {
       p.idleTicks = 0;
+      p.idleIndex = last;
       this.negotiations.delete(p.regionId);
       return;
     }
@@ -219,7 +259,7 @@ export class Hibernation {
       this.sleepLeader(p);
       return;
     }
-    const index = raft.raftLog.lastIndex();
+    const index = last;
     let n = this.negotiations.get(p.regionId);
     if (!n || n.term !== raft.term || n.index !== index) {
       n = { term: raft.term, index, acks: new Set() };
@@ -260,7 +300,7 @@ export class Hibernation {
         n.acks.add(m.from);
         const all = p.region.peers.every((x) => x.id === p.peerId || n.acks.has(x.id));
         // Quiescence is checked again: the ack may arrive after something moved.
-        if (all && p.isIdle() && isQuiescentLeader(raft)) this.sleepLeader(p);
+        if (all && this.leaderAtRest(p)) this.sleepLeader(p);
         return;
       }
       case 'wake':
@@ -288,6 +328,7 @@ export class Hibernation {
   }
 
   private sleepLeader(p: RegionPeer): void {
+    if (!this.leaderAtRest(p)) throw new Error(`region ${p.regionId}: a leader not at rest sleeps`);
     this.negotiations.delete(p.regionId);
     p.fallAsleep();
     const stores = [

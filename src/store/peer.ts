@@ -192,6 +192,8 @@ export class RegionPeer {
   asleep = false;
   /** A leader's consecutive quiescent, idle ticks (hibernation.ts). */
   idleTicks = 0;
+  /** The last log index those idle ticks saw (a write between two ticks restarts them). */
+  idleIndex = 0;
   /** While asleep as a follower: the store of the leader it sleeps with (else NONE). */
   sleepingWithStore = NONE;
   /** Set by the store: a request arrived for this peer while it sleeps. */
@@ -551,6 +553,8 @@ export class RegionPeer {
     done: (r: RequestOutcome[] | SplitResult | MergeOutcome | Error) => void,
     maxBytes = Infinity,
   ): void {
+    // Split and merge steps (PrepareMerge, CommitMerge, RollbackMerge) run on an awake group.
+    if (this.asleep) this.onWake(this, 'admin');
     const cmd: RaftCommand = {
       regionId: this.region.id,
       epoch: { ...this.region.epoch },
@@ -724,14 +728,20 @@ export class RegionPeer {
     this.dirty = true;
   }
 
-  /** Nothing waits in this peer: no queued or proposed write, read, or split copy. */
+  /**
+   * Nothing waits in this peer: no queued or proposed write, read, split copy, and no merge
+   * under way (a fenced source must keep ticking until its merge commits or rolls back:
+   * the merge runner and a re-elected leader drive it, TiKV keeps such a peer awake too).
+   */
   isIdle(): boolean {
     return (
       this.pendingWrites.length === 0 &&
       this.proposals.size === 0 &&
       this.reads.size === 0 &&
       !this.splitInFlight &&
-      this.heldEntries.length === 0
+      this.heldEntries.length === 0 &&
+      this.mergeFence === undefined &&
+      !this.mergedAway
     );
   }
 

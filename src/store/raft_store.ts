@@ -21,7 +21,7 @@ import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
 import type { MergeOutcome } from './merge_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
-import { Hibernation, HibernationOptions } from './hibernation.js';
+import { Hibernation, HibernationOptions, WakeReason } from './hibernation.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
 export interface RaftEnvelope {
@@ -130,8 +130,15 @@ export class RaftStore {
       this.transport,
       opts,
       this.runtime,
+      (regionId) => this.heldCommits.has(regionId),
     );
     return this.hibernation;
+  }
+
+  /** Wake this store's peer of the Region and, if it slept, its group (a merge step). */
+  wakeRegion(regionId: number, reason: WakeReason): void {
+    const p = this.peers.get(regionId);
+    if (p && this.hibernation) this.hibernation.wakeGroup(p, reason);
   }
 
   /** Something arrived from another store: it is alive (peer_store_liveness.ts). */

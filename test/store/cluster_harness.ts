@@ -20,6 +20,8 @@ import {
   defaultHibernationOptions,
 } from '../../src/store/hibernation.js';
 import { PeerLoader } from '../../src/store/peer_loader.js';
+import { MergeOutcome } from '../../src/store/merge_apply.js';
+import { MergeRunner } from '../../src/store/merge_runner.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
@@ -40,6 +42,10 @@ export class TestStore {
   store!: RaftStore;
   loader!: PeerLoader;
   kv!: RawKv;
+  /** This store's merge steps; tests drive them with merges.tick() (nothing runs it alone). */
+  merges!: MergeRunner;
+  /** Merge commands applied here, in order. */
+  readonly mergesApplied: MergeOutcome[] = [];
   up = false;
   /** Why the store loop stopped itself (fail-stop), if it did. */
   fatal: Error | undefined;
@@ -71,6 +77,7 @@ export class TestStore {
       () => performance.now(),
       observer,
     );
+    this.loader.peerOf = (id) => this.store.peers.get(id);
     const snaps = snapDir(this.dir);
     fs.mkdirSync(snaps, { recursive: true });
     this.store = new RaftStore(
@@ -88,6 +95,7 @@ export class TestStore {
           () => undefined,
           () => this.store.peers.values(),
         ),
+        onMergeApplied: (_peer, outcome) => this.mergesApplied.push(outcome),
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));
@@ -104,6 +112,10 @@ export class TestStore {
         onWake: (r) => this.wakeups.set(r, (this.wakeups.get(r) ?? 0) + 1),
       });
     }
+    this.merges = new MergeRunner(this.store, () => undefined, {
+      now: () => performance.now(),
+      resendMs: 200,
+    });
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
     this.store.start();
@@ -128,6 +140,10 @@ export class LocalNetwork {
   readonly stores = new Map<number, TestStore>();
   /** Drop every message to or from these stores. */
   readonly down = new Set<number>();
+  /** Drop the messages this says to drop (a lossy link for some kinds of message). */
+  drop: ((env: RaftEnvelope) => boolean) | undefined;
+  /** Sees every message just before the receiving store gets it. */
+  onDeliver: ((to: TestStore, env: RaftEnvelope) => void) | undefined;
   snapshotsSent = 0;
   readonly root: string;
 
@@ -171,6 +187,8 @@ export class LocalNetwork {
       return;
     }
     to.store.heardFromStore(from.id);
+    if (this.drop?.(env)) return;
+    this.onDeliver?.(to, env);
     if (env.message.type === MessageType.Snap) {
       // Ship the file the way the snapshot stream would: copy it into the receiver's snap/.
       const desc = decodeSnapshotDescriptor(env.message.snapshot!.data);
