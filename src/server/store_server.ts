@@ -330,6 +330,7 @@ export class StoreServer {
         : raftStore.enableHibernation({
             ...defaultHibernationOptions(cfg.peer.tickMs, cfg.peer.electionTicks),
             onWake: (reason) => this.metrics.regionWakeups.inc({ reason }),
+            log: logFn,
           });
     this.metrics.source = {
       regions: () => raftStore.peers.size,

@@ -42,6 +42,7 @@ import {
   StateRole,
   followerMaySleep,
   isQuiescentLeader,
+  leaderUnrest,
 } from '../raft/index.js';
 import type { RegionPeer } from './peer.js';
 import { PeerStoreLiveness } from './peer_store_liveness.js';
@@ -72,7 +73,12 @@ export interface HibernationOptions {
   storeDeadMs: number;
   /** Told of every wake-up (metrics). */
   onWake?: (reason: WakeReason) => void;
+  /** Where a leader that stays awake for long says why (its Region cannot rest). */
+  log?: (obj: object, msg: string) => void;
 }
+
+/** A leader awake this many election timeouts (request rounds) says why, once. */
+const RESTLESS_ROUNDS = 30;
 
 /**
  * Defaults for a store ticking every tickMs with electionTicks per election timeout: a
@@ -107,6 +113,8 @@ interface Negotiation {
 
 export class Hibernation {
   readonly liveness: PeerStoreLiveness;
+  /** Ticks each awake leader here has not been at rest (for its log line). */
+  private readonly restlessTicks = new Map<number, number>();
   /** Leaders being negotiated with their followers, by Region id. */
   private readonly negotiations = new Map<number, Negotiation>();
   /** Sleeping followers here, by the store of the leader they sleep with. */
@@ -233,6 +241,7 @@ export class Hibernation {
   /** The peer leaves the store (destroyed, replaced): forget it. */
   forget(p: RegionPeer): void {
     this.negotiations.delete(p.regionId);
+    this.restlessTicks.delete(p.regionId);
     this.unindex(p);
   }
 
@@ -246,11 +255,14 @@ export class Hibernation {
     // A write proposed, committed and applied between two ticks leaves the group
     // quiescent at both: the moved last index is what shows it was not idle meanwhile.
     if (raft.state !== StateRole.Leader || !this.leaderAtRest(p) || p.idleIndex !== last) {
+      if (raft.state === StateRole.Leader) this.restless(p, last);
+      else this.restlessTicks.delete(p.regionId);
       p.idleTicks = 0;
       p.idleIndex = last;
       this.negotiations.delete(p.regionId);
       return;
     }
+    this.restlessTicks.delete(p.regionId);
     p.idleTicks++;
     if (p.idleTicks < this.opts.idleTicks) return;
     const others = p.region.peers.filter((x) => x.id !== p.peerId);
@@ -266,8 +278,35 @@ export class Hibernation {
       this.negotiations.set(p.regionId, n);
     }
     if ((p.idleTicks - this.opts.idleTicks) % this.opts.requestEveryTicks !== 0) return;
+    if (p.idleTicks - this.opts.idleTicks === RESTLESS_ROUNDS * this.opts.requestEveryTicks)
+      this.opts.log?.(
+        {
+          regionId: p.regionId,
+          term: n.term,
+          index: n.index,
+          waitingFor: others.filter((o) => !n.acks.has(o.id)).map((o) => o.id),
+        },
+        'region at rest, but peers do not agree to sleep',
+      );
     for (const o of others) if (!n.acks.has(o.id)) this.signal(p, o.id, 'request');
     this.transport.flush();
+  }
+
+  /** Leader `p` is awake and not at rest: after a long while, say why (once). */
+  private restless(p: RegionPeer, last: number): void {
+    const ticks = (this.restlessTicks.get(p.regionId) ?? 0) + 1;
+    this.restlessTicks.set(p.regionId, ticks);
+    if (ticks !== RESTLESS_ROUNDS * this.opts.requestEveryTicks || !this.opts.log) return;
+    const why =
+      leaderUnrest(p.node.raft) ??
+      (!p.isIdle()
+        ? 'requests or a split or merge step in the peer'
+        : this.holdsCommitNews(p.regionId)
+          ? 'commit news held'
+          : p.idleIndex !== last
+            ? 'new entries'
+            : 'unknown');
+    this.opts.log({ regionId: p.regionId, why }, 'leader cannot rest');
   }
 
   /**
