@@ -52,6 +52,7 @@ import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
 import { MergeRunner } from '../store/merge_runner.js';
 import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
+import { copySplitOffLoop } from '../store/split_copy_worker.js';
 import { SplitChecker } from '../store/split_checker.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
@@ -354,7 +355,7 @@ export class StoreServer {
     );
     // A big Region's split copies its halves, and a snapshot is written, on a worker
     // thread, not on the loop.
-    loader.copySplitsOffLoop = true;
+    loader.splitCopier = copySplitOffLoop;
     loader.buildSnapshotsOffLoop = true;
     loader.onSnapshotError = (regionId, e) =>
       log.warn({ regionId, err: e.message }, 'snapshot build failed');

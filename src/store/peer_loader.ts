@@ -17,7 +17,7 @@ import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
-import { copySplitOffLoop } from './split_copy_worker.js';
+import type { SplitCopier } from './split_copy_worker.js';
 import { OffLoopSnapshotBuilder } from './snapshot_builder.js';
 import { exportSnapshotOffLoop } from './snapshot_worker.js';
 import { isInitializedRegion } from './conf_change.js';
@@ -54,8 +54,12 @@ export function confStateOf(region: Region): ConfState {
 }
 
 export class PeerLoader {
-  /** Copy split data on a worker thread (split_copy_worker.ts); a store sets it. */
-  copySplitsOffLoop = false;
+  /**
+   * Runs step 1 of a split (copySplitData) off the store loop: a store sets it to the
+   * worker thread (split_copy_worker.ts), the store simulation to a simulated delay.
+   * Unset, the copy runs inline in the split's apply.
+   */
+  splitCopier: SplitCopier | undefined;
   /**
    * Build snapshots on a worker thread (snapshot_builder.ts); a store sets it. The
    * in-process simulations keep building them on the loop, where a build is one
@@ -383,10 +387,10 @@ export class PeerLoader {
         ...opts,
         split: { engineOf: (id) => this.engines.get(id) },
         mergeSourceOf: (id) => this.peerOf(id)?.asMergeSource(),
-        ...(this.copySplitsOffLoop
+        ...(this.splitCopier
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>
-                copySplitOffLoop({ dataDir: this.engines.dataDir, parentId, created }),
+                this.splitCopier!({ dataDir: this.engines.dataDir, parentId, created }),
             }
           : {}),
       },

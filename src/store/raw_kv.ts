@@ -236,11 +236,13 @@ export function checkedPeer(store: RaftStore, ctx: RequestContext): RegionPeer {
       actualStoreId: store.storeId,
     });
   }
+  // Without an epoch a request could act on a Region that split or merged under it. A
+  // malformed request is refused as such before any state of this store is consulted, so
+  // the answer does not depend on who leads the Region right now.
+  if (!ctx.epoch) throw new InvalidRequestError('the request names no region epoch');
   const peer = store.peers.get(ctx.regionId);
   if (!peer) throw new RegionError({ kind: 'RegionNotFound', regionId: ctx.regionId });
   peer.checkRequest(ctx.epoch);
-  // Without an epoch a request could act on a Region that split or merged under it.
-  if (!ctx.epoch) throw new InvalidRequestError('the request names no region epoch');
   return peer;
 }
 

@@ -10,11 +10,14 @@ import { Region, cloneRegion } from '../region/meta.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { copySplitData } from './split_apply.js';
 
-interface CopyRequest {
+export interface CopyRequest {
   dataDir: string;
   parentId: number;
   created: Region[];
 }
+
+/** Runs step 1 of a split somewhere other than the loop; resolves with the skipped ids. */
+export type SplitCopier = (req: CopyRequest) => Promise<number[]>;
 
 const JOB = 'split copy';
 
@@ -23,7 +26,10 @@ export function copySplitOffLoop(req: CopyRequest): Promise<number[]> {
   return runWorkerJob(import.meta.url, JOB, req);
 }
 
-onWorkerJob(JOB, (req: CopyRequest): number[] => {
+onWorkerJob(JOB, copySplitOnOwnConnections);
+
+/** Step 1 on connections of its own to the parent's and the new Regions' files. */
+export function copySplitOnOwnConnections(req: CopyRequest): number[] {
   const engines: RegionEngine[] = [];
   const open = (id: number) => {
     const e = new RegionEngine(req.dataDir, id);
@@ -35,4 +41,4 @@ onWorkerJob(JOB, (req: CopyRequest): number[] => {
   } finally {
     for (const e of engines) e.close();
   }
-});
+}

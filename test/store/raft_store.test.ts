@@ -75,12 +75,15 @@ test('followers answer NotLeader with the leader, and a stale epoch gets EpochNo
   const leader = await net.waitForLeader(1);
   await new Promise((r) => setTimeout(r, 100)); // followers learn the leader from heartbeats
   const follower = [...net.stores.values()].find((s) => s !== leader)!;
-  await assert.rejects(follower.kv.put({ regionId: 1 }, b('a'), b('b')), (e: unknown) => {
-    assert.ok(e instanceof RegionError);
-    assert.equal(e.detail.kind, 'NotLeader');
-    assert.equal(e.detail.kind === 'NotLeader' && e.detail.leader?.storeId, leader.id);
-    return true;
-  });
+  await assert.rejects(
+    follower.kv.put({ regionId: 1, epoch: region.epoch }, b('a'), b('b')),
+    (e: unknown) => {
+      assert.ok(e instanceof RegionError);
+      assert.equal(e.detail.kind, 'NotLeader');
+      assert.equal(e.detail.kind === 'NotLeader' && e.detail.leader?.storeId, leader.id);
+      return true;
+    },
+  );
   await assert.rejects(
     leader.kv.get({ regionId: 1, epoch: { confVer: 1, version: 0 } }, b('a')),
     (e: unknown) => e instanceof RegionError && e.detail.kind === 'EpochNotMatch',
@@ -90,6 +93,10 @@ test('followers answer NotLeader with the leader, and a stale epoch gets EpochNo
     (e: unknown) => e instanceof RegionError && e.detail.kind === 'RegionNotFound',
   );
   await assert.rejects(leader.kv.put({ regionId: 1 }, b(''), b('x')), /key must not be empty/);
+  // A malformed request is refused as such wherever it lands, leader or not.
+  for (const s of [leader, follower]) {
+    await assert.rejects(s.kv.put({ regionId: 1 }, b('a'), b('x')), /no region epoch/);
+  }
 });
 
 test('a crashed follower restarts from disk and catches up; a leader crash elects another', async () => {

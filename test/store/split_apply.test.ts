@@ -13,6 +13,7 @@ import { RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
 import { RegionPeer } from '../../src/store/peer.js';
 import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
 import { SplitResult } from '../../src/store/split_apply.js';
+import { copySplitOffLoop } from '../../src/store/split_copy_worker.js';
 import { tempDir } from '../storage/tmp.js';
 import { LoaderDisk } from './loader_disk.js';
 
@@ -293,7 +294,7 @@ describe('split apply with the copy on a worker thread', () => {
   test('the parent holds later entries until the copy is done, then applies them', async (t) => {
     nextIndex = INITIAL_LOG_INDEX + 1;
     const disk = new Disk(tempDir(t));
-    disk.loader.copySplitsOffLoop = true;
+    disk.loader.splitCopier = copySplitOffLoop;
     const parent = disk.loader.createInitialPeer(parentRegion());
     parent.applyCommitted([puts(['a', 'g', 'm', 'n', 't', 'z'], 1)]);
     const split = splitAt(['m', 't']);

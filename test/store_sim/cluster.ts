@@ -29,6 +29,9 @@ import { PeerConfig, RegionPeer } from '../../src/store/peer.js';
 import { PeerLoader } from '../../src/store/peer_loader.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
+import { replicaHooks } from '../../src/store/replica_hooks.js';
+import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
+import { SplitPd, SplitRunner } from '../../src/store/split_runner.js';
 import { ANY_INCARNATION, SimWorld, WORLD } from './world.js';
 
 export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
@@ -55,6 +58,7 @@ export class SimStore {
   store!: RaftStore;
   loader!: PeerLoader;
   kv!: RawKv;
+  splits!: SplitRunner;
   up = false;
   /** The next Raft log write fails (EIO), once. */
   diskFaultArmed = false;
@@ -91,6 +95,27 @@ export class SimStore {
       undefined,
       runtime,
     );
+    // Step 1 of a split runs "off the loop" as in production (a worker thread there): here
+    // an event of this store's process some virtual time later, so that crashes, messages
+    // and requests land while the parent holds its later entries. A crash drops the event,
+    // as the worker dies with the process (split_apply.ts: the split is replayed).
+    this.loader.splitCopier = (req) =>
+      new Promise((resolve, reject) => {
+        world.after(0.5 + world.rng.float() * 20, this.id, `split copy r${req.parentId}`, () => {
+          try {
+            resolve(copySplitOnOwnConnections(req));
+          } catch (e) {
+            reject(e as Error);
+          }
+        });
+      });
+    this.loader.peerOf = (id) => this.store.peers.get(id);
+    const replicas = replicaHooks(
+      this.id,
+      this.loader,
+      () => {},
+      () => this.store.peers.values(),
+    );
     const snaps = snapDir(this.dir);
     fs.mkdirSync(snaps, { recursive: true });
     this.store = new RaftStore(
@@ -103,10 +128,22 @@ export class SimStore {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));
         },
+        onSplitApplied: (peer, result) => {
+          this.splits.onApplied(peer, result);
+        },
+        maybeCreatePeer: (env) => replicas.maybeCreatePeer(env),
+        maybeLearnSender: (peer, env) => replicas.maybeLearnSender(peer, env),
+        destroyPeerData: (peer) => replicas.destroyPeerData(peer),
       },
       SIM_PEER_CONFIG.tickMs,
       (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
       runtime,
+    );
+    this.splits = new SplitRunner(
+      this.store,
+      this.cluster.pdFor(this),
+      (r) => this.loader.createSplitPeer(r),
+      (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
     );
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
@@ -158,6 +195,8 @@ export class SimCluster {
   private groups = new Map<number, number>();
   snapshotsSent = 0;
   messagesSent = 0;
+  /** Region and peer ids PD hands out for splits (above any bootstrapped id). */
+  private nextId = 10_000;
   /** Errors a store swallowed while stepping a message (raft_store.ts logs and drops them). */
   readonly droppedMessageErrors: string[] = [];
   /** A store hit a fatal error that was not an injected fault: a bug. */
@@ -274,6 +313,45 @@ export class SimCluster {
       },
       inc,
     );
+  }
+
+  /**
+   * PD as a split needs it: ids for the new Regions, one round trip away. The answer is an
+   * event of the asking store's process, so it dies with a crash of that process. The
+   * leader's report of the split is not needed: clients learn the new Regions from
+   * EpochNotMatch, or from newestRegions() (what PD would know from the stores).
+   */
+  pdFor(s: SimStore): SplitPd {
+    return {
+      askBatchSplit: (region, count) =>
+        new Promise((resolve) => {
+          const ids = Array.from({ length: count }, () => ({
+            newRegionId: this.nextId++,
+            newPeerIds: region.peers.map(() => this.nextId++),
+          }));
+          this.world.after(2 * this.latency(), s.id, `ask split r${region.id}`, () => resolve(ids));
+        }),
+      regionHeartbeat: () => {},
+    };
+  }
+
+  /**
+   * The newest epoch of every Region any live store knows (initialized replicas only): the
+   * map PD would build from the stores' reports. The invariant checker demands that it
+   * tiles the key space.
+   */
+  newestRegions(): Region[] {
+    const newest = new Map<number, Region>();
+    for (const s of this.stores.values()) {
+      if (!s.up) continue;
+      for (const p of s.store.peers.values()) {
+        if (!p.isInitialized()) continue;
+        const r = p.region;
+        const cur = newest.get(r.id);
+        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, r);
+      }
+    }
+    return [...newest.values()].sort((a, b) => Buffer.compare(a.startKey, b.startKey));
   }
 
   onFatal(s: SimStore, err: Error): void {

@@ -153,16 +153,7 @@ export class InvariantChecker {
       }
     }
     if (!changed) return;
-    const newest = new Map<number, Region>();
-    for (const s of this.cluster.stores.values()) {
-      if (!s.up) continue;
-      for (const p of s.store.peers.values()) {
-        const r = p.region;
-        const cur = newest.get(r.id);
-        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, r);
-      }
-    }
-    const rs = [...newest.values()].sort((a, b) => Buffer.compare(a.startKey, b.startKey));
+    const rs = this.cluster.newestRegions();
     if (rs.length === 0) return;
     let expect: Buffer = Buffer.alloc(0);
     for (const r of rs) {

@@ -1,10 +1,11 @@
 // One seed of the store simulation: build 3 (sometimes 5) real stores on the simulated
 // world, bootstrap one or two Regions, run clients through a chaos phase of network faults,
-// crashes, process pauses and disk errors, then heal and demand progress. Every event is
+// crashes, process pauses, disk errors and Region splits, then heal and demand progress. Every event is
 // followed by the invariant checks; at the end the RawKV history must be linearizable.
 // Every choice comes from the seed, so `--seed S` replays a failure exactly.
 import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
 import { validateKvHistory } from '../check/history.js';
+import { keyInRegion } from '../../src/region/meta.js';
 import { CALM_NET, SimCluster, SimStore } from './cluster.js';
 import { InvariantChecker } from './invariants.js';
 import { Workload } from './workload.js';
@@ -67,7 +68,12 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       regions,
     });
     workload.start();
-    const faultSchedule = new FaultSchedule(world, cluster, note);
+    const faultSchedule = new FaultSchedule(
+      world,
+      cluster,
+      note,
+      keys.map((k) => Buffer.from(k)),
+    );
     faultSchedule.start(chaosMs);
 
     const end = chaosMs + healMs;
@@ -83,8 +89,10 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
         note('heal: network calm, every store up and running');
       }
     }
-    // Liveness once healed: every Region has a leader and served clients again.
-    for (const r of regions) {
+    // Liveness once healed: every Region (as split by now) has a leader and served
+    // clients again.
+    const finalRegions = cluster.newestRegions();
+    for (const r of finalRegions) {
       if (![...cluster.stores.values()].some((s) => s.isLeaderOf(r.id))) {
         throw new Error(`liveness: region ${r.id} has no leader ${healMs} ms after healing`);
       }
@@ -102,7 +110,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       );
     }
     const summary =
-      `${ids.length} stores, ${regions.length} regions, ${world.steps} events, ` +
+      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits (${finalRegions.length} regions at the end), ${world.steps} events, ` +
       `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
       `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
       `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step`;
@@ -123,16 +131,30 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
 /** Faults drawn from the seed during the chaos phase; all undone by healAll(). */
 class FaultSchedule {
   private chaosEnd = 0;
+  private applied = 0;
 
   constructor(
     private readonly world: SimWorld,
     private readonly cluster: SimCluster,
     private readonly note: (f: string) => void,
+    /** The workload's keys: split points are drawn from them, so every Region keeps one. */
+    private readonly keys: Buffer[],
   ) {}
 
   start(chaosMs: number): void {
     this.chaosEnd = chaosMs;
     this.plan();
+    // Short runs draw few faults: most seeds also split once early, besides the splits the
+    // fault schedule draws, so that splits meet the other faults in every run length.
+    // A Region has no leader yet in the first election timeout: try again until one leads.
+    if (this.world.rng.chance(0.6)) {
+      const attempt = () => {
+        if (!this.split() && this.world.now < this.chaosEnd) {
+          this.world.after(20, WORLD, 'split', attempt);
+        }
+      };
+      this.world.after(this.world.rng.float() * chaosMs * 0.5, WORLD, 'split', attempt);
+    }
   }
 
   private plan(): void {
@@ -163,7 +185,15 @@ class FaultSchedule {
     const all = this.stores();
     const down = all.filter((s) => !s.up).length;
     const maxDown = Math.floor((all.length - 1) / 2);
-    const kind = rng.weighted({ partition: 3, net: 3, crash: 2, pause: 3, disk: 1, calm: 1 });
+    const kind = rng.weighted({
+      partition: 3,
+      net: 3,
+      crash: 2,
+      pause: 3,
+      disk: 1,
+      calm: 1,
+      split: 2,
+    });
     switch (kind) {
       case 'partition': {
         const isolated = rng.chance(0.5)
@@ -220,12 +250,50 @@ class FaultSchedule {
         this.note(`disk error armed on store ${s.id}`);
         return;
       }
+      case 'split':
+        this.split();
+        return;
       case 'calm':
         this.cluster.net = { ...CALM_NET };
         this.cluster.healPartition();
         this.note('network calm');
         return;
     }
+  }
+
+  /**
+   * A split of a Region at one of the workload's keys inside it, asked of a store that
+   * leads it (as PD's split operator or `nyx region split` would): the real SplitRunner —
+   * ids from PD, an admin entry through Raft, the copy off the loop, the new peers. It
+   * may fail (leadership moved, the Region changed meanwhile): that is an outcome, noted.
+   */
+  private split(): boolean {
+    const rng = this.world.rng;
+    const leads = this.stores().flatMap((s) =>
+      s.up ? [...s.store.peers.values()].filter((p) => p.isLeader()).map((p) => ({ s, p })) : [],
+    );
+    if (leads.length === 0) return false;
+    const { s, p } = rng.pick(leads);
+    // Never at the Region's lowest workload key: both halves keep a key the clients use,
+    // which the liveness check after healing needs.
+    const inside = this.keys.filter((k) => keyInRegion(k, p.region)).sort(Buffer.compare);
+    if (inside.length < 2) return false;
+    const key = rng.pick(inside.slice(1));
+    this.note(`split region ${p.regionId} at ${key.toString()} on store ${s.id}`);
+    s.splits.split(p.regionId, [key]).then(
+      (r) => {
+        this.applied++;
+        this.note(
+          `split of region ${p.regionId} applied: new region ${r.created.map((c) => c.id).join(',')}`,
+        );
+      },
+      (e: Error) => this.note(`split of region ${p.regionId} failed: ${e.message}`),
+    );
+    return true;
+  }
+
+  splitsApplied(): number {
+    return this.applied;
   }
 
   /** End of chaos: calm network, no partition, no armed disk error, every store up. */

@@ -9,7 +9,7 @@
 //   indeterminate: the write may or may not apply, later. The client then continues as a
 //   new process (Porcupine/Jepsen convention), since it never learned when the call ended.
 import { RegionError } from '../../src/region/errors.js';
-import { Region } from '../../src/region/meta.js';
+import { Region, keyInRegion } from '../../src/region/meta.js';
 import type { KvInput, KvOperation, KvOutput, Value } from '../check/history.js';
 import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
@@ -41,12 +41,15 @@ export class Workload {
   readonly okSinceHeal = new Map<number, number>();
   private healed = false;
   private readonly open = new Set<(o: Outcome) => void>();
+  private regions: Region[];
 
   constructor(
     private readonly world: SimWorld,
     private readonly cluster: SimCluster,
     private readonly opts: WorkloadOptions,
-  ) {}
+  ) {
+    this.regions = [...opts.regions];
+  }
 
   start(): void {
     for (let c = 0; c < this.opts.clients; c++) {
@@ -68,17 +71,31 @@ export class Workload {
     this.okSinceHeal.clear();
   }
 
+  /**
+   * The client's Region cache: the Region it believes holds `key`. Splits make entries
+   * stale; EpochNotMatch brings the Regions as they are now (learn()), and a key the cache
+   * has no Region for is looked up in PD's map (the cluster's newest Regions).
+   */
   private regionOf(key: string): Region {
     const k = Buffer.from(key);
-    for (const r of this.opts.regions) {
-      if (
-        Buffer.compare(k, r.startKey) >= 0 &&
-        (r.endKey.length === 0 || Buffer.compare(k, r.endKey) < 0)
-      ) {
-        return r;
-      }
+    const find = () => this.regions.find((r) => keyInRegion(k, r));
+    let r = find();
+    if (!r) {
+      for (const fresh of this.cluster.newestRegions()) this.learn(fresh);
+      r = find();
     }
-    throw new Error(`no region holds ${key}`);
+    if (!r) throw new Error(`no region holds ${key}`);
+    return r;
+  }
+
+  /** Put a Region in the cache, dropping every entry it overlaps (it is newer or equal). */
+  private learn(r: Region): void {
+    const overlaps = (a: Region, b: Region) =>
+      (b.endKey.length === 0 || Buffer.compare(a.startKey, b.endKey) < 0) &&
+      (a.endKey.length === 0 || Buffer.compare(b.startKey, a.endKey) < 0);
+    const older = this.regions.filter((c) => overlaps(c, r));
+    if (older.some((c) => c.id === r.id && c.epoch.version > r.epoch.version)) return;
+    this.regions = this.regions.filter((c) => !overlaps(c, r) && c.id !== r.id).concat([r]);
   }
 
   private next(client: ClientState): void {
@@ -241,6 +258,15 @@ export class Workload {
     }
     if (outcome.kind === 'refused') {
       this.definiteFailures++;
+      const err = outcome.err;
+      if (err instanceof RegionError && err.detail.kind === 'EpochNotMatch') {
+        for (const r of err.detail.currentRegions) this.learn(r);
+      } else if (
+        err instanceof RegionError &&
+        (err.detail.kind === 'KeyNotInRegion' || err.detail.kind === 'RegionNotFound')
+      ) {
+        this.regions = this.regions.filter((r) => r.id !== region.id);
+      }
       const leader = leaderHintOf(outcome.err);
       if (leader !== undefined) this.leaderHint.set(region.id, leader);
       else this.leaderHint.delete(region.id);
