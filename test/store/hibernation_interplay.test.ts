@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { MessageType } from '../../src/raft/index.js';
 import type { RegionPeer } from '../../src/store/peer.js';
 import type { RaftEnvelope } from '../../src/store/raft_store.js';
+import { copySplitOffLoop } from '../../src/store/split_copy_worker.js';
 import { LocalNetwork, TestStore } from './cluster_harness.js';
 
 let net: LocalNetwork | undefined;
@@ -185,11 +186,18 @@ test('a merge wakes both Regions; neither sleeps mid-merge; a sleeping target is
   assert.deepEqual(violations, []);
 });
 
-test('a split wakes a sleeping Region, which sleeps again once the split applied everywhere', async () => {
+test('a split wakes a sleeping Region, which stays awake mid-split and sleeps again after', async () => {
   net = new LocalNetwork([1, 2, 3], {});
   for (const s of net.stores.values()) s.open();
-  // The split's copy runs on a worker thread, as in a store: the peer is mid-split meanwhile.
-  for (const s of net.stores.values()) s.loader.copySplitsOffLoop = true;
+  // The split's copy runs on a worker thread, as in a store, and waits for the test: the
+  // peers are mid-split until it is let go.
+  let letGo!: () => void;
+  const held = new Promise<void>((r) => (letGo = r));
+  for (const s of net.stores.values())
+    s.loader.splitCopier = async (req) => {
+      await held;
+      return copySplitOffLoop(req);
+    };
   net.bootstrapRegion(1);
   await net.waitForLeader(1);
   const leader = await net.waitForLeader(1);
@@ -208,6 +216,10 @@ test('a split wakes a sleeping Region, which sleeps again once the split applied
   leader.store.schedule();
   assert.equal(parent.asleep, false);
   assert.equal(wakeups(leader, 'admin'), 1);
+  await eventually('every replica is mid-split', () => peersOf(1).every((p) => !p.isIdle()));
+  await sleep(3 * ONE_SLEEP_CYCLE_MS);
+  for (const p of peersOf(1)) assert.equal(p.asleep, false, `peer ${p.peerId} awake mid-split`);
+  letGo();
   const r = await applied;
   assert.ok(!(r instanceof Error), `split applied: ${String(r)}`);
   await eventually('the split applied on every replica', () =>
