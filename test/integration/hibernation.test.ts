@@ -6,6 +6,8 @@
 // Nothing here asserts a duration: every wait is a poll of the stores' gauges and
 // counters, bounded only by a generous timeout for a loaded machine. The stores' CPU
 // while asleep is printed for the record (nyx bench regions measures it properly).
+import fs from 'node:fs';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestCluster, eventually } from './cluster.js';
@@ -63,7 +65,17 @@ async function sample(): Promise<StoreSample[]> {
 const allAsleep = (s: StoreSample[]) => s.every((x) => x.asleep === REGIONS);
 
 async function everyReplicaAsleep(what: string): Promise<void> {
-  await eventually(what, async () => allAsleep(await sample()), SETTLE_MS);
+  try {
+    await eventually(what, async () => allAsleep(await sample()), SETTLE_MS);
+  } catch (e) {
+    // What the stores said about Regions that stay awake (hibernation.ts logs it after
+    // 30 election timeouts), before the cluster's directory goes.
+    const said = fs
+      .readdirSync(path.join(c.dir, 'logs'))
+      .flatMap((f) => fs.readFileSync(path.join(c.dir, 'logs', f), 'utf8').split('\n'))
+      .filter((l) => l.includes('cannot rest') || l.includes('do not agree to sleep'));
+    throw new Error(`${(e as Error).message}\n${said.slice(0, 20).join('\n')}`);
+  }
 }
 
 test('idle Regions sleep: the gauge counts every replica, and asleep they send nothing', async (t) => {
