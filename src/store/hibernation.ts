@@ -277,6 +277,12 @@ export class Hibernation {
       n = { term: raft.term, index, acks: new Set() };
       this.negotiations.set(p.regionId, n);
     }
+    // Every follower agreed, but the last ack came while the leader was not at rest (a
+    // read, held commit news): it is at rest now, and no further ack will come to tell it.
+    if (others.every((o) => n.acks.has(o.id))) {
+      this.sleepLeader(p);
+      return;
+    }
     if ((p.idleTicks - this.opts.idleTicks) % this.opts.requestEveryTicks !== 0) return;
     if (p.idleTicks - this.opts.idleTicks === RESTLESS_ROUNDS * this.opts.requestEveryTicks)
       this.opts.log?.(
