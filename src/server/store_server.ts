@@ -494,7 +494,7 @@ export class StoreServer {
     }
     const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
     this.operators = operators;
-    const merges = new MergeRunner(raftStore, logFn, { now: () => NODE_RUNTIME.now() });
+    const merges = new MergeRunner(raftStore, logFn, { runtime: NODE_RUNTIME });
     this.merges = merges;
     merges.start(200);
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {

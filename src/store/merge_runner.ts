@@ -23,10 +23,11 @@ import { MergeOutcome } from './merge_apply.js';
 import { commitMergeEntries } from './merge_propose.js';
 import { ConfChangeRefusedError, RegionPeer } from './peer.js';
 import type { RaftStore } from './raft_store.js';
+import type { StoreRuntime, TimerHandle } from './runtime.js';
 
 export interface MergeRunnerOptions {
-  /** Monotonic ms. */
-  now: () => number;
+  /** The store's clock and timers (NODE_RUNTIME, or the simulation's). */
+  runtime: Pick<StoreRuntime, 'now' | 'setRepeating' | 'clearTimer' | 'defer'>;
   /** A CommitMerge / RollbackMerge proposed and not applied is proposed again after this. */
   resendMs?: number;
 }
@@ -70,7 +71,7 @@ export class MergeRunner {
 
   /** Drive every fenced source replica here one step (commit, or rollback). */
   tick(): void {
-    const now = this.opts.now();
+    const now = this.opts.runtime.now();
     for (const source of this.store.peers.values()) {
       const m = source.merging();
       if (!m || source.isMergedAway()) continue;
@@ -92,16 +93,15 @@ export class MergeRunner {
     }
   }
 
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
 
   /** Tick every intervalMs until stop(). */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => this.tick(), intervalMs);
-    this.timer.unref();
+    this.timer = this.opts.runtime.setRepeating(intervalMs, () => this.tick());
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.opts.runtime.clearTimer(this.timer);
     this.timer = undefined;
   }
 
@@ -118,7 +118,7 @@ export class MergeRunner {
       `region merge ${outcome.kind}`,
     );
     if (peer.isLeader()) report(peer);
-    if (outcome.kind === 'prepared') setImmediate(() => this.tick());
+    if (outcome.kind === 'prepared') this.opts.runtime.defer(() => this.tick());
   }
 
   private proposeCommit(source: RegionPeer, target: RegionPeer, now: number): void {
