@@ -32,10 +32,7 @@ export function countUnhealthyPeers<P extends LeaderPeerHealth>(
   return { down, pending };
 }
 
-export function registerPeerHealthGauges(
-  registry: Registry,
-  counts: () => PeerHealthCounts,
-): void {
+export function registerPeerHealthGauges(registry: Registry, counts: () => PeerHealthCounts): void {
   new Gauge({
     name: 'nyx_raftstore_down_peers',
     help: 'Peers of the Regions this store leads that the leader has not heard from for max-peer-down-duration',
