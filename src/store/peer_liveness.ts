@@ -18,9 +18,11 @@
 // looks at it: a message from it, or the Region heartbeat that follows an election or a conf
 // change at once. Never earlier than the election, so never a false "down".
 //
-// Hibernation note: a sleeping Region exchanges no messages, so its leader hears nothing by
-// design; whoever puts a Region to sleep must restart() the clocks when it wakes and not
-// report down peers while it sleeps (TiKV #10017 was this very bug).
+// Hibernation: a sleeping Region exchanges no messages, so its leader hears nothing by
+// design, and every peer would turn "down" (TiKV #10017 was this very bug). The leadership
+// predicate is where sleep belongs: a leader that sleeps does not lead for these clocks
+// (`leaderTerm` answers undefined), so nothing is reported while it sleeps and every clock
+// starts afresh when it wakes, as after an election.
 import type { Peer } from '../region/meta.js';
 
 export interface DownPeer {
@@ -35,7 +37,10 @@ export class PeerLiveness {
   /** Peer id -> when the leader last heard from it (ms on the store's monotonic clock). */
   private readonly lastHeard = new Map<number, number>();
 
-  /** `leaderTerm`: the term this peer leads in now, undefined when it does not lead. */
+  /**
+   * `leaderTerm`: the term this peer leads in now; undefined when it does not lead (or, once
+   * Regions can sleep, while its Region sleeps — see above).
+   */
   constructor(private readonly leaderTerm: () => number | undefined) {}
 
   /** A validated message from `peerId` was stepped at `nowMs`. */
@@ -70,11 +75,6 @@ export class PeerLiveness {
         if (!peers.some((p) => p.id === id)) this.lastHeard.delete(id);
     }
     return down;
-  }
-
-  /** Start every clock afresh at `nowMs` (a Region that wakes from hibernation). */
-  restart(nowMs: number): void {
-    for (const id of this.lastHeard.keys()) this.lastHeard.set(id, nowMs);
   }
 
   /** Follows the leadership: clears the clocks when it ends or a new term begins. */

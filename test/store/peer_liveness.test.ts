@@ -97,10 +97,13 @@ test('a peer added by a conf change starts its clock when first looked at; a rem
   );
 });
 
-test('restart() starts every clock afresh (a Region that wakes from sleep)', () => {
-  const { t } = tracker();
+test('a leader that stops leading for a while (asleep) starts every clock afresh', () => {
+  const { t, lead } = tracker();
   t.downPeers(PEERS, 1, 0, MIN);
-  t.restart(10 * MIN);
+  lead(undefined);
+  assert.deepEqual(t.downPeers(PEERS, 1, 10 * MIN, MIN), [], 'nothing while it does not lead');
+  lead(5); // the same term again: the clocks still restart
+  assert.deepEqual(t.downPeers(PEERS, 1, 10 * MIN, MIN), []);
   assert.deepEqual(t.downPeers(PEERS, 1, 10 * MIN + 59_999, MIN), []);
   assert.equal(t.downPeers(PEERS, 1, 11 * MIN, MIN).length, 2);
 });
