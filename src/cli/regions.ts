@@ -1,7 +1,7 @@
 // How Regions print: one row per Region for tables, plain objects for --json. Boundary keys
 // follow the key encoding model of encoding.ts; an empty boundary is unbounded.
-import type { RegionInfo } from '../pd/cluster.js';
-import { PeerRole } from '../region/meta.js';
+import type { RegionLookup } from '../proto/convert_pd.js';
+import { PeerRole, type Peer } from '../region/meta.js';
 import { displayBytes, jsonBytes, jsonEncodingFor, type Encoding } from './encoding.js';
 import type { Cell } from './output.js';
 
@@ -21,18 +21,34 @@ const ROLE_NOTE: Record<PeerRole, string> = {
   [PeerRole.DemotingVoter]: ' (demoting voter)',
 };
 
-export function regionRow({ region, leader }: RegionInfo, enc: Encoding): Cell[] {
+export function regionRow(info: RegionLookup, enc: Encoding): Cell[] {
+  const { region, leader } = info;
   return [
     region.id,
     region.startKey.length === 0 ? '-inf' : displayBytes(region.startKey, enc),
     region.endKey.length === 0 ? '+inf' : displayBytes(region.endKey, enc),
     `${region.epoch.confVer}/${region.epoch.version}`,
-    region.peers.map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}`).join(', '),
+    region.peers
+      .map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}${healthNote(info, p)}`)
+      .join(', '),
     leader ? `${leader.id}@${leader.storeId}` : '(unknown)',
   ];
 }
 
-export function regionJson({ region, leader }: RegionInfo, enc: Encoding): object {
+/** What the leader last reported of a peer: down (silent) or pending (needs a snapshot). */
+function healthNote(info: RegionLookup, p: Peer): string {
+  const down = info.downPeers?.find((d) => d.peer.id === p.id);
+  if (down) return ` (down ${down.downSeconds}s)`;
+  if (info.pendingPeers?.some((q) => q.id === p.id)) return ' (pending)';
+  return '';
+}
+
+/**
+ * A Region for --json. `withHealth` (a single Region looked up by id or key, whose answer
+ * carries them) adds the peers its leader last reported down and pending, [] when none.
+ */
+export function regionJson(info: RegionLookup, enc: Encoding, withHealth = false): object {
+  const { region, leader } = info;
   const encoding = jsonEncodingFor([region.startKey, region.endKey], enc);
   return {
     id: region.id,
@@ -42,5 +58,8 @@ export function regionJson({ region, leader }: RegionInfo, enc: Encoding): objec
     epoch: region.epoch,
     peers: region.peers,
     leader: leader ?? null,
+    ...(withHealth
+      ? { downPeers: info.downPeers ?? [], pendingPeers: info.pendingPeers ?? [] }
+      : {}),
   };
 }

@@ -157,6 +157,18 @@ export class PdMetrics {
         );
       },
     });
+    new Gauge({
+      name: 'nyx_pd_regions_pending_peers',
+      help: 'Regions whose leader reports at least one peer pending (its log behind the leader’s first index)',
+      registers: [this.registry],
+      collect() {
+        const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+        this.set(
+          all.filter((r) => (cluster.getRegionStats(r.region.id)?.pendingPeers?.length ?? 0) > 0)
+            .length,
+        );
+      },
+    });
     registerBuildInfo(this.registry, 'pd');
     // PD's process metrics: nyx_pd_process_cpu_seconds_total, nyx_pd_nodejs_*.
     collectDefaultMetrics({ register: this.registry, prefix: 'nyx_pd_' });

@@ -36,6 +36,7 @@ import {
   errorToProto,
   regionHeartbeatFromProto,
   regionInfoToProto,
+  regionLookupToProto,
   storeStatsFromProto,
   storeStatsToProto,
   tsToProto,
@@ -203,14 +204,14 @@ export class PdService {
             `no region holds key ${formatKey(req.regionKey)}`,
           );
         }
-        return regionInfoToProto(info);
+        return regionLookupToProto(info, cluster.getRegionStats(info.region.id));
       }),
       GetRegionByID: this.unary('GetRegionByID', (req) => {
         this.requireBootstrapped();
         const id = uint64ToNumber(req.regionId, 'region id');
         const info = cluster.getRegionById(id);
         if (!info) throw new PdError(PdErrorCode.RegionNotFound, `region ${id} not found`);
-        return regionInfoToProto(info);
+        return regionLookupToProto(info, cluster.getRegionStats(id));
       }),
       // Before bootstrap there are simply no Regions: stores poll this until theirs
       // appear, so an empty answer is more useful to them than an error.

@@ -7,6 +7,7 @@ import type { StoreGcProgress } from '../pd/gc/safe_point.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
 import type { ClusterDeadlockService } from '../store/deadlock_detector.js';
+import type { DownPeer } from '../store/peer_liveness.js';
 
 export class StorePdAdapter implements StoreRegistrar {
   constructor(
@@ -63,12 +64,14 @@ export class StorePdAdapter implements StoreRegistrar {
     leader: Peer;
     term: number;
     pendingPeers?: Peer[];
+    downPeers?: DownPeer[];
     approximateSize?: number;
     approximateKeys?: number;
   }): void {
-    const { pendingPeers, approximateSize, approximateKeys, ...rest } = hb;
+    const { pendingPeers, downPeers, approximateSize, approximateKeys, ...rest } = hb;
     const stats = {
       ...(pendingPeers ? { pendingPeers } : {}),
+      ...(downPeers ? { downPeers } : {}),
       ...(approximateSize !== undefined ? { approximateSize, approximateKeys } : {}),
     };
     this.pd.regionHeartbeat(Object.keys(stats).length > 0 ? { ...rest, stats } : rest);

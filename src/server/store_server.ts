@@ -26,6 +26,7 @@ import { DEFAULT_REGION_WAL_BYTES } from '../storage/region_engine.js';
 import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { snapDir } from '../storage/paths.js';
 import { StoreMetrics } from '../store/metrics.js';
+import { countUnhealthyPeers, registerPeerHealthGauges } from '../store/peer_health_metrics.js';
 import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
 import { StoreClusterConfig } from '../store/cluster_config.js';
@@ -472,8 +473,13 @@ export class StoreServer {
       cfg.pdWorker,
       logFn,
       this.clusterConfig,
+      () => NODE_RUNTIME.now(),
     );
     this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
+    const pdWorker = this.pdWorker;
+    registerPeerHealthGauges(this.metrics.registry, () =>
+      countUnhealthyPeers(raftStore.peers.values(), (p) => pdWorker.downPeersOf(p)),
+    );
     this.pdWorker.start();
     if (this.pd.getGcSafePoint) {
       const pd = this.pd;

@@ -11,10 +11,17 @@ import { PeerLoader, INITIAL_LOG_INDEX } from './peer_loader.js';
 import type { StoreClusterConfig } from './cluster_config.js';
 import { RaftStore } from './raft_store.js';
 import type { RegionPeer } from './peer.js';
+import { downPeersKey, type DownPeer } from './peer_liveness.js';
 import { StalePeerChecker } from './stale_peer.js';
 
 function pendingKey(peers: Peer[]): string {
   return peers.map((p) => p.id).join(',');
+}
+
+/** Keeps the last reported set of a Region, or forgets it when empty. */
+function remember(last: Map<number, string>, regionId: number, key: string): void {
+  if (key === '') last.delete(regionId);
+  else last.set(regionId, key);
 }
 
 /** What the store needs from PD (the PD client implements it). */
@@ -39,6 +46,8 @@ export interface StorePd {
     approximateSize?: number;
     /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
     pendingPeers?: Peer[];
+    /** Peers the leader has not heard from for max-peer-down-duration (peer_liveness.ts). */
+    downPeers?: DownPeer[];
   }): void;
   /** PD's Region by id (stale peer checks); without it a removed peer waits for a message. */
   getRegionById?(id: number): Promise<Region | undefined>;
@@ -61,6 +70,11 @@ export interface PdWorkerConfig {
   stalePeerCheckMs?: number;
   /** Ticks without a leader's message before a follower asks (default 40). */
   stalePeerTicks?: number;
+  /**
+   * How often Regions last reported with pending or down peers are looked at again, to
+   * report at once when that changes (a learner caught up, a silent peer spoke); default 1 s.
+   */
+  peerHealthRecheckMs?: number;
 }
 
 export class PdWorker {
@@ -70,6 +84,8 @@ export class PdWorker {
   private stopped = false;
   /** Regions whose last report listed pending peers: reported again when that changes. */
   private readonly lastPending = new Map<number, string>();
+  /** Likewise for down peers (TiKV reports at once when a down peer catches up). */
+  private readonly lastDown = new Map<number, string>();
   private stalePeers: StalePeerChecker | undefined;
   /** Called once per (Region, term) this store leads, when it is first seen; for metrics. */
   onNewLeadership: () => void = () => undefined;
@@ -83,6 +99,8 @@ export class PdWorker {
     private readonly cfg: PdWorkerConfig,
     private readonly log: (obj: object, msg: string) => void,
     private readonly clusterConfig: StoreClusterConfig,
+    /** The store's monotonic clock (ms): how long a peer has been silent. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   start(): void {
@@ -95,6 +113,7 @@ export class PdWorker {
     every(this.cfg.regionHeartbeatMs, () => this.regionHeartbeats(true));
     every(this.cfg.raftLogGcIntervalMs, () => this.gcRaftLogs());
     every(this.cfg.regionSyncMs, () => void this.syncBootstrapRegions());
+    every(this.cfg.peerHealthRecheckMs ?? 1000, () => this.recheckPeerHealth());
     const getRegion = this.pd.getRegionById?.bind(this.pd);
     if (getRegion && this.cfg.stalePeerCheckMs) {
       this.stalePeers = new StalePeerChecker(
@@ -121,14 +140,34 @@ export class PdWorker {
    */
   onLeadershipMaybeChanged(): void {
     this.regionHeartbeats(false);
-    for (const [regionId, last] of this.lastPending) {
+    this.recheckPeerHealth();
+  }
+
+  /**
+   * Reports the Regions whose pending or down peers differ from their last report. Only
+   * Regions reported with some are looked at: a peer becomes down by time passing, which the
+   * periodic heartbeat picks up (as TiKV's PD heartbeat tick does).
+   */
+  recheckPeerHealth(): void {
+    const ids = new Set([...this.lastPending.keys(), ...this.lastDown.keys()]);
+    for (const regionId of ids) {
       const p = this.store.peers.get(regionId);
       if (!p || !p.isLeader()) {
         this.lastPending.delete(regionId);
+        this.lastDown.delete(regionId);
         continue;
       }
-      if (pendingKey(p.pendingPeers()) !== last) this.report(p);
+      const pending = pendingKey(p.pendingPeers());
+      const down = downPeersKey(this.downPeersOf(p));
+      if (pending !== (this.lastPending.get(regionId) ?? '')) this.report(p);
+      else if (down !== (this.lastDown.get(regionId) ?? '')) this.report(p);
     }
+  }
+
+  /** The peers `p` (a leader) has not heard from for max-peer-down-duration. */
+  downPeersOf(p: RegionPeer): DownPeer[] {
+    const maxDownMs = this.clusterConfig.get('max-peer-down-duration');
+    return p.liveness.downPeers(p.region.peers, p.peerId, this.now(), maxDownMs);
   }
 
   /** Report one Region this store leads now (after a conf change applied, say). */
@@ -136,15 +175,16 @@ export class PdWorker {
     const leader = p.peerById(p.peerId);
     if (!leader || !p.isLeader()) return;
     const pendingPeers = p.pendingPeers();
-    const key = pendingKey(pendingPeers);
-    if (key === '') this.lastPending.delete(p.regionId);
-    else this.lastPending.set(p.regionId, key);
+    const downPeers = this.downPeersOf(p);
+    remember(this.lastPending, p.regionId, pendingKey(pendingPeers));
+    remember(this.lastDown, p.regionId, downPeersKey(downPeers));
     try {
       this.pd.regionHeartbeat({
         region: p.region,
         leader,
         term: p.node.raft.term,
         ...(pendingPeers.length > 0 ? { pendingPeers } : {}),
+        ...(downPeers.length > 0 ? { downPeers } : {}),
         ...(p.sizeEstimate
           ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
           : {}),

@@ -47,6 +47,7 @@ import { MergeOutcome, MergeSourceReplica, mergingError } from './merge_apply.js
 import { MergeState } from '../storage/region_state.js';
 import { checkPrepareMerge } from './merge_propose.js';
 import { clockRaftSeed } from './runtime.js';
+import { PeerLiveness } from './peer_liveness.js';
 
 export type { WriteResult } from './cmd/command.js';
 
@@ -187,6 +188,8 @@ export class RegionPeer {
   sizeEstimate: { bytes: number; keys: number } | undefined;
   /** Ticks since a leader's message last reached this peer (stale peer detection). */
   leaderSilentTicks = 0;
+  /** As leader: when each peer was last heard from, which are down (peer_liveness.ts). */
+  readonly liveness = new PeerLiveness(() => (this.isLeader() ? this.node.raft.term : undefined));
 
   constructor(
     region: Region,

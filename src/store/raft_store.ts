@@ -219,6 +219,7 @@ export class RaftStore {
     // invariant, and Raft's state may be half changed: fail-stop, never go on from it.
     this.guarded(() => peer.node.step(env.message));
     if (this.stopped) return undefined;
+    peer.liveness.heard(env.fromPeer.id, this.runtime.now());
     peer.dirty = true;
     this.schedule();
     if (env.message.type === MessageType.Snap) {

@@ -49,6 +49,17 @@ export const CONFIG_SCHEMA = [
     description:
       'A store with no heartbeat for this long is Down: its replicas are re-made on other stores',
   },
+  // --- peer liveness (TiKV: raftstore.max-peer-down-duration, 10m). A PD setting here so
+  // that one `nyx pd config set` reaches every store (store heartbeat replies) ---
+  {
+    name: 'max-peer-down-duration',
+    type: 'duration',
+    default: '10m',
+    min: SECOND,
+    max: 30 * DAY,
+    description:
+      'A Region leader that has heard nothing from a peer for this long reports it down to PD',
+  },
   // --- replication (PD: replication.max-replicas) ---
   {
     name: 'max-replicas',
