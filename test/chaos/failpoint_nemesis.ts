@@ -243,7 +243,9 @@ export const failpointNemesis: Nemesis = {
     }
     const planned = p;
     const name = planned.process;
-    const what = `crash ${name} at failpoint ${fp}${planned.what ? ` during ${planned.what}` : ''}`;
+    // Operators name stores by id, the timeline's processes by name: say both.
+    const who = name === 'pd' ? name : `${name} (store ${cluster.storeIdOf(name)})`;
+    const what = `crash ${who} at failpoint ${fp}${planned.what ? ` during ${planned.what}` : ''}`;
     const withinMs = planned.provoke ? PROVOKED_HIT_WITHIN_MS : HIT_WITHIN_MS;
     let provoked: Promise<string> | undefined;
     const crashed = await cluster.crashAtFailpoint(name, fp, withinMs, () => {
