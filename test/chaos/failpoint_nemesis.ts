@@ -92,22 +92,25 @@ function nameOf(cluster: ChaosCluster, storeId: number): string {
   return name;
 }
 
-/** Polls until the Region's operator `opId` ends; its status, or 'still running'. */
+/**
+ * Polls until the Region's operator `opId` ends: its status, 'still running', or — when
+ * PD shows a newer operator of the Region — 'replaced', with that operator's id.
+ */
 async function operatorEnd(
   cluster: ChaosCluster,
   region: number,
   opId: number,
   withinMs: number,
-): Promise<string> {
+): Promise<{ status: string; next?: number }> {
   const deadline = performance.now() + withinMs;
   for (;;) {
     const now = await cluster
       .pd()
       .getOperator(region)
       .catch(() => undefined);
-    if (now && now.id !== opId) return 'replaced by another operator';
-    if (now && now.status !== 'running') return now.status;
-    if (performance.now() > deadline) return 'still running';
+    if (now && now.id !== opId) return { status: `replaced by operator ${now.id}`, next: now.id };
+    if (now && now.status !== 'running') return { status: now.status };
+    if (performance.now() > deadline) return { status: 'still running' };
     await sleep(POLL_MS);
   }
 }
@@ -146,7 +149,14 @@ async function planReplicaChange(
       }
       const removal = await pd.addOperator(r.id, 'remove-peer', [from]);
       const removed = await operatorEnd(cluster, r.id, removal.id, PROVOKED_HIT_WITHIN_MS);
-      if (removed !== 'finished') return `remove-peer operator ${removal.id} ${removed}`;
+      if (removed.next !== undefined) {
+        // PD's replica checker saw the Region one replica short and started the addition
+        // itself as soon as the removal ended: the snapshot goes to the same store.
+        opId = removed.next;
+        return `remove-peer operator ${removal.id} ${removed.status}`;
+      }
+      if (removed.status !== 'finished')
+        return `remove-peer operator ${removal.id} ${removed.status}`;
       try {
         opId = (await pd.addOperator(r.id, 'add-peer', [from])).id;
         return `removed, add-peer operator ${opId} started`;
@@ -157,7 +167,7 @@ async function planReplicaChange(
     },
     async settle() {
       if (opId === undefined) return '';
-      const status = await operatorEnd(cluster, r.id, opId, OPERATOR_SETTLE_MS);
+      const { status } = await operatorEnd(cluster, r.id, opId, OPERATOR_SETTLE_MS);
       return `operator ${opId} ${status}`;
     },
   };
