@@ -231,18 +231,34 @@ async function plan(
   }
 }
 
+async function planOrWhyNot(
+  rng: SimRng,
+  cluster: ChaosCluster,
+  ctx: NemesisContext,
+  point: CrashPoint,
+): Promise<Plan | string> {
+  try {
+    return await plan(rng, cluster, ctx, point);
+  } catch (e) {
+    return `PD: ${describeError(e)}`;
+  }
+}
+
 export const failpointNemesis: Nemesis = {
   name: 'failpoint',
   needsFailpoints: true,
   async inject(rng, cluster, ctx) {
-    const point = rng.pick(CRASH_POINTS);
-    const fp = point.name;
-    let p: Plan | string;
-    try {
-      p = await plan(rng, cluster, ctx, point);
-    } catch (e) {
-      p = `PD: ${describeError(e)}`;
+    let point = rng.pick(CRASH_POINTS);
+    let p = await planOrWhyNot(rng, cluster, ctx, point);
+    if (typeof p === 'string') {
+      // Nothing to provoke it with now (merges left too few Regions, say): another kind of
+      // point, so the turn is not wasted.
+      const skipped = `${point.name}: ${p}`;
+      point = rng.pick(CRASH_POINTS.filter((x) => x.via !== point.via));
+      p = await planOrWhyNot(rng, cluster, ctx, point);
+      if (typeof p === 'string') p = `${skipped}; ${point.name}: ${p}`;
     }
+    const fp = point.name;
     if (typeof p === 'string') {
       return {
         description: `crash at failpoint ${fp}: not done (${p})`,
