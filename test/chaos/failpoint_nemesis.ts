@@ -161,7 +161,8 @@ async function planReplicaChange(
         opId = (await pd.addOperator(r.id, 'add-peer', [from])).id;
         return `removed, add-peer operator ${opId} started`;
       } catch (e) {
-        // PD's replica checker may have started the same addition first.
+        // PD's replica checker may have started the same addition first: wait for that.
+        opId = (await pd.getOperator(r.id).catch(() => undefined))?.id;
         return `removed; add-peer refused (${describeError(e)})`;
       }
     },
