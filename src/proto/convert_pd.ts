@@ -16,7 +16,7 @@ import type {
   StoreStats__Output,
 } from '../proto-gen/nyx/pd/StoreStats.js';
 import type { Timestamp, Timestamp__Output } from '../proto-gen/nyx/pd/Timestamp.js';
-import type { RegionHeartbeat, RegionInfo } from '../pd/cluster.js';
+import type { RegionHeartbeat, RegionInfo, RegionStats } from '../pd/cluster.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
 import { composeTs, decomposeTs } from '../pd/timestamp.js';
 import type { StoreStats } from '../pd/types.js';
@@ -120,6 +120,11 @@ export function regionHeartbeatToProto(hb: RegionHeartbeat): RegionHeartbeatRequ
     term: toUint64(hb.term ?? 0),
     approximateSize: toUint64(st.approximateSize ?? 0),
     approximateKeys: toUint64(st.approximateKeys ?? 0),
+    bytesWritten: toUint64(st.writtenBytes ?? 0),
+    keysWritten: toUint64(st.writtenKeys ?? 0),
+    bytesRead: toUint64(st.readBytes ?? 0),
+    keysRead: toUint64(st.readKeys ?? 0),
+    intervalMs: toUint64(st.intervalMs ?? 0),
     downPeers: (st.downPeers ?? []).map((d) => ({
       peer: peerToProto(d.peer),
       downSeconds: toUint64(d.downSeconds),
@@ -138,6 +143,7 @@ export function regionHeartbeatFromProto(m: RegionHeartbeatRequest__Output): Reg
     stats: {
       approximateSize: uint64ToNumber(m.approximateSize, 'approximate_size'),
       approximateKeys: uint64ToNumber(m.approximateKeys, 'approximate_keys'),
+      ...flowFromProto(m),
       downPeers: m.downPeers
         .filter((d) => d.peer)
         .map((d) => ({
@@ -146,5 +152,18 @@ export function regionHeartbeatFromProto(m: RegionHeartbeatRequest__Output): Reg
         })),
       pendingPeers: m.pendingPeers.map(peerFromProto),
     },
+  };
+}
+
+/** The load a leader reports; none when it sent no interval (a report between flows). */
+function flowFromProto(m: RegionHeartbeatRequest__Output): Partial<RegionStats> {
+  const intervalMs = uint64ToNumber(m.intervalMs, 'interval_ms');
+  if (intervalMs === 0) return {};
+  return {
+    intervalMs,
+    writtenBytes: uint64ToNumber(m.bytesWritten, 'bytes_written'),
+    writtenKeys: uint64ToNumber(m.keysWritten, 'keys_written'),
+    readBytes: uint64ToNumber(m.bytesRead, 'bytes_read'),
+    readKeys: uint64ToNumber(m.keysRead, 'keys_read'),
   };
 }

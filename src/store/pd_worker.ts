@@ -12,6 +12,7 @@ import type { StoreClusterConfig } from './cluster_config.js';
 import { RaftStore } from './raft_store.js';
 import type { RegionPeer } from './peer.js';
 import { StalePeerChecker } from './stale_peer.js';
+import type { FlowReport } from './region_flow.js';
 
 function pendingKey(peers: Peer[]): string {
   return peers.map((p) => p.id).join(',');
@@ -39,6 +40,8 @@ export interface StorePd {
     approximateSize?: number;
     /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
     pendingPeers?: Peer[];
+    /** Keys and bytes served since the previous report with flow (region_flow.ts). */
+    flow?: FlowReport;
   }): void;
   /** PD's Region by id (stale peer checks); without it a removed peer waits for a message. */
   getRegionById?(id: number): Promise<Region | undefined>;
@@ -139,6 +142,9 @@ export class PdWorker {
     const key = pendingKey(pendingPeers);
     if (key === '') this.lastPending.delete(p.regionId);
     else this.lastPending.set(p.regionId, key);
+    // Reports in between periodic ones (a new leader, a conf change) leave the flow to
+    // accumulate, so every rate PD derives spans about a heartbeat interval.
+    const flow = this.store.flow.takeReport(p.regionId, this.cfg.regionHeartbeatMs / 2);
     try {
       this.pd.regionHeartbeat({
         region: p.region,
@@ -148,6 +154,7 @@ export class PdWorker {
         ...(p.sizeEstimate
           ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
           : {}),
+        ...(flow ? { flow } : {}),
       });
     } catch (e) {
       this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
@@ -187,6 +194,7 @@ export class PdWorker {
 
   /** Heartbeat the Regions this store leads: all of them, or only new leaderships. */
   private regionHeartbeats(all: boolean): void {
+    if (all) this.store.flow.retain((id) => this.store.peers.has(id));
     for (const p of this.store.peers.values()) {
       const raft = p.node.raft;
       if (raft.state !== StateRole.Leader) {
