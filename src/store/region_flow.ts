@@ -86,7 +86,8 @@ export class RegionFlow {
   takeReport(regionId: number, minIntervalMs: number): FlowReport | undefined {
     const now = this.now();
     const c = this.counters(regionId);
-    const intervalMs = now - c.reportSinceMs;
+    // Whole ms: the clock may be fractional (performance.now), the wire carries integers.
+    const intervalMs = Math.round(now - c.reportSinceMs);
     if (intervalMs < Math.max(1, minIntervalMs)) return undefined;
     const out = { ...c.report, intervalMs };
     c.report = zero();
