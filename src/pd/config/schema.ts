@@ -248,7 +248,8 @@ export const CONFIG_SCHEMA = [
     default: '10',
     min: 1,
     max: 3600,
-    description: 'Seconds in a row a Region must be over a split threshold before it is split by load',
+    description:
+      'Seconds in a row a Region must be over a split threshold before it is split by load',
   },
   // --- GC (PD: gc_life_time of TiDB's GC worker; TiKV: gc.run-interval) ---
   {
