@@ -21,18 +21,20 @@ const ROLE_NOTE: Record<PeerRole, string> = {
   [PeerRole.DemotingVoter]: ' (demoting voter)',
 };
 
-export function regionRow({ region, leader }: RegionInfo, enc: Encoding): Cell[] {
+export function regionRow({ region, leader, hot }: RegionInfo, enc: Encoding): Cell[] {
   return [
     region.id,
     region.startKey.length === 0 ? '-inf' : displayBytes(region.startKey, enc),
     region.endKey.length === 0 ? '+inf' : displayBytes(region.endKey, enc),
     `${region.epoch.confVer}/${region.epoch.version}`,
     region.peers.map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}`).join(', '),
-    leader ? `${leader.id}@${leader.storeId}` : '(unknown)',
+    (leader ? `${leader.id}@${leader.storeId}` : '(unknown)') +
+      // PD's hot marker: the Region is hot for reads and/or writes (hot-region scheduler).
+      (hot && hot.length > 0 ? ` [hot ${hot.join('+')}]` : ''),
   ];
 }
 
-export function regionJson({ region, leader }: RegionInfo, enc: Encoding): object {
+export function regionJson({ region, leader, hot }: RegionInfo, enc: Encoding): object {
   const encoding = jsonEncodingFor([region.startKey, region.endKey], enc);
   return {
     id: region.id,
@@ -42,5 +44,6 @@ export function regionJson({ region, leader }: RegionInfo, enc: Encoding): objec
     epoch: region.epoch,
     peers: region.peers,
     leader: leader ?? null,
+    ...(hot && hot.length > 0 ? { hot } : {}),
   };
 }

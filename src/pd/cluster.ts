@@ -118,6 +118,8 @@ export interface RegionHeartbeatResult {
 export interface RegionInfo {
   region: Region;
   leader?: Peer;
+  /** In ScanRegions answers: what PD counts it hot for now (schedule/hot_stats.ts). */
+  hot?: ('read' | 'write')[];
 }
 
 export interface StoreCounts {

@@ -102,14 +102,19 @@ export function regionInfoToProto(info: RegionInfo): RegionWithLeader {
   return {
     region: regionToProto(info.region),
     leader: info.leader ? peerToProto(info.leader) : null,
+    hot: info.hot ?? [],
   };
 }
 
-export function regionInfoFromProto(r: RegionWithLeader__Output): RegionInfo {
+export function regionInfoFromProto(
+  r: Omit<RegionWithLeader__Output, 'hot'> & { hot?: string[] },
+): RegionInfo {
   if (!r.region) throw new RangeError('region missing from a RegionWithLeader');
-  return r.leader
+  const info: RegionInfo = r.leader
     ? { region: regionFromProto(r.region), leader: peerFromProto(r.leader) }
     : { region: regionFromProto(r.region) };
+  const hot = (r.hot ?? []).filter((k): k is 'read' | 'write' => k === 'read' || k === 'write');
+  return hot.length > 0 ? { ...info, hot } : info;
 }
 
 export function regionHeartbeatToProto(hb: RegionHeartbeat): RegionHeartbeatRequest {

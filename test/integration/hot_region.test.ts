@@ -102,7 +102,12 @@ describe('hot Regions on a real cluster', () => {
         loadSplits += await c.metric(name, 'nyx_store_load_splits_total');
       assert.ok(loadSplits >= 1, 'a store counted its load split');
 
-      // 4. explain says it for people too.
+      // 4. region list marks the hot Regions; explain says it for people too.
+      await eventually('a hot marker in region list', async () => {
+        const r = await nyx(['region', 'list', '--json', '--pd', c.pd]);
+        const list = JSON.parse(r.stdout) as { id: number; hot?: string[] }[];
+        return list.some((x) => x.hot?.includes('read'));
+      });
       const text = await nyx(['region', 'explain', String(left.region.id), '--pd', c.pd]);
       assert.equal(text.code, 0, text.stderr);
       assert.match(text.stdout, /hot-region/);

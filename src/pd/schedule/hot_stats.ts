@@ -129,6 +129,11 @@ export class HotRegionStats {
     return s !== undefined && s.degree >= this.thresholds().hitsThreshold;
   }
 
+  /** The kinds a Region is hot for now (for `nyx region list`). */
+  hotKinds(regionId: RegionId, nowMs: number): HotKind[] {
+    return HOT_KINDS.filter((k) => this.isHot(this.get(regionId, k, nowMs)));
+  }
+
   /** Hot Regions of a kind, hottest first; drops stale stats and Regions PD no longer has. */
   hotRegions(kind: HotKind, nowMs: number, exists: (id: RegionId) => boolean): HotRegionStat[] {
     const byId = this.stats.get(kind)!;

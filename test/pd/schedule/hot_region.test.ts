@@ -50,6 +50,7 @@ test('hot degree: hot after hot-region-cache-hits-threshold reports over the thr
   heat(sim, [{ region: r, leader: 1, kind: 'read', rate: 500 }], 1);
   assert.equal(hot.isHot(stat()), true);
   assert.equal(stat()!.keyRate, 500);
+  assert.deepEqual(hot.hotKinds(r.id, sim.clock.now()), ['read']);
   // It climbs past the threshold by the anti-count, so one quiet report does not cool it.
   heat(sim, [{ region: r, leader: 1, kind: 'read', rate: 500 }], 5);
   heat(sim, [{ region: r, leader: 1, kind: 'read', rate: 10 }], 1);
