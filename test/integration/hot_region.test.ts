@@ -86,17 +86,22 @@ describe('hot Regions on a real cluster', () => {
         20_000,
       );
       assert.match(explained!.summary, /hot for reads/);
+      // The operator it started finishes (PD counts it), and the leaders are apart.
+      const pdMetrics = async () =>
+        (await fetch(`http://${c.pg.process('pd').status}/metrics`)).text();
       await eventually(
-        'the hot leaders on two stores',
-        async () => {
-          const rs = await Promise.all([left, right].map((r) => pd.getRegionById(r.region.id)));
-          return rs[0]?.leader && rs[1]?.leader && rs[0].leader.storeId !== rs[1].leader.storeId;
-        },
+        'a hot-region operator finished',
+        async () =>
+          /nyx_pd_operators_total\{kind="hot-region",status="finished"\} [1-9]/.test(
+            await pdMetrics(),
+          ),
         15_000,
       );
-      const metrics = await (await fetch(`http://${c.pg.process('pd').status}/metrics`)).text();
-      assert.match(metrics, /nyx_pd_operators_total\{kind="hot-region",status="finished"\} [1-9]/);
-      assert.match(metrics, /nyx_pd_hot_regions\{kind="read"\} [1-9]/);
+      await eventually('the hot leaders on two stores', async () => {
+        const rs = await Promise.all([left, right].map((r) => pd.getRegionById(r.region.id)));
+        return rs[0]?.leader && rs[1]?.leader && rs[0].leader.storeId !== rs[1].leader.storeId;
+      });
+      assert.match(await pdMetrics(), /nyx_pd_hot_regions\{kind="read"\} [1-9]/);
       let loadSplits = 0;
       for (const name of c.storeNames())
         loadSplits += await c.metric(name, 'nyx_store_load_splits_total');
