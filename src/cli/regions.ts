@@ -22,7 +22,7 @@ const ROLE_NOTE: Record<PeerRole, string> = {
 };
 
 export function regionRow(info: RegionLookup, enc: Encoding): Cell[] {
-  const { region, leader } = info;
+  const { region, leader, hot } = info;
   return [
     region.id,
     region.startKey.length === 0 ? '-inf' : displayBytes(region.startKey, enc),
@@ -31,7 +31,9 @@ export function regionRow(info: RegionLookup, enc: Encoding): Cell[] {
     region.peers
       .map((p) => `${p.id}@${p.storeId}${ROLE_NOTE[p.role]}${healthNote(info, p)}`)
       .join(', '),
-    leader ? `${leader.id}@${leader.storeId}` : '(unknown)',
+    (leader ? `${leader.id}@${leader.storeId}` : '(unknown)') +
+      // PD's hot marker: the Region is hot for reads and/or writes (hot-region scheduler).
+      (hot && hot.length > 0 ? ` [hot ${hot.join('+')}]` : ''),
   ];
 }
 
@@ -48,7 +50,7 @@ function healthNote(info: RegionLookup, p: Peer): string {
  * carries them) adds the peers its leader last reported down and pending, [] when none.
  */
 export function regionJson(info: RegionLookup, enc: Encoding, withHealth = false): object {
-  const { region, leader } = info;
+  const { region, leader, hot } = info;
   const encoding = jsonEncodingFor([region.startKey, region.endKey], enc);
   return {
     id: region.id,
@@ -61,5 +63,6 @@ export function regionJson(info: RegionLookup, enc: Encoding, withHealth = false
     ...(withHealth
       ? { downPeers: info.downPeers ?? [], pendingPeers: info.pendingPeers ?? [] }
       : {}),
+    ...(hot && hot.length > 0 ? { hot } : {}),
   };
 }

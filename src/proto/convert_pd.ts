@@ -107,14 +107,19 @@ export function regionInfoToProto(info: RegionInfo): RegionWithLeader {
   return {
     region: regionToProto(info.region),
     leader: info.leader ? peerToProto(info.leader) : null,
+    hot: info.hot ?? [],
   };
 }
 
-export function regionInfoFromProto(r: RegionWithLeader__Output): RegionInfo {
+export function regionInfoFromProto(
+  r: Omit<RegionWithLeader__Output, 'hot'> & { hot?: string[] },
+): RegionInfo {
   if (!r.region) throw new RangeError('region missing from a RegionWithLeader');
-  return r.leader
+  const info: RegionInfo = r.leader
     ? { region: regionFromProto(r.region), leader: peerFromProto(r.leader) }
     : { region: regionFromProto(r.region) };
+  const hot = (r.hot ?? []).filter((k): k is 'read' | 'write' => k === 'read' || k === 'write');
+  return hot.length > 0 ? { ...info, hot } : info;
 }
 
 /** A Region as GetRegion(ByID) answers: with the peers its leader last reported unhealthy. */
@@ -168,6 +173,11 @@ export function regionHeartbeatToProto(hb: RegionHeartbeat): RegionHeartbeatRequ
     term: toUint64(hb.term ?? 0),
     approximateSize: toUint64(st.approximateSize ?? 0),
     approximateKeys: toUint64(st.approximateKeys ?? 0),
+    bytesWritten: toUint64(st.writtenBytes ?? 0),
+    keysWritten: toUint64(st.writtenKeys ?? 0),
+    bytesRead: toUint64(st.readBytes ?? 0),
+    keysRead: toUint64(st.readKeys ?? 0),
+    intervalMs: toUint64(st.intervalMs ?? 0),
     downPeers: (st.downPeers ?? []).map(downPeerToProto),
     pendingPeers: (st.pendingPeers ?? []).map(peerToProto),
   };
@@ -183,8 +193,22 @@ export function regionHeartbeatFromProto(m: RegionHeartbeatRequest__Output): Reg
     stats: {
       approximateSize: uint64ToNumber(m.approximateSize, 'approximate_size'),
       approximateKeys: uint64ToNumber(m.approximateKeys, 'approximate_keys'),
+      ...flowFromProto(m),
       downPeers: m.downPeers.filter((d) => d.peer).map(downPeerFromProto),
       pendingPeers: m.pendingPeers.map(peerFromProto),
     },
+  };
+}
+
+/** The load a leader reports; none when it sent no interval (a report between flows). */
+function flowFromProto(m: RegionHeartbeatRequest__Output): Partial<RegionStats> {
+  const intervalMs = uint64ToNumber(m.intervalMs, 'interval_ms');
+  if (intervalMs === 0) return {};
+  return {
+    intervalMs,
+    writtenBytes: uint64ToNumber(m.bytesWritten, 'bytes_written'),
+    writtenKeys: uint64ToNumber(m.keysWritten, 'keys_written'),
+    readBytes: uint64ToNumber(m.bytesRead, 'bytes_read'),
+    readKeys: uint64ToNumber(m.keysRead, 'keys_read'),
   };
 }

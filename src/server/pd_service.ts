@@ -217,7 +217,12 @@ export class PdService {
       // appear, so an empty answer is more useful to them than an error.
       ScanRegions: this.unary('ScanRegions', (req) => {
         const infos = cluster.scanRegions(req.startKey, req.endKey, req.limit);
-        return { regions: infos.map(regionInfoToProto) };
+        const now = pd.now();
+        return {
+          regions: infos.map((i) =>
+            regionInfoToProto({ ...i, hot: pd.hot.hotKinds(i.region.id, now) }),
+          ),
+        };
       }),
       GetGCSafePoint: this.unary('GetGCSafePoint', (req, call) =>
         getGcSafePoint(pd, req, this.identityOf(call)),

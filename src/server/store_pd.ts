@@ -8,6 +8,7 @@ import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
 import type { ClusterDeadlockService } from '../store/deadlock_detector.js';
 import type { DownPeer } from '../store/peer_liveness.js';
+import type { FlowReport } from '../store/region_flow.js';
 
 export class StorePdAdapter implements StoreRegistrar {
   constructor(
@@ -67,12 +68,22 @@ export class StorePdAdapter implements StoreRegistrar {
     downPeers?: DownPeer[];
     approximateSize?: number;
     approximateKeys?: number;
+    flow?: FlowReport;
   }): void {
-    const { pendingPeers, downPeers, approximateSize, approximateKeys, ...rest } = hb;
+    const { pendingPeers, downPeers, approximateSize, approximateKeys, flow, ...rest } = hb;
     const stats = {
       ...(pendingPeers ? { pendingPeers } : {}),
       ...(downPeers ? { downPeers } : {}),
       ...(approximateSize !== undefined ? { approximateSize, approximateKeys } : {}),
+      ...(flow
+        ? {
+            readKeys: flow.readKeys,
+            readBytes: flow.readBytes,
+            writtenKeys: flow.writtenKeys,
+            writtenBytes: flow.writtenBytes,
+            intervalMs: flow.intervalMs,
+          }
+        : {}),
     };
     this.pd.regionHeartbeat(Object.keys(stats).length > 0 ? { ...rest, stats } : rest);
   }

@@ -54,6 +54,7 @@ import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
 import { copySplitOffLoop } from '../store/split_copy_worker.js';
 import { SplitChecker } from '../store/split_checker.js';
+import { LoadSplitController } from '../store/load_split.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
 import { replicaHooks } from '../store/replica_hooks.js';
@@ -156,6 +157,7 @@ export class StoreServer {
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;
   private splitChecker: SplitChecker | undefined;
+  private loadSplits: LoadSplitController | undefined;
   private gcWorker: GcWorker | undefined;
   private operators: OperatorExecutor | undefined;
   private merges: MergeRunner | undefined;
@@ -528,6 +530,19 @@ export class StoreServer {
         logFn,
       );
       this.splitChecker.start();
+      // Splits by load (split-qps-threshold, split-byte-threshold, split-detect-times).
+      this.loadSplits = new LoadSplitController(
+        raftStore,
+        runner,
+        () => ({
+          qps: config.get('split-qps-threshold'),
+          bytes: config.get('split-byte-threshold'),
+          detectTimes: config.get('split-detect-times'),
+        }),
+        logFn,
+      );
+      this.loadSplits.onSplit = () => this.metrics.loadSplits.inc();
+      this.loadSplits.start();
       const stopSplits = this.pd.onRegionInstruction?.((i) =>
         this.onInstruction(i, runner, raftStore, logFn),
       );
@@ -631,6 +646,7 @@ export class StoreServer {
     this.txnHost?.client.close();
     this.pdWorker?.stop();
     this.splitChecker?.stop();
+    this.loadSplits?.stop();
     this.merges?.stop();
     await this.gcWorker?.stop();
     this.stopInstructions?.();

@@ -13,6 +13,7 @@ import { RaftStore } from './raft_store.js';
 import type { RegionPeer } from './peer.js';
 import { downPeersKey, type DownPeer } from './peer_liveness.js';
 import { StalePeerChecker } from './stale_peer.js';
+import type { FlowReport } from './region_flow.js';
 
 function pendingKey(peers: Peer[]): string {
   return peers.map((p) => p.id).join(',');
@@ -48,6 +49,8 @@ export interface StorePd {
     pendingPeers?: Peer[];
     /** Peers the leader has not heard from for max-peer-down-duration (peer_liveness.ts). */
     downPeers?: DownPeer[];
+    /** Keys and bytes served since the previous report with flow (region_flow.ts). */
+    flow?: FlowReport;
   }): void;
   /** PD's Region by id (stale peer checks); without it a removed peer waits for a message. */
   getRegionById?(id: number): Promise<Region | undefined>;
@@ -178,6 +181,10 @@ export class PdWorker {
     const downPeers = this.downPeersOf(p);
     remember(this.lastPending, p.regionId, pendingKey(pendingPeers));
     remember(this.lastDown, p.regionId, downPeersKey(downPeers));
+    // Reports in between periodic ones (a new leader, a conf change, a peer's health
+    // changing) leave the flow to accumulate, so every rate PD derives spans about a
+    // heartbeat interval.
+    const flow = this.store.flow.takeReport(p.regionId, this.cfg.regionHeartbeatMs / 2);
     try {
       this.pd.regionHeartbeat({
         region: p.region,
@@ -188,6 +195,7 @@ export class PdWorker {
         ...(p.sizeEstimate
           ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
           : {}),
+        ...(flow ? { flow } : {}),
       });
     } catch (e) {
       this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
@@ -227,6 +235,7 @@ export class PdWorker {
 
   /** Heartbeat the Regions this store leads: all of them, or only new leaderships. */
   private regionHeartbeats(all: boolean): void {
+    if (all) this.store.flow.retain((id) => this.store.peers.has(id));
     for (const p of this.store.peers.values()) {
       const raft = p.node.raft;
       if (raft.state !== StateRole.Leader) {

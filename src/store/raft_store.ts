@@ -21,6 +21,7 @@ import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
 import type { MergeOutcome } from './merge_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
+import { RegionFlow } from './region_flow.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
 export interface RaftEnvelope {
@@ -103,6 +104,8 @@ export class RaftStore {
   private readonly destroyAfterTurn = new Map<number, string>();
   /** Commit-only appends held for the next append or tick (held_commits.ts). */
   private readonly heldCommits = new HeldCommits();
+  /** The load each Region serves here: for PD's hot Regions and load splits (region_flow.ts). */
+  readonly flow = new RegionFlow(() => this.runtime.now());
 
   constructor(
     readonly storeId: number,

@@ -8,6 +8,7 @@ import { PeerLiveness } from '../../src/store/peer_liveness.js';
 import { StoreClusterConfig } from '../../src/store/cluster_config.js';
 import { countUnhealthyPeers } from '../../src/store/peer_health_metrics.js';
 import type { RaftStore } from '../../src/store/raft_store.js';
+import { RegionFlow } from '../../src/store/region_flow.js';
 import type { RegionPeer } from '../../src/store/peer.js';
 import { StateRole } from '../../src/raft/index.js';
 import { PeerRole, type Peer, type Region } from '../../src/region/meta.js';
@@ -57,7 +58,11 @@ function setup() {
     scanRegions: () => Promise.resolve([]),
   };
   const leader = new FakeLeader();
-  const store = { peers: new Map([[7, leader]]) } as unknown as RaftStore;
+  // The load counters are real: no load is served here, so no report carries any.
+  const store = {
+    peers: new Map([[7, leader]]),
+    flow: new RegionFlow(() => now),
+  } as unknown as RaftStore;
   const config = new StoreClusterConfig({ 'max-peer-down-duration': 10_000 });
   const worker = new PdWorker(
     1,
