@@ -232,6 +232,9 @@ export class RegionPeer {
           this.region = cloneRegion(r);
         },
         merging: () => this.mergeFence,
+        setMerging: (m) => {
+          this.mergeFence = m;
+        },
         mergeSource: (id) => opts.mergeSourceOf?.(id),
       },
     );
@@ -815,13 +818,11 @@ export class RegionPeer {
 
   private onMergeApplied(m: MergeOutcome): void {
     this.appliedMerges.push(m);
+    // The fence itself was set or lifted by the apply (AdminApplyContext.setMerging).
     if (m.kind === 'prepared') {
-      this.mergeFence = m.merging;
       // Reads waiting for a read point may be served after the target takes writes for
       // these keys: send them back (the client retries on the merged Region).
       this.reads.failAll(() => mergingError(this.region.id));
-    } else if (m.kind === 'rolledBack') {
-      this.mergeFence = undefined;
     }
   }
 

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageType, SnapshotStatus, StateRole } from '../../src/raft/index.js';
-import { PeerRole, Region } from '../../src/region/meta.js';
+import { PeerRole, Region, cloneRegion } from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
@@ -214,6 +214,8 @@ export class SimCluster {
   /** Merges committed and rolled back (by source Region), on any replica. */
   readonly mergesCommitted = new Set<number>();
   readonly mergesRolledBack = new Set<number>();
+  /** Every Region's newest meta any store showed (newestRegions). */
+  private readonly pdMap = new Map<number, Region>();
   /** Region and peer ids PD hands out for splits (above any bootstrapped id). */
   private nextId = 10_000;
   /** Errors a store swallowed while stepping a message (raft_store.ts logs and drops them). */
@@ -356,21 +358,21 @@ export class SimCluster {
 
   /**
    * The map PD would build from the stores' reports: the newest epoch of every Region any
-   * live store knows (initialized replicas only), where a Region overlapped by one of a
-   * higher version is stale and left out (a merge's source that a lagging store still
-   * hosts; PD's region tree drops it the same way). Two overlapping Regions of one version
-   * can never both be current: that throws. The invariant checker demands that the map
-   * tiles the key space.
+   * store ever showed (initialized replicas only; a store that showed a split and crashed
+   * had reported it), where a Region overlapped by one of a higher version is stale and
+   * left out (a merge's source that a lagging store still hosts; PD's region tree drops it
+   * the same way). Two overlapping Regions of one version can never both be current: that
+   * throws. The invariant checker demands that the map tiles the key space.
    */
   newestRegions(): Region[] {
-    const newest = new Map<number, Region>();
+    const newest = this.pdMap;
     for (const s of this.stores.values()) {
       if (!s.up) continue;
       for (const p of s.store.peers.values()) {
         if (!p.isInitialized()) continue;
         const r = p.region;
         const cur = newest.get(r.id);
-        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, r);
+        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, cloneRegion(r));
       }
     }
     const current: Region[] = [];

@@ -84,7 +84,12 @@ export class Workload {
       for (const fresh of this.cluster.newestRegions()) this.learn(fresh);
       r = find();
     }
-    if (!r) throw new Error(`no region holds ${key}`);
+    if (!r) {
+      const known = this.cluster
+        .newestRegions()
+        .map((x) => `${x.id}[${x.startKey.toString()},${x.endKey.toString()})v${x.epoch.version}`);
+      throw new Error(`no region holds ${key}; PD's map: ${known.join(' ') || 'empty'}`);
+    }
     return r;
   }
 
