@@ -36,6 +36,8 @@ import { progressFromProto, progressToProto } from '../proto/convert_gc.js';
 import {
   pdErrorFromProto,
   regionInfoFromProto,
+  regionLookupFromProto,
+  type RegionLookup,
   storeStatsFromProto,
   storeStatsToProto,
   type StoreHeartbeatStats,
@@ -341,24 +343,24 @@ export class PdClient {
   }
 
   /** The Region holding key and its leader (if one has reported), or undefined. */
-  async getRegion(key: Uint8Array): Promise<RegionInfo | undefined> {
+  async getRegion(key: Uint8Array): Promise<RegionLookup | undefined> {
     const regionKey = Buffer.from(key);
     const res = await this.orNotFound(PdErrorCode.RegionNotFound, () =>
       this.unary<GetRegionResponse__Output>((c, header, o, cb) =>
         c.GetRegion({ header, regionKey }, o, cb),
       ),
     );
-    return res?.region ? regionInfoFromProto(res) : undefined;
+    return res?.region ? regionLookupFromProto(res) : undefined;
   }
 
-  async getRegionById(id: RegionId): Promise<RegionInfo | undefined> {
+  async getRegionById(id: RegionId): Promise<RegionLookup | undefined> {
     const regionId = toUint64(id);
     const res = await this.orNotFound(PdErrorCode.RegionNotFound, () =>
       this.unary<GetRegionResponse__Output>((c, header, o, cb) =>
         c.GetRegionByID({ header, regionId }, o, cb),
       ),
     );
-    return res?.region ? regionInfoFromProto(res) : undefined;
+    return res?.region ? regionLookupFromProto(res) : undefined;
   }
 
   /** Regions overlapping [start, end) in key order; empty end: no bound; limit 0: all. */

@@ -84,8 +84,12 @@ export interface PutStoreRequest {
 export interface RegionStats {
   approximateSize?: number;
   approximateKeys?: number;
+  /** Load served since the leader's previous report with flow, over intervalMs. */
   writtenBytes?: number;
   readBytes?: number;
+  writtenKeys?: number;
+  readKeys?: number;
+  intervalMs?: number;
   /** Peers that have not answered the leader for a while. */
   downPeers?: { peer: Peer; downSeconds: number }[];
   /** Peers whose logs lag far behind the leader's. */
@@ -114,6 +118,8 @@ export interface RegionHeartbeatResult {
 export interface RegionInfo {
   region: Region;
   leader?: Peer;
+  /** In ScanRegions answers: what PD counts it hot for now (schedule/hot_stats.ts). */
+  hot?: ('read' | 'write')[];
 }
 
 export interface StoreCounts {
@@ -143,6 +149,10 @@ export class PdCluster {
   private readonly maxStores: number;
   private readonly initialLayout: InitialLayout;
   private readonly now: () => number;
+  /** Told every accepted Region heartbeat's load (PD's hot Region statistics). */
+  onRegionLoad:
+    | ((region: Region, leader: Peer, stats: RegionStats | undefined, nowMs: number) => void)
+    | undefined;
 
   /** Restores stores, Regions and the bootstrapped flag from the meta store. */
   constructor(
@@ -458,6 +468,7 @@ export class PdCluster {
 
     if (hb.stats) this.regionStats.set(region.id, { ...hb.stats });
     this.heardAt.set(region.id, now);
+    this.onRegionLoad?.(region, leader, hb.stats, now);
     const newLeader: LeaderInfo = { peer: leader, term, heardAtMs: now };
     if (origin && sameMeta(origin, region)) {
       // Only the leader may have moved: nothing to persist.

@@ -12,6 +12,7 @@ import { PdMetaStore } from './meta_store.js';
 import { TsoAllocator } from './tso.js';
 import { OperatorController } from './schedule/operator_controller.js';
 import { ClusterDeadlockDetector } from './deadlock_detector.js';
+import { HotRegionStats, hotThresholds } from './schedule/hot_stats.js';
 
 export interface PlacementDriverOptions extends ClusterOptions {
   dataDir: string;
@@ -42,7 +43,13 @@ export class PlacementDriver {
       storeLimit: () => config.values['store-limit'],
     });
     this.deadlocks = new ClusterDeadlockDetector(now);
+    this.hot = new HotRegionStats(() => hotThresholds(config.values));
+    cluster.onRegionLoad = (region, leader, stats, at) =>
+      this.hot.observe(region, leader, stats, at);
   }
+
+  /** Read and write rates of Regions from their heartbeats; which are hot (schedule/hot_stats.ts). */
+  readonly hot: HotRegionStats;
 
   /** Operators in flight: admitted, driven by heartbeats (schedule/operator_controller.ts). */
   readonly operators: OperatorController;

@@ -16,11 +16,16 @@ import type {
   StoreStats__Output,
 } from '../proto-gen/nyx/pd/StoreStats.js';
 import type { Timestamp, Timestamp__Output } from '../proto-gen/nyx/pd/Timestamp.js';
-import type { RegionHeartbeat, RegionInfo } from '../pd/cluster.js';
+import type {
+  GetRegionResponse,
+  GetRegionResponse__Output,
+} from '../proto-gen/nyx/pd/GetRegionResponse.js';
+import type { PeerStats, PeerStats__Output } from '../proto-gen/nyx/pd/PeerStats.js';
+import type { RegionHeartbeat, RegionInfo, RegionStats } from '../pd/cluster.js';
 import { PdError, PdErrorCode } from '../pd/errors.js';
 import { composeTs, decomposeTs } from '../pd/timestamp.js';
 import type { StoreStats } from '../pd/types.js';
-import type { StoreId } from '../region/meta.js';
+import type { Peer, StoreId } from '../region/meta.js';
 import { peerFromProto, peerToProto, regionFromProto, regionToProto } from './convert_meta.js';
 import { int64ToNumber, toInt64, toUint64, uint64ToNumber } from './uint64.js';
 
@@ -102,14 +107,62 @@ export function regionInfoToProto(info: RegionInfo): RegionWithLeader {
   return {
     region: regionToProto(info.region),
     leader: info.leader ? peerToProto(info.leader) : null,
+    hot: info.hot ?? [],
   };
 }
 
-export function regionInfoFromProto(r: RegionWithLeader__Output): RegionInfo {
+export function regionInfoFromProto(
+  r: Omit<RegionWithLeader__Output, 'hot'> & { hot?: string[] },
+): RegionInfo {
   if (!r.region) throw new RangeError('region missing from a RegionWithLeader');
-  return r.leader
+  const info: RegionInfo = r.leader
     ? { region: regionFromProto(r.region), leader: peerFromProto(r.leader) }
     : { region: regionFromProto(r.region) };
+  const hot = (r.hot ?? []).filter((k): k is 'read' | 'write' => k === 'read' || k === 'write');
+  return hot.length > 0 ? { ...info, hot } : info;
+}
+
+/** A Region as GetRegion(ByID) answers: with the peers its leader last reported unhealthy. */
+export interface RegionLookup extends RegionInfo {
+  /** Peers the leader has not heard from for max-peer-down-duration (absent: none). */
+  downPeers?: DownPeerStat[];
+  /** Peers whose log is behind the leader's first index (absent: none). */
+  pendingPeers?: Peer[];
+}
+
+export interface DownPeerStat {
+  peer: Peer;
+  downSeconds: number;
+}
+
+export function regionLookupToProto(
+  info: RegionInfo,
+  stats: RegionStats | undefined,
+): Omit<GetRegionResponse, 'header'> {
+  return {
+    ...regionInfoToProto(info),
+    downPeers: (stats?.downPeers ?? []).map(downPeerToProto),
+    pendingPeers: (stats?.pendingPeers ?? []).map(peerToProto),
+  };
+}
+
+export function regionLookupFromProto(m: GetRegionResponse__Output): RegionLookup {
+  const info: RegionLookup = regionInfoFromProto(m);
+  const down = m.downPeers.filter((d) => d.peer).map(downPeerFromProto);
+  if (down.length > 0) info.downPeers = down;
+  if (m.pendingPeers.length > 0) info.pendingPeers = m.pendingPeers.map(peerFromProto);
+  return info;
+}
+
+function downPeerToProto(d: DownPeerStat): PeerStats {
+  return { peer: peerToProto(d.peer), downSeconds: toUint64(d.downSeconds) };
+}
+
+function downPeerFromProto(d: PeerStats__Output): DownPeerStat {
+  return {
+    peer: peerFromProto(d.peer!),
+    downSeconds: uint64ToNumber(d.downSeconds, 'down_seconds'),
+  };
 }
 
 export function regionHeartbeatToProto(hb: RegionHeartbeat): RegionHeartbeatRequest {
@@ -120,10 +173,12 @@ export function regionHeartbeatToProto(hb: RegionHeartbeat): RegionHeartbeatRequ
     term: toUint64(hb.term ?? 0),
     approximateSize: toUint64(st.approximateSize ?? 0),
     approximateKeys: toUint64(st.approximateKeys ?? 0),
-    downPeers: (st.downPeers ?? []).map((d) => ({
-      peer: peerToProto(d.peer),
-      downSeconds: toUint64(d.downSeconds),
-    })),
+    bytesWritten: toUint64(st.writtenBytes ?? 0),
+    keysWritten: toUint64(st.writtenKeys ?? 0),
+    bytesRead: toUint64(st.readBytes ?? 0),
+    keysRead: toUint64(st.readKeys ?? 0),
+    intervalMs: toUint64(st.intervalMs ?? 0),
+    downPeers: (st.downPeers ?? []).map(downPeerToProto),
     pendingPeers: (st.pendingPeers ?? []).map(peerToProto),
   };
 }
@@ -138,13 +193,22 @@ export function regionHeartbeatFromProto(m: RegionHeartbeatRequest__Output): Reg
     stats: {
       approximateSize: uint64ToNumber(m.approximateSize, 'approximate_size'),
       approximateKeys: uint64ToNumber(m.approximateKeys, 'approximate_keys'),
-      downPeers: m.downPeers
-        .filter((d) => d.peer)
-        .map((d) => ({
-          peer: peerFromProto(d.peer!),
-          downSeconds: uint64ToNumber(d.downSeconds, 'down_seconds'),
-        })),
+      ...flowFromProto(m),
+      downPeers: m.downPeers.filter((d) => d.peer).map(downPeerFromProto),
       pendingPeers: m.pendingPeers.map(peerFromProto),
     },
+  };
+}
+
+/** The load a leader reports; none when it sent no interval (a report between flows). */
+function flowFromProto(m: RegionHeartbeatRequest__Output): Partial<RegionStats> {
+  const intervalMs = uint64ToNumber(m.intervalMs, 'interval_ms');
+  if (intervalMs === 0) return {};
+  return {
+    intervalMs,
+    writtenBytes: uint64ToNumber(m.bytesWritten, 'bytes_written'),
+    writtenKeys: uint64ToNumber(m.keysWritten, 'keys_written'),
+    readBytes: uint64ToNumber(m.bytesRead, 'bytes_read'),
+    readKeys: uint64ToNumber(m.keysRead, 'keys_read'),
   };
 }

@@ -6,6 +6,7 @@ import { LATENCY_BUCKETS, registerBuildInfo } from '../common/metrics.js';
 import type { PdCluster } from '../pd/cluster.js';
 import { STORE_LIVENESS_STATES, type StoreLiveness } from '../pd/store_liveness.js';
 import type { StoreMeta } from '../pd/types.js';
+import { HOT_KINDS, type HotKind, type HotRegionStat } from '../pd/schedule/hot_stats.js';
 
 export class PdMetrics {
   readonly registry = new Registry();
@@ -65,6 +66,19 @@ export class PdMetrics {
       registers: [this.registry],
       collect() {
         this.set(running());
+      },
+    });
+  }
+
+  /** Hot Regions by kind (src/pd/schedule/hot_stats.ts), read when scraped. */
+  watchHotRegions(hot: (kind: HotKind) => readonly HotRegionStat[]): void {
+    new Gauge({
+      name: 'nyx_pd_hot_regions',
+      help: 'Regions PD counts as hot (over the hot-region threshold for hot-region-cache-hits-threshold heartbeats), by kind (read, write)',
+      labelNames: ['kind'] as const,
+      registers: [this.registry],
+      collect() {
+        for (const kind of HOT_KINDS) this.set({ kind }, hot(kind).length);
       },
     });
   }
@@ -153,6 +167,18 @@ export class PdMetrics {
         const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
         this.set(
           all.filter((r) => (cluster.getRegionStats(r.region.id)?.downPeers?.length ?? 0) > 0)
+            .length,
+        );
+      },
+    });
+    new Gauge({
+      name: 'nyx_pd_regions_pending_peers',
+      help: 'Regions whose leader reports at least one peer pending (its log behind the leader’s first index)',
+      registers: [this.registry],
+      collect() {
+        const all = cluster.scanRegions(Buffer.alloc(0), Buffer.alloc(0));
+        this.set(
+          all.filter((r) => (cluster.getRegionStats(r.region.id)?.pendingPeers?.length ?? 0) > 0)
             .length,
         );
       },

@@ -109,6 +109,9 @@ export function watchOperators(
   send: StepSender,
 ): () => void {
   metrics?.watchOperators(() => pd.operators.allRunning().length);
+  metrics?.watchHotRegions((kind) =>
+    pd.hot.hotRegions(kind, pd.now(), (id) => pd.cluster.getRegionById(id) !== undefined),
+  );
   pd.operators.onEnded((op) => {
     metrics?.operatorsEnded.inc({ kind: op.kind, status: op.status });
     log.info(

@@ -36,6 +36,7 @@ import {
   errorToProto,
   regionHeartbeatFromProto,
   regionInfoToProto,
+  regionLookupToProto,
   storeStatsFromProto,
   storeStatsToProto,
   tsToProto,
@@ -203,20 +204,25 @@ export class PdService {
             `no region holds key ${formatKey(req.regionKey)}`,
           );
         }
-        return regionInfoToProto(info);
+        return regionLookupToProto(info, cluster.getRegionStats(info.region.id));
       }),
       GetRegionByID: this.unary('GetRegionByID', (req) => {
         this.requireBootstrapped();
         const id = uint64ToNumber(req.regionId, 'region id');
         const info = cluster.getRegionById(id);
         if (!info) throw new PdError(PdErrorCode.RegionNotFound, `region ${id} not found`);
-        return regionInfoToProto(info);
+        return regionLookupToProto(info, cluster.getRegionStats(id));
       }),
       // Before bootstrap there are simply no Regions: stores poll this until theirs
       // appear, so an empty answer is more useful to them than an error.
       ScanRegions: this.unary('ScanRegions', (req) => {
         const infos = cluster.scanRegions(req.startKey, req.endKey, req.limit);
-        return { regions: infos.map(regionInfoToProto) };
+        const now = pd.now();
+        return {
+          regions: infos.map((i) =>
+            regionInfoToProto({ ...i, hot: pd.hot.hotKinds(i.region.id, now) }),
+          ),
+        };
       }),
       GetGCSafePoint: this.unary('GetGCSafePoint', (req, call) =>
         getGcSafePoint(pd, req, this.identityOf(call)),

@@ -7,6 +7,8 @@ import type { StoreGcProgress } from '../pd/gc/safe_point.js';
 import { Peer, Region } from '../region/meta.js';
 import { StoreRegistrar } from './store_server.js';
 import type { ClusterDeadlockService } from '../store/deadlock_detector.js';
+import type { DownPeer } from '../store/peer_liveness.js';
+import type { FlowReport } from '../store/region_flow.js';
 
 export class StorePdAdapter implements StoreRegistrar {
   constructor(
@@ -63,13 +65,25 @@ export class StorePdAdapter implements StoreRegistrar {
     leader: Peer;
     term: number;
     pendingPeers?: Peer[];
+    downPeers?: DownPeer[];
     approximateSize?: number;
     approximateKeys?: number;
+    flow?: FlowReport;
   }): void {
-    const { pendingPeers, approximateSize, approximateKeys, ...rest } = hb;
+    const { pendingPeers, downPeers, approximateSize, approximateKeys, flow, ...rest } = hb;
     const stats = {
       ...(pendingPeers ? { pendingPeers } : {}),
+      ...(downPeers ? { downPeers } : {}),
       ...(approximateSize !== undefined ? { approximateSize, approximateKeys } : {}),
+      ...(flow
+        ? {
+            readKeys: flow.readKeys,
+            readBytes: flow.readBytes,
+            writtenKeys: flow.writtenKeys,
+            writtenBytes: flow.writtenBytes,
+            intervalMs: flow.intervalMs,
+          }
+        : {}),
     };
     this.pd.regionHeartbeat(Object.keys(stats).length > 0 ? { ...rest, stats } : rest);
   }

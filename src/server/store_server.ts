@@ -26,6 +26,7 @@ import { DEFAULT_REGION_WAL_BYTES } from '../storage/region_engine.js';
 import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { snapDir } from '../storage/paths.js';
 import { StoreMetrics } from '../store/metrics.js';
+import { countUnhealthyPeers, registerPeerHealthGauges } from '../store/peer_health_metrics.js';
 import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
 import { defaultHibernationOptions } from '../store/hibernation.js';
@@ -54,6 +55,7 @@ import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
 import { copySplitOffLoop } from '../store/split_copy_worker.js';
 import { SplitChecker } from '../store/split_checker.js';
+import { LoadSplitController } from '../store/load_split.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
 import { replicaHooks } from '../store/replica_hooks.js';
@@ -158,6 +160,7 @@ export class StoreServer {
   private statusServer: StatusServer | undefined;
   private pdWorker: PdWorker | undefined;
   private splitChecker: SplitChecker | undefined;
+  private loadSplits: LoadSplitController | undefined;
   private gcWorker: GcWorker | undefined;
   private operators: OperatorExecutor | undefined;
   private merges: MergeRunner | undefined;
@@ -486,8 +489,13 @@ export class StoreServer {
       cfg.pdWorker,
       logFn,
       this.clusterConfig,
+      () => NODE_RUNTIME.now(),
     );
     this.pdWorker.onNewLeadership = () => this.metrics.leaderships.inc();
+    const pdWorker = this.pdWorker;
+    registerPeerHealthGauges(this.metrics.registry, () =>
+      countUnhealthyPeers(raftStore.peers.values(), (p) => pdWorker.downPeersOf(p)),
+    );
     this.pdWorker.start();
     if (this.pd.getGcSafePoint) {
       const pd = this.pd;
@@ -508,7 +516,7 @@ export class StoreServer {
     }
     const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
     this.operators = operators;
-    const merges = new MergeRunner(raftStore, logFn, { now: () => NODE_RUNTIME.now() });
+    const merges = new MergeRunner(raftStore, logFn, { runtime: NODE_RUNTIME });
     this.merges = merges;
     merges.start(200);
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {
@@ -536,6 +544,19 @@ export class StoreServer {
         logFn,
       );
       this.splitChecker.start();
+      // Splits by load (split-qps-threshold, split-byte-threshold, split-detect-times).
+      this.loadSplits = new LoadSplitController(
+        raftStore,
+        runner,
+        () => ({
+          qps: config.get('split-qps-threshold'),
+          bytes: config.get('split-byte-threshold'),
+          detectTimes: config.get('split-detect-times'),
+        }),
+        logFn,
+      );
+      this.loadSplits.onSplit = () => this.metrics.loadSplits.inc();
+      this.loadSplits.start();
       const stopSplits = this.pd.onRegionInstruction?.((i) =>
         this.onInstruction(i, runner, raftStore, logFn),
       );
@@ -639,6 +660,7 @@ export class StoreServer {
     this.txnHost?.client.close();
     this.pdWorker?.stop();
     this.splitChecker?.stop();
+    this.loadSplits?.stop();
     this.merges?.stop();
     await this.gcWorker?.stop();
     this.stopInstructions?.();

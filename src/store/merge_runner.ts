@@ -10,23 +10,24 @@
 //             that replica has applied the PrepareMerge, and again after resendMs while
 //             the fence stands (a proposal lost to a leader change is simply re-made; a
 //             second CommitMerge that commits finds the target's epoch moved and is refused).
-//   rollback  a fenced source whose target can never commit — the target's leader here
-//             has applied everything committed, its epoch is not the recorded one and its
-//             range does not take in the source's — proposes RollbackMerge on the source's
-//             leader here. A CommitMerge applies only at the recorded epoch, so once the
+//   rollback  a fenced source whose target can never commit — this store's target
+//             replica (leader or not) applied an epoch past the recorded one and its range
+//             does not take in the source's — proposes RollbackMerge where the source's
+//             leader is. A CommitMerge applies only at the recorded epoch, so once the
 //             target applied another epoch change first, no replica can ever apply it; and
 //             had it been applied before, this store's source replica would be gone.
-import { NONE } from '../raft/index.js';
 import { RegionError } from '../region/errors.js';
 import { Region, RegionEpoch, cloneRegion, epochEqual } from '../region/meta.js';
 import { MergeOutcome } from './merge_apply.js';
+import type { MergeState } from '../storage/region_state.js';
 import { commitMergeEntries } from './merge_propose.js';
 import { ConfChangeRefusedError, RegionPeer } from './peer.js';
 import type { RaftStore } from './raft_store.js';
+import type { StoreRuntime, TimerHandle } from './runtime.js';
 
 export interface MergeRunnerOptions {
-  /** Monotonic ms. */
-  now: () => number;
+  /** The store's clock and timers (NODE_RUNTIME, or the simulation's). */
+  runtime: Pick<StoreRuntime, 'now' | 'setRepeating' | 'clearTimer' | 'defer'>;
   /** A CommitMerge / RollbackMerge proposed and not applied is proposed again after this. */
   resendMs?: number;
 }
@@ -74,7 +75,7 @@ export class MergeRunner {
 
   /** Drive every fenced source replica here one step (commit, or rollback). */
   tick(): void {
-    const now = this.opts.now();
+    const now = this.opts.runtime.now();
     for (const source of this.store.peers.values()) {
       const m = source.merging();
       if (!m || source.isMergedAway()) continue;
@@ -89,27 +90,26 @@ export class MergeRunner {
         this.store.destroyPeer(source.regionId, `merged into region ${target.regionId} (snapshot)`);
         continue;
       }
-      if (!target || !target.isLeader()) continue;
+      if (!target) continue;
       const last = this.sentAt.get(source.regionId);
       if (last !== undefined && now - last < this.resendMs) continue;
-      if (epochEqual(target.region.epoch, m.target.epoch)) {
+      if (target.isLeader() && epochEqual(target.region.epoch, m.target.epoch)) {
         this.proposeCommit(source, target, now);
-      } else if (this.targetCannotCommit(source, target)) {
+      } else if (source.isLeader() && targetCannotCommit(source.region, target.region, m)) {
         this.proposeRollback(source, now);
       }
     }
   }
 
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
 
   /** Tick every intervalMs until stop(). */
   start(intervalMs: number): void {
-    this.timer = setInterval(() => this.tick(), intervalMs);
-    this.timer.unref();
+    this.timer = this.opts.runtime.setRepeating(intervalMs, () => this.tick());
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) this.opts.runtime.clearTimer(this.timer);
     this.timer = undefined;
   }
 
@@ -126,7 +126,7 @@ export class MergeRunner {
       `region merge ${outcome.kind}`,
     );
     if (peer.isLeader()) report(peer);
-    if (outcome.kind === 'prepared') setImmediate(() => this.tick());
+    if (outcome.kind === 'prepared') this.opts.runtime.defer(() => this.tick());
   }
 
   private proposeCommit(source: RegionPeer, target: RegionPeer, now: number): void {
@@ -156,22 +156,6 @@ export class MergeRunner {
     this.store.schedule();
   }
 
-  /**
-   * See the top of this file: this store's target leader applied all it committed, at an
-   * epoch other than the recorded one, without the source's range.
-   */
-  private targetCannotCommit(source: RegionPeer, target: RegionPeer): boolean {
-    if (!source.isLeader() || source.node.raft.lead === NONE) return false;
-    const raft = target.node.raft;
-    if (target.appliedIndex < raft.raftLog.committed) return false;
-    const s = source.region;
-    const t = target.region;
-    const covers =
-      Buffer.compare(t.startKey, s.startKey) <= 0 &&
-      (t.endKey.length === 0 || (s.endKey.length > 0 && Buffer.compare(s.endKey, t.endKey) <= 0));
-    return !covers;
-  }
-
   private proposeRollback(source: RegionPeer, now: number): void {
     const m = source.merging()!;
     try {
@@ -190,12 +174,31 @@ export class MergeRunner {
   }
 }
 
-/** Does `target`, at a version past the recorded one, cover the source's whole range? */
-function takenIn(target: Region, source: Region, recordedVersion: number): boolean {
-  if (target.epoch.version <= recordedVersion) return false;
+/**
+ * Can the target never apply this merge's CommitMerge? True once this store's replica of
+ * the target applied an epoch past the recorded one without taking in the source's range.
+ * A CommitMerge applies only at the recorded epoch, and every replica applies the target's
+ * log in one order: the epoch change came first, so the CommitMerge is refused wherever it
+ * lands. Had it applied before that change here, this store's source replica would be
+ * merged away, not fenced. Any replica of the target can tell, its leader or not: the
+ * source's leader must not wait for both leaders to sit on one store, or a fence whose
+ * target moved on stands for ever.
+ */
+export function targetCannotCommit(source: Region, target: Region, m: MergeState): boolean {
+  const recorded = m.target.epoch;
+  const moved = target.epoch.version > recorded.version || target.epoch.confVer > recorded.confVer;
+  return moved && !covers(target, source);
+}
+
+function covers(target: Region, source: Region): boolean {
   return (
     Buffer.compare(target.startKey, source.startKey) <= 0 &&
     (target.endKey.length === 0 ||
       (source.endKey.length > 0 && Buffer.compare(source.endKey, target.endKey) <= 0))
   );
+}
+
+/** Does `target`, at a version past the recorded one, cover the source's whole range? */
+function takenIn(target: Region, source: Region, recordedVersion: number): boolean {
+  return target.epoch.version > recordedVersion && covers(target, source);
 }

@@ -68,6 +68,11 @@ export class StoreMetrics {
     labelNames: ['step'] as const,
     registers: [this.registry],
   });
+  readonly loadSplits = new Counter({
+    name: 'nyx_store_load_splits_total',
+    help: 'Splits this store started because a Region it leads stayed over split-qps-threshold or split-byte-threshold',
+    registers: [this.registry],
+  });
   readonly leaderships = new Counter({
     name: 'nyx_raft_leaders_elected_total',
     help: 'Times a Region peer on this store became leader (a new term)',

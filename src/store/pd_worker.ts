@@ -11,7 +11,9 @@ import { PeerLoader, INITIAL_LOG_INDEX } from './peer_loader.js';
 import type { StoreClusterConfig } from './cluster_config.js';
 import { RaftStore } from './raft_store.js';
 import type { RegionPeer } from './peer.js';
+import { downPeersKey, type DownPeer } from './peer_liveness.js';
 import { StalePeerChecker } from './stale_peer.js';
+import type { FlowReport } from './region_flow.js';
 
 /**
  * A sleeping leader (hibernation.ts) reports only every this many periodic rounds: nothing
@@ -23,6 +25,12 @@ export const SLEEPING_REPORT_EVERY = 6;
 
 function pendingKey(peers: Peer[]): string {
   return peers.map((p) => p.id).join(',');
+}
+
+/** Keeps the last reported set of a Region, or forgets it when empty. */
+function remember(last: Map<number, string>, regionId: number, key: string): void {
+  if (key === '') last.delete(regionId);
+  else last.set(regionId, key);
 }
 
 /** What the store needs from PD (the PD client implements it). */
@@ -47,6 +55,10 @@ export interface StorePd {
     approximateSize?: number;
     /** Peers the leader cannot count on yet (peer.ts pendingPeers). */
     pendingPeers?: Peer[];
+    /** Peers the leader has not heard from for max-peer-down-duration (peer_liveness.ts). */
+    downPeers?: DownPeer[];
+    /** Keys and bytes served since the previous report with flow (region_flow.ts). */
+    flow?: FlowReport;
   }): void;
   /** PD's Region by id (stale peer checks); without it a removed peer waits for a message. */
   getRegionById?(id: number): Promise<Region | undefined>;
@@ -69,6 +81,11 @@ export interface PdWorkerConfig {
   stalePeerCheckMs?: number;
   /** Ticks without a leader's message before a follower asks (default 40). */
   stalePeerTicks?: number;
+  /**
+   * How often Regions last reported with pending or down peers are looked at again, to
+   * report at once when that changes (a learner caught up, a silent peer spoke); default 1 s.
+   */
+  peerHealthRecheckMs?: number;
 }
 
 export class PdWorker {
@@ -79,6 +96,8 @@ export class PdWorker {
   private stopped = false;
   /** Regions whose last report listed pending peers: reported again when that changes. */
   private readonly lastPending = new Map<number, string>();
+  /** Likewise for down peers (TiKV reports at once when a down peer catches up). */
+  private readonly lastDown = new Map<number, string>();
   private stalePeers: StalePeerChecker | undefined;
   /** Called once per (Region, term) this store leads, when it is first seen; for metrics. */
   onNewLeadership: () => void = () => undefined;
@@ -92,6 +111,8 @@ export class PdWorker {
     private readonly cfg: PdWorkerConfig,
     private readonly log: (obj: object, msg: string) => void,
     private readonly clusterConfig: StoreClusterConfig,
+    /** The store's monotonic clock (ms): how long a peer has been silent. */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   start(): void {
@@ -104,6 +125,7 @@ export class PdWorker {
     every(this.cfg.regionHeartbeatMs, () => this.regionHeartbeats(true, false));
     every(this.cfg.raftLogGcIntervalMs, () => this.gcRaftLogs());
     every(this.cfg.regionSyncMs, () => void this.syncBootstrapRegions());
+    every(this.cfg.peerHealthRecheckMs ?? 1000, () => this.recheckPeerHealth());
     const getRegion = this.pd.getRegionById?.bind(this.pd);
     if (getRegion && this.cfg.stalePeerCheckMs) {
       this.stalePeers = new StalePeerChecker(
@@ -130,14 +152,34 @@ export class PdWorker {
    */
   onLeadershipMaybeChanged(): void {
     this.regionHeartbeats(false);
-    for (const [regionId, last] of this.lastPending) {
+    this.recheckPeerHealth();
+  }
+
+  /**
+   * Reports the Regions whose pending or down peers differ from their last report. Only
+   * Regions reported with some are looked at: a peer becomes down by time passing, which the
+   * periodic heartbeat picks up (as TiKV's PD heartbeat tick does).
+   */
+  recheckPeerHealth(): void {
+    const ids = new Set([...this.lastPending.keys(), ...this.lastDown.keys()]);
+    for (const regionId of ids) {
       const p = this.store.peers.get(regionId);
       if (!p || !p.isLeader()) {
         this.lastPending.delete(regionId);
+        this.lastDown.delete(regionId);
         continue;
       }
-      if (pendingKey(p.pendingPeers()) !== last) this.report(p);
+      const pending = pendingKey(p.pendingPeers());
+      const down = downPeersKey(this.downPeersOf(p));
+      if (pending !== (this.lastPending.get(regionId) ?? '')) this.report(p);
+      else if (down !== (this.lastDown.get(regionId) ?? '')) this.report(p);
     }
+  }
+
+  /** The peers `p` (a leader) has not heard from for max-peer-down-duration. */
+  downPeersOf(p: RegionPeer): DownPeer[] {
+    const maxDownMs = this.clusterConfig.get('max-peer-down-duration');
+    return p.liveness.downPeers(p.region.peers, p.peerId, this.now(), maxDownMs);
   }
 
   /** Report one Region this store leads now (after a conf change applied, say). */
@@ -145,18 +187,24 @@ export class PdWorker {
     const leader = p.peerById(p.peerId);
     if (!leader || !p.isLeader()) return;
     const pendingPeers = p.pendingPeers();
-    const key = pendingKey(pendingPeers);
-    if (key === '') this.lastPending.delete(p.regionId);
-    else this.lastPending.set(p.regionId, key);
+    const downPeers = this.downPeersOf(p);
+    remember(this.lastPending, p.regionId, pendingKey(pendingPeers));
+    remember(this.lastDown, p.regionId, downPeersKey(downPeers));
+    // Reports in between periodic ones (a new leader, a conf change, a peer's health
+    // changing) leave the flow to accumulate, so every rate PD derives spans about a
+    // heartbeat interval.
+    const flow = this.store.flow.takeReport(p.regionId, this.cfg.regionHeartbeatMs / 2);
     try {
       this.pd.regionHeartbeat({
         region: p.region,
         leader,
         term: p.node.raft.term,
         ...(pendingPeers.length > 0 ? { pendingPeers } : {}),
+        ...(downPeers.length > 0 ? { downPeers } : {}),
         ...(p.sizeEstimate
           ? { approximateSize: p.sizeEstimate.bytes, approximateKeys: p.sizeEstimate.keys }
           : {}),
+        ...(flow ? { flow } : {}),
       });
     } catch (e) {
       this.log({ err: (e as Error).message, regionId: p.regionId }, 'region heartbeat failed');
@@ -200,6 +248,7 @@ export class PdWorker {
    */
   private regionHeartbeats(all: boolean, evenSleeping = true): void {
     const sleepingToo = evenSleeping || ++this.periodicRounds % SLEEPING_REPORT_EVERY === 0;
+    if (all) this.store.flow.retain((id) => this.store.peers.has(id));
     for (const p of this.store.peers.values()) {
       const raft = p.node.raft;
       if (raft.state !== StateRole.Leader) {

@@ -48,6 +48,7 @@ import { MergeState } from '../storage/region_state.js';
 import { checkPrepareMerge } from './merge_propose.js';
 import { clockRaftSeed } from './runtime.js';
 import type { WakeReason } from './hibernation.js';
+import { PeerLiveness } from './peer_liveness.js';
 
 export type { WriteResult } from './cmd/command.js';
 
@@ -198,6 +199,15 @@ export class RegionPeer {
   sleepingWithStore = NONE;
   /** Set by the store: a request arrived for this peer while it sleeps. */
   onWake: (peer: RegionPeer, reason: WakeReason) => void = () => undefined;
+  /**
+   * As leader: when each peer was last heard from, which are down (peer_liveness.ts). A
+   * sleeping group exchanges no messages, so while asleep nothing is reported and the
+   * clocks start again when it wakes (else every peer of a sleeping Region would look
+   * down: TiKV #10017).
+   */
+  readonly liveness = new PeerLiveness(() =>
+    this.isLeader() && !this.asleep ? this.node.raft.term : undefined,
+  );
 
   constructor(
     region: Region,
@@ -240,6 +250,9 @@ export class RegionPeer {
           this.region = cloneRegion(r);
         },
         merging: () => this.mergeFence,
+        setMerging: (m) => {
+          this.mergeFence = m;
+        },
         mergeSource: (id) => opts.mergeSourceOf?.(id),
       },
     );
@@ -864,13 +877,11 @@ export class RegionPeer {
 
   private onMergeApplied(m: MergeOutcome): void {
     this.appliedMerges.push(m);
+    // The fence itself was set or lifted by the apply (AdminApplyContext.setMerging).
     if (m.kind === 'prepared') {
-      this.mergeFence = m.merging;
       // Reads waiting for a read point may be served after the target takes writes for
       // these keys: send them back (the client retries on the merged Region).
       this.reads.failAll(() => mergingError(this.region.id));
-    } else if (m.kind === 'rolledBack') {
-      this.mergeFence = undefined;
     }
   }
 

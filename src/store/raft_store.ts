@@ -22,6 +22,7 @@ import { SplitResult } from './split_apply.js';
 import type { MergeOutcome } from './merge_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
 import { Hibernation, HibernationOptions, WakeReason } from './hibernation.js';
+import { RegionFlow } from './region_flow.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
 export interface RaftEnvelope {
@@ -110,6 +111,8 @@ export class RaftStore {
   hibernation: Hibernation | undefined;
   /** Commit-only appends held for the next append or tick (held_commits.ts). */
   private readonly heldCommits = new HeldCommits();
+  /** The load each Region serves here: for PD's hot Regions and load splits (region_flow.ts). */
+  readonly flow = new RegionFlow(() => this.runtime.now());
 
   constructor(
     readonly storeId: number,
@@ -264,6 +267,7 @@ export class RaftStore {
     // invariant, and Raft's state may be half changed: fail-stop, never go on from it.
     this.guarded(() => peer.node.step(env.message));
     if (this.stopped) return undefined;
+    peer.liveness.heard(env.fromPeer.id, this.runtime.now());
     peer.dirty = true;
     this.schedule();
     if (env.message.type === MessageType.Snap) {

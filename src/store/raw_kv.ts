@@ -107,7 +107,9 @@ export class RawKv {
     this.checkKey(key);
     const peer = this.peer(ctx);
     peer.checkKey(key);
-    return this.read(peer, () => peer.engine.get('raw', key));
+    const value = await this.read(peer, () => peer.engine.get('raw', key));
+    this.store.flow.onRead(peer.regionId, { start: key }, 1, key.length + (value?.length ?? 0));
+    return value;
   }
 
   async batchGet(ctx: RequestContext, keys: Buffer[]): Promise<KvPair[]> {
@@ -115,7 +117,10 @@ export class RawKv {
     for (const k of keys) this.checkKey(k);
     const peer = this.peer(ctx);
     for (const k of keys) peer.checkKey(k);
-    return this.read(peer, () => peer.engine.batchGet('raw', keys));
+    const pairs = await this.read(peer, () => peer.engine.batchGet('raw', keys));
+    if (keys.length > 0)
+      this.store.flow.onRead(peer.regionId, { start: keys[0]! }, pairs.length, pairsBytes(pairs));
+    return pairs;
   }
 
   /** Pairs in [start, end) ∩ the Region, ascending or (reverse) descending, at most limit. */
@@ -142,8 +147,8 @@ export class RawKv {
         maxBytes,
       }),
     );
-    let bytes = 0;
-    for (const p of pairs) bytes += p.key.length + (p.value?.length ?? 0);
+    const bytes = pairsBytes(pairs);
+    this.store.flow.onRead(peer.regionId, range, pairs.length, bytes);
     // Cut by bytes, not by count: the caller must continue after the last key (at worst
     // it learns with one more request that nothing was left).
     return { pairs, more: pairs.length < limit && bytes >= maxBytes };
@@ -156,6 +161,7 @@ export class RawKv {
     this.disk?.checkWrite();
     peer.checkKey(key);
     await this.write(peer, ctx, [{ op: 'put', cf: 'raw', key, value }]);
+    this.store.flow.onWrite(peer.regionId, { start: key }, 1, key.length + value.length);
   }
 
   async batchPut(ctx: RequestContext, pairs: { key: Buffer; value: Buffer }[]): Promise<void> {
@@ -172,6 +178,13 @@ export class RawKv {
       ctx,
       pairs.map((p) => ({ op: 'put', cf: 'raw', key: p.key, value: p.value })),
     );
+    if (pairs.length > 0)
+      this.store.flow.onWrite(
+        peer.regionId,
+        { start: pairs[0]!.key },
+        pairs.length,
+        pairsBytes(pairs),
+      );
   }
 
   async delete(ctx: RequestContext, key: Buffer): Promise<void> {
@@ -179,6 +192,7 @@ export class RawKv {
     const peer = this.peer(ctx);
     peer.checkKey(key);
     await this.write(peer, ctx, [{ op: 'delete', cf: 'raw', key }]);
+    this.store.flow.onWrite(peer.regionId, { start: key }, 1, key.length);
   }
 
   /** Delete [start, end) ∩ the Region (the client splits a range across Regions). */
@@ -205,6 +219,7 @@ export class RawKv {
     this.disk?.checkWrite();
     peer.checkKey(key);
     const r = await this.write(peer, ctx, [{ op: 'cas', cf: 'raw', key, value, previous }]);
+    this.store.flow.onWrite(peer.regionId, { start: key }, 1, key.length + value.length);
     return { succeeded: r.casSucceeded ?? false, previous: r.casPrevious ?? null };
   }
 }
@@ -272,4 +287,11 @@ export function checkSession(s: SessionStamp | undefined): void {
   if (s.id.length === 0 || s.id.length > MAX_SESSION_ID_BYTES)
     throw new InvalidRequestError(`session id must be 1..${MAX_SESSION_ID_BYTES} bytes`);
   if (s.seq === 0) throw new InvalidRequestError('a session request needs a seq above 0');
+}
+
+/** Key and value bytes of pairs (the flow a read or write reports). */
+function pairsBytes(pairs: readonly { key: Buffer; value?: Buffer | null }[]): number {
+  let bytes = 0;
+  for (const p of pairs) bytes += p.key.length + (p.value?.length ?? 0);
+  return bytes;
 }

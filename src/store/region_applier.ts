@@ -78,6 +78,12 @@ export interface AdminApplyContext extends SplitContext {
   setRegion(r: Region): void;
   /** The Region's merge fence as applied so far (merge_apply.ts). */
   merging?(): MergeState | undefined;
+  /**
+   * The fence changed (PrepareMerge set it, RollbackMerge lifted it): the peer takes it
+   * before the next entry, like setRegion — a lagging replica applies a prepare and its
+   * rollback in one batch, and the rollback must see the fence.
+   */
+  setMerging?(m: MergeState | undefined): void;
   /** This store's replica of a merge source (CommitMerge), if hosted here. */
   mergeSource?(regionId: number): MergeSourceReplica | undefined;
 }
@@ -231,6 +237,7 @@ export class RegionApplier {
         if (p instanceof Error) return p;
         commitSourceState(this.engine, p.region, p.merging, apply);
         ctx.setRegion(p.region);
+        ctx.setMerging?.(p.merging);
         return { kind: 'prepared', region: cloneRegion(p.region), merging: p.merging };
       }
       case 'rollbackMerge': {
@@ -238,6 +245,7 @@ export class RegionApplier {
         if (r instanceof Error) return r;
         commitSourceState(this.engine, r, undefined, apply);
         ctx.setRegion(r);
+        ctx.setMerging?.(undefined);
         return { kind: 'rolledBack', region: cloneRegion(r) };
       }
       case 'commitMerge': {

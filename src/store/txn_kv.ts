@@ -260,12 +260,14 @@ export class TxnKv {
     opts: ReadOptions = {},
   ): Promise<Buffer | undefined> {
     const peer = this.peerFor(ctx, [key]);
-    return this.snapshotRead(
+    const value = await this.snapshotRead(
       peer,
       ts,
       () => this.cm.checkKey(key, ts, opts),
       (r) => pointGet(r, key, ts, opts),
     );
+    this.store.flow.onRead(peer.regionId, { start: key }, 1, key.length + (value?.length ?? 0));
+    return value;
   }
 
   async batchGet(
@@ -276,7 +278,7 @@ export class TxnKv {
   ): Promise<ReadPair[]> {
     const peer = this.peerFor(ctx, keys);
     let memoryLocked = new Map<string, KeyError>();
-    return this.snapshotRead(
+    const pairs = await this.snapshotRead(
       peer,
       ts,
       () => {
@@ -291,6 +293,9 @@ export class TxnKv {
       },
       (r) => batchGet(r, keys, ts, { ...opts, memoryLocked }),
     );
+    if (keys.length > 0)
+      this.store.flow.onRead(peer.regionId, { start: keys[0]! }, pairs.length, readBytes(pairs));
+    return pairs;
   }
 
   /** [start, end) ∩ the Region at ts; limit 0 means the store's scan limit. */
@@ -306,13 +311,15 @@ export class TxnKv {
     const range = clampToRegion(a.start, a.end, peer.region);
     if (!range) return [];
     let memoryLocked = new Map<string, KeyError>();
-    return this.snapshotRead(
+    const pairs = await this.snapshotRead(
       peer,
       ts,
       () => (memoryLocked = this.cm.blockingInRange(range.start, range.end, ts, opts)),
       (r) =>
         scan(r, { ...a, start: range.start, end: range.end, limit }, ts, { ...opts, memoryLocked }),
     );
+    this.store.flow.onRead(peer.regionId, range, pairs.length, readBytes(pairs));
+    return pairs;
   }
 
   /** Locks with start_ts <= maxTs in [start, end) ∩ the Region (limit 0: the scan limit). */
@@ -361,6 +368,12 @@ export class TxnKv {
           : undefined,
     );
     if (res.onePcCommitTs > 0n) this.committedTxns.onePc++;
+    const first = a.mutations[0];
+    if (first) {
+      let bytes = 0;
+      for (const m of a.mutations) bytes += m.key.length + (m.value?.length ?? 0);
+      this.store.flow.onWrite(ctx.regionId, { start: first.key }, a.mutations.length, bytes);
+    }
     return res;
   }
 
@@ -595,4 +608,11 @@ function keyHash(key: Buffer): bigint {
   let h = 0xcbf29ce484222325n;
   for (const byte of key) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
   return h;
+}
+
+/** Key and value bytes of the pairs a read answered (flow for PD and load splits). */
+function readBytes(pairs: readonly ReadPair[]): number {
+  let bytes = 0;
+  for (const p of pairs) bytes += p.key.length + ('value' in p ? p.value.length : 0);
+  return bytes;
 }

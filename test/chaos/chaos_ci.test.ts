@@ -1,7 +1,8 @@
 // The chaos suite's CI subset, two short runs checked like long ones (2 min 20 s in all on a
 // 2-core machine at load average 18):
 //   1. RawKV on PD + 3 stores for 30 s, the nemeses taking turns — kill -9 and restart,
-//      SIGSTOP/SIGCONT, partitions through the transport failpoints: no acknowledged
+//      SIGSTOP/SIGCONT, partitions through the transport failpoints, Region merges
+//      (down to 2 Regions; on 3 stores every pair is on the same stores): no acknowledged
 //      write lost, availability back within the bound after every heal, no process
 //      crashed unless killed, a linearizable history.
 //   2. List-append transactions on PD + 4 stores for 30 s under the nemeses that move
@@ -84,7 +85,7 @@ async function checkedRun(t: TestContext, opts: ChaosOptions, checks: Check[]): 
 }
 
 test(
-  'chaos rawkv: kill -9, SIGSTOP and partitions against PD + 3 stores for 30 s',
+  'chaos rawkv: kill -9, SIGSTOP, partitions and merges against PD + 3 stores for 30 s',
   { timeout: 180_000 },
   async (t) => {
     const partition = storeAcceptsFailpointFlag();
@@ -93,7 +94,7 @@ test(
     await checkedRun(
       t,
       {
-        nemeses: partition ? ['kill', 'pause', 'partition'] : ['kill', 'pause'],
+        nemeses: partition ? ['kill', 'pause', 'partition', 'merge'] : ['kill', 'pause', 'merge'],
         workload: 'rawkv',
         durationMs: 30_000,
         seed: SEED,

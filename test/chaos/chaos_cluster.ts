@@ -86,10 +86,11 @@ export class ChaosCluster {
 
   static async start(opts: { stores: number; regions: number }): Promise<ChaosCluster> {
     const allow = storeAcceptsFailpointFlag();
+    // PD too: the failpoint nemesis crashes it at its metadata and TSO writes.
     const tc = await TestCluster.start({
       stores: opts.stores,
       regions: opts.regions,
-      storeArgs: allow ? ['--allow-failpoints'] : [],
+      allowFailpoints: allow,
     });
     const ids = new Map<number, string>();
     for (const name of tc.storeNames()) ids.set((await tc.status(name)).store, name);
@@ -203,26 +204,30 @@ export class ChaosCluster {
   }
 
   /**
-   * Whether the stores accept run-time failpoints: started with --allow-failpoints and a
-   * status port that takes PUT /failpoints/<name>. Probed with a drop towards a store id
-   * nobody has, so the probe itself disturbs nothing.
+   * Whether the stores and PD accept run-time failpoints: started with --allow-failpoints
+   * and a status port that takes PUT /failpoints/<name>. Probed with a drop towards a
+   * store id nobody has, so the probe itself disturbs nothing.
    */
   async probeFailpoints(): Promise<FailpointSupport> {
     if (!this.failpointsAllowed) {
       return { ok: false, reason: '`nyx store start` has no --allow-failpoints flag yet' };
     }
-    const name = this.storeNames()[0]!;
     const fp = 'transport_drop_to_store_999999';
-    try {
-      const res = await this.failpointRequest(name, 'PUT', fp, 'return');
-      if (!res.ok) {
-        return { ok: false, reason: `PUT /failpoints/${fp} answered ${res.status}` };
+    for (const name of [this.storeNames()[0]!, 'pd']) {
+      try {
+        const res = await this.failpointRequest(name, 'PUT', fp, 'return');
+        if (!res.ok) {
+          return { ok: false, reason: `${name}: PUT /failpoints/${fp} answered ${res.status}` };
+        }
+        await this.failpointRequest(name, 'DELETE', fp);
+      } catch (e) {
+        return {
+          ok: false,
+          reason: `${name}: PUT /failpoints/${fp} failed: ${(e as Error).message}`,
+        };
       }
-      await this.failpointRequest(name, 'DELETE', fp);
-      return { ok: true };
-    } catch (e) {
-      return { ok: false, reason: `PUT /failpoints/${fp} failed: ${(e as Error).message}` };
     }
+    return { ok: true };
   }
 
   private failpointRequest(
@@ -305,12 +310,19 @@ export class ChaosCluster {
   }
 
   /**
-   * Arms a crash failpoint (`1*panic`) on a store and waits up to `withinMs` for the store
-   * to hit it and exit. True if it exited with the failpoint's exit code. False if it never
-   * passed that point in time (the failpoint is removed again and the store runs on), or
-   * if it went down some other way — that one is reported as an unexpected exit.
+   * Arms a crash failpoint (`1*panic`) on a process (a store or PD) and waits up to
+   * `withinMs` for it to hit it and exit; `provoke`, called once it is armed, starts what
+   * leads there (a split, a merge, a replica change). True if it exited with the
+   * failpoint's exit code. False if it never passed that point in time (the failpoint is
+   * removed again and the process runs on), or if it went down some other way — that one
+   * is reported as an unexpected exit.
    */
-  async crashAtFailpoint(name: string, failpoint: string, withinMs: number): Promise<boolean> {
+  async crashAtFailpoint(
+    name: string,
+    failpoint: string,
+    withinMs: number,
+    provoke?: () => void,
+  ): Promise<boolean> {
     const child = this.tc.pg.process(name).child;
     this.expectedDown.add(name);
     const exited = new Promise<number | null>((resolve) =>
@@ -321,6 +333,7 @@ export class ChaosCluster {
       this.expectedDown.delete(name);
       throw new Error(`${name}: PUT /failpoints/${failpoint} answered ${res.status}`);
     }
+    provoke?.();
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), withinMs));
     let code = await Promise.race([exited, timer]);
     if (code === 'timeout') {

@@ -5,10 +5,12 @@
 //   partition  through the transport failpoints (`transport_drop_to_store_<id>`): an
 //              isolated leader, a majority/minority split, a leader that cannot send
 //              (one-way out), a leader that cannot hear (one-way in)
-//   transfer, split, move  (topology_nemesis.ts) and failpoint (failpoint_nemesis.ts)
+//   transfer, split, move  (topology_nemesis.ts), merge (merge_nemesis.ts) and failpoint
+//   (failpoint_nemesis.ts)
 import type { SimRng } from '../sim/rng.js';
 import { ELECTION_TIMEOUT_MS, type ChaosCluster } from './chaos_cluster.js';
 import { failpointNemesis } from './failpoint_nemesis.js';
+import { mergeNemesis } from './merge_nemesis.js';
 import type { NemesisName } from './options.js';
 import { moveNemesis, splitNemesis, transferNemesis } from './topology_nemesis.js';
 
@@ -198,4 +200,5 @@ export const NEMESIS_BY_NAME: Record<NemesisName, Nemesis> = {
   split: splitNemesis,
   move: moveNemesis,
   failpoint: failpointNemesis,
+  merge: mergeNemesis,
 };

@@ -8,6 +8,7 @@ export const NEMESES = [
   'split',
   'move',
   'failpoint',
+  'merge',
 ] as const;
 export type NemesisName = (typeof NEMESES)[number];
 

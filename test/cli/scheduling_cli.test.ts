@@ -61,6 +61,7 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
     [
       ['balance-leader', 'running'],
       ['balance-region', 'running'],
+      ['hot-region', 'running'],
     ],
   );
   assert.equal(
@@ -74,7 +75,7 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
   const bad = await nyx(['scheduler', 'add', 'balance-leaders', '--pd', pdAddr]);
   assert.equal(bad.code, 1);
   assert.deepEqual(lines(bad.stderr), [
-    'Error: unknown scheduler "balance-leaders" (known: balance-leader, balance-region) (InvalidArgument)',
+    'Error: unknown scheduler "balance-leaders" (known: balance-leader, balance-region, hot-region) (InvalidArgument)',
   ]);
   const badPause = await nyx(['scheduler', 'pause', 'balance-leader', '10', '--pd', pdAddr]);
   assert.equal(badPause.code, 1);
@@ -94,6 +95,7 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
     [
       ['balance-leader', 'paused'],
       ['balance-region', 'removed'],
+      ['hot-region', 'running'],
     ],
   );
   assert.ok(after[0]!.pausedUntil);
@@ -124,6 +126,13 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
     text,
   );
   assert.ok(out.includes('balance-region: nothing to do'), text);
+  assert.ok(out.includes('hot-region: nothing to do'), text);
+  assert.ok(
+    out.includes(
+      '  not hot for reads (no read load reported; threshold 3000 keys/s); not hot for writes (no write load reported; threshold 1MiB/s)',
+    ),
+    text,
+  );
   assert.ok(
     out.some((l) => l.startsWith('merge-checker: ')),
     text,
@@ -137,7 +146,7 @@ test('scheduler list/add/remove/pause/resume, persisted across a PD restart; sto
   assert.equal(json.executing, true);
   assert.deepEqual(
     json.verdicts.map((v) => v.source),
-    ['replica-checker', 'balance-leader', 'balance-region', 'merge-checker'],
+    ['replica-checker', 'balance-leader', 'balance-region', 'hot-region', 'merge-checker'],
   );
   const missing = await nyx(['region', 'explain', '999', '--pd', pdAddr]);
   assert.equal(missing.code, 1);

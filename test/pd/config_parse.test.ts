@@ -96,7 +96,8 @@ test('values by type; out of bounds and wrong types are refused naming the setti
 test('an unknown name is refused with its close matches', () => {
   assert.throws(
     () => configDef('max-store-down'),
-    /unknown setting "max-store-down" \(did you mean max-store-down-time\?\)/,
+    // Two words shared with max-peer-down-duration ("max", "down") make it a match too.
+    /unknown setting "max-store-down" \(did you mean max-store-down-time, max-peer-down-duration\?\)/,
   );
   assert.throws(() => configDef('zzz'), /unknown setting "zzz" \(nyx pd config show lists them\)/);
 });

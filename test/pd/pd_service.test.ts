@@ -201,6 +201,30 @@ test('region heartbeats set the leader; stale ones are refused with a typed erro
   assert.equal((await pd.getRegionById(region.id))?.leader?.id, leader.id);
 });
 
+test('GetRegion answers with the down and pending peers its leader last reported', async (t) => {
+  const server = await startPd(t, tempDir(t));
+  const pd = client(t, server.grpcAddress);
+  await putStores(pd, 3);
+  const region: Region = (await pd.getRegion(Buffer.from('a')))!.region;
+  const [leader, silent, lagging] = region.peers;
+  pd.regionHeartbeat({
+    region,
+    leader: leader!,
+    term: 2,
+    stats: { downPeers: [{ peer: silent!, downSeconds: 42 }], pendingPeers: [lagging!] },
+  });
+  await eventually(async () => (await pd.getRegionById(region.id))?.downPeers !== undefined);
+  const byId = (await pd.getRegionById(region.id))!;
+  assert.deepEqual(byId.downPeers, [{ peer: silent, downSeconds: 42 }]);
+  assert.deepEqual(byId.pendingPeers, [lagging]);
+  assert.deepEqual((await pd.getRegion(Buffer.from('a')))!.downPeers, byId.downPeers);
+
+  // The next report lists none: they are gone from the answer (absent, not stale).
+  pd.regionHeartbeat({ region, leader: leader!, term: 2 });
+  await eventually(async () => (await pd.getRegionById(region.id))?.downPeers === undefined);
+  assert.equal((await pd.getRegionById(region.id))!.pendingPeers, undefined);
+});
+
 test('a client of another cluster gets ClusterIdMismatch', async (t) => {
   const server = await startPd(t, tempDir(t));
   const stranger = client(t, server.grpcAddress, { clusterId: server.clusterId + 1 });

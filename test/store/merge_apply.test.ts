@@ -260,6 +260,29 @@ describe('merge apply', () => {
   });
 });
 
+describe('merge apply: a lagging replica catching up', () => {
+  test('PrepareMerge, RollbackMerge and a later write in ONE apply batch end as on its peers', (t) => {
+    // A replica that was cut off applies the whole run at once when it catches up: the
+    // rollback must see the fence the prepare just set, or it is refused, the version
+    // stays behind and every later write is refused as stale: the replica diverges.
+    const { disk, source } = setup(tempDir(t));
+    const p = prepare();
+    source.applyCommitted([
+      p,
+      admin(SOURCE, PREPARED_EPOCH, { kind: 'rollbackMerge', commit: p.index }),
+      puts(SOURCE, ['b'], 5, { confVer: 2, version: 3 }),
+    ]);
+    assert.deepEqual(
+      outcome(source).map((o) => o.kind),
+      ['prepared', 'rolledBack'],
+    );
+    assert.equal(source.merging(), undefined);
+    assert.deepEqual(source.region.epoch, { confVer: 2, version: 3 });
+    assert.deepEqual(disk.rows(SOURCE), ['a=v-a', 'b=v-b', 'g=v-g']);
+    disk.close();
+  });
+});
+
 describe('merge apply: a crash at each step, then restart', () => {
   for (const fp of ['merge_copy_before', 'merge_copy_after'] as const) {
     test(`${fp}: both Regions load, the source still fenced; the replay finishes it`, (t) => {

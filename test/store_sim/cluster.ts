@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageType, SnapshotStatus, StateRole } from '../../src/raft/index.js';
-import { PeerRole, Region } from '../../src/region/meta.js';
+import { PeerRole, Region, cloneRegion } from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
@@ -32,6 +32,8 @@ import { RawKv } from '../../src/store/raw_kv.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
 import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
 import { SplitPd, SplitRunner } from '../../src/store/split_runner.js';
+import { MergeRunner } from '../../src/store/merge_runner.js';
+import type { MergeOutcome } from '../../src/store/merge_apply.js';
 import { ANY_INCARNATION, SimWorld, WORLD } from './world.js';
 
 export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
@@ -59,6 +61,7 @@ export class SimStore {
   loader!: PeerLoader;
   kv!: RawKv;
   splits!: SplitRunner;
+  merges!: MergeRunner;
   up = false;
   /** The next Raft log write fails (EIO), once. */
   diskFaultArmed = false;
@@ -131,6 +134,10 @@ export class SimStore {
         onSplitApplied: (peer, result) => {
           this.splits.onApplied(peer, result);
         },
+        onMergeApplied: (peer, outcome) => {
+          this.cluster.onMergeApplied(this, peer.regionId, outcome);
+          this.merges.onApplied(peer, outcome, () => {});
+        },
         maybeCreatePeer: (env) => replicas.maybeCreatePeer(env),
         maybeLearnSender: (peer, env) => replicas.maybeLearnSender(peer, env),
         destroyPeerData: (peer) => replicas.destroyPeerData(peer),
@@ -145,9 +152,17 @@ export class SimStore {
       (r) => this.loader.createSplitPeer(r),
       (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
     );
+    // The merge runner's tick and resend scaled to the simulation's 20 ms Raft tick as the
+    // store's (200 ms, 2 s) are to its 100 ms one.
+    this.merges = new MergeRunner(
+      this.store,
+      (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
+      { runtime, resendMs: 400 },
+    );
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
     this.store.start();
+    this.merges.start(40);
     this.up = true;
   }
 
@@ -157,6 +172,7 @@ export class SimStore {
     this.up = false;
     this.diskFaultArmed = false; // the fault belonged to the process that died
     this.cluster.world.kill(this.id);
+    this.merges.stop();
     this.store.stop(new Error(`store ${this.id} ${reason}`));
     this.engines.closeAll();
     this.logEngine.close();
@@ -195,6 +211,11 @@ export class SimCluster {
   private groups = new Map<number, number>();
   snapshotsSent = 0;
   messagesSent = 0;
+  /** Merges committed and rolled back (by source Region), on any replica. */
+  readonly mergesCommitted = new Set<number>();
+  readonly mergesRolledBack = new Set<number>();
+  /** Every Region's newest meta any store showed (newestRegions). */
+  private readonly pdMap = new Map<number, Region>();
   /** Region and peer ids PD hands out for splits (above any bootstrapped id). */
   private nextId = 10_000;
   /** Errors a store swallowed while stepping a message (raft_store.ts logs and drops them). */
@@ -336,22 +357,36 @@ export class SimCluster {
   }
 
   /**
-   * The newest epoch of every Region any live store knows (initialized replicas only): the
-   * map PD would build from the stores' reports. The invariant checker demands that it
-   * tiles the key space.
+   * The map PD would build from the stores' reports: the newest epoch of every Region any
+   * store ever showed (initialized replicas only; a store that showed a split and crashed
+   * had reported it), where a Region overlapped by one of a higher version is stale and
+   * left out (a merge's source that a lagging store still hosts; PD's region tree drops it
+   * the same way). Two overlapping Regions of one version can never both be current: that
+   * throws. The invariant checker demands that the map tiles the key space.
    */
   newestRegions(): Region[] {
-    const newest = new Map<number, Region>();
+    const newest = this.pdMap;
     for (const s of this.stores.values()) {
       if (!s.up) continue;
       for (const p of s.store.peers.values()) {
         if (!p.isInitialized()) continue;
         const r = p.region;
         const cur = newest.get(r.id);
-        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, r);
+        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, cloneRegion(r));
       }
     }
-    return [...newest.values()].sort((a, b) => Buffer.compare(a.startKey, b.startKey));
+    const current: Region[] = [];
+    const byVersion = [...newest.values()].sort((a, b) => b.epoch.version - a.epoch.version);
+    for (const r of byVersion) {
+      const over = current.find((c) => rangesOverlap(c, r));
+      if (!over) current.push(r);
+      else if (over.epoch.version === r.epoch.version) {
+        throw new Error(
+          `regions ${over.id} and ${r.id} overlap at the same version ${r.epoch.version}`,
+        );
+      }
+    }
+    return current.sort((a, b) => Buffer.compare(a.startKey, b.startKey));
   }
 
   onFatal(s: SimStore, err: Error): void {
@@ -365,6 +400,14 @@ export class SimCluster {
       return;
     }
     this.fatal ??= new Error(`store ${s.id} stopped: ${err.stack ?? err.message}`);
+  }
+
+  onMergeApplied(s: SimStore, regionId: number, outcome: MergeOutcome): void {
+    this.world.trace?.(
+      `${this.world.now.toFixed(3)} store ${s.id} region ${regionId}: merge ${outcome.kind}`,
+    );
+    if (outcome.kind === 'committed') this.mergesCommitted.add(outcome.source.id);
+    if (outcome.kind === 'rolledBack') this.mergesRolledBack.add(outcome.region.id);
   }
 
   onStoreLog(s: SimStore, obj: object, msg: string): void {
@@ -399,4 +442,14 @@ export class SimCluster {
     for (const s of this.stores.values()) s.crash('shut down');
     fs.rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+export function rangesOverlap(
+  a: Pick<Region, 'startKey' | 'endKey'>,
+  b: Pick<Region, 'startKey' | 'endKey'>,
+): boolean {
+  return (
+    (b.endKey.length === 0 || Buffer.compare(a.startKey, b.endKey) < 0) &&
+    (a.endKey.length === 0 || Buffer.compare(b.startKey, a.endKey) < 0)
+  );
 }

@@ -136,7 +136,7 @@ export class InvariantChecker {
     if (!prev) this.appliedHashes.set(k, { hash, peer: who });
     else if (prev.hash !== hash) {
       throw new InvariantViolation(
-        `region ${p.regionId} at apply index ${p.appliedIndex}: ${who} holds other data than ${prev.peer}`,
+        `region ${p.regionId} at apply index ${p.appliedIndex}: ${who} holds other data than ${prev.peer} (${rowsText(hash)} there, ${rowsText(prev.hash)} before)`,
       );
     }
   }
@@ -175,4 +175,18 @@ export class InvariantChecker {
   get leaderTerms(): number {
     return this.leaders.size;
   }
+}
+
+/** Rows as dumpRaw() writes them, readable: hex keys and values back to text. */
+function rowsText(dump: string): string {
+  if (dump === '') return 'no rows';
+  return dump
+    .split(',')
+    .map((kv) =>
+      kv
+        .split('=')
+        .map((h) => Buffer.from(h, 'hex').toString())
+        .join('='),
+    )
+    .join(' ');
 }

@@ -1,6 +1,6 @@
 // One seed of the store simulation: build 3 (sometimes 5) real stores on the simulated
 // world, bootstrap one or two Regions, run clients through a chaos phase of network faults,
-// crashes, process pauses, disk errors and Region splits, then heal and demand progress. Every event is
+// crashes, process pauses, disk errors, Region splits and merges, then heal and demand progress. Every event is
 // followed by the invariant checks; at the end the RawKV history must be linearizable.
 // Every choice comes from the seed, so `--seed S` replays a failure exactly.
 import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
@@ -110,7 +110,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       );
     }
     const summary =
-      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits (${finalRegions.length} regions at the end), ${world.steps} events, ` +
+      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits, ${faultSchedule.mergesAsked()} merges asked / ${cluster.mergesCommitted.size} committed / ${cluster.mergesRolledBack.size} rolled back (${finalRegions.length} regions at the end), ${world.steps} events, ` +
       `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
       `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
       `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step`;
@@ -132,6 +132,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
 class FaultSchedule {
   private chaosEnd = 0;
   private applied = 0;
+  private merges = 0;
 
   constructor(
     private readonly world: SimWorld,
@@ -193,6 +194,7 @@ class FaultSchedule {
       disk: 1,
       calm: 1,
       split: 2,
+      merge: 2,
     });
     switch (kind) {
       case 'partition': {
@@ -253,6 +255,9 @@ class FaultSchedule {
       case 'split':
         this.split();
         return;
+      case 'merge':
+        this.merge();
+        return;
       case 'calm':
         this.cluster.net = { ...CALM_NET };
         this.cluster.healPartition();
@@ -290,6 +295,31 @@ class FaultSchedule {
       (e: Error) => this.note(`split of region ${p.regionId} failed: ${e.message}`),
     );
     return true;
+  }
+
+  /**
+   * PD's merge step for two adjacent Regions, sent to a store that leads the source (as the
+   * merge checker's operator or `nyx region merge` would): the real MergeRunner — prepare
+   * (the fence) on the source, the commit proposed by the target's leader with the source's
+   * missing entries, or a rollback. Its outcome shows in the Regions, not here.
+   */
+  private merge(): void {
+    const rng = this.world.rng;
+    const regions = this.cluster.newestRegions();
+    if (regions.length < 2) return;
+    const i = rng.int(0, regions.length - 2);
+    const [source, target] = rng.chance(0.5)
+      ? [regions[i]!, regions[i + 1]!]
+      : [regions[i + 1]!, regions[i]!];
+    const leader = this.stores().find((s) => s.up && s.peer(source.id)?.isLeader());
+    if (!leader) return;
+    this.merges++;
+    this.note(`merge region ${source.id} into ${target.id} on store ${leader.id}`);
+    leader.merges.prepare(source.id, leader.peer(source.id)!.region.epoch, target);
+  }
+
+  mergesAsked(): number {
+    return this.merges;
   }
 
   splitsApplied(): number {

@@ -11,7 +11,7 @@
 import { RegionError } from '../../src/region/errors.js';
 import { Region, keyInRegion } from '../../src/region/meta.js';
 import type { KvInput, KvOperation, KvOutput, Value } from '../check/history.js';
-import { SimCluster } from './cluster.js';
+import { SimCluster, rangesOverlap } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
 
 /** A client gives up on a call after this long (virtual ms) and treats it as indeterminate. */
@@ -84,18 +84,20 @@ export class Workload {
       for (const fresh of this.cluster.newestRegions()) this.learn(fresh);
       r = find();
     }
-    if (!r) throw new Error(`no region holds ${key}`);
+    if (!r) {
+      const known = this.cluster
+        .newestRegions()
+        .map((x) => `${x.id}[${x.startKey.toString()},${x.endKey.toString()})v${x.epoch.version}`);
+      throw new Error(`no region holds ${key}; PD's map: ${known.join(' ') || 'empty'}`);
+    }
     return r;
   }
 
-  /** Put a Region in the cache, dropping every entry it overlaps (it is newer or equal). */
+  /** Put a Region in the cache in place of the entries it overlaps, unless one is newer. */
   private learn(r: Region): void {
-    const overlaps = (a: Region, b: Region) =>
-      (b.endKey.length === 0 || Buffer.compare(a.startKey, b.endKey) < 0) &&
-      (a.endKey.length === 0 || Buffer.compare(b.startKey, a.endKey) < 0);
-    const older = this.regions.filter((c) => overlaps(c, r));
-    if (older.some((c) => c.id === r.id && c.epoch.version > r.epoch.version)) return;
-    this.regions = this.regions.filter((c) => !overlaps(c, r) && c.id !== r.id).concat([r]);
+    const older = this.regions.filter((c) => rangesOverlap(c, r));
+    if (older.some((c) => c.epoch.version > r.epoch.version)) return;
+    this.regions = this.regions.filter((c) => !rangesOverlap(c, r) && c.id !== r.id).concat([r]);
   }
 
   private next(client: ClientState): void {

@@ -6,7 +6,9 @@ import { renderTable } from '../../cli/output.js';
 import { REGION_HEADER, regionJson, regionRow } from '../../cli/regions.js';
 
 export default class RegionShow extends PdCommand<typeof RegionShow> {
-  static override description = 'Show one Region, by id or by a key it holds.';
+  static override description =
+    'Show one Region, by id or by a key it holds, with the peers its leader reports down ' +
+    '(not heard from for max-peer-down-duration) or pending (needing a snapshot).';
   static override examples = [
     '<%= config.bin %> region show 4',
     '<%= config.bin %> region show --key hello',
@@ -35,6 +37,9 @@ export default class RegionShow extends PdCommand<typeof RegionShow> {
         : await this.pd().getRegion(decodeArg(key!, enc, 'key'));
     if (!info)
       this.fail(id !== undefined ? `region ${id} not found` : `no region holds key ${key}`);
-    this.output(regionJson(info, enc), () => renderTable(REGION_HEADER, [regionRow(info, enc)]));
+    // The peers column marks what the leader last reported: "(down 42s)", "(pending)".
+    this.output(regionJson(info, enc, true), () =>
+      renderTable(REGION_HEADER, [regionRow(info, enc)]),
+    );
   }
 }

@@ -49,6 +49,17 @@ export const CONFIG_SCHEMA = [
     description:
       'A store with no heartbeat for this long is Down: its replicas are re-made on other stores',
   },
+  // --- peer liveness (TiKV: raftstore.max-peer-down-duration, 10m). A PD setting here so
+  // that one `nyx pd config set` reaches every store (store heartbeat replies) ---
+  {
+    name: 'max-peer-down-duration',
+    type: 'duration',
+    default: '10m',
+    min: SECOND,
+    max: 30 * DAY,
+    description:
+      'A Region leader that has heard nothing from a peer for this long reports it down to PD',
+  },
   // --- replication (PD: replication.max-replicas) ---
   {
     name: 'max-replicas',
@@ -221,7 +232,35 @@ export const CONFIG_SCHEMA = [
     default: '3000',
     min: 0,
     max: 2 ** 40,
-    description: 'Reads per second over which a Region is hot for reads (and split by load)',
+    description: 'Keys read per second over which a Region is hot for reads',
+  },
+  // --- load split (TiKV: split.qps-threshold, split.byte-threshold, split.detect-times) ---
+  {
+    name: 'split-qps-threshold',
+    type: 'count',
+    default: '3000',
+    min: 1,
+    max: 2 ** 40,
+    description:
+      'Requests per second a Region must serve for split-detect-times seconds in a row to be split by load',
+  },
+  {
+    name: 'split-byte-threshold',
+    type: 'size',
+    default: '30MiB',
+    min: 1,
+    max: TIB,
+    description:
+      'Bytes per second a Region must serve for split-detect-times seconds in a row to be split by load',
+  },
+  {
+    name: 'split-detect-times',
+    type: 'count',
+    default: '10',
+    min: 1,
+    max: 3600,
+    description:
+      'Seconds in a row a Region must be over a split threshold before it is split by load',
   },
   // --- GC (PD: gc_life_time of TiDB's GC worker; TiKV: gc.run-interval) ---
   {

@@ -1,7 +1,7 @@
 // PD's scheduling loop, after PD's coordinator (tikv/pd server/cluster/coordinator.go):
 //  - the patrol walks the Region map in key order, a batch every patrol-region-interval,
 //    and runs the checkers (the replica checker) on each Region;
-//  - every schedule-interval each running scheduler (balance-leader, balance-region)
+//  - every schedule-interval each running scheduler (balance-leader, balance-region, hot-region)
 //    proposes moves, and Offline stores that hold nothing more become Tombstones.
 // Every decision becomes an Operator handed to the OperatorSink (the operator controller,
 // which drives it through the Region's leader); nothing here talks to a store.
@@ -18,6 +18,7 @@ import type { StoreMeta } from '../types.js';
 import { EMPTY_KEY, type RegionId, type StoreId } from '../../region/meta.js';
 import { BALANCE_LEADER, balanceLeaderCandidates, balanceLeaderVerdict } from './balance_leader.js';
 import { BALANCE_REGION, balanceRegionCandidates, balanceRegionVerdict } from './balance_region.js';
+import { HOT_REGION, hotRegionCandidates, hotRegionVerdict } from './hot_region.js';
 import type { Operator, OperatorSink } from './operator.js';
 import {
   describeStep,
@@ -53,6 +54,7 @@ type SchedulerExplain = (info: RegionInfo, snap: ClusterSnapshot) => Verdict;
 const SCHEDULERS: ReadonlyMap<string, { run: SchedulerRun; explain: SchedulerExplain }> = new Map([
   [BALANCE_LEADER, { run: balanceLeaderCandidates, explain: (i, s) => balanceLeaderVerdict(i, s) }],
   [BALANCE_REGION, { run: balanceRegionCandidates, explain: (i, s) => balanceRegionVerdict(i, s) }],
+  [HOT_REGION, { run: hotRegionCandidates, explain: hotRegionVerdict }],
 ]);
 
 /** An operator as explain and the CLI show it. */

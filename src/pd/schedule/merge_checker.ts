@@ -8,7 +8,9 @@
 //     leader's split checker measured them), or its size is not known yet: nothing;
 //   - it split (or merged) less than split-merge-interval ago: not yet, so a Region that
 //     just split is not merged straight back;
-//   - a neighbour to merge into: adjacent, small as well, settled as well, with a leader,
+//   - it is hot (hot_stats.ts): a merge would only make the hot spot bigger (PD skips
+//     hot Regions too);
+//   - a neighbour to merge into: adjacent, not hot, small as well, settled as well, with a leader,
 //     no operator running on it, and peers on exactly the same stores — a merge moves rows
 //     between files on each store, so a neighbour on other stores is passed over (PD would
 //     first move replicas; here `nyx region explain` says which stores differ).
@@ -116,6 +118,14 @@ export function checkMerge(info: RegionInfo, snap: ClusterSnapshot, clock: Versi
       `at version ${region.epoch.version} for ${formatDuration(age)}, under split-merge-interval ${formatDuration(interval)} — not yet`,
       facts,
     );
+  const hot = snap.hot.hotKinds(region.id, snap.now);
+  if (hot.length > 0)
+    return verdict(
+      MERGE_CHECKER,
+      'not-eligible',
+      `it is hot for ${hot.map((k) => `${k}s`).join(' and ')} — not merged while hot`,
+      facts,
+    );
 
   const candidates: { info: RegionInfo; size: Size }[] = [];
   for (const [side, n] of neighbours(info, snap)) {
@@ -200,5 +210,7 @@ function refusal(
   if (!small(s, maxSize, maxKeys)) return `is too large (${s.bytes} B, ${s.keys} keys)`;
   const age = clock.ageMs(n.region, snap.now);
   if (age < interval) return `changed ${formatDuration(age)} ago (split-merge-interval)`;
+  const hot = snap.hot.hotKinds(n.region.id, snap.now);
+  if (hot.length > 0) return `is hot for ${hot.map((k) => `${k}s`).join(' and ')}`;
   return undefined;
 }

@@ -47,6 +47,8 @@ export enum OperatorKind {
   Replica = 'replica',
   Split = 'split',
   Merge = 'merge',
+  /** Relieves a hot store (hot_region.ts); bounded by hot-region-schedule-limit. */
+  Hot = 'hot-region',
   Admin = 'admin',
 }
 

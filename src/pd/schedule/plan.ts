@@ -129,6 +129,7 @@ export function limitSettingOf(
   | 'region-schedule-limit'
   | 'replica-schedule-limit'
   | 'merge-schedule-limit'
+  | 'hot-region-schedule-limit'
   | undefined {
   switch (kind) {
     case OperatorKind.Leader:
@@ -139,6 +140,8 @@ export function limitSettingOf(
       return 'replica-schedule-limit';
     case OperatorKind.Merge:
       return 'merge-schedule-limit';
+    case OperatorKind.Hot:
+      return 'hot-region-schedule-limit';
     default:
       return undefined;
   }

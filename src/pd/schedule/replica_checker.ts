@@ -4,6 +4,8 @@
 //   1. a replica on a Down store (silent past max-store-down-time) is replaced: add a
 //      learner elsewhere, promote it, then remove the dead one (High priority); when the
 //      healthy voters are enough without it (a move was under way), it is only removed;
+//      so is a replica its leader has reported down (silent) for max-store-down-time while
+//      its store still heartbeats (see silentPastDownTime for PD's rule);
 //   2. a replica on an Offline store (`nyx store remove`) is replaced the same way, the
 //      leadership moved off it first when it leads (Normal): this drains the store;
 //   3. a Region short of voters gets one: a leftover learner that caught up is promoted,
@@ -22,6 +24,8 @@ import { regionHealth, storesOf, type RegionHealth } from './region_health.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import { pickReplicaTarget } from './store_filter.js';
 import { verdict, type Verdict } from './verdict.js';
+import { configDef } from '../config/schema.js';
+import { formatConfigValue } from '../config/value.js';
 
 export const REPLICA_CHECKER = 'replica-checker';
 
@@ -47,26 +51,37 @@ export function checkReplicas(info: RegionInfo, snap: ClusterSnapshot): Verdict 
       facts,
     );
 
-  const downVoter = h.down.find((p) => h.voters.includes(p));
+  const silent = silentPastDownTime(h, snap);
+  const dead = [...h.down, ...silent.map((d) => d.peer)];
+  const downVoter = dead.find((p) => h.voters.includes(p));
   if (downVoter) {
+    const what = deadWhat(downVoter, silent, snap);
     // Enough healthy voters without it (a move was under way when its store died): just
     // remove it, as PD does for a down peer of a Region with a replica to spare.
-    const healthy = h.voters.filter((p) => !h.down.includes(p) && !h.offline.includes(p));
+    const healthy = h.voters.filter((p) => !dead.includes(p) && !h.offline.includes(p));
     if (healthy.length >= max) {
       return verdict(
         REPLICA_CHECKER,
         'act',
-        `replica on store ${downVoter.storeId} is Down and ${healthy.length} healthy voters remain (max-replicas ${max}) — remove it`,
+        `${what} and ${healthy.length} healthy voters remain (max-replicas ${max}) — remove it`,
         facts,
         plan(h.region, `${REPLICA_CHECKER}: remove down replica`, OperatorPriority.High, [
           { kind: 'RemovePeer', fromStore: downVoter.storeId, peerId: downVoter.id },
         ]),
       );
     }
-    return replace(h, downVoter, 'Down', OperatorPriority.High, snap, facts);
+    return replace(h, downVoter, 'Down', OperatorPriority.High, snap, facts, what);
   }
-  const downLearner = h.down.find((p) => h.learners.includes(p));
-  if (downLearner) return removeLearner(h, downLearner, 'its store is Down', facts);
+  const downLearner = dead.find((p) => h.learners.includes(p));
+  if (downLearner)
+    return removeLearner(
+      h,
+      downLearner,
+      h.down.includes(downLearner)
+        ? 'its store is Down'
+        : `its leader has not heard from it for ${silent.find((d) => d.peer === downLearner)!.downSeconds}s`,
+      facts,
+    );
   const offlineVoter = h.offline.find((p) => h.voters.includes(p));
   if (offlineVoter)
     return replace(h, offlineVoter, 'Offline', OperatorPriority.Normal, snap, facts);
@@ -86,12 +101,69 @@ export function checkReplicas(info: RegionInfo, snap: ClusterSnapshot): Verdict 
   }
   const pending =
     h.pending.length > 0 ? `; lagging peer(s) on store(s) ${storesOf(h.pending)} catching up` : '';
+  if (h.reportedDown.length > 0) {
+    const downTime = formatDownTime(snap);
+    return verdict(
+      REPLICA_CHECKER,
+      'held-back',
+      `${h.voters.length}/${max} voters; its leader reports ${h.reportedDown
+        .map((d) => `the peer on store ${d.peer.storeId} silent for ${d.downSeconds}s`)
+        .join(', ')}${pending} — it is re-made elsewhere once its store is Down or after ` +
+        `${downTime} (max-store-down-time) of silence, not before`,
+      facts,
+    );
+  }
   return verdict(
     REPLICA_CHECKER,
     'nothing-to-do',
     `${h.voters.length}/${max} voters, all on Up stores${pending} — nothing to do`,
     facts,
   );
+}
+
+/**
+ * The peers the leader reports down that are to be replaced although their store is not
+ * Down. PD's replica checker (checkDownPeer) acts on a reported-down peer only once its
+ * store has been silent for max-store-down-time ("only consider the state of the store, not
+ * DownSeconds", tikv/pd #4078): the leader's view alone may be a partition between two
+ * stores that both still reach PD, or a store restarting, and a replica re-made then is a
+ * snapshot copied for nothing. Here every replica on a Down store is replaced anyway (rule
+ * 1), report or not. What the store's state misses is a store that heartbeats again while
+ * its replica of this Region stays dead — a crash loop, a Region it cannot load — which PD
+ * then never repaired (tikv/pd #10778). So a peer whose leader has not heard from it for
+ * max-store-down-time itself — as long as a whole store must be silent to be judged Down —
+ * is replaced too, its store Up or not. The leader's clock restarts at each election
+ * (peer_liveness.ts), so a leader change delays this, never hastens it.
+ */
+function silentPastDownTime(
+  h: RegionHealth,
+  snap: ClusterSnapshot,
+): { peer: Peer; downSeconds: number }[] {
+  const maxDownMs = snap.config['max-store-down-time'];
+  const out: { peer: Peer; downSeconds: number }[] = [];
+  for (const d of h.reportedDown) {
+    const peer = h.region.peers.find((p) => p.id === d.peer.id);
+    if (!peer || h.down.includes(peer)) continue;
+    if (d.downSeconds * 1000 >= maxDownMs) out.push({ peer, downSeconds: d.downSeconds });
+  }
+  return out;
+}
+
+function deadWhat(
+  p: Peer,
+  silent: { peer: Peer; downSeconds: number }[],
+  snap: ClusterSnapshot,
+): string {
+  const s = silent.find((d) => d.peer === p);
+  if (!s) return `replica on store ${p.storeId} is Down`;
+  return (
+    `replica on store ${p.storeId} has not been heard from by its leader for ${s.downSeconds}s ` +
+    `(max-store-down-time ${formatDownTime(snap)}), its store ${snap.store(p.storeId)?.liveness ?? 'Tombstone'}`
+  );
+}
+
+function formatDownTime(snap: ClusterSnapshot): string {
+  return formatConfigValue(configDef('max-store-down-time'), snap.config['max-store-down-time']);
 }
 
 function describeReplicas(h: RegionHealth, snap: ClusterSnapshot): string[] {
@@ -117,9 +189,9 @@ function replace(
   priority: OperatorPriority,
   snap: ClusterSnapshot,
   facts: string[],
+  what = `replica on store ${old.storeId} is ${why}`,
 ): Verdict {
   const target = pickReplicaTarget(snap, h.region);
-  const what = `replica on store ${old.storeId} is ${why}`;
   if (!target.best) return noTarget(what, target.refused, facts);
   const to = target.best.id;
   const steps: OperatorStep[] = [

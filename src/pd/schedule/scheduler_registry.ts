@@ -2,19 +2,24 @@
 // schedulers API: a scheduler is added (runs every schedule-interval), paused until a
 // time (PD's "scheduler pause NAME DELAY"), or removed. The set is persisted in pd.db
 // before a change is acknowledged, so a PD restart keeps it; a fresh PD starts with
-// balance-leader and balance-region, PD's defaults. Checkers (the replica checker) are
+// balance-leader, balance-region and hot-region, PD's defaults. Checkers (the replica checker) are
 // not schedulers: they repair, and always run.
 import { PdError, PdErrorCode } from '../errors.js';
 import { formatDuration } from '../config/duration.js';
 import { BALANCE_LEADER } from './balance_leader.js';
 import { BALANCE_REGION } from './balance_region.js';
+import { HOT_REGION } from './hot_region.js';
 
 export const KNOWN_SCHEDULERS: ReadonlyMap<string, string> = new Map([
   [BALANCE_LEADER, 'spreads Region leaders evenly over the Up stores (leader transfers)'],
   [BALANCE_REGION, 'spreads Region replicas evenly over the Up stores (replica moves)'],
+  [
+    HOT_REGION,
+    'moves leaders (or replicas) of hot Regions off the hottest store, for reads and writes',
+  ],
 ]);
 
-export const DEFAULT_SCHEDULERS: readonly string[] = [BALANCE_LEADER, BALANCE_REGION];
+export const DEFAULT_SCHEDULERS: readonly string[] = [BALANCE_LEADER, BALANCE_REGION, HOT_REGION];
 
 /** The longest pause PD accepts (PD caps its delay too); a typo should not mean forever. */
 export const MAX_PAUSE_MS = 30 * 24 * 3600 * 1000;

@@ -12,6 +12,7 @@ import type { RegionId, StoreId } from '../../region/meta.js';
 import { EMPTY_KEY } from '../../region/meta.js';
 import type { Operator, OperatorKind, OperatorSink, OperatorStep } from './operator.js';
 import type { OperatorPlan } from './plan.js';
+import { HotRegionStats, hotThresholds } from './hot_stats.js';
 
 /** What the scheduling code reads of a PD (a PlacementDriver has this shape). */
 export interface ScheduleSource {
@@ -19,6 +20,8 @@ export interface ScheduleSource {
   readonly config: { readonly values: PdConfigValues };
   readonly liveness: { stateOf(s: StoreMeta, nowMs: number): StoreLiveness };
   now(): number;
+  /** Hot Region statistics from heartbeats (absent: nothing is hot). */
+  readonly hot?: HotRegionStats;
 }
 
 export interface StoreView {
@@ -46,6 +49,7 @@ export class ClusterSnapshot {
   private readonly runningByRegion = new Map<RegionId, Operator>();
   private readonly runningByKind = new Map<OperatorKind, number>();
   private regionIndex: RegionIndex | undefined;
+  private hotStats: HotRegionStats | undefined;
 
   constructor(
     private readonly src: ScheduleSource,
@@ -77,6 +81,12 @@ export class ClusterSnapshot {
 
   get cluster(): PdCluster {
     return this.src.cluster;
+  }
+
+  /** Read and write rates of Regions, and which are hot (hot_stats.ts). */
+  get hot(): HotRegionStats {
+    this.hotStats ??= this.src.hot ?? new HotRegionStats(() => hotThresholds(this.config));
+    return this.hotStats;
   }
 
   storeList(): StoreView[] {

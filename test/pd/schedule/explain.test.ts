@@ -28,6 +28,11 @@ test('explain: every verdict, from the same code that acts, rendered for people'
         'every store in service already holds a replica of it — nowhere to move one',
       ],
       [
+        'hot-region',
+        'nothing-to-do',
+        'not hot for reads (no read load reported; threshold 3000 keys/s); not hot for writes (no write load reported; threshold 1MiB/s)',
+      ],
+      [
         'merge-checker',
         'not-eligible',
         'its size is not known yet (the leader reports it after its split checker measured it)',

@@ -148,3 +148,23 @@ test('the controller: PrepareMerge bumps are expected; the source replaced by it
   ctl.onRegionsReplaced([2]);
   assert.equal(other.status, OperatorStatus.Stale);
 });
+
+test('a hot Region is not merged, nor merged into', (t) => {
+  const sim = setup(t);
+  sim.pd.config.set('hot-region-read-qps-threshold', '100');
+  sim.pd.config.set('hot-region-cache-hits-threshold', '1');
+  const clock = new VersionClock();
+  const [a, b, c] = sim.regions();
+  for (const r of [a, b, c]) verdictOf(sim, clock, r!.id);
+  sim.advance(11_000);
+  const hotStats = { ...SMALL, intervalMs: 1000, readKeys: 500, readBytes: 5000 };
+  sim.report(c!, c!.peers[0]!.storeId, hotStats);
+  const v = verdictOf(sim, clock, c!.id);
+  assert.equal(v.outcome, 'not-eligible');
+  assert.equal(v.summary, 'it is hot for reads — not merged while hot');
+  // b may not go into c (hot) but into a.
+  const vb = verdictOf(sim, clock, b!.id);
+  assert.equal(vb.outcome, 'act', vb.summary);
+  assert.match(vb.details.join('\n'), new RegExp(`next: region ${c!.id} is hot for reads`));
+  assert.match(vb.summary, new RegExp(`merge into region ${a!.id}$`));
+});

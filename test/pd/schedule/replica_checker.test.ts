@@ -168,3 +168,60 @@ test('a Down voter among more voters than needed is just removed (High): nothing
   ]);
   assert.equal(v.plan!.priority, OperatorPriority.High);
 });
+
+test('a peer its leader reports down waits for max-store-down-time, then is replaced although its store is Up', (t) => {
+  const sim = new SimCluster(t, { stores: 4, regions: 1 });
+  sim.reportAll(() => 1);
+  sim.pd.config.set('max-store-down-time', '1m');
+  const r = sim.regions()[0]!;
+  const silent = r.peers.find((p) => p.storeId === 3)!;
+  // Store 3 heartbeats PD (Up), but the leader has not heard from its replica for 40 s.
+  sim.report(r, 1, { downPeers: [{ peer: silent, downSeconds: 40 }] });
+  sim.advance(1000);
+  let v = verdictOf(sim, r.id);
+  assert.equal(v.outcome, 'held-back');
+  assert.equal(
+    v.summary,
+    '3/3 voters; its leader reports the peer on store 3 silent for 40s — it is re-made ' +
+      'elsewhere once its store is Down or after 1m (max-store-down-time) of silence, not before',
+  );
+  assert.ok(v.details.includes(`peer ${silent.id} on store 3: voter, Up, silent for 40s`));
+  assert.equal(sim.coordinator.patrolAll().submitted.length, 0);
+
+  // A minute of silence: as dead as a replica on a Down store (tikv/pd #10778).
+  sim.report(r, 1, { downPeers: [{ peer: silent, downSeconds: 60 }] });
+  v = verdictOf(sim, r.id);
+  assert.equal(v.outcome, 'act');
+  assert.match(
+    v.summary,
+    /^replica on store 3 has not been heard from by its leader for 60s \(max-store-down-time 1m\), its store Up — replace it with a new replica on store 4/,
+  );
+  assert.deepEqual(v.plan!.steps, [
+    { kind: 'AddLearner', toStore: 4, peerId: NEW_PEER },
+    { kind: 'PromoteLearner', toStore: 4, peerId: NEW_PEER },
+    { kind: 'RemovePeer', fromStore: 3, peerId: silent.id },
+  ]);
+  assert.equal(v.plan!.priority, OperatorPriority.High);
+
+  // The leader hears from it again: its next heartbeat lists nobody, and nothing is done.
+  sim.report(r, 1, {});
+  assert.equal(verdictOf(sim, r.id).outcome, 'nothing-to-do');
+});
+
+test('a learner its leader reports silent for max-store-down-time is removed', (t) => {
+  const sim = new SimCluster(t, { stores: 4, regions: 1 });
+  sim.reportAll(() => 1);
+  sim.pd.config.set('max-store-down-time', '10s');
+  const withLearner = cloneRegion(sim.regions()[0]!);
+  const learner = { id: sim.pd.cluster.allocId(), storeId: 4, role: PeerRole.Learner };
+  withLearner.peers.push(learner);
+  withLearner.epoch.confVer += 1;
+  sim.report(withLearner, 1, { downPeers: [{ peer: learner, downSeconds: 10 }] });
+  const v = verdictOf(sim, withLearner.id);
+  assert.equal(v.outcome, 'act');
+  assert.match(
+    v.summary,
+    /^learner on store 4: its leader has not heard from it for 10s — remove it/,
+  );
+  assert.deepEqual(v.plan!.steps, [{ kind: 'RemovePeer', fromStore: 4, peerId: learner.id }]);
+});

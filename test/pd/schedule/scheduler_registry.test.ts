@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { SchedulerRegistry } from '../../../src/pd/schedule/scheduler_registry.js';
 import { ManualClock, openPd, tempDir } from '../helpers.js';
 
-test('schedulers: balance-leader and balance-region by default; changes survive a restart', (t) => {
+test('schedulers: balance-leader, balance-region and hot-region by default; changes survive a restart', (t) => {
   const dir = tempDir(t);
   const clock = new ManualClock(1_000_000);
   let pd = openPd(t, dir);
@@ -13,6 +13,7 @@ test('schedulers: balance-leader and balance-region by default; changes survive 
     [
       ['balance-leader', 'running'],
       ['balance-region', 'running'],
+      ['hot-region', 'running'],
     ],
   );
   reg.remove('balance-region');
@@ -26,6 +27,7 @@ test('schedulers: balance-leader and balance-region by default; changes survive 
     [
       ['balance-leader', 'paused', 1_060_000],
       ['balance-region', 'removed', 0],
+      ['hot-region', 'running', 0],
     ],
   );
   assert.equal(reg.isRunning('balance-leader'), false);
@@ -34,6 +36,7 @@ test('schedulers: balance-leader and balance-region by default; changes survive 
   reg.add('balance-region');
   reg.remove('balance-leader');
   reg.remove('balance-region');
+  reg.remove('hot-region');
   pd.close();
 
   // None at all is remembered as none, not as "the defaults".
@@ -41,7 +44,7 @@ test('schedulers: balance-leader and balance-region by default; changes survive 
   reg = new SchedulerRegistry(pd.meta, clock.now);
   assert.deepEqual(
     reg.list().map((s) => s.state),
-    ['removed', 'removed'],
+    ['removed', 'removed', 'removed'],
   );
 });
 
@@ -50,7 +53,7 @@ test('schedulers: refusals name the problem and change nothing', (t) => {
   const reg = new SchedulerRegistry(pd.meta, () => 5);
   assert.throws(
     () => reg.add('balance-leaders'),
-    /unknown scheduler "balance-leaders" \(known: balance-leader, balance-region\)/,
+    /unknown scheduler "balance-leaders" \(known: balance-leader, balance-region, hot-region\)/,
   );
   assert.throws(() => reg.add('balance-leader'), /already added/);
   assert.throws(() => reg.pause('balance-leader', 0), /longer than 0s/);
