@@ -21,6 +21,7 @@ import {
 } from '../../src/store/hibernation.js';
 import { PeerLoader } from '../../src/store/peer_loader.js';
 import { MergeOutcome } from '../../src/store/merge_apply.js';
+import { NODE_RUNTIME } from '../../src/store/runtime.js';
 import { MergeRunner } from '../../src/store/merge_runner.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
@@ -113,7 +114,7 @@ export class TestStore {
       });
     }
     this.merges = new MergeRunner(this.store, () => undefined, {
-      now: () => performance.now(),
+      runtime: NODE_RUNTIME,
       resendMs: 200,
     });
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
