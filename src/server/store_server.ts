@@ -516,7 +516,10 @@ export class StoreServer {
     }
     const operators = new OperatorExecutor(raftStore, logFn, (p) => this.pdWorker?.report(p));
     this.operators = operators;
-    const merges = new MergeRunner(raftStore, logFn, { runtime: NODE_RUNTIME });
+    const merges = new MergeRunner(raftStore, logFn, {
+      runtime: NODE_RUNTIME,
+      tombstoneOf: (id) => loader.tombstoneOf(id),
+    });
     this.merges = merges;
     merges.start(200);
     const stopOperatorSteps = this.pd.onRegionInstruction?.((i) => {

@@ -16,6 +16,11 @@
 //             leader is. A CommitMerge applies only at the recorded epoch, so once the
 //             target applied another epoch change first, no replica can ever apply it; and
 //             had it been applied before, this store's source replica would be gone.
+//             The same holds when this store's target replica was destroyed at the
+//             recorded epoch or past it: merged into a third Region itself (fenced, it
+//             applied nothing else; had our CommitMerge come first, our source replica
+//             here would be gone), or removed (conf_ver moved on). Its tombstone is the
+//             proof.
 import { RegionError } from '../region/errors.js';
 import { Region, RegionEpoch, cloneRegion, epochEqual } from '../region/meta.js';
 import { MergeOutcome } from './merge_apply.js';
@@ -30,6 +35,8 @@ export interface MergeRunnerOptions {
   runtime: Pick<StoreRuntime, 'now' | 'setRepeating' | 'clearTimer' | 'defer'>;
   /** A CommitMerge / RollbackMerge proposed and not applied is proposed again after this. */
   resendMs?: number;
+  /** The epoch this store's replica of a Region was destroyed at (PeerLoader.tombstoneOf). */
+  tombstoneOf?: (regionId: number) => RegionEpoch | undefined;
 }
 
 const DEFAULT_RESEND_MS = 2000;
@@ -51,6 +58,11 @@ export class MergeRunner {
     const peer = this.store.peers.get(sourceId);
     if (!peer || !peer.isLeader()) return; // PD re-sends to the leader it learns of
     if (peer.merging()) return; // prepared already: the commit side is under way
+    if (this.store.peers.get(target.id)?.merging()) {
+      // A fenced target takes no CommitMerge: this fence could only be rolled back.
+      this.log({ regionId: sourceId, target: target.id }, 'merge target is merging itself');
+      return;
+    }
     if (!epochEqual(peer.region.epoch, epoch)) {
       this.log(
         { regionId: sourceId, epoch: peer.region.epoch, stepEpoch: epoch },
@@ -90,9 +102,18 @@ export class MergeRunner {
         this.store.destroyPeer(source.regionId, `merged into region ${target.regionId} (snapshot)`);
         continue;
       }
-      if (!target) continue;
       const last = this.sentAt.get(source.regionId);
       if (last !== undefined && now - last < this.resendMs) continue;
+      if (!target) {
+        // The target's replica here is gone, destroyed at the recorded epoch or past it:
+        // merged into a third Region (a fenced source applies nothing but its own merge),
+        // or removed. The target can never take this merge (see the top of this file).
+        const gone = this.opts.tombstoneOf?.(m.target.id);
+        if (source.isLeader() && gone && !epochBefore(gone, m.target.epoch)) {
+          this.proposeRollback(source, now);
+        }
+        continue;
+      }
       if (target.isLeader() && epochEqual(target.region.epoch, m.target.epoch)) {
         this.proposeCommit(source, target, now);
       } else if (source.isLeader() && targetCannotCommit(source.region, target.region, m)) {
@@ -185,9 +206,17 @@ export class MergeRunner {
  * target moved on stands for ever.
  */
 export function targetCannotCommit(source: Region, target: Region, m: MergeState): boolean {
-  const recorded = m.target.epoch;
-  const moved = target.epoch.version > recorded.version || target.epoch.confVer > recorded.confVer;
-  return moved && !covers(target, source);
+  return epochPast(target.epoch, m.target.epoch) && !covers(target, source);
+}
+
+/** Did a Region move past the recorded epoch (a change the recorded one does not know)? */
+function epochPast(e: RegionEpoch, recorded: RegionEpoch): boolean {
+  return e.version > recorded.version || e.confVer > recorded.confVer;
+}
+
+/** Is an epoch older than the recorded one in some part? */
+function epochBefore(e: RegionEpoch, recorded: RegionEpoch): boolean {
+  return e.version < recorded.version || e.confVer < recorded.confVer;
 }
 
 function covers(target: Region, source: Region): boolean {

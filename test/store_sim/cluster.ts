@@ -157,7 +157,7 @@ export class SimStore {
     this.merges = new MergeRunner(
       this.store,
       (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
-      { runtime, resendMs: 400 },
+      { runtime, resendMs: 400, tombstoneOf: (id) => this.loader.tombstoneOf(id) },
     );
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
