@@ -9,6 +9,7 @@ import {
   isEpochStale,
   keyInRegion,
   PeerRole,
+  rangesOverlap,
   type Peer,
   type Region,
 } from '../region/meta.js';
@@ -64,12 +65,6 @@ function endsAtOrAfter(region: Region, end: Buffer): boolean {
   if (region.endKey.length === 0) return true;
   if (end.length === 0) return false;
   return cmp(region.endKey, end) >= 0;
-}
-
-function overlaps(a: Region, b: Region): boolean {
-  const aBeforeBEnd = b.endKey.length === 0 || cmp(a.startKey, b.endKey) < 0;
-  const bBeforeAEnd = a.endKey.length === 0 || cmp(b.startKey, a.endKey) < 0;
-  return aBeforeBEnd && bBeforeAEnd;
 }
 
 /** PD's leader if it is one of the Region's peers, else the first voter. */
@@ -245,7 +240,7 @@ export class RegionCache {
     let i = Math.max(0, this.floorIndex(region.startKey));
     for (; i < this.entries.length; i++) {
       const e = this.entries[i]!;
-      if (!overlaps(e.region, region)) {
+      if (!rangesOverlap(e.region, region)) {
         if (cmp(e.region.startKey, region.startKey) >= 0) break;
         continue;
       }

@@ -60,6 +60,15 @@ export function keyInRegion(key: Uint8Array, r: Pick<Region, 'startKey' | 'endKe
   );
 }
 
+/** Do two key ranges [start, end) share a key (an empty end is unbounded)? */
+export function rangesOverlap(
+  a: Pick<Region, 'startKey' | 'endKey'>,
+  b: Pick<Region, 'startKey' | 'endKey'>,
+): boolean {
+  const before = (k: Buffer, end: Buffer) => end.length === 0 || Buffer.compare(k, end) < 0;
+  return before(a.startKey, b.endKey) && before(b.startKey, a.endKey);
+}
+
 /** Is epoch a older than b in either component? (Then a's view of the Region is stale.) */
 export function isEpochStale(a: RegionEpoch, b: RegionEpoch): boolean {
   return a.version < b.version || a.confVer < b.confVer;

@@ -17,7 +17,7 @@
 // from the message (it carries no range); it is checked when the snapshot's file has
 // arrived and before Raft sees it (snapshotOverlap), as TiKV's check_snapshot does.
 import { MessageType } from '../raft/index.js';
-import { Peer, PeerRole, Region } from '../region/meta.js';
+import { Peer, PeerRole, Region, rangesOverlap } from '../region/meta.js';
 import { readSnapshotFileState } from '../storage/region_snapshot.js';
 import type { RaftEnvelope } from './raft_store.js';
 
@@ -92,9 +92,4 @@ export function snapshotOverlap(
     if (rangesOverlap(h, r)) return `overlaps region ${h.id} hosted here`;
   }
   return undefined;
-}
-
-function rangesOverlap(a: Region, b: Region): boolean {
-  const before = (k: Buffer, end: Buffer) => end.length === 0 || Buffer.compare(k, end) < 0;
-  return before(a.startKey, b.endKey) && before(b.startKey, a.endKey);
 }

@@ -8,7 +8,7 @@ import {
   SnapshotTemporarilyUnavailableError,
   emptyConfState,
 } from '../raft/index.js';
-import { PeerRole, Region, findPeerOnStore, isJoint } from '../region/meta.js';
+import { PeerRole, Region, findPeerOnStore, isJoint, rangesOverlap } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { StorageCorruptionError } from '../storage/errors.js';
@@ -418,9 +418,4 @@ function buildSnapshot(engine: RegionEngine, region: Region): Snapshot {
       confState: confStateOf(region),
     },
   };
-}
-
-function rangesOverlap(a: Region, b: Region): boolean {
-  const before = (k: Buffer, end: Buffer) => end.length === 0 || Buffer.compare(k, end) < 0;
-  return before(a.startKey, b.endKey) && before(b.startKey, a.endKey);
 }

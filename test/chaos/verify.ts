@@ -6,8 +6,15 @@ import { validateKvHistory } from '../check/history.js';
 import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
 import { findLostWrites, formatLostWrite } from '../check/lost_writes.js';
 
-/** A chaos history is big; the search gets this long before it says "undecided". */
-export const CHECK_TIMEOUT_MS = 120_000;
+/**
+ * A chaos history is big; the search gets this long before it says "undecided": two
+ * minutes, plus a millisecond per operation, because a 30-minute run records a few
+ * hundred thousand operations and its search, on a machine still busy with other work,
+ * needs minutes (a 375,000-operation history took 50 s on a quiet machine).
+ */
+export function checkBudgetMs(operationCount: number): number {
+  return 120_000 + operationCount;
+}
 
 /** Which of a run's promises a failure breaks. */
 export type Check =
@@ -43,7 +50,7 @@ export function verifyHistory(
     const text = `malformed history: ${(e as Error).message}`;
     return { failures: [{ check: 'run', text }], summary: 'not checked' };
   }
-  const lin = checkKvHistory(ops, { timeoutMs: CHECK_TIMEOUT_MS });
+  const lin = checkKvHistory(ops, { timeoutMs: checkBudgetMs(ops.length) });
   if (lin.verdict !== 'ok') failures.push({ check: 'linearizable', text: formatKvResult(lin) });
   const lost = findLostWrites(ops, finalReads);
   if (lost.length > 0) {

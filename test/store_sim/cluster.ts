@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageType, SnapshotStatus, StateRole } from '../../src/raft/index.js';
-import { PeerRole, Region, cloneRegion } from '../../src/region/meta.js';
+import { PeerRole, Region, cloneRegion, rangesOverlap } from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
@@ -442,14 +442,4 @@ export class SimCluster {
     for (const s of this.stores.values()) s.crash('shut down');
     fs.rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-export function rangesOverlap(
-  a: Pick<Region, 'startKey' | 'endKey'>,
-  b: Pick<Region, 'startKey' | 'endKey'>,
-): boolean {
-  return (
-    (b.endKey.length === 0 || Buffer.compare(a.startKey, b.endKey) < 0) &&
-    (a.endKey.length === 0 || Buffer.compare(b.startKey, a.endKey) < 0)
-  );
 }

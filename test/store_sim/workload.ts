@@ -9,9 +9,9 @@
 //   indeterminate: the write may or may not apply, later. The client then continues as a
 //   new process (Porcupine/Jepsen convention), since it never learned when the call ended.
 import { RegionError } from '../../src/region/errors.js';
-import { Region, keyInRegion } from '../../src/region/meta.js';
+import { Region, keyInRegion, rangesOverlap } from '../../src/region/meta.js';
 import type { KvInput, KvOperation, KvOutput, Value } from '../check/history.js';
-import { SimCluster, rangesOverlap } from './cluster.js';
+import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
 
 /** A client gives up on a call after this long (virtual ms) and treats it as indeterminate. */
