@@ -32,10 +32,16 @@
 //     §4.2.3) only lasts longer in real time. Sleeping makes followers more reluctant to
 //     elect, never less.
 //   - Liveness: a follower that hears nothing must still elect a new leader when the old
-//     one is gone. It watches the leader's STORE (peer_store_liveness.ts): stores with
-//     sleeping leaders heartbeat the stores of their followers; when the leader's store
-//     goes silent past storeDeadMs, its sleeping followers here wake, tick, and campaign
-//     as Raft normally does.
+//     one is gone. It watches the leader's STORE (peer_store_liveness.ts): every store
+//     that holds a sleeping peer heartbeats the stores of the other peers of its Region;
+//     when the leader's store goes silent past storeDeadMs, its sleeping followers here
+//     wake, tick, and campaign as Raft normally does.
+//   - The same watch, the other way round, keeps down peers visible: a sleeping leader
+//     hears nothing from its followers by design, so it could not tell PD that one of them
+//     is gone (peer_liveness.ts stops its clocks while it sleeps). When a follower's store
+//     goes silent, the leader wakes; its follower does not answer its heartbeats, so the
+//     group cannot fall asleep again, and the leader's clocks report the peer down after
+//     max-peer-down-duration, as for an awake Region.
 import {
   MessageType,
   NONE,
@@ -51,7 +57,13 @@ import type { StoreRuntime, TimerHandle } from './runtime.js';
 
 /** Why a sleeping peer woke up (the label of nyx_raftstore_region_wakeups_total). */
 export type WakeReason =
-  'message' | 'proposal' | 'read' | 'admin' | 'leader-store-down' | 'peer-wake';
+  | 'message'
+  | 'proposal'
+  | 'read'
+  | 'admin'
+  | 'leader-store-down'
+  | 'follower-store-down'
+  | 'peer-wake';
 
 export const WAKE_REASONS: readonly WakeReason[] = [
   'message',
@@ -59,6 +71,7 @@ export const WAKE_REASONS: readonly WakeReason[] = [
   'read',
   'admin',
   'leader-store-down',
+  'follower-store-down',
   'peer-wake',
 ];
 
@@ -67,9 +80,9 @@ export interface HibernationOptions {
   idleTicks: number;
   /** Ticks between requests while some follower has not agreed yet. */
   requestEveryTicks: number;
-  /** How often a store with sleeping leaders heartbeats their followers' stores. */
+  /** How often a store with sleeping peers heartbeats the stores of their Regions' other peers. */
   storeHeartbeatMs: number;
-  /** Silence after which a leader's store is taken as dead (peer_store_liveness.ts). */
+  /** Silence after which another store is taken as dead (peer_store_liveness.ts). */
   storeDeadMs: number;
   /** Told of every wake-up (metrics). */
   onWake?: (reason: WakeReason) => void;
@@ -357,8 +370,11 @@ export class Hibernation {
     }
   }
 
-  /** On every store tick: wake the sleeping followers whose leader's store went silent. */
-  checkLeaderStores(): void {
+  /**
+   * On every store tick: wake the sleeping followers whose leader's store went silent, and
+   * the sleeping leaders one of whose followers' stores did.
+   */
+  checkPeerStores(): void {
     // After a stall of this store's own loop (a long turn, a blocked disk), what other
     // stores sent meanwhile still waits in the sockets: judge them only on the next tick,
     // once it has been read.
@@ -369,6 +385,9 @@ export class Hibernation {
     for (const [storeId, followers] of this.followersByLeaderStore) {
       if (this.liveness.isAlive(storeId)) continue;
       for (const p of [...followers]) this.wake(p, 'leader-store-down');
+    }
+    for (const [p, stores] of [...this.sleepingLeaderStores]) {
+      if (!stores.every((s) => this.liveness.isAlive(s))) this.wake(p, 'follower-store-down');
     }
   }
 
@@ -404,10 +423,15 @@ export class Hibernation {
     if (s.size === 0) this.followersByLeaderStore.delete(store);
   }
 
-  /** Heartbeat the stores that hold followers of our sleeping leaders. */
+  /**
+   * Heartbeat the stores of our sleeping peers' groups: those of our sleeping leaders'
+   * followers (so that they do not campaign) and those of our sleeping followers' leaders
+   * (so that those leaders know their followers' store is alive). One message per store,
+   * however many Regions sleep.
+   */
   private heartbeatStores(): void {
-    if (this.sleepingLeaderStores.size === 0) return;
-    const stores = new Set<number>();
+    if (this.sleepingLeaderStores.size === 0 && this.followersByLeaderStore.size === 0) return;
+    const stores = new Set<number>(this.followersByLeaderStore.keys());
     for (const list of this.sleepingLeaderStores.values()) for (const s of list) stores.add(s);
     stores.delete(this.storeId);
     if (stores.size > 0) this.transport.sendStoreHeartbeat?.([...stores]);

@@ -27,7 +27,7 @@ export class StoreMetrics {
   });
   readonly regionWakeups = new Counter({
     name: 'nyx_raftstore_region_wakeups_total',
-    help: 'Sleeping Region peers woken, by reason (message, proposal, read, admin, leader-store-down, peer-wake)',
+    help: 'Sleeping Region peers woken, by reason (message, proposal, read, admin, leader-store-down, follower-store-down, peer-wake)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

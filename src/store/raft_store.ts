@@ -314,7 +314,7 @@ export class RaftStore {
     const held = this.heldCommits.takeAll();
     for (const env of held) if (this.peers.has(env.regionId)) this.transport.send(env);
     if (held.length > 0) this.transport.flush();
-    hib?.checkLeaderStores();
+    hib?.checkPeerStores();
     this.schedule();
   }
 

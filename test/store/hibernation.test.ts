@@ -14,6 +14,8 @@ afterEach(() => {
 
 const b = (s: string) => Buffer.from(s);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Harness ticks: 20 ms, 10 per election timeout; a leader asks after 2 idle timeouts. */
+const ONE_SLEEP_CYCLE_MS = 20 * (20 + 10);
 
 async function eventually(what: string, f: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -109,6 +111,25 @@ test('the sleeping followers of a dead leader store wake, elect a new leader and
   const ctx = { regionId: 1, epoch: newLeader.store.peers.get(1)!.region.epoch };
   await newLeader.kv.put(ctx, b('after'), b('x'));
   assert.deepEqual(await newLeader.kv.get(ctx, b('after')), b('x'));
+});
+
+test('a sleeping leader whose follower store goes silent wakes, and stays awake until it answers', async () => {
+  await sleepingCluster();
+  const leader = await net!.waitForLeader(1);
+  const silent = [...net!.stores.values()].find((s) => s !== leader)!;
+  // Paused, not crashed (as SIGSTOP): the store is there, but nothing reaches or leaves it.
+  net!.down.add(silent.id);
+  await eventually(
+    'the leader is woken by the silence of its follower store',
+    () => wakeups(leader, 'follower-store-down') >= 1,
+  );
+  // Its heartbeats go unanswered, so the group cannot fall asleep again (the leader's
+  // clocks then report the peer down: peer_liveness.test.ts).
+  await sleep(3 * ONE_SLEEP_CYCLE_MS);
+  assert.equal(leader.store.peers.get(1)!.asleep, false, 'the leader stays awake');
+  assert.ok(leader.store.peers.get(1)!.isLeader(), 'and keeps leading with two of three');
+  net!.down.delete(silent.id);
+  await eventually('the Region sleeps again on all three', () => allAsleep(1));
 });
 
 test('a follower store that restarts wakes its groups', async () => {
