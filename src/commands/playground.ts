@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { checkAddress } from '../cli/addresses.js';
 import { BaseCommand } from '../cli/base_command.js';
-import { Playground, type ChildDeath } from '../server/playground.js';
+import { MAX_PLAYGROUND_REGIONS, Playground, type ChildDeath } from '../server/playground.js';
 
 export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundCommand> {
   static override description =
@@ -19,10 +19,11 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
     }),
     stores: Flags.integer({ description: 'number of stores', default: 3, min: 1, max: 20 }),
     regions: Flags.integer({
-      description: 'initial Regions (first run only)',
+      description:
+        'initial Regions (first run only): up to 75 cut at readable characters 0..z, more as even binary slices',
       default: 4,
       min: 1,
-      max: 75,
+      max: MAX_PLAYGROUND_REGIONS,
     }),
     host: Flags.string({
       description: 'address every process listens on',

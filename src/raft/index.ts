@@ -17,3 +17,4 @@ export {
 export { ProgressState } from './tracker/index.js';
 export { ConfChangeError, encodeConfChange, decodeConfChange } from './confchange/index.js';
 export { MajorityConfig, JointConfig, VoteResult } from './quorum/index.js';
+export { isQuiescentLeader, leaderUnrest, followerMaySleep } from './quiescence.js';

@@ -139,9 +139,7 @@ export class Playground {
         String(o.stores),
         ...(o.splitKeys?.length
           ? ['--initial-split-keys', o.splitKeys.join(',')]
-          : o.regions > 1
-            ? ['--initial-split-keys', playgroundSplitKeys(o.regions).join(',')]
-            : []),
+          : playgroundLayoutArgs(o.regions)),
         ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
         ...(this.certs ? tlsArgs(this.certs.ca, this.certs.pd) : []),
         ...(o.pdArgs ?? []),
@@ -315,10 +313,13 @@ function renameLog(from: string, to: string): string {
   }
 }
 
+/** Regions playgroundSplitKeys can make: one per character of '0'..'z'. */
+const PLAYGROUND_KEY_REGIONS = 0x7b - 0x30;
+
 /**
  * Split keys for a playground: single characters spread evenly over '0'..'z', so keys a
  * person types (words, numbers) land in different Regions. Beyond 75 Regions the
- * characters run out; PD's binary even splits are the tool for that.
+ * characters run out; PD's binary even splits are the tool for that (playgroundLayoutArgs).
  */
 export function playgroundSplitKeys(regions: number): string[] {
   const lo = 0x30;
@@ -329,6 +330,23 @@ export function playgroundSplitKeys(regions: number): string[] {
   for (let i = 1; i < regions; i++)
     keys.push(String.fromCharCode(lo + Math.floor((i * (hi - lo)) / regions)));
   return keys;
+}
+
+/** The largest number of Regions a playground is started with (PD's even-split limit). */
+export const MAX_PLAYGROUND_REGIONS = 65536;
+
+/**
+ * PD's flags for a playground's first Regions: the readable split keys of
+ * playgroundSplitKeys while they suffice, else PD's even binary slices (--initial-regions),
+ * which is what a benchmark with thousands of Regions needs.
+ */
+export function playgroundLayoutArgs(regions: number): string[] {
+  if (!Number.isInteger(regions) || regions < 1 || regions > MAX_PLAYGROUND_REGIONS)
+    throw new Error(`a playground supports 1 to ${MAX_PLAYGROUND_REGIONS} Regions, not ${regions}`);
+  if (regions === 1) return [];
+  if (regions <= PLAYGROUND_KEY_REGIONS)
+    return ['--initial-split-keys', playgroundSplitKeys(regions).join(',')];
+  return ['--initial-regions', String(regions)];
 }
 
 /** SIGTERM, then SIGKILL if the process does not exit within the grace period. */

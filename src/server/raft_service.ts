@@ -11,6 +11,7 @@ import type { PeerCertificate } from 'node:tls';
 import type { RaftMessageBatch__Output } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import type { RaftTransportHandlers } from '../proto/load.js';
 import { decodeEnvelope } from '../store/envelope_codec.js';
+import { uint64ToNumber } from '../proto/uint64.js';
 import type { Channel, Refusal } from '../store/message_validator.js';
 import { RaftEnvelope } from '../store/raft_store.js';
 import type { SnapshotInbox } from '../store/snap_transfer.js';
@@ -21,6 +22,8 @@ export interface RaftInbound {
   /** A message was dropped (for metrics and logs); env is absent if it did not decode. */
   dropped(refusal: Refusal, env?: RaftEnvelope): void;
   snapshots: SnapshotInbox;
+  /** A batch arrived from this store: it is alive (hibernation's store liveness). */
+  heardFromStore?(storeId: number): void;
   /**
    * The store a call's certificate names (mutual TLS), or undefined in plaintext. With
    * TLS a Raft stream speaks for that store only, whatever its messages declare.
@@ -37,6 +40,18 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
       // then matches no peer); in plaintext: the store the first message names.
       let streamStore: number | undefined = inbound.authenticatedStore?.(call);
       call.on('data', (batch: RaftMessageBatch__Output) => {
+        // The stream's store, once known, is alive. A batch may name its store before any
+        // message does (a store heartbeat has none); a name that contradicts the stream's
+        // store is ignored like a message from the wrong store.
+        let declared = 0;
+        try {
+          declared = uint64ToNumber(batch.fromStoreId, 'store id');
+        } catch {
+          declared = 0;
+        }
+        if (declared > 0) streamStore ??= declared;
+        if (streamStore !== undefined && (declared === 0 || declared === streamStore))
+          inbound.heardFromStore?.(streamStore);
         for (const w of batch.msgs) {
           let env: RaftEnvelope;
           try {

@@ -29,6 +29,7 @@ import { StoreMetrics } from '../store/metrics.js';
 import { countUnhealthyPeers, registerPeerHealthGauges } from '../store/peer_health_metrics.js';
 import { PeerConfig, RegionPeer } from '../store/peer.js';
 import { PeerLoader } from '../store/peer_loader.js';
+import { defaultHibernationOptions } from '../store/hibernation.js';
 import { StoreClusterConfig } from '../store/cluster_config.js';
 import { PdWorker, PdWorkerConfig, StorePd } from '../store/pd_worker.js';
 import { RaftStore } from '../store/raft_store.js';
@@ -120,6 +121,8 @@ export interface StoreConfig {
   tls?: TlsFiles;
   /** How often the split checker looks (its thresholds are PD's configuration). */
   splitCheck?: { intervalMs: number };
+  /** Idle Regions stop ticking (hibernation.ts); default on, as in TiKV. */
+  hibernateRegions?: boolean;
 }
 
 /** How long shutdown waits for in-flight calls before cutting connections. */
@@ -270,6 +273,7 @@ export class StoreServer {
         raftStore.reportSnapshot(env.regionId, env.toPeer.id, SnapshotStatus.Failure);
       },
       onSent: (n) => this.metrics.raftMessagesSent.inc(n),
+      fromStoreId: this.storeId,
       ...(cfg.tls ? { credentials: cfg.tls.channelCredentials() } : {}),
     });
     this.transport = transport;
@@ -324,9 +328,18 @@ export class StoreServer {
       NODE_RUNTIME,
     );
     this.raftStore = raftStore;
+    const hibernation =
+      cfg.hibernateRegions === false
+        ? undefined
+        : raftStore.enableHibernation({
+            ...defaultHibernationOptions(cfg.peer.tickMs, cfg.peer.electionTicks),
+            onWake: (reason) => this.metrics.regionWakeups.inc({ reason }),
+            log: logFn,
+          });
     this.metrics.source = {
       regions: () => raftStore.peers.size,
       leaders: () => [...raftStore.peers.values()].filter((p) => p.isLeader()).length,
+      hibernated: () => hibernation?.asleepCount() ?? 0,
     };
 
     const loader = new PeerLoader(
@@ -408,6 +421,7 @@ export class StoreServer {
           this.metrics.raftMessagesReceived.inc();
           return raftStore.onRaftMessage(env, channel);
         },
+        heardFromStore: (storeId) => raftStore.heardFromStore(storeId),
         dropped: (r, env) => {
           this.metrics.raftMessagesDropped.inc({ reason: r.reason });
           drops.drop(r.reason, { ...describeEnvelope(env), err: r.detail }, 'raft message dropped');

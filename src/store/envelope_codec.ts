@@ -5,6 +5,28 @@ import { Uint64RangeError, toUint64, uint64ToNumber } from '../proto/uint64.js';
 import { RaftCodecError, decodeMessage, encodeMessage } from './raft_codec.js';
 import { RaftEnvelope } from './raft_store.js';
 
+const SIGNAL_TO_WIRE = {
+  request: 'HIBERNATE_REQUEST',
+  ack: 'HIBERNATE_ACK',
+  wake: 'HIBERNATE_WAKE',
+} as const;
+
+function signalFromWire(w: RaftMessage__Output['hibernate']): RaftEnvelope['hibernate'] {
+  switch (w) {
+    case 'HIBERNATE_NONE':
+    case undefined:
+      return undefined;
+    case 'HIBERNATE_REQUEST':
+      return 'request';
+    case 'HIBERNATE_ACK':
+      return 'ack';
+    case 'HIBERNATE_WAKE':
+      return 'wake';
+    default:
+      throw new RaftCodecError(`unknown hibernation signal ${String(w)}`, 'unknown-type');
+  }
+}
+
 export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
   return {
     regionId: toUint64(env.regionId),
@@ -12,6 +34,7 @@ export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
     toPeer: peerToProto(env.toPeer),
     regionEpoch: epochToProto(env.epoch),
     message: encodeMessage(env.message),
+    ...(env.hibernate ? { hibernate: SIGNAL_TO_WIRE[env.hibernate] } : {}),
   };
 }
 
@@ -24,12 +47,14 @@ export function decodeEnvelope(w: RaftMessage__Output): RaftEnvelope {
   if (!w.fromPeer || !w.toPeer || !w.message)
     throw new RaftCodecError('raft message without peers or body');
   try {
+    const hibernate = signalFromWire(w.hibernate);
     return {
       regionId: uint64ToNumber(w.regionId, 'region id'),
       fromPeer: peerFromProto(w.fromPeer),
       toPeer: peerFromProto(w.toPeer),
       epoch: epochFromProto(w.regionEpoch),
       message: decodeMessage(w.message),
+      ...(hibernate ? { hibernate } : {}),
     };
   } catch (e) {
     if (e instanceof RaftCodecError) throw e;

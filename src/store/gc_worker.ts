@@ -48,6 +48,10 @@ interface RegionProgress {
   /** Where the next step starts; undefined once the round is done. */
   cursor: Buffer | undefined;
   locksResolved: boolean;
+  /** Keys the round has walked so far. */
+  keysSeen?: number;
+  /** Set when a round finished having walked no key at all: the apply index then. */
+  emptyAtApplied?: number;
 }
 
 export class GcWorkerMetrics {
@@ -215,8 +219,11 @@ export class GcWorker {
   private async collectRegion(peer: RegionPeer, safePoint: bigint): Promise<void> {
     const id = peer.region.id;
     let r = this.regions.get(id);
+    // A sleeping Region (hibernation.ts) that held no key at its last round and has
+    // applied nothing since has no garbage at any safe point: a round would only wake it.
+    if (r?.emptyAtApplied === peer.appliedIndex && peer.asleep) return;
     if (!r || r.safePoint < safePoint) {
-      r = { safePoint, cursor: peer.region.startKey, locksResolved: false };
+      r = { safePoint, cursor: peer.region.startKey, locksResolved: false, keysSeen: 0 };
       this.regions.set(id, r);
     }
     if (r.cursor === undefined && r.locksResolved) return; // done at this safe point
@@ -226,12 +233,15 @@ export class GcWorker {
     while (r.cursor !== undefined && !this.stopped) {
       const step = await this.txnKv.gcStep(ctx, safePoint, r.cursor);
       r.cursor = step.next;
+      r.keysSeen = (r.keysSeen ?? 0) + step.visited;
       if (step.deleted > 0) {
         this.versionsDeleted += step.deleted;
         this.metrics?.versionsDeleted.inc(step.deleted);
       }
       await sleep(this.stepGapMs);
     }
+    if (r.cursor === undefined && r.locksResolved && r.keysSeen === 0)
+      r.emptyAtApplied = peer.appliedIndex;
   }
 
   /** Settles the Region's locks with start_ts <= S; true when none is left alive. */

@@ -39,6 +39,11 @@ export class HeldCommits {
     byPeer.set(env.toPeer.id, env);
   }
 
+  /** Whether commit news of this Region is held (its group must not go to sleep yet). */
+  has(regionId: number): boolean {
+    return this.held.has(regionId);
+  }
+
   /** An append to the same follower is being sent: it carries the commit index too. */
   supersede(env: RaftEnvelope): void {
     if (env.message.type !== MessageType.App) return;

@@ -70,6 +70,10 @@ export class MergeRunner {
       );
       return;
     }
+    // A merge wakes both Regions (hibernation.ts): the source proposes now, and the
+    // target's group must be ticking to take the CommitMerge that follows.
+    this.store.wakeRegion(sourceId, 'admin');
+    this.store.wakeRegion(target.id, 'admin');
     try {
       peer.proposePrepareMerge(cloneRegion(target), (r) => this.logOutcome(sourceId, r));
       this.log({ regionId: sourceId, target: target.id }, 'prepare merge proposed');
@@ -87,6 +91,10 @@ export class MergeRunner {
     for (const source of this.store.peers.values()) {
       const m = source.merging();
       if (!m || source.isMergedAway()) continue;
+      // Mid-merge both groups stay awake: the fenced source never rests (peer.isIdle), and
+      // a target here that fell asleep since is woken with its group.
+      this.store.wakeRegion(source.regionId, 'admin');
+      this.store.wakeRegion(m.target.id, 'admin');
       const target = this.store.peers.get(m.target.id);
       if (target && takenIn(target.region, source.region, m.target.epoch.version)) {
         // This store's target replica got the merge by snapshot, not by applying the

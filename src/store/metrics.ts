@@ -5,6 +5,8 @@ import { DEFAULT_METRICS_PREFIX, LATENCY_BUCKETS, registerBuildInfo } from '../c
 export interface StoreGaugeSource {
   regions(): number;
   leaders(): number;
+  /** Peers whose Raft group sleeps (hibernation.ts). */
+  hibernated?(): number;
 }
 
 export class StoreMetrics {
@@ -15,6 +17,20 @@ export class StoreMetrics {
   disk: { availableBytes: number; capacityBytes: number; reserveBytes(): number } | undefined;
   readonly regions: Gauge;
   readonly leaders: Gauge;
+  readonly hibernated = new Gauge({
+    name: 'nyx_raftstore_hibernated_regions',
+    help: 'Region peers on this store whose Raft group sleeps (not ticked: idle, every replica caught up)',
+    registers: [this.registry],
+    collect: () => {
+      this.hibernated.set(this.source.hibernated?.() ?? 0);
+    },
+  });
+  readonly regionWakeups = new Counter({
+    name: 'nyx_raftstore_region_wakeups_total',
+    help: 'Sleeping Region peers woken, by reason (message, proposal, read, admin, leader-store-down, follower-store-down, peer-wake)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
   readonly snapshotsSent = new Counter({
     name: 'nyx_raft_snapshots_sent_total',
     help: 'Region snapshots sent to followers that fell behind the compacted log',

@@ -15,6 +15,14 @@ import { downPeersKey, type DownPeer } from './peer_liveness.js';
 import { StalePeerChecker } from './stale_peer.js';
 import type { FlowReport } from './region_flow.js';
 
+/**
+ * A sleeping leader (hibernation.ts) reports only every this many periodic rounds: nothing
+ * about its Region changes while it sleeps (any change wakes it, and a new leader or a
+ * changed Region is reported at once), and with thousands of idle Regions the periodic
+ * reports are most of PD's load. PD does not age leaders out by report time.
+ */
+export const SLEEPING_REPORT_EVERY = 6;
+
 function pendingKey(peers: Peer[]): string {
   return peers.map((p) => p.id).join(',');
 }
@@ -83,6 +91,7 @@ export interface PdWorkerConfig {
 export class PdWorker {
   private timers: NodeJS.Timeout[] = [];
   private lastLeaderTerm = new Map<number, number>();
+  private periodicRounds = 0;
   private syncing = false;
   private stopped = false;
   /** Regions whose last report listed pending peers: reported again when that changes. */
@@ -113,7 +122,7 @@ export class PdWorker {
       this.timers.push(t);
     };
     every(this.cfg.storeHeartbeatMs, () => void this.storeHeartbeat());
-    every(this.cfg.regionHeartbeatMs, () => this.regionHeartbeats(true));
+    every(this.cfg.regionHeartbeatMs, () => this.regionHeartbeats(true, false));
     every(this.cfg.raftLogGcIntervalMs, () => this.gcRaftLogs());
     every(this.cfg.regionSyncMs, () => void this.syncBootstrapRegions());
     every(this.cfg.peerHealthRecheckMs ?? 1000, () => this.recheckPeerHealth());
@@ -212,7 +221,7 @@ export class PdWorker {
         this.clusterConfig.version,
       );
       if (res.config) this.applyConfig(res.config.version, res.config.entries);
-      if (res.requireRegionHeartbeats) this.regionHeartbeats(true);
+      if (res.requireRegionHeartbeats) this.regionHeartbeats(true, true);
     } catch (e) {
       this.log({ err: (e as Error).message }, 'store heartbeat failed');
     }
@@ -233,8 +242,12 @@ export class PdWorker {
     );
   }
 
-  /** Heartbeat the Regions this store leads: all of them, or only new leaderships. */
-  private regionHeartbeats(all: boolean): void {
+  /**
+   * Heartbeat the Regions this store leads: all of them (sleeping ones only every
+   * SLEEPING_REPORT_EVERY rounds, unless `evenSleeping`), or only new leaderships.
+   */
+  private regionHeartbeats(all: boolean, evenSleeping = true): void {
+    const sleepingToo = evenSleeping || ++this.periodicRounds % SLEEPING_REPORT_EVERY === 0;
     if (all) this.store.flow.retain((id) => this.store.peers.has(id));
     for (const p of this.store.peers.values()) {
       const raft = p.node.raft;
@@ -244,6 +257,7 @@ export class PdWorker {
       }
       const known = this.lastLeaderTerm.get(p.regionId) === raft.term;
       if (!all && known) continue;
+      if (known && p.asleep && !sleepingToo) continue;
       if (!known) this.onNewLeadership();
       this.lastLeaderTerm.set(p.regionId, raft.term);
       this.report(p);
@@ -284,6 +298,9 @@ export class PdWorker {
       // its entries after the fence's minIndex (merge_propose.ts).
       if (p.merging()) continue;
       const view = p.logStorage;
+      // Nothing to compact unless the log is long: then the engine need not be opened
+      // (flush() opens it), which with thousands of idle Regions is most of this pass.
+      if (view.lastIndex() - view.firstIndex() + 1 <= this.cfg.raftLogGcThreshold) continue;
       const durable = p.engine.flush().appliedIndex;
       if (durable <= INITIAL_LOG_INDEX) continue;
       if (durable - view.firstIndex() + 1 <= this.cfg.raftLogGcThreshold) continue;

@@ -47,6 +47,7 @@ import { MergeOutcome, MergeSourceReplica, mergingError } from './merge_apply.js
 import { MergeState } from '../storage/region_state.js';
 import { checkPrepareMerge } from './merge_propose.js';
 import { clockRaftSeed } from './runtime.js';
+import type { WakeReason } from './hibernation.js';
 import { PeerLiveness } from './peer_liveness.js';
 
 export type { WriteResult } from './cmd/command.js';
@@ -188,8 +189,25 @@ export class RegionPeer {
   sizeEstimate: { bytes: number; keys: number } | undefined;
   /** Ticks since a leader's message last reached this peer (stale peer detection). */
   leaderSilentTicks = 0;
-  /** As leader: when each peer was last heard from, which are down (peer_liveness.ts). */
-  readonly liveness = new PeerLiveness(() => (this.isLeader() ? this.node.raft.term : undefined));
+  /** Not ticked by the store: the group hibernates (hibernation.ts). */
+  asleep = false;
+  /** A leader's consecutive quiescent, idle ticks (hibernation.ts). */
+  idleTicks = 0;
+  /** The last log index those idle ticks saw (a write between two ticks restarts them). */
+  idleIndex = 0;
+  /** While asleep as a follower: the store of the leader it sleeps with (else NONE). */
+  sleepingWithStore = NONE;
+  /** Set by the store: a request arrived for this peer while it sleeps. */
+  onWake: (peer: RegionPeer, reason: WakeReason) => void = () => undefined;
+  /**
+   * As leader: when each peer was last heard from, which are down (peer_liveness.ts). A
+   * sleeping group exchanges no messages, so while asleep nothing is reported and the
+   * clocks start again when it wakes (else every peer of a sleeping Region would look
+   * down: TiKV #10017).
+   */
+  readonly liveness = new PeerLiveness(() =>
+    this.isLeader() && !this.asleep ? this.node.raft.term : undefined,
+  );
 
   constructor(
     region: Region,
@@ -343,6 +361,7 @@ export class RegionPeer {
     session: SessionStamp | undefined,
     done: (r: WriteResult | Error) => void,
   ): void {
+    if (this.asleep) this.onWake(this, 'proposal');
     if (this.proposals.size + this.pendingWrites.length >= this.cfg.maxPendingProposals) {
       this.observer.proposal('rejected');
       throw new RegionError({
@@ -465,6 +484,7 @@ export class RegionPeer {
     splits: SplitRequest[],
     done: (r: SplitResult | Error) => void,
   ): void {
+    if (this.asleep) this.onWake(this, 'admin');
     this.checkRequest(epoch);
     this.proposeAdminEntry({ kind: 'batchSplit', splits }, (r) =>
       done(
@@ -546,6 +566,8 @@ export class RegionPeer {
     done: (r: RequestOutcome[] | SplitResult | MergeOutcome | Error) => void,
     maxBytes = Infinity,
   ): void {
+    // Split and merge steps (PrepareMerge, CommitMerge, RollbackMerge) run on an awake group.
+    if (this.asleep) this.onWake(this, 'admin');
     const cmd: RaftCommand = {
       regionId: this.region.id,
       epoch: { ...this.region.epoch },
@@ -611,6 +633,7 @@ export class RegionPeer {
    * first. PD learns the outcome from the heartbeats; nothing waits on the entry.
    */
   proposeConfChange(changes: PeerChange[]): void {
+    if (this.asleep) this.onWake(this, 'admin');
     if (!this.isLeader()) throw this.notLeader();
     const raft = this.node.raft;
     // Alive: answering now (recentActive is cleared at every check-quorum round, so a
@@ -632,6 +655,7 @@ export class RegionPeer {
    * TimeoutNow lets the target win past the followers' leases.
    */
   transferLeader(peerId: number, maxLag: number): void {
+    if (this.asleep) this.onWake(this, 'admin');
     if (!this.isLeader()) throw this.notLeader();
     const target = this.peerById(peerId);
     if (!target)
@@ -687,6 +711,9 @@ export class RegionPeer {
    * committed is applied), otherwise after a ReadIndex round confirms leadership.
    */
   read(run: () => void, fail: (err: Error) => void): void {
+    // A sleeping leader's lease was expired when it fell asleep: the read wakes the group
+    // and goes through ReadIndex, whose heartbeats wake the followers (hibernation.ts).
+    if (this.asleep) this.onWake(this, 'read');
     const raft = this.node.raft;
     const now = this.now();
     const read = { run, fail, arrivedAt: now };
@@ -712,6 +739,38 @@ export class RegionPeer {
     this.leaderSilentTicks++;
     this.node.tick();
     this.dirty = true;
+  }
+
+  /**
+   * Nothing waits in this peer: no queued or proposed write, read, split copy, and no merge
+   * under way (a fenced source must keep ticking until its merge commits or rolls back:
+   * the merge runner and a re-elected leader drive it, TiKV keeps such a peer awake too).
+   */
+  isIdle(): boolean {
+    return (
+      this.pendingWrites.length === 0 &&
+      this.proposals.size === 0 &&
+      this.reads.size === 0 &&
+      !this.splitInFlight &&
+      this.heldEntries.length === 0 &&
+      this.mergeFence === undefined &&
+      !this.mergedAway
+    );
+  }
+
+  /**
+   * Stop ticking (hibernation.ts). A leader's lease goes now: while nobody ticks, nothing
+   * renews it, and after waking only acknowledgements of what it sends then may earn it.
+   */
+  fallAsleep(): void {
+    this.asleep = true;
+    this.idleTicks = 0;
+    this.lease.expire();
+  }
+
+  wakeUp(): void {
+    this.asleep = false;
+    this.idleTicks = 0;
   }
 
   /** Send this turn's batched ReadIndex request, if reads are waiting for one. */

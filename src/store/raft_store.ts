@@ -21,6 +21,7 @@ import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
 import type { MergeOutcome } from './merge_apply.js';
 import { NODE_RUNTIME, StoreRuntime, TimerHandle } from './runtime.js';
+import { Hibernation, HibernationOptions, WakeReason } from './hibernation.js';
 import { RegionFlow } from './region_flow.js';
 
 /** A Raft message with the routing header a store needs to deliver it. */
@@ -30,6 +31,8 @@ export interface RaftEnvelope {
   toPeer: Peer;
   epoch: RegionEpoch;
   message: Message;
+  /** A hibernation signal (hibernation.ts): handled by the store, never stepped into Raft. */
+  hibernate?: 'request' | 'ack' | 'wake';
 }
 
 /** The outbound side of the store-to-store transport. */
@@ -37,6 +40,8 @@ export interface RaftTransport {
   /** Queue a message; messages are sent batched per store on flush(). */
   send(env: RaftEnvelope): void;
   flush(): void;
+  /** Tell these stores that this one is alive (hibernation.ts); sent at once. */
+  sendStoreHeartbeat?(storeIds: number[]): void;
 }
 
 export interface RaftStoreHooks {
@@ -102,6 +107,8 @@ export class RaftStore {
   private readonly stashedVotes = new Map<number, RaftEnvelope>();
   /** Peers to destroy once the turn whose log write is under way is done. */
   private readonly destroyAfterTurn = new Map<number, string>();
+  /** Idle Regions stop ticking, when enabled (hibernation.ts). */
+  hibernation: Hibernation | undefined;
   /** Commit-only appends held for the next append or tick (held_commits.ts). */
   private readonly heldCommits = new HeldCommits();
   /** The load each Region serves here: for PD's hot Regions and load splits (region_flow.ts). */
@@ -118,7 +125,32 @@ export class RaftStore {
     private readonly runtime: StoreRuntime = NODE_RUNTIME,
   ) {}
 
+  /** Let idle Regions sleep (before start()). */
+  enableHibernation(opts: HibernationOptions): Hibernation {
+    this.hibernation = new Hibernation(
+      this.storeId,
+      this.peers,
+      this.transport,
+      opts,
+      this.runtime,
+      (regionId) => this.heldCommits.has(regionId),
+    );
+    return this.hibernation;
+  }
+
+  /** Wake this store's peer of the Region and, if it slept, its group (a merge step). */
+  wakeRegion(regionId: number, reason: WakeReason): void {
+    const p = this.peers.get(regionId);
+    if (p && this.hibernation) this.hibernation.wakeGroup(p, reason);
+  }
+
+  /** Something arrived from another store: it is alive (peer_store_liveness.ts). */
+  heardFromStore(storeId: number): void {
+    this.hibernation?.liveness.heard(storeId);
+  }
+
   start(): void {
+    this.hibernation?.start();
     // A tick steps Raft like a message does: an exception there is a bug, so fail-stop.
     this.ticker = this.runtime.setRepeating(this.tickMs, () => this.guarded(() => this.onTick()));
   }
@@ -126,11 +158,13 @@ export class RaftStore {
   stop(err: Error): void {
     this.stopped = true;
     if (this.ticker) this.runtime.clearTimer(this.ticker);
+    this.hibernation?.stop();
     for (const p of this.peers.values()) p.close(err);
   }
 
   addPeer(peer: RegionPeer, replayVote = true): void {
     this.peers.set(peer.regionId, peer);
+    peer.onWake = (p, reason) => this.hibernation?.wake(p, reason);
     this.dirtyPeers.track(peer);
     // A split's copy finished off the loop (peer.ts): its new peers, then a turn.
     peer.onAsyncApplied = (err) =>
@@ -199,6 +233,10 @@ export class RaftStore {
    */
   onRaftMessage(env: RaftEnvelope, channel: Channel = 'messages'): Refusal | undefined {
     if (this.stopped) return undefined;
+    if (env.hibernate && !this.peers.has(env.regionId)) {
+      // A signal never creates a peer: it is about a group this store is not part of (yet).
+      return { reason: 'unknown-region', detail: `hibernation signal for region ${env.regionId}` };
+    }
     if (!this.peers.has(env.regionId)) {
       // Kept even when a peer is created: a split applied here later replaces that
       // placeholder and replays the vote to its own peer (dropPlaceholder).
@@ -217,6 +255,13 @@ export class RaftStore {
     const refusal = checkForStore(this, env, channel);
     if (refusal) return refusal;
     const peer = this.peers.get(env.regionId)!;
+    if (this.hibernation) {
+      if (env.hibernate) {
+        this.guarded(() => this.hibernation!.onSignal(peer, env));
+        return undefined;
+      }
+      this.hibernation.onMessage(peer, env);
+    }
     if (LEADER_TO_FOLLOWER.has(env.message.type)) peer.leaderSilentTicks = 0;
     // The message passed validation, so an exception from Raft is a bug or a broken
     // invariant, and Raft's state may be half changed: fail-stop, never go on from it.
@@ -258,13 +303,18 @@ export class RaftStore {
   private onTick(): void {
     this.ticks++;
     const expire = this.ticks % 10 === 0;
+    const hib = this.hibernation;
     for (const p of this.peers.values()) {
+      // A sleeping peer has no requests to expire (any request wakes it).
+      if (p.asleep) continue;
       p.tick();
+      hib?.afterTick(p);
       if (expire) p.expireRequests();
     }
     const held = this.heldCommits.takeAll();
     for (const env of held) if (this.peers.has(env.regionId)) this.transport.send(env);
     if (held.length > 0) this.transport.flush();
+    hib?.checkPeerStores();
     this.schedule();
   }
 
@@ -432,6 +482,7 @@ export class RaftStore {
       this.peers.delete(regionId);
       this.lazyHardStates.delete(regionId);
       this.stashedVotes.delete(regionId);
+      this.hibernation?.forget(p);
       this.heldCommits.forget(regionId);
       p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
       this.hooks.destroyPeerData?.(p);
@@ -450,6 +501,7 @@ export class RaftStore {
     if (!p || p.isInitialized()) return;
     this.peers.delete(regionId);
     this.lazyHardStates.delete(regionId);
+    this.hibernation?.forget(p);
     p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
   }
 

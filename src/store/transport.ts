@@ -27,6 +27,7 @@ import { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { RaftMessageBatch } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import { RaftTransportClient, loadNyxProto } from '../proto/load.js';
 import { encodeEnvelope } from './envelope_codec.js';
+import { toUint64 } from '../proto/uint64.js';
 import { RaftEnvelope, RaftTransport } from './raft_store.js';
 
 export interface TransportDeps {
@@ -37,6 +38,8 @@ export interface TransportDeps {
   /** A snapshot that could not be sent: clean up after it and report it failed to Raft. */
   failSnapshot(env: RaftEnvelope): void;
   onSent?(count: number): void;
+  /** This store's id, sent with every batch (the receiver hears we are alive). */
+  fromStoreId?: number;
   /** Channel credentials to other stores (mutual TLS); default plaintext. */
   credentials?: grpc.ChannelCredentials;
 }
@@ -143,11 +146,27 @@ export class GrpcRaftTransport implements RaftTransport {
     this.deps.sendSnapshot(env, link.client);
   }
 
+  /**
+   * An empty batch to each store: "this store is alive" for the followers of its sleeping
+   * leaders (hibernation.ts). Lost ones are not retried: the next one follows soon.
+   */
+  sendStoreHeartbeat(storeIds: number[]): void {
+    if (this.closed || this.deps.fromStoreId === undefined) return;
+    for (const storeId of storeIds) {
+      if (failpointsActive() && this.dropped(storeId)) continue;
+      this.afterDelay(storeId, () => {
+        this.link(storeId).write({ msgs: [], fromStoreId: toUint64(this.deps.fromStoreId!) });
+      });
+    }
+  }
+
   private write(storeId: number, items: { env: RaftEnvelope; wire: RaftMessage }[]): void {
     const link = this.link(storeId);
+    const from =
+      this.deps.fromStoreId === undefined ? {} : { fromStoreId: toUint64(this.deps.fromStoreId) };
     for (const chunk of bySize(items)) {
       if (tracing) traceSends(chunk);
-      if (link.write({ msgs: chunk.map((i) => i.wire) })) {
+      if (link.write({ msgs: chunk.map((i) => i.wire), ...from })) {
         this.deps.onSent?.(chunk.length);
         continue;
       }

@@ -558,28 +558,30 @@ export class TxnKv {
     ctx: RequestContext,
     safePoint: bigint,
     from: Buffer,
-  ): Promise<{ deleted: number; next: Buffer | undefined }> {
+  ): Promise<{ deleted: number; next: Buffer | undefined; visited: number }> {
     this.checkTs(safePoint, 'the safe point');
     this.raiseSafePoint(safePoint);
     const peer = checkedPeer(this.store, ctx);
     const start = Buffer.compare(from, peer.region.startKey) < 0 ? peer.region.startKey : from;
-    const { keys, next } = await linearizableRead(this.store, peer, () => {
+    const { keys, next, visited } = await linearizableRead(this.store, peer, () => {
       const reader = new MvccReader(peer.engine);
       const found: Buffer[] = [];
       let resume: Buffer | undefined;
       let visited = 0;
+      let walked = 0;
       reader.walkKeys(start, peer.region.endKey, false, (key) => {
+        walked++;
         if (collectGarbage(reader, key, safePoint).length > 0) found.push(key);
         // Bounded work per step: a Region of many clean keys is walked in pieces.
         if (found.length < GC_BATCH_KEYS && ++visited < GC_WALK_KEYS) return 'continue';
         resume = Buffer.concat([key, Buffer.from([0])]);
         return 'stop';
       });
-      return { keys: found, next: resume };
+      return { keys: found, next: resume, visited: walked };
     });
     const deleted =
       keys.length > 0 ? await this.action(ctx, keys, (io) => gcKeys(io, keys, safePoint)) : 0;
-    return { deleted, next };
+    return { deleted, next, visited };
   }
 
   /** GC every Region this store leads (one Region after another). */

@@ -21,6 +21,8 @@ export interface TestClusterOptions {
   allowFailpoints?: boolean;
   /** Mutual TLS everywhere (the playground's throw-away certificates). */
   tls?: boolean;
+  /** The stores' Raft tick (default 50 ms: elections and failover well under a second). */
+  tickMs?: number;
 }
 
 export class TestCluster {
@@ -48,7 +50,7 @@ export class TestCluster {
       storeStatusPort,
       clean: false,
       // Fast ticks so elections and failover take well under a second.
-      storeArgs: ['--tick-ms', '50', ...(opts.storeArgs ?? [])],
+      storeArgs: ['--tick-ms', String(opts.tickMs ?? 50), ...(opts.storeArgs ?? [])],
       pdArgs: opts.pdArgs ?? [],
       allowFailpoints: opts.allowFailpoints ?? false,
       tls: opts.tls ?? false,

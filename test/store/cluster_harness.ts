@@ -13,8 +13,16 @@ import {
   encodeSnapshotDescriptor,
 } from '../../src/storage/region_snapshot.js';
 import { snapDir } from '../../src/storage/paths.js';
-import { PeerConfig, RegionPeer } from '../../src/store/peer.js';
+import { PeerConfig, PeerObserver, RegionPeer } from '../../src/store/peer.js';
+import {
+  HibernationOptions,
+  WakeReason,
+  defaultHibernationOptions,
+} from '../../src/store/hibernation.js';
 import { PeerLoader } from '../../src/store/peer_loader.js';
+import { MergeOutcome } from '../../src/store/merge_apply.js';
+import { NODE_RUNTIME } from '../../src/store/runtime.js';
+import { MergeRunner } from '../../src/store/merge_runner.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
@@ -35,9 +43,17 @@ export class TestStore {
   store!: RaftStore;
   loader!: PeerLoader;
   kv!: RawKv;
+  /** This store's merge steps; tests drive them with merges.tick() (nothing runs it alone). */
+  merges!: MergeRunner;
+  /** Merge commands applied here, in order. */
+  readonly mergesApplied: MergeOutcome[] = [];
   up = false;
   /** Why the store loop stopped itself (fail-stop), if it did. */
   fatal: Error | undefined;
+  /** Wake-ups of sleeping peers here, by reason (with hibernation on). */
+  readonly wakeups = new Map<WakeReason, number>();
+  /** Linearizable reads by path (lease or ReadIndex). */
+  readonly reads = { lease: 0, read_index: 0 };
 
   constructor(
     readonly id: number,
@@ -49,9 +65,20 @@ export class TestStore {
     this.logEngine = RaftLogEngine.open(this.dir);
     this.engines = new RegionEnginePool(this.dir);
     const cfg = { ...TEST_PEER_CONFIG, storeId: this.id };
-    this.loader = new PeerLoader(this.id, this.logEngine, this.engines, cfg, () =>
-      performance.now(),
+    const observer: PeerObserver = {
+      proposal: () => undefined,
+      committed: () => undefined,
+      read: (path) => this.reads[path]++,
+    };
+    this.loader = new PeerLoader(
+      this.id,
+      this.logEngine,
+      this.engines,
+      cfg,
+      () => performance.now(),
+      observer,
     );
+    this.loader.peerOf = (id) => this.store.peers.get(id);
     const snaps = snapDir(this.dir);
     fs.mkdirSync(snaps, { recursive: true });
     this.store = new RaftStore(
@@ -69,6 +96,7 @@ export class TestStore {
           () => undefined,
           () => this.store.peers.values(),
         ),
+        onMergeApplied: (_peer, outcome) => this.mergesApplied.push(outcome),
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));
@@ -77,6 +105,18 @@ export class TestStore {
       TEST_PEER_CONFIG.tickMs,
       () => undefined,
     );
+    const hib = this.net.hibernation;
+    if (hib) {
+      this.store.enableHibernation({
+        ...defaultHibernationOptions(TEST_PEER_CONFIG.tickMs, TEST_PEER_CONFIG.electionTicks),
+        ...hib,
+        onWake: (r) => this.wakeups.set(r, (this.wakeups.get(r) ?? 0) + 1),
+      });
+    }
+    this.merges = new MergeRunner(this.store, () => undefined, {
+      runtime: NODE_RUNTIME,
+      resendMs: 200,
+    });
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
     this.store.start();
@@ -101,10 +141,18 @@ export class LocalNetwork {
   readonly stores = new Map<number, TestStore>();
   /** Drop every message to or from these stores. */
   readonly down = new Set<number>();
+  /** Drop the messages this says to drop (a lossy link for some kinds of message). */
+  drop: ((env: RaftEnvelope) => boolean) | undefined;
+  /** Sees every message just before the receiving store gets it. */
+  onDeliver: ((to: TestStore, env: RaftEnvelope) => void) | undefined;
   snapshotsSent = 0;
   readonly root: string;
 
-  constructor(ids: number[]) {
+  constructor(
+    ids: number[],
+    /** Let idle Regions sleep (hibernation.ts), with these options over the defaults. */
+    readonly hibernation?: Partial<HibernationOptions>,
+  ) {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-store-'));
     for (const id of ids)
       this.stores.set(id, new TestStore(id, path.join(this.root, `s${id}`), this));
@@ -114,6 +162,15 @@ export class LocalNetwork {
     let pending: RaftEnvelope[] = [];
     return {
       send: (env) => pending.push(env),
+      sendStoreHeartbeat: (storeIds) => {
+        setImmediate(() => {
+          for (const id of storeIds) {
+            const to = this.stores.get(id);
+            if (!to?.up || !from.up || this.down.has(id) || this.down.has(from.id)) continue;
+            to.store.heardFromStore(from.id);
+          }
+        });
+      },
       flush: () => {
         const msgs = pending;
         pending = [];
@@ -130,6 +187,9 @@ export class LocalNetwork {
       if (from.up) from.store.reportUnreachable(env.regionId, env.toPeer.id);
       return;
     }
+    to.store.heardFromStore(from.id);
+    if (this.drop?.(env)) return;
+    this.onDeliver?.(to, env);
     if (env.message.type === MessageType.Snap) {
       // Ship the file the way the snapshot stream would: copy it into the receiver's snap/.
       const desc = decodeSnapshotDescriptor(env.message.snapshot!.data);

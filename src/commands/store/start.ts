@@ -103,6 +103,12 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: 10_000,
       min: 10,
     }),
+    'hibernate-regions': Flags.boolean({
+      description:
+        'let idle Regions stop ticking (their leader and every follower caught up); any request or message wakes them',
+      default: true,
+      allowNo: true,
+    }),
     ...failpointFlags,
     ...tlsFlags,
   };
@@ -194,6 +200,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
         },
         tls,
         splitCheck: { intervalMs: flags['split-check-interval-ms'] },
+        hibernateRegions: flags['hibernate-regions'],
       },
       new PdWaitingAdapter(pd, this.config.version, flags.pd, waiting),
       logger,
