@@ -14,6 +14,7 @@ import { createRawClient } from '../client/create_client.js';
 import { PdClient } from '../client/pd_client.js';
 import type { RawClient } from '../client/raw_client.js';
 import { freePortRange } from '../common/free_port.js';
+import { PeerRole } from '../region/meta.js';
 import { Playground } from '../server/playground.js';
 import { checkBalance, countByStore, type BalanceCheck } from './rebalance_bench_bound.js';
 
@@ -43,8 +44,10 @@ export interface RebalanceBenchOptions {
 }
 
 export interface BalanceState {
-  /** Store id → replicas (voters and learners) it holds. */
+  /** Store id → replicas it holds as a voter (learners catching up are not counted). */
   peers: Record<string, number>;
+  /** Replicas that are not plain voters yet (learners, joint-configuration roles). */
+  inFlight: number;
   leaders: Record<string, number>;
   peerCheck: BalanceCheck;
   leaderCheck: BalanceCheck;
@@ -282,12 +285,16 @@ export class RebalanceBench {
     const { peers, leaders } = countByStore(
       storeIds,
       regions.map((r) => ({
-        peerStores: r.region.peers.map((p) => p.storeId),
+        voterStores: r.region.peers.filter((p) => p.role === PeerRole.Voter).map((p) => p.storeId),
         ...(r.leader ? { leaderStore: r.leader.storeId } : {}),
       })),
     );
     return {
       peers: Object.fromEntries(peers),
+      inFlight: regions.reduce(
+        (n, r) => n + r.region.peers.filter((p) => p.role !== PeerRole.Voter).length,
+        0,
+      ),
       leaders: Object.fromEntries(leaders),
       peerCheck: checkBalance(peers),
       leaderCheck: checkBalance(leaders),
@@ -329,7 +336,7 @@ function describe(s: BalanceState, ids: number[]): string {
   const b = (c: BalanceCheck) =>
     `${c.within ? 'within' : 'outside'} ${(c.mean - c.bound).toFixed(1)}..${(c.mean + c.bound).toFixed(1)}`;
   return (
-    `replicas ${f(s.peers)} (${b(s.peerCheck)}), leaders ${f(s.leaders)} (${b(s.leaderCheck)}) ` +
+    `voters ${f(s.peers)} (${b(s.peerCheck)}; ${s.inFlight} learners), leaders ${f(s.leaders)} (${b(s.leaderCheck)}) ` +
     `on stores ${ids.join('/')}`
   );
 }

@@ -35,15 +35,19 @@ export function checkBalance(
   return { mean, bound, within: outside.length === 0, outside };
 }
 
-/** Peers and leaders per store, from PD's Region map, every store listed (0 if none). */
+/**
+ * Voters and leaders per store, from PD's Region map, every store listed (0 if none). Only
+ * voters count: a learner still catching up (its snapshot in flight) holds no share yet,
+ * so a store is credited with a Region once its replica is promoted.
+ */
 export function countByStore(
   storeIds: readonly number[],
-  regions: readonly { peerStores: readonly number[]; leaderStore?: number }[],
+  regions: readonly { voterStores: readonly number[]; leaderStore?: number }[],
 ): { peers: Map<number, number>; leaders: Map<number, number> } {
   const peers = new Map(storeIds.map((id) => [id, 0]));
   const leaders = new Map(storeIds.map((id) => [id, 0]));
   for (const r of regions) {
-    for (const s of r.peerStores) if (peers.has(s)) peers.set(s, peers.get(s)! + 1);
+    for (const s of r.voterStores) if (peers.has(s)) peers.set(s, peers.get(s)! + 1);
     if (r.leaderStore !== undefined && leaders.has(r.leaderStore))
       leaders.set(r.leaderStore, leaders.get(r.leaderStore)! + 1);
   }

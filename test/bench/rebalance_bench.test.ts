@@ -37,14 +37,14 @@ test('balance: small clusters round to at least ±1 unit', () => {
   assert.throws(() => checkBalance(new Map()), /no stores/);
 });
 
-test('countByStore: replicas and leaders per store, stores without any listed as 0', () => {
+test('countByStore: voters and leaders per store, stores without any listed as 0', () => {
   const { peers, leaders } = countByStore(
     [1, 2, 3, 4],
     [
-      { peerStores: [1, 2, 3], leaderStore: 1 },
-      { peerStores: [1, 2, 4], leaderStore: 4 },
-      { peerStores: [1, 2, 3] },
-      { peerStores: [9, 1, 2], leaderStore: 9 },
+      { voterStores: [1, 2, 3], leaderStore: 1 },
+      { voterStores: [1, 2, 4], leaderStore: 4 },
+      { voterStores: [1, 2, 3] },
+      { voterStores: [9, 1, 2], leaderStore: 9 },
     ],
   );
   assert.deepEqual(

@@ -77,8 +77,10 @@ test('nyx bench rebalance: a 4th store gets its share within the bound', async (
   assert.equal(rep.changedSettings['schedule-interval'], '100ms');
   assert.equal(rep.pdSettings['schedule-interval'], '100ms');
   assert.ok('store-limit' in rep.pdSettings);
-  // 24 replicas on 4 stores: mean 6, bound ±1; 8 leaders: mean 2, bound ±1.
-  assert.equal(rep.after.peerCheck.mean, 6);
+  // 24 voters on 4 stores: mean 6 (a bit more while a moved Region briefly has 4 voters),
+  // bound ±1; 8 leaders: mean 2, bound ±1.
+  assert.ok(rep.after.peerCheck.mean >= 6 && rep.after.peerCheck.mean < 7);
+  assert.equal(rep.after.peerCheck.bound, 1);
   assert.equal(rep.after.peerCheck.within, true);
   assert.equal(rep.after.leaderCheck.within, true);
   const mine = rep.after.peers[String(rep.newStoreId)]!;

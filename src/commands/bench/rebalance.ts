@@ -89,7 +89,7 @@ function renderRebalanceReport(r: RebalanceBenchReport): string {
       .join(', ')}\n` +
     `${c.cores} cores, load average ${la(c.loadAverageStart)} → ${la(c.loadAverageEnd)}\n` +
     renderTable(
-      ['store', 'replicas before', 'replicas after', 'leaders before', 'leaders after'],
+      ['store', 'Regions before', 'Regions after', 'leaders before', 'leaders after'],
       ids.map((id) => [
         id,
         r.before.peers[id] ?? '—',
@@ -98,10 +98,11 @@ function renderRebalanceReport(r: RebalanceBenchReport): string {
         r.after.leaders[id]!,
       ]),
     ) +
-    `\nbound: replicas ${r.after.peerCheck.mean.toFixed(1)} ± ${r.after.peerCheck.bound.toFixed(1)}, ` +
+    `\n(Regions: the store holds a voter; learners still catching up at the end: ${r.after.inFlight})\n` +
+    `bound: Regions ${r.after.peerCheck.mean.toFixed(1)} ± ${r.after.peerCheck.bound.toFixed(1)}, ` +
     `leaders ${r.after.leaderCheck.mean.toFixed(1)} ± ${r.after.leaderCheck.bound.toFixed(1)} ` +
     `(±10 % of the mean, at least ±1)\n` +
-    `replicas within the bound after ${s(r.regionsBalancedSec)}, leaders after ` +
+    `Regions within the bound after ${s(r.regionsBalancedSec)}, leaders after ` +
     `${s(r.leadersBalancedSec)}; both: ${s(r.balancedSec)} after the store started\n` +
     `operators ended: ${r.operatorsTotal} (${
       Object.entries(r.operators)

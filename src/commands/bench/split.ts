@@ -107,6 +107,14 @@ export default class BenchSplit extends BaseCommand<typeof BenchSplit> {
   }
 }
 
+/** "3 in 8.1–11.2 s each", with failed splits if any. */
+function splitsCell(w: { splits: number; failedSplits: number; splitSec: number[] }): string {
+  const each = w.splitSec.length
+    ? ` in ${Math.min(...w.splitSec).toFixed(1)}–${Math.max(...w.splitSec).toFixed(1)} s each`
+    : '';
+  return `${w.splits}${each}${w.failedSplits ? ` (+${w.failedSplits} failed)` : ''}`;
+}
+
 function renderSplitReport(r: SplitBenchReport): string {
   const ms = (x: number) => x.toFixed(1);
   const c = r.conditions;
@@ -134,7 +142,7 @@ function renderSplitReport(r: SplitBenchReport): string {
       ms(w.splitting.latencyMs.p50),
       ms(w.splitting.latencyMs.p99),
       ms(w.splitting.latencyMs.max),
-      `${w.splitting.splits}${w.splitting.failedSplits ? ` (+${w.splitting.failedSplits} failed)` : ''}`,
+      splitsCell(w.splitting),
       w.splitting.storeCpuSec.toFixed(1),
       w.splitting.errors,
     ],
