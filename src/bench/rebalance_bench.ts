@@ -69,9 +69,15 @@ export interface RebalanceBenchReport {
   leadersBalancedSec: number;
   /** ... until both held at once: the rebalance time. */
   balancedSec: number;
-  /** Operators still running when it was reached (their moves count already). */
+  /** Operators still running when it was reached. */
   operatorsRunningAtEnd: number;
-  /** Operators PD ended during the rebalance: "kind/status" → count. */
+  /**
+   * Past the bound PD may go on moving until its own tolerance (5 %, schedule/balance.ts)
+   * is met: from the 4th store's start until PD ran no operator for 2 s, and the counts
+   * then (undefined when it did not settle within the timeout).
+   */
+  settled?: { sec: number; state: BalanceState };
+  /** Operators PD ended from the 4th store's start until it settled: "kind/status" → count. */
   operators: Record<string, number>;
   operatorsTotal: number;
   snapshotsSent: number;
@@ -203,6 +209,13 @@ export class RebalanceBench {
       }
       const balancedSec = (performance.now() - t0) / 1000;
       const operatorsRunningAtEnd = (await pd.listOperators()).length;
+      o.log(`within the bound after ${balancedSec.toFixed(1)} s; waiting for PD to settle`);
+      const settledSec = await this.waitForSettled(pd, t0);
+      const settled =
+        settledSec === undefined
+          ? undefined
+          : { sec: settledSec, state: await this.state(pd, all) };
+      if (settled) o.log(`${settled.sec.toFixed(1)} s: settled, ${describe(settled.state, all)}`);
       const ops1 = counterSamples(await metricsText(pdStatus), 'nyx_pd_operators_total');
       const operators: Record<string, number> = {};
       for (const [labels, n] of ops1) {
@@ -221,6 +234,7 @@ export class RebalanceBench {
         leadersBalancedSec,
         balancedSec,
         operatorsRunningAtEnd,
+        ...(settled ? { settled } : {}),
         operators,
         operatorsTotal: Object.values(operators).reduce((a, b) => a + b, 0),
         snapshotsSent: snaps1.sent - snaps0.sent,
@@ -272,6 +286,22 @@ export class RebalanceBench {
       `wrote ${((o.regions * perRegion * VALUE_BYTES) / (1 << 20)).toFixed(1)} MiB into ` +
         `${o.regions} Regions in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
+  }
+
+  /**
+   * Seconds from t0 until PD ran no operator for 2 s in a row (the start of that quiet
+   * spell), or undefined once the timeout has passed.
+   */
+  private async waitForSettled(pd: PdClient, t0: number): Promise<number | undefined> {
+    let quietSince: number | undefined;
+    for (;;) {
+      const now = performance.now();
+      if ((await pd.listOperators()).length > 0) quietSince = undefined;
+      else quietSince ??= now;
+      if (quietSince !== undefined && now - quietSince >= 2000) return (quietSince - t0) / 1000;
+      if ((now - t0) / 1000 > this.o.timeoutSec) return undefined;
+      await sleep(this.o.pollMs);
+    }
   }
 
   /** Until PD runs no operator (the 3 stores' leaders settled) or 60 s passed. */

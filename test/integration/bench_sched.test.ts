@@ -88,6 +88,8 @@ test('nyx bench rebalance: a 4th store gets its share within the bound', async (
   assert.equal(rep.before.peers[String(rep.newStoreId)], undefined);
   assert.ok(rep.balancedSec > 0 && rep.balancedSec >= rep.regionsBalancedSec);
   assert.ok(rep.balancedSec >= rep.leadersBalancedSec);
+  assert.ok(rep.settled, 'PD settled');
+  assert.ok(rep.settled.sec >= rep.balancedSec - 0.5, `settled at ${rep.settled.sec}`);
   // Every replica on the new store came from an operator that ended or is still running.
   assert.ok(
     rep.operatorsTotal + rep.operatorsRunningAtEnd >= mine,

@@ -104,6 +104,11 @@ function renderRebalanceReport(r: RebalanceBenchReport): string {
     `(±10 % of the mean, at least ±1)\n` +
     `Regions within the bound after ${s(r.regionsBalancedSec)}, leaders after ` +
     `${s(r.leadersBalancedSec)}; both: ${s(r.balancedSec)} after the store started\n` +
+    (r.settled
+      ? `PD settled (no operator for 2 s) after ${s(r.settled.sec)}: Regions ` +
+        `${Object.values(r.settled.state.peers).join('/')}, leaders ` +
+        `${Object.values(r.settled.state.leaders).join('/')}\n`
+      : `PD did not settle within the timeout\n`) +
     `operators ended: ${r.operatorsTotal} (${
       Object.entries(r.operators)
         .map(([k, n]) => `${k} ${n}`)
