@@ -29,10 +29,6 @@ export class WindowedWriteLoad {
   private stopped = false;
   private workers: Promise<void>[] = [];
   private open: OpenWindow | undefined;
-  /** Writes completed since the last progress read, for ops/s between windows too. */
-  private sinceLastRead = 0;
-  private lastReadMs = performance.now();
-  totalErrors = 0;
 
   constructor(private readonly o: WindowedLoadOptions) {
     if (!Number.isInteger(o.concurrency) || o.concurrency < 1)
@@ -49,10 +45,8 @@ export class WindowedWriteLoad {
       const t0 = performance.now();
       try {
         await this.o.put(this.o.keyOf(w, i), this.o.value);
-        this.sinceLastRead++;
         this.open?.latency.record(performance.now() - t0);
       } catch (e) {
-        this.totalErrors++;
         this.open?.errors.add(e);
         await sleep(ERROR_PAUSE_MS);
       }
@@ -83,15 +77,6 @@ export class WindowedWriteLoad {
       errors: w.errors.total,
       errorKinds: w.errors.byKind(),
     };
-  }
-
-  /** Writes per second since the last call (for progress lines). */
-  rate(): number {
-    const now = performance.now();
-    const r = (this.sinceLastRead * 1000) / Math.max(1, now - this.lastReadMs);
-    this.sinceLastRead = 0;
-    this.lastReadMs = now;
-    return r;
   }
 
   /** Stops the workers; waits for in-flight writes up to drainMs. */
