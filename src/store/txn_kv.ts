@@ -105,7 +105,8 @@ export class TxnKv {
   /**
    * Transactions this store committed as the leader of their primary's Region: by a
    * commit that turned the primary lock into a write record (2PC, and async commit's
-   * final commit), or by a prewrite that committed at once (1PC). Read by the metrics.
+   * final commit, also when the client sends it batched as a ResolveLock with keys), or
+   * by a prewrite that committed at once (1PC). Read by the metrics.
    */
   readonly committedTxns = { percolator: 0, onePc: 0 };
 
@@ -424,7 +425,15 @@ export class TxnKv {
     for (const ts of status.keys()) this.checkTs(ts, 'start_ts');
     const statusOf = (ts: bigint) => status.get(ts);
     if (keys.length > 0) {
-      return this.action(ctx, keys, (io) => resolveLocks(io, keys, statusOf));
+      // The client's batched background commits come this way too (many transactions'
+      // keys of this Region, one commit_ts each): a primary committed here counts as a
+      // committed transaction, as it would through Commit.
+      const counts = { primariesCommitted: 0 };
+      const resolved = await this.action(ctx, keys, (io) =>
+        resolveLocks(io, keys, statusOf, counts),
+      );
+      this.committedTxns.percolator += counts.primariesCommitted;
+      return resolved;
     }
     let total = 0;
     for (;;) {

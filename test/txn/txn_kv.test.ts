@@ -246,3 +246,38 @@ test('committed transactions are counted once, where the primary commits or 1PC 
   assert.equal(blocked.errors.length, 1);
   assert.deepEqual(kv.committedTxns, { percolator: 1, onePc: 1 });
 });
+
+test("one ResolveLock commits several transactions' keys, each at its own commit_ts, and counts their primaries", async () => {
+  // The client's batched background commits: decided transactions' keys of one Region in
+  // one request, one proposal.
+  const { kv, ctx } = await cluster();
+  const txn = (p: string, s: string, startTs: bigint) => ({
+    mutations: [
+      { op: 'put' as const, key: b(p), value: b(`${p}@${startTs}`) },
+      { op: 'put' as const, key: b(s), value: b(`${s}@${startTs}`) },
+    ],
+    primary: b(p),
+    startTs,
+    lockTtl: 3000,
+  });
+  assert.deepEqual((await kv.prewrite(ctx, txn('p1', 's1', 50n))).errors, []);
+  assert.deepEqual((await kv.prewrite(ctx, txn('p2', 's2', 51n))).errors, []);
+  const before = kv.committedTxns.percolator;
+  const status = new Map([
+    [50n, 60n],
+    [51n, 61n],
+  ]);
+  const n = await kv.resolveLock(ctx, status, [b('p1'), b('s1'), b('p2'), b('s2')]);
+  assert.equal(n, 4);
+  assert.equal(kv.committedTxns.percolator - before, 2, 'both primaries committed here');
+  for (const [k, startTs, commitTs] of [
+    ['p1', 50n, 60n],
+    ['s2', 51n, 61n],
+  ] as const) {
+    assert.equal(await kv.get(ctx, b(k), commitTs - 1n), undefined);
+    assert.equal((await kv.get(ctx, b(k), commitTs))?.toString(), `${k}@${startTs}`);
+  }
+  // Again (a batch whose answer was lost, sent once more): nothing left to do.
+  assert.equal(await kv.resolveLock(ctx, status, [b('p1'), b('s1'), b('p2'), b('s2')]), 0);
+  assert.equal(kv.committedTxns.percolator - before, 2);
+});
