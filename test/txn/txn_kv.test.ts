@@ -246,3 +246,67 @@ test('committed transactions are counted once, where the primary commits or 1PC 
   assert.equal(blocked.errors.length, 1);
   assert.deepEqual(kv.committedTxns, { percolator: 1, onePc: 1 });
 });
+
+test("one ResolveLock commits several transactions' keys, each at its own commit_ts, and counts their primaries", async () => {
+  // The client's batched background commits: decided transactions' keys of one Region in
+  // one request, one proposal.
+  const { kv, ctx } = await cluster();
+  const txn = (p: string, s: string, startTs: bigint) => ({
+    mutations: [
+      { op: 'put' as const, key: b(p), value: b(`${p}@${startTs}`) },
+      { op: 'put' as const, key: b(s), value: b(`${s}@${startTs}`) },
+    ],
+    primary: b(p),
+    startTs,
+    lockTtl: 3000,
+  });
+  assert.deepEqual((await kv.prewrite(ctx, txn('p1', 's1', 50n))).errors, []);
+  assert.deepEqual((await kv.prewrite(ctx, txn('p2', 's2', 51n))).errors, []);
+  const before = kv.committedTxns.percolator;
+  const status = new Map([
+    [50n, 60n],
+    [51n, 61n],
+  ]);
+  const n = await kv.resolveLock(ctx, status, [b('p1'), b('s1'), b('p2'), b('s2')]);
+  assert.equal(n, 4);
+  assert.equal(kv.committedTxns.percolator - before, 2, 'both primaries committed here');
+  for (const [k, startTs, commitTs] of [
+    ['p1', 50n, 60n],
+    ['s2', 51n, 61n],
+  ] as const) {
+    assert.equal(await kv.get(ctx, b(k), commitTs - 1n), undefined);
+    assert.equal((await kv.get(ctx, b(k), commitTs))?.toString(), `${k}@${startTs}`);
+  }
+  // Again (a batch whose answer was lost, sent once more): nothing left to do.
+  assert.equal(await kv.resolveLock(ctx, status, [b('p1'), b('s1'), b('p2'), b('s2')]), 0);
+  assert.equal(kv.committedTxns.percolator - before, 2);
+});
+
+test('an action that writes needs no lease or ReadIndex round; one answered from the state alone does', async () => {
+  // Every prewrite and commit took a linearizable read point first; under load, when a
+  // commit outlasts the lease, each was a ReadIndex round plus the write. A write's answer
+  // waits for its own proposal, which a deposed leader can never commit.
+  const { leader, kv, ctx } = await cluster();
+  const peer = leader.store.peers.get(1)!;
+  const reads = { n: 0 };
+  const read = peer.read.bind(peer);
+  peer.read = (run, fail) => {
+    reads.n++;
+    read(run, fail);
+  };
+  assert.deepEqual((await kv.prewrite(ctx, putArgs('k', 'v', 10n))).errors, []);
+  await kv.commit(ctx, [b('k')], 10n, 20n);
+  assert.equal(reads.n, 0, 'prewrite and commit wrote without a read point');
+  // A conflict, a retried commit (nothing to write) and an error are read answers.
+  const conflict = await kv.prewrite(ctx, putArgs('k', 'w', 15n));
+  assert.equal(conflict.errors[0]?.detail.kind, 'conflict');
+  assert.equal(reads.n, 1);
+  await kv.commit(ctx, [b('k')], 10n, 20n);
+  assert.equal(reads.n, 2);
+  await assert.rejects(kv.commit(ctx, [b('k')], 30n, 40n), KeyError);
+  assert.equal(reads.n, 3);
+  // With the option off every action takes the read point first (the old path).
+  const strict = new TxnKv(leader.store, { writesWithoutLease: false });
+  assert.deepEqual((await strict.prewrite(ctx, putArgs('m', 'v', 50n))).errors, []);
+  assert.equal(reads.n, 4);
+});
