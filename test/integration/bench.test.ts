@@ -81,8 +81,11 @@ describe('nyx bench on a real cluster', () => {
         'txn',
         '--workload',
         workload,
+        // Two seconds, not one: on a loaded machine a cross-Region transfer on a fresh
+        // cluster takes 0.5-0.7 s, and a one-second run of two workers sometimes ended
+        // before the first one did.
         '--duration',
-        '1',
+        '2',
         '--warmup',
         '0',
         '--concurrency',
