@@ -72,12 +72,6 @@ export interface TxnKvOptions {
   fetchTs?: () => Promise<bigint>;
   /** Deadlock detection for lock waits (default: this store's own wait-for graph only). */
   deadlocks?: DeadlockDetector;
-  /**
-   * Actions whose outcome writes check against the leader's applied state without a lease
-   * or ReadIndex round (default true; see holdsEverythingCommitted). False: every action
-   * takes the read path first (tests compare both).
-   */
-  writesWithoutLease?: boolean;
 }
 
 export class TxnKv {
@@ -103,10 +97,7 @@ export class TxnKv {
     this.disk = opts.disk;
     this.fetchTs = opts.fetchTs;
     this.deadlocks = opts.deadlocks ?? new DeadlockDetector();
-    this.writesWithoutLease = opts.writesWithoutLease ?? true;
   }
-
-  private readonly writesWithoutLease: boolean;
 
   /** No read below this ts is served: GC may have removed what it needs. */
   private gcSafePoint = 0n;
@@ -114,8 +105,7 @@ export class TxnKv {
   /**
    * Transactions this store committed as the leader of their primary's Region: by a
    * commit that turned the primary lock into a write record (2PC, and async commit's
-   * final commit, also when the client sends it batched as a ResolveLock with keys), or
-   * by a prewrite that committed at once (1PC). Read by the metrics.
+   * final commit), or by a prewrite that committed at once (1PC). Read by the metrics.
    */
   readonly committedTxns = { percolator: 0, onePc: 0 };
 
@@ -184,30 +174,11 @@ export class TxnKv {
       peer.checkRequest(ctx.epoch);
       const version = peer.region.epoch.version;
       return await new Promise<T>((resolve, reject) => {
-        // `linearizable`: run at a lease / ReadIndex point. Without one, only an outcome
-        // that writes may be answered (see holdsEverythingCommitted).
-        const execute = (linearizable: boolean): void => {
+        peer.read(() => {
           try {
             if (peer.region.epoch.version !== version) throw peer.epochNotMatch();
             const io: ActionIo = { reader: new MvccReader(peer.engine), txn: new MvccTxn() };
-            let result: T;
-            let answeredByState = false;
-            try {
-              result = run(io);
-              answeredByState = io.txn.isEmpty;
-            } catch (e) {
-              if (linearizable) throw e;
-              answeredByState = true;
-              result = undefined as T;
-            }
-            if (answeredByState && !linearizable) {
-              // An answer from the state alone (a conflict, an error, a retry that finds
-              // its own lock, a live status) is a read: it needs the lease or a ReadIndex
-              // round. Run again there; the latches keep this store's writers off the keys.
-              peer.read(() => execute(true), reject);
-              this.store.schedule();
-              return;
-            }
+            const result = run(io);
             if (io.txn.isEmpty) {
               resolve(result);
               return;
@@ -235,12 +206,7 @@ export class TxnKv {
           } catch (e) {
             reject(e);
           }
-        };
-        if (this.writesWithoutLease && holdsEverythingCommitted(peer)) {
-          execute(false);
-          return;
-        }
-        peer.read(() => execute(true), reject);
+        }, reject);
         this.store.schedule();
       });
     } finally {
@@ -458,15 +424,7 @@ export class TxnKv {
     for (const ts of status.keys()) this.checkTs(ts, 'start_ts');
     const statusOf = (ts: bigint) => status.get(ts);
     if (keys.length > 0) {
-      // The client's batched background commits come this way too (many transactions'
-      // keys of this Region, one commit_ts each): a primary committed here counts as a
-      // committed transaction, as it would through Commit.
-      const counts = { primariesCommitted: 0 };
-      const resolved = await this.action(ctx, keys, (io) =>
-        resolveLocks(io, keys, statusOf, counts),
-      );
-      this.committedTxns.percolator += counts.primariesCommitted;
-      return resolved;
+      return this.action(ctx, keys, (io) => resolveLocks(io, keys, statusOf));
     }
     let total = 0;
     for (;;) {
@@ -643,32 +601,6 @@ export class TxnKv {
     }
     return deleted;
   }
-}
-
-/**
- * Whether the peer leads its Region with every committed entry applied and an entry of its
- * own term committed (so its commit index is the Region's). An action that WRITES may then
- * check against the applied state without a lease or a ReadIndex round: its answer waits
- * for its own proposal to commit and apply, and a proposal of a leader that was already
- * deposed when it proposed never commits — a newer leader commits an entry of its own term
- * to a quorum before anything else, and a log of the older term can then neither win an
- * election nor stay unrepaired (Raft §5.4: election restriction, Leader Completeness). So
- * if the proposal commits, no other leader committed anything between the check and it,
- * and the state checked held everything committed; writes of this store's own in-flight
- * proposals on the same keys are ruled out by the latches, held until apply. An outcome
- * that writes nothing is answered from the state alone and takes the read path instead.
- * (TiKV's scheduler reads a lease-checked snapshot for every command; under load, when a
- * commit takes longer than the lease, that turns each prewrite and commit into a ReadIndex
- * round plus a write, which is what this spares.)
- */
-function holdsEverythingCommitted(peer: RegionPeer): boolean {
-  const raft = peer.node.raft;
-  const committed = raft.raftLog.committed;
-  return (
-    peer.isLeader() &&
-    raft.raftLog.zeroTermOnOutOfBounds(committed) === raft.term &&
-    peer.appliedIndex >= committed
-  );
 }
 
 /** A 64-bit FNV-1a hash of a key (Deadlock.deadlock_key_hash). */

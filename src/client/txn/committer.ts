@@ -18,7 +18,6 @@ import { Backoffer, type BackofferOptions } from '../backoff.js';
 import { NyxError } from '../errors.js';
 import type { LockResolver } from './lock_resolver.js';
 import { physicalMs } from './lock_resolver.js';
-import type { CommitBatcher } from './commit_batcher.js';
 import type { BufferedMutation } from './mutation_buffer.js';
 import {
   CommitFailedError,
@@ -62,11 +61,6 @@ export interface CommitterDeps {
   tso: () => Promise<bigint>;
   /** Runs background work (secondary commits, rollbacks) and tracks it. */
   background: (work: Promise<unknown>) => void;
-  /**
-   * Commits a decided transaction's locks batched with other transactions' (absent: each
-   * transaction sends its own Commit per Region).
-   */
-  commitBatcher?: CommitBatcher;
 }
 
 function toMutation(m: BufferedMutation): Mutation {
@@ -178,7 +172,7 @@ export class Committer {
       // Committed: every lock is written and the commit_ts is fixed by them.
       this.path = 'async';
       this.deps.background(
-        this.commitDecided(
+        this.commitKeys(
           this.mutations.map((m) => m.key),
           minCommitTs,
         ),
@@ -190,7 +184,7 @@ export class Committer {
     try {
       const commitTs = await this.commitPrimary(minCommitTs);
       const secondaries = this.mutations.filter((m) => !this.isPrimary(m.key)).map((m) => m.key);
-      if (secondaries.length > 0) this.deps.background(this.commitDecided(secondaries, commitTs));
+      if (secondaries.length > 0) this.deps.background(this.commitKeys(secondaries, commitTs));
       return commitTs;
     } finally {
       this.stopHeartbeat();
@@ -239,28 +233,6 @@ export class Committer {
       // Another transaction's locks: settle dead ones, wait a little for live ones, then
       // give up with a conflict (retrying later would most likely conflict anyway).
       const r = await this.deps.resolver.resolve(bo, 0n, locks);
-      // (Optimistic only: a pessimistic transaction's conflicts count from for_update_ts.)
-      const younger =
-        this.opts.forUpdateTs === 0n
-          ? locks.find((l) => {
-              const ts = BigInt(l.lockVersion);
-              return ts > this.startTs && r.alive.includes(ts);
-            })
-          : undefined;
-      if (younger) {
-        // A live lock of a transaction that started after us: should it commit, its
-        // commit_ts exceeds its start_ts and so ours, a write conflict for us (Percolator
-        // §2.2: prewrite aborts on any lock); waiting could only pay off if it rolled
-        // back. Abort now, so that our own locks do not hold readers and writers up while
-        // we wait. Waits therefore only ever go from younger to older transactions, and
-        // no chain of waiting prewrites can close a cycle (wait-die).
-        throw new WriteConflictError(
-          Buffer.from(younger.key),
-          this.startTs,
-          BigInt(younger.lockVersion),
-          0n,
-        );
-      }
       if (r.msBeforeExpired > 0) {
         const lock = locks[0]!;
         const conflict = new WriteConflictError(
@@ -328,19 +300,6 @@ export class Committer {
         ? err
         : new TxnAbortedError(this.startTs, err.message, { cause: err });
     }
-  }
-
-  /**
-   * Commits keys of this transaction, already decided committed at commitTs (2PC: the
-   * primary's record is written; async commit: every prewrite succeeded), batched with
-   * other transactions' when a batcher is there. No min_commit_ts check is needed on the
-   * way: commitTs is at or above every lock's min_commit_ts (2PC secondaries carry
-   * start_ts + 1 and only primaries are pushed; async commit took the max of them all).
-   */
-  private commitDecided(keys: Buffer[], commitTs: bigint): Promise<void> {
-    const batcher = this.deps.commitBatcher;
-    if (!batcher) return this.commitKeys(keys, commitTs);
-    return batcher.commit(this.startTs, commitTs, keys, (rest) => this.commitKeys(rest, commitTs));
   }
 
   /** Commits keys at commitTs (idempotent); failures are left to readers' resolution. */

@@ -36,16 +36,7 @@ export interface ResolveResult {
   msBeforeExpired: number;
   /** Transactions the caller's read may ignore (send as resolved_locks). */
   ignore: bigint[];
-  /** Transactions still alive (neither decided nor pushed past the caller): their start_ts. */
-  alive: bigint[];
 }
-
-/**
- * A lock of a transaction with fewer keys than this is resolved by its key alone
- * (client-go's ResolveLockLite, bigTxnThreshold = 16); a bigger transaction's locks in
- * the Region are found by a scan of the Region's lock table, all in one request.
- */
-export const RESOLVE_LITE_MAX_TXN_SIZE = 16;
 
 const MAX_CACHED = 4096;
 
@@ -78,7 +69,6 @@ export class LockResolver {
   ): Promise<ResolveResult> {
     let msBeforeExpired = 0;
     const ignore: bigint[] = [];
-    const alive: bigint[] = [];
     // One transaction's locks are settled in order (its first lock decides its fate, the
     // rest reuse it); different transactions in parallel.
     const byTxn = new Map<string, LockInfo__Output[]>();
@@ -90,19 +80,14 @@ export class LockResolver {
     await Promise.all(
       [...byTxn.values()].map(async (txnLocks) => {
         const done = new Set<string>();
-        // A small transaction's locks met here are settled by their keys alone, together.
-        const lite: Buffer[] = [];
-        let liteCommitTs = 0n;
         for (const lock of txnLocks) {
           const startTs = BigInt(lock.lockVersion);
           const status = await this.statusOf(bo.fork(), lock, callerStartTs);
           if (status.kind === 'alive') {
             if (status.pushed) ignore.push(startTs);
-            else {
-              if (!alive.includes(startTs)) alive.push(startTs);
+            else
               msBeforeExpired =
                 msBeforeExpired === 0 ? status.msLeft : Math.min(msBeforeExpired, status.msLeft);
-            }
             continue;
           }
           const commitTs = status.kind === 'committed' ? status.commitTs : 0n;
@@ -110,23 +95,14 @@ export class LockResolver {
           if (callerStartTs > 0n && (commitTs === 0n || commitTs > callerStartTs)) {
             ignore.push(startTs);
           }
-          if (Number(lock.txnSize) < RESOLVE_LITE_MAX_TXN_SIZE) {
-            // Its other locks are few, and each is settled when met: no Region scan.
-            lite.push(lock.key);
-            liteCommitTs = commitTs;
-            continue;
-          }
           const id = lock.key.toString('hex');
           if (done.has(id)) continue;
           done.add(id);
           await this.resolveRegionOf(bo.fork(), lock.key, startTs, commitTs);
         }
-        if (lite.length > 0) {
-          await this.resolveKeys(bo.fork(), lite, BigInt(txnLocks[0]!.lockVersion), liteCommitTs);
-        }
       }),
     );
-    return { msBeforeExpired: Math.max(msBeforeExpired, 0), ignore, alive };
+    return { msBeforeExpired: Math.max(msBeforeExpired, 0), ignore };
   }
 
   /** The fate of lock's transaction, deciding it at the primary if its TTL ran out. */
@@ -255,17 +231,6 @@ export class LockResolver {
     this.remember(startTs, status.kind === 'committed' ? status.commitTs : 0n);
     // Settle every lock now, so that no reader asks again.
     const commitTs = status.kind === 'committed' ? status.commitTs : 0n;
-    await this.resolveKeys(bo, keys, startTs, commitTs);
-    return status;
-  }
-
-  /** Commits (commitTs > 0) or rolls back the locks of startTs on exactly these keys. */
-  async resolveKeys(
-    bo: Backoffer,
-    keys: Buffer[],
-    startTs: bigint,
-    commitTs: bigint,
-  ): Promise<void> {
     await this.rpc.forEachRegion(
       bo,
       keys,
@@ -282,6 +247,7 @@ export class LockResolver {
         return true;
       },
     );
+    return status;
   }
 
   /** Commits (commitTs > 0) or rolls back every lock of startTs in the Region of key. */

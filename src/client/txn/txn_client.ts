@@ -7,7 +7,6 @@ import { ClientClosedError } from '../errors.js';
 import { KvConnectionPool, type KvConnectionOptions } from '../kv_connection.js';
 import { RegionCache, type PdLookup } from '../region_cache.js';
 import { RegionRequestSender } from '../region_request.js';
-import { CommitBatcher } from './commit_batcher.js';
 import type { CommitterDeps } from './committer.js';
 import { LockResolver } from './lock_resolver.js';
 import { ServiceSafePointKeeper, type ServiceSafePointPd } from './service_safe_point.js';
@@ -113,7 +112,6 @@ export class TxnClient {
       resolver: this.resolver,
       tso: () => this.getTimestamp(),
       background: (work) => this.track(work),
-      commitBatcher: new CommitBatcher(this.rpc, this.settings.backoff),
     };
   }
 

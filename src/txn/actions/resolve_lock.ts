@@ -9,8 +9,6 @@ export function resolveLocks(
   io: ActionIo,
   keys: Buffer[],
   statusOf: (startTs: bigint) => bigint | undefined,
-  /** Counts the primary locks this call commits (the store's committed-transactions metric). */
-  counts?: { primariesCommitted: number },
 ): number {
   let resolved = 0;
   for (const key of keys) {
@@ -22,7 +20,6 @@ export function resolveLocks(
       // The transaction's primary is committed at commitTs: this key is too. (No
       // min_commit_ts check: the primary's commit already decided the timestamp.)
       commitLock(io, key, lock, commitTs);
-      if (counts && lock.primary.equals(key)) counts.primariesCommitted++;
     } else if (commitTs > 0n) {
       io.txn.unlock(key); // a pessimistic lock it never prewrote: nothing to commit
     } else {

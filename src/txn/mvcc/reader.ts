@@ -21,15 +21,8 @@ export interface MvccSource {
 }
 
 export const MAX_TS = (1n << 64n) - 1n;
-/** Rows fetched per step when walking versions past the first page. */
+/** Rows fetched per step when walking versions (most keys have few). */
 const PAGE = 32;
-/**
- * Rows the first step fetches: most walks stop at the newest record or the one below it
- * (a Put, or a Rollback/Lock record over one), and every row fetched is copied out of
- * SQLite, its short value inline — 32 rows a step cost prewrite, commit and point reads
- * of often-written keys a 32-row copy each.
- */
-const FIRST_PAGE = 2;
 
 export interface Version {
   commitTs: bigint;
@@ -50,32 +43,23 @@ export class MvccReader {
     return v === undefined ? undefined : decodeLock(v);
   }
 
-  /**
-   * The key's versions with commit_ts <= ts, newest first, lazily, in pages: firstPage
-   * rows first, then PAGE rows a step.
-   */
-  *versions(
-    key: Uint8Array,
-    ts: bigint = MAX_TS,
-    firstPage: number = FIRST_PAGE,
-  ): Generator<Version> {
+  /** The key's versions with commit_ts <= ts, newest first, lazily, in pages. */
+  *versions(key: Uint8Array, ts: bigint = MAX_TS): Generator<Version> {
     let start = encodeVersionKey(key, ts);
     const end = versionsEnd(key);
-    let limit = firstPage;
     for (;;) {
-      const rows = this.src.scan({ table: 'write', start, end, limit });
+      const rows = this.src.scan({ table: 'write', start, end, limit: PAGE });
       for (const r of rows) {
         yield { commitTs: decodeVersionKey(r.key).ts, write: decodeWrite(r.value!) };
       }
-      if (rows.length < limit) return;
+      if (rows.length < PAGE) return;
       start = Buffer.concat([rows[rows.length - 1]!.key, Buffer.from([0])]);
-      limit = PAGE;
     }
   }
 
   /** The newest write record of any kind with commit_ts <= ts (TiKV's seek_write). */
   seekWrite(key: Uint8Array, ts: bigint = MAX_TS): Version | undefined {
-    for (const v of this.versions(key, ts, 1)) return v;
+    for (const v of this.versions(key, ts)) return v;
     return undefined;
   }
 

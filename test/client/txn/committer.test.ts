@@ -12,11 +12,7 @@ import { PdUnavailableError } from '../../../src/client/pd_errors.js';
 import { Committer, type CommitterDeps } from '../../../src/client/txn/committer.js';
 import type { LockResolver } from '../../../src/client/txn/lock_resolver.js';
 import type { BufferedMutation } from '../../../src/client/txn/mutation_buffer.js';
-import {
-  CommitUndeterminedError,
-  TxnAbortedError,
-  WriteConflictError,
-} from '../../../src/client/txn/txn_errors.js';
+import { CommitUndeterminedError, TxnAbortedError } from '../../../src/client/txn/txn_errors.js';
 import type { TxnRpc } from '../../../src/client/txn/txn_rpc.js';
 
 const loc = { region: { id: 1, startKey: Buffer.alloc(0), endKey: Buffer.alloc(0) } };
@@ -182,68 +178,4 @@ test('1PC is tried only while one request holds every key: after a split it is 2
     { keys: ['b'], tryOnePc: false },
   ]);
   assert.equal(c.path, '2pc');
-});
-
-/** A prewrite that meets another transaction's live lock (lock_version lockTs) every time. */
-function lockedCommitter(lockTs: bigint): {
-  c: Committer;
-  sent: string[];
-  resolved: number[];
-} {
-  const locked = {
-    primaryLock: Buffer.from('x'),
-    lockVersion: lockTs.toString(),
-    key: Buffer.from('a'),
-    lockTtl: '3000',
-    txnSize: '2',
-  };
-  const { rpc, sent } = fakeRpc((cmd) =>
-    cmd === 'prewrite' ? { errors: [{ kind: 'locked', locked }] } : { errors: [] },
-  );
-  const resolved: number[] = [];
-  const resolver = {
-    // The lock's transaction is alive: not decided, not pushed (a writer pushes nothing).
-    resolve: async () => {
-      resolved.push(1);
-      return { msBeforeExpired: 2000, ignore: [], alive: [lockTs] };
-    },
-  } as unknown as LockResolver;
-  const c = new Committer(
-    100n,
-    mutations,
-    {
-      lockTtlMs: 3000,
-      asyncCommit: false,
-      onePC: false,
-      forUpdateTs: 0n,
-      pessimisticLocked: new Set(),
-      backoff: { deadlineMs: 5000 },
-      lockWaitMs: 150,
-      startedAtMs: performance.now(),
-    },
-    { rpc, resolver, tso: async () => 200n, background: (w) => void w.catch(() => undefined) },
-  );
-  return { c, sent, resolved };
-}
-
-test('prewrite meeting a live lock of a younger transaction is a write conflict at once (no wait)', async () => {
-  // Should the younger transaction commit, its commit_ts is above our start_ts: a write
-  // conflict anyway (Percolator §2.2 aborts a prewrite on any lock). Waiting would keep our
-  // own locks in other Regions in the way of readers and writers for nothing.
-  const { c, sent, resolved } = lockedCommitter(150n);
-  await assert.rejects(c.commit(), (e: unknown) => {
-    assert.ok(e instanceof WriteConflictError, String(e));
-    assert.equal(e.conflictStartTs, 150n);
-    return true;
-  });
-  assert.equal(sent.filter((s) => s === 'prewrite').length, 1, 'the prewrite was not retried');
-  assert.equal(resolved.length, 1);
-  assert.ok(sent.includes('batchRollback'), 'our locks are taken back');
-});
-
-test('prewrite meeting a live lock of an older transaction waits for it (up to the lock wait)', async () => {
-  // The older one may commit below our start_ts (a blind write need not conflict): wait.
-  const { c, sent } = lockedCommitter(50n);
-  await assert.rejects(c.commit(), WriteConflictError);
-  assert.ok(sent.filter((s) => s === 'prewrite').length > 1, 'retried while waiting');
 });

@@ -74,11 +74,7 @@ test('a committed primary: the lock is rolled forward at its commit_ts', async (
     cmd === 'checkTxnStatus' ? { commitVersion: commitTs.toString(), lockTtl: '0' } : {},
   );
   const r = await resolver(rpc).resolve(bo(), START + 5n, [lock()]);
-  assert.deepEqual(
-    r,
-    { msBeforeExpired: 0, ignore: [START], alive: [] },
-    'committed after the reader: skip',
-  );
+  assert.deepEqual(r, { msBeforeExpired: 0, ignore: [START] }, 'committed after the reader: skip');
   const [check] = rpc.of('checkTxnStatus');
   assert.equal(check!.primaryKey!.toString(), 'p');
   assert.equal(check!.callerStartTs, (START + 5n).toString());
@@ -107,36 +103,12 @@ test('a live lock pushed past the reader is skipped; one not pushed is waited fo
   assert.deepEqual(await resolver(pushed).resolve(bo(), START + 1n, [lock()]), {
     msBeforeExpired: 0,
     ignore: [START],
-    alive: [],
   });
   assert.equal(pushed.of('resolveLock').length, 0, 'nothing to resolve while it lives');
   const live = new FakeRpc(() => ({ lockTtl: '3000', action: 'NoAction' }));
   const r = await resolver(live).resolve(bo(), 0n, [lock()]);
   assert.deepEqual(r.ignore, []);
-  assert.deepEqual(r.alive, [START], 'the live transaction is named');
   assert.equal(r.msBeforeExpired, 2500, 'TTL 3000 from start_ts, 500 ms gone');
-});
-
-test("a small transaction's locks are resolved by their keys; a big one's by a scan of the Region", async () => {
-  // client-go's ResolveLockLite: below 16 keys the met keys alone, in one request per
-  // Region, instead of one Region-wide scan of the lock table per lock.
-  const rolledBack = (): FakeRpc =>
-    new FakeRpc((cmd) => (cmd === 'checkTxnStatus' ? { lockTtl: '0' } : {}));
-  const small = rolledBack();
-  await resolver(small).resolve(bo(), 0n, [
-    lock({ key: Buffer.from('k1'), txnSize: '2' }),
-    lock({ key: Buffer.from('k2'), txnSize: '2' }),
-  ]);
-  assert.deepEqual(
-    small.of('resolveLock').map((q) => (q.keys as Buffer[]).map(String)),
-    [['k1'], ['k2']],
-    'the two keys, one request per (fake) Region',
-  );
-  const big = rolledBack();
-  await resolver(big).resolve(bo(), 0n, [lock({ key: Buffer.from('k1'), txnSize: '16' })]);
-  const [req] = big.of('resolveLock');
-  assert.equal(req!.keys, undefined, 'no keys: the store scans the Region for the locks');
-  assert.equal(req!.startVersion, START.toString());
 });
 
 test('an expired lock asks the primary to roll back even if it is not there yet', async () => {
