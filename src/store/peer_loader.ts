@@ -61,6 +61,12 @@ export class PeerLoader {
    */
   splitCopier: SplitCopier | undefined;
   /**
+   * Regions whose files a split copy off the loop is writing now. No peer is created from a
+   * message for them (createFromMessage): its connection would meet the copy's writes in
+   * the same file, and the split creates the peer with the data a moment later anyway.
+   */
+  private readonly copyTargets = new Set<number>();
+  /**
    * Build snapshots on a worker thread (snapshot_builder.ts); a store sets it. The
    * in-process simulations keep building them on the loop, where a build is one
    * deterministic step.
@@ -265,13 +271,13 @@ export class PeerLoader {
 
   /**
    * An uninitialized peer created from a Raft message (peer_creation.ts), or undefined
-   * when the Region's file already holds applied state though this store does not host
-   * the Region: the copy of a split this store's parent peer is applying, on a worker
-   * thread, or began applying when it crashed (split_apply.ts). The split creates the
-   * peer with that data; a placeholder over the file would start from its applied index
-   * with an empty log, which Raft refuses. The state is read from disk here, once, and
-   * the peer opens from that same read: a worker writing the file a moment earlier is
-   * seen, one writing it a moment later finds the placeholder, which the split replaces
+   * when a split this store's parent peer is applying creates the Region: while its copy
+   * runs on a worker thread (copyTargets), or once the file holds applied state though
+   * this store does not host the Region (the copy finished, or began when the process
+   * crashed, split_apply.ts). The split creates the peer with that data; a placeholder
+   * over the file would start from its applied index with an empty log, which Raft
+   * refuses, and one opened during the copy shares the file with the worker's writes.
+   * A copy that starts after the placeholder finds it idle, and the split replaces it
    * (createSplitPeer). No meta is written (a restart forgets the placeholder; the
    * leader's next message creates it again), and its Raft state is whatever this store's
    * log holds for the Region (a vote it cast before a restart stays cast).
@@ -279,12 +285,23 @@ export class PeerLoader {
   createFromMessage(placeholder: Region): RegionPeer | undefined {
     const me = findPeerOnStore(placeholder, this.storeId);
     if (!me) throw new Error(`region ${placeholder.id} has no peer on store ${this.storeId}`);
+    if (this.copyTargets.has(placeholder.id)) return undefined;
     const engine = this.engines.get(placeholder.id);
     if (engine.exists()) {
       engine.reloadState();
       if (engine.applyState().appliedIndex > 0) return undefined;
     }
     return this.open(placeholder, me.id, engine);
+  }
+
+  /** Step 1 of a split on splitCopier, with its new Regions marked as being written. */
+  private async copyOffLoop(parentId: number, created: Region[]): Promise<number[]> {
+    for (const r of created) this.copyTargets.add(r.id);
+    try {
+      return await this.splitCopier!({ dataDir: this.engines.dataDir, parentId, created });
+    } finally {
+      for (const r of created) this.copyTargets.delete(r.id);
+    }
   }
 
   /** The epoch this store's replica of the Region was destroyed at, if it was. */
@@ -390,7 +407,7 @@ export class PeerLoader {
         ...(this.splitCopier
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>
-                this.splitCopier!({ dataDir: this.engines.dataDir, parentId, created }),
+                this.copyOffLoop(parentId, created),
             }
           : {}),
       },

@@ -321,4 +321,44 @@ describe('split apply with the copy on a worker thread', () => {
     );
     disk.close();
   });
+
+  test('no peer is created from a message for a Region whose copy is being written', async (t) => {
+    nextIndex = INITIAL_LOG_INDEX + 1;
+    const disk = new Disk(tempDir(t));
+    // The copy waits for the test to let it run: a worker thread writing the new Regions'
+    // files at the moment a message of one of them arrives on the loop.
+    let runCopy!: () => void;
+    const copying = new Promise<void>((resolve) => (runCopy = resolve));
+    disk.loader.splitCopier = async (req) => {
+      await copying;
+      return copySplitOffLoop(req);
+    };
+    const parent = disk.loader.createInitialPeer(parentRegion());
+    parent.applyCommitted([puts(['a', 'm', 't'], 1)]);
+    const done = new Promise<Error | undefined>((resolve) => {
+      parent.onAsyncApplied = resolve;
+    });
+    parent.applyCommitted([splitAt(['m', 't'])]);
+    const placeholder = (id: number): Region => ({
+      id,
+      startKey: Buffer.alloc(0),
+      endKey: Buffer.alloc(0),
+      epoch: { confVer: 0, version: 0 },
+      peers: [
+        { id: id + 1, storeId: 1, role: PeerRole.Learner },
+        { id: id + 2, storeId: 2, role: PeerRole.Learner },
+      ],
+    });
+    // A placeholder would open the file the worker writes (SQLite: "database is locked"
+    // in the worker, which stops the store); the message is dropped, the leader resends.
+    assert.equal(disk.loader.createFromMessage(placeholder(10)), undefined);
+    assert.equal(disk.loader.createFromMessage(placeholder(20)), undefined);
+    assert.equal(disk.loader.createFromMessage(placeholder(30))?.regionId, 30, 'not copied');
+    runCopy();
+    assert.equal(await done, undefined);
+    assert.deepEqual(disk.rows(10, 'raw'), ['m=762d6d']);
+    // Once the copy has written the Region, the split creates the peer, not a message.
+    assert.equal(disk.loader.createFromMessage(placeholder(10)), undefined);
+    disk.close();
+  });
 });
