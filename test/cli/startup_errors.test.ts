@@ -82,18 +82,20 @@ test('bad --pd and listen addresses are refused at parse time, with one line', a
 });
 
 test('PD unreachable fails within --timeout, saying so', async () => {
-  const base = await startupMs();
   for (const args of [
     ['tso', '--pd', '127.0.0.1:1', '--timeout', '1s'],
     ['kv', 'get', 'k', '--pd', '127.0.0.1:1', '--timeout', '2s'],
     ['store', 'list', '--pd', '127.0.0.1:1', '--timeout', '1500ms'],
   ]) {
+    // Startup varies with the machine's load: measured beside each command, the slower of
+    // the two runs counts. 2 s on top stays below the default timeout (5 s) it must not wait.
+    const before = await startupMs();
     const r = await nyx(args);
+    const base = Math.max(before, await startupMs());
     assertOneLineError(r, 'cannot reach PD at 127.0.0.1:1 (connection refused)');
     const timeout =
       Number(/(\d+)/.exec(args.at(-1)!)![1]) * (args.at(-1)!.endsWith('ms') ? 1 : 1000);
-    // Startup is measured once and varies under load: allow 1.5 s on top of it.
-    assert.ok(r.ms < base + timeout + 1500, `${args.join(' ')}: ${r.ms} ms (startup ${base} ms)`);
+    assert.ok(r.ms < base + timeout + 2000, `${args.join(' ')}: ${r.ms} ms (startup ${base} ms)`);
   }
 });
 
