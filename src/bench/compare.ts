@@ -9,15 +9,13 @@
 // For N > 1 Regions the initial split keys cut the workload's own keys into N equal
 // shares (workloadSplitKeys), so the Regions share the load.
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { freePortRange } from '../common/free_port.js';
-import { NYX_BIN, Playground } from '../server/playground.js';
+import { NYX_BIN } from '../server/playground.js';
 import { compareRows, type CompareRow } from './compare_table.js';
 import { EtcdCluster } from './etcd/cluster.js';
 import type { BenchResult } from './runner.js';
 import { summarize, type CaseSummary } from './summary.js';
+import { ThrowAwayCluster } from './throwaway_cluster.js';
 import { workloadSplitKeys, type BenchOp } from './workload.js';
 
 export interface CompareCase {
@@ -136,29 +134,20 @@ export class CompareRunner {
   }
 
   private async nyxRun(run: number, regions: number): Promise<BenchResult[]> {
-    const dir = fs.mkdtempSync(path.join(this.o.baseDir, 'nyx-'));
-    const base = await freePortRange(4 + 2 * 3);
-    const pg = new Playground({
-      dataDir: dir,
-      stores: 3,
-      regions,
-      splitKeys: regions > 1 ? workloadSplitKeys(regions, this.o.keys) : [],
-      host: '127.0.0.1',
-      pdStatusPort: base,
-      pdPort: base + 1,
-      storePort: base + 2,
-      storeStatusPort: base + 5,
-      clean: false,
-      // Warnings and errors only: a log line per request would be measured as server CPU.
-      // (NYX_LOG_LEVEL is inherited from the environment when set.)
-    });
-    const stop = async () => {
-      await pg.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
-    };
-    this.running = { stop };
+    // Warnings and errors only: a log line per request would be measured as server CPU.
+    // (NYX_LOG_LEVEL is inherited from the environment when set.)
+    const cluster = await ThrowAwayCluster.start(
+      {
+        baseDir: this.o.baseDir,
+        prefix: 'nyx-',
+        stores: 3,
+        regions,
+        splitKeys: regions > 1 ? workloadSplitKeys(regions, this.o.keys) : [],
+      },
+      (c) => (this.running = c),
+    );
+    const pg = cluster.pg;
     try {
-      await pg.start();
       const pids = pg.processes.map((p) => p.child.pid!).filter((p) => p !== undefined);
       this.o.log(
         `run ${run}: NyxDB up, ${regions} Region(s) (pd ${pg.pdEndpoint}); load ${loadavg()}`,
@@ -172,7 +161,7 @@ export class CompareRunner {
       return results;
     } finally {
       this.running = undefined;
-      await stop();
+      await cluster.stop();
     }
   }
 

@@ -7,16 +7,14 @@
 // balance-region and balance-leader under the schedule limits, as on a real cluster.
 // Reported: the times, the operators PD ended (by kind and status, from its metrics),
 // the snapshots the stores sent and applied, and the load average.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRawClient } from '../client/create_client.js';
 import { PdClient } from '../client/pd_client.js';
 import type { RawClient } from '../client/raw_client.js';
-import { freePortRange } from '../common/free_port.js';
 import { PeerRole } from '../region/meta.js';
-import { Playground } from '../server/playground.js';
 import { checkBalance, countByStore, type BalanceCheck } from './rebalance_bench_bound.js';
+import { ThrowAwayCluster } from './throwaway_cluster.js';
 
 /** The PD settings that bound a rebalance: printed with every report. */
 export const REBALANCE_SETTINGS = [
@@ -109,8 +107,7 @@ async function metricsText(statusAddr: string): Promise<string> {
 const pad = (n: number) => String(n).padStart(6, '0');
 
 export class RebalanceBench {
-  private pg: Playground | undefined;
-  private dir: string | undefined;
+  private cluster: ThrowAwayCluster | undefined;
 
   constructor(private readonly o: RebalanceBenchOptions) {
     if (!(o.regions >= 1 && o.regions <= 999_999)) throw new Error('1 to 999999 Regions');
@@ -119,26 +116,21 @@ export class RebalanceBench {
   async run(): Promise<RebalanceBenchReport> {
     const o = this.o;
     const loadAverageStart = os.loadavg();
-    this.dir = fs.mkdtempSync(path.join(o.baseDir, 'nyx-bench-rebalance-'));
-    // PD (2), three stores (6) and the fourth (2).
-    const base = await freePortRange(10);
     const splitKeys = Array.from({ length: o.regions - 1 }, (_, i) => `r${pad(i + 1)}`);
-    const pg = new Playground({
-      dataDir: this.dir,
-      stores: 3,
-      regions: o.regions,
-      splitKeys,
-      host: '127.0.0.1',
-      pdStatusPort: base,
-      pdPort: base + 1,
-      storePort: base + 2,
-      storeStatusPort: base + 5,
-      clean: false,
-      storeArgs: o.storeArgs ?? [],
-      readyTimeoutMs: Math.max(60_000, o.regions * 100),
-    });
-    this.pg = pg;
-    await pg.start();
+    const cluster = await ThrowAwayCluster.start(
+      {
+        baseDir: o.baseDir,
+        prefix: 'nyx-bench-rebalance-',
+        stores: 3,
+        regions: o.regions,
+        splitKeys,
+        storeArgs: o.storeArgs ?? [],
+        readyTimeoutMs: Math.max(60_000, o.regions * 100),
+        extraPorts: 2, // the fourth store's
+      },
+      (c) => (this.cluster = c),
+    );
+    const pg = cluster.pg;
     const pd = PdClient.connect([pg.pdEndpoint]);
     const kv = createRawClient({ pd: pg.pdEndpoint });
     try {
@@ -174,11 +166,11 @@ export class RebalanceBench {
         '--pd',
         pg.pdEndpoint,
         '--addr',
-        `127.0.0.1:${base + 8}`,
+        cluster.extraAddress(0),
         '--status-addr',
-        `127.0.0.1:${base + 9}`,
+        cluster.extraAddress(1),
         '--data-dir',
-        path.join(this.dir, 'store4'),
+        path.join(cluster.dir, 'store4'),
         ...(o.storeArgs ?? []),
       ]);
       const storeReadySec = (performance.now() - t0) / 1000;
@@ -203,7 +195,8 @@ export class RebalanceBench {
         if (done) break;
         if (sec > o.timeoutSec)
           throw new Error(
-            `not balanced after ${o.timeoutSec} s: ${describe(after, all)}; see ${this.dir}/logs`,
+            `not balanced after ${o.timeoutSec} s: ${describe(after, all)}; ` +
+              `logs kept in ${cluster.keepData()}/logs`,
           );
         await sleep(o.pollMs);
       }
@@ -334,7 +327,7 @@ export class RebalanceBench {
   private async snapshotCounts(): Promise<{ sent: number; applied: number }> {
     let sent = 0;
     let applied = 0;
-    for (const p of this.pg!.processes) {
+    for (const p of this.cluster!.pg.processes) {
       if (!p.name.startsWith('store')) continue;
       const text = await metricsText(p.status);
       sent += sum(counterSamples(text, 'nyx_raft_snapshots_sent_total'));
@@ -343,12 +336,9 @@ export class RebalanceBench {
     return { sent, applied };
   }
 
+  /** Stops the cluster and removes its data (also on an interrupt). */
   async stop(): Promise<void> {
-    const pg = this.pg;
-    this.pg = undefined;
-    if (pg) await pg.stop();
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-    this.dir = undefined;
+    await this.cluster?.stop();
   }
 }
 

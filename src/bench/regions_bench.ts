@@ -5,11 +5,9 @@
 // within 60 s for 10,000 Regions; idle stores under 5 % of a core and 1 GiB each.
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { PdClient } from '../client/pd_client.js';
-import { freePortRange } from '../common/free_port.js';
-import { Playground } from '../server/playground.js';
 import { processCpuSec } from './proc_cpu.js';
+import { ThrowAwayCluster } from './throwaway_cluster.js';
 
 export interface RegionsBenchOptions {
   regions: number;
@@ -79,33 +77,26 @@ async function metric(statusAddr: string, name: string): Promise<number> {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class RegionsBench {
-  private pg: Playground | undefined;
-  private dir: string | undefined;
+  private cluster: ThrowAwayCluster | undefined;
 
   constructor(private readonly o: RegionsBenchOptions) {}
 
   async run(): Promise<RegionsBenchReport> {
     const o = this.o;
     const loadAverageStart = os.loadavg();
-    this.dir = fs.mkdtempSync(path.join(o.baseDir, 'nyx-regions-'));
-    const base = await freePortRange(2 + 2 * o.stores);
-    const pg = new Playground({
-      dataDir: this.dir,
-      stores: o.stores,
-      regions: o.regions,
-      host: '127.0.0.1',
-      pdStatusPort: base,
-      pdPort: base + 1,
-      storePort: base + 2,
-      storeStatusPort: base + 2 + o.stores,
-      clean: false,
-      storeArgs: o.storeArgs ?? [],
-      // Bootstrapping thousands of Region files takes a while on a slow disk.
-      readyTimeoutMs: o.leaderTimeoutSec * 1000,
-    });
-    this.pg = pg;
     const t0 = performance.now();
-    await pg.start();
+    const { pg } = await ThrowAwayCluster.start(
+      {
+        baseDir: o.baseDir,
+        prefix: 'nyx-regions-',
+        stores: o.stores,
+        regions: o.regions,
+        storeArgs: o.storeArgs ?? [],
+        // Bootstrapping thousands of Region files takes a while on a slow disk.
+        readyTimeoutMs: o.leaderTimeoutSec * 1000,
+      },
+      (c) => (this.cluster = c),
+    );
     o.log(
       `playground up in ${((performance.now() - t0) / 1000).toFixed(1)} s; waiting for leaders`,
     );
@@ -187,11 +178,8 @@ export class RegionsBench {
     }
   }
 
+  /** Stops the cluster and removes its data (also on an interrupt). */
   async stop(): Promise<void> {
-    const pg = this.pg;
-    this.pg = undefined;
-    if (pg) await pg.stop();
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-    this.dir = undefined;
+    await this.cluster?.stop();
   }
 }

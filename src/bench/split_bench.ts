@@ -8,16 +8,13 @@
 // SplitRegions (the path of `nyx region split`: the leader asks PD for ids, proposes the
 // split, every replica copies half the data to the new Region's file off the store loop).
 // --runs N alternates the order of the two windows run by run and takes medians.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { createRawClient } from '../client/create_client.js';
 import { PdClient } from '../client/pd_client.js';
 import type { RawClient } from '../client/raw_client.js';
-import { freePortRange } from '../common/free_port.js';
 import { parseSize } from '../common/size.js';
-import { Playground } from '../server/playground.js';
 import { processCpuSec } from './proc_cpu.js';
+import { ThrowAwayCluster } from './throwaway_cluster.js';
 import { FILL_VALUE_BYTES, SplitBenchLayout } from './split_bench_layout.js';
 import { WindowedWriteLoad } from './split_bench_load.js';
 import {
@@ -81,8 +78,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const MIB = 1 << 20;
 
 export class SplitBench {
-  private pg: Playground | undefined;
-  private dir: string | undefined;
+  private cluster: ThrowAwayCluster | undefined;
 
   constructor(private readonly o: SplitBenchOptions) {
     if (o.runs < 1 || o.splitsPerWindow < 1) throw new Error('at least one run and one split');
@@ -92,24 +88,18 @@ export class SplitBench {
     const o = this.o;
     const loadAverageStart = os.loadavg();
     const layout = new SplitBenchLayout(o.splitsPerWindow * o.runs, o.writeRegions, o.regionBytes);
-    this.dir = fs.mkdtempSync(path.join(o.baseDir, 'nyx-bench-split-'));
-    const base = await freePortRange(8);
     const splitKeys = layout.splitKeys();
-    const pg = new Playground({
-      dataDir: this.dir,
-      stores: 3,
-      regions: splitKeys.length + 1,
-      splitKeys,
-      host: '127.0.0.1',
-      pdStatusPort: base,
-      pdPort: base + 1,
-      storePort: base + 2,
-      storeStatusPort: base + 5,
-      clean: false,
-      storeArgs: o.storeArgs ?? [],
-    });
-    this.pg = pg;
-    await pg.start();
+    const { pg } = await ThrowAwayCluster.start(
+      {
+        baseDir: o.baseDir,
+        prefix: 'nyx-bench-split-',
+        stores: 3,
+        regions: splitKeys.length + 1,
+        splitKeys,
+        storeArgs: o.storeArgs ?? [],
+      },
+      (c) => (this.cluster = c),
+    );
     const pd = PdClient.connect([pg.pdEndpoint]);
     const kv = createRawClient({ pd: pg.pdEndpoint });
     let load: WindowedWriteLoad | undefined;
@@ -298,11 +288,8 @@ export class SplitBench {
     return { ...w, splits: splitSec.length, failedSplits, splitSec };
   }
 
+  /** Stops the cluster and removes its data (also on an interrupt). */
   async stop(): Promise<void> {
-    const pg = this.pg;
-    this.pg = undefined;
-    if (pg) await pg.stop();
-    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
-    this.dir = undefined;
+    await this.cluster?.stop();
   }
 }

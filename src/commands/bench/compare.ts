@@ -5,6 +5,7 @@ import { BaseCommand } from '../../cli/base_command.js';
 import { CompareRunner, parseCases } from '../../bench/compare.js';
 import { renderCompareTable } from '../../bench/compare_table.js';
 import { findEtcd } from '../../bench/etcd/cluster.js';
+import { stopOnInterrupt } from '../../bench/throwaway_cluster.js';
 
 /** Exit code when etcd is not there: nothing was measured, and nothing is installed. */
 const EXIT_NO_ETCD = 2;
@@ -90,9 +91,7 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
       baseDir: f['data-dir'],
       log: (line) => process.stderr.write(line + '\n'),
     });
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => void runner.interrupt().finally(() => process.exit(130)));
-    }
+    stopOnInterrupt(() => runner.interrupt());
     const report = await runner.run();
     this.output(report, () => {
       const c = report.conditions;

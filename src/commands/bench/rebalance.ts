@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base_command.js';
 import { renderTable } from '../../cli/output.js';
 import { RebalanceBench, type RebalanceBenchReport } from '../../bench/rebalance_bench.js';
 import { formatSize, parseSize } from '../../common/size.js';
+import { stopOnInterrupt } from '../../bench/throwaway_cluster.js';
 
 export default class BenchRebalance extends BaseCommand<typeof BenchRebalance> {
   static override description =
@@ -63,9 +64,7 @@ export default class BenchRebalance extends BaseCommand<typeof BenchRebalance> {
         if (!quiet) process.stderr.write(line + '\n');
       },
     });
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
-    }
+    stopOnInterrupt(() => bench.stop());
     let report: RebalanceBenchReport;
     try {
       report = await bench.run();

@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base_command.js';
 import { renderTable } from '../../cli/output.js';
 import { RegionsBench } from '../../bench/regions_bench.js';
 import { MAX_PLAYGROUND_REGIONS } from '../../server/playground.js';
+import { stopOnInterrupt } from '../../bench/throwaway_cluster.js';
 
 export default class BenchRegions extends BaseCommand<typeof BenchRegions> {
   static override description =
@@ -57,9 +58,7 @@ export default class BenchRegions extends BaseCommand<typeof BenchRegions> {
       storeArgs: f['no-hibernate'] ? ['--no-hibernate-regions'] : [],
       log: (line) => process.stderr.write(line + '\n'),
     });
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
-    }
+    stopOnInterrupt(() => bench.stop());
     let report;
     try {
       report = await bench.run();

@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base_command.js';
 import { renderTable } from '../../cli/output.js';
 import { SplitBench, type SplitBenchReport } from '../../bench/split_bench.js';
 import { formatSize, parseSize } from '../../common/size.js';
+import { stopOnInterrupt } from '../../bench/throwaway_cluster.js';
 
 export default class BenchSplit extends BaseCommand<typeof BenchSplit> {
   static override description =
@@ -94,9 +95,7 @@ export default class BenchSplit extends BaseCommand<typeof BenchSplit> {
         if (!quiet) process.stderr.write(line + '\n');
       },
     });
-    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(sig, () => void bench.stop().finally(() => process.exit(130)));
-    }
+    stopOnInterrupt(() => bench.stop());
     let report: SplitBenchReport;
     try {
       report = await bench.run();
