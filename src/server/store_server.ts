@@ -53,7 +53,7 @@ import type { RegionInstruction } from '../client/region_heartbeat_stream.js';
 import { MergeRunner } from '../store/merge_runner.js';
 import type { Region } from '../region/meta.js';
 import { SplitRunner, describeSplitFailure } from '../store/split_runner.js';
-import { copySplitOffLoop } from '../store/split_copy_worker.js';
+import { commitSplitParentOffLoop, copySplitOffLoop } from '../store/split_copy_worker.js';
 import { SplitChecker } from '../store/split_checker.js';
 import { LoadSplitController } from '../store/load_split.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
@@ -359,6 +359,7 @@ export class StoreServer {
     // A big Region's split copies its halves, and a snapshot is written, on a worker
     // thread, not on the loop.
     loader.splitCopier = copySplitOffLoop;
+    loader.splitParentCommitter = commitSplitParentOffLoop;
     loader.buildSnapshotsOffLoop = true;
     loader.onSnapshotError = (regionId, e) =>
       log.warn({ regionId, err: e.message }, 'snapshot build failed');

@@ -168,6 +168,41 @@ export class RegionEngine {
     });
   }
 
+  /**
+   * applyBatch, but only if the file's apply state is still `expected`, read from the file
+   * inside the same write transaction: for a writer on a connection of its own (a split's
+   * step 2 on a worker thread), which must not write over what another connection wrote
+   * meanwhile. Returns whether it wrote.
+   */
+  applyBatchIfAt(
+    expected: ApplyState,
+    ops: readonly WriteOp[],
+    applyState: ApplyState,
+    regionState?: RegionLocalState,
+  ): boolean {
+    return this.use((db, st) => {
+      const wrote = db
+        .transaction(() => {
+          const a = st.getLocal().get(LOCAL_APPLY) as string | undefined;
+          const onDisk = a === undefined ? emptyApplyState() : decodeApplyState(a);
+          if (
+            onDisk.appliedIndex !== expected.appliedIndex ||
+            onDisk.appliedTerm !== expected.appliedTerm
+          )
+            return false;
+          writeOps(st, ops);
+          st.putLocal().run(LOCAL_APPLY, encodeApplyState(applyState));
+          if (regionState) st.putLocal().run(LOCAL_REGION, encodeRegionState(regionState));
+          return true;
+        })
+        // IMMEDIATE: the write lock is taken before the check, so nothing writes between.
+        .immediate();
+      // The cache follows the file either way.
+      this.reloadState();
+      return wrote;
+    });
+  }
+
   /** Write the Region meta and/or apply state alone (bootstrap, tombstone). */
   writeState(s: { region?: RegionLocalState; apply?: ApplyState }): void {
     this.applyBatch([], s.apply ?? this.applyState(), s.region);

@@ -57,6 +57,7 @@ export type DropReason =
   | 'bad-commit'
   | 'bad-snapshot'
   | 'snapshot-not-needed'
+  | 'split-in-progress'
   // the snapshot stream's own refusals (snap_transfer.ts)
   | 'bad-snapshot-file'
   | 'snapshot-too-large'
@@ -80,6 +81,11 @@ export interface ReceiverView {
   /** The peer's Raft log: last index and commit index. */
   lastIndex: number;
   committed: number;
+  /**
+   * The peer is applying a split whose steps run on worker threads over its file: a
+   * snapshot installed now would be renamed over a file they have open (peer.ts).
+   */
+  applyingSplit?: boolean;
 }
 
 /**
@@ -262,6 +268,8 @@ function checkSnapshotMessage(env: RaftEnvelope, view: ReceiverView): Refusal | 
       'snapshot-not-needed',
       `snapshot at ${md.index}, but committed is ${view.committed}`,
     );
+  if (view.applyingSplit)
+    return refuse('split-in-progress', `a split is being applied; send the snapshot again later`);
   const bad = checkConfState(md.confState, view.peerId);
   if (bad) return refuse('bad-snapshot', bad);
   let desc;
@@ -320,6 +328,7 @@ export function receiverView(storeId: number, peer: RegionPeer): ReceiverView {
     region: peer.region,
     lastIndex: log.lastIndex(),
     committed: log.committed,
+    applyingSplit: peer.applyingSplit,
   };
 }
 

@@ -49,6 +49,7 @@ import { checkPrepareMerge } from './merge_propose.js';
 import { clockRaftSeed } from './runtime.js';
 import type { WakeReason } from './hibernation.js';
 import { PeerLiveness } from './peer_liveness.js';
+import type { ParentCommitRequest } from './split_copy_worker.js';
 
 export type { WriteResult } from './cmd/command.js';
 
@@ -137,6 +138,11 @@ export interface PeerOptions {
   createdBySplit?: boolean;
   /** Run a split's copy (step 1) off the loop; resolves with the new Regions left alone. */
   copySplitOffLoop?: (parentId: number, created: Region[]) => Promise<number[]>;
+  /**
+   * Run a split's step 2 (the parent's cut and meta) off the loop too, after the copy;
+   * resolves with whether the parent's file was still where the split found it.
+   */
+  commitSplitParentOffLoop?: (req: Omit<ParentCommitRequest, 'dataDir'>) => Promise<boolean>;
   /** This store's replica of a merge source, for a CommitMerge applied here (merge_apply.ts). */
   mergeSourceOf?: (regionId: number) => MergeSourceReplica | undefined;
 }
@@ -697,6 +703,11 @@ export class RegionPeer {
     return c;
   }
 
+  /** A split's steps are running on worker threads (startSplitCopy). */
+  get applyingSplit(): boolean {
+    return this.splitInFlight;
+  }
+
   /** The splits applied since the last call (the store creates their new peers). */
   takeAppliedSplits(): SplitResult[] {
     const s = this.appliedSplits;
@@ -808,9 +819,10 @@ export class RegionPeer {
   }
 
   /**
-   * Step 1 of a split runs on a worker thread; meanwhile this peer applies nothing more
-   * (reads wait for apply, writes queue in Raft) and every other peer of the store goes
-   * on. Then step 2 and the held entries run on the loop, and the store is told.
+   * Step 1 of a split runs on a worker thread, and step 2 too when the store gives one
+   * (split_copy_worker.ts); meanwhile this peer applies nothing more, serves no read and
+   * takes no snapshot (raft_store.ts), while every other peer of the store goes on. Then
+   * the held entries apply on the loop, and the store is told.
    */
   private startSplitCopy(
     s: SuspendedSplit,
@@ -821,20 +833,54 @@ export class RegionPeer {
     this.heldEntries = [...s.rest];
     failpoint('split_copy_before');
     copy(this.region.id, s.split.created).then(
-      (skipped) => this.finishSplitCopy(s, skipped),
+      (skipped) => this.afterSplitCopy(s, skipped),
       (err: unknown) => this.onAsyncApplied(err as Error),
     );
   }
 
-  private finishSplitCopy(s: SuspendedSplit, skipped: number[]): void {
+  /** Step 1 is done: step 2 off the loop if the store runs it there, else at once. */
+  private afterSplitCopy(s: SuspendedSplit, skipped: number[]): void {
+    const commit = this.opts.commitSplitParentOffLoop;
+    if (this.splitAbandoned || !commit) {
+      this.finishSplitCopy(s, skipped, false);
+      return;
+    }
+    try {
+      failpoint('split_copy_after');
+    } catch (e) {
+      this.onAsyncApplied(e as Error);
+      return;
+    }
+    commit({
+      split: s.split,
+      apply: { index: s.entry.index, term: s.entry.term },
+      before: { appliedIndex: this.appliedIndex, appliedTerm: this.appliedTerm },
+    }).then(
+      (wrote) => {
+        if (!wrote && !this.splitAbandoned) {
+          this.onAsyncApplied(
+            new Error(
+              `region ${this.region.id}: the split's parent file moved on from ` +
+                `${this.appliedIndex} while the split applied`,
+            ),
+          );
+          return;
+        }
+        this.finishSplitCopy(s, skipped, true);
+      },
+      (err: unknown) => this.onAsyncApplied(err as Error),
+    );
+  }
+
+  private finishSplitCopy(s: SuspendedSplit, skipped: number[], parentCommitted: boolean): void {
     try {
       this.splitInFlight = false;
       if (this.splitAbandoned) {
         // A snapshot replaced the engine meanwhile: it covers the split and what followed.
         this.heldEntries = [];
       } else {
-        failpoint('split_copy_after');
-        const result = this.applier.finishSplit(s, { skipped });
+        if (!parentCommitted) failpoint('split_copy_after');
+        const result = this.applier.finishSplit(s, { skipped, parentCommitted });
         this.appliedIndex = s.entry.index;
         this.appliedTerm = s.entry.term;
         this.answer([{ index: s.entry.index, term: s.entry.term, outcome: result }]);
@@ -909,7 +955,9 @@ export class RegionPeer {
   /** After apply: serve reads whose read point is applied; notice leadership changes. */
   afterApply(rd: Ready): void {
     this.handleReadStates(rd.readStates);
-    this.reads.serve(this.appliedIndex);
+    // A read point below the split entry would be served from a file the split's step 2
+    // may be cutting on a worker thread: reads wait for the split, then re-check the epoch.
+    if (!this.splitInFlight) this.reads.serve(this.appliedIndex);
     const raft = this.node.raft;
     if (raft.state !== this.lastRole || raft.lead !== this.lastLeader) {
       const wasLeader = this.lastRole === StateRole.Leader;

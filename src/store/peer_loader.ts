@@ -17,7 +17,11 @@ import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
-import type { SplitCopier } from './split_copy_worker.js';
+import type {
+  ParentCommitRequest,
+  SplitCopier,
+  SplitParentCommitter,
+} from './split_copy_worker.js';
 import { OffLoopSnapshotBuilder } from './snapshot_builder.js';
 import { exportSnapshotOffLoop } from './snapshot_worker.js';
 import { isInitializedRegion } from './conf_change.js';
@@ -60,6 +64,11 @@ export class PeerLoader {
    * Unset, the copy runs inline in the split's apply.
    */
   splitCopier: SplitCopier | undefined;
+  /**
+   * Runs step 2 of a split (the parent's cut and new meta) off the loop: a store sets it to
+   * the worker thread (split_copy_worker.ts). Unset, step 2 runs on the loop.
+   */
+  splitParentCommitter: SplitParentCommitter | undefined;
   /**
    * Regions whose files a split copy off the loop is writing now. No peer is created from a
    * message for them (createFromMessage): its connection would meet the copy's writes in
@@ -408,6 +417,12 @@ export class PeerLoader {
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>
                 this.copyOffLoop(parentId, created),
+            }
+          : {}),
+        ...(this.splitParentCommitter
+          ? {
+              commitSplitParentOffLoop: (req: Omit<ParentCommitRequest, 'dataDir'>) =>
+                this.splitParentCommitter!({ dataDir: this.engines.dataDir, ...req }),
             }
           : {}),
       },

@@ -6,7 +6,14 @@
 // Every check here runs identically on every replica, because it depends only on the
 // entry and on state earlier entries produced: the epoch the proposer stamped, the
 // Region's key range, and the session records of exactly-once writes.
-import { ConfChange, ConfState, Entry, EntryType, decodeConfChange } from '../raft/index.js';
+import {
+  ConfChange,
+  ConfState,
+  Entry,
+  EntryType,
+  decodeConfChange,
+  invariant,
+} from '../raft/index.js';
 import { decodeConfChangeContext, regionAfterConfChange, sameConfState } from './conf_change.js';
 import { RegionError } from '../region/errors.js';
 import { Region, cloneRegion, keyInRegion } from '../region/meta.js';
@@ -173,12 +180,28 @@ export class RegionApplier {
     return { applied };
   }
 
-  /** Steps 1 and 2 of a split on this thread (split_apply.ts), or step 2 after an off-loop copy. */
-  finishSplit(s: SuspendedSplit, copied?: { skipped: number[] }): SplitResult {
+  /**
+   * Steps 1 and 2 of a split on this thread (split_apply.ts); or step 2 after an off-loop
+   * copy; or, when step 2 ran off the loop as well, taking in what it wrote.
+   */
+  finishSplit(
+    s: SuspendedSplit,
+    copied?: { skipped: number[]; parentCommitted?: boolean },
+  ): SplitResult {
     const apply = { index: s.entry.index, term: s.entry.term };
     let result: SplitResult;
     if (copied) {
-      commitSplitParent(this.engine, s.split, apply);
+      if (copied.parentCommitted) {
+        // Written on another connection: the engine's cached state is stale.
+        this.engine.reloadState();
+        const st = this.engine.applyState();
+        invariant(
+          st.appliedIndex === apply.index && st.appliedTerm === apply.term,
+          () => `split at ${apply.index}: the parent's file is at ${st.appliedIndex}`,
+        );
+      } else {
+        commitSplitParent(this.engine, s.split, apply);
+      }
       failpoint('split_parent_after');
       result = splitResult(s.split, copied.skipped);
     } else {

@@ -23,7 +23,9 @@
 //      Region at its initial state whose range a Region of a lower version still covers,
 //      and the replayed split copies again — the same result;
 //   2. the parent: its moved ranges are deleted and its new meta written, in one
-//      transaction with the split's apply index. From here on the split is done: a crash
+//      transaction with the split's apply index (a store runs it on a worker thread, in a
+//      transaction that first checks the file is still at the entry before the split:
+//      commitSplitParentIfAt). From here on the split is done: a crash
 //      leaves new Regions whose files are complete and a parent that no longer covers
 //      them; restart loads them all (PeerLoader.reconcile writes a new Region's missing
 //      log state);
@@ -174,21 +176,46 @@ export function copySplitData(
   return skipped;
 }
 
+/** Step 2's writes: the parent gives up [k1, end) of every data table. */
+function parentCut(split: { parent: Region; created: Region[] }) {
+  const cut = split.created[0]!.startKey;
+  const end = split.created[split.created.length - 1]!.endKey;
+  return DATA_TABLES.map((t) => ({
+    op: 'deleteRange' as const,
+    table: t,
+    start: bound(t, cut),
+    end: bound(t, end),
+  }));
+}
+
 /** Step 2: the parent gives up [k1, end) of every data table with its new meta. */
 export function commitSplitParent(
   parentEngine: RegionEngine,
   split: { parent: Region; created: Region[] },
   apply: { index: number; term: number },
 ): void {
-  const cut = split.created[0]!.startKey;
-  const end = split.created[split.created.length - 1]!.endKey;
   parentEngine.applyBatch(
-    DATA_TABLES.map((t) => ({
-      op: 'deleteRange' as const,
-      table: t,
-      start: bound(t, cut),
-      end: bound(t, end),
-    })),
+    parentCut(split),
+    { appliedIndex: apply.index, appliedTerm: apply.term },
+    { region: split.parent, tombstone: false },
+  );
+}
+
+/**
+ * Step 2 on a connection of its own (a worker thread), only over the state the split
+ * applies to: the parent file still at `before` (the entry before the split). Returns
+ * false, writing nothing, if the file moved on (it cannot while the parent holds its
+ * entries and takes no snapshot, peer.ts: a broken invariant the caller reports).
+ */
+export function commitSplitParentIfAt(
+  parentEngine: RegionEngine,
+  split: { parent: Region; created: Region[] },
+  apply: { index: number; term: number },
+  before: { appliedIndex: number; appliedTerm: number },
+): boolean {
+  return parentEngine.applyBatchIfAt(
+    before,
+    parentCut(split),
     { appliedIndex: apply.index, appliedTerm: apply.term },
     { region: split.parent, tombstone: false },
   );

@@ -239,6 +239,9 @@ test('a snapshot must be needed, include this peer, restore cleanly, and match i
     'bad-snapshot',
   );
   expect(env({ type: MessageType.Snap }), 'bad-snapshot'); // no snapshot at all
+  // A peer applying a split on worker threads takes none now; the leader sends it again.
+  const splitting = checkRaftMessage(snap({}), { ...view, applyingSplit: true }, 'snapshot');
+  assert.equal(splitting?.reason, 'split-in-progress');
   expect(
     env({
       type: MessageType.Heartbeat,

@@ -13,7 +13,11 @@ import { RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
 import { RegionPeer } from '../../src/store/peer.js';
 import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
 import { SplitResult } from '../../src/store/split_apply.js';
-import { copySplitOffLoop } from '../../src/store/split_copy_worker.js';
+import {
+  commitSplitParentOffLoop,
+  commitSplitParentOnOwnConnection,
+  copySplitOffLoop,
+} from '../../src/store/split_copy_worker.js';
 import { tempDir } from '../storage/tmp.js';
 import { LoaderDisk } from './loader_disk.js';
 
@@ -291,36 +295,42 @@ describe('split apply: a crash at each step, then restart', () => {
 });
 
 describe('split apply with the copy on a worker thread', () => {
-  test('the parent holds later entries until the copy is done, then applies them', async (t) => {
-    nextIndex = INITIAL_LOG_INDEX + 1;
-    const disk = new Disk(tempDir(t));
-    disk.loader.splitCopier = copySplitOffLoop;
-    const parent = disk.loader.createInitialPeer(parentRegion());
-    parent.applyCommitted([puts(['a', 'g', 'm', 'n', 't', 'z'], 1)]);
-    const split = splitAt(['m', 't']);
-    const after = puts(['b'], 2, { confVer: 1, version: 2 });
-    const done = new Promise<Error | undefined>((resolve) => {
-      parent.onAsyncApplied = resolve;
+  for (const parentOffLoop of [false, true])
+    test(`the parent holds later entries until the copy is done, then applies them${parentOffLoop ? ' (the cut on a worker too)' : ''}`, async (t) => {
+      nextIndex = INITIAL_LOG_INDEX + 1;
+      const disk = new Disk(tempDir(t));
+      disk.loader.splitCopier = copySplitOffLoop;
+      if (parentOffLoop) disk.loader.splitParentCommitter = commitSplitParentOffLoop;
+      const parent = disk.loader.createInitialPeer(parentRegion());
+      parent.applyCommitted([puts(['a', 'g', 'm', 'n', 't', 'z'], 1)]);
+      const split = splitAt(['m', 't']);
+      const after = puts(['b'], 2, { confVer: 1, version: 2 });
+      const done = new Promise<Error | undefined>((resolve) => {
+        parent.onAsyncApplied = resolve;
+      });
+      parent.applyCommitted([split]);
+      assert.equal(parent.appliedIndex, split.index - 1, 'the split waits for its copy');
+      assert.equal(parent.region.epoch.version, 1);
+      assert.equal(parent.applyingSplit, true);
+      parent.applyCommitted([after]); // committed meanwhile: held, not applied
+      assert.equal(parent.appliedIndex, split.index - 1);
+      assert.equal(await done, undefined);
+      assert.equal(parent.applyingSplit, false);
+      assert.equal(parent.appliedIndex, after.index, 'held entries applied after the split');
+      assert.equal(disk.engines.get(1).applyState().appliedIndex, after.index);
+      assert.equal(disk.engines.get(1).regionState()!.region.endKey.toString(), 'm');
+      assert.deepEqual(disk.rows(1, 'raw'), ['a=762d61', 'b=762d62', 'g=762d67']);
+      assert.deepEqual(disk.rows(10, 'raw'), ['m=762d6d', 'n=762d6e']);
+      assert.deepEqual(disk.rows(20, 'raw'), ['t=762d74', 'z=762d7a']);
+      assert.equal(disk.rows(10, 'session').length, 1, 'sessions as of the split');
+      assert.equal(disk.engines.get(10).applyState().appliedIndex, INITIAL_LOG_INDEX);
+      assert.equal(disk.engines.get(20).regionState()!.region.epoch.version, 2);
+      assert.deepEqual(
+        (parent.takeAppliedSplits() as SplitResult[]).map((r) => r.created.map((x) => x.id)),
+        [[10, 20]],
+      );
+      disk.close();
     });
-    parent.applyCommitted([split]);
-    assert.equal(parent.appliedIndex, split.index - 1, 'the split waits for its copy');
-    assert.equal(parent.region.epoch.version, 1);
-    parent.applyCommitted([after]); // committed meanwhile: held, not applied
-    assert.equal(parent.appliedIndex, split.index - 1);
-    assert.equal(await done, undefined);
-    assert.equal(parent.appliedIndex, after.index, 'held entries applied after the split');
-    assert.deepEqual(disk.rows(1, 'raw'), ['a=762d61', 'b=762d62', 'g=762d67']);
-    assert.deepEqual(disk.rows(10, 'raw'), ['m=762d6d', 'n=762d6e']);
-    assert.deepEqual(disk.rows(20, 'raw'), ['t=762d74', 'z=762d7a']);
-    assert.equal(disk.rows(10, 'session').length, 1, 'sessions as of the split');
-    assert.equal(disk.engines.get(10).applyState().appliedIndex, INITIAL_LOG_INDEX);
-    assert.equal(disk.engines.get(20).regionState()!.region.epoch.version, 2);
-    assert.deepEqual(
-      (parent.takeAppliedSplits() as SplitResult[]).map((r) => r.created.map((x) => x.id)),
-      [[10, 20]],
-    );
-    disk.close();
-  });
 
   test('no peer is created from a message for a Region whose copy is being written', async (t) => {
     nextIndex = INITIAL_LOG_INDEX + 1;
@@ -359,6 +369,42 @@ describe('split apply with the copy on a worker thread', () => {
     assert.deepEqual(disk.rows(10, 'raw'), ['m=762d6d']);
     // Once the copy has written the Region, the split creates the peer, not a message.
     assert.equal(disk.loader.createFromMessage(placeholder(10)), undefined);
+    disk.close();
+  });
+});
+
+describe('split step 2 on a connection of its own', () => {
+  test('cuts the parent only while its file is where the split found it', (t) => {
+    nextIndex = INITIAL_LOG_INDEX + 1;
+    const disk = new Disk(tempDir(t));
+    const parent = disk.loader.createInitialPeer(parentRegion());
+    parent.applyCommitted([puts(['a', 'm', 't'], 1)]);
+    const before = disk.engines.get(1).applyState();
+    const region = parentRegion();
+    const split = {
+      parent: { ...region, endKey: Buffer.from('m'), epoch: { confVer: 1, version: 2 } },
+      created: [
+        { ...region, id: 10, startKey: Buffer.from('m'), epoch: { confVer: 1, version: 2 } },
+      ],
+    };
+    const req = { dataDir: disk.dir, split, apply: { index: before.appliedIndex + 1, term: 6 } };
+    // The file moved on (a snapshot, say): nothing is written.
+    const moved = { appliedIndex: before.appliedIndex - 1, appliedTerm: before.appliedTerm };
+    assert.equal(commitSplitParentOnOwnConnection({ ...req, before: moved }), false);
+    disk.engines.get(1).reloadState();
+    assert.deepEqual(
+      disk.rows(1, 'raw').map((r) => r.split('=')[0]),
+      ['a', 'm', 't'],
+    );
+    // Where the split found it: the cut and the new meta, in one transaction.
+    assert.equal(commitSplitParentOnOwnConnection({ ...req, before }), true);
+    disk.engines.get(1).reloadState();
+    assert.deepEqual(
+      disk.rows(1, 'raw').map((r) => r.split('=')[0]),
+      ['a'],
+    );
+    assert.equal(disk.engines.get(1).applyState().appliedIndex, before.appliedIndex + 1);
+    assert.equal(disk.engines.get(1).regionState()!.region.epoch.version, 2);
     disk.close();
   });
 });

@@ -30,7 +30,10 @@ import { PeerLoader } from '../../src/store/peer_loader.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
-import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
+import {
+  commitSplitParentOnOwnConnection,
+  copySplitOnOwnConnections,
+} from '../../src/store/split_copy_worker.js';
 import { SplitPd, SplitRunner } from '../../src/store/split_runner.js';
 import { MergeRunner } from '../../src/store/merge_runner.js';
 import type { MergeOutcome } from '../../src/store/merge_apply.js';
@@ -111,6 +114,23 @@ export class SimStore {
             reject(e as Error);
           }
         });
+      });
+    // Step 2 likewise, a later event: requests, messages and crashes land between the copy
+    // and the parent's cut, and while the cut is "on its way".
+    this.loader.splitParentCommitter = (req) =>
+      new Promise((resolve, reject) => {
+        world.after(
+          0.5 + world.rng.float() * 10,
+          this.id,
+          `split commit r${req.split.parent.id}`,
+          () => {
+            try {
+              resolve(commitSplitParentOnOwnConnection(req));
+            } catch (e) {
+              reject(e as Error);
+            }
+          },
+        );
       });
     this.loader.peerOf = (id) => this.store.peers.get(id);
     const replicas = replicaHooks(
