@@ -14,9 +14,9 @@
 //      file holds exactly the state at index - 1 (crash: the split is replayed);
 //   1. per new Region: its session table is replaced by a copy of the parent's (session
 //      records are not cut by key: a retry may reach either half), then each data table's
-//      range is copied (copyRange clears the range in the target first), and LAST, in the
-//      same transaction as the final table, its meta and an apply state at
-//      INITIAL_LOG_INDEX. Crash before the meta: a file without meta, which no restart
+//      range is copied (copyRange clears the range in the target first, and commits every
+//      few MiB), and LAST, in the final transaction of the final table, its meta and an
+//      apply state at INITIAL_LOG_INDEX. Crash before the meta: a file without meta, which no restart
 //      loads as a peer; the split is replayed and copies again — the same result.
 //      Crash after the meta: the file is a complete initial state of the new Region, but
 //      the parent still covers its range; restart (PeerLoader.loadAll) does not load a
@@ -49,6 +49,12 @@ import { RegionEngine } from '../storage/region_engine.js';
 import { DATA_TABLES, DataTable } from '../storage/region_schema.js';
 import { SplitRequest } from './cmd/command.js';
 import { INITIAL_LOG_INDEX, INITIAL_LOG_TERM } from './peer_loader.js';
+
+/**
+ * A split's copy commits the new Region's file every 1 MiB (copyRange chunkBytes): the new
+ * Region is not loaded before its meta, which comes last, so the chunks are invisible.
+ */
+export const SPLIT_COPY_CHUNK_BYTES = 1 << 20;
 
 /** What a split needs beyond the parent's own engine: the engines of the new Regions. */
 export interface SplitContext {
@@ -164,6 +170,7 @@ export function copySplitData(
       const last = i === DATA_TABLES.length - 1;
       copyRange(parentEngine, target, bound(t, r.startKey), bound(t, r.endKey), {
         tables: [t],
+        chunkBytes: SPLIT_COPY_CHUNK_BYTES,
         ...(last
           ? {
               targetRegion: { region: r, tombstone: false },

@@ -201,3 +201,52 @@ test('copyRange moves a split range into a new Region engine', (t) => {
   assert.deepEqual(keysOf(third, 'raw'), ['m', 'm\x00']);
   assert.equal(third.count('write'), 0);
 });
+
+test('copyRange in chunks: the same rows, the meta only in the last commit', (t) => {
+  const dir = tempDir(t);
+  const parent = new RegionEngine(dir, 1);
+  const whole = new RegionEngine(dir, 2);
+  const chunked = new RegionEngine(dir, 3);
+  t.after(() => [parent, whole, chunked].forEach((e) => e.close()));
+  const keys = Array.from({ length: 50 }, (_, i) => s(`k${String(i).padStart(3, '0')}`));
+  parent.applyBatch(
+    keys.map((k) => ({ op: 'put', table: 'raw', key: k, value: Buffer.alloc(100, 1) })),
+    { appliedIndex: 20, appliedTerm: 2 },
+  );
+  const meta = (id: number) => ({
+    targetRegion: { region: region(id, 'k', ''), tombstone: false },
+    targetApply: { appliedIndex: 5, appliedTerm: 5 },
+    tables: ['raw'] as Table[],
+  });
+  assert.equal(copyRange(parent, whole, s('k'), Buffer.alloc(0), meta(2)), 50);
+  // About ten chunks of 5 rows.
+  assert.equal(
+    copyRange(parent, chunked, s('k'), Buffer.alloc(0), { ...meta(3), chunkBytes: 500 }),
+    50,
+  );
+  assert.deepEqual(
+    chunked.scan({ table: 'raw' }).map((p) => p.key.toString()),
+    whole.scan({ table: 'raw' }).map((p) => p.key.toString()),
+  );
+  assert.deepEqual(chunked.applyState(), { appliedIndex: 5, appliedTerm: 5 });
+
+  // A copy that fails part way (here at the 31st row) keeps the chunks it committed, and
+  // no meta: the file is not a Region, and a replayed split copies again.
+  const broken = new RegionEngine(dir, 4);
+  t.after(() => broken.close());
+  broken.use((db) =>
+    db.exec(
+      `CREATE TRIGGER fail BEFORE INSERT ON raw WHEN NEW.key = CAST('k030' AS BLOB)
+       BEGIN SELECT RAISE(ABORT, 'disk gone'); END`,
+    ),
+  );
+  assert.throws(
+    () => copyRange(parent, broken, s('k'), Buffer.alloc(0), { ...meta(4), chunkBytes: 500 }),
+    /disk gone/,
+  );
+  broken.reloadState();
+  assert.equal(broken.regionState(), undefined);
+  assert.equal(broken.applyState().appliedIndex, 0);
+  // Rows of 104 bytes commit five at a time: the first 30 are in.
+  assert.equal(broken.count('raw'), 30);
+});
