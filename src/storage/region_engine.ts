@@ -158,11 +158,7 @@ export class RegionEngine {
         throw new StorageError(
           `region ${this.regionId}: applied index going back from ${cur.appliedIndex} to ${applyState.appliedIndex}`,
         );
-      db.transaction(() => {
-        writeOps(st, ops);
-        st.putLocal().run(LOCAL_APPLY, encodeApplyState(applyState));
-        if (regionState) st.putLocal().run(LOCAL_REGION, encodeRegionState(regionState));
-      })();
+      db.transaction(() => writeBatch(st, ops, applyState, regionState))();
       this.apply = { ...applyState };
       if (regionState) this.local = cloneRegionState(regionState);
     });
@@ -183,16 +179,13 @@ export class RegionEngine {
     return this.use((db, st) => {
       const wrote = db
         .transaction(() => {
-          const a = st.getLocal().get(LOCAL_APPLY) as string | undefined;
-          const onDisk = a === undefined ? emptyApplyState() : decodeApplyState(a);
+          const onDisk = readApplyState(st);
           if (
             onDisk.appliedIndex !== expected.appliedIndex ||
             onDisk.appliedTerm !== expected.appliedTerm
           )
             return false;
-          writeOps(st, ops);
-          st.putLocal().run(LOCAL_APPLY, encodeApplyState(applyState));
-          if (regionState) st.putLocal().run(LOCAL_REGION, encodeRegionState(regionState));
+          writeBatch(st, ops, applyState, regionState);
           return true;
         })
         // IMMEDIATE: the write lock is taken before the check, so nothing writes between.
@@ -406,13 +399,30 @@ export class RegionEngine {
   }
 
   private loadState(st: RegionStatements): void {
-    const a = st.getLocal().get(LOCAL_APPLY) as string | undefined;
     const r = st.getLocal().get(LOCAL_REGION) as string | undefined;
-    this.apply = a === undefined ? emptyApplyState() : decodeApplyState(a);
+    this.apply = readApplyState(st);
     this.local = r === undefined ? null : decodeRegionState(r);
   }
 
   private checkAlive(): void {
     if (this.destroyed) throw new StorageClosedError(`region ${this.regionId} was destroyed`);
   }
+}
+
+/** The apply state as the file holds it (none written yet: the empty one). */
+function readApplyState(st: RegionStatements): ApplyState {
+  const a = st.getLocal().get(LOCAL_APPLY) as string | undefined;
+  return a === undefined ? emptyApplyState() : decodeApplyState(a);
+}
+
+/** A batch's writes with the apply state (and meta) they bring, inside the caller's transaction. */
+function writeBatch(
+  st: RegionStatements,
+  ops: readonly WriteOp[],
+  applyState: ApplyState,
+  regionState?: RegionLocalState,
+): void {
+  writeOps(st, ops);
+  st.putLocal().run(LOCAL_APPLY, encodeApplyState(applyState));
+  if (regionState) st.putLocal().run(LOCAL_REGION, encodeRegionState(regionState));
 }
