@@ -397,6 +397,58 @@ test('1PC commits in the prewrite at max(max_ts + 1, start_ts + 1) and leaves no
   e.mustLocked('a', 95n);
 });
 
+test('a retried 1PC prewrite finds its commit under a newer commit or another lock: no conflict', (t) => {
+  // The first attempt committed (1PC) but its answer was lost; before the retry, another
+  // transaction read the value, committed over it, and a third locked the key. The retry
+  // must answer "committed at 31", not a conflict: the client would report a definite
+  // abort for a transaction that others already saw (G1a). TiKV:
+  // check_committed_record_on_err.
+  const e = new TxnEngine(t);
+  e.maxTs = 30n;
+  const args = {
+    mutations: [{ op: 'put' as const, key: b('a'), value: b('1') }],
+    primary: b('a'),
+    startTs: 10n,
+    lockTtl: 100,
+    tryOnePc: true,
+  };
+  assert.equal(e.prewrite(args).onePcCommitTs, 31n);
+  e.mustPrewritePut('a', '2', 'a', 40n);
+  e.mustCommit('a', 40n, 45n);
+  assert.deepEqual(e.prewrite(args).errors, []);
+  assert.equal(e.prewrite(args).onePcCommitTs, 31n);
+  e.mustPrewritePut('a', '3', 'a', 50n);
+  const r = e.prewrite(args);
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.onePcCommitTs, 31n);
+  e.mustLocked('a', 50n);
+  e.mustGet('a', 46n, '2');
+});
+
+test('a retried async-commit prewrite of a key a reader committed answers its commit_ts', (t) => {
+  const e = new TxnEngine(t);
+  e.maxTs = 30n;
+  const args = {
+    mutations: [{ op: 'put' as const, key: b('b'), value: b('1') }],
+    primary: b('a'),
+    startTs: 10n,
+    lockTtl: 100,
+    useAsyncCommit: true,
+  };
+  assert.equal(e.prewrite(args).minCommitTs, 31n);
+  // A reader resolved the transaction as committed at 31, then another wrote over it.
+  e.mustCommit('b', 10n, 31n);
+  e.mustPrewritePut('b', '2', 'b', 40n);
+  e.mustCommit('b', 40n, 45n);
+  const r = e.prewrite(args);
+  assert.deepEqual(r.errors, []);
+  assert.equal(r.minCommitTs, 31n);
+  e.mustUnlocked('b');
+  // Rolled back instead (a reader found the lock missing): the retry is refused.
+  e.run((io) => checkSecondaryLocks(io, [b('c')], 60n));
+  assert.equal(e.prewriteErr('c', '1', 'a', 60n), 'abort');
+});
+
 test('insert and check_not_exists fail on an existing key', (t) => {
   const e = new TxnEngine(t);
   e.mustPrewritePut('k', 'v', 'k', 5n);

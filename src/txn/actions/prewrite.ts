@@ -84,6 +84,18 @@ export function prewrite(io: ActionIo, a: PrewriteArgs, storeMaxTs: bigint): Pre
   let alreadyCommittedTs = 0n;
   let existingMinCommitTs = 0n;
   const seen = new Set<string>();
+  // A retried prewrite of a transaction that already committed (1PC; or async commit that
+  // a reader resolved) may meet a later transaction's lock or commit on the key. That is
+  // no conflict: the transaction is committed, and saying otherwise would make the client
+  // report a definite abort of a transaction others have read (TiKV:
+  // check_committed_record_on_err). Only asked on the way to an error, so it costs
+  // nothing on the common path.
+  const committedAlready = (key: Buffer): boolean => {
+    const rec = reader.getTxnCommitRecord(key, startTs);
+    if (rec.kind !== 'committed') return false;
+    alreadyCommittedTs = maxTs(alreadyCommittedTs, rec.commitTs);
+    return true;
+  };
   a.mutations.forEach((m, i) => {
     if (errors.some((e) => e.detail.kind !== 'locked')) return;
     const hexKey = m.key.toString('latin1');
@@ -93,6 +105,7 @@ export function prewrite(io: ActionIo, a: PrewriteArgs, storeMaxTs: bigint): Pre
     const pessimistic = forUpdateTs > 0n && (a.isPessimisticLock?.[i] ?? false);
     const lock = reader.loadLock(m.key);
     if (lock && lock.startTs !== startTs) {
+      if (committedAlready(m.key)) return;
       errors.push(new KeyError({ kind: 'locked', lock: lockInfo(m.key, lock) }));
       return;
     }
@@ -103,11 +116,7 @@ export function prewrite(io: ActionIo, a: PrewriteArgs, storeMaxTs: bigint): Pre
     }
     if (!lock && pessimistic) {
       // Our pessimistic lock is gone: fine only if this transaction already committed.
-      const rec = reader.getTxnCommitRecord(m.key, startTs);
-      if (rec.kind === 'committed') {
-        alreadyCommittedTs = rec.commitTs;
-        return;
-      }
+      if (committedAlready(m.key)) return;
       errors.push(
         new KeyError({
           kind: 'pessimisticLockNotFound',
@@ -120,11 +129,8 @@ export function prewrite(io: ActionIo, a: PrewriteArgs, storeMaxTs: bigint): Pre
       // Percolator: abort on writes after our start_ts (TiKV check_for_newer_version).
       const newest = reader.seekWrite(m.key, MAX_TS);
       if (newest) {
-        if (newest.write.startTs === startTs && newest.write.kind !== WriteKind.Rollback) {
-          alreadyCommittedTs = newest.commitTs; // a retry of a committed transaction
-          return;
-        }
         if (newest.commitTs > startTs) {
+          if (committedAlready(m.key)) return;
           errors.push(
             new KeyError({
               kind: 'conflict',
@@ -196,6 +202,6 @@ export function prewrite(io: ActionIo, a: PrewriteArgs, storeMaxTs: bigint): Pre
     const onePcCommitTs = wrote || alreadyCommittedTs === 0n ? minCommitTs : alreadyCommittedTs;
     return { errors, minCommitTs: 0n, onePcCommitTs, locks };
   }
-  const answered = wrote ? maxTs(minCommitTs, existingMinCommitTs) : existingMinCommitTs;
+  const answered = maxTs(wrote ? minCommitTs : 0n, existingMinCommitTs, alreadyCommittedTs);
   return { errors, minCommitTs: asyncCommit ? answered : 0n, onePcCommitTs: 0n, locks };
 }
