@@ -840,15 +840,17 @@ export class RegionPeer {
 
   /** Step 1 is done: step 2 off the loop if the store runs it there, else at once. */
   private afterSplitCopy(s: SuspendedSplit, skipped: number[]): void {
+    if (!this.splitAbandoned) {
+      try {
+        failpoint('split_copy_after');
+      } catch (e) {
+        this.onAsyncApplied(e as Error);
+        return;
+      }
+    }
     const commit = this.opts.commitSplitParentOffLoop;
     if (this.splitAbandoned || !commit) {
       this.finishSplitCopy(s, skipped, false);
-      return;
-    }
-    try {
-      failpoint('split_copy_after');
-    } catch (e) {
-      this.onAsyncApplied(e as Error);
       return;
     }
     commit({
@@ -879,7 +881,6 @@ export class RegionPeer {
         // A snapshot replaced the engine meanwhile: it covers the split and what followed.
         this.heldEntries = [];
       } else {
-        if (!parentCommitted) failpoint('split_copy_after');
         const result = this.applier.finishSplit(s, { skipped, parentCommitted });
         this.appliedIndex = s.entry.index;
         this.appliedTerm = s.entry.term;
