@@ -11,9 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { TxnClient } from '../../src/client/txn/txn_client.js';
-import { checkListAppend } from '../check/list_append/checker.js';
 import type { Txn } from '../check/list_append/history.js';
-import { findLostAppends } from '../check/list_append/lost_appends.js';
 import { SimRng } from '../sim/rng.js';
 import { listAppendPlan, listAppendTxn, spreadKeys } from '../integration/txn_workloads.js';
 import {
@@ -25,13 +23,12 @@ import {
 } from './chaos_workload.js';
 import { describeError } from './outcome.js';
 import type { Failure } from './verify.js';
+import { type AppendRecord, verifyAppend } from './txn_verdicts.js';
 import { createChaosTxnClient, sleep } from './workload.js';
 
 const KEYS = 8;
 const TXN_WORKERS = 8;
 const THINK_MS: [number, number] = [5, 25];
-/** Anomalies shown in a failure (the kept history has them all). */
-const SHOW_ANOMALIES = 20;
 
 export class AppendChaosWorkload implements ChaosWorkload {
   readonly keys: string[];
@@ -134,29 +131,8 @@ export class AppendChaosWorkload implements ChaosWorkload {
     } finally {
       for (const c of this.clients) c.close();
     }
-    const result = checkListAppend(this.history);
-    if (!result.valid) {
-      const shown = result.anomalies.slice(0, SHOW_ANOMALIES);
-      failures.push({
-        check: 'snapshot-isolation',
-        text:
-          `${result.anomalies.length} anomalies (${[...result.anomalyTypes].join(', ')}):\n` +
-          shown.join('\n') +
-          (result.anomalies.length > shown.length ? `\n… (all in append-history.json)` : ''),
-      });
-    }
-    const lost = this.finalReads ? findLostAppends(this.history, this.finalReads) : [];
-    if (lost.length > 0) {
-      failures.push({
-        check: 'no-lost-write',
-        text:
-          `${lost.length} committed appends missing from the final reads:\n` +
-          lost
-            .slice(0, SHOW_ANOMALIES)
-            .map((l) => `  T${l.txn} appended ${l.value} to ${l.key}`)
-            .join('\n'),
-      });
-    }
+    const appendVerdict = verifyAppend(this.record());
+    failures.push(...appendVerdict.failures);
     const count = (s: Txn['status']) => this.history.filter((t) => t.status === s).length;
     if (count('ok') < 5)
       failures.push({
@@ -170,10 +146,7 @@ export class AppendChaosWorkload implements ChaosWorkload {
         `transactions: ${count('ok')} ok, ${count('fail')} failed, ${count('info')} unknown, ` +
           `${this.beginFailed} without a timestamp` +
           (unexpected ? `; errors no contract explains: ${unexpected}` : ''),
-        `list-append: ${result.edgeCount} dependencies, ` +
-          `${result.valid ? 'no G0/G1a/G1b/G1c/G-single' : `${result.anomalies.length} ANOMALIES`}` +
-          ` (${result.g2Count} G2 cycles, allowed), ` +
-          `${this.finalReads ? (lost.length === 0 ? 'no committed append lost' : `${lost.length} committed appends LOST`) : 'no final read'}`,
+        appendVerdict.summary,
       ].join('\n'),
     };
   }
@@ -181,15 +154,15 @@ export class AppendChaosWorkload implements ChaosWorkload {
   keep(dir: string, rerun: string): void {
     fs.writeFileSync(
       path.join(dir, 'append-history.json'),
-      JSON.stringify(
-        {
-          rerun,
-          history: this.history,
-          finalReads: this.finalReads ? Object.fromEntries(this.finalReads) : null,
-        },
-        null,
-        1,
-      ) + '\n',
+      JSON.stringify({ rerun, ...this.record() }, null, 1) + '\n',
     );
+  }
+
+  /** What the checks read, in the run or offline (check_history.ts). */
+  private record(): AppendRecord {
+    return {
+      history: this.history,
+      finalReads: this.finalReads ? Object.fromEntries(this.finalReads) : null,
+    };
   }
 }

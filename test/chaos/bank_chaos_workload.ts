@@ -19,7 +19,7 @@ import {
   TxnAbortedError,
   WriteConflictError,
 } from '../../src/client/txn/txn_errors.js';
-import { checkBank, formatBankCheck, type BankTransfer } from '../check/bank.js';
+import type { BankTransfer } from '../check/bank.js';
 import { SimRng } from '../sim/rng.js';
 import {
   pickTransfer,
@@ -36,6 +36,7 @@ import {
 } from './chaos_workload.js';
 import { describeError } from './outcome.js';
 import type { Failure } from './verify.js';
+import { type BankRecord, verifyBank } from './txn_verdicts.js';
 import { createChaosTxnClient, sleep } from './workload.js';
 
 const ACCOUNTS = 8;
@@ -61,7 +62,7 @@ export class BankChaosWorkload implements ChaosWorkload {
   /** Error name → count, for errors no fault or contract explains. */
   private readonly unexpected = new Map<string, number>();
   private readonly badTotals: { ts: string; total: number; balances: number[] }[] = [];
-  private final: { balances: Record<string, number>; recorded: string[] } | undefined;
+  private final: BankRecord['final'] | undefined;
 
   constructor(
     pd: string,
@@ -182,93 +183,81 @@ export class BankChaosWorkload implements ChaosWorkload {
 
   async verify(): Promise<WorkloadVerdict> {
     const failures: Failure[] = [];
-    const total = ACCOUNTS * INITIAL_BALANCE;
-    for (const b of this.badTotals) {
-      failures.push({
-        check: 'bank',
-        text: `snapshot at ts ${b.ts} saw a total of ${b.total}, not ${total}: [${b.balances.join(' ')}]`,
-      });
-    }
-    // Every transfer's record is read: ok ones must be there, failed ones must not.
-    const settled = this.transfers;
     try {
-      // Everything at one snapshot after the faults: the balances and every record.
-      const ts = await this.finalRead('a timestamp', () => this.reader.getTimestamp());
-      const snap = this.reader.snapshot(ts);
-      const balances = await this.finalRead('the final balances', () =>
-        snap.batchGet(this.keys.map((k) => Buffer.from(k))),
+      this.final = await this.readFinal();
+    } catch (e) {
+      failures.push({ check: 'availability', text: `final reads: ${(e as Error).message}` });
+    } finally {
+      for (const c of [...this.clients, this.reader]) c.close();
+    }
+    const bank = verifyBank(this.record());
+    failures.push(...bank.failures);
+    const ok = this.transfers.filter((t) => t.status === 'ok').length;
+    const info = this.transfers.filter((t) => t.status === 'info').length;
+    const failed = this.transfers.length - ok - info;
+    if (ok < 5)
+      failures.push({
+        check: 'run',
+        text: `the workload made almost no progress (${ok} transfers)`,
+      });
+    const unexpected = [...this.unexpected].map(([n, c]) => `${n}×${c}`).join(', ');
+    return {
+      failures,
+      summary: [
+        `transfers: ${ok} ok, ${failed} failed, ${info} unknown (${bank.infoCommitted} of them committed), ` +
+          `${this.stats.noop} without funds, ${this.stats.beginFailed} without a timestamp` +
+          (unexpected ? `; errors no contract explains: ${unexpected}` : ''),
+        `snapshot reads: ${this.stats.reads} (${this.stats.failedReads} failed), ${bank.summary}`,
+      ].join('\n'),
+    };
+  }
+
+  /**
+   * Everything at one snapshot after the faults: the balances and which transfers' records
+   * are there (an acknowledged one's must be, a definitely failed one's must not).
+   */
+  private async readFinal(): Promise<NonNullable<BankRecord['final']>> {
+    const ts = await this.finalRead('a timestamp', () => this.reader.getTimestamp());
+    const snap = this.reader.snapshot(ts);
+    const balances = await this.finalRead('the final balances', () =>
+      snap.batchGet(this.keys.map((k) => Buffer.from(k))),
+    );
+    const recorded: string[] = [];
+    for (let i = 0; i < this.transfers.length; i += RECORD_BATCH) {
+      const batch = this.transfers.slice(i, i + RECORD_BATCH);
+      const got = await this.finalRead('the transfer records', () =>
+        snap.batchGet(batch.map((t) => Buffer.from(recordKey(t.from, t.id)))),
       );
-      const finalBalances = new Map(
+      for (const t of batch) {
+        if (got.has(Buffer.from(recordKey(t.from, t.id)).toString('hex'))) recorded.push(t.id);
+      }
+    }
+    return {
+      balances: Object.fromEntries(
         this.keys.map((k) => [
           k,
           Number(balances.get(Buffer.from(k).toString('hex'))?.toString() ?? NaN),
         ]),
-      );
-      const recorded = new Set<string>();
-      for (let i = 0; i < settled.length; i += RECORD_BATCH) {
-        const batch = settled.slice(i, i + RECORD_BATCH);
-        const got = await this.finalRead('the transfer records', () =>
-          snap.batchGet(batch.map((t) => Buffer.from(recordKey(t.from, t.id)))),
-        );
-        for (const t of batch) {
-          if (got.has(Buffer.from(recordKey(t.from, t.id)).toString('hex'))) recorded.add(t.id);
-        }
-      }
-      this.final = { balances: Object.fromEntries(finalBalances), recorded: [...recorded] };
-      const initial = new Map(this.keys.map((k) => [k, INITIAL_BALANCE]));
-      const check = checkBank(initial, this.transfers, recorded, finalBalances);
-      if (check.lost.length > 0) {
-        failures.push({
-          check: 'no-lost-write',
-          text: formatBankCheck({ ...check, phantom: [], mismatched: [] }).join('\n'),
-        });
-      }
-      const rest = formatBankCheck({ ...check, lost: [] });
-      if (rest.length > 0) failures.push({ check: 'bank', text: rest.join('\n') });
-      const ok = this.transfers.filter((t) => t.status === 'ok').length;
-      const info = this.transfers.filter((t) => t.status === 'info').length;
-      const failed = this.transfers.length - ok - info;
-      if (ok < 5)
-        failures.push({
-          check: 'run',
-          text: `the workload made almost no progress (${ok} transfers)`,
-        });
-      const unexpected = [...this.unexpected].map(([n, c]) => `${n}×${c}`).join(', ');
-      return {
-        failures,
-        summary: [
-          `transfers: ${ok} ok, ${failed} failed, ${info} unknown (${check.infoCommitted} of them committed), ` +
-            `${this.stats.noop} without funds, ${this.stats.beginFailed} without a timestamp` +
-            (unexpected ? `; errors no contract explains: ${unexpected}` : ''),
-          `snapshot reads: ${this.stats.reads} (${this.stats.failedReads} failed), ` +
-            `${this.badTotals.length === 0 ? `every total ${total}` : `${this.badTotals.length} WRONG totals`}; ` +
-            `final balances ${check.mismatched.length === 0 ? 'match' : 'DO NOT match'} the ${recorded.size} recorded transfers, ` +
-            `${check.lost.length === 0 ? 'no acknowledged transfer lost' : `${check.lost.length} acknowledged transfers LOST`}`,
-        ].join('\n'),
-      };
-    } catch (e) {
-      failures.push({ check: 'availability', text: `final reads: ${(e as Error).message}` });
-      return { failures, summary: `transfers: ${this.transfers.length}; final reads failed` };
-    } finally {
-      for (const c of [...this.clients, this.reader]) c.close();
-    }
+      ),
+      recorded,
+    };
+  }
+
+  /** What the checks read, in the run or offline (check_history.ts). */
+  private record(): BankRecord {
+    return {
+      accounts: this.keys,
+      initialBalance: INITIAL_BALANCE,
+      transfers: this.transfers,
+      badTotals: this.badTotals,
+      final: this.final ?? null,
+    };
   }
 
   keep(dir: string, rerun: string): void {
     fs.writeFileSync(
       path.join(dir, 'bank-history.json'),
-      JSON.stringify(
-        {
-          rerun,
-          accounts: this.keys,
-          initialBalance: INITIAL_BALANCE,
-          transfers: this.transfers,
-          badTotals: this.badTotals,
-          final: this.final ?? null,
-        },
-        null,
-        1,
-      ) + '\n',
+      JSON.stringify({ rerun, ...this.record() }, null, 1) + '\n',
     );
   }
 }
