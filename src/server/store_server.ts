@@ -109,8 +109,6 @@ export interface StoreConfig {
   peer: PeerConfig;
   pdWorker: PdWorkerConfig;
   maxOpenRegionEngines: number;
-  /** A split's copy writes at most this many bytes/s (0: no limit; default in split_apply.ts). */
-  splitCopyBytesPerSec?: number;
   /** Free space kept on the data dir's disk (default: disk_usage.ts). */
   diskReserve?: DiskReserveOptions;
   /** Let the status port set failpoints at run time (--allow-failpoints). */
@@ -359,14 +357,8 @@ export class StoreServer {
       NODE_RUNTIME,
     );
     // A big Region's split copies its halves, and a snapshot is written, on a worker
-    // thread, not on the loop; the copy at a limited rate.
-    loader.splitCopier = (req) =>
-      copySplitOffLoop({
-        ...req,
-        ...(cfg.splitCopyBytesPerSec !== undefined
-          ? { maxBytesPerSec: cfg.splitCopyBytesPerSec }
-          : {}),
-      });
+    // thread, not on the loop.
+    loader.splitCopier = copySplitOffLoop;
     loader.splitParentCommitter = commitSplitParentOffLoop;
     loader.buildSnapshotsOffLoop = true;
     loader.onSnapshotError = (regionId, e) =>

@@ -7,7 +7,6 @@
 // A crash between the two replays the split entry on the parent, which copies again:
 // the copy first clears the range in the target, so doing it twice is the same as
 // once. (The new Region must not start serving until step 2 has committed.)
-import type { IoPacer } from '../common/io_pacer.js';
 import { StorageError } from './errors.js';
 import { RegionEngine } from './region_engine.js';
 import { DATA_TABLES, LOCAL_APPLY, LOCAL_REGION, Table } from './region_schema.js';
@@ -35,8 +34,6 @@ export interface CopyRangeOptions {
    * reads until the meta (written last) is there: a split's new Region.
    */
   chunkBytes?: number;
-  /** Called after each chunk's commit with its bytes (a rate limit; see io_pacer.ts). */
-  pace?: IoPacer;
 }
 
 /**
@@ -81,7 +78,6 @@ export function copyRange(
             bytes += row.key.length + row.value.length;
             if (bytes >= chunkBytes) {
               tdb.exec('COMMIT');
-              opts.pace?.(bytes);
               tdb.exec('BEGIN');
               bytes = 0;
             }

@@ -42,7 +42,6 @@
 // it, so nothing reads or writes a new Region's file before its copy is complete.
 import { failpoint } from '../common/failpoint.js';
 import { RegionError } from '../region/errors.js';
-import type { IoPacer } from '../common/io_pacer.js';
 import { Region, cloneRegion, keyInRegion } from '../region/meta.js';
 import { copyRange } from '../storage/region_split.js';
 import { mvccBound } from '../txn/mvcc/key_codec.js';
@@ -56,15 +55,6 @@ import { INITIAL_LOG_INDEX, INITIAL_LOG_TERM } from './peer_loader.js';
  * Region is not loaded before its meta, which comes last, so the chunks are invisible.
  */
 export const SPLIT_COPY_CHUNK_BYTES = 1 << 20;
-
-/**
- * The rate a split's copy off the loop writes at, at most (bytes/s; `nyx store start
- * --split-copy-rate`, 0: no limit): the new half of a 64 MiB Region takes about 2 s.
- * Unpaced, each replica's worker copies as fast as it can, and on a small machine the
- * three copies of one split take the disk and cores from every other Region's writes at
- * once (TiKV paces snapshot and split I/O the same way).
- */
-export const SPLIT_COPY_MAX_BYTES_PER_SEC = 16 << 20;
 
 /** What a split needs beyond the parent's own engine: the engines of the new Regions. */
 export interface SplitContext {
@@ -167,7 +157,6 @@ export function copySplitData(
   parentEngine: RegionEngine,
   created: readonly Region[],
   engineOf: (regionId: number) => RegionEngine,
-  pace?: IoPacer,
 ): number[] {
   const skipped: number[] = [];
   for (const r of created) {
@@ -182,7 +171,6 @@ export function copySplitData(
       copyRange(parentEngine, target, bound(t, r.startKey), bound(t, r.endKey), {
         tables: [t],
         chunkBytes: SPLIT_COPY_CHUNK_BYTES,
-        ...(pace ? { pace } : {}),
         ...(last
           ? {
               targetRegion: { region: r, tombstone: false },

@@ -8,22 +8,15 @@
 // takes no snapshot until both steps are done (peer.ts), and step 2 checks, in its own
 // write transaction, that the file is still at the entry before the split. A crash while
 // a job runs is a crash in that step (split_apply.ts says what each leaves).
-import { IoPacer, blockingIoPacer } from '../common/io_pacer.js';
 import { runWorkerJob, onWorkerJob } from '../common/worker_job.js';
 import { Region, cloneRegion } from '../region/meta.js';
 import { RegionEngine } from '../storage/region_engine.js';
-import {
-  SPLIT_COPY_MAX_BYTES_PER_SEC,
-  commitSplitParentIfAt,
-  copySplitData,
-} from './split_apply.js';
+import { commitSplitParentIfAt, copySplitData } from './split_apply.js';
 
 export interface CopyRequest {
   dataDir: string;
   parentId: number;
   created: Region[];
-  /** The copy's write rate limit (bytes/s; 0: none). Only a worker thread may be paced. */
-  maxBytesPerSec?: number;
 }
 
 /** Runs step 1 of a split somewhere other than the loop; resolves with the skipped ids. */
@@ -33,21 +26,13 @@ const JOB = 'split copy';
 
 /** Copy the new Regions' data on a fresh worker thread; resolves with the skipped ids. */
 export function copySplitOffLoop(req: CopyRequest): Promise<number[]> {
-  return runWorkerJob(import.meta.url, JOB, {
-    ...req,
-    maxBytesPerSec: req.maxBytesPerSec ?? SPLIT_COPY_MAX_BYTES_PER_SEC,
-  });
+  return runWorkerJob(import.meta.url, JOB, req);
 }
 
-onWorkerJob(JOB, (req: CopyRequest) =>
-  copySplitOnOwnConnections(req, blockingIoPacer(req.maxBytesPerSec ?? 0)),
-);
+onWorkerJob(JOB, copySplitOnOwnConnections);
 
-/**
- * Step 1 on connections of its own to the parent's and the new Regions' files; `pace`
- * blocks the thread, so only the worker passes one.
- */
-export function copySplitOnOwnConnections(req: CopyRequest, pace?: IoPacer): number[] {
+/** Step 1 on connections of its own to the parent's and the new Regions' files. */
+export function copySplitOnOwnConnections(req: CopyRequest): number[] {
   const engines: RegionEngine[] = [];
   const open = (id: number) => {
     const e = new RegionEngine(req.dataDir, id);
@@ -55,7 +40,7 @@ export function copySplitOnOwnConnections(req: CopyRequest, pace?: IoPacer): num
     return e;
   };
   try {
-    return copySplitData(open(req.parentId), req.created.map(cloneRegion), open, pace);
+    return copySplitData(open(req.parentId), req.created.map(cloneRegion), open);
   } finally {
     for (const e of engines) e.close();
   }

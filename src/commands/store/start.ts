@@ -1,6 +1,5 @@
 import { parseSize } from '../../common/size.js';
 import { DEFAULT_DISK_RESERVE } from '../../store/disk_usage.js';
-import { SPLIT_COPY_MAX_BYTES_PER_SEC } from '../../store/split_apply.js';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base_command.js';
 import { armFailpoints, failpointFlags } from '../../cli/failpoint_flags.js';
@@ -81,12 +80,6 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       description: 'Region databases kept open at once',
       default: 256,
       min: 1,
-    }),
-    'split-copy-rate': Flags.string({
-      description:
-        "bytes per second a split's copy of a Region's data may write, e.g. 16MiB (0: no limit); a slower copy leaves the disk and cores to the other Regions",
-      default: `${SPLIT_COPY_MAX_BYTES_PER_SEC >> 20}MiB`,
-      parse: async (v) => String(parseSize(v)),
     }),
     'reserve-space': Flags.string({
       description:
@@ -180,7 +173,6 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
           raftLogGcIntervalMs: flags['raft-log-gc-interval-ms'],
         },
         maxOpenRegionEngines: flags['max-open-regions'],
-        splitCopyBytesPerSec: parseSize(flags['split-copy-rate']),
         // parseSize again: oclif does not pass a flag's default through parse, so the
         // default arrives as "2GiB", which Number() made NaN (and the reserve none).
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
