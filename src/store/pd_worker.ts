@@ -88,9 +88,6 @@ export interface PdWorkerConfig {
   peerHealthRecheckMs?: number;
 }
 
-/** Bootstrapped Regions whose peers a store creates in one go (one log write each). */
-export const BOOTSTRAP_BATCH = 64;
-
 export class PdWorker {
   private timers: NodeJS.Timeout[] = [];
   private lastLeaderTerm = new Map<number, number>();
@@ -277,37 +274,11 @@ export class PdWorker {
     this.syncing = true;
     try {
       const regions = await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0);
-      const mine = regions
-        .map((r) => r.region)
-        .filter(
-          (region) =>
-            !this.store.peers.has(region.id) &&
-            findPeerOnStore(region, this.storeId) !== undefined &&
-            region.epoch.confVer === 1 &&
-            region.epoch.version === 1,
-        );
-      // In batches, the loop served between them: a Region file costs milliseconds to
-      // create (tens under load), and thousands of them at once would leave the peers
-      // already created, and every other store's messages to them, unanswered for minutes.
-      for (let i = 0; i < mine.length && !this.stopped; i += BOOTSTRAP_BATCH) {
-        if (i > 0) await new Promise((resolve) => setImmediate(resolve));
-        if (this.stopped) break;
-        // A message may have made a placeholder peer for one of them meanwhile: it gets
-        // the Region's state from its leader, as any peer created by a message does.
-        const batch = mine
-          .slice(i, i + BOOTSTRAP_BATCH)
-          .filter((region) => !this.store.peers.has(region.id));
-        if (batch.length === 0) continue;
-        for (const peer of this.loader.createInitialPeers(batch)) this.store.addPeer(peer);
-        this.log(
-          {
-            regions: batch.length,
-            first: batch[0]!.id,
-            created: i + batch.length,
-            of: mine.length,
-          },
-          'created peers of bootstrapped regions',
-        );
+      for (const { region } of regions) {
+        if (this.store.peers.has(region.id) || !findPeerOnStore(region, this.storeId)) continue;
+        if (region.epoch.confVer !== 1 || region.epoch.version !== 1) continue;
+        this.store.addPeer(this.loader.createInitialPeer(region));
+        this.log({ regionId: region.id }, 'created peer of bootstrapped region');
       }
     } catch (e) {
       this.log({ err: (e as Error).message }, 'region sync with PD failed');

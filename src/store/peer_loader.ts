@@ -113,64 +113,40 @@ export class PeerLoader {
    * adds the log.
    */
   createInitialPeer(region: Region): RegionPeer {
-    return this.createInitialPeers([region])[0]!;
-  }
-
-  /**
-   * createInitialPeer for many Regions at once: every engine first, then ONE log write for
-   * all of them (a store bootstrapping thousands of Regions syncs its log once per batch,
-   * not once per Region). A crash between leaves engines whose log is missing, which
-   * reconcile() completes, as for one Region.
-   */
-  createInitialPeers(regions: readonly Region[]): RegionPeer[] {
-    const planned = regions.map((region) => {
-      const me = findPeerOnStore(region, this.storeId);
-      if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
-      return { region, peerId: me.id, placeholderVote: this.placeholderVote(region.id) };
+    const me = findPeerOnStore(region, this.storeId);
+    if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
+    let placeholderVote: { term: number; vote: number } | undefined;
+    if (this.logEngine.has(region.id)) {
+      const view = this.logEngine.region(region.id);
+      const hs = view.hardState();
+      if (view.lastIndex() === 0 && hs.commit === 0 && hs.term > INITIAL_LOG_TERM) {
+        placeholderVote = { term: hs.term, vote: hs.vote };
+      } else if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
+        throw new StorageCorruptionError(
+          `region ${region.id}: its raft log is past the initial state (last index ` +
+            `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
+            `refusing to bootstrap the peer over it`,
+        );
+      }
+    }
+    const engine = this.engines.get(region.id);
+    engine.writeState({
+      region: { region, tombstone: false },
+      apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
     });
-    const batch = new RaftLogWriteBatch();
-    for (const { region, placeholderVote } of planned) {
-      this.engines.get(region.id).writeState({
-        region: { region, tombstone: false },
-        apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
+    const batch = new RaftLogWriteBatch()
+      .applySnapshot(region.id, {
+        index: INITIAL_LOG_INDEX,
+        term: INITIAL_LOG_TERM,
+        confState: confStateOf(region),
+      })
+      .setHardState(region.id, {
+        term: placeholderVote?.term ?? INITIAL_LOG_TERM,
+        vote: placeholderVote?.vote ?? 0,
+        commit: INITIAL_LOG_INDEX,
       });
-      batch
-        .applySnapshot(region.id, {
-          index: INITIAL_LOG_INDEX,
-          term: INITIAL_LOG_TERM,
-          confState: confStateOf(region),
-        })
-        .setHardState(region.id, {
-          term: placeholderVote?.term ?? INITIAL_LOG_TERM,
-          vote: placeholderVote?.vote ?? 0,
-          commit: INITIAL_LOG_INDEX,
-        });
-    }
     this.logEngine.write(batch);
-    return planned.map(({ region, peerId }) =>
-      this.open(region, peerId, this.engines.get(region.id)),
-    );
-  }
-
-  /**
-   * The vote a placeholder peer left in the Region's log (see createInitialPeer), if any;
-   * throws when the log is past the initial state.
-   */
-  private placeholderVote(regionId: number): { term: number; vote: number } | undefined {
-    if (!this.logEngine.has(regionId)) return undefined;
-    const view = this.logEngine.region(regionId);
-    const hs = view.hardState();
-    if (view.lastIndex() === 0 && hs.commit === 0 && hs.term > INITIAL_LOG_TERM) {
-      return { term: hs.term, vote: hs.vote };
-    }
-    if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
-      throw new StorageCorruptionError(
-        `region ${regionId}: its raft log is past the initial state (last index ` +
-          `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
-          `refusing to bootstrap the peer over it`,
-      );
-    }
-    return undefined;
+    return this.open(region, me.id, engine);
   }
 
   /**
@@ -186,13 +162,15 @@ export class PeerLoader {
     regions: readonly Region[],
     hosted: ReadonlySet<number>,
   ): RegionPeer[] {
-    const missing = regions.filter((region) => {
-      if (hosted.has(region.id) || !findPeerOnStore(region, this.storeId)) return false;
-      if (region.epoch.confVer !== 1 || region.epoch.version !== 1) return false;
+    const created: RegionPeer[] = [];
+    for (const region of regions) {
+      if (hosted.has(region.id) || !findPeerOnStore(region, this.storeId)) continue;
+      if (region.epoch.confVer !== 1 || region.epoch.version !== 1) continue;
       const engine = this.engines.get(region.id);
-      return !(engine.exists() && engine.regionState() !== undefined);
-    });
-    return missing.length > 0 ? this.createInitialPeers(missing) : [];
+      if (engine.exists() && engine.regionState() !== undefined) continue;
+      created.push(this.createInitialPeer(region));
+    }
+    return created;
   }
 
   /** Every peer this store hosted before a restart (tombstones excluded). */

@@ -215,28 +215,6 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
     disk.close();
   });
 
-  test('many bootstrapped peers are created with one log write, and load back alike', (t) => {
-    const disk = new LoaderDisk(tempDir(t));
-    const regions = Array.from({ length: 40 }, (_, i) => region(i + 1));
-    const writes = disk.logEngine.stats.writes;
-    const peers = disk.loader.createInitialPeers(regions);
-    assert.equal(disk.logEngine.stats.writes, writes + 1);
-    assert.deepEqual(
-      peers.map((p) => p.regionId),
-      regions.map((r) => r.id),
-    );
-    const loaded = disk.restart();
-    assert.deepEqual(
-      loaded.map((p) => p.regionId),
-      regions.map((r) => r.id),
-    );
-    for (const p of loaded) {
-      assert.equal(p.appliedIndex, INITIAL_LOG_INDEX);
-      assert.equal(p.node.raft.raftLog.lastIndex(), INITIAL_LOG_INDEX);
-    }
-    disk.close();
-  });
-
   test('the vote of a placeholder peer a crash left before its snapshot is kept', (t) => {
     const disk = new LoaderDisk(tempDir(t));
     const r = region(1);
