@@ -1,7 +1,8 @@
 // Percolator's prewrite (Peng & Dabek 2010, Figure 6; TiKV actions/prewrite.rs and
 // commands/prewrite.rs): per mutation, refuse if another transaction holds the key's
-// lock (Locked) or committed it after our start_ts (WriteConflict); then write the lock
-// and the data. With try_one_pc the transaction commits in the same write; with async
+// lock (Locked) or committed it after our start_ts (WriteConflict), unless this very
+// transaction already committed the key (a retry); then write the lock and the data.
+// With try_one_pc the transaction commits in the same write; with async
 // commit the locks carry a min_commit_ts above every read the store has served.
 import { KeyError, lockInfo } from '../errors.js';
 import { LockKind, LockRecord } from '../mvcc/lock_record.js';
