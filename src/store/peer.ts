@@ -615,7 +615,9 @@ export class RegionPeer {
       appliedIndex: () => this.appliedIndex,
       merging: () => this.mergeFence,
       localEntries: (lo, hi) => this.logStorage.entries(lo, hi, Number.MAX_SAFE_INTEGER),
-      catchUp: (entries) => this.applyCommitted(entries),
+      // Inline: a split among the entries must apply before the PrepareMerge after it,
+      // within this call, for the CommitMerge to find this replica fenced.
+      catchUp: (entries) => this.applyCommitted(entries, { inlineSplits: true }),
       markMerged: () => {
         this.mergedAway = true;
       },
@@ -796,8 +798,12 @@ export class RegionPeer {
     }
   }
 
-  /** Apply committed entries to the Region engine in one transaction with the apply state. */
-  applyCommitted(entries: Entry[]): void {
+  /**
+   * Apply committed entries to the Region engine in one transaction with the apply state.
+   * A split among them copies off the loop when the store gives a way, unless
+   * `inlineSplits` (a merge's catch-up, which must have every entry applied on return).
+   */
+  applyCommitted(entries: Entry[], opts: { inlineSplits?: boolean } = {}): void {
     // A merge source whose rows moved to the target applies nothing more; and entries a
     // target's CommitMerge already applied here (catch-up, merge_apply.ts) come from Raft
     // again: never twice.
@@ -809,7 +815,7 @@ export class RegionPeer {
       this.heldEntries.push(...entries);
       return;
     }
-    const copyOffLoop = this.opts.copySplitOffLoop;
+    const copyOffLoop = opts.inlineSplits ? undefined : this.opts.copySplitOffLoop;
     const { applied, suspended } = this.applier.applyEntries(entries, copyOffLoop !== undefined);
     const st = this.engine.applyState();
     this.appliedIndex = st.appliedIndex;
