@@ -59,7 +59,6 @@ import { LoadSplitController } from '../store/load_split.js';
 import { estimateRegionSize, keysAtOffsets } from '../storage/region_split.js';
 import { kvHandlers } from './kv_service.js';
 import { replicaHooks } from '../store/replica_hooks.js';
-import { snapshotOverlap } from '../store/peer_creation.js';
 import { OperatorExecutor } from '../store/operator_executor.js';
 import { MAX_STREAMS_PER_CONNECTION } from './stream_flow.js';
 import { txnHostHandlers } from './txn_host_service.js';
@@ -430,20 +429,11 @@ export class StoreServer {
         ...(cfg.tls ? { authenticatedStore: (call) => peerStoreId(call) ?? 0 } : {}),
         snapshots: new SnapshotInbox(snaps, {
           check: (env) => checkForStore(raftStore, env, 'snapshot'),
-          deliver: (env) => {
-            // A peer created from a message gets its range from this snapshot: it must
-            // not overlap a Region hosted here (peer_creation.ts).
-            const peer = raftStore.peers.get(env.regionId);
-            if (peer && !peer.isInitialized()) {
-              const file = path.join(
-                snaps,
-                decodeSnapshotDescriptor(env.message.snapshot!.data).name,
-              );
-              const overlap = snapshotOverlap(file, env.regionId, raftStore.regions());
-              if (overlap) return { reason: 'bad-snapshot', detail: overlap };
-            }
-            return raftStore.onRaftMessage(env, 'snapshot');
-          },
+          deliver: (env) =>
+            raftStore.onSnapshotMessage(
+              env,
+              path.join(snaps, decodeSnapshotDescriptor(env.message.snapshot!.data).name),
+            ),
           refused: (r, env) => {
             this.metrics.snapshotsRefused.inc({ reason: r.reason });
             drops.drop(r.reason, { ...describeEnvelope(env), err: r.detail }, 'snapshot refused');

@@ -14,6 +14,7 @@ import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
+import { snapshotOverlap } from './peer_creation.js';
 import { RegionPeer } from './peer.js';
 import { DirtyPeers } from './store_dirty_set.js';
 import { HeldCommits } from './held_commits.js';
@@ -281,6 +282,20 @@ export class RaftStore {
         return { reason: 'snapshot-not-needed', detail: 'raft did not take the snapshot' };
     }
     return undefined;
+  }
+
+  /**
+   * A snapshot whose file arrived on its stream (`file`, in this store's snap dir). A peer
+   * created from a message gets its range from the snapshot, which must not overlap a
+   * Region hosted here (peer_creation.ts): two peers of one store would serve one key.
+   */
+  onSnapshotMessage(env: RaftEnvelope, file: string): Refusal | undefined {
+    const peer = this.peers.get(env.regionId);
+    if (peer && !peer.isInitialized()) {
+      const overlap = snapshotOverlap(file, env.regionId, this.regions());
+      if (overlap) return { reason: 'bad-snapshot', detail: overlap };
+    }
+    return this.onRaftMessage(env, 'snapshot');
   }
 
   /** The transport could not deliver to a peer: Raft probes it again instead of pipelining. */
