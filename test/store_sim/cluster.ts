@@ -15,7 +15,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MessageType, SnapshotStatus, StateRole } from '../../src/raft/index.js';
-import { PeerRole, Region, cloneRegion, rangesOverlap } from '../../src/region/meta.js';
+import {
+  PeerRole,
+  Region,
+  cloneRegion,
+  isEpochStale,
+  rangesOverlap,
+} from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
@@ -36,6 +42,7 @@ import {
 } from '../../src/store/split_copy_worker.js';
 import { SplitPd, SplitRunner } from '../../src/store/split_runner.js';
 import { MergeRunner } from '../../src/store/merge_runner.js';
+import { StalePeerChecker } from '../../src/store/stale_peer.js';
 import type { MergeOutcome } from '../../src/store/merge_apply.js';
 import { ANY_INCARNATION, SimWorld, WORLD } from './world.js';
 
@@ -48,6 +55,9 @@ export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
   maxUncommittedBytes: 16 << 20,
   requestTimeoutMs: 1_000,
 };
+
+/** How often a store's worker looks for stale peers (virtual ms; 2 s at a 100 ms tick). */
+const STALE_PEER_CHECK_MS = 400;
 
 /** The error an injected disk fault throws from the Raft log write. */
 export class SimDiskError extends Error {
@@ -183,6 +193,22 @@ export class SimStore {
     this.kv = new RawKv(this.store);
     this.store.start();
     this.merges.start(40);
+    // PD worker's stale peer check (stale_peer.ts), scaled like the merge runner: a replica
+    // removed while it could not hear of it asks "PD" after 40 silent ticks and destroys
+    // itself when PD's Region no longer lists it. Its timer dies with the process.
+    const stale = new StalePeerChecker(
+      this.store,
+      (id) => this.cluster.pdRegion(this, id),
+      40,
+      (obj, msg) => this.cluster.onStoreLog(this, obj, msg),
+    );
+    const checkStale = (): void => {
+      world.after(STALE_PEER_CHECK_MS, this.id, 'stale peer check', () => {
+        void stale.check();
+        checkStale();
+      });
+    };
+    checkStale();
     this.up = true;
   }
 
@@ -338,7 +364,20 @@ export class SimCluster {
       this.snapshotsSent++;
       this.reportSnapshot(from, env, SnapshotStatus.Finish);
     }
-    to.store.onRaftMessage(env);
+    // A snapshot arrives as its stream delivers it (store_server.ts): on the snapshot
+    // channel, its file checked first (the validator refuses one that comes with the
+    // ordinary messages).
+    const refusal = isSnap
+      ? to.store.onSnapshotMessage(
+          env,
+          path.join(snapDir(to.dir), decodeSnapshotDescriptor(env.message.snapshot!.data).name),
+        )
+      : to.store.onRaftMessage(env);
+    if (refusal) {
+      this.world.trace?.(
+        `${this.world.now.toFixed(3)} store ${to.id} dropped ${MessageType[env.message.type]} r${env.regionId}: ${refusal.reason} (${refusal.detail})`,
+      );
+    }
   }
 
   /** The sender learns the outcome of a snapshot stream one network hop later. */
@@ -354,6 +393,20 @@ export class SimCluster {
       },
       inc,
     );
+  }
+
+  /** PD's GetRegionByID as a store's worker asks it: the map's Region, a round trip later. */
+  pdRegion(s: SimStore, id: number): Promise<Region | undefined> {
+    return new Promise((resolve) => {
+      this.world.after(2 * this.latency(), s.id, `get region r${id}`, () =>
+        resolve(this.newestRegions().find((r) => r.id === id)),
+      );
+    });
+  }
+
+  /** A fresh id, as PD allocates them (Regions, peers). */
+  allocId(): number {
+    return this.nextId++;
   }
 
   /**
@@ -392,7 +445,8 @@ export class SimCluster {
         if (!p.isInitialized()) continue;
         const r = p.region;
         const cur = newest.get(r.id);
-        if (!cur || r.epoch.version > cur.epoch.version) newest.set(r.id, cloneRegion(r));
+        // Conf changes move conf_ver alone: a newer one replaces the peers PD knows.
+        if (!cur || isEpochStale(cur.epoch, r.epoch)) newest.set(r.id, cloneRegion(r));
       }
     }
     const current: Region[] = [];
@@ -431,6 +485,7 @@ export class SimCluster {
   }
 
   onStoreLog(s: SimStore, obj: object, msg: string): void {
+    this.world.trace?.(`${this.world.now.toFixed(3)} store ${s.id}: ${msg} ${JSON.stringify(obj)}`);
     if (msg === 'dropped raft message') {
       this.droppedMessageErrors.push(`store ${s.id}: ${JSON.stringify(obj)}`);
     }

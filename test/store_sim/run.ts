@@ -1,11 +1,17 @@
 // One seed of the store simulation: build 3 (sometimes 5) real stores on the simulated
 // world, bootstrap one or two Regions, run clients through a chaos phase of network faults,
-// crashes, process pauses, disk errors, Region splits and merges, then heal and demand progress. Every event is
+// crashes, process pauses, disk errors, Region splits and merges, membership changes and
+// leader transfers, then heal and demand progress. Every event is
 // followed by the invariant checks; at the end the RawKV history must be linearizable.
 // Every choice comes from the seed, so `--seed S` replays a failure exactly.
 import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
 import { validateKvHistory } from '../check/history.js';
-import { keyInRegion } from '../../src/region/meta.js';
+import { ConfChangeType, ProposalDroppedError } from '../../src/raft/index.js';
+import { RegionError } from '../../src/region/errors.js';
+import { Peer, PeerRole, keyInRegion } from '../../src/region/meta.js';
+import type { PeerChange } from '../../src/store/conf_change.js';
+import { MAX_TRANSFER_LAG } from '../../src/store/operator_executor.js';
+import { ConfChangeRefusedError } from '../../src/store/peer.js';
 import { CALM_NET, SimCluster, SimStore } from './cluster.js';
 import { InvariantChecker } from './invariants.js';
 import { Workload } from './workload.js';
@@ -110,7 +116,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       );
     }
     const summary =
-      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits, ${faultSchedule.mergesAsked()} merges asked / ${cluster.mergesCommitted.size} committed / ${cluster.mergesRolledBack.size} rolled back (${finalRegions.length} regions at the end), ${world.steps} events, ` +
+      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits, ${faultSchedule.mergesAsked()} merges asked / ${cluster.mergesCommitted.size} committed / ${cluster.mergesRolledBack.size} rolled back (${finalRegions.length} regions at the end), ${faultSchedule.memberStepsProposed()} membership steps, ${world.steps} events, ` +
       `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
       `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
       `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step`;
@@ -133,6 +139,7 @@ class FaultSchedule {
   private chaosEnd = 0;
   private applied = 0;
   private merges = 0;
+  private memberSteps = 0;
 
   constructor(
     private readonly world: SimWorld,
@@ -195,6 +202,7 @@ class FaultSchedule {
       calm: 1,
       split: 2,
       merge: 2,
+      member: 3,
     });
     switch (kind) {
       case 'partition': {
@@ -258,6 +266,9 @@ class FaultSchedule {
       case 'merge':
         this.merge();
         return;
+      case 'member':
+        this.member();
+        return;
       case 'calm':
         this.cluster.net = { ...CALM_NET };
         this.cluster.healPartition();
@@ -316,6 +327,83 @@ class FaultSchedule {
     this.merges++;
     this.note(`merge region ${source.id} into ${target.id} on store ${leader.id}`);
     leader.merges.prepare(source.id, leader.peer(source.id)!.region.epoch, target);
+  }
+
+  /**
+   * One step of PD's operators on a Region leader, as operator_executor.ts carries them
+   * out: a leadership transfer to a voter, or one step of a replica move — a learner added
+   * on a store without a replica (it catches up by snapshot), a learner promoted (alone, or
+   * with a voter removed in the same joint change, Raft thesis §4.3), a voter removed.
+   * Each step is planned from the Region as its leader sees it then, as PD re-plans after
+   * every heartbeat; the leader may refuse it (a change already in flight, an unsafe one),
+   * which is noted, as PD would see it.
+   */
+  private member(): void {
+    const rng = this.world.rng;
+    const leads = this.stores().flatMap((s) =>
+      s.up ? [...s.store.peers.values()].filter((p) => p.isLeader()).map((p) => ({ s, p })) : [],
+    );
+    if (leads.length === 0) return;
+    const { s, p } = rng.pick(leads);
+    const region = p.region;
+    const voters = region.peers.filter((q) => q.role === PeerRole.Voter);
+    const learners = region.peers.filter((q) => q.role === PeerRole.Learner);
+    const others = voters.filter((q) => q.id !== p.peerId);
+    const missing = this.stores()
+      .map((x) => x.id)
+      .filter((id) => !region.peers.some((q) => q.storeId === id));
+    const change = (peer: Peer, type: ConfChangeType): PeerChange => ({
+      peer: { id: peer.id, storeId: peer.storeId },
+      type,
+    });
+    let what: string;
+    try {
+      if (learners.length > 0 && rng.chance(0.7)) {
+        const learner = rng.pick(learners);
+        const changes = [change(learner, ConfChangeType.AddNode)];
+        // A move's last step in one joint change: the learner in, a voter out.
+        if (voters.length >= 3 && others.length > 0 && rng.chance(0.5)) {
+          changes.push(change(rng.pick(others), ConfChangeType.RemoveNode));
+        }
+        what = changes
+          .map((c) => `${ConfChangeType[c.type]} ${c.peer.id}@${c.peer.storeId}`)
+          .join(' + ');
+        p.proposeConfChange(changes);
+      } else if (missing.length > 0 && learners.length === 0 && rng.chance(0.7)) {
+        const peer = {
+          id: this.cluster.allocId(),
+          storeId: rng.pick(missing),
+          role: PeerRole.Learner,
+        };
+        what = `AddLearnerNode ${peer.id}@${peer.storeId}`;
+        p.proposeConfChange([change(peer, ConfChangeType.AddLearnerNode)]);
+      } else if (voters.length >= 3 && others.length > 0 && rng.chance(0.5)) {
+        const victim = rng.pick(others);
+        what = `RemoveNode ${victim.id}@${victim.storeId}`;
+        p.proposeConfChange([change(victim, ConfChangeType.RemoveNode)]);
+      } else if (others.length > 0) {
+        const to = rng.pick(others);
+        what = `transfer leader to ${to.id}@${to.storeId}`;
+        p.transferLeader(to.id, MAX_TRANSFER_LAG);
+      } else {
+        return;
+      }
+    } catch (e) {
+      const expected =
+        e instanceof ConfChangeRefusedError ||
+        e instanceof ProposalDroppedError ||
+        e instanceof RegionError;
+      if (!expected) throw e;
+      this.note(`member step on region ${p.regionId} refused: ${(e as Error).message}`);
+      return;
+    }
+    this.memberSteps++;
+    this.note(`region ${p.regionId} on store ${s.id}: ${what}`);
+    s.store.schedule();
+  }
+
+  memberStepsProposed(): number {
+    return this.memberSteps;
   }
 
   mergesAsked(): number {

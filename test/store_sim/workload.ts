@@ -9,7 +9,7 @@
 //   indeterminate: the write may or may not apply, later. The client then continues as a
 //   new process (Porcupine/Jepsen convention), since it never learned when the call ended.
 import { RegionError } from '../../src/region/errors.js';
-import { Region, keyInRegion, rangesOverlap } from '../../src/region/meta.js';
+import { Region, isEpochStale, keyInRegion, rangesOverlap } from '../../src/region/meta.js';
 import type { KvInput, KvOperation, KvOutput, Value } from '../check/history.js';
 import { SimCluster } from './cluster.js';
 import { SimWorld, WORLD } from './world.js';
@@ -96,7 +96,10 @@ export class Workload {
   /** Put a Region in the cache in place of the entries it overlaps, unless one is newer. */
   private learn(r: Region): void {
     const older = this.regions.filter((c) => rangesOverlap(c, r));
-    if (older.some((c) => c.epoch.version > r.epoch.version)) return;
+    // Newer: a higher version (a split or merge), or the same Region at a higher conf_ver.
+    const newer = (c: Region) =>
+      c.epoch.version > r.epoch.version || (c.id === r.id && isEpochStale(r.epoch, c.epoch));
+    if (older.some(newer)) return;
     this.regions = this.regions.filter((c) => !rangesOverlap(c, r) && c.id !== r.id).concat([r]);
   }
 
