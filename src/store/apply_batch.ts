@@ -3,7 +3,7 @@
 // (compare-and-swap) must see the writes of earlier entries in the same batch, so the batch
 // keeps an overlay of what it changed.
 import { KvPair, RegionEngine, WriteOp } from '../storage/region_engine.js';
-import { ApplyState } from '../storage/region_state.js';
+import { ApplyState, MergeState } from '../storage/region_state.js';
 import { Table } from '../storage/region_schema.js';
 import { Region } from '../region/meta.js';
 
@@ -15,11 +15,14 @@ export class ApplyBatch {
 
   /** The Region's new meta (a conf change), written in the same transaction. */
   private region: Region | undefined;
+  /** The merge fence the Region has now, kept with its new meta (merge_apply.ts). */
+  private merging: MergeState | undefined;
 
   constructor(private readonly engine: RegionEngine) {}
 
-  setRegion(r: Region): void {
+  setRegion(r: Region, merging?: MergeState): void {
     this.region = r;
+    this.merging = merging;
   }
 
   private static slot(table: Table, key: Buffer): string {
@@ -65,7 +68,11 @@ export class ApplyBatch {
     this.engine.applyBatch(
       this.ops,
       applyState,
-      this.region && { region: this.region, tombstone: false },
+      this.region && {
+        region: this.region,
+        tombstone: false,
+        ...(this.merging ? { merging: this.merging } : {}),
+      },
     );
   }
 }

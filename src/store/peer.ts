@@ -643,6 +643,9 @@ export class RegionPeer {
   proposeConfChange(changes: PeerChange[]): void {
     if (this.asleep) this.onWake(this, 'admin');
     if (!this.isLeader()) throw this.notLeader();
+    // A merging source keeps its membership until the merge commits or rolls back (TiKV
+    // refuses such proposals too): the CommitMerge was planned for these peers.
+    if (this.mergeFence) throw new ConfChangeRefusedError(`region ${this.region.id} is merging`);
     const raft = this.node.raft;
     // Alive: answering now (recentActive is cleared at every check-quorum round, so a
     // follower that is replicating normally counts too).

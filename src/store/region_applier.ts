@@ -136,8 +136,11 @@ export class RegionApplier {
       if (e.type === EntryType.ConfChange) {
         const next = this.applyConfChange(e);
         // The new meta commits with this entry's apply index (one transaction): a crash
-        // replays the entry against the old meta, or finds both done.
-        if (next) batch.setRegion(next);
+        // replays the entry against the old meta, or finds both done. A merge fence stays
+        // with it: a fenced source may apply a change its leader proposed before it knew
+        // of the fence, and a restart must not find the replica unfenced (it would take
+        // writes its fenced peers refuse).
+        if (next) batch.setRegion(next, this.admin?.merging?.());
         pending = e;
         continue;
       }

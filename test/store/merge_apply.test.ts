@@ -6,11 +6,12 @@
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { clearFailpoints, setFailpoint } from '../../src/common/failpoint.js';
-import { Entry, EntryType } from '../../src/raft/index.js';
+import { ConfChangeType, Entry, EntryType, encodeConfChange } from '../../src/raft/index.js';
 import { RegionError } from '../../src/region/errors.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
 import { AdminCommand, RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
+import { buildConfChange } from '../../src/store/conf_change.js';
 import { MergeOutcome } from '../../src/store/merge_apply.js';
 import { RegionPeer } from '../../src/store/peer.js';
 import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
@@ -164,6 +165,32 @@ describe('merge apply', () => {
     // The fence is durable with the meta.
     const [s] = disk.restart().filter((p) => p.regionId === SOURCE);
     assert.equal(s!.merging()!.commit, stale.index - 1);
+    disk.close();
+  });
+
+  test('a conf change applied while fenced keeps the fence, also across a restart', (t) => {
+    // A membership change may reach a fenced source's log (its leader did not know of the
+    // fence yet). Applying it rewrites the Region's meta; it must keep the merge state, or
+    // a restarted replica would take writes that its fenced peers refuse: they diverge.
+    const { disk, source } = setup(tempDir(t));
+    source.applyCommitted([prepare()]);
+    const fence = source.merging()!;
+    const learner = { id: 999, storeId: 2 };
+    const cc = buildConfChange(source.region, [
+      { peer: learner, type: ConfChangeType.AddLearnerNode },
+    ]);
+    const index = next.get(SOURCE)!;
+    next.set(SOURCE, index + 1);
+    source.applyCommitted([
+      { index, term: 6, type: EntryType.ConfChange, data: encodeConfChange(cc) },
+    ]);
+    assert.ok(
+      source.region.peers.some((p) => p.id === learner.id),
+      'the change applied',
+    );
+    assert.deepEqual(source.merging(), fence);
+    const [s] = disk.restart().filter((p) => p.regionId === SOURCE);
+    assert.deepEqual(s!.merging(), fence, 'the fence is durable with the new meta');
     disk.close();
   });
 
