@@ -56,9 +56,11 @@ describe('store simulation', () => {
   //   150    a merge's catch-up met a split in the source replica's own log: the split
   //          went off the loop, the PrepareMerge behind it was held, the store stopped;
   //   127, 167  a snapshot installed over a stale Region hosted here (the simulation
-  //          delivered snapshots without the store's overlap check).
+  //          delivered snapshots without the store's overlap check);
+  //   757    a conf change applied on a fenced merge source dropped the fence from the
+  //          persisted meta: restarted, the replica took writes its peers refused.
   test('the seeds that found bugs still pass', async () => {
-    for (const seed of [80042, 80069, 80163, 80312, 127, 150, 167]) {
+    for (const seed of [80042, 80069, 80163, 80312, 127, 150, 167, 757]) {
       const r = await runSeed({ seed });
       assert.ok(r.ok, r.error);
     }
