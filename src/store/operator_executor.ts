@@ -31,6 +31,18 @@ const TYPES: Record<string, ConfChangeType> = {
   AddLearnerNode: ConfChangeType.AddLearnerNode,
 };
 
+/**
+ * A leader's refusal of an operator step (an unsafe or concurrent change, a proposal Raft
+ * drops, no longer leader): an outcome PD sees and plans around, never a store error.
+ */
+export function isStepRefusal(e: unknown): boolean {
+  return (
+    e instanceof ConfChangeRefusedError ||
+    e instanceof ProposalDroppedError ||
+    e instanceof RegionError
+  );
+}
+
 export class OperatorExecutor {
   /** Regions with a transfer started here: watched until it ends (afterTurn). */
   private readonly transfers = new Set<number>();
@@ -96,11 +108,7 @@ export class OperatorExecutor {
         );
       }
     } catch (e) {
-      const expected =
-        e instanceof ConfChangeRefusedError ||
-        e instanceof ProposalDroppedError ||
-        e instanceof RegionError;
-      if (!expected) throw e;
+      if (!isStepRefusal(e)) throw e;
       this.log({ regionId: i.regionId, err: (e as Error).message }, 'operator step refused');
       return;
     }

@@ -6,12 +6,10 @@
 // Every choice comes from the seed, so `--seed S` replays a failure exactly.
 import { checkKvHistory, formatKvResult } from '../check/linearizability.js';
 import { validateKvHistory } from '../check/history.js';
-import { ConfChangeType, ProposalDroppedError } from '../../src/raft/index.js';
-import { RegionError } from '../../src/region/errors.js';
+import { ConfChangeType } from '../../src/raft/index.js';
 import { Peer, PeerRole, keyInRegion } from '../../src/region/meta.js';
 import type { PeerChange } from '../../src/store/conf_change.js';
-import { MAX_TRANSFER_LAG } from '../../src/store/operator_executor.js';
-import { ConfChangeRefusedError } from '../../src/store/peer.js';
+import { MAX_TRANSFER_LAG, isStepRefusal } from '../../src/store/operator_executor.js';
 import { CALM_NET, SimCluster, SimStore } from './cluster.js';
 import { InvariantChecker } from './invariants.js';
 import { Workload } from './workload.js';
@@ -389,11 +387,7 @@ class FaultSchedule {
         return;
       }
     } catch (e) {
-      const expected =
-        e instanceof ConfChangeRefusedError ||
-        e instanceof ProposalDroppedError ||
-        e instanceof RegionError;
-      if (!expected) throw e;
+      if (!isStepRefusal(e)) throw e;
       this.note(`member step on region ${p.regionId} refused: ${(e as Error).message}`);
       return;
     }
