@@ -84,7 +84,22 @@ export type KvCommand = keyof KvCommands;
 export type KvRequest<C extends KvCommand> = KvCommands[C][0];
 export type KvResponse<C extends KvCommand> = KvCommands[C][1];
 
-const UNARY_METHOD: Record<KvCommand, string> = {
+/** How requests reach one store: a KvConnection, or the simulation's network. */
+export interface KvChannel {
+  /** Sends one request on the shared BatchCommands stream. */
+  send<C extends KvCommand>(cmd: C, req: KvRequest<C>, timeoutMs: number): Promise<KvResponse<C>>;
+  /** Sends one request as a plain unary call. */
+  unary<C extends KvCommand>(cmd: C, req: KvRequest<C>, timeoutMs: number): Promise<KvResponse<C>>;
+}
+
+/** One channel per store address (KvConnectionPool over gRPC). */
+export interface KvChannels {
+  get(address: string): KvChannel;
+  close(): void;
+}
+
+/** The Kv service's unary method of each command. */
+export const UNARY_METHOD: Record<KvCommand, string> = {
   rawGet: 'RawGet',
   rawBatchGet: 'RawBatchGet',
   rawPut: 'RawPut',
@@ -175,7 +190,7 @@ export function grpcErrorToNyx(address: string, err: grpc.ServiceError): Error {
   }
 }
 
-export class KvConnection {
+export class KvConnection implements KvChannel {
   readonly stats: KvConnectionStats = {
     batchedRequests: 0,
     batchMessages: 0,
@@ -341,7 +356,7 @@ export class KvConnection {
 }
 
 /** One KvConnection per store address, created on first use. */
-export class KvConnectionPool {
+export class KvConnectionPool implements KvChannels {
   private readonly conns = new Map<string, KvConnection>();
   private closed = false;
 

@@ -22,7 +22,7 @@ import {
   ServerError,
   UndeterminedError,
 } from './errors.js';
-import type { KvCommand, KvConnectionPool, KvRequest, KvResponse } from './kv_connection.js';
+import type { KvChannels, KvCommand, KvRequest, KvResponse } from './kv_connection.js';
 import type { RegionCache, RegionLocation } from './region_cache.js';
 import type { WriteTag } from './session.js';
 
@@ -81,7 +81,7 @@ const CONTEXTS = new WeakMap<object, { leader: object; ctx: Context }>();
 export class RegionRequestSender {
   constructor(
     readonly cache: RegionCache,
-    readonly pool: KvConnectionPool,
+    readonly pool: KvChannels,
     private readonly options: RegionRequestOptions,
   ) {}
 

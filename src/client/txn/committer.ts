@@ -15,6 +15,7 @@
 import type { Mutation } from '../../proto-gen/nyx/kv/Mutation.js';
 import type { LockInfo__Output } from '../../proto-gen/nyx/kv/LockInfo.js';
 import { Backoffer, type BackofferOptions } from '../backoff.js';
+import type { ClientClock, RepeatingTimer } from '../client_clock.js';
 import { NyxError } from '../errors.js';
 import type { LockResolver } from './lock_resolver.js';
 import { physicalMs } from './lock_resolver.js';
@@ -47,8 +48,10 @@ export interface CommitterOptions {
   backoff: BackofferOptions;
   /** Prewrites wait for other transactions' live locks at most this long (ms). */
   lockWaitMs: number;
+  /** The client's clock: lock-wait limits, the heartbeat, the age below. */
+  clock: ClientClock;
   /**
-   * performance.now() when start_ts arrived. With it the transaction's age is measured on
+   * clock.now() when start_ts arrived. With it the transaction's age is measured on
    * the local monotonic clock (client-go's txnLockTTL does the same), sparing the commit
    * a TSO round trip; without it, the age is asked of the TSO.
    */
@@ -78,7 +81,7 @@ function toMutation(m: BufferedMutation): Mutation {
 
 export class Committer {
   readonly primary: Buffer;
-  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: RepeatingTimer | undefined;
   /** How the commit went, for callers that want to know (tests, benchmarks). */
   path: '1pc' | 'async' | '2pc' | 'none' = 'none';
 
@@ -109,7 +112,7 @@ export class Committer {
       // The local age is at most a TSO round trip short of PD's (start_ts was taken
       // before it arrived): the base TTL covers that by far.
       return (
-        Math.ceil(Math.max(0, performance.now() - this.opts.startedAtMs)) + this.opts.lockTtlMs
+        Math.ceil(Math.max(0, this.opts.clock.now() - this.opts.startedAtMs)) + this.opts.lockTtlMs
       );
     }
     const now = await this.deps.tso();
@@ -200,7 +203,7 @@ export class Committer {
     asyncCommit: boolean,
   ): Promise<{ minCommitTs: bigint; onePcCommitTs: bigint } | undefined> {
     const hasPrimary = batch.items.some((m) => this.isPrimary(m.key));
-    const lockWaitStart = Date.now();
+    const lockWaitStart = this.opts.clock.now();
     for (;;) {
       const resp = await this.deps.rpc.send(bo, batch.loc, 'prewrite', (context) => ({
         context,
@@ -241,7 +244,7 @@ export class Committer {
           BigInt(lock.lockVersion),
           0n,
         );
-        if (Date.now() - lockWaitStart > this.opts.lockWaitMs) throw conflict;
+        if (this.opts.clock.now() - lockWaitStart > this.opts.lockWaitMs) throw conflict;
         await bo.backoff('txnLock', conflict);
       }
     }
@@ -330,10 +333,9 @@ export class Committer {
   private startHeartbeat(ttl: number): void {
     // Keep the primary alive while the commit runs: TiKV's txn heartbeat (TTL manager).
     const every = Math.max(100, Math.floor(this.opts.lockTtlMs / 2));
-    this.heartbeat = setInterval(() => {
+    this.heartbeat = this.opts.clock.every(every, () => {
       void this.sendHeartbeat(ttl).catch(() => {});
-    }, every);
-    this.heartbeat.unref();
+    });
   }
 
   private async sendHeartbeat(_ttl: number): Promise<void> {
@@ -347,7 +349,7 @@ export class Committer {
   }
 
   private stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
+    this.heartbeat?.cancel();
     this.heartbeat = undefined;
   }
 }

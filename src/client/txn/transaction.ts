@@ -50,7 +50,7 @@ export class Transaction {
   private forUpdateTs = 0n;
   private primary: Buffer | undefined;
   /** When start_ts arrived, on the local monotonic clock (the lock TTL counts age from it). */
-  private readonly startedAtMs = performance.now();
+  private readonly startedAtMs: number;
   /** Set after commit: which path it took. */
   commitPath: Committer['path'] = 'none';
   commitTs: bigint | undefined;
@@ -64,6 +64,7 @@ export class Transaction {
     /** Called once when the transaction ends (its snapshot no longer holds GC back). */
     private readonly onEnd?: () => void,
   ) {
+    this.startedAtMs = settings.clock.now();
     this.buffer = new MutationBuffer({
       maxKeys: settings.maxTxnKeys,
       maxBytes: settings.maxTxnBytes,
@@ -215,7 +216,7 @@ export class Transaction {
     todo.sort(cmp);
     this.primary ??= todo[0]!;
     const bo = new Backoffer(this.settings.backoff);
-    const waitStart = Date.now();
+    const waitStart = this.settings.clock.now();
     for (;;) {
       this.forUpdateTs = await this.deps.tso();
       const now = this.forUpdateTs;
@@ -251,7 +252,7 @@ export class Transaction {
         },
       );
       if (retry === undefined) break;
-      if (Date.now() - waitStart > this.settings.lockWaitMs) {
+      if (this.settings.clock.now() - waitStart > this.settings.lockWaitMs) {
         const lock = locks[0];
         throw lock
           ? new WriteConflictError(
@@ -298,6 +299,7 @@ export class Transaction {
         backoff: this.settings.backoff,
         lockWaitMs: this.settings.lockWaitMs,
         startedAtMs: this.startedAtMs,
+        clock: this.settings.clock,
       },
       this.deps,
     );

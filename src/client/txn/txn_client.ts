@@ -4,7 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { BackofferOptions } from '../backoff.js';
 import { ClientClosedError } from '../errors.js';
-import { KvConnectionPool, type KvConnectionOptions } from '../kv_connection.js';
+import { type ClientClock, NODE_CLIENT_CLOCK } from '../client_clock.js';
+import { KvConnectionPool, type KvChannels, type KvConnectionOptions } from '../kv_connection.js';
 import { RegionCache, type PdLookup } from '../region_cache.js';
 import { RegionRequestSender } from '../region_request.js';
 import type { CommitterDeps } from './committer.js';
@@ -39,6 +40,13 @@ export interface TxnClientOptions {
   backoff?: Omit<BackofferOptions, 'deadlineMs'>;
   connection?: KvConnectionOptions;
   /**
+   * How requests reach the stores (default: gRPC connections made with `connection`).
+   * The store simulation passes its simulated network here.
+   */
+  channels?: KvChannels;
+  /** Clocks, timers and jitter (default: Node's). The store simulation passes virtual ones. */
+  clock?: ClientClock;
+  /**
    * The name under which this client's oldest live transaction holds the GC safe point
    * back (PD's service safe points). Default: txn-client-<random>.
    */
@@ -60,7 +68,7 @@ const MAX_TXN_AGE_MS = 24 * 3600 * 1000;
 
 export class TxnClient {
   readonly cache: RegionCache;
-  private readonly pool: KvConnectionPool;
+  private readonly pool: KvChannels;
   private readonly rpc: TxnRpc;
   readonly resolver: LockResolver;
   private readonly settings: TxnClientSettings;
@@ -77,6 +85,7 @@ export class TxnClient {
     private readonly onClose?: () => void,
   ) {
     const timeoutMs = options.timeoutMs ?? 20_000;
+    const clock = options.clock ?? NODE_CLIENT_CLOCK;
     this.settings = {
       maxKeyBytes: options.maxKeyBytes ?? 8 << 10,
       maxValueBytes: options.maxValueBytes ?? 8 << 20,
@@ -85,11 +94,18 @@ export class TxnClient {
       lockTtlMs: options.lockTtlMs ?? 3000,
       lockWaitMs: options.lockWaitMs ?? 3000,
       scanBatchSize: options.scanBatchSize ?? 1024,
-      backoff: { ...options.backoff, deadlineMs: timeoutMs },
+      backoff: {
+        ...options.backoff,
+        deadlineMs: timeoutMs,
+        now: clock.now,
+        random: clock.random,
+        sleep: clock.sleep,
+      },
+      clock,
     };
     this.defaults = { asyncCommit: options.asyncCommit ?? false, onePC: options.onePC ?? true };
     this.cache = new RegionCache(pd);
-    this.pool = new KvConnectionPool(options.connection);
+    this.pool = options.channels ?? new KvConnectionPool(options.connection);
     const sender = new RegionRequestSender(this.cache, this.pool, {
       rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
       useBatchCommands: options.useBatchCommands ?? true,

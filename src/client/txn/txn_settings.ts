@@ -1,5 +1,6 @@
 // The knobs of a TxnClient, resolved from its options (see TxnClientOptions).
 import type { BackofferOptions } from '../backoff.js';
+import type { ClientClock } from '../client_clock.js';
 
 export interface TxnClientSettings {
   maxKeyBytes: number;
@@ -12,5 +13,7 @@ export interface TxnClientSettings {
   /** How long a write waits for another transaction's live lock before a conflict (ms). */
   lockWaitMs: number;
   scanBatchSize: number;
+  /** Backoff schedules and deadline; its clock, sleep and jitter are `clock`'s. */
   backoff: BackofferOptions;
+  clock: ClientClock;
 }

@@ -7,6 +7,7 @@
 // bank workload: RequestTimeoutError and PdUnavailableError came out of commit().
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { NODE_CLIENT_CLOCK } from '../../../src/client/client_clock.js';
 import { RequestTimeoutError } from '../../../src/client/errors.js';
 import { PdUnavailableError } from '../../../src/client/pd_errors.js';
 import { Committer, type CommitterDeps } from '../../../src/client/txn/committer.js';
@@ -65,6 +66,7 @@ function committer(rpc: TxnRpc, tso: () => Promise<bigint>, asyncCommit = false)
       backoff: { deadlineMs: 1000 },
       lockWaitMs: 100,
       startedAtMs: performance.now(),
+      clock: NODE_CLIENT_CLOCK,
     },
     deps,
   );
@@ -163,6 +165,7 @@ test('1PC is tried only while one request holds every key: after a split it is 2
       backoff: { deadlineMs: 1000 },
       lockWaitMs: 100,
       startedAtMs: performance.now(),
+      clock: NODE_CLIENT_CLOCK,
     },
     {
       rpc,
