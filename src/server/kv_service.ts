@@ -137,15 +137,26 @@ const STREAM_BUSY = failure(
   }),
 );
 
+/** Every command of the Kv service: decoded wire request → wire response, never throwing. */
+export type KvCommandHandlers = {
+  [C in Cmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
+};
+
+/**
+ * The commands both the unary rpcs and the BatchCommands stream run; the store simulation
+ * runs them too, on requests and answers encoded and decoded as on the wire.
+ */
+export function kvCommands(kv: RawKv, txn: TxnKv): KvCommandHandlers {
+  return { ...rawCommands(kv), ...txnCommands(txn, context) };
+}
+
 export function kvHandlers(
   kv: RawKv,
   txn: TxnKv,
   observer?: KvServiceObserver,
   flows: ConnectionFlows = new ConnectionFlows(DEFAULT_FLOW_LIMITS),
 ): KvHandlers {
-  const cmds: {
-    [C in Cmd]: (req: NonNullable<BatchRequest__Output[C]>) => Promise<object>;
-  } = { ...rawCommands(kv), ...txnCommands(txn, context) };
+  const cmds = kvCommands(kv, txn);
   const unary =
     <C extends Cmd>(
       cmd: C,

@@ -123,7 +123,7 @@ export class RaftStore {
     private readonly tickMs: number,
     private readonly log: (obj: object, msg: string) => void,
     /** Clocks and timers (the simulator supplies virtual ones). */
-    private readonly runtime: StoreRuntime = NODE_RUNTIME,
+    readonly runtime: StoreRuntime = NODE_RUNTIME,
   ) {}
 
   /** Let idle Regions sleep (before start()). */

@@ -15,7 +15,7 @@ import { RegionError } from '../region/errors.js';
 import { ConcurrencyManager } from '../txn/concurrency_manager.js';
 import { KeyError, LockInfo, lockInfo } from '../txn/errors.js';
 import { Latches } from '../txn/latches.js';
-import { LockWaiters } from '../txn/lock_waiters.js';
+import { LockWaiters, type WaitTimers } from '../txn/lock_waiters.js';
 import { DeadlockDetector, type WaitRecord } from './deadlock_detector.js';
 import { MvccReader } from '../txn/mvcc/reader.js';
 import { MvccTxn } from '../txn/mvcc/txn_writes.js';
@@ -72,6 +72,12 @@ export interface TxnKvOptions {
   fetchTs?: () => Promise<bigint>;
   /** Deadlock detection for lock waits (default: this store's own wait-for graph only). */
   deadlocks?: DeadlockDetector;
+  /**
+   * The timers of lock waits (default: Node's, which keep the process alive while a
+   * request waits, unlike the store's unref'd ticks). The store simulation passes the
+   * store's runtime.
+   */
+  waitTimers?: WaitTimers;
 }
 
 export class TxnKv {
@@ -81,7 +87,7 @@ export class TxnKv {
   private readonly disk: DiskUsage | undefined;
   private readonly fetchTs: (() => Promise<bigint>) | undefined;
   /** Pessimistic lock requests waiting for a lock to go. */
-  readonly waiters = new LockWaiters();
+  readonly waiters: LockWaiters;
   /** Who waits for whom among them: a wait closing a cycle fails with Deadlock. */
   readonly deadlocks: DeadlockDetector;
   /** Region id → the leader term whose max_ts has been synced from the TSO. */
@@ -97,6 +103,7 @@ export class TxnKv {
     this.disk = opts.disk;
     this.fetchTs = opts.fetchTs;
     this.deadlocks = opts.deadlocks ?? new DeadlockDetector();
+    this.waiters = new LockWaiters(opts.waitTimers);
   }
 
   /** No read below this ts is served: GC may have removed what it needs. */
@@ -469,7 +476,7 @@ export class TxnKv {
     this.checkSafePoint(a.startTs);
     this.disk?.checkWrite();
     const waitMs = Math.min(Math.max(waitTimeoutMs, 0), MAX_LOCK_WAIT_MS);
-    const deadline = Date.now() + waitMs;
+    const deadline = this.store.runtime.now() + waitMs;
     // The wait is recorded with the deadlock detector once per holder (not per poll), and
     // released when the holder changes or the request ends, whichever way it ends.
     let waiting: { holder: bigint; record: WaitRecord } | undefined;
@@ -482,7 +489,7 @@ export class TxnKv {
             (io) => acquirePessimisticLocks(io, a),
           );
         } catch (e) {
-          const left = deadline - Date.now();
+          const left = deadline - this.store.runtime.now();
           if (!(e instanceof KeyError) || e.detail.kind !== 'locked' || left <= 0) throw e;
           const holder = e.detail.lock;
           if (waiting?.holder !== holder.startTs) {

@@ -4,6 +4,17 @@
 // of that key (commit, rollback, resolve) or its wait times out, then tries again.
 // There is no deadlock detection: transactions waiting on each other both wait until
 // their wait_timeout and fail with Locked.
+/** The timers a wait runs on: Node's, or the simulation's virtual ones. */
+export interface WaitTimers {
+  setTimer(ms: number, fn: () => void): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+const NODE_TIMERS: WaitTimers = {
+  setTimer: (ms, fn) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
 interface Waiter {
   wake: () => void;
 }
@@ -11,20 +22,22 @@ interface Waiter {
 export class LockWaiters {
   private readonly byKey = new Map<string, Set<Waiter>>();
 
+  constructor(private readonly timers: WaitTimers = NODE_TIMERS) {}
+
   /** Resolves when the key's lock is removed here, or after ms (whichever first). */
   wait(key: Buffer, ms: number): Promise<void> {
     const k = key.toString('latin1');
     return new Promise((resolve) => {
       const w: Waiter = {
         wake: () => {
-          clearTimeout(timer);
+          this.timers.clearTimer(timer);
           const set = this.byKey.get(k);
           set?.delete(w);
           if (set?.size === 0) this.byKey.delete(k);
           resolve();
         },
       };
-      const timer = setTimeout(() => w.wake(), ms);
+      const timer = this.timers.setTimer(ms, () => w.wake());
       let set = this.byKey.get(k);
       if (!set) this.byKey.set(k, (set = new Set()));
       set.add(w);
