@@ -180,13 +180,14 @@ export function listAppendPlan(
  * (definitely not committed: a conflict, an abort, or it never reached commit), info
  * (unknown: its appends may or may not have happened). `unexpected` is an error no
  * contract explains (neither definite nor CommitUndeterminedError); it is recorded as info.
+ * `cause` is the error that ended a transaction that did not commit.
  */
 export async function listAppendTxn(
   client: TxnClient,
   id: number,
   plan: readonly PlannedOp[],
   asyncCommit: boolean,
-): Promise<{ txn: Txn; unexpected?: Error }> {
+): Promise<{ txn: Txn; unexpected?: Error; cause?: Error }> {
   const ops: MicroOp[] = [];
   const txn = await client.begin({ asyncCommit });
   try {
@@ -216,6 +217,7 @@ export async function listAppendTxn(
     return {
       txn: { id, status: neverCommitted ? 'fail' : 'info', ops: appends },
       ...(unexpected ? { unexpected } : {}),
+      cause: e as Error,
     };
   }
 }

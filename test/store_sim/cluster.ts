@@ -35,6 +35,8 @@ import { PeerConfig, RegionPeer } from '../../src/store/peer.js';
 import { PeerLoader } from '../../src/store/peer_loader.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
+import { TxnKv } from '../../src/store/txn_kv.js';
+import { type KvCommandHandlers, kvCommands } from '../../src/server/kv_service.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
 import {
   commitSplitParentOnOwnConnection,
@@ -44,6 +46,7 @@ import { SplitPd, SplitRunner } from '../../src/store/split_runner.js';
 import { MergeRunner } from '../../src/store/merge_runner.js';
 import { StalePeerChecker } from '../../src/store/stale_peer.js';
 import type { MergeOutcome } from '../../src/store/merge_apply.js';
+import { SimPd } from './sim_pd.js';
 import { ANY_INCARNATION, SimWorld, WORLD } from './world.js';
 
 export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
@@ -73,6 +76,9 @@ export class SimStore {
   store!: RaftStore;
   loader!: PeerLoader;
   kv!: RawKv;
+  txn!: TxnKv;
+  /** The Kv service's commands over kv and txn, as the gRPC server runs them. */
+  commands!: KvCommandHandlers;
   splits!: SplitRunner;
   merges!: MergeRunner;
   up = false;
@@ -191,6 +197,13 @@ export class SimStore {
     );
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
+    // As store_server.ts builds it: a new leader syncs max_ts from PD's TSO (an event of
+    // this process, so the answer dies with a crash).
+    this.txn = new TxnKv(this.store, {
+      fetchTs: () => this.cluster.pd.timestamp(this.id),
+      waitTimers: runtime,
+    });
+    this.commands = kvCommands(this.kv, this.txn);
     this.store.start();
     this.merges.start(40);
     // PD worker's stale peer check (stale_peer.ts), scaled like the merge runner: a replica
@@ -269,11 +282,14 @@ export class SimCluster {
   /** A store hit a fatal error that was not an injected fault: a bug. */
   fatal: Error | undefined;
   diskFaults = 0;
+  /** PD's TSO and lookups, one round trip away. */
+  readonly pd: SimPd;
 
   constructor(
     readonly world: SimWorld,
     ids: number[],
   ) {
+    this.pd = new SimPd(this);
     // tmpfs when there is one: SQLite's files then cost no real disk I/O.
     const base = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
     this.root = fs.mkdtempSync(path.join(base, 'nyx-store-sim-'));

@@ -3,8 +3,11 @@
 //   - Lease safety: no two peers of one Region would serve a read from their lease at the
 //     same virtual instant (the exact condition RegionPeer.read() uses).
 //   - Replica agreement (State Machine Safety seen from the engines): every replica of a
-//     Region that reached apply index i holds the same RawKV data at i.
+//     Region that reached apply index i holds the same RawKV data at i (the workload's
+//     keys, after every event; every row of every table — RawKV, and the transactions'
+//     locks, writes and values — at the end).
 //   - Regions tile the key space without overlap (every Region's newest known epoch).
+import { DATA_TABLES } from '../../src/storage/region_schema.js';
 import { NONE, StateRole } from '../../src/raft/index.js';
 import { Region } from '../../src/region/meta.js';
 import { RegionPeer } from '../../src/store/peer.js';
@@ -34,15 +37,25 @@ export function servesLeaseReads(p: RegionPeer, now: number): boolean {
   );
 }
 
-/** The Region's RawKV data: every row (a scan), or only the workload's keys (point gets). */
-function dumpRaw(p: RegionPeer, keys: Buffer[] | undefined): string {
-  const rows = keys
-    ? keys.map((key) => ({ key, value: p.engine.get('raw', key) }))
-    : p.engine.scan({ table: 'raw' });
-  return rows
+/** The Region's RawKV data at the workload's keys (point gets: cheap after every event). */
+function dumpRaw(p: RegionPeer, keys: Buffer[]): string {
+  return keys
+    .map((key) => ({ key, value: p.engine.get('raw', key) }))
     .filter((r) => r.value !== undefined)
     .map((r) => `${r.key.toString('hex')}=${r.value!.toString('hex')}`)
     .join(',');
+}
+
+/** Every row of every data table: RawKV and the transactions' locks, writes and values. */
+function dumpAll(p: RegionPeer): string {
+  return DATA_TABLES.map(
+    (table) =>
+      `${table}:` +
+      p.engine
+        .scan({ table })
+        .map((r) => `${r.key.toString('hex')}=${r.value?.toString('hex') ?? ''}`)
+        .join(','),
+  ).join(' ');
 }
 
 export class InvariantChecker {
@@ -111,7 +124,7 @@ export class InvariantChecker {
       if (!s.up) continue;
       for (const p of s.store.peers.values()) {
         const k = `${p.regionId}:${p.appliedIndex}`;
-        const data = dumpRaw(p, undefined);
+        const data = dumpAll(p);
         const who = `peer ${p.peerId} on store ${s.id}`;
         const prev = byIndex.get(k);
         if (!prev) byIndex.set(k, { data, who });

@@ -12,11 +12,14 @@ import type { PeerChange } from '../../src/store/conf_change.js';
 import { MAX_TRANSFER_LAG, isStepRefusal } from '../../src/store/operator_executor.js';
 import { CALM_NET, SimCluster, SimStore } from './cluster.js';
 import { InvariantChecker } from './invariants.js';
+import { TxnWorkload } from './txn_workload.js';
 import { Workload } from './workload.js';
 import { SimWorld, WORLD } from './world.js';
 
 export const DEFAULT_CHAOS_MS = 3_000;
 export const DEFAULT_HEAL_MS = 2_000;
+/** After healing, how long (virtual ms) the final read of every list may take. */
+const FINAL_READ_MS = 2_000;
 
 export interface RunOptions {
   seed: number;
@@ -61,6 +64,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
     opts.trace?.(`${world.now.toFixed(3)} FAULT ${f}`);
   };
   let workload: Workload | undefined;
+  let txns: TxnWorkload | undefined;
   try {
     for (const s of cluster.stores.values()) s.open();
     const regions = rng.chance(0.5)
@@ -72,6 +76,13 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       regions,
     });
     workload.start();
+    // Transactions over lists next to the RawKV keys: 'k1/list' lies in the Region that
+    // starts at k1 after a split there, so transactions span the Regions splits make.
+    txns = new TxnWorkload(world, cluster, {
+      clients: rng.int(1, 2),
+      keys: keys.map((k) => `${k}/list`),
+    });
+    txns.start();
     const faultSchedule = new FaultSchedule(
       world,
       cluster,
@@ -104,6 +115,20 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
         throw new Error(`liveness: region ${r.id} served no client call after healing`);
       }
     }
+    // Transactions: no new ones; then one transaction reading every list must commit
+    // while the network stays calm.
+    txns.stop();
+    void txns.finalRead();
+    const readBy = world.now + FINAL_READ_MS;
+    while (!txns.finalReadDone && world.step(readBy)) {
+      checker.check(world.now);
+      if (cluster.fatal) throw cluster.fatal;
+      await settle();
+    }
+    if (!txns.finalReadDone) {
+      throw new Error(`liveness: no transaction could read every list in ${FINAL_READ_MS} ms`);
+    }
+    const txnSummary = txns.verify();
     checker.checkFinal();
     workload.stop();
     validateKvHistory(workload.history);
@@ -117,7 +142,8 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits, ${faultSchedule.mergesAsked()} merges asked / ${cluster.mergesCommitted.size} committed / ${cluster.mergesRolledBack.size} rolled back (${finalRegions.length} regions at the end), ${faultSchedule.memberStepsProposed()} membership steps, ${world.steps} events, ` +
       `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
       `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
-      `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step`;
+      `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step; ` +
+      `transactions: ${txns.count('ok')} ok / ${txns.count('fail')} failed / ${txns.count('info')} unknown, ${txnSummary}`;
     return { seed: opts.seed, ok: true, summary, steps: world.steps };
   } catch (e) {
     const err = e as Error;
@@ -128,6 +154,7 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
     return { seed: opts.seed, ok: false, error, summary: '', steps: world.steps };
   } finally {
     workload?.stop();
+    txns?.stop();
     cluster.close();
   }
 }

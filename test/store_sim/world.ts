@@ -3,6 +3,7 @@
 // here; nothing consults a real clock, so a seed replays the same run exactly. Each store
 // gets a StoreRuntime view of this world (SimRuntime) in place of Node's timers.
 import { SimRng } from '../sim/rng.js';
+import type { ClientClock } from '../../src/client/client_clock.js';
 import { StoreRuntime, TimerHandle } from '../../src/store/runtime.js';
 
 /** Owner of events that belong to no store (faults, client code, the network core). */
@@ -87,6 +88,11 @@ export class SimWorld {
     readonly trace?: (line: string) => void,
   ) {
     this.rng = new SimRng(seed);
+  }
+
+  /** Wall-clock ms of the current virtual instant (PD's TSO, session expiry). */
+  wallNow(): number {
+    return WALL_EPOCH_MS + Math.floor(this.now);
   }
 
   incarnation(owner: number): number {
@@ -188,7 +194,7 @@ class SimRuntime implements StoreRuntime {
   }
 
   wallNow(): number {
-    return WALL_EPOCH_MS + Math.floor(this.world.now);
+    return this.world.wallNow();
   }
 
   setTimer(ms: number, fn: () => void): TimerHandle {
@@ -227,4 +233,34 @@ class SimRuntime implements StoreRuntime {
   private lateness(): number {
     return this.world.rng.float() * 0.5;
   }
+}
+
+/**
+ * The SDK's clock in the simulated world: virtual time, sleeps and repeating timers as
+ * world events owned by no store, jitter from the seed.
+ */
+export function simClientClock(world: SimWorld): ClientClock {
+  return {
+    now: () => world.now,
+    sleep: (ms) => new Promise((resolve) => world.after(ms, WORLD, 'client sleep ends', resolve)),
+    random: () => world.rng.float(),
+    every(ms, fn) {
+      let event: SimEvent | undefined;
+      let cancelled = false;
+      const arm = () => {
+        event = world.after(ms, WORLD, 'client timer', () => {
+          if (cancelled) return;
+          arm();
+          fn();
+        });
+      };
+      arm();
+      return {
+        cancel: () => {
+          cancelled = true;
+          if (event) event.cancelled = true;
+        },
+      };
+    },
+  };
 }
