@@ -115,6 +115,21 @@ describe('transactions on a real cluster', () => {
     await t.flush();
   });
 
+  test('pessimistic: a read-modify-write over a newer commit fails at the write (no lost update)', async () => {
+    const t = client();
+    const [k] = spreadKeys('pess-lost', 1, REGIONS);
+    await runInTransaction(t, async (x) => x.put(k!, '100'));
+    const a = await t.begin({ pessimistic: true });
+    const seen = Number((await a.get(k!))?.toString()); // 100, at a's start_ts
+    const b = await t.begin();
+    await b.put(k!, String(seen + 1));
+    await b.commit();
+    // a locks k after b's commit: writing seen + 10 would erase b's +1.
+    await assert.rejects(a.put(k!, String(seen + 10)), WriteConflictError);
+    await a.rollback();
+    assert.equal((await (await t.begin()).get(k!))?.toString(), '101');
+  });
+
   test('pessimistic: a write waits for the holder, and a lock cycle fails one side with DeadlockError', async () => {
     const t = client();
     const [k] = spreadKeys('pess', 1, REGIONS);
@@ -123,14 +138,19 @@ describe('transactions on a real cluster', () => {
     const t1 = await t.begin({ pessimistic: true });
     const t2 = await t.begin({ pessimistic: true });
     await t1.put(k!, '1');
-    let t2Locked = false;
-    const p2 = t2.put(k!, '2').then(() => (t2Locked = true));
+    let t2Settled = false;
+    const p2 = t2.put(k!, '2').finally(() => (t2Settled = true));
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal(t2Locked, false, 'the second writer waits while the first holds the lock');
+    assert.equal(t2Settled, false, 'the second writer waits while the first holds the lock');
     await t1.commit();
-    await p2;
-    await t2.commit();
-    assert.equal((await (await t.begin()).get(k!))?.toString(), '2');
+    // t1 committed after t2's start_ts: t2 never saw that write, so it may not write over
+    // it (first committer wins); it runs again with a new start_ts.
+    await assert.rejects(p2, WriteConflictError);
+    await t2.rollback();
+    const t3 = await t.begin({ pessimistic: true });
+    await t3.put(k!, '3');
+    await t3.commit();
+    assert.equal((await (await t.begin()).get(k!))?.toString(), '3');
 
     const a = await t.begin({ pessimistic: true });
     const b = await t.begin({ pessimistic: true });

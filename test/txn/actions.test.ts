@@ -513,6 +513,18 @@ test('pessimistic lock, then prewrite turns it into a normal lock, then commit',
       }),
     'conflict',
   );
+  // A later transaction's rollback record is no write: it does not conflict.
+  e.mustRollback('r', 20n);
+  e.run((io) =>
+    acquirePessimisticLocks(io, {
+      mutations: [{ op: 'put', key: b('r') }],
+      primary: b('k'),
+      startTs: 10n,
+      lockTtl: 100,
+      forUpdateTs: 10n,
+    }),
+  );
+  assert.equal(e.reader.loadLock(b('r'))!.kind, LockKind.Pessimistic);
   const r = e.prewrite({
     mutations: [{ op: 'put', key: b('k'), value: b('v1') }],
     primary: b('k'),

@@ -1,22 +1,15 @@
 // One transaction: reads at start_ts (its snapshot) merged with its own buffered writes,
 // writes buffered until commit (optimistic, Percolator) or locked as they happen
-// (pessimistic, TiDB's default mode: AcquirePessimisticLock at for_update_ts, so a
-// conflict surfaces at the write, not at commit). commit() runs the Committer;
+// (pessimistic, as TiDB's mode: AcquirePessimisticLock, checked against writes after
+// start_ts, so a conflict surfaces at the write, not at commit). commit() runs the Committer;
 // rollback() drops the buffer (and any pessimistic locks taken).
 import { Backoffer } from '../backoff.js';
 import { InvalidArgumentError, KeyTooLargeError, ValueTooLargeError } from '../errors.js';
 import type { Bytes, KvPair } from '../raw_client.js';
 import { Committer, rollbackKeys, type CommitterDeps } from './committer.js';
-import { physicalMs } from './lock_resolver.js';
 import { MutationBuffer, type BufferedMutation } from './mutation_buffer.js';
 import type { Snapshot } from './snapshot.js';
-import {
-  DeadlockError,
-  KeyLockedError,
-  TxnClosedError,
-  WriteConflictError,
-  keyErrorToNyx,
-} from './txn_errors.js';
+import { KeyLockedError, TxnClosedError, WriteConflictError, keyErrorToNyx } from './txn_errors.js';
 import type { TxnClientSettings } from './txn_settings.js';
 
 export interface BeginOptions {
@@ -47,6 +40,7 @@ export class Transaction {
   private readonly buffer: MutationBuffer;
   private stateValue: TxnState = 'active';
   private readonly pessimisticLocked = new Set<string>();
+  /** start_ts once a pessimistic lock was taken (the prewrite then names them), else 0. */
   private forUpdateTs = 0n;
   private primary: Buffer | undefined;
   /** When start_ts arrived, on the local monotonic clock (the lock TTL counts age from it). */
@@ -209,19 +203,27 @@ export class Transaction {
     for (const k of ks) this.buffer.set({ kind: 'lock', key: k });
   }
 
-  /** Pessimistic mode: lock keys at a fresh for_update_ts (TiDB's pessimistic DML). */
+  /**
+   * Pessimistic mode: lock keys now. The lock checks for writes committed after start_ts:
+   * its for_update_ts is start_ts itself, not a fresh timestamp as TiDB's statements use.
+   * TiDB re-reads at the fresh for_update_ts when it retries a statement; this SDK reads
+   * at start_ts only, so a lock taken over a newer commit would let the transaction write
+   * over a value it never saw (a lost update, which snapshot isolation forbids). A newer
+   * commit fails the write at once with WriteConflictError, first committer wins
+   * (Berenson et al. 1995, §4.2), and the transaction is retried whole.
+   */
   private async acquireLocks(keys: Buffer[]): Promise<void> {
     const todo = keys.filter((k) => !this.pessimisticLocked.has(k.toString('hex')));
     if (todo.length === 0) return;
     todo.sort(cmp);
     this.primary ??= todo[0]!;
+    this.forUpdateTs = this.startTs;
     const bo = new Backoffer(this.settings.backoff);
-    const waitStart = this.settings.clock.now();
+    const clock = this.settings.clock;
+    const waitStart = clock.now();
     for (;;) {
-      this.forUpdateTs = await this.deps.tso();
-      const now = this.forUpdateTs;
-      const ttl = physicalMs(now) - physicalMs(this.startTs) + this.settings.lockTtlMs;
-      let retry: 'conflict' | 'locked' | undefined;
+      // The lock outlives the time the transaction has already lived (as the committer's).
+      const ttl = Math.ceil(clock.now() - this.startedAtMs) + this.settings.lockTtlMs;
       const locks: NonNullable<ReturnType<typeof lockOf>>[] = [];
       await this.deps.rpc.forEachRegion(
         bo,
@@ -234,41 +236,34 @@ export class Transaction {
             primaryLock: this.primary!,
             startVersion: this.startTs.toString(),
             lockTtl: ttl,
-            forUpdateTs: now.toString(),
+            forUpdateTs: this.startTs.toString(),
             isFirstLock: this.pessimisticLocked.size === 0,
             waitTimeout: this.settings.lockWaitMs,
-            minCommitTs: (now + 1n).toString(),
+            minCommitTs: (this.startTs + 1n).toString(),
           }));
           if (!resp) return false;
           for (const e of resp.errors) {
             const err = keyErrorToNyx(this.startTs, e);
-            if (err instanceof WriteConflictError) retry = 'conflict';
-            else if (err instanceof KeyLockedError) {
-              retry ??= 'locked';
-              locks.push(lockOf(err));
-            } else throw err;
+            if (err instanceof KeyLockedError) locks.push(lockOf(err));
+            else throw err; // a WriteConflictError among them
           }
           return true;
         },
       );
-      if (retry === undefined) break;
-      if (this.settings.clock.now() - waitStart > this.settings.lockWaitMs) {
-        const lock = locks[0];
-        throw lock
-          ? new WriteConflictError(
-              Buffer.from(lock.key),
-              this.startTs,
-              BigInt(lock.lockVersion),
-              0n,
-            )
-          : new DeadlockError(todo[0]!, 0n);
+      if (locks.length === 0) break;
+      const lock = locks[0]!;
+      if (clock.now() - waitStart > this.settings.lockWaitMs) {
+        throw new WriteConflictError(
+          Buffer.from(lock.key),
+          this.startTs,
+          BigInt(lock.lockVersion),
+          0n,
+        );
       }
-      // A write committed after for_update_ts: lock again at a newer one (TiDB retries
-      // the statement the same way). A live lock: settle dead ones, wait for live ones.
-      if (locks.length > 0) {
-        const r = await this.deps.resolver.resolve(bo, 0n, locks);
-        if (r.msBeforeExpired > 0) await bo.backoff('txnLock', new KeyLockedError(locks[0]!));
-      }
+      // Another transaction's live lock (the store already waited for it): settle dead
+      // ones, back off for live ones, and ask again.
+      const r = await this.deps.resolver.resolve(bo, 0n, locks);
+      if (r.msBeforeExpired > 0) await bo.backoff('txnLock', new KeyLockedError(lock));
     }
     for (const k of todo) this.pessimisticLocked.add(k.toString('hex'));
   }

@@ -1,8 +1,10 @@
 // Pessimistic locks (TiKV actions/acquire_pessimistic_lock.rs, commands/
 // pessimistic_rollback.rs): a pessimistic transaction locks a key when it writes it,
 // checked against writes committed after for_update_ts, so that its prewrite cannot meet
-// a write conflict later. This store does not queue waiters: a key locked by another
-// transaction fails at once with Locked and the client backs off and retries.
+// a write conflict later. The SDK sends its start_ts as for_update_ts (transaction.ts:
+// its reads are at start_ts), so the check is snapshot isolation's first-committer-wins;
+// Rollback records are not writes and never conflict. A key locked by another
+// transaction fails here at once with Locked; TxnKv.pessimisticLock waits and retries.
 import { KeyError, lockInfo } from '../errors.js';
 import { LockKind, LockRecord } from '../mvcc/lock_record.js';
 import { MAX_TS } from '../mvcc/reader.js';
@@ -46,8 +48,8 @@ export function acquirePessimisticLocks(
           reason: `transaction ${a.startTs} was already ${own.kind === 'committed' ? 'committed' : 'rolled back'}`,
         });
       }
-      const newest = reader.seekWrite(m.key, MAX_TS);
-      if (newest && newest.commitTs > a.forUpdateTs) {
+      const newest = reader.newestWriteAfter(m.key, a.forUpdateTs);
+      if (newest) {
         throw new KeyError({
           kind: 'conflict',
           startTs: a.startTs,

@@ -75,6 +75,18 @@ export class MvccReader {
     return undefined;
   }
 
+  /**
+   * The newest Put, Delete or Lock record committed after ts: a write that a transaction
+   * reading at ts did not see. Rollback records are no writes and are skipped.
+   */
+  newestWriteAfter(key: Uint8Array, ts: bigint): Version | undefined {
+    for (const v of this.versions(key)) {
+      if (v.commitTs <= ts) return undefined;
+      if (v.write.kind !== WriteKind.Rollback) return v;
+    }
+    return undefined;
+  }
+
   /** A Put's value: inline, or from the default table at the writer's start_ts. */
   loadValue(key: Uint8Array, w: WriteRecord): Buffer {
     if (w.shortValue) return w.shortValue;
