@@ -82,7 +82,7 @@ export class AppendChaosWorkload implements ChaosWorkload {
         () => this.nextValue++,
       );
       try {
-        const r = await listAppendTxn(client, this.nextId++, plan, w % 2 === 1);
+        const r = await listAppendTxn(client, this.nextId++, plan, { asyncCommit: w % 2 === 1 });
         this.history.push(r.txn);
         if (r.unexpected) {
           const name = r.unexpected.name;
@@ -103,7 +103,7 @@ export class AppendChaosWorkload implements ChaosWorkload {
     for (;;) {
       let last: unknown;
       try {
-        const r = await listAppendTxn(this.clients[0]!, this.nextId, plan, false);
+        const r = await listAppendTxn(this.clients[0]!, this.nextId, plan, {});
         if (r.txn.status === 'ok') {
           this.nextId++;
           this.history.push(r.txn);

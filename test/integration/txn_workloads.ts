@@ -2,7 +2,7 @@
 // spread over Regions, whose total never changes under snapshot isolation) and
 // list-append (Elle's workload; the history goes to test/check/list_append).
 import { playgroundSplitKeys } from '../../src/server/playground.js';
-import type { Transaction } from '../../src/client/txn/transaction.js';
+import type { BeginOptions, Transaction } from '../../src/client/txn/transaction.js';
 import type { TxnClient } from '../../src/client/txn/txn_client.js';
 import { runInTransaction } from '../../src/client/txn/run_in_transaction.js';
 import {
@@ -186,10 +186,10 @@ export async function listAppendTxn(
   client: TxnClient,
   id: number,
   plan: readonly PlannedOp[],
-  asyncCommit: boolean,
+  options: BeginOptions,
 ): Promise<{ txn: Txn; unexpected?: Error; cause?: Error }> {
   const ops: MicroOp[] = [];
-  const txn = await client.begin({ asyncCommit });
+  const txn = await client.begin(options);
   try {
     for (const p of plan) {
       const raw = await txn.get(p.key);
@@ -245,7 +245,9 @@ export async function runListAppend(
   const worker = async (): Promise<void> => {
     while (running()) {
       const plan = listAppendPlan(keys, Math.random, () => nextValue++);
-      const { txn, unexpected: error } = await listAppendTxn(client, nextId++, plan, asyncCommit);
+      const { txn, unexpected: error } = await listAppendTxn(client, nextId++, plan, {
+        asyncCommit,
+      });
       if (txn.status === 'ok') committed++;
       if (error) unexpected.push(error);
       history.push(txn);

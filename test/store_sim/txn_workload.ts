@@ -85,9 +85,10 @@ export class TxnWorkload {
         status: 'info',
         ops: appends.map((p) => ({ f: 'append', key: p.key, value: p.append! })),
       });
-      const asyncCommit = rng.chance(0.5);
+      // Async commit or not; pessimistic (locks taken at each write) or optimistic.
+      const options = { asyncCommit: rng.chance(0.5), pessimistic: rng.chance(0.3) };
       try {
-        const r = await listAppendTxn(client, id, plan, asyncCommit);
+        const r = await listAppendTxn(client, id, plan, options);
         if (this.stopped) return; // already recorded as unknown
         this.running.delete(id);
         this.history.push(r.txn);
@@ -123,7 +124,7 @@ export class TxnWorkload {
     const clock = simClientClock(this.world);
     for (;;) {
       const id = this.nextId++;
-      const r = await listAppendTxn(this.clients[0]!, id, plan, false).catch((e: Error) => e);
+      const r = await listAppendTxn(this.clients[0]!, id, plan, {}).catch((e: Error) => e);
       if (!(r instanceof Error) && r.txn.status === 'ok') {
         this.history.push(r.txn);
         this.finalReads = new Map(
