@@ -11,7 +11,8 @@ import {
   KeyTooLargeError,
   ValueTooLargeError,
 } from './errors.js';
-import { KvConnectionPool, type KvConnectionOptions } from './kv_connection.js';
+import { type ClientClock, NODE_CLIENT_CLOCK } from './client_clock.js';
+import { KvConnectionPool, type KvChannels, type KvConnectionOptions } from './kv_connection.js';
 import { RegionCache, type PdLookup, type RegionLocation } from './region_cache.js';
 import { RegionRequestSender } from './region_request.js';
 import { ClientSession, WriteCall } from './session.js';
@@ -57,6 +58,15 @@ export interface RawClientOptions {
   /** Backoff schedules, jitter and clock (tests inject their own). */
   backoff?: Omit<BackofferOptions, 'deadlineMs'>;
   connection?: KvConnectionOptions;
+  /**
+   * How requests reach the stores (default: gRPC connections made with `connection`).
+   * The store simulation passes its simulated network here.
+   */
+  channels?: KvChannels;
+  /** Clocks, timers and jitter (default: Node's). The store simulation passes virtual ones. */
+  clock?: ClientClock;
+  /** The exactly-once session's id (default: random). Fixed only to replay a run exactly. */
+  sessionId?: Buffer;
 }
 
 const DEFAULTS = {
@@ -125,12 +135,12 @@ function chunk<T>(items: T[], maxKeys: number, maxBytes: number, size: (t: T) =>
 
 export class RawClient {
   readonly cache: RegionCache;
-  private readonly pool: KvConnectionPool;
+  private readonly pool: KvChannels;
   private readonly sender: RegionRequestSender;
   private readonly opts: typeof DEFAULTS;
   private readonly backoffOptions: Omit<BackofferOptions, 'deadlineMs'>;
   /** Every write carries this session's id and a number (exactly-once retries). */
-  readonly session = new ClientSession();
+  readonly session: ClientSession;
   private closed = false;
 
   constructor(
@@ -149,17 +159,27 @@ export class RawClient {
       maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
       scanBatchSize: options.scanBatchSize ?? DEFAULTS.scanBatchSize,
     };
-    this.backoffOptions = options.backoff ?? {};
+    const clock = options.clock ?? NODE_CLIENT_CLOCK;
+    this.backoffOptions = {
+      now: clock.now,
+      random: clock.random,
+      sleep: clock.sleep,
+      ...options.backoff,
+    };
+    this.session = new ClientSession(options.sessionId);
     this.cache = new RegionCache(pd);
-    this.pool = new KvConnectionPool(options.connection);
+    this.pool = options.channels ?? new KvConnectionPool(options.connection);
     this.sender = new RegionRequestSender(this.cache, this.pool, {
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       useBatchCommands: this.opts.useBatchCommands,
     });
   }
 
-  /** Connections per store address (for tests and metrics). */
+  /** gRPC connections per store address (for tests and metrics). */
   get connections(): KvConnectionPool {
+    if (!(this.pool instanceof KvConnectionPool)) {
+      throw new Error('this client reaches the stores through channels it was given');
+    }
     return this.pool;
   }
 
