@@ -70,8 +70,12 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
     const regions = rng.chance(0.5)
       ? [cluster.bootstrapRegion(1, '', '')]
       : [cluster.bootstrapRegion(1, '', 'k2'), cluster.bootstrapRegion(2, 'k2', '')];
+    const clients = rng.int(2, 4);
     workload = new Workload(world, cluster, {
-      clients: rng.int(2, 4),
+      clients,
+      // Some clients are the SDK's RawClient (routing, retries, exactly-once sessions),
+      // the others send single requests to a store they pick.
+      sdkClients: rng.int(1, clients - 1),
       keys,
       regions,
     });

@@ -11,14 +11,18 @@
 import { RegionError } from '../../src/region/errors.js';
 import { Region, isEpochStale, keyInRegion, rangesOverlap } from '../../src/region/meta.js';
 import type { KvInput, KvOperation, KvOutput, Value } from '../check/history.js';
+import { RawClient } from '../../src/client/raw_client.js';
 import { SimCluster } from './cluster.js';
-import { SimWorld, WORLD } from './world.js';
+import { SimKvChannels } from './sim_kv_channels.js';
+import { SimWorld, WORLD, simClientClock } from './world.js';
 
 /** A client gives up on a call after this long (virtual ms) and treats it as indeterminate. */
 const CLIENT_TIMEOUT_MS = 300;
 
 export interface WorkloadOptions {
   clients: number;
+  /** How many of the clients are the SDK's RawClient (the others send requests directly). */
+  sdkClients: number;
   keys: string[];
   regions: Region[];
 }
@@ -52,8 +56,19 @@ export class Workload {
   }
 
   start(): void {
+    const channels = new SimKvChannels(this.cluster);
+    const clock = simClientClock(this.world);
     for (let c = 0; c < this.opts.clients; c++) {
-      const client = { process: c * 1000, writes: 0, lastSeen: new Map<string, Value>() };
+      const sdk =
+        c < this.opts.sdkClients
+          ? new RawClient(this.cluster.pd, {
+              ...SIM_RAW_CLIENT,
+              channels,
+              clock,
+              sessionId: Buffer.from(`sim-session-${c}`.padEnd(16, '.')),
+            })
+          : undefined;
+      const client = { process: c * 1000, writes: 0, lastSeen: new Map<string, Value>(), sdk };
       this.world.after(this.world.rng.float() * 10, WORLD, `client ${c} starts`, () =>
         this.next(client),
       );
@@ -127,7 +142,7 @@ export class Workload {
     }
     const ids = [...this.cluster.stores.keys()];
     const hint = this.leaderHint.get(region.id);
-    const target = hint !== undefined && rng.chance(0.6) ? hint : rng.pick(ids);
+    const target = client.sdk ? SDK : hint !== undefined && rng.chance(0.6) ? hint : rng.pick(ids);
     const op: KvOperation = {
       id: this.nextId++,
       client: client.process,
@@ -146,6 +161,15 @@ export class Workload {
       w.after(rng.float() * 20, WORLD, `client ${client.process} thinks`, () => this.next(client));
     };
     this.open.add(finish);
+    if (client.sdk) {
+      // The SDK routes, retries and gives up by itself (its own deadline): whatever it
+      // throws leaves a write's outcome unknown (test/chaos/outcome.ts), a read's moot.
+      this.invoke(client.sdk, key, input).then(
+        (out) => finish({ kind: 'ok', out }),
+        (err: Error) => finish({ kind: 'lost', why: `${err.name}: ${err.message}` }),
+      );
+      return;
+    }
     w.after(CLIENT_TIMEOUT_MS, WORLD, `client ${client.process} op ${op.id} times out`, () =>
       finish({ kind: 'lost', why: 'client timeout' }),
     );
@@ -187,7 +211,7 @@ export class Workload {
     const key = Buffer.from(input.key);
     let p: Promise<KvOutput>;
     try {
-      p = this.invoke(s.kv, ctx, key, input);
+      p = this.invokeStore(s.kv, ctx, key, input);
     } catch (e) {
       reply({ kind: 'refused', err: e as Error });
       return;
@@ -201,7 +225,26 @@ export class Workload {
     );
   }
 
-  private invoke(
+  /** One call through the SDK. */
+  private invoke(sdk: RawClient, key: string, input: KvInput): Promise<KvOutput> {
+    switch (input.f) {
+      case 'get':
+        return sdk.get(key).then((v) => ({ f: 'get', value: v ? v.toString() : null }));
+      case 'put':
+        return sdk.put(key, input.value).then(() => ({ f: 'put' }));
+      case 'delete':
+        return sdk.delete(key).then(() => ({ f: 'delete' }));
+      case 'cas':
+        return sdk.compareAndSwap(key, input.expected, input.value).then((r) => ({
+          f: 'cas',
+          succeeded: r.succeeded,
+          previous: r.previous ? r.previous.toString() : null,
+        }));
+    }
+  }
+
+  /** One request straight to a store's RawKv. */
+  private invokeStore(
     kv: SimKv,
     ctx: { regionId: number; epoch: Region['epoch']; storeId: number },
     key: Buffer,
@@ -240,7 +283,7 @@ export class Workload {
     const op = call.op;
     const w = this.world;
     w.trace?.(
-      `${w.now.toFixed(3)} client ${op.client} op ${op.id} ${JSON.stringify(op.input)} at store ${target}: ` +
+      `${w.now.toFixed(3)} client ${op.client} op ${op.id} ${JSON.stringify(op.input)} ${target === SDK ? 'through the SDK' : `at store ${target}`}: ` +
         (outcome.kind === 'ok'
           ? `ok ${JSON.stringify(outcome.out)}`
           : outcome.kind === 'refused'
@@ -252,7 +295,7 @@ export class Workload {
       op.ret = w.now;
       this.history.push(op);
       this.succeeded++;
-      this.leaderHint.set(region.id, target);
+      if (target !== SDK) this.leaderHint.set(region.id, target);
       if (this.healed) this.okSinceHeal.set(region.id, (this.okSinceHeal.get(region.id) ?? 0) + 1);
       if (op.output.f === 'get') client.lastSeen.set(op.input.key, op.output.value);
       if (op.output.f === 'cas') {
@@ -295,7 +338,15 @@ interface ClientState {
   process: number;
   writes: number;
   lastSeen: Map<string, Value>;
+  /** The SDK client this one calls through, or undefined: it sends to stores itself. */
+  sdk: RawClient | undefined;
 }
+
+/** The "store" an SDK call went to: the SDK chose (and may have retried on others). */
+const SDK = -1;
+
+/** The SDK's timing scaled to the simulation's 20 ms Raft tick (production: 100 ms). */
+const SIM_RAW_CLIENT = { timeoutMs: 1_000, rpcTimeoutMs: CLIENT_TIMEOUT_MS };
 
 type SimKv = import('../../src/store/raw_kv.js').RawKv;
 
