@@ -10,6 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { BeginOptions } from '../../src/client/txn/transaction.js';
 import type { TxnClient } from '../../src/client/txn/txn_client.js';
 import type { Txn } from '../check/list_append/history.js';
 import { SimRng } from '../sim/rng.js';
@@ -29,6 +30,18 @@ import { createChaosTxnClient, sleep } from './workload.js';
 const KEYS = 8;
 const TXN_WORKERS = 8;
 const THINK_MS: [number, number] = [5, 25];
+
+/** Loop w's kind of transaction: optimistic, async commit, or pessimistic, in turn. */
+function loopMode(w: number): BeginOptions {
+  switch (w % 3) {
+    case 0:
+      return {};
+    case 1:
+      return { asyncCommit: true };
+    default:
+      return { pessimistic: true };
+  }
+}
 
 export class AppendChaosWorkload implements ChaosWorkload {
   readonly keys: string[];
@@ -51,7 +64,7 @@ export class AppendChaosWorkload implements ChaosWorkload {
   }
 
   describe(): string {
-    return `append: ${TXN_WORKERS} transaction loops on ${SDK_CLIENTS} SDK clients, lists ${this.keys.join(' ')}`;
+    return `append: ${TXN_WORKERS} transaction loops (2PC or 1PC, async commit, pessimistic) on ${SDK_CLIENTS} SDK clients, lists ${this.keys.join(' ')}`;
   }
 
   async setup(): Promise<void> {}
@@ -82,7 +95,7 @@ export class AppendChaosWorkload implements ChaosWorkload {
         () => this.nextValue++,
       );
       try {
-        const r = await listAppendTxn(client, this.nextId++, plan, { asyncCommit: w % 2 === 1 });
+        const r = await listAppendTxn(client, this.nextId++, plan, loopMode(w));
         this.history.push(r.txn);
         if (r.unexpected) {
           const name = r.unexpected.name;
