@@ -33,6 +33,28 @@ test('a committed put is read at and after its commit_ts, not before', (t) => {
   e.mustGet('k', 25n, undefined);
 });
 
+test('reads walk past many versions and rollbacks: each ts sees its own version', (t) => {
+  // More versions than any one step of the walk fetches (reader.ts pages 2, 16, 128, ...),
+  // interleaved with rollback records that every read skips.
+  const e = new TxnEngine(t);
+  for (let i = 1n; i <= 300n; i++) {
+    e.mustPrewritePut('k', `v${i}`, 'k', i * 10n);
+    e.mustCommit('k', i * 10n, i * 10n + 1n);
+    e.mustRollback('k', i * 10n + 5n);
+  }
+  for (const i of [1n, 2n, 3n, 17n, 18n, 150n, 299n, 300n]) {
+    e.mustGet('k', i * 10n + 1n, `v${i}`);
+    e.mustGet('k', i * 10n + 6n, `v${i}`); // above the rollback at i*10+5
+  }
+  e.mustGet('k', 10n, undefined);
+  const first = e.reader.getTxnCommitRecord(b('k'), 10n);
+  assert.equal(first.kind === 'committed' && first.commitTs, 11n);
+  assert.equal(e.reader.getTxnCommitRecord(b('k'), 15n).kind, 'rolledBack');
+  assert.equal(e.reader.newestWriteAfter(b('k'), 3001n), undefined);
+  assert.equal(e.reader.newestWriteAfter(b('k'), 2991n)?.commitTs, 3001n);
+  assert.equal([...e.reader.versions(b('k'))].length, 600);
+});
+
 test('a long value goes to the default table and is read back; rollback removes it', (t) => {
   const e = new TxnEngine(t);
   const long = 'x'.repeat(1000);

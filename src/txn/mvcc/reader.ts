@@ -21,7 +21,15 @@ export interface MvccSource {
 }
 
 export const MAX_TS = (1n << 64n) - 1n;
-/** Rows fetched per step when walking versions (most keys have few). */
+/**
+ * Rows fetched by the first step of a walk over a key's versions, and at most per later
+ * step. Most walks stop at the first record (a read's newest Put, a prewrite's newest
+ * write), so fetching a page of 32 for them cost ~0.15 ms per key on a key with many
+ * versions (most of a snapshot read's time on a store); later steps grow 8-fold.
+ */
+const FIRST_PAGE = 2;
+const MAX_PAGE = 128;
+/** Rows fetched per step of a scan over many keys (locks, GC's walk). */
 const PAGE = 32;
 
 export interface Version {
@@ -47,12 +55,12 @@ export class MvccReader {
   *versions(key: Uint8Array, ts: bigint = MAX_TS): Generator<Version> {
     let start = encodeVersionKey(key, ts);
     const end = versionsEnd(key);
-    for (;;) {
-      const rows = this.src.scan({ table: 'write', start, end, limit: PAGE });
+    for (let limit = FIRST_PAGE; ; limit = Math.min(MAX_PAGE, limit * 8)) {
+      const rows = this.src.scan({ table: 'write', start, end, limit });
       for (const r of rows) {
         yield { commitTs: decodeVersionKey(r.key).ts, write: decodeWrite(r.value!) };
       }
-      if (rows.length < PAGE) return;
+      if (rows.length < limit) return;
       start = Buffer.concat([rows[rows.length - 1]!.key, Buffer.from([0])]);
     }
   }
