@@ -293,7 +293,18 @@ export class RaftStore {
     const peer = this.peers.get(env.regionId);
     if (peer && !peer.isInitialized()) {
       const overlap = snapshotOverlap(file, env.regionId, this.regions());
-      if (overlap) return { reason: 'bad-snapshot', detail: overlap };
+      if (overlap.refuse) return { reason: 'bad-snapshot', detail: overlap.refuse };
+      if (overlap.stale.length > 0) {
+        // Destroyed first (their tombstones written), the snapshot taken at the leader's
+        // next send: a crash in between leaves the range to the snapshot still to come.
+        for (const s of overlap.stale) {
+          this.destroyPeer(s.id, `stale: covered by region ${env.regionId}'s snapshot`);
+        }
+        return {
+          reason: 'bad-snapshot',
+          detail: `overlapped stale regions ${overlap.stale.map((s) => s.id).join(', ')}, destroyed`,
+        };
+      }
     }
     return this.onRaftMessage(env, 'snapshot');
   }
