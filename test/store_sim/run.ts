@@ -376,7 +376,11 @@ class FaultSchedule {
     const { s, p } = rng.pick(leads);
     const region = p.region;
     const voters = region.peers.filter((q) => q.role === PeerRole.Voter);
+    // PD promotes a learner only once its leader no longer reports it pending (caught
+    // up: operator.ts PromoteLearner); a voter that never caught up could cost the quorum.
+    const pending = new Set(p.pendingPeers().map((q) => q.id));
     const learners = region.peers.filter((q) => q.role === PeerRole.Learner);
+    const ready = learners.filter((q) => !pending.has(q.id));
     const others = voters.filter((q) => q.id !== p.peerId);
     const missing = this.stores()
       .map((x) => x.id)
@@ -387,8 +391,8 @@ class FaultSchedule {
     });
     let what: string;
     try {
-      if (learners.length > 0 && rng.chance(0.7)) {
-        const learner = rng.pick(learners);
+      if (ready.length > 0 && rng.chance(0.7)) {
+        const learner = rng.pick(ready);
         const changes = [change(learner, ConfChangeType.AddNode)];
         // A move's last step in one joint change: the learner in, a voter out.
         if (voters.length >= 3 && others.length > 0 && rng.chance(0.5)) {

@@ -59,8 +59,13 @@ describe('store simulation', () => {
   //          delivered snapshots without the store's overlap check);
   //   757    a conf change applied on a fenced merge source dropped the fence from the
   //          persisted meta: restarted, the replica took writes its peers refused.
+  // With transactions:
+  //   2      pessimistic transactions lost updates (locks checked after a fresh
+  //          for_update_ts while reads were at start_ts);
+  //   7809   a replica of a merge source that never applied PrepareMerge refused the
+  //          target's snapshot for good (now destroyed as stale); transactions stalled.
   test('the seeds that found bugs still pass', async () => {
-    for (const seed of [80042, 80069, 80163, 80312, 127, 150, 167, 757]) {
+    for (const seed of [80042, 80069, 80163, 80312, 127, 150, 167, 757, 2, 7809]) {
       const r = await runSeed({ seed });
       assert.ok(r.ok, r.error);
     }
