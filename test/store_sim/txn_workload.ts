@@ -116,8 +116,9 @@ export class TxnWorkload {
   }
 
   /**
-   * After the stop: one transaction reads every list, retried until it commits. Resolves
-   * with undefined on success, or the last failure.
+   * After the stop: one transaction reads every list, retried until it commits (then
+   * finalReadDone); the caller bounds the wait. A failed attempt read nothing that counts
+   * and stays out of the history.
    */
   async finalRead(): Promise<void> {
     const plan = this.opts.keys.map((key) => ({ key, append: undefined }));
