@@ -69,6 +69,18 @@ export function rangesOverlap(
   return before(a.startKey, b.endKey) && before(b.startKey, a.endKey);
 }
 
+/** Does `outer` hold every key of `inner`? (Empty keys are the infinities.) */
+export function rangeCovers(
+  outer: Pick<Region, 'startKey' | 'endKey'>,
+  inner: Pick<Region, 'startKey' | 'endKey'>,
+): boolean {
+  return (
+    Buffer.compare(outer.startKey, inner.startKey) <= 0 &&
+    (outer.endKey.length === 0 ||
+      (inner.endKey.length > 0 && Buffer.compare(inner.endKey, outer.endKey) <= 0))
+  );
+}
+
 /** Is epoch a older than b in either component? (Then a's view of the Region is stale.) */
 export function isEpochStale(a: RegionEpoch, b: RegionEpoch): boolean {
   return a.version < b.version || a.confVer < b.confVer;

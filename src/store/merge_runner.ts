@@ -22,7 +22,7 @@
 //             here would be gone), or removed (conf_ver moved on). Its tombstone is the
 //             proof.
 import { RegionError } from '../region/errors.js';
-import { Region, RegionEpoch, cloneRegion, epochEqual } from '../region/meta.js';
+import { Region, RegionEpoch, cloneRegion, epochEqual, rangeCovers } from '../region/meta.js';
 import { MergeOutcome } from './merge_apply.js';
 import type { MergeState } from '../storage/region_state.js';
 import { commitMergeEntries } from './merge_propose.js';
@@ -206,7 +206,7 @@ export class MergeRunner {
  * target moved on stands for ever.
  */
 export function targetCannotCommit(source: Region, target: Region, m: MergeState): boolean {
-  return epochPast(target.epoch, m.target.epoch) && !covers(target, source);
+  return epochPast(target.epoch, m.target.epoch) && !rangeCovers(target, source);
 }
 
 /** Did a Region move past the recorded epoch (a change the recorded one does not know)? */
@@ -219,15 +219,7 @@ function epochBefore(e: RegionEpoch, recorded: RegionEpoch): boolean {
   return e.version < recorded.version || e.confVer < recorded.confVer;
 }
 
-function covers(target: Region, source: Region): boolean {
-  return (
-    Buffer.compare(target.startKey, source.startKey) <= 0 &&
-    (target.endKey.length === 0 ||
-      (source.endKey.length > 0 && Buffer.compare(source.endKey, target.endKey) <= 0))
-  );
-}
-
 /** Does `target`, at a version past the recorded one, cover the source's whole range? */
 function takenIn(target: Region, source: Region, recordedVersion: number): boolean {
-  return target.epoch.version > recordedVersion && covers(target, source);
+  return target.epoch.version > recordedVersion && rangeCovers(target, source);
 }

@@ -17,7 +17,7 @@
 // from the message (it carries no range); it is checked when the snapshot's file has
 // arrived and before Raft sees it (snapshotOverlap), as TiKV's check_snapshot does.
 import { MessageType } from '../raft/index.js';
-import { Peer, PeerRole, Region, rangesOverlap } from '../region/meta.js';
+import { Peer, PeerRole, Region, rangeCovers, rangesOverlap } from '../region/meta.js';
 import { readSnapshotFileState } from '../storage/region_snapshot.js';
 import type { RaftEnvelope } from './raft_store.js';
 
@@ -112,13 +112,4 @@ export function snapshotOverlap(
     else return { refuse: `overlaps region ${h.id} hosted here`, stale: [] };
   }
   return { stale };
-}
-
-/** Does `outer` hold every key of `inner`? (Empty keys are the infinities.) */
-function rangeCovers(outer: Region, inner: Region): boolean {
-  return (
-    Buffer.compare(outer.startKey, inner.startKey) <= 0 &&
-    (outer.endKey.length === 0 ||
-      (inner.endKey.length > 0 && Buffer.compare(inner.endKey, outer.endKey) <= 0))
-  );
 }

@@ -2,8 +2,9 @@
 // lock manager waiter table, src/server/lock_manager/waiter_manager.rs): a request that
 // meets another transaction's lock waits until an action on this store removes a lock
 // of that key (commit, rollback, resolve) or its wait times out, then tries again.
-// There is no deadlock detection: transactions waiting on each other both wait until
-// their wait_timeout and fail with Locked.
+// Deadlocks are not this table's business: TxnKv asks the deadlock detector before a
+// request waits (src/store/deadlock_detector.ts).
+
 /** The timers a wait runs on: Node's, or the simulation's virtual ones. */
 export interface WaitTimers {
   setTimer(ms: number, fn: () => void): unknown;
