@@ -8,6 +8,7 @@ import { checkSecondaryLocks } from '../../src/txn/actions/check_secondary_locks
 import { checkTxnStatus } from '../../src/txn/actions/check_txn_status.js';
 import { commit } from '../../src/txn/actions/commit.js';
 import {
+  type PessimisticLockArgs,
   acquirePessimisticLocks,
   pessimisticRollback,
 } from '../../src/txn/actions/pessimistic_lock.js';
@@ -19,6 +20,23 @@ import { WriteKind } from '../../src/txn/mvcc/write_record.js';
 import { KeyError } from '../../src/txn/errors.js';
 import { batchGet, pointGet, scan } from '../../src/txn/snapshot_read.js';
 import { TxnEngine, b } from './harness.js';
+
+/** A pessimistic lock of one key at for_update_ts = start_ts (as the SDK sends it). */
+function lockArgs(
+  key: string,
+  primary: string,
+  startTs: bigint,
+  more: Partial<PessimisticLockArgs> = {},
+): PessimisticLockArgs {
+  return {
+    mutations: [{ op: 'put', key: b(key) }],
+    primary: b(primary),
+    startTs,
+    lockTtl: 100,
+    forUpdateTs: startTs,
+    ...more,
+  };
+}
 
 test('a committed put is read at and after its commit_ts, not before', (t) => {
   const e = new TxnEngine(t);
@@ -175,15 +193,7 @@ test('reads: a lock at or below the read ts blocks; newer, pessimistic and resol
   );
   assert.equal(pointGet(e.reader, b('k'), 6n, { resolvedLocks: [5n] })?.toString(), 'v0');
   // Pessimistic locks guard writers only.
-  e.run((io) =>
-    acquirePessimisticLocks(io, {
-      mutations: [{ op: 'put', key: b('p') }],
-      primary: b('p'),
-      startTs: 5n,
-      lockTtl: 100,
-      forUpdateTs: 5n,
-    }),
-  );
+  e.run((io) => acquirePessimisticLocks(io, lockArgs('p', 'p', 5n)));
   e.mustGet('p', 10n, undefined);
   // Batch get: existing keys and locked keys, in order.
   const pairs = batchGet(e.reader, [b('p'), b('k'), b('none')], 6n);
@@ -498,54 +508,19 @@ test('pessimistic lock, then prewrite turns it into a normal lock, then commit',
   e.mustPrewritePut('k', 'v0', 'k', 1n);
   e.mustCommit('k', 1n, 2n);
   const values = e.run((io) =>
-    acquirePessimisticLocks(io, {
-      mutations: [{ op: 'put', key: b('k') }],
-      primary: b('k'),
-      startTs: 10n,
-      lockTtl: 100,
-      forUpdateTs: 10n,
-      returnValues: true,
-    }),
+    acquirePessimisticLocks(io, lockArgs('k', 'k', 10n, { returnValues: true })),
   );
   assert.equal(values[0]?.toString(), 'v0');
   assert.equal(e.reader.loadLock(b('k'))!.kind, LockKind.Pessimistic);
   // Another pessimistic transaction meets the lock at once (no waiting queue).
-  e.runErr(
-    (io) =>
-      acquirePessimisticLocks(io, {
-        mutations: [{ op: 'put', key: b('k') }],
-        primary: b('k'),
-        startTs: 11n,
-        lockTtl: 100,
-        forUpdateTs: 11n,
-      }),
-    'locked',
-  );
+  e.runErr((io) => acquirePessimisticLocks(io, lockArgs('k', 'k', 11n)), 'locked');
   // A write committed after for_update_ts conflicts.
   e.mustPrewritePut('j', 'x', 'j', 3n);
   e.mustCommit('j', 3n, 12n);
-  e.runErr(
-    (io) =>
-      acquirePessimisticLocks(io, {
-        mutations: [{ op: 'put', key: b('j') }],
-        primary: b('k'),
-        startTs: 10n,
-        lockTtl: 100,
-        forUpdateTs: 10n,
-      }),
-    'conflict',
-  );
+  e.runErr((io) => acquirePessimisticLocks(io, lockArgs('j', 'k', 10n)), 'conflict');
   // A later transaction's rollback record is no write: it does not conflict.
   e.mustRollback('r', 20n);
-  e.run((io) =>
-    acquirePessimisticLocks(io, {
-      mutations: [{ op: 'put', key: b('r') }],
-      primary: b('k'),
-      startTs: 10n,
-      lockTtl: 100,
-      forUpdateTs: 10n,
-    }),
-  );
+  e.run((io) => acquirePessimisticLocks(io, lockArgs('r', 'k', 10n)));
   assert.equal(e.reader.loadLock(b('r'))!.kind, LockKind.Pessimistic);
   const r = e.prewrite({
     mutations: [{ op: 'put', key: b('k'), value: b('v1') }],
