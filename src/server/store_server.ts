@@ -302,7 +302,7 @@ export class StoreServer {
         onConfChangeApplied: (peer) => this.pdWorker?.report(peer),
         maybeCreatePeer: (env) => replicas?.maybeCreatePeer(env),
         maybeLearnSender: (peer, env) => replicas?.maybeLearnSender(peer, env),
-        destroyPeerData: (peer) => replicas?.destroyPeerData(peer),
+        destroyPeerData: (peer, appliedEnd) => replicas?.destroyPeerData(peer, appliedEnd),
         onFatal: (err) => {
           log.fatal({ err: err.message, stack: err.stack }, 'raft loop failed; stopping');
           this.ready = false;

@@ -2,6 +2,7 @@
 // commits a batch in a single SQLite transaction: one fsync however many Regions it
 // touches (TiKV's raftstore write batch). Operations apply in the order they were added.
 import { Entry, HardState, SnapshotMetadata } from '../raft/index.js';
+import type { Tombstone } from './tombstone.js';
 
 export type RaftLogOp =
   | { kind: 'append'; regionId: number; entries: Entry[] }
@@ -9,7 +10,7 @@ export type RaftLogOp =
   | { kind: 'snapshot'; regionId: number; metadata: SnapshotMetadata }
   | { kind: 'compact'; regionId: number; index: number }
   | { kind: 'destroy'; regionId: number }
-  | { kind: 'tombstone'; regionId: number; epoch: { confVer: number; version: number } };
+  | { kind: 'tombstone'; regionId: number; tombstone: Tombstone };
 
 /** What a Ready asks to persist (the fields of rawnode's Ready that reach the log). */
 export interface PersistableReady {
@@ -64,9 +65,9 @@ export class RaftLogWriteBatch {
     return this;
   }
 
-  /** Record that this store's replica of the Region at `epoch` is gone for good. */
-  tombstone(regionId: number, epoch: { confVer: number; version: number }): this {
-    this.ops.push({ kind: 'tombstone', regionId, epoch: { ...epoch } });
+  /** Record that this store's replica of the Region is gone for good (tombstone.ts). */
+  tombstone(regionId: number, tombstone: Tombstone): this {
+    this.ops.push({ kind: 'tombstone', regionId, tombstone: { ...tombstone } });
     return this;
   }
 

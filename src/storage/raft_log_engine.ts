@@ -17,7 +17,13 @@ import { decodeEntryTerm, encodeEntry } from './entry_codec.js';
 import { StorageClosedError, StorageCorruptionError } from './errors.js';
 import { ensureDir, fsyncDir, raftDbPath, raftDir } from './paths.js';
 import { RaftLogOp, RaftLogWriteBatch } from './raft_log_batch.js';
-import { RAFT_LOG_SCHEMA, RaftLogStatements, RaftStateRow } from './raft_log_schema.js';
+import {
+  RAFT_LOG_SCHEMA,
+  RaftLogStatements,
+  RaftStateRow,
+  TombstoneRow,
+  upgradeRaftLogSchema,
+} from './raft_log_schema.js';
 import {
   RegionLogState,
   cloneLogState,
@@ -32,6 +38,7 @@ import {
   metadataOnlySnapshot,
 } from './raft_log_view.js';
 import { SQLITE_PAGE_BYTES, SqliteDatabase, SyncMode, openDatabase, walLimits } from './sqlite.js';
+import type { Tombstone } from './tombstone.js';
 
 export const DEFAULT_RAFT_LOG_WAL_BYTES = 16 << 20;
 
@@ -67,7 +74,7 @@ export class RaftLogEngine {
   /** Regions with a state row on disk. */
   private readonly persisted = new Set<number>();
   /** Tombstones of destroyed replicas (region id → the epoch they were destroyed at). */
-  private readonly tombstoneMap = new Map<number, { confVer: number; version: number }>();
+  private readonly tombstoneMap = new Map<number, Tombstone>();
   private readonly cacheLimits: EntryCacheLimits;
   private readonly builder: SnapshotBuilder;
   private readonly reader: LogReader;
@@ -91,6 +98,7 @@ export class RaftLogEngine {
     this.db = db;
     try {
       db.exec(RAFT_LOG_SCHEMA);
+      upgradeRaftLogSchema(db);
       // SQLite syncs the directory for a new rollback journal but not for a new WAL
       // file; make both the database and its WAL entries durable once, here.
       fsyncDir(raftDir(dataDir));
@@ -124,8 +132,8 @@ export class RaftLogEngine {
     return this.persisted.has(regionId);
   }
 
-  /** The epoch this store's replica of the Region was destroyed at, if it was. */
-  tombstone(regionId: number): { confVer: number; version: number } | undefined {
+  /** What is kept of this store's replica of the Region, if it was destroyed. */
+  tombstone(regionId: number): Tombstone | undefined {
     const t = this.tombstoneMap.get(regionId);
     return t && { ...t };
   }
@@ -214,12 +222,13 @@ export class RaftLogEngine {
   }
 
   private load(): void {
-    for (const row of this.stmts.selectTombstones.iterate() as IterableIterator<{
-      region_id: number;
-      conf_ver: number;
-      version: number;
-    }>)
-      this.tombstoneMap.set(row.region_id, { confVer: row.conf_ver, version: row.version });
+    for (const row of this.stmts.selectTombstones.iterate() as IterableIterator<TombstoneRow>)
+      this.tombstoneMap.set(row.region_id, {
+        confVer: row.conf_ver,
+        version: row.version,
+        peerId: row.peer_id,
+        appliedEnd: row.applied_end === 1,
+      });
     for (const row of this.stmts.selectStates.iterate() as IterableIterator<RaftStateRow>) {
       const st: RegionLogState = {
         hardState: { term: row.term, vote: row.vote, commit: row.commit_index },
@@ -269,8 +278,9 @@ export class RaftLogEngine {
   ): number {
     const id = op.regionId;
     if (op.kind === 'tombstone') {
-      this.stmts.putTombstone.run(id, op.epoch.confVer, op.epoch.version);
-      actions.push({ kind: 'tombstone', id, epoch: { ...op.epoch } });
+      const t = op.tombstone;
+      this.stmts.putTombstone.run(id, t.confVer, t.version, t.peerId, t.appliedEnd ? 1 : 0);
+      actions.push({ kind: 'tombstone', id, tombstone: { ...t } });
       return 0;
     }
     if (op.kind === 'destroy') {
@@ -338,7 +348,7 @@ export class RaftLogEngine {
   /** After commit: bring the views (and their caches) up to date, in batch order. */
   private publish(a: CacheAction): void {
     if (a.kind === 'tombstone') {
-      this.tombstoneMap.set(a.id, a.epoch);
+      this.tombstoneMap.set(a.id, a.tombstone);
       return;
     }
     if (a.kind === 'destroy') {
@@ -375,7 +385,7 @@ type CacheAction =
   | { kind: 'clear'; id: number }
   | { kind: 'compact'; id: number; index: number }
   | { kind: 'destroy'; id: number }
-  | { kind: 'tombstone'; id: number; epoch: { confVer: number; version: number } };
+  | { kind: 'tombstone'; id: number; tombstone: Tombstone };
 
 /** Encoded conf states by snapshot metadata (immutable), so hot writes do not re-encode. */
 const confStateText = new WeakMap<object, string>();

@@ -22,14 +22,43 @@ CREATE TABLE IF NOT EXISTS raft_state (
   snap_term       INTEGER NOT NULL,
   snap_conf_state TEXT    NOT NULL
 );
--- Regions whose replica on this store was removed and destroyed: a late message of an
--- epoch at or below this one must not create it again (TiKV's tombstone RegionLocalState).
+-- Regions whose replica on this store was removed and destroyed (tombstone.ts): a late
+-- message for it must not create it again (TiKV's tombstone RegionLocalState).
 CREATE TABLE IF NOT EXISTS region_tombstones (
-  region_id INTEGER PRIMARY KEY,
-  conf_ver  INTEGER NOT NULL,
-  version   INTEGER NOT NULL
+  region_id   INTEGER PRIMARY KEY,
+  conf_ver    INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  peer_id     INTEGER NOT NULL DEFAULT 0,
+  applied_end INTEGER NOT NULL DEFAULT 0
 );
 `;
+
+/** Columns added to region_tombstones since its first version, for data dirs made before. */
+const TOMBSTONE_COLUMNS_ADDED = [
+  'peer_id INTEGER NOT NULL DEFAULT 0',
+  'applied_end INTEGER NOT NULL DEFAULT 0',
+];
+
+/** Bring an older Raft log database up to RAFT_LOG_SCHEMA (run after it). */
+export function upgradeRaftLogSchema(db: SqliteDatabase): void {
+  const have = new Set(
+    (db.prepare('PRAGMA table_info(region_tombstones)').all() as { name: string }[]).map(
+      (c) => c.name,
+    ),
+  );
+  for (const col of TOMBSTONE_COLUMNS_ADDED) {
+    const name = col.split(' ')[0]!;
+    if (!have.has(name)) db.exec(`ALTER TABLE region_tombstones ADD COLUMN ${col}`);
+  }
+}
+
+export interface TombstoneRow {
+  region_id: number;
+  conf_ver: number;
+  version: number;
+  peer_id: number;
+  applied_end: number;
+}
 
 export interface RaftStateRow {
   region_id: number;
@@ -88,10 +117,11 @@ export class RaftLogStatements {
     );
     this.selectStates = db.prepare('SELECT * FROM raft_state ORDER BY region_id');
     this.putTombstone = db.prepare(
-      'INSERT OR REPLACE INTO region_tombstones (region_id, conf_ver, version) VALUES (?, ?, ?)',
+      `INSERT OR REPLACE INTO region_tombstones (region_id, conf_ver, version, peer_id, applied_end)
+       VALUES (?, ?, ?, ?, ?)`,
     );
     this.selectTombstones = db.prepare(
-      'SELECT region_id, conf_ver, version FROM region_tombstones',
+      'SELECT region_id, conf_ver, version, peer_id, applied_end FROM region_tombstones',
     );
   }
 }

@@ -28,14 +28,18 @@ import {
   ApplyState,
   RegionLocalState,
   cloneRegionState,
+  MergedRecord,
   decodeApplyState,
+  decodeMergedRecords,
   decodeRegionState,
   emptyApplyState,
   encodeApplyState,
+  encodeMergedRecords,
   encodeRegionState,
 } from './region_state.js';
 import {
   LOCAL_APPLY,
+  LOCAL_MERGED,
   LOCAL_REGION,
   REGION_SCHEMA,
   RegionStatements,
@@ -145,12 +149,14 @@ export class RegionEngine {
 
   /**
    * Apply the effects of committed entries and record how far they go, in one
-   * transaction; optionally the new Region meta too (conf change, split).
+   * transaction; optionally the new Region meta too (conf change, split), and the record
+   * of a merge it took in (CommitMerge).
    */
   applyBatch(
     ops: readonly WriteOp[],
     applyState: ApplyState,
     regionState?: RegionLocalState,
+    merged?: MergedRecord,
   ): void {
     this.use((db, st) => {
       const cur = this.apply!;
@@ -158,7 +164,11 @@ export class RegionEngine {
         throw new StorageError(
           `region ${this.regionId}: applied index going back from ${cur.appliedIndex} to ${applyState.appliedIndex}`,
         );
-      db.transaction(() => writeBatch(st, ops, applyState, regionState))();
+      db.transaction(() => {
+        writeBatch(st, ops, applyState, regionState);
+        if (merged)
+          st.putLocal().run(LOCAL_MERGED, encodeMergedRecords([...readMerged(st), merged]));
+      })();
       this.apply = { ...applyState };
       if (regionState) this.local = cloneRegionState(regionState);
     });
@@ -258,6 +268,11 @@ export class RegionEngine {
   applyState(): ApplyState {
     if (this.apply === undefined) this.use(() => undefined);
     return { ...this.apply! };
+  }
+
+  /** The merges this Region took in, oldest first (read from the file: merges are rare). */
+  mergedRecords(): MergedRecord[] {
+    return this.use((_db, st) => readMerged(st));
   }
 
   /** The Region meta, or undefined if none was ever written. */
@@ -413,6 +428,11 @@ export class RegionEngine {
 function readApplyState(st: RegionStatements): ApplyState {
   const a = st.getLocal().get(LOCAL_APPLY) as string | undefined;
   return a === undefined ? emptyApplyState() : decodeApplyState(a);
+}
+
+function readMerged(st: RegionStatements): MergedRecord[] {
+  const m = st.getLocal().get(LOCAL_MERGED) as string | undefined;
+  return m === undefined ? [] : decodeMergedRecords(m);
 }
 
 /** A batch's writes with the apply state (and meta) they bring, inside the caller's transaction. */

@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS local_state (name TEXT NOT NULL PRIMARY KEY, value TE
 
 export const LOCAL_REGION = 'region';
 export const LOCAL_APPLY = 'apply';
+/** The merges this Region took in (region_state.ts MergedRecord), only ever appended to. */
+export const LOCAL_MERGED = 'merged';
 
 export interface ScanShape {
   reverse: boolean;

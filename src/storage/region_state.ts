@@ -28,6 +28,36 @@ export interface MergeState {
   target: Region;
 }
 
+/**
+ * One merge a Region took in as its target (TiKV's merged_records): the source and the
+ * index of its PrepareMerge. Written in the CommitMerge's own transaction and kept for
+ * the Region's life in its file, so a snapshot carries it too. It lets a store tell, from
+ * any replica of the target however it got its state, whether a fenced source replica
+ * was merged (its rows are the target's now) or never can be (merge_runner.ts). One small
+ * record per merge, and merges are bounded by the splits that made their sources.
+ */
+export interface MergedRecord {
+  source: number;
+  commit: number;
+}
+
+export function encodeMergedRecords(records: readonly MergedRecord[]): string {
+  return JSON.stringify(records.map((r) => ({ source: r.source, commit: r.commit })));
+}
+
+export function decodeMergedRecords(text: string): MergedRecord[] {
+  const o = parse(text, 'merged records');
+  if (
+    !Array.isArray(o) ||
+    !o.every(
+      (r: { source?: unknown; commit?: unknown }) =>
+        typeof r?.source === 'number' && typeof r?.commit === 'number',
+    )
+  )
+    throw new StorageCorruptionError(`bad merged records: ${text}`);
+  return (o as MergedRecord[]).map((r) => ({ source: r.source, commit: r.commit }));
+}
+
 export function emptyApplyState(): ApplyState {
   return { appliedIndex: 0, appliedTerm: 0 };
 }

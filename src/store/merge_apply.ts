@@ -35,7 +35,8 @@
 //      range are invisible (every read and write is checked against the range); the
 //      replayed CommitMerge copies again.
 //   2. one target transaction: the source's session records merged into the target's,
-//      the new meta and the entry's apply index. The merge is done. Failpoint
+//      the new meta, the record of this merge (region_state.ts MergedRecord) and the
+//      entry's apply index. The merge is done. Failpoint
 //      merge_target_after. Crash: restart finds a fenced source replica whose range a
 //      Region of a higher version covers, and destroys it (PeerLoader.loadAll) — the
 //      same destroy step 3 would have made.
@@ -260,6 +261,7 @@ export function applyCommitMerge(
     mergedSessionRows(source.engine, targetEngine),
     { appliedIndex: apply.index, appliedTerm: apply.term },
     { region: merged, tombstone: false },
+    { source: src.id, commit: cmd.commit },
   );
   source.markMerged();
   failpoint('merge_target_after');

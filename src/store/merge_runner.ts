@@ -3,29 +3,29 @@
 //
 //   prepare   PD's merge step reaches the SOURCE's leader (heartbeat reply, or the
 //             `nyx region merge` RPC): it proposes PrepareMerge toward the target PD named.
-//   commit    on every store, a fenced source replica whose local TARGET replica leads
-//             proposes CommitMerge there, carrying the source's entries (minIndex, commit]
-//             from this store's log. Source and target have peers on the same stores, so
-//             the target's leader always has a source replica beside it; it proposes once
-//             that replica has applied the PrepareMerge, and again after resendMs while
-//             the fence stands (a proposal lost to a leader change is simply re-made; a
-//             second CommitMerge that commits finds the target's epoch moved and is refused).
-//   rollback  a fenced source whose target can never commit — this store's target
-//             replica (leader or not) applied an epoch past the recorded one and its range
-//             does not take in the source's — proposes RollbackMerge where the source's
-//             leader is. A CommitMerge applies only at the recorded epoch, so once the
-//             target applied another epoch change first, no replica can ever apply it; and
-//             had it been applied before, this store's source replica would be gone.
-//             The same holds when this store's target replica was destroyed at the
-//             recorded epoch or past it: merged into a third Region itself (fenced, it
-//             applied nothing else; had our CommitMerge come first, our source replica
-//             here would be gone), or removed (conf_ver moved on). Its tombstone is the
-//             proof.
+//   commit    on every store, a fenced source replica whose local TARGET replica leads at
+//             the recorded epoch proposes CommitMerge there, carrying the source's entries
+//             (minIndex, commit] from this store's log. Source and target have peers on the
+//             same stores, so the target's leader always has a source replica beside it; it
+//             proposes once that replica has applied the PrepareMerge, and again after
+//             resendMs while the fence stands (a proposal lost to a leader change is simply
+//             re-made; a second CommitMerge that commits finds the target's epoch moved and
+//             is refused).
+//   rollback  only on proof, from this store's replica of the target, that no CommitMerge
+//             of this prepare can ever apply (merge_verdict.ts). The proof may sit on any
+//             store, the source's leader may sit on another: the store with the proof
+//             proposes RollbackMerge if its source replica leads, and otherwise asks the
+//             leader to hand it leadership (a forwarded TransferLeader), then proposes.
+//             TiKV's leader instead gathers "want rollback" messages from its followers;
+//             moving the leader to the proof needs no message type of its own.
+//   cleanup   a source replica here that the target took in by snapshot, not by applying
+//             the CommitMerge (the merged record, or the range, says so), is destroyed.
 import { RegionError } from '../region/errors.js';
-import { Region, RegionEpoch, cloneRegion, epochEqual, rangeCovers } from '../region/meta.js';
+import { Region, RegionEpoch, cloneRegion, epochEqual } from '../region/meta.js';
+import type { Tombstone } from '../storage/tombstone.js';
 import { MergeOutcome } from './merge_apply.js';
-import type { MergeState } from '../storage/region_state.js';
 import { commitMergeEntries } from './merge_propose.js';
+import { mergeVerdict } from './merge_verdict.js';
 import { ConfChangeRefusedError, RegionPeer } from './peer.js';
 import type { RaftStore } from './raft_store.js';
 import type { StoreRuntime, TimerHandle } from './runtime.js';
@@ -35,14 +35,19 @@ export interface MergeRunnerOptions {
   runtime: Pick<StoreRuntime, 'now' | 'setRepeating' | 'clearTimer' | 'defer'>;
   /** A CommitMerge / RollbackMerge proposed and not applied is proposed again after this. */
   resendMs?: number;
-  /** The epoch this store's replica of a Region was destroyed at (PeerLoader.tombstoneOf). */
-  tombstoneOf?: (regionId: number) => RegionEpoch | undefined;
+  /** What is kept of this store's destroyed replica of a Region (PeerLoader.tombstoneOf). */
+  tombstoneOf?: (regionId: number) => Tombstone | undefined;
 }
 
 const DEFAULT_RESEND_MS = 2000;
 
 export class MergeRunner {
+  /** When this store last proposed a CommitMerge / RollbackMerge for a fenced source. */
   private readonly sentAt = new Map<number, number>();
+  /** When this store last asked to lead a fenced source (to roll it back). */
+  private readonly askedAt = new Map<number, number>();
+  /** The source's leader as last seen here, and since when (see askToLead). */
+  private readonly leaderSeen = new Map<number, { peerId: number; since: number }>();
   private readonly resendMs: number;
 
   constructor(
@@ -85,9 +90,10 @@ export class MergeRunner {
     this.store.schedule();
   }
 
-  /** Drive every fenced source replica here one step (commit, or rollback). */
+  /** Drive every fenced source replica here one step (commit, rollback, or cleanup). */
   tick(): void {
     const now = this.opts.runtime.now();
+    this.prune();
     for (const source of this.store.peers.values()) {
       const m = source.merging();
       if (!m || source.isMergedAway()) continue;
@@ -96,30 +102,50 @@ export class MergeRunner {
       this.store.wakeRegion(source.regionId, 'admin');
       this.store.wakeRegion(m.target.id, 'admin');
       const target = this.store.peers.get(m.target.id);
-      if (target && takenIn(target.region, source.region, m.target.epoch.version)) {
-        // This store's target replica got the merge by snapshot, not by applying the
-        // CommitMerge: the source's rows are in it already, the source replica is garbage.
-        this.store.destroyPeer(source.regionId, `merged into region ${target.regionId} (snapshot)`);
+      const local = target && { region: target.region, merged: target.engine.mergedRecords() };
+      const verdict = mergeVerdict(
+        source.region,
+        m,
+        this.store.storeId,
+        local,
+        target ? undefined : this.opts.tombstoneOf?.(m.target.id),
+      );
+      if (verdict.kind === 'merged') {
+        // The source's rows are in the target already: the source replica is garbage.
+        this.store.destroyPeer(
+          source.regionId,
+          `merged into region ${m.target.id} (snapshot)`,
+          { appliedEnd: true }, // fenced in order; the target's log took it in
+        );
+        this.forget(source.regionId);
         continue;
       }
-      const last = this.sentAt.get(source.regionId);
-      if (last !== undefined && now - last < this.resendMs) continue;
-      if (!target) {
-        // The target's replica here is gone, destroyed at the recorded epoch or past it:
-        // merged into a third Region (a fenced source applies nothing but its own merge),
-        // or removed. The target can never take this merge (see the top of this file).
-        const gone = this.opts.tombstoneOf?.(m.target.id);
-        if (source.isLeader() && gone && !epochBefore(gone, m.target.epoch)) {
-          this.proposeRollback(source, now);
-        }
-        continue;
-      }
-      if (target.isLeader() && epochEqual(target.region.epoch, m.target.epoch)) {
-        this.proposeCommit(source, target, now);
-      } else if (source.isLeader() && targetCannotCommit(source.region, target.region, m)) {
-        this.proposeRollback(source, now);
+      this.noteLeader(source, now);
+      if (this.recent(this.sentAt, source.regionId, now)) continue;
+      if (verdict.kind === 'atRecorded' && target!.isLeader()) {
+        this.proposeCommit(source, target!, now);
+      } else if (verdict.kind === 'cannotCommit') {
+        if (source.isLeader()) this.proposeRollback(source, verdict.why, now);
+        else this.askToLead(source, verdict.why, now);
       }
     }
+  }
+
+  /** Drop what is kept of sources no longer fenced here (lifted, merged, destroyed). */
+  private prune(): void {
+    for (const id of this.leaderSeen.keys())
+      if (!this.store.peers.get(id)?.merging()) this.forget(id);
+  }
+
+  private recent(at: Map<number, number>, regionId: number, now: number): boolean {
+    const last = at.get(regionId);
+    return last !== undefined && now - last < this.resendMs;
+  }
+
+  private noteLeader(source: RegionPeer, now: number): void {
+    const lead = source.leaderPeer()?.id ?? 0;
+    const seen = this.leaderSeen.get(source.regionId);
+    if (seen?.peerId !== lead) this.leaderSeen.set(source.regionId, { peerId: lead, since: now });
   }
 
   private timer: TimerHandle | undefined;
@@ -140,14 +166,20 @@ export class MergeRunner {
    * a fresh fence is driven on without waiting for the next tick.
    */
   onApplied(peer: RegionPeer, outcome: MergeOutcome, report: (p: RegionPeer) => void): void {
-    if (outcome.kind === 'committed') this.sentAt.delete(outcome.source.id);
-    if (outcome.kind === 'rolledBack') this.sentAt.delete(outcome.region.id);
+    if (outcome.kind === 'committed') this.forget(outcome.source.id);
+    if (outcome.kind === 'rolledBack') this.forget(outcome.region.id);
     this.log(
       { regionId: peer.regionId, step: outcome.kind, version: outcome.region.epoch.version },
       `region merge ${outcome.kind}`,
     );
     if (peer.isLeader()) report(peer);
     if (outcome.kind === 'prepared') this.opts.runtime.defer(() => this.tick());
+  }
+
+  private forget(sourceId: number): void {
+    this.sentAt.delete(sourceId);
+    this.askedAt.delete(sourceId);
+    this.leaderSeen.delete(sourceId);
   }
 
   private proposeCommit(source: RegionPeer, target: RegionPeer, now: number): void {
@@ -177,7 +209,7 @@ export class MergeRunner {
     this.store.schedule();
   }
 
-  private proposeRollback(source: RegionPeer, now: number): void {
+  private proposeRollback(source: RegionPeer, why: string, now: number): void {
     const m = source.merging()!;
     try {
       source.proposeRollbackMerge(m.commit, (r) => this.logOutcome(source.regionId, r));
@@ -186,40 +218,30 @@ export class MergeRunner {
       return;
     }
     this.sentAt.set(source.regionId, now);
-    this.log({ regionId: source.regionId, target: m.target.id }, 'rollback merge proposed');
+    this.log({ regionId: source.regionId, target: m.target.id, why }, 'rollback merge proposed');
+    this.store.schedule();
+  }
+
+  /**
+   * The proof of a rollback is here, the source's leader elsewhere: lead, then propose.
+   * Several stores may hold the proof: each asks only when the current leader has led for
+   * resendMs already, so a replica that was just handed leadership gets to propose
+   * before another one takes it away.
+   */
+  private askToLead(source: RegionPeer, why: string, now: number): void {
+    const seen = this.leaderSeen.get(source.regionId);
+    if (!seen || now - seen.since < this.resendMs) return;
+    if (this.recent(this.askedAt, source.regionId, now)) return;
+    if (!source.askToLead()) return;
+    this.askedAt.set(source.regionId, now);
+    this.log(
+      { regionId: source.regionId, target: source.merging()!.target.id, why },
+      'merge cannot commit: asked to lead the source to roll it back',
+    );
     this.store.schedule();
   }
 
   private logOutcome(regionId: number, r: MergeOutcome | Error): void {
     if (r instanceof Error) this.log({ regionId, err: r.message }, 'merge command not applied');
   }
-}
-
-/**
- * Can the target never apply this merge's CommitMerge? True once this store's replica of
- * the target applied an epoch past the recorded one without taking in the source's range.
- * A CommitMerge applies only at the recorded epoch, and every replica applies the target's
- * log in one order: the epoch change came first, so the CommitMerge is refused wherever it
- * lands. Had it applied before that change here, this store's source replica would be
- * merged away, not fenced. Any replica of the target can tell, its leader or not: the
- * source's leader must not wait for both leaders to sit on one store, or a fence whose
- * target moved on stands for ever.
- */
-export function targetCannotCommit(source: Region, target: Region, m: MergeState): boolean {
-  return epochPast(target.epoch, m.target.epoch) && !rangeCovers(target, source);
-}
-
-/** Did a Region move past the recorded epoch (a change the recorded one does not know)? */
-function epochPast(e: RegionEpoch, recorded: RegionEpoch): boolean {
-  return e.version > recorded.version || e.confVer > recorded.confVer;
-}
-
-/** Is an epoch older than the recorded one in some part? */
-function epochBefore(e: RegionEpoch, recorded: RegionEpoch): boolean {
-  return e.version < recorded.version || e.confVer < recorded.confVer;
-}
-
-/** Does `target`, at a version past the recorded one, cover the source's whole range? */
-function takenIn(target: Region, source: Region, recordedVersion: number): boolean {
-  return target.epoch.version > recordedVersion && rangeCovers(target, source);
 }

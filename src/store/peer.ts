@@ -687,6 +687,21 @@ export class RegionPeer {
   }
 
   /**
+   * Ask the leader to hand leadership to this replica (a TransferLeader forwarded to it,
+   * thesis §3.10), for a step only this store can justify: a merge rollback whose proof is
+   * here (merge_runner.ts). Returns false when there is nothing to ask: this replica leads,
+   * knows no leader, or is a learner. The leader catches us up first, as for any transfer.
+   */
+  askToLead(): boolean {
+    if (this.isLeader() || !this.leaderPeer()) return false;
+    if (this.peerById(this.peerId)?.role !== PeerRole.Voter) return false;
+    if (this.asleep) this.onWake(this, 'admin');
+    this.node.transferLeader(this.peerId);
+    this.dirty = true;
+    return true;
+  }
+
+  /**
    * Peers that cannot be counted on yet (TiKV's pending peers): without progress, being
    * sent a snapshot, or behind the log's first index (they need one). PD promotes a
    * learner only once it is no longer pending.

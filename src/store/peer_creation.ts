@@ -7,8 +7,8 @@
 //   - it is an initial message (TiKV's is_initial_msg): a (pre-)vote, or a heartbeat with
 //     commit 0 — what a leader sends a peer it knows nothing of yet. An append is not: it
 //     could come from a leader of an older configuration that has since been replaced;
-//   - the Region is not tombstoned here at the message's epoch or a newer one: a replica
-//     this store destroyed must not come back from a late message (peer_destroy.ts);
+//   - it is not for a replica this store destroyed, nor from a sender behind that destroy
+//     (tombstone.ts): a replica must not come back from a late message (peer_destroy.ts);
 //   - the Region is not hosted here (the caller checks).
 //
 // The peer starts uninitialized: no range, no data, an empty Raft configuration (it takes
@@ -19,13 +19,14 @@
 import { MessageType } from '../raft/index.js';
 import { Peer, PeerRole, Region, rangeCovers, rangesOverlap } from '../region/meta.js';
 import { readSnapshotFileState } from '../storage/region_snapshot.js';
+import type { Tombstone } from '../storage/tombstone.js';
 import type { RaftEnvelope } from './raft_store.js';
 
 /** Why a message may not create a peer here, or undefined if it may. */
 export function creationRefusal(
   env: RaftEnvelope,
   storeId: number,
-  tombstone: { confVer: number; version: number } | undefined,
+  tombstone: Tombstone | undefined,
 ): string | undefined {
   const m = env.message;
   if (env.toPeer.storeId !== storeId) return `addressed to store ${env.toPeer.storeId}`;
@@ -37,8 +38,20 @@ export function creationRefusal(
     m.type === MessageType.PreVote ||
     (m.type === MessageType.Heartbeat && m.commit === 0);
   if (!initial) return `${m.type} does not create a peer`;
-  if (tombstone && env.epoch.confVer <= tombstone.confVer)
-    return `tombstoned at conf_ver ${tombstone.confVer}, message at ${env.epoch.confVer}`;
+  if (tombstone) {
+    // A message for the destroyed peer, or from a sender that has not seen it go: never.
+    // A higher peer id at the tombstone's conf_ver or later is a replica PD added since
+    // (a removed replica's tombstone may carry PD's newer epoch, stale_peer.ts, which can
+    // already list its successor as a learner).
+    const behind =
+      tombstone.peerId === 0
+        ? env.epoch.confVer <= tombstone.confVer // no peer id kept: the epoch alone decides
+        : env.epoch.confVer < tombstone.confVer;
+    if (behind)
+      return `tombstoned at conf_ver ${tombstone.confVer}, message at ${env.epoch.confVer}`;
+    if (env.toPeer.id <= tombstone.peerId)
+      return `peer ${env.toPeer.id} is tombstoned here (peer ${tombstone.peerId} was destroyed)`;
+  }
   return undefined;
 }
 

@@ -12,6 +12,7 @@ import { PeerRole, Region, findPeerOnStore, isJoint, rangesOverlap } from '../re
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { StorageCorruptionError } from '../storage/errors.js';
+import type { Tombstone } from '../storage/tombstone.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
@@ -189,8 +190,12 @@ export class PeerLoader {
       const me = findPeerOnStore(local.region, this.storeId);
       // A destroy a crash interrupted (peer_destroy.ts): the conf change that removed
       // this replica is applied, or the tombstone is written; finish it.
-      if (!me || coveredByTombstone(local.region.epoch, this.logEngine.tombstone(id))) {
-        destroyReplica(id, local.region.epoch, this.logEngine, this.engines);
+      const tombstone = this.logEngine.tombstone(id);
+      if (!me || coveredByTombstone(local.region.epoch, me.id, tombstone)) {
+        const t = me
+          ? tombstone!
+          : { ...local.region.epoch, peerId: tombstone?.peerId ?? 0, appliedEnd: true };
+        destroyReplica(id, t, this.logEngine, this.engines);
         this.destroyedAtLoad.push(id);
         continue;
       }
@@ -199,7 +204,9 @@ export class PeerLoader {
     // merge_apply.ts: step 2 committed, step 3 (the source's destroy) did not run.
     const merged = found.filter((f) => this.mergedAway(f, found));
     for (const f of merged) {
-      destroyReplica(f.region.id, f.region.epoch, this.logEngine, this.engines);
+      // Fenced in order, then taken in by the target's CommitMerge: its own end, applied.
+      const t = { ...f.region.epoch, peerId: f.peerId, appliedEnd: true };
+      destroyReplica(f.region.id, t, this.logEngine, this.engines);
       this.destroyedAtLoad.push(f.region.id);
     }
     const live = found.filter((f) => !merged.includes(f));
@@ -313,14 +320,14 @@ export class PeerLoader {
     }
   }
 
-  /** The epoch this store's replica of the Region was destroyed at, if it was. */
-  tombstoneOf(regionId: number): { confVer: number; version: number } | undefined {
+  /** What is kept of this store's replica of a Region, if it was destroyed (tombstone.ts). */
+  tombstoneOf(regionId: number): Tombstone | undefined {
     return this.logEngine.tombstone(regionId);
   }
 
   /** Destroy this store's replica of a Region (peer_destroy.ts). */
-  destroy(regionId: number, epoch: { confVer: number; version: number }): void {
-    destroyReplica(regionId, epoch, this.logEngine, this.engines);
+  destroy(regionId: number, tombstone: Tombstone): void {
+    destroyReplica(regionId, tombstone, this.logEngine, this.engines);
   }
 
   /**

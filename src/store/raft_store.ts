@@ -61,8 +61,8 @@ export interface RaftStoreHooks {
   onConfChangeApplied?(peer: RegionPeer): void;
   /** A message for a Region not hosted here: a new peer, if it may create one (peer_creation.ts). */
   maybeCreatePeer?(env: RaftEnvelope): RegionPeer | undefined;
-  /** Delete a removed replica's data and tombstone it (peer_destroy.ts). */
-  destroyPeerData?(peer: RegionPeer): void;
+  /** Delete a removed replica's data and tombstone it (peer_destroy.ts, tombstone.ts). */
+  destroyPeerData?(peer: RegionPeer, appliedEnd: boolean): void;
   /** A merge command applied on `peer` (merge_apply.ts): report, or drive the next step. */
   onMergeApplied?(peer: RegionPeer, outcome: MergeOutcome): void;
   /** A message for an uninitialized peer from a sender it does not know (a new leader). */
@@ -107,7 +107,7 @@ export class RaftStore {
   /** Votes for Regions not hosted yet (see stashVote), oldest first. */
   private readonly stashedVotes = new Map<number, RaftEnvelope>();
   /** Peers to destroy once the turn whose log write is under way is done. */
-  private readonly destroyAfterTurn = new Map<number, string>();
+  private readonly destroyAfterTurn = new Map<number, { why: string; appliedEnd: boolean }>();
   /** Idle Regions stop ticking, when enabled (hibernation.ts). */
   hibernation: Hibernation | undefined;
   /** Commit-only appends held for the next append or tick (held_commits.ts). */
@@ -298,7 +298,9 @@ export class RaftStore {
         // Destroyed first (their tombstones written), the snapshot taken at the leader's
         // next send: a crash in between leaves the range to the snapshot still to come.
         for (const s of overlap.stale) {
-          this.destroyPeer(s.id, `stale: covered by region ${env.regionId}'s snapshot`);
+          this.destroyPeer(s.id, `stale: covered by region ${env.regionId}'s snapshot`, {
+            appliedEnd: false,
+          });
         }
         return {
           reason: 'bad-snapshot',
@@ -431,7 +433,10 @@ export class RaftStore {
         // The source's rows live in the target's file now: its replica goes at the end of
         // the turn (it may still be in this turn's list; it applies nothing more).
         if (merge.kind === 'committed')
-          this.destroyAfterTurn.set(merge.source.id, `merged into region ${p.regionId}`);
+          this.destroyAfterTurn.set(merge.source.id, {
+            why: `merged into region ${p.regionId}`,
+            appliedEnd: true,
+          });
         this.hooks.onMergeApplied?.(p, merge);
       }
       committed += rd.committedEntries.length;
@@ -441,7 +446,10 @@ export class RaftStore {
         failpoint('conf_change_apply_after');
         // A replica the change removed destroys itself (TiKV: on applying its removal).
         if (!p.peerById(p.peerId))
-          this.destroyAfterTurn.set(p.regionId, 'removed by a conf change');
+          this.destroyAfterTurn.set(p.regionId, {
+            why: 'removed by a conf change',
+            appliedEnd: true,
+          });
         else this.hooks.onConfChangeApplied?.(p);
       }
       // Advancing may have produced work (our own acks commit entries): go again.
@@ -458,9 +466,9 @@ export class RaftStore {
       writeMs: t1 - t0,
       applyMs: t2 - t1,
     });
-    for (const [regionId, why] of [...this.destroyAfterTurn]) {
+    for (const [regionId, d] of [...this.destroyAfterTurn]) {
       this.destroyAfterTurn.delete(regionId);
-      this.destroyPeer(regionId, why);
+      this.destroyPeer(regionId, d.why, d);
     }
     // Peers that got work while this turn ran (they were skipped, or went again).
     if (this.dirtyPeers.size > 0) this.schedule();
@@ -493,13 +501,14 @@ export class RaftStore {
   }
 
   /**
-   * Take a removed replica out of the loop and destroy its data (peer_destroy.ts). While a
+   * Take a removed replica out of the loop and destroy its data (peer_destroy.ts);
+   * `appliedEnd`: it applied its own end, its removal or merge (tombstone.ts). While a
    * turn's log write is pending it waits for the turn's end: that write must not re-create
    * the log this deletes.
    */
-  destroyPeer(regionId: number, why: string): void {
+  destroyPeer(regionId: number, why: string, how: { appliedEnd: boolean }): void {
     if (this.writing) {
-      this.destroyAfterTurn.set(regionId, why);
+      this.destroyAfterTurn.set(regionId, { why, appliedEnd: how.appliedEnd });
       return;
     }
     const p = this.peers.get(regionId);
@@ -511,7 +520,7 @@ export class RaftStore {
       this.hibernation?.forget(p);
       this.heldCommits.forget(regionId);
       p.close(new RegionError({ kind: 'RegionNotFound', regionId }));
-      this.hooks.destroyPeerData?.(p);
+      this.hooks.destroyPeerData?.(p, how.appliedEnd);
       this.log({ regionId, peer: p.peerId, epoch: p.region.epoch, why }, 'peer destroyed');
     });
   }

@@ -41,6 +41,7 @@ export function replicaHooks(
         );
       }
     },
-    destroyPeerData: (peer) => loader.destroy(peer.regionId, peer.region.epoch),
+    destroyPeerData: (peer, appliedEnd) =>
+      loader.destroy(peer.regionId, { ...peer.region.epoch, peerId: peer.peerId, appliedEnd }),
   };
 }

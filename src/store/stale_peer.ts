@@ -46,7 +46,9 @@ export class StalePeerChecker {
           );
           // Tombstone at PD's epoch: no message up to it may bring the replica back.
           p.region = { ...p.region, epoch: { ...pd!.epoch } };
-          this.store.destroyPeer(p.regionId, 'removed while away (PD says so)');
+          this.store.destroyPeer(p.regionId, 'removed while away (PD says so)', {
+            appliedEnd: false,
+          });
         }
       }
     } finally {

@@ -283,3 +283,36 @@ test('a confState provider overrides the snapshot confState in initialState', (t
   v.confStateProvider = () => ({ ...emptyConfState(), voters: [9] });
   assert.deepEqual(v.initialState().confState.voters, [9]);
 });
+
+test('tombstones keep the peer id and how the replica ended, across reopen', (t) => {
+  const dir = tempDir(t);
+  let eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  const t5 = { confVer: 4, version: 2, peerId: 503, appliedEnd: true };
+  const t6 = { confVer: 3, version: 1, peerId: 603, appliedEnd: false };
+  eng.write(new RaftLogWriteBatch().tombstone(5, t5).tombstone(6, t6));
+  assert.deepEqual(eng.tombstone(5), t5);
+  eng.close();
+  eng = RaftLogEngine.open(dir);
+  assert.deepEqual(eng.tombstone(5), t5);
+  assert.deepEqual(eng.tombstone(6), t6);
+  assert.equal(eng.tombstone(7), undefined);
+});
+
+test('a data dir from before tombstones kept peer ids opens, its tombstones without one', (t) => {
+  const dir = tempDir(t);
+  RaftLogEngine.open(dir).close();
+  // The table as it was first made, with a tombstone in it.
+  const db = new Database(raftDbPath(dir));
+  db.exec(`DROP TABLE region_tombstones;
+    CREATE TABLE region_tombstones (region_id INTEGER PRIMARY KEY,
+      conf_ver INTEGER NOT NULL, version INTEGER NOT NULL);
+    INSERT INTO region_tombstones VALUES (5, 4, 2);`);
+  db.close();
+  const eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  assert.deepEqual(eng.tombstone(5), { confVer: 4, version: 2, peerId: 0, appliedEnd: false });
+  const t6 = { confVer: 3, version: 1, peerId: 603, appliedEnd: true };
+  eng.write(new RaftLogWriteBatch().tombstone(6, t6));
+  assert.deepEqual(eng.tombstone(6), t6);
+});

@@ -271,3 +271,36 @@ test('close (hibernation) and transparent reopen; destroy removes the files', (t
   assert.deepEqual(fs.readdirSync(`${dir}/regions`), []);
   assert.throws(() => eng.get('raw', s('a')), StorageClosedError);
 });
+
+test('merged records: appended with the batch that commits the merge, kept across reopen, carried by a snapshot', (t) => {
+  const dir = tempDir(t);
+  let eng = new RegionEngine(dir, 3);
+  t.after(() => eng.close());
+  assert.deepEqual(eng.mergedRecords(), []);
+  const r = region(3, '', 'm');
+  eng.applyBatch(
+    [],
+    { appliedIndex: 5, appliedTerm: 1 },
+    { region: r, tombstone: false },
+    {
+      source: 7,
+      commit: 40,
+    },
+  );
+  // A later meta write (a split, a conf change) leaves the records alone.
+  eng.applyBatch([], { appliedIndex: 6, appliedTerm: 1 }, { region: r, tombstone: false });
+  eng.applyBatch([], { appliedIndex: 7, appliedTerm: 1 }, undefined, { source: 8, commit: 12 });
+  eng.close();
+  eng = new RegionEngine(dir, 3);
+  const want = [
+    { source: 7, commit: 40 },
+    { source: 8, commit: 12 },
+  ];
+  assert.deepEqual(eng.mergedRecords(), want);
+  // A snapshot is the whole file: a replica that installs one learns of the merges too.
+  const info = eng.exportSnapshot();
+  const other = new RegionEngine(tempDir(t), 3);
+  t.after(() => other.close());
+  other.importSnapshot(info.path);
+  assert.deepEqual(other.mergedRecords(), want);
+});

@@ -116,6 +116,7 @@ export class TestStore {
     this.merges = new MergeRunner(this.store, () => undefined, {
       runtime: NODE_RUNTIME,
       resendMs: 200,
+      tombstoneOf: (id) => this.loader.tombstoneOf(id),
     });
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);

@@ -115,6 +115,8 @@ describe('conf change apply and destroy in the store loop', () => {
     assert.equal(fs.existsSync(file), false);
     const t = s(3).logEngine.tombstone(REGION);
     assert.ok(t && t.confVer >= 4, `tombstone ${JSON.stringify(t)}`);
+    assert.equal(t.peerId, 103, 'the tombstone names the destroyed peer');
+    assert.equal(t.appliedEnd, true, 'it applied its own removal');
     // A heartbeat of an old epoch from the old leader must not create the peer again.
     s(3).store.onRaftMessage({
       regionId: REGION,
@@ -163,7 +165,9 @@ describe('a destroy cut short after its tombstone', () => {
       const { RaftLogEngine } = await import('../../src/storage/raft_log_engine.js');
       const { RaftLogWriteBatch } = await import('../../src/storage/raft_log_batch.js');
       const log = RaftLogEngine.open(st.dir);
-      log.write(new RaftLogWriteBatch().tombstone(5, region.epoch).destroyRegion(5));
+      const peerId = region.peers.find((p) => p.storeId === 1)!.id;
+      const tombstone = { ...region.epoch, peerId, appliedEnd: true };
+      log.write(new RaftLogWriteBatch().tombstone(5, tombstone).destroyRegion(5));
       log.close();
       assert.ok(fs.existsSync(regionDbPath(st.dir, 5)));
       st.open();

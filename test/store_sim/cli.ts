@@ -33,9 +33,13 @@ async function main(argv: string[]): Promise<number> {
   const t0 = process.hrtime.bigint();
   const failures: number[] = [];
   let steps = 0;
+  const merges = { asked: 0, committed: 0, rolledBack: 0 };
   for (let seed = start; seed < start + count; seed++) {
     const r = await runSeed({ seed, chaosMs, healMs });
     steps += r.steps;
+    merges.asked += r.merges?.asked ?? 0;
+    merges.committed += r.merges?.committed ?? 0;
+    merges.rolledBack += r.merges?.rolledBack ?? 0;
     if (!r.ok) {
       failures.push(seed);
       console.error(r.error);
@@ -44,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   console.log(
     `sim:store: ${count - failures.length}/${count} seeds passed (seeds ${start}..${start + count - 1}), ` +
-      `${steps} events in ${secs.toFixed(1)}s (${((secs * 1000) / Math.max(1, count)).toFixed(0)} ms/seed)` +
+      `${steps} events in ${secs.toFixed(1)}s (${((secs * 1000) / Math.max(1, count)).toFixed(0)} ms/seed); ` +
+      `merges: ${merges.asked} asked, ${merges.committed} committed, ${merges.rolledBack} rolled back` +
       (failures.length ? `; failed seeds: ${failures.join(' ')}` : ''),
   );
   return failures.length ? 1 : 0;

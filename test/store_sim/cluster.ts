@@ -176,7 +176,7 @@ export class SimStore {
         },
         maybeCreatePeer: (env) => replicas.maybeCreatePeer(env),
         maybeLearnSender: (peer, env) => replicas.maybeLearnSender(peer, env),
-        destroyPeerData: (peer) => replicas.destroyPeerData(peer),
+        destroyPeerData: (peer, appliedEnd) => replicas.destroyPeerData(peer, appliedEnd),
       },
       SIM_PEER_CONFIG.tickMs,
       (obj, msg) => this.cluster.onStoreLog(this, obj, msg),

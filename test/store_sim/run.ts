@@ -36,6 +36,8 @@ export interface RunResult {
   error?: string;
   summary: string;
   steps: number;
+  /** Merges asked, committed and rolled back (a batch reports the totals). */
+  merges?: { asked: number; committed: number; rolledBack: number };
 }
 
 export function replayCommand(seed: number, chaosMs: number, healMs: number): string {
@@ -148,7 +150,12 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
       `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
       `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step; ` +
       `transactions: ${txns.count('ok')} ok / ${txns.count('fail')} failed / ${txns.count('info')} unknown, ${txnSummary}`;
-    return { seed: opts.seed, ok: true, summary, steps: world.steps };
+    const merges = {
+      asked: faultSchedule.mergesAsked(),
+      committed: cluster.mergesCommitted.size,
+      rolledBack: cluster.mergesRolledBack.size,
+    };
+    return { seed: opts.seed, ok: true, summary, steps: world.steps, merges };
   } catch (e) {
     const err = e as Error;
     const error =

@@ -46,7 +46,7 @@ describe('store simulation', () => {
   //   80042  a lagging replica applied PrepareMerge and RollbackMerge in one batch and
   //          refused the rollback (the fence was set only after the batch): it diverged;
   //          then a fence whose target moved on stood for ever, the two leaders being
-  //          on different stores (merge_runner.ts targetCannotCommit);
+  //          on different stores (the proof of a rollback was on the other one);
   //   80069  the same standing fence;
   //   80312  a fence whose target was itself merged into a third Region (its replica
   //          gone, a tombstone at the recorded epoch) stood for ever;
