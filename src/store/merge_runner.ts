@@ -102,7 +102,11 @@ export class MergeRunner {
       this.store.wakeRegion(source.regionId, 'admin');
       this.store.wakeRegion(m.target.id, 'admin');
       const target = this.store.peers.get(m.target.id);
-      const local = target && { region: target.region, merged: target.engine.mergedRecords() };
+      // A placeholder awaiting its snapshot has no file to read yet (and nothing to say).
+      const local = target && {
+        region: target.region,
+        merged: target.isInitialized() ? target.engine.mergedRecords() : [],
+      };
       const verdict = mergeVerdict(
         source.region,
         m,
