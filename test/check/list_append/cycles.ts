@@ -10,12 +10,16 @@ export interface Cycle {
   edges: Edge[];
 }
 
-/** The shortest path from `from` to `to` over edges of the given kinds (BFS). */
+/**
+ * The shortest path from `from` to `to` over edges of the given kinds (BFS), through
+ * nodes `allowed` accepts only (the caller's bound on where such a path can run).
+ */
 function shortestPath(
   g: DependencyGraph,
   from: number,
   to: number,
   kinds: ReadonlySet<EdgeKind>,
+  allowed: (n: number) => boolean,
 ): Edge[] | undefined {
   const via = new Map<number, Edge | null>([[from, null]]);
   let frontier = [from];
@@ -23,7 +27,7 @@ function shortestPath(
     const next: number[] = [];
     for (const n of frontier) {
       for (const e of g.out.get(n) ?? []) {
-        if (!kinds.has(e.kind) || via.has(e.to)) continue;
+        if (!kinds.has(e.kind) || via.has(e.to) || !allowed(e.to)) continue;
         via.set(e.to, e);
         if (e.to === to) {
           const path: Edge[] = [];
@@ -39,15 +43,27 @@ function shortestPath(
   return undefined;
 }
 
-/** Strongly connected components over the given edge kinds (Tarjan, iterative). */
-function components(g: DependencyGraph, kinds: ReadonlySet<EdgeKind>): number[][] {
+/**
+ * The strongly connected components of the kinds' subgraph (Tarjan, iterative), every
+ * node in one, numbered in the order Tarjan completes them: a component reaches only
+ * components of a lower number (or itself). Roots are taken newest transaction first, so
+ * the numbers mostly run against time, and an edge that points forward in time (most rw
+ * edges of a valid history) is seen at once to have no path back (findCycles).
+ */
+interface Components {
+  of: Map<number, number>;
+  members: number[][];
+}
+
+function components(g: DependencyGraph, kinds: ReadonlySet<EdgeKind>): Components {
   const index = new Map<number, number>();
   const low = new Map<number, number>();
   const onStack = new Set<number>();
   const stack: number[] = [];
-  const out: number[][] = [];
+  const of = new Map<number, number>();
+  const members: number[][] = [];
   let counter = 0;
-  for (const root of g.nodes) {
+  for (const root of [...g.nodes].sort((a, b) => b - a)) {
     if (index.has(root)) continue;
     const work: { node: number; edges: Edge[]; i: number }[] = [];
     const open = (n: number): void => {
@@ -75,36 +91,49 @@ function components(g: DependencyGraph, kinds: ReadonlySet<EdgeKind>): number[][
         do {
           n = stack.pop()!;
           onStack.delete(n);
+          of.set(n, members.length);
           scc.push(n);
         } while (n !== top.node);
-        if (scc.length > 1) out.push(scc);
+        members.push(scc);
       }
     }
   }
-  return out;
+  return { of, members };
 }
 
-/** One cycle per strongly connected component of the kinds' subgraph. */
+/** Edges tried per component for its shortest cycle: one search each, bounded. */
+const CYCLE_TRIES = 16;
+
+/**
+ * One cycle per strongly connected component of the kinds' subgraph, the shortest of a
+ * few tries: every edge inside a component closes a cycle, and a search runs within the
+ * component only. (Trying every edge made this quadratic on long histories, whose G2
+ * component can hold most of the transactions.)
+ */
 function cyclesOver(
   g: DependencyGraph,
   kinds: ReadonlySet<EdgeKind>,
   type: Cycle['type'],
 ): Cycle[] {
   const found: Cycle[] = [];
-  for (const scc of components(g, kinds)) {
-    const members = new Set(scc);
-    // Any edge inside the component closes a cycle with a path back.
+  const comps = components(g, kinds);
+  comps.members.forEach((scc, c) => {
+    if (scc.length < 2) return;
+    const inside = (n: number) => comps.of.get(n) === c;
     let best: Edge[] | undefined;
+    let tries = 0;
     for (const n of scc) {
       for (const e of g.out.get(n) ?? []) {
-        if (!kinds.has(e.kind) || !members.has(e.to)) continue;
-        const back = shortestPath(g, e.to, e.from, kinds);
+        if (tries >= CYCLE_TRIES) break;
+        if (!kinds.has(e.kind) || !inside(e.to)) continue;
+        tries++;
+        const back = shortestPath(g, e.to, e.from, kinds, inside);
         if (back && (!best || back.length + 1 < best.length)) best = [e, ...back];
       }
     }
     if (!best) throw new Error('a strongly connected component without a cycle');
     found.push({ type, edges: best });
-  }
+  });
   return found;
 }
 
@@ -124,12 +153,22 @@ export function findCycles(g: DependencyGraph): Cycle[] {
   for (const c of cyclesOver(g, WW_WR, 'G1c')) {
     if (!c.edges.every((e) => inG0.has(e.from))) cycles.push(c);
   }
-  // G-single: an rw edge a -> b closed by a path b -> a without rw edges.
+  // G-single: an rw edge a -> b closed by a path b -> a without rw edges. Such a path
+  // runs through ww/wr components numbered from b's down to a's (components()), so an
+  // edge whose b is numbered below a has none, and a search stays within that band.
   const singles = new Set<string>();
+  const ordered = components(g, WW_WR);
   for (const edges of g.out.values()) {
     for (const e of edges) {
       if (e.kind !== 'rw') continue;
-      const back = shortestPath(g, e.to, e.from, WW_WR);
+      const ca = ordered.of.get(e.from)!;
+      const cb = ordered.of.get(e.to)!;
+      if (cb < ca) continue;
+      const band = (n: number) => {
+        const c = ordered.of.get(n)!;
+        return c >= ca && c <= cb;
+      };
+      const back = shortestPath(g, e.to, e.from, WW_WR, band);
       if (!back) continue;
       const cycle = [e, ...back];
       const id = cycle

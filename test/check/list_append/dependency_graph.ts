@@ -58,6 +58,16 @@ function isPrefix(p: readonly number[], of: readonly number[]): boolean {
   return p.length <= of.length && p.every((x, i) => x === of[i]);
 }
 
+/** The first value a list holds twice (a Set, not indexOf: lists grow to thousands). */
+function firstRepeat(list: readonly number[]): number | undefined {
+  const seen = new Set<number>();
+  for (const v of list) {
+    if (seen.has(v)) return v;
+    seen.add(v);
+  }
+  return undefined;
+}
+
 export function buildDependencyGraph(history: readonly Txn[]): DependencyGraph {
   const anomalies: NonCyclicAnomaly[] = [];
   const ids = new Set<number>();
@@ -120,7 +130,7 @@ export function buildDependencyGraph(history: readonly Txn[]): DependencyGraph {
   // Per key: check each read, then take the longest as the version order.
   const order = new Map<string, number[]>();
   for (const r of reads) {
-    const dup = r.list.find((v, i) => r.list.indexOf(v) !== i);
+    const dup = firstRepeat(r.list);
     if (dup !== undefined) {
       anomalies.push({ type: 'duplicate', txn: r.txn.id, key: r.key, detail: `${dup} twice` });
     }
