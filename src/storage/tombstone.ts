@@ -22,12 +22,18 @@ export interface Tombstone {
   appliedEnd: boolean;
 }
 
-/** The tombstone after a second destroy: it never moves back (a late destroy of an older replica must not re-open a newer one). */
+/**
+ * The tombstone after a second destroy. It never moves back (a late destroy of an older
+ * replica must not re-open a newer one), and it claims an applied end only when one of
+ * the two destroys had exactly the merged epoch and peer: a proof for a merge rollback
+ * (merge_verdict.ts) must never come from mixing two replicas' facts.
+ */
 export function mergeTombstones(old: Tombstone | undefined, next: Tombstone): Tombstone {
   if (!old) return { ...next };
   const confVer = Math.max(old.confVer, next.confVer);
   const version = Math.max(old.version, next.version);
   const peerId = Math.max(old.peerId, next.peerId);
-  const nextHolds = next.peerId === peerId && next.confVer === confVer && next.version === version;
-  return { confVer, version, peerId, appliedEnd: nextHolds ? next.appliedEnd : old.appliedEnd };
+  const holds = (t: Tombstone) =>
+    t.appliedEnd && t.peerId === peerId && t.confVer === confVer && t.version === version;
+  return { confVer, version, peerId, appliedEnd: holds(next) || holds(old) };
 }

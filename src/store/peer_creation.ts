@@ -106,7 +106,7 @@ export interface SnapshotOverlap {
  * whose replica here never applied the merge — its group is gone, the merge committed
  * elsewhere and the target's snapshot carries the source's rows (TiKV destroys such
  * replicas when the target's snapshot arrives; the merge runner does the same once the
- * target's replica here exists, merge_runner.ts takenIn). Versions only grow through
+ * target's replica here exists, merge_verdict.ts "merged"). Versions only grow through
  * splits and merges, so a Region that covers another's whole range at a higher version
  * took that range in; a partial overlap (a split this store has not applied) is refused.
  */

@@ -72,5 +72,13 @@ describe('a second destroy of the same Region', () => {
     const next: Tombstone = { confVer: 7, version: 3, peerId: 10009, appliedEnd: false };
     assert.deepEqual(mergeTombstones(first, next), next);
     assert.deepEqual(mergeTombstones(undefined, T), T);
+    // Facts of two replicas never make an applied end at an epoch neither ended at.
+    const late: Tombstone = { confVer: 9, version: 3, peerId: 103, appliedEnd: false };
+    assert.deepEqual(mergeTombstones(first, late), {
+      confVer: 9,
+      version: 3,
+      peerId: 10004,
+      appliedEnd: false,
+    });
   });
 });
