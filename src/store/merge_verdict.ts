@@ -20,7 +20,14 @@
 // Anything else — no replica here yet (a learner PD added that has not had its snapshot),
 // one behind the recorded epoch, a tombstone without that proof — proves nothing: the
 // store waits, and the proof comes from this store later or from another one.
-import { Region, RegionEpoch, epochEqual, findPeerOnStore, rangeCovers } from '../region/meta.js';
+import {
+  Region,
+  RegionEpoch,
+  epochEqual,
+  findPeerOnStore,
+  isEpochStale,
+  rangeCovers,
+} from '../region/meta.js';
 import type { MergedRecord, MergeState } from '../storage/region_state.js';
 import type { Tombstone } from '../storage/tombstone.js';
 
@@ -56,7 +63,8 @@ export function mergeVerdict(
     // whichever merge brought them (a file written before merged records were kept).
     if (e.version > recorded.version && rangeCovers(local.region, source))
       return { kind: 'merged' };
-    if (epochPast(e, recorded))
+    // Past the recorded epoch (the recorded one is stale against it), without the record.
+    if (isEpochStale(recorded, e))
       return {
         kind: 'cannotCommit',
         why: `target at ${fmt(e)} moved past the recorded ${fmt(recorded)} without this merge`,
@@ -69,18 +77,13 @@ export function mergeVerdict(
     mine &&
     tombstone.appliedEnd &&
     tombstone.peerId === mine.id &&
-    epochPast(tombstone, recorded)
+    isEpochStale(recorded, tombstone)
   )
     return {
       kind: 'cannotCommit',
       why: `target replica ${mine.id} ended at ${fmt(tombstone)}, past the recorded ${fmt(recorded)}`,
     };
   return { kind: 'unknown' };
-}
-
-/** Did a Region move past the recorded epoch (a change the recorded one does not know)? */
-function epochPast(e: RegionEpoch, recorded: RegionEpoch): boolean {
-  return e.version > recorded.version || e.confVer > recorded.confVer;
 }
 
 function fmt(e: RegionEpoch): string {

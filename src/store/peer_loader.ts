@@ -192,9 +192,8 @@ export class PeerLoader {
       // this replica is applied, or the tombstone is written; finish it.
       const tombstone = this.logEngine.tombstone(id);
       if (!me || coveredByTombstone(local.region.epoch, me.id, tombstone)) {
-        const t = me
-          ? tombstone!
-          : { ...local.region.epoch, peerId: tombstone?.peerId ?? 0, appliedEnd: true };
+        // Without a peer here, the meta no longer names this replica's id: 0, not known.
+        const t = me ? tombstone! : { ...local.region.epoch, peerId: 0, appliedEnd: true };
         destroyReplica(id, t, this.logEngine, this.engines);
         this.destroyedAtLoad.push(id);
         continue;

@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PeerRole, Region } from '../../src/region/meta.js';
-import type { MergeState } from '../../src/storage/region_state.js';
+import type { MergeState, MergedRecord } from '../../src/storage/region_state.js';
+import type { Tombstone } from '../../src/storage/tombstone.js';
 import { mergeVerdict } from '../../src/store/merge_verdict.js';
 
 const b = (s: string) => Buffer.from(s);
@@ -39,58 +40,34 @@ const at = (confVer: number, version: number, end = 'k') => ({
   epoch: { confVer, version },
 });
 
+/** The verdict from a live replica of the target at `region`, holding `merged`. */
+const live = (region: Region, merged: MergedRecord[] = []) =>
+  mergeVerdict(SOURCE, M, STORE, { region, merged }, undefined).kind;
+/** The verdict with no replica of the target here, only what its tombstone says. */
+const gone = (t: Tombstone | undefined) => mergeVerdict(SOURCE, M, STORE, undefined, t).kind;
+
 describe('merge verdict from a live replica of the target', () => {
   test('its merged record: the source was taken in', () => {
-    const v = mergeVerdict(
-      SOURCE,
-      M,
-      STORE,
-      { region: at(3, 9, 'f'), merged: [{ source: 10000, commit: 9 }] },
-      undefined,
-    );
-    assert.equal(v.kind, 'merged');
+    assert.equal(live(at(3, 9, 'f'), [{ source: 10000, commit: 9 }]), 'merged');
   });
 
   test('a record of another prepare of the same source is not this merge', () => {
-    const v = mergeVerdict(
-      SOURCE,
-      M,
-      STORE,
-      { region: at(3, 9, 'f'), merged: [{ source: 10000, commit: 4 }] },
-      undefined,
-    );
-    assert.equal(v.kind, 'cannotCommit');
+    assert.equal(live(at(3, 9, 'f'), [{ source: 10000, commit: 4 }]), 'cannotCommit');
   });
 
   test('past the recorded epoch without the record (a split, a conf change): cannot commit', () => {
-    assert.equal(
-      mergeVerdict(SOURCE, M, STORE, { region: at(3, 3, 'f'), merged: [] }, undefined).kind,
-      'cannotCommit',
-    );
-    assert.equal(
-      mergeVerdict(SOURCE, M, STORE, { region: at(4, 2), merged: [] }, undefined).kind,
-      'cannotCommit',
-    );
+    assert.equal(live(at(3, 3, 'f')), 'cannotCommit');
+    assert.equal(live(at(4, 2)), 'cannotCommit');
   });
 
   test('covering the source at a later version: merged (a file from before records were kept)', () => {
-    const v = mergeVerdict(SOURCE, M, STORE, { region: at(3, 4, ''), merged: [] }, undefined);
-    assert.equal(v.kind, 'merged');
+    assert.equal(live(at(3, 4, '')), 'merged');
   });
 
   test('at the recorded epoch: the commit can apply; behind it: nothing known yet', () => {
-    assert.equal(
-      mergeVerdict(SOURCE, M, STORE, { region: at(3, 2), merged: [] }, undefined).kind,
-      'atRecorded',
-    );
-    assert.equal(
-      mergeVerdict(SOURCE, M, STORE, { region: at(2, 2), merged: [] }, undefined).kind,
-      'unknown',
-    );
-    assert.equal(
-      mergeVerdict(SOURCE, M, STORE, { region: at(0, 0, ''), merged: [] }, undefined).kind,
-      'unknown',
-    );
+    assert.equal(live(at(3, 2)), 'atRecorded');
+    assert.equal(live(at(2, 2)), 'unknown');
+    assert.equal(live(at(0, 0, '')), 'unknown');
   });
 });
 
@@ -100,26 +77,23 @@ describe('merge verdict with no replica of the target here', () => {
     // its successor 10004 as a learner not yet created here. The target's leader
     // elsewhere can still commit.
     const t = { confVer: 3, version: 2, peerId: 103, appliedEnd: false };
-    assert.equal(mergeVerdict(SOURCE, M, STORE, undefined, t).kind, 'unknown');
-    assert.equal(
-      mergeVerdict(SOURCE, M, STORE, undefined, { ...t, confVer: 4, appliedEnd: true }).kind,
-      'unknown',
-    );
+    assert.equal(gone(t), 'unknown');
+    assert.equal(gone({ ...t, confVer: 4, appliedEnd: true }), 'unknown');
   });
 
   test('the recorded peer destroyed from outside (PD, a covering snapshot) proves nothing', () => {
     const t = { confVer: 5, version: 2, peerId: 10004, appliedEnd: false };
-    assert.equal(mergeVerdict(SOURCE, M, STORE, undefined, t).kind, 'unknown');
+    assert.equal(gone(t), 'unknown');
   });
 
   test('the recorded peer destroyed at its own end past the recorded epoch: cannot commit', () => {
     const removed = { confVer: 4, version: 2, peerId: 10004, appliedEnd: true };
-    assert.equal(mergeVerdict(SOURCE, M, STORE, undefined, removed).kind, 'cannotCommit');
+    assert.equal(gone(removed), 'cannotCommit');
     const mergedAway = { confVer: 4, version: 3, peerId: 10004, appliedEnd: true };
-    assert.equal(mergeVerdict(SOURCE, M, STORE, undefined, mergedAway).kind, 'cannotCommit');
+    assert.equal(gone(mergedAway), 'cannotCommit');
   });
 
   test('nothing at all (a learner awaiting its snapshot): unknown', () => {
-    assert.equal(mergeVerdict(SOURCE, M, STORE, undefined, undefined).kind, 'unknown');
+    assert.equal(gone(undefined), 'unknown');
   });
 });

@@ -144,17 +144,17 @@ export async function runSeed(opts: RunOptions): Promise<RunResult> {
         `RawKV history is not linearizable (${lin.verdict}):\n${formatKvResult(lin)}`,
       );
     }
-    const summary =
-      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits, ${faultSchedule.mergesAsked()} merges asked / ${cluster.mergesCommitted.size} committed / ${cluster.mergesRolledBack.size} rolled back (${finalRegions.length} regions at the end), ${faultSchedule.memberStepsProposed()} membership steps, ${world.steps} events, ` +
-      `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
-      `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
-      `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step; ` +
-      `transactions: ${txns.count('ok')} ok / ${txns.count('fail')} failed / ${txns.count('info')} unknown, ${txnSummary}`;
     const merges = {
       asked: faultSchedule.mergesAsked(),
       committed: cluster.mergesCommitted.size,
       rolledBack: cluster.mergesRolledBack.size,
     };
+    const summary =
+      `${ids.length} stores, ${regions.length} regions, ${faultSchedule.splitsApplied()} splits, ${merges.asked} merges asked / ${merges.committed} committed / ${merges.rolledBack} rolled back (${finalRegions.length} regions at the end), ${faultSchedule.memberStepsProposed()} membership steps, ${world.steps} events, ` +
+      `${workload.succeeded} ok / ${workload.definiteFailures} refused / ${workload.indeterminate} indeterminate calls, ` +
+      `${faults.length} faults, ${checker.leaderTerms} leader terms, ${cluster.snapshotsSent} snapshots, ` +
+      `${cluster.diskFaults} disk faults, ${cluster.droppedMessageErrors.length} messages a store failed to step; ` +
+      `transactions: ${txns.count('ok')} ok / ${txns.count('fail')} failed / ${txns.count('info')} unknown, ${txnSummary}`;
     return { seed: opts.seed, ok: true, summary, steps: world.steps, merges };
   } catch (e) {
     const err = e as Error;
