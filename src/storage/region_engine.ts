@@ -35,6 +35,7 @@ import {
   emptyApplyState,
   encodeApplyState,
   encodeMergedRecords,
+  unionMergedRecords,
   encodeRegionState,
 } from './region_state.js';
 import {
@@ -149,14 +150,14 @@ export class RegionEngine {
 
   /**
    * Apply the effects of committed entries and record how far they go, in one
-   * transaction; optionally the new Region meta too (conf change, split), and the record
-   * of a merge it took in (CommitMerge).
+   * transaction; optionally the new Region meta too (conf change, split), and merged
+   * records to add, those the file lacks (CommitMerge: its own and the source's).
    */
   applyBatch(
     ops: readonly WriteOp[],
     applyState: ApplyState,
     regionState?: RegionLocalState,
-    merged?: MergedRecord,
+    merged?: readonly MergedRecord[],
   ): void {
     this.use((db, st) => {
       const cur = this.apply!;
@@ -166,8 +167,11 @@ export class RegionEngine {
         );
       db.transaction(() => {
         writeBatch(st, ops, applyState, regionState);
-        if (merged)
-          st.putLocal().run(LOCAL_MERGED, encodeMergedRecords([...readMerged(st), merged]));
+        if (merged && merged.length > 0)
+          st.putLocal().run(
+            LOCAL_MERGED,
+            encodeMergedRecords(unionMergedRecords(readMerged(st, this.regionId), merged)),
+          );
       })();
       this.apply = { ...applyState };
       if (regionState) this.local = cloneRegionState(regionState);
@@ -272,7 +276,7 @@ export class RegionEngine {
 
   /** The merges this Region took in, oldest first (read from the file: merges are rare). */
   mergedRecords(): MergedRecord[] {
-    return this.use((_db, st) => readMerged(st));
+    return this.use((_db, st) => readMerged(st, this.regionId));
   }
 
   /** The Region meta, or undefined if none was ever written. */
@@ -430,9 +434,9 @@ function readApplyState(st: RegionStatements): ApplyState {
   return a === undefined ? emptyApplyState() : decodeApplyState(a);
 }
 
-function readMerged(st: RegionStatements): MergedRecord[] {
+function readMerged(st: RegionStatements, holder: number): MergedRecord[] {
   const m = st.getLocal().get(LOCAL_MERGED) as string | undefined;
-  return m === undefined ? [] : decodeMergedRecords(m);
+  return m === undefined ? [] : decodeMergedRecords(m, holder);
 }
 
 /** A batch's writes with the apply state (and meta) they bring, inside the caller's transaction. */

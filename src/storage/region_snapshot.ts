@@ -17,11 +17,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SnapshotInvalidError } from './errors.js';
 import { ensureDir, fsyncDir, fsyncFile, unlinkIfExists } from './paths.js';
-import { LOCAL_APPLY, LOCAL_REGION, TABLES } from './region_schema.js';
+import { LOCAL_APPLY, LOCAL_MERGED, LOCAL_REGION, TABLES } from './region_schema.js';
 import {
   ApplyState,
+  MergedRecord,
   RegionLocalState,
   decodeApplyState,
+  decodeMergedRecords,
   decodeRegionState,
 } from './region_state.js';
 import { SqliteDatabase, SyncMode, openDatabase } from './sqlite.js';
@@ -79,7 +81,7 @@ export function readSnapshotFileState(
   file: string,
   regionId: number,
   opts: { verify?: boolean } = {},
-): { apply: ApplyState; region: RegionLocalState | null } {
+): { apply: ApplyState; region: RegionLocalState | null; merged: MergedRecord[] } {
   let db: SqliteDatabase;
   try {
     db = openDatabase(file, { sync: SyncMode.Normal, readonly: true });
@@ -109,7 +111,9 @@ export function readSnapshotFileState(
       throw new SnapshotInvalidError(
         `snapshot ${file} is of region ${region.region.id}, not ${regionId}`,
       );
-    return { apply: decodeApplyState(a), region };
+    const m = get.get(LOCAL_MERGED) as string | undefined;
+    const merged = m === undefined ? [] : decodeMergedRecords(m, regionId);
+    return { apply: decodeApplyState(a), region, merged };
   } finally {
     db.close();
   }

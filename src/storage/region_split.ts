@@ -9,11 +9,13 @@
 // once. (The new Region must not start serving until step 2 has committed.)
 import { StorageError } from './errors.js';
 import { RegionEngine } from './region_engine.js';
-import { DATA_TABLES, LOCAL_APPLY, LOCAL_REGION, Table } from './region_schema.js';
+import { DATA_TABLES, LOCAL_APPLY, LOCAL_MERGED, LOCAL_REGION, Table } from './region_schema.js';
 import {
   ApplyState,
+  MergedRecord,
   RegionLocalState,
   encodeApplyState,
+  encodeMergedRecords,
   encodeRegionState,
 } from './region_state.js';
 import { asBuffer } from './sqlite.js';
@@ -27,6 +29,8 @@ export interface CopyRangeOptions {
   /** Written into the target in the same transaction as the last of the copied data. */
   targetRegion?: RegionLocalState;
   targetApply?: ApplyState;
+  /** Merged records the target starts with (a split's new Region: those of its range). */
+  targetMerged?: readonly MergedRecord[];
   /**
    * Commit the target every this many bytes of rows instead of once at the end: a big
    * copy then reaches the disk as a run of small WAL writes and checkpoints, not one
@@ -86,6 +90,8 @@ export function copyRange(
         if (opts.targetApply) tst.putLocal().run(LOCAL_APPLY, encodeApplyState(opts.targetApply));
         if (opts.targetRegion)
           tst.putLocal().run(LOCAL_REGION, encodeRegionState(opts.targetRegion));
+        if (opts.targetMerged && opts.targetMerged.length > 0)
+          tst.putLocal().run(LOCAL_MERGED, encodeMergedRecords(opts.targetMerged));
         tdb.exec('COMMIT');
       } catch (err) {
         if (tdb.inTransaction) tdb.exec('ROLLBACK');

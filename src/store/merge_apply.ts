@@ -35,8 +35,9 @@
 //      range are invisible (every read and write is checked against the range); the
 //      replayed CommitMerge copies again.
 //   2. one target transaction: the source's session records merged into the target's,
-//      the new meta, the record of this merge (region_state.ts MergedRecord) and the
-//      entry's apply index. The merge is done. Failpoint
+//      the new meta, the record of this merge (region_state.ts MergedRecord) with the
+//      source's own records of its range, and the entry's apply index. The merge is
+//      done. Failpoint
 //      merge_target_after. Crash: restart finds a fenced source replica whose range a
 //      Region of a higher version covers, and destroys it (PeerLoader.loadAll) — the
 //      same destroy step 3 would have made.
@@ -52,7 +53,7 @@ import { Region, cloneRegion } from '../region/meta.js';
 import { copyRange } from '../storage/region_split.js';
 import { RegionEngine, WriteOp } from '../storage/region_engine.js';
 import { DATA_TABLES, DataTable } from '../storage/region_schema.js';
-import { MergeState } from '../storage/region_state.js';
+import { MergeState, mergedRecordsFor } from '../storage/region_state.js';
 import { mvccBound } from '../txn/mvcc/key_codec.js';
 import { CommitMergeCommand, PrepareMergeCommand, RollbackMergeCommand } from './cmd/command.js';
 import { decodeSessionState, encodeSessionState } from './session_table.js';
@@ -261,7 +262,16 @@ export function applyCommitMerge(
     mergedSessionRows(source.engine, targetEngine),
     { appliedIndex: apply.index, appliedTerm: apply.term },
     { region: merged, tombstone: false },
-    { source: src.id, commit: cmd.commit },
+    [
+      {
+        source: src.id,
+        commit: cmd.commit,
+        target: merged.id,
+        range: { startKey: Buffer.from(src.startKey), endKey: Buffer.from(src.endKey) },
+      },
+      // What the source's range took in before travels on with it.
+      ...mergedRecordsFor(source.engine.mergedRecords(), src),
+    ],
   );
   source.markMerged();
   failpoint('merge_target_after');

@@ -19,6 +19,7 @@
 import { MessageType } from '../raft/index.js';
 import { Peer, PeerRole, Region, rangeCovers, rangesOverlap } from '../region/meta.js';
 import { readSnapshotFileState } from '../storage/region_snapshot.js';
+import { MergedRecord, sameMerge } from '../storage/region_state.js';
 import type { Tombstone } from '../storage/tombstone.js';
 import type { RaftEnvelope } from './raft_store.js';
 
@@ -92,37 +93,65 @@ export interface SnapshotOverlap {
   /** Why the snapshot must be refused (an overlap that is not provably stale), if it must. */
   refuse?: string;
   /**
-   * Hosted Regions the snapshot's Region covers whole at a higher version: their range
-   * went into it by merges (and splits) that committed, so it holds what they held; they
-   * are stale replicas to destroy before the snapshot goes in.
+   * Hosted Regions the snapshot's Region covers whole, that were merged away and that no
+   * Region here still has to take in: stale replicas to destroy before the snapshot goes in.
    */
   stale: Region[];
 }
 
 /**
+ * The merged records of a Region hosted here (none for a replica awaiting its first
+ * snapshot), or undefined if this store does not host it.
+ */
+export type HostedMergedRecords = (regionId: number) => readonly MergedRecord[] | undefined;
+
+/**
  * Whether the Region in a received snapshot file overlaps a Region hosted here (another
  * id): installing it would let two peers of this store serve one key. An overlapped
- * Region that the snapshot's covers whole at a higher version is stale: a merge source
- * whose replica here never applied the merge — its group is gone, the merge committed
- * elsewhere and the target's snapshot carries the source's rows (TiKV destroys such
- * replicas when the target's snapshot arrives; the merge runner does the same once the
- * target's replica here exists, merge_verdict.ts "merged"). Versions only grow through
- * splits and merges, so a Region that covers another's whole range at a higher version
- * took that range in; a partial overlap (a split this store has not applied) is refused.
+ * Region is stale, and is destroyed first, only with proof that nothing here needs it:
+ *
+ *   - the snapshot's Region covers it whole at a higher version (a split this store has
+ *     not applied overlaps partly, and is refused);
+ *   - the snapshot carries the record of its merge (region_state.ts MergedRecord): it was
+ *     a merge source that committed elsewhere, and its group is gone — the replicas that
+ *     applied the merge destroyed theirs (TiKV destroys such a replica when the target's
+ *     snapshot arrives);
+ *   - and the merge's target has no replica here that is still to apply it. A lagging
+ *     target replica here takes the source in from its own log (CommitMerge catches the
+ *     source replica up, merge_apply.ts), and stops the store if the source is gone: the
+ *     snapshot waits (it is refused, the leader sends it again) until that replica has
+ *     applied the merge and destroyed the source itself. This holds when the snapshot is
+ *     of a Region split off the target later: the record travels with the range.
+ *
+ * Anything else is refused: an overlap this store cannot yet explain resolves as its
+ * Regions catch up.
  */
 export function snapshotOverlap(
   file: string,
   regionId: number,
   hosted: Iterable<Region>,
+  hostedMerged: HostedMergedRecords,
 ): SnapshotOverlap {
-  const { region } = readSnapshotFileState(file, regionId);
+  const { region, merged } = readSnapshotFileState(file, regionId);
   if (!region) return { refuse: 'snapshot without a Region meta', stale: [] };
   const r = region.region;
   const stale: Region[] = [];
   for (const h of hosted) {
     if (h.id === r.id || h.epoch.version === 0 || !rangesOverlap(h, r)) continue;
-    if (h.epoch.version < r.epoch.version && rangeCovers(r, h)) stale.push(h);
-    else return { refuse: `overlaps region ${h.id} hosted here`, stale: [] };
+    const refuse = (why: string): SnapshotOverlap => ({
+      refuse: `overlaps region ${h.id} hosted here: ${why}`,
+      stale: [],
+    });
+    if (h.epoch.version >= r.epoch.version || !rangeCovers(r, h))
+      return refuse('a split or merge not applied here yet');
+    const record = merged.find((m) => m.source === h.id);
+    if (!record) return refuse(`no record of its merge in region ${r.id}`);
+    if (record.target !== r.id) {
+      const target = hostedMerged(record.target);
+      if (target && !target.some((m) => sameMerge(m, record)))
+        return refuse(`region ${record.target} hosted here has still to merge it`);
+    }
+    stale.push(h);
   }
   return { stale };
 }

@@ -292,7 +292,11 @@ export class RaftStore {
   onSnapshotMessage(env: RaftEnvelope, file: string): Refusal | undefined {
     const peer = this.peers.get(env.regionId);
     if (peer && !peer.isInitialized()) {
-      const overlap = snapshotOverlap(file, env.regionId, this.regions());
+      const overlap = snapshotOverlap(file, env.regionId, this.regions(), (id) => {
+        const p = this.peers.get(id);
+        if (!p) return undefined;
+        return p.isInitialized() ? p.engine.mergedRecords() : [];
+      });
       if (overlap.refuse) return { reason: 'bad-snapshot', detail: overlap.refuse };
       if (overlap.stale.length > 0) {
         // Destroyed first (their tombstones written), the snapshot taken at the leader's

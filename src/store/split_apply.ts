@@ -15,9 +15,10 @@
 //   1. per new Region: its session table is replaced by a copy of the parent's (session
 //      records are not cut by key: a retry may reach either half), then each data table's
 //      range is copied (copyRange clears the range in the target first, and commits every
-//      few MiB), and LAST, in the final transaction of the final table, its meta and an
-//      apply state at INITIAL_LOG_INDEX. Crash before the meta: a file without meta, which no restart
-//      loads as a peer; the split is replayed and copies again — the same result.
+//      few MiB), and LAST, in the final transaction of the final table, its meta, an
+//      apply state at INITIAL_LOG_INDEX and the parent's merged records of its range
+//      (region_state.ts MergedRecord). Crash before the meta: a file without meta, which
+//      no restart loads as a peer; the split is replayed and copies again — the same result.
 //      Crash after the meta: the file is a complete initial state of the new Region, but
 //      the parent still covers its range; restart (PeerLoader.loadAll) does not load a
 //      Region at its initial state whose range a Region of a lower version still covers,
@@ -47,6 +48,7 @@ import { copyRange } from '../storage/region_split.js';
 import { mvccBound } from '../txn/mvcc/key_codec.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { DATA_TABLES, DataTable } from '../storage/region_schema.js';
+import { mergedRecordsFor } from '../storage/region_state.js';
 import { SplitRequest } from './cmd/command.js';
 import { INITIAL_LOG_INDEX, INITIAL_LOG_TERM } from './peer_loader.js';
 
@@ -159,6 +161,7 @@ export function copySplitData(
   engineOf: (regionId: number) => RegionEngine,
 ): number[] {
   const skipped: number[] = [];
+  const records = parentEngine.mergedRecords();
   for (const r of created) {
     const target = engineOf(r.id);
     if (aheadOfSplit(target, r)) {
@@ -175,6 +178,8 @@ export function copySplitData(
           ? {
               targetRegion: { region: r, tombstone: false },
               targetApply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
+              // The merges its range took in travel with it (region_state.ts MergedRecord).
+              targetMerged: mergedRecordsFor(records, r),
             }
           : {}),
       });

@@ -13,6 +13,8 @@ import {
   WriteOp,
   regionDbPath,
 } from '../../src/storage/index.js';
+import { readSnapshotFileState } from '../../src/storage/region_snapshot.js';
+import { decodeMergedRecords, mergedRecordsFor } from '../../src/storage/region_state.js';
 import { tempDir } from './tmp.js';
 
 const b = (...bytes: number[]) => Buffer.from(bytes);
@@ -272,35 +274,74 @@ test('close (hibernation) and transparent reopen; destroy removes the files', (t
   assert.throws(() => eng.get('raw', s('a')), StorageClosedError);
 });
 
-test('merged records: appended with the batch that commits the merge, kept across reopen, carried by a snapshot', (t) => {
+test('merged records: added with the batch that commits the merge, once each, kept across reopen, carried by a snapshot', (t) => {
   const dir = tempDir(t);
   let eng = new RegionEngine(dir, 3);
   t.after(() => eng.close());
   assert.deepEqual(eng.mergedRecords(), []);
   const r = region(3, '', 'm');
-  eng.applyBatch(
-    [],
-    { appliedIndex: 5, appliedTerm: 1 },
-    { region: r, tombstone: false },
-    {
-      source: 7,
-      commit: 40,
-    },
-  );
+  const own = { source: 7, commit: 40, target: 3, range: { startKey: s('f'), endKey: s('m') } };
+  // Passed on by a source: a merge into Region 7 before, of a range now in Region 3.
+  const passedOn = { source: 9, commit: 2, target: 7, range: { startKey: s('h'), endKey: s('k') } };
+  eng.applyBatch([], { appliedIndex: 5, appliedTerm: 1 }, { region: r, tombstone: false }, [
+    own,
+    passedOn,
+  ]);
   // A later meta write (a split, a conf change) leaves the records alone.
   eng.applyBatch([], { appliedIndex: 6, appliedTerm: 1 }, { region: r, tombstone: false });
-  eng.applyBatch([], { appliedIndex: 7, appliedTerm: 1 }, undefined, { source: 8, commit: 12 });
+  // A record the file has already is not added twice.
+  eng.applyBatch([], { appliedIndex: 7, appliedTerm: 1 }, undefined, [
+    passedOn,
+    { source: 8, commit: 12, target: 3, range: { startKey: s('m'), endKey: s('') } },
+  ]);
   eng.close();
   eng = new RegionEngine(dir, 3);
   const want = [
-    { source: 7, commit: 40 },
-    { source: 8, commit: 12 },
+    own,
+    passedOn,
+    { source: 8, commit: 12, target: 3, range: { startKey: s('m'), endKey: s('') } },
   ];
   assert.deepEqual(eng.mergedRecords(), want);
   // A snapshot is the whole file: a replica that installs one learns of the merges too.
   const info = eng.exportSnapshot();
+  assert.deepEqual(readSnapshotFileState(info.path, 3).merged, want);
   const other = new RegionEngine(tempDir(t), 3);
   t.after(() => other.close());
   other.importSnapshot(info.path);
   assert.deepEqual(other.mergedRecords(), want);
+});
+
+test('merged records written before targets and ranges were kept: the holder is the target', () => {
+  assert.deepEqual(decodeMergedRecords('[{"source":7,"commit":40}]', 3), [
+    { source: 7, commit: 40, target: 3 },
+  ]);
+  assert.throws(() => decodeMergedRecords('[{"source":7,"commit":40,"startKey":"00"}]', 3));
+  assert.throws(() => decodeMergedRecords('[{"source":"7","commit":40}]', 3));
+});
+
+test('merged records travel with their range: a new Region gets those its range overlaps', () => {
+  const rec = (source: number, start: string, end: string) => ({
+    source,
+    commit: 1,
+    target: 3,
+    range: { startKey: s(start), endKey: s(end) },
+  });
+  const records = [
+    rec(1, 'a', 'c'),
+    rec(2, 'c', 'f'),
+    rec(4, 'x', ''),
+    { source: 5, commit: 1, target: 3 },
+  ];
+  assert.deepEqual(
+    mergedRecordsFor(records, region(9, 'b', 'd')).map((r) => r.source),
+    [1, 2],
+  );
+  assert.deepEqual(
+    mergedRecordsFor(records, region(9, 'f', 'x')).map((r) => r.source),
+    [],
+  );
+  assert.deepEqual(
+    mergedRecordsFor(records, region(9, 'y', '')).map((r) => r.source),
+    [4],
+  );
 });

@@ -208,6 +208,31 @@ describe('merge apply', () => {
     disk.close();
   });
 
+  test('CommitMerge records the merge with its target and range, and passes on what the source took in of its range', (t) => {
+    const { disk, source, target } = setup(tempDir(t));
+    const rec = (src: number, start: string, end: string, tgt: number) => ({
+      source: src,
+      commit: 3,
+      target: tgt,
+      range: { startKey: Buffer.from(start), endKey: Buffer.from(end) },
+    });
+    // The source took in Region 7 once, and holds a record of a range it no longer has
+    // (split away since): only the first travels into the target.
+    const within = rec(7, 'b', 'c', SOURCE);
+    const away = rec(8, 'm', 'n', 5);
+    disk.engines
+      .get(SOURCE)
+      .applyBatch([], disk.engines.get(SOURCE).applyState(), undefined, [within, away]);
+    const p = prepare();
+    source.applyCommitted([p]);
+    target.applyCommitted([commit(p.index)]);
+    assert.deepEqual(disk.engines.get(TARGET).mergedRecords(), [
+      { ...rec(SOURCE, '', 'm', TARGET), commit: p.index },
+      within,
+    ]);
+    disk.close();
+  });
+
   test('a lagging source replica is caught up from the carried entries first', (t) => {
     const { disk, source, target } = setup(tempDir(t));
     // This replica has not applied the source's last write nor the prepare.

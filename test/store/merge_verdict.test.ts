@@ -48,11 +48,11 @@ const gone = (t: Tombstone | undefined) => mergeVerdict(SOURCE, M, STORE, undefi
 
 describe('merge verdict from a live replica of the target', () => {
   test('its merged record: the source was taken in', () => {
-    assert.equal(live(at(3, 9, 'f'), [{ source: 10000, commit: 9 }]), 'merged');
+    assert.equal(live(at(3, 9, 'f'), [{ source: 10000, commit: 9, target: 1 }]), 'merged');
   });
 
   test('a record of another prepare of the same source is not this merge', () => {
-    assert.equal(live(at(3, 9, 'f'), [{ source: 10000, commit: 4 }]), 'cannotCommit');
+    assert.equal(live(at(3, 9, 'f'), [{ source: 10000, commit: 4, target: 1 }]), 'cannotCommit');
   });
 
   test('past the recorded epoch without the record (a split, a conf change): cannot commit', () => {

@@ -149,6 +149,28 @@ describe('split apply', () => {
     disk.close();
   });
 
+  test('each new Region gets the merged records of its range; the parent keeps all of its own', (t) => {
+    const { disk, parent } = setup(tempDir(t));
+    const rec = (source: number, start: string, end: string) => ({
+      source,
+      commit: 3,
+      target: 1,
+      range: { startKey: Buffer.from(start), endKey: Buffer.from(end) },
+    });
+    const records = [
+      rec(5, 'b', 'c'),
+      rec(6, 'l', 'n'),
+      rec(7, 'u', ''),
+      { source: 9, commit: 2, target: 1 },
+    ];
+    disk.engines.get(1).applyBatch([], disk.engines.get(1).applyState(), undefined, records);
+    parent.applyCommitted([puts(['a', 'm', 'z'], 1), splitAt(['m', 't'])]);
+    assert.deepEqual(disk.engines.get(10).mergedRecords(), [rec(6, 'l', 'n')]);
+    assert.deepEqual(disk.engines.get(20).mergedRecords(), [rec(7, 'u', '')]);
+    assert.deepEqual(disk.engines.get(1).mergedRecords(), records);
+    disk.close();
+  });
+
   test('a write of the old epoch is refused after the split, naming the new Regions', (t) => {
     const { disk, parent } = setup(tempDir(t));
     parent.applyCommitted([splitAt(['m'])]);
