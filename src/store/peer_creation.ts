@@ -15,7 +15,8 @@
 // part in nothing until its first snapshot gives it the Region, etcd's "empty" node), so it
 // serves no request (peer.ts checkRequest). Overlap with a hosted Region cannot be seen
 // from the message (it carries no range); it is checked when the snapshot's file has
-// arrived and before Raft sees it (snapshotOverlap), as TiKV's check_snapshot does.
+// arrived and before Raft sees it (snapshotOverlap), as TiKV's check_snapshot does, for
+// every snapshot: a lagging replica's may be wider than its range too.
 import { MessageType } from '../raft/index.js';
 import { Peer, PeerRole, Region, rangeCovers, rangesOverlap } from '../region/meta.js';
 import { readSnapshotFileState } from '../storage/region_snapshot.js';

@@ -285,13 +285,15 @@ export class RaftStore {
   }
 
   /**
-   * A snapshot whose file arrived on its stream (`file`, in this store's snap dir). A peer
-   * created from a message gets its range from the snapshot, which must not overlap a
-   * Region hosted here (peer_creation.ts): two peers of one store would serve one key.
+   * A snapshot whose file arrived on its stream (`file`, in this store's snap dir). Its
+   * Region must not overlap another Region hosted here (peer_creation.ts): two peers of one
+   * store would serve one key. A peer created from a message gets its range from the
+   * snapshot; a lagging peer's snapshot may bring a wider range than it has (merges it
+   * missed, the log they were in compacted away), over sources still hosted here.
    */
   onSnapshotMessage(env: RaftEnvelope, file: string): Refusal | undefined {
     const peer = this.peers.get(env.regionId);
-    if (peer && !peer.isInitialized()) {
+    if (peer) {
       const overlap = snapshotOverlap(file, env.regionId, this.regions(), (id) => {
         const p = this.peers.get(id);
         if (!p) return undefined;

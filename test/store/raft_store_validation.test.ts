@@ -1,16 +1,60 @@
 // The store loop steps only what the validator accepts: three stores in one process.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageType, newMessage } from '../../src/raft/index.js';
-import { PeerRole } from '../../src/region/meta.js';
+import { PeerRole, Region } from '../../src/region/meta.js';
+import { RegionEngine } from '../../src/storage/region_engine.js';
+import type { MergedRecord } from '../../src/storage/region_state.js';
 import {
+  SnapshotFileInfo,
   decodeSnapshotDescriptor,
   describeSnapshot,
   encodeSnapshotDescriptor,
 } from '../../src/storage/region_snapshot.js';
+import type { RegionPeer } from '../../src/store/peer.js';
+import type { RaftEnvelope } from '../../src/store/raft_store.js';
 import { LocalNetwork } from './cluster_harness.js';
+
+/** The Snap envelope the leader's peer `lp` sends `behind` for a received file `name`. */
+function snapEnvelope(
+  lp: RegionPeer,
+  behind: RegionPeer,
+  region: Region,
+  info: SnapshotFileInfo,
+  name: string,
+): RaftEnvelope {
+  const me = behind.peerById(behind.peerId)!;
+  const from = lp.peerById(lp.peerId)!;
+  return {
+    regionId: region.id,
+    fromPeer: from,
+    toPeer: me,
+    epoch: region.epoch,
+    message: newMessage({
+      type: MessageType.Snap,
+      from: from.id,
+      to: me.id,
+      term: lp.node.raft.term,
+      snapshot: {
+        data: encodeSnapshotDescriptor({ ...describeSnapshot(info), name }),
+        metadata: {
+          index: info.applyState.appliedIndex,
+          term: info.applyState.appliedTerm,
+          confState: {
+            voters: region.peers.map((p) => p.id),
+            votersOutgoing: [],
+            learners: [],
+            learnersNext: [],
+            autoLeave: false,
+          },
+        },
+      },
+    }),
+  };
+}
 
 let net: LocalNetwork | undefined;
 afterEach(() => {
@@ -69,37 +113,7 @@ test('of two snapshots at one index, only the one Raft holds is reported as take
   const snaps = path.join(lagging.dir, 'snap');
   const delivery = (name: string) => {
     fs.copyFileSync(info.path, path.join(snaps, name));
-    const me = behind.peerById(behind.peerId)!;
-    const from = lp.peerById(lp.peerId)!;
-    return lagging.store.onRaftMessage(
-      {
-        regionId: 1,
-        fromPeer: from,
-        toPeer: me,
-        epoch: region.epoch,
-        message: newMessage({
-          type: MessageType.Snap,
-          from: from.id,
-          to: me.id,
-          term: lp.node.raft.term,
-          snapshot: {
-            data: encodeSnapshotDescriptor({ ...describeSnapshot(info), name }),
-            metadata: {
-              index: info.applyState.appliedIndex,
-              term: info.applyState.appliedTerm,
-              confState: {
-                voters: region.peers.map((p) => p.id),
-                votersOutgoing: [],
-                learners: [],
-                learnersNext: [],
-                autoLeave: false,
-              },
-            },
-          },
-        }),
-      },
-      'snapshot',
-    );
+    return lagging.store.onRaftMessage(snapEnvelope(lp, behind, region, info, name), 'snapshot');
   };
   // Both in one event-loop turn: the store loop has not installed the first yet.
   assert.equal(delivery('first.sqlite'), undefined);
@@ -119,3 +133,53 @@ async function eventually(f: () => boolean, timeoutMs = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+test("a lagging peer's snapshot wider than its range replaces a merged-away Region here only with its record", async (t) => {
+  // Region 1 [, m) took in Region 2 [m, ) while this store's replicas of both lagged, and
+  // the log that held the merge was compacted: the leader sends Region 1 a snapshot of
+  // [, ) at a higher version. Installed beside the hosted replica of Region 2, two peers of
+  // this store would hold keys from m on (and a restart would refuse the data dir).
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const left = net.bootstrapRegion(1, '', 'm');
+  const right = net.bootstrapRegion(2, 'm', '');
+  const leader = await net.waitForLeader(1);
+  const lagging = [...net.stores.values()].find((s) => s !== leader)!;
+  net.down.add(lagging.id);
+  const behind = lagging.store.peers.get(1)!;
+  const lp = leader.store.peers.get(1)!;
+
+  const deliver = (merged: MergedRecord[], name: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-wide-snap-'));
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const e = new RegionEngine(dir, 1);
+    const wide = { ...left, endKey: Buffer.alloc(0), epoch: { confVer: 1, version: 3 } };
+    e.applyBatch(
+      [],
+      { appliedIndex: 50, appliedTerm: 9 },
+      { region: wide, tombstone: false },
+      merged,
+    );
+    const info = e.exportSnapshot();
+    e.close();
+    const file = path.join(lagging.dir, 'snap', name);
+    fs.copyFileSync(info.path, file);
+    return lagging.store.onSnapshotMessage(snapEnvelope(lp, behind, left, info, name), file);
+  };
+  // Without the record of the merge nothing proves Region 2 is gone: refused, kept.
+  const refused = deliver([], 'plain.sqlite');
+  assert.equal(refused?.reason, 'bad-snapshot');
+  assert.match(refused!.detail!, /overlaps region 2 hosted here: no record of its merge/);
+  assert.ok(lagging.store.peers.has(2));
+  // With it (and no other replica here to take Region 2 in): destroyed first, tombstoned.
+  const record = {
+    source: 2,
+    commit: 20,
+    target: 1,
+    range: { startKey: right.startKey, endKey: right.endKey },
+  };
+  const stale = deliver([record], 'merged.sqlite');
+  assert.equal(stale?.detail, 'overlapped stale regions 2, destroyed');
+  assert.ok(!lagging.store.peers.has(2));
+  assert.ok(lagging.logEngine.tombstone(2));
+});
