@@ -222,11 +222,11 @@ export class RegionRequestSender {
       case 'NotLeader': {
         const reach = reachability(bo, loc.region.id);
         if (d.leader) {
-          reach.answered(loc.leader.storeId, 'leaderNamed');
+          reach.answered(loc.leader.storeId, d.leader.storeId);
           const kept = this.cache.onNotLeader(loc, d.leader);
           await bo.backoff(kept ? 'updateLeader' : 'regionMiss', giveUp);
         } else {
-          reach.answered(loc.leader.storeId, 'noLeader');
+          reach.answered(loc.leader.storeId, undefined);
           this.cache.onNotLeader(loc);
           await bo.backoff('noLeader', reach.giveUpError(loc.region, giveUp));
         }

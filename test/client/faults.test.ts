@@ -126,6 +126,43 @@ test('two of three replicas down and the third leaderless: "has no leader (2 of 
   });
 });
 
+test('the survivor names the dead leader, then knows none: its latest answer counts', async (t) => {
+  // Two of three stores killed, one of them the leader: the third names the old leader
+  // until it notices it is gone, then says it knows none (a follower's election timeout).
+  const { cluster, client } = await setup(t, { timeoutMs: 900 });
+  await client.put('k', '1');
+  const region = cluster.regionOf('k').region;
+  const [dead1, dead2] = region.peers;
+  cluster.setLeader(region.id, dead1!.storeId);
+  cluster.store(dead1!.storeId).kill();
+  cluster.store(dead2!.storeId).kill();
+  const noticed = setTimeout(() => cluster.setLeader(region.id, 0), 300);
+  t.after(() => clearTimeout(noticed));
+  await assert.rejects(client.get('k'), (e) => {
+    assert.ok(e instanceof NoLeaderError, String(e));
+    assert.equal(e.message, `region ${region.id} has no leader (2 of 3 replicas unreachable)`);
+    return true;
+  });
+});
+
+test('the survivor names a leader the call cannot reach, to the deadline: no reachable leader', async (t) => {
+  const { cluster, client } = await setup(t, { timeoutMs: 600 });
+  await client.put('k', '1');
+  const region = cluster.regionOf('k').region;
+  const [dead1, dead2] = region.peers;
+  cluster.setLeader(region.id, dead1!.storeId);
+  cluster.store(dead1!.storeId).kill();
+  cluster.store(dead2!.storeId).kill();
+  await assert.rejects(client.get('k'), (e) => {
+    assert.ok(e instanceof NoLeaderError, String(e));
+    assert.equal(
+      e.message,
+      `region ${region.id} has no reachable leader (2 of 3 replicas unreachable)`,
+    );
+    return true;
+  });
+});
+
 test('one replica down while another names the leader: not called leaderless', async (t) => {
   const { cluster, client } = await setup(t, { timeoutMs: 3000 });
   await client.put('k', '1');
