@@ -86,18 +86,6 @@ export class RegionStatements {
       : this.stmt(`delf:${t}`, `DELETE FROM "${t}" WHERE key >= ?`);
   }
 
-  /**
-   * Keys in order with each row's size (key and value bytes: SQLite reads a blob's length
-   * from its cell header, not its overflow pages). Bound as (start, end); or (start).
-   */
-  rowSizes(t: Table, bounded: boolean): SqliteStatement {
-    const where = bounded ? 'key >= ? AND key < ?' : 'key >= ?';
-    return this.stmt(
-      `sizes:${t}:${bounded ? 'b' : 'u'}`,
-      `SELECT key, length(key) + length(value) AS bytes FROM "${t}" WHERE ${where} ORDER BY key`,
-    );
-  }
-
   /** Bound as (start, end, limit); or (start, limit) when unbounded. A negative limit is none. */
   scan(t: Table, s: ScanShape): SqliteStatement {
     const cols = s.keyOnly ? 'key' : 'key, value';

@@ -103,55 +103,6 @@ export function copyRange(
   return rows;
 }
 
-/**
- * Delete the keys in [start, end) (empty end: +infinity) of `table` in transactions of
- * about `chunkBytes` of rows each, touching nothing else (not the apply state): a big
- * delete reaches the disk as a run of small WAL writes instead of one burst that every
- * other fsync of the machine waits behind. Only for rows nothing reads any more and that
- * nothing needs back after a crash (a split's moved half, once the new Region's copy is
- * complete: split_apply.ts). Returns the number of rows deleted.
- */
-export function deleteRangeInChunks(
-  engine: RegionEngine,
-  table: Table,
-  start: Uint8Array,
-  end: Uint8Array,
-  chunkBytes: number,
-): number {
-  const s = asBuffer(start);
-  const bounded = end.length > 0;
-  const e = asBuffer(end);
-  return engine.use((db, st) => {
-    // The chunk boundaries first: better-sqlite3 runs no statement while another iterates.
-    const cuts: Buffer[] = [];
-    let bytes = 0;
-    let rows = 0;
-    const sizes = st.rowSizes(table, bounded);
-    const it = (bounded ? sizes.iterate(s, e) : sizes.iterate(s)) as IterableIterator<{
-      key: Buffer;
-      bytes: number;
-    }>;
-    for (const row of it) {
-      rows++;
-      bytes += row.bytes;
-      if (bytes >= chunkBytes) {
-        cuts.push(row.key);
-        bytes = 0;
-      }
-    }
-    let from = s;
-    const del = st.delRange(table, true);
-    for (const cut of cuts) {
-      // [from, cut]: up to and including the row that filled the chunk.
-      const upTo = Buffer.concat([cut, Buffer.from([0])]);
-      db.transaction(() => del.run(from, upTo))();
-      from = upTo;
-    }
-    db.transaction(() => (bounded ? del.run(from, e) : st.delRange(table, false).run(from)))();
-    return rows;
-  });
-}
-
 /** What a split checker needs to know of a Region's engine, cheaply. */
 export interface RegionSizeEstimate {
   /** Bytes of database pages in use (all tables, indexes included): the file's live size. */

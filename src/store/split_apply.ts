@@ -22,13 +22,9 @@
 //      Crash after the meta: the file is a complete initial state of the new Region, but
 //      the parent still covers its range; restart (PeerLoader.loadAll) does not load a
 //      Region at its initial state whose range a Region of a lower version still covers,
-//      and the replayed split keeps that copy (the parent may have begun step 2a);
-//   2a. the parent's moved rows are deleted in transactions of about 1 MiB each (a store
-//      runs it on a worker thread, after checking the file is still at the entry before
-//      the split). Crash: the parent is still before the split, some moved rows gone; the
-//      replayed split keeps the complete copies of step 1 and deletes the rest;
-//   2b. the parent: what is left of its moved ranges is deleted and its new meta written,
-//      in one transaction with the split's apply index (on the worker thread, in a
+//      and the replayed split copies again — the same result;
+//   2. the parent: its moved ranges are deleted and its new meta written, in one
+//      transaction with the split's apply index (a store runs it on a worker thread, in a
 //      transaction that first checks the file is still at the entry before the split:
 //      commitSplitParentIfAt). From here on the split is done: a crash
 //      leaves new Regions whose files are complete and a parent that no longer covers
@@ -48,9 +44,9 @@
 import { failpoint } from '../common/failpoint.js';
 import { RegionError } from '../region/errors.js';
 import { Region, cloneRegion, keyInRegion } from '../region/meta.js';
-import { copyRange, deleteRangeInChunks } from '../storage/region_split.js';
+import { copyRange } from '../storage/region_split.js';
 import { mvccBound } from '../txn/mvcc/key_codec.js';
-import { RegionEngine, WriteOp } from '../storage/region_engine.js';
+import { RegionEngine } from '../storage/region_engine.js';
 import { DATA_TABLES, DataTable } from '../storage/region_schema.js';
 import { mergedRecordsFor } from '../storage/region_state.js';
 import { SplitRequest } from './cmd/command.js';
@@ -58,8 +54,7 @@ import { INITIAL_LOG_INDEX, INITIAL_LOG_TERM } from './peer_loader.js';
 
 /**
  * A split's copy commits the new Region's file every 1 MiB (copyRange chunkBytes): the new
- * Region is not loaded before its meta, which comes last, so the chunks are invisible. The
- * parent's delete of the moved rows goes in chunks of the same size (step 2a).
+ * Region is not loaded before its meta, which comes last, so the chunks are invisible.
  */
 export const SPLIT_COPY_CHUNK_BYTES = 1 << 20;
 
@@ -142,20 +137,16 @@ export function deriveSplit(
 /** A split entry whose ids cannot be right (PD allocates distinct ones): refused alike. */
 export class SplitCommandError extends Error {}
 
-/**
- * Where the new Region's file stands: no complete copy yet; the complete copy this split
- * makes (its meta, written last, at the initial state: a replayed split keeps it, since
- * the parent may have begun deleting the moved rows, step 2); or past that initial state.
- */
-function splitCopyState(engine: RegionEngine, region: Region): 'none' | 'complete' | 'ahead' {
-  if (!engine.exists()) return 'none';
+/** Is the new Region's file already past the initial state this split would give it? */
+function aheadOfSplit(engine: RegionEngine, region: Region): boolean {
+  if (!engine.exists()) return false;
   const local = engine.regionState();
-  if (!local) return 'none';
-  if (local.tombstone) return 'ahead'; // its peer here was removed since: never resurrect
-  const ahead =
+  if (!local) return false;
+  if (local.tombstone) return true; // its peer here was removed since: never resurrect
+  return (
     engine.applyState().appliedIndex > INITIAL_LOG_INDEX ||
-    local.region.epoch.version > region.epoch.version;
-  return ahead ? 'ahead' : 'complete';
+    local.region.epoch.version > region.epoch.version
+  );
 }
 
 /**
@@ -173,9 +164,10 @@ export function copySplitData(
   const records = parentEngine.mergedRecords();
   for (const r of created) {
     const target = engineOf(r.id);
-    const state = splitCopyState(target, r);
-    if (state === 'ahead') skipped.push(r.id);
-    if (state !== 'none') continue;
+    if (aheadOfSplit(target, r)) {
+      skipped.push(r.id);
+      continue;
+    }
     copyRange(parentEngine, target, Buffer.alloc(0), Buffer.alloc(0), { tables: ['session'] });
     DATA_TABLES.forEach((t, i) => {
       const last = i === DATA_TABLES.length - 1;
@@ -196,26 +188,16 @@ export function copySplitData(
   return skipped;
 }
 
-/** The parent's moved range [k1, end) in `table`'s keys. */
-function movedRange(split: { created: Region[] }, t: DataTable): { start: Buffer; end: Buffer } {
+/** Step 2's writes: the parent gives up [k1, end) of every data table. */
+function parentCut(split: { parent: Region; created: Region[] }) {
   const cut = split.created[0]!.startKey;
   const end = split.created[split.created.length - 1]!.endKey;
-  return { start: bound(t, cut), end: bound(t, end) };
-}
-
-/**
- * Step 2's writes: the parent gives up [k1, end) of every data table. Most rows go first,
- * in chunks (deleteRangeInChunks); the meta's transaction deletes what is left (nothing,
- * unless a chunk failed). A crash between the chunks and the meta leaves the parent
- * before the split with some moved rows gone: the replayed split keeps the new Regions'
- * complete copies (splitCopyState) and deletes the rest.
- */
-function parentCut(parentEngine: RegionEngine, split: { created: Region[] }): WriteOp[] {
-  return DATA_TABLES.map((t) => {
-    const { start, end } = movedRange(split, t);
-    deleteRangeInChunks(parentEngine, t, start, end, SPLIT_COPY_CHUNK_BYTES);
-    return { op: 'deleteRange' as const, table: t, start, end };
-  });
+  return DATA_TABLES.map((t) => ({
+    op: 'deleteRange' as const,
+    table: t,
+    start: bound(t, cut),
+    end: bound(t, end),
+  }));
 }
 
 /** Step 2: the parent gives up [k1, end) of every data table with its new meta. */
@@ -225,7 +207,7 @@ export function commitSplitParent(
   apply: { index: number; term: number },
 ): void {
   parentEngine.applyBatch(
-    parentCut(parentEngine, split),
+    parentCut(split),
     { appliedIndex: apply.index, appliedTerm: apply.term },
     { region: split.parent, tombstone: false },
   );
@@ -243,12 +225,9 @@ export function commitSplitParentIfAt(
   apply: { index: number; term: number },
   before: { appliedIndex: number; appliedTerm: number },
 ): boolean {
-  const at = parentEngine.applyState();
-  if (at.appliedIndex !== before.appliedIndex || at.appliedTerm !== before.appliedTerm)
-    return false;
   return parentEngine.applyBatchIfAt(
     before,
-    parentCut(parentEngine, split),
+    parentCut(split),
     { appliedIndex: apply.index, appliedTerm: apply.term },
     { region: split.parent, tombstone: false },
   );

@@ -9,7 +9,6 @@ import { Entry, EntryType } from '../../src/raft/index.js';
 import { RegionError } from '../../src/region/errors.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
 import { TABLES } from '../../src/storage/region_schema.js';
-import { deleteRangeInChunks } from '../../src/storage/region_split.js';
 import { RaftCommand, encodeCommand } from '../../src/store/cmd/command.js';
 import { RegionPeer } from '../../src/store/peer.js';
 import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
@@ -282,23 +281,6 @@ describe('split apply: a crash at each step, then restart', () => {
       disk.close();
     });
   }
-
-  test('a crash in the chunked delete of the moved rows (step 2a): the replayed split keeps the complete copies', (t) => {
-    const { disk, parent } = setup(tempDir(t));
-    parent.applyCommitted([puts(['a', 'g', 'm', 'n', 't', 'z'], 1)]);
-    const split = splitAt(['m', 't']);
-    setFailpoint('split_copy_after', 'return');
-    assert.throws(() => parent.applyCommitted([split]), /failpoint/);
-    clearFailpoints();
-    // Step 2a got as far as the first moved rows of the raw table, then the process died.
-    deleteRangeInChunks(disk.engines.get(1), 'raw', Buffer.from('m'), Buffer.from('t'), 1);
-    assert.deepEqual(disk.rows(1, 'raw'), ['a=762d61', 'g=762d67', 't=762d74', 'z=762d7a']);
-    const [p] = disk.restart();
-    assert.equal(p!.appliedIndex, split.index - 1, 'the split is replayed from the log');
-    p!.applyCommitted([split]);
-    assertSplitDone(disk);
-    disk.close();
-  });
 
   test('split_parent_after: the split is done; restart loads every half', (t) => {
     const { disk, parent } = setup(tempDir(t));
