@@ -29,6 +29,27 @@ describe('Inflights', () => {
     assert.equal(w.full(), false);
   });
 
+  test('grows on demand up to its capacity, keeping the order across a wrapped ring', () => {
+    const w = new Inflights(8, 0);
+    w.add(1, 1);
+    w.add(2, 2);
+    w.freeLE(1); // the ring of 2 now starts at its second slot
+    w.add(3, 3); // wraps to the first slot
+    w.add(4, 4); // the ring is full at size 2: it grows, 2 and 3 first in order
+    const copy = w.clone();
+    for (const i of [5, 6, 7, 8, 9]) w.add(i, i);
+    assert.equal(w.full(), true, 'capacity 8 reached');
+    assert.throws(() => w.add(10, 10), InvariantError);
+    w.freeLE(3);
+    assert.deepEqual([w.length, w.inflightBytes], [6, 39]);
+    w.freeLE(8);
+    assert.deepEqual([w.length, w.inflightBytes], [1, 9]);
+    // A clone is its own window.
+    assert.deepEqual([copy.length, copy.inflightBytes], [3, 9]);
+    copy.freeLE(3);
+    assert.deepEqual([copy.length, copy.inflightBytes], [1, 4]);
+  });
+
   test('is full by bytes once the in-flight bytes reach the limit', () => {
     const w = new Inflights(100, 1000);
     w.add(1, 400);
