@@ -112,55 +112,60 @@ test('every peer unreachable until the deadline: no reachable leader, caused by 
   });
 });
 
-test('two of three replicas down and the third leaderless: "has no leader (2 of 3 replicas unreachable)"', async (t) => {
-  const { cluster, client } = await setup(t, { timeoutMs: 800 });
+/**
+ * A Region with its first two replicas' stores killed and the third alive, leaderless or
+ * still naming the first (dead) one as its leader.
+ */
+async function twoOfThreeDown(
+  t: { after: (fn: () => void) => void },
+  timeoutMs: number,
+  survivorNames: 'no leader' | 'the dead leader',
+) {
+  const { cluster, client } = await setup(t, { timeoutMs });
   await client.put('k', '1');
   const region = cluster.regionOf('k').region;
-  const survivor = region.peers[2]!.storeId;
-  for (const p of region.peers) if (p.storeId !== survivor) cluster.store(p.storeId).kill();
-  cluster.setLeader(region.id, 0);
-  await assert.rejects(client.get('k'), (e) => {
+  const [dead1, dead2] = region.peers;
+  cluster.setLeader(region.id, survivorNames === 'no leader' ? 0 : dead1!.storeId);
+  cluster.store(dead1!.storeId).kill();
+  cluster.store(dead2!.storeId).kill();
+  return { cluster, client, region };
+}
+
+/** The call fails with a NoLeaderError saying exactly `message`. */
+async function rejectsNoLeader(call: Promise<unknown>, message: string): Promise<void> {
+  await assert.rejects(call, (e) => {
     assert.ok(e instanceof NoLeaderError, String(e));
-    assert.equal(e.message, `region ${region.id} has no leader (2 of 3 replicas unreachable)`);
+    assert.equal(e.message, message);
     return true;
   });
+}
+
+test('two of three replicas down and the third leaderless: "has no leader (2 of 3 replicas unreachable)"', async (t) => {
+  const { client, region } = await twoOfThreeDown(t, 800, 'no leader');
+  await rejectsNoLeader(
+    client.get('k'),
+    `region ${region.id} has no leader (2 of 3 replicas unreachable)`,
+  );
 });
 
 test('the survivor names the dead leader, then knows none: its latest answer counts', async (t) => {
   // Two of three stores killed, one of them the leader: the third names the old leader
   // until it notices it is gone, then says it knows none (a follower's election timeout).
-  const { cluster, client } = await setup(t, { timeoutMs: 900 });
-  await client.put('k', '1');
-  const region = cluster.regionOf('k').region;
-  const [dead1, dead2] = region.peers;
-  cluster.setLeader(region.id, dead1!.storeId);
-  cluster.store(dead1!.storeId).kill();
-  cluster.store(dead2!.storeId).kill();
+  const { cluster, client, region } = await twoOfThreeDown(t, 900, 'the dead leader');
   const noticed = setTimeout(() => cluster.setLeader(region.id, 0), 300);
   t.after(() => clearTimeout(noticed));
-  await assert.rejects(client.get('k'), (e) => {
-    assert.ok(e instanceof NoLeaderError, String(e));
-    assert.equal(e.message, `region ${region.id} has no leader (2 of 3 replicas unreachable)`);
-    return true;
-  });
+  await rejectsNoLeader(
+    client.get('k'),
+    `region ${region.id} has no leader (2 of 3 replicas unreachable)`,
+  );
 });
 
 test('the survivor names a leader the call cannot reach, to the deadline: no reachable leader', async (t) => {
-  const { cluster, client } = await setup(t, { timeoutMs: 600 });
-  await client.put('k', '1');
-  const region = cluster.regionOf('k').region;
-  const [dead1, dead2] = region.peers;
-  cluster.setLeader(region.id, dead1!.storeId);
-  cluster.store(dead1!.storeId).kill();
-  cluster.store(dead2!.storeId).kill();
-  await assert.rejects(client.get('k'), (e) => {
-    assert.ok(e instanceof NoLeaderError, String(e));
-    assert.equal(
-      e.message,
-      `region ${region.id} has no reachable leader (2 of 3 replicas unreachable)`,
-    );
-    return true;
-  });
+  const { client, region } = await twoOfThreeDown(t, 600, 'the dead leader');
+  await rejectsNoLeader(
+    client.get('k'),
+    `region ${region.id} has no reachable leader (2 of 3 replicas unreachable)`,
+  );
 });
 
 test('one replica down while another names the leader: not called leaderless', async (t) => {
