@@ -28,7 +28,7 @@ import {
   isEpochStale,
   rangeCovers,
 } from '../region/meta.js';
-import type { MergedRecord, MergeState } from '../storage/region_state.js';
+import { MergedRecord, MergeState, sameMerge } from '../storage/region_state.js';
 import type { Tombstone } from '../storage/tombstone.js';
 
 export type MergeVerdict =
@@ -57,7 +57,7 @@ export function mergeVerdict(
   const recorded = m.target.epoch;
   if (local) {
     const e = local.region.epoch;
-    if (local.merged.some((r) => r.source === source.id && r.commit === m.commit))
+    if (local.merged.some((r) => sameMerge(r, { source: source.id, commit: m.commit })))
       return { kind: 'merged' };
     // Rows of the source's range belong to a target that covers it at a later version,
     // whichever merge brought them (a file written before merged records were kept).
