@@ -14,7 +14,7 @@ import {
 } from '../../src/client/txn/txn_errors.js';
 import { checkListAppend } from '../check/list_append/checker.js';
 import { nyx } from '../cli/nyx.js';
-import { TestCluster } from './cluster.js';
+import { TestCluster, eventually } from './cluster.js';
 import { runBank, runListAppend, spreadKeys } from './txn_workloads.js';
 
 const REGIONS = 4;
@@ -190,21 +190,23 @@ describe('transactions on a real cluster', () => {
       );
     // Two keys whose Regions are led from different stores, so that neither store's own
     // wait-for graph sees the whole cycle; move one leader if all sit on one store.
-    let all = await placed();
-    if (new Set(all.map((p) => p.store)).size === 1) {
-      const other = [1, 2, 3].find((s) => s !== all[0]!.store)!;
-      const r = await nyx([
+    // PD's map may lag a leader change the balancer makes meanwhile, and a Region may
+    // have no leader yet: ask again until PD shows leaders on two stores.
+    const all = await eventually('leaders on two stores in PD', async () => {
+      const now = await placed();
+      if (new Set(now.map((p) => p.store)).size > 1) return now;
+      const other = [1, 2, 3].find((s) => s !== now[0]!.store)!;
+      await nyx([
         'region',
         'transfer-leader',
-        String(all[1]!.region),
+        String(now[1]!.region),
         '--to-store',
         String(other),
         '--pd',
         c.pd,
       ]);
-      assert.equal(r.code, 0, r.stderr);
-      all = await placed();
-    }
+      return undefined;
+    });
     const x = all[0]!;
     const y = all.find((p) => p.store !== x.store)!;
     assert.ok(y, `leaders: ${JSON.stringify(all)}`);
