@@ -162,6 +162,51 @@ describe('operator controller', () => {
     );
   });
 
+  test('a step another operator made impossible ends Stale, even when the epoch looks right', () => {
+    const { c, op, hb } = setup();
+    // A balance move added learner 14 on store 4, then a repair planned at the old epoch
+    // replaced it: its learner (20) can never go to store 4, whose conf change it would
+    // otherwise take for its own.
+    const balance = op([
+      { kind: 'AddLearner', toStore: 4, peerId: 14 },
+      { kind: 'PromoteLearner', toStore: 4, peerId: 14 },
+    ]);
+    c.add(balance);
+    assert.equal(hb(region(1, BASE))?.step.kind, 'AddLearner');
+    const repair = op(
+      [
+        { kind: 'AddLearner', toStore: 4, peerId: 20 },
+        { kind: 'PromoteLearner', toStore: 4, peerId: 20 },
+        { kind: 'RemovePeer', fromStore: 3, peerId: 13 },
+      ],
+      { priority: OperatorPriority.High },
+    );
+    assert.deepEqual(c.add(repair), { ok: true });
+    assert.equal(balance.status, OperatorStatus.Replaced);
+    assert.equal(hb(region(2, [...BASE, [14, 4, L]])), undefined);
+    assert.equal(repair.status, OperatorStatus.Stale);
+
+    // A learner to promote that someone removed.
+    const promote = op([{ kind: 'PromoteLearner', toStore: 4, peerId: 14 }], {
+      epoch: { confVer: 2, version: 1 },
+    });
+    c.add(promote);
+    assert.equal(hb(region(3, BASE)), undefined);
+    assert.equal(promote.status, OperatorStatus.Stale);
+
+    // Its own learner on the store is the step done, not a conflict.
+    const own = op(
+      [
+        { kind: 'AddLearner', toStore: 4, peerId: 14 },
+        { kind: 'PromoteLearner', toStore: 4, peerId: 14 },
+      ],
+      { epoch: { confVer: 3, version: 1 } },
+    );
+    c.add(own);
+    assert.equal(hb(region(4, [...BASE, [14, 4, L]]))?.step.kind, 'PromoteLearner');
+    assert.equal(own.status, OperatorStatus.Running);
+  });
+
   test('joint change: done only once the joint state is left', () => {
     const { c, op, hb } = setup();
     const o = op(

@@ -90,6 +90,22 @@ export function isStepDone(step: OperatorStep, hb: HeartbeatView, op: Operator):
   }
 }
 
+/**
+ * A step the Region as reported can never complete: a learner to add on a store that
+ * holds another peer of the Region already (a store hosts one replica of a Region; the
+ * leader refuses such a change), or a learner to promote that is gone. Another operator
+ * got there first — a balance move replaced half-way leaves its learner behind — and the
+ * peer's conf change may even look like this step's own (unexplained() counts bumps, not
+ * peers), so the operator would wait for its timeout and the checker that planned it would
+ * find no store left to use. Ending it Stale lets the checkers plan from the Region as it is.
+ */
+function cannotBeDone(step: OperatorStep, r: Region): boolean {
+  if (step.kind === 'AddLearner')
+    return r.peers.some((p) => p.storeId === step.toStore && p.id !== step.peerId);
+  if (step.kind === 'PromoteLearner') return !r.peers.some((p) => p.id === step.peerId);
+  return false;
+}
+
 /** A step that must wait (not be sent) until a learner it promotes has caught up. */
 function waitsForCatchUp(step: OperatorStep, hb: HeartbeatView): boolean {
   const pending = new Set(hb.pendingPeers.map((p) => p.id));
@@ -222,7 +238,7 @@ export class OperatorController implements OperatorSink {
       return undefined;
     }
     const step = op.steps[op.currentStep]!;
-    if (this.unexplained(op, hb.region)) {
+    if (this.unexplained(op, hb.region) || cannotBeDone(step, hb.region)) {
       this.end(op, OperatorStatus.Stale);
       return undefined;
     }

@@ -2,7 +2,8 @@
 // After PD's ReplicaChecker (tikv/pd server/schedule/checker/replica_checker.go), in its
 // order of urgency:
 //   1. a replica on a Down store (silent past max-store-down-time) is replaced: add a
-//      learner elsewhere, promote it, then remove the dead one (High priority); when the
+//      learner elsewhere (or take a learner already on a healthy store), promote it, then
+//      remove the dead one (High priority); when the
 //      healthy voters are enough without it (a move was under way), it is only removed;
 //      so is a replica its leader has reported down (silent) for max-store-down-time while
 //      its store still heartbeats (see silentPastDownTime for PD's rule);
@@ -191,13 +192,26 @@ function replace(
   facts: string[],
   what = `replica on store ${old.storeId} is ${why}`,
 ): Verdict {
-  const target = pickReplicaTarget(snap, h.region);
-  if (!target.best) return noTarget(what, target.refused, facts);
-  const to = target.best.id;
-  const steps: OperatorStep[] = [
-    { kind: 'AddLearner', toStore: to, peerId: NEW_PEER },
-    { kind: 'PromoteLearner', toStore: to, peerId: NEW_PEER },
-  ];
+  // A learner already on a healthy store (a move that was replaced or timed out half-way
+  // left it): it becomes the replacement — its store holds a replica of the Region, so no
+  // new one can go there, and a second copy elsewhere would be a snapshot sent for nothing.
+  const spare = h.learners.find((l) => usableLearner(h, l, snap));
+  if (spare && h.pending.includes(spare))
+    return verdict(
+      REPLICA_CHECKER,
+      'held-back',
+      `${what} — the learner on store ${spare.storeId} replaces it once it has caught up`,
+      facts,
+    );
+  const target = spare ? undefined : pickReplicaTarget(snap, h.region);
+  if (target && !target.best) return noTarget(what, target.refused, facts);
+  const to = spare?.storeId ?? target!.best!.id;
+  const steps: OperatorStep[] = spare
+    ? [{ kind: 'PromoteLearner', toStore: to, peerId: spare.id }]
+    : [
+        { kind: 'AddLearner', toStore: to, peerId: NEW_PEER },
+        { kind: 'PromoteLearner', toStore: to, peerId: NEW_PEER },
+      ];
   // The leader never removes itself (operator.ts); the new voter has caught up by now.
   if (h.leader?.id === old.id)
     steps.push({ kind: 'TransferLeader', fromStore: old.storeId, toStore: to });
@@ -205,9 +219,18 @@ function replace(
   return verdict(
     REPLICA_CHECKER,
     'act',
-    `${what} — replace it with a new replica on store ${to} (${snap.regionScore(to)} Regions)`,
-    [...facts, ...refusedFacts(target.refused)],
+    spare
+      ? `${what} — replace it with the caught-up learner on store ${to}`
+      : `${what} — replace it with a new replica on store ${to} (${snap.regionScore(to)} Regions)`,
+    [...facts, ...refusedFacts(target?.refused ?? [])],
     plan(h.region, `${REPLICA_CHECKER}: replace ${why.toLowerCase()} replica`, priority, steps),
+  );
+}
+
+/** A learner on an Up store its leader hears from: one that can become a voter. */
+function usableLearner(h: RegionHealth, l: Peer, snap: ClusterSnapshot): boolean {
+  return (
+    snap.store(l.storeId)?.liveness === 'Up' && !h.reportedDown.some((d) => d.peer.id === l.id)
   );
 }
 
@@ -219,9 +242,7 @@ function makeUpReplica(
 ): Verdict {
   const short = `${h.voters.length}/${max} voters`;
   // A learner left by an earlier move: promote it if it caught up rather than copy again.
-  const ready = h.learners.find(
-    (l) => !h.pending.includes(l) && snap.store(l.storeId)?.liveness === 'Up',
-  );
+  const ready = h.learners.find((l) => !h.pending.includes(l) && usableLearner(h, l, snap));
   if (ready) {
     return verdict(
       REPLICA_CHECKER,

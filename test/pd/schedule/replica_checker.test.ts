@@ -123,6 +123,41 @@ test('a leftover learner is promoted when a voter is missing, removed when none 
   assert.match(v.summary, /learner on store 4 is still catching up/);
 });
 
+test('a Down replica is replaced by a learner already on a healthy store, not a second copy', (t) => {
+  // A balance move left a learner on store 4 (its operator was replaced half-way) and
+  // store 3 died: store 4 is the only one left, and it already holds a replica.
+  const sim = new SimCluster(t, { stores: 4, regions: 1 });
+  sim.reportAll(() => 1);
+  sim.pd.config.set('max-store-down-time', '2s');
+  const base = sim.regions()[0]!;
+  const withLearner = cloneRegion(base);
+  const learner = { id: sim.pd.cluster.allocId(), storeId: 4, role: PeerRole.Learner };
+  withLearner.peers.push(learner);
+  withLearner.epoch.confVer += 1;
+  sim.alive.delete(3);
+  sim.advance(3000);
+  sim.report(withLearner, 1, { pendingPeers: [learner] });
+  let v = verdictOf(sim, base.id);
+  assert.equal(v.outcome, 'held-back');
+  assert.match(
+    v.summary,
+    /^replica on store 3 is Down — the learner on store 4 replaces it once it has caught up/,
+  );
+
+  sim.report(withLearner, 1, { pendingPeers: [] });
+  v = verdictOf(sim, base.id);
+  assert.equal(v.outcome, 'act');
+  assert.match(
+    v.summary,
+    /^replica on store 3 is Down — replace it with the caught-up learner on store 4/,
+  );
+  const old = base.peers.find((p) => p.storeId === 3)!;
+  assert.deepEqual(v.plan!.steps, [
+    { kind: 'PromoteLearner', toStore: 4, peerId: learner.id },
+    { kind: 'RemovePeer', fromStore: 3, peerId: old.id },
+  ]);
+});
+
 test('replica-schedule-limit bounds repairs in flight; a running operator holds its Region', (t) => {
   const sim = new SimCluster(t, { stores: 4, regions: 3 });
   sim.reportAll(() => 1);
