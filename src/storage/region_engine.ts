@@ -46,6 +46,7 @@ import {
   RegionStatements,
   Table,
 } from './region_schema.js';
+import { regionFileImage } from './region_file_image.js';
 import { SnapshotFileInfo, readSnapshotFileState, writeSnapshotFile } from './region_snapshot.js';
 import {
   SQLITE_PAGE_BYTES,
@@ -208,6 +209,30 @@ export class RegionEngine {
       this.reloadState();
       return wrote;
     });
+  }
+
+  /**
+   * The first state of a Region with no file yet (a bootstrapped Region): the file is made
+   * in memory (region_file_image.ts), written beside its place and renamed there, so a
+   * crash leaves it whole or absent, and no handle is opened. With a file already there
+   * (a crash left one, a placeholder peer opened it) the state is written into it.
+   */
+  createWithState(s: { region: RegionLocalState; apply: ApplyState }): void {
+    this.checkAlive();
+    if (this.db || this.exists()) return this.writeState(s);
+    ensureDir(regionsDir(this.dataDir));
+    // A -wal left by an earlier file of this Region would be replayed into the new one.
+    for (const f of sqliteFiles(this.path).slice(1)) unlinkIfExists(f);
+    const image = regionFileImage((st) => {
+      st.putLocal().run(LOCAL_APPLY, encodeApplyState(s.apply));
+      st.putLocal().run(LOCAL_REGION, encodeRegionState(s.region));
+    });
+    const next = `${this.path}.new`;
+    fs.writeFileSync(next, image);
+    fs.renameSync(next, this.path);
+    fsyncDir(regionsDir(this.dataDir));
+    this.apply = { ...s.apply };
+    this.local = cloneRegionState(s.region);
   }
 
   /** Write the Region meta and/or apply state alone (bootstrap, tombstone). */

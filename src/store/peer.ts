@@ -834,10 +834,19 @@ export class RegionPeer {
       return;
     }
     const copyOffLoop = opts.inlineSplits ? undefined : this.opts.copySplitOffLoop;
-    const { applied, suspended } = this.applier.applyEntries(entries, copyOffLoop !== undefined);
-    const st = this.engine.applyState();
-    this.appliedIndex = st.appliedIndex;
-    this.appliedTerm = st.appliedTerm;
+    const { applied, suspended, appliedTo } = this.applier.applyEntries(
+      entries,
+      copyOffLoop !== undefined,
+    );
+    if (appliedTo) {
+      // Possibly ahead of the file: a batch of empty entries is not written (region_applier.ts).
+      this.appliedIndex = appliedTo.index;
+      this.appliedTerm = appliedTo.term;
+    } else {
+      const st = this.engine.applyState();
+      this.appliedIndex = st.appliedIndex;
+      this.appliedTerm = st.appliedTerm;
+    }
     this.answer(applied);
     if (suspended) this.startSplitCopy(suspended, copyOffLoop!);
   }

@@ -131,7 +131,7 @@ export class PeerLoader {
       }
     }
     const engine = this.engines.get(region.id);
-    engine.writeState({
+    engine.createWithState({
       region: { region, tombstone: false },
       apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
     });

@@ -127,12 +127,15 @@ export class RegionApplier {
   applyEntries(
     entries: Entry[],
     suspendSplits: boolean,
-  ): { applied: AppliedEntry[]; suspended?: SuspendedSplit } {
+  ): { applied: AppliedEntry[]; suspended?: SuspendedSplit; appliedTo?: Entry } {
     let batch = new ApplyBatch(this.engine);
     const applied: AppliedEntry[] = [];
     /** The last entry whose effects are in `batch` (not yet committed), if any. */
     let pending: Entry | undefined;
+    /** Whether `batch` holds more than empty entries: anything to write but the index. */
+    let changes = false;
     for (const e of entries) {
+      if (e.data.length > 0 || e.type === EntryType.ConfChange) changes = true;
       if (e.type === EntryType.ConfChange) {
         const next = this.applyConfChange(e);
         // The new meta commits with this entry's apply index (one transaction): a crash
@@ -160,10 +163,12 @@ export class RegionApplier {
       if (pending) this.commit(batch, pending);
       pending = undefined;
       batch = new ApplyBatch(this.engine);
+      changes = false;
       if (!(admin instanceof Error) && admin.admin!.kind !== 'batchSplit') {
         const outcome = this.applyMerge(admin, e);
         applied.push({ index: e.index, term: e.term, outcome });
         pending = outcome instanceof Error ? e : undefined;
+        changes = pending !== undefined;
         continue;
       }
       const prepared = this.prepareAdmin(admin);
@@ -178,9 +183,17 @@ export class RegionApplier {
       applied.push({ index: e.index, term: e.term, outcome });
       // A refused admin command changed nothing: its index rides on the next commit.
       pending = outcome instanceof Error ? e : undefined;
+      changes = pending !== undefined;
     }
-    if (pending) this.commit(batch, pending);
-    return { applied };
+    // Empty entries only (a new leader's, Raft thesis §6.4): nothing to write, so the
+    // apply index moves in memory alone and reaches the file with the next write. A
+    // restart applies those entries again, which changes nothing; the log is never
+    // compacted past the file's index (flush() reports only what the file holds), so
+    // they are still there to apply. An election no longer opens every Region's file —
+    // at thousands of Regions, mostly closed, that open, write and close was most of
+    // the store's work until every Region had a leader.
+    if (pending && changes) this.commit(batch, pending);
+    return { applied, appliedTo: entries[entries.length - 1] };
   }
 
   /**

@@ -248,6 +248,42 @@ test('region state with tombstone flag, written with the apply state, survives r
   assert.match(text, /"startKey":"0061"/);
 });
 
+test('a first state is written as a whole file, without a handle; it is an ordinary WAL database', (t) => {
+  const dir = tempDir(t);
+  const r = region(7, 'a', 'm');
+  const state = {
+    region: { region: r, tombstone: false },
+    apply: { appliedIndex: 5, appliedTerm: 5 },
+  };
+  const eng = new RegionEngine(dir, 7);
+  t.after(() => eng.close());
+  eng.createWithState(state);
+  assert.equal(eng.isOpen, false, 'no handle was opened');
+  assert.deepEqual(fs.readdirSync(`${dir}/regions`), ['7.sqlite'], 'nothing left beside it');
+  assert.deepEqual(eng.regionState(), state.region);
+
+  // Another engine over the file (a restart) reads the same state, and the file takes writes.
+  const again = new RegionEngine(dir, 7);
+  t.after(() => again.close());
+  assert.deepEqual(again.regionState(), state.region);
+  assert.deepEqual(again.applyState(), state.apply);
+  assert.equal(
+    again.use((db) => db.pragma('journal_mode', { simple: true })),
+    'wal',
+  );
+  assert.equal(
+    again.use((db) => db.pragma('integrity_check', { simple: true })),
+    'ok',
+  );
+  again.applyBatch([put('raw', s('b'), s('1'))], { appliedIndex: 6, appliedTerm: 5 });
+  assert.deepEqual(again.flush(), { appliedIndex: 6, appliedTerm: 5 });
+
+  // Over an existing file it writes the state into it, keeping what the file holds.
+  again.createWithState({ ...state, apply: { appliedIndex: 7, appliedTerm: 5 } });
+  assert.equal(again.get('raw', s('b'))?.toString(), '1');
+  assert.deepEqual(again.applyState(), { appliedIndex: 7, appliedTerm: 5 });
+});
+
 test('flush reports the apply state that is on disk', (t) => {
   const eng = new RegionEngine(tempDir(t), 1);
   t.after(() => eng.close());
