@@ -216,10 +216,18 @@ export class RegionEngine {
    * in memory (region_file_image.ts), written beside its place and renamed there, so a
    * crash leaves it whole or absent, and no handle is opened. With a file already there
    * (a crash left one, a placeholder peer opened it) the state is written into it.
+   * Returns whether it made a new file; with `syncDir: false` the caller syncs the
+   * regions directory (once for many files) before anything relies on the file.
    */
-  createWithState(s: { region: RegionLocalState; apply: ApplyState }): void {
+  createWithState(
+    s: { region: RegionLocalState; apply: ApplyState },
+    opts: { syncDir?: boolean } = {},
+  ): boolean {
     this.checkAlive();
-    if (this.db || this.exists()) return this.writeState(s);
+    if (this.db || this.exists()) {
+      this.writeState(s);
+      return false;
+    }
     ensureDir(regionsDir(this.dataDir));
     // A -wal left by an earlier file of this Region would be replayed into the new one.
     for (const f of sqliteFiles(this.path).slice(1)) unlinkIfExists(f);
@@ -230,9 +238,10 @@ export class RegionEngine {
     const next = `${this.path}.new`;
     fs.writeFileSync(next, image);
     fs.renameSync(next, this.path);
-    fsyncDir(regionsDir(this.dataDir));
+    if (opts.syncDir !== false) fsyncDir(regionsDir(this.dataDir));
     this.apply = { ...s.apply };
     this.local = cloneRegionState(s.region);
+    return true;
   }
 
   /** Write the Region meta and/or apply state alone (bootstrap, tombstone). */

@@ -273,13 +273,24 @@ export class PdWorker {
     if (this.syncing || this.stopped || this.store.peers.size > 0) return;
     this.syncing = true;
     try {
-      const regions = await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0);
-      for (const { region } of regions) {
-        if (this.store.peers.has(region.id) || !findPeerOnStore(region, this.storeId)) continue;
-        if (region.epoch.confVer !== 1 || region.epoch.version !== 1) continue;
-        this.store.addPeer(this.loader.createInitialPeer(region));
-        this.log({ regionId: region.id }, 'created peer of bootstrapped region');
-      }
+      const regions = (await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0))
+        .map((info) => info.region)
+        .filter(
+          (r) =>
+            !this.store.peers.has(r.id) &&
+            findPeerOnStore(r, this.storeId) !== undefined &&
+            r.epoch.confVer === 1 &&
+            r.epoch.version === 1,
+        );
+      // All at once (one directory sync, one log write), without serving the loop between:
+      // a message of another store's replica handled meanwhile would make a placeholder
+      // here that then waits for a snapshot instead of starting from the initial state.
+      for (const peer of this.loader.createInitialPeers(regions)) this.store.addPeer(peer);
+      if (regions.length > 0)
+        this.log(
+          { regions: regions.length, first: regions[0]!.id, last: regions.at(-1)!.id },
+          'created peers of bootstrapped regions',
+        );
     } catch (e) {
       this.log({ err: (e as Error).message }, 'region sync with PD failed');
     } finally {

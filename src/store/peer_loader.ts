@@ -16,6 +16,7 @@ import type { Tombstone } from '../storage/tombstone.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
+import { fsyncDir, regionsDir } from '../storage/paths.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
 import type {
@@ -101,10 +102,12 @@ export class PeerLoader {
   ) {}
 
   /**
-   * Write the initial state of a peer of a Region created by bootstrap; returns the peer.
-   * The engine is written first, then the log (reconcile() completes a crash between).
-   * Running it again after a crash in between is harmless; over a log that has moved
-   * past the initial state it refuses, since that would take back votes and entries.
+   * Write the initial state of the peers of Regions created by bootstrap; returns the
+   * peers. Every engine is written first, then the log, for all of them in one batch (one
+   * directory sync, one log write: a store creates thousands at a cluster's first start);
+   * reconcile() and createMissingBootstrapPeers complete a crash in between. Running it
+   * again after a crash in between is harmless; over a log that has moved past the initial
+   * state it refuses, since that would take back votes and entries.
    *
    * A log that holds nothing but a hard state is the vote of a placeholder peer: the
    * Region's other replicas elected a leader before this store created its own peer, and
@@ -113,41 +116,61 @@ export class PeerLoader {
    * server votes once per term, and that must survive a restart); the initial state only
    * adds the log.
    */
-  createInitialPeer(region: Region): RegionPeer {
-    const me = findPeerOnStore(region, this.storeId);
-    if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
-    let placeholderVote: { term: number; vote: number } | undefined;
-    if (this.logEngine.has(region.id)) {
-      const view = this.logEngine.region(region.id);
-      const hs = view.hardState();
-      if (view.lastIndex() === 0 && hs.commit === 0 && hs.term > INITIAL_LOG_TERM) {
-        placeholderVote = { term: hs.term, vote: hs.vote };
-      } else if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
-        throw new StorageCorruptionError(
-          `region ${region.id}: its raft log is past the initial state (last index ` +
-            `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
-            `refusing to bootstrap the peer over it`,
-        );
-      }
-    }
-    const engine = this.engines.get(region.id);
-    engine.createWithState({
-      region: { region, tombstone: false },
-      apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
+  createInitialPeers(regions: readonly Region[]): RegionPeer[] {
+    const made = regions.map((region) => {
+      const me = findPeerOnStore(region, this.storeId);
+      if (!me) throw new Error(`region ${region.id} has no peer on store ${this.storeId}`);
+      return { region, peerId: me.id, vote: this.placeholderVote(region.id) };
     });
-    const batch = new RaftLogWriteBatch()
-      .applySnapshot(region.id, {
-        index: INITIAL_LOG_INDEX,
-        term: INITIAL_LOG_TERM,
-        confState: confStateOf(region),
-      })
-      .setHardState(region.id, {
-        term: placeholderVote?.term ?? INITIAL_LOG_TERM,
-        vote: placeholderVote?.vote ?? 0,
-        commit: INITIAL_LOG_INDEX,
-      });
-    this.logEngine.write(batch);
-    return this.open(region, me.id, engine);
+    let newFiles = false;
+    for (const { region } of made) {
+      const fresh = this.engines.get(region.id).createWithState(
+        {
+          region: { region, tombstone: false },
+          apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
+        },
+        { syncDir: false },
+      );
+      newFiles ||= fresh;
+    }
+    if (newFiles) fsyncDir(regionsDir(this.engines.dataDir));
+    const batch = new RaftLogWriteBatch();
+    for (const { region, vote } of made) {
+      batch
+        .applySnapshot(region.id, {
+          index: INITIAL_LOG_INDEX,
+          term: INITIAL_LOG_TERM,
+          confState: confStateOf(region),
+        })
+        .setHardState(region.id, {
+          term: vote?.term ?? INITIAL_LOG_TERM,
+          vote: vote?.vote ?? 0,
+          commit: INITIAL_LOG_INDEX,
+        });
+    }
+    if (made.length > 0) this.logEngine.write(batch);
+    return made.map(({ region, peerId }) => this.open(region, peerId, this.engines.get(region.id)));
+  }
+
+  createInitialPeer(region: Region): RegionPeer {
+    return this.createInitialPeers([region])[0]!;
+  }
+
+  /** The vote a placeholder peer of the Region left in the log, if that is all it holds. */
+  private placeholderVote(regionId: number): { term: number; vote: number } | undefined {
+    if (!this.logEngine.has(regionId)) return undefined;
+    const view = this.logEngine.region(regionId);
+    const hs = view.hardState();
+    if (view.lastIndex() === 0 && hs.commit === 0 && hs.term > INITIAL_LOG_TERM)
+      return { term: hs.term, vote: hs.vote };
+    if (view.lastIndex() > INITIAL_LOG_INDEX || hs.term > INITIAL_LOG_TERM) {
+      throw new StorageCorruptionError(
+        `region ${regionId}: its raft log is past the initial state (last index ` +
+          `${view.lastIndex()}, term ${hs.term}) but its engine has no Region meta; ` +
+          `refusing to bootstrap the peer over it`,
+      );
+    }
+    return undefined;
   }
 
   /**
@@ -163,15 +186,13 @@ export class PeerLoader {
     regions: readonly Region[],
     hosted: ReadonlySet<number>,
   ): RegionPeer[] {
-    const created: RegionPeer[] = [];
-    for (const region of regions) {
-      if (hosted.has(region.id) || !findPeerOnStore(region, this.storeId)) continue;
-      if (region.epoch.confVer !== 1 || region.epoch.version !== 1) continue;
+    const missing = regions.filter((region) => {
+      if (hosted.has(region.id) || !findPeerOnStore(region, this.storeId)) return false;
+      if (region.epoch.confVer !== 1 || region.epoch.version !== 1) return false;
       const engine = this.engines.get(region.id);
-      if (engine.exists() && engine.regionState() !== undefined) continue;
-      created.push(this.createInitialPeer(region));
-    }
-    return created;
+      return !(engine.exists() && engine.regionState() !== undefined);
+    });
+    return this.createInitialPeers(missing);
   }
 
   /** Every peer this store hosted before a restart (tombstones excluded). */

@@ -251,8 +251,10 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
         })
         .setHardState(r.id, { term: 9, vote: 102, commit: INITIAL_LOG_INDEX }),
     );
+    // Created in one batch with other Regions: the refusal comes before any of them is written.
+    const other = region(2);
     assert.throws(
-      () => disk.loader.createMissingBootstrapPeers([r], new Set()),
+      () => disk.loader.createMissingBootstrapPeers([other, r], new Set()),
       StorageCorruptionError,
     );
     assert.deepEqual(disk.logEngine.region(r.id).hardState(), {
@@ -260,6 +262,8 @@ describe('peer loader: a crash while creating the peers of bootstrapped Regions'
       vote: 102,
       commit: INITIAL_LOG_INDEX,
     });
+    assert.equal(disk.engines.get(other.id).exists(), false);
+    assert.equal(disk.logEngine.has(other.id), false);
     disk.close();
   });
 });
