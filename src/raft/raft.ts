@@ -448,6 +448,20 @@ export class Raft {
     }
   }
 
+  /**
+   * A node that knows no leader waits `ticks` more before its randomized election timeout
+   * starts to count (a candidate: before it campaigns again). For the peers of many new
+   * Regions at once, where one peer of each campaigns at once: if the timeouts ran as
+   * usual, the others would campaign too while the first votes are still queued, and the
+   * first candidates again, and every round would multiply the messages until no Region
+   * elects. Hearing from a leader (or granting a vote) resets the count as usual, so the
+   * wait ends with the election it made room for.
+   */
+  delayElection(ticks: number): void {
+    if (this.state !== StateRole.Leader && this.lead === NONE)
+      this.electionElapsed = Math.min(this.electionElapsed, -ticks);
+  }
+
   pastElectionTimeout(): boolean {
     return this.electionElapsed >= this.randomizedElectionTimeout;
   }

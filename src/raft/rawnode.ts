@@ -108,6 +108,11 @@ export class RawNode {
     this.raft.step(newMessage({ type: MessageType.Hup, from: this.raft.id }));
   }
 
+  /** See Raft.delayElection. */
+  delayElection(ticks: number): void {
+    this.raft.delayElection(ticks);
+  }
+
   /** Propose a command. Throws ProposalDroppedError / UncommittedSizeExceededError. */
   propose(data: Uint8Array): void {
     this.proposeEntries([data]);

@@ -266,26 +266,41 @@ export class PdWorker {
 
   /**
    * Regions are created by PD's bootstrap; a store learns the ones it holds a replica of by
-   * asking. Only Regions still at their initial epoch are created this way — a peer added
-   * later by a membership change is created by the Raft messages of its Region.
+   * asking, until it hosts an initialized peer. Only Regions still at their initial epoch
+   * are created this way — a peer added later by a membership change is created by the
+   * Raft messages of its Region. A placeholder that a message of another store's replica
+   * made here first (a vote: that store created its peers sooner) is replaced by the
+   * initial peer, as a split replaces one, keeping any vote it cast (createInitialPeers);
+   * left alone, it would wait for a snapshot of a Region that holds nothing.
    */
   private async syncBootstrapRegions(): Promise<void> {
-    if (this.syncing || this.stopped || this.store.peers.size > 0) return;
+    if (this.syncing || this.stopped || this.hostsInitializedPeer()) return;
     this.syncing = true;
     try {
-      const regions = (await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0))
-        .map((info) => info.region)
-        .filter(
-          (r) =>
-            !this.store.peers.has(r.id) &&
-            findPeerOnStore(r, this.storeId) !== undefined &&
-            r.epoch.confVer === 1 &&
-            r.epoch.version === 1,
-        );
+      const all = (await this.pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0), 0)).map(
+        (info) => info.region,
+      );
+      if (this.stopped) return;
+      const regions = all.filter(
+        (r) =>
+          !this.store.peers.get(r.id)?.isInitialized() &&
+          findPeerOnStore(r, this.storeId) !== undefined &&
+          r.epoch.confVer === 1 &&
+          r.epoch.version === 1,
+      );
+      for (const r of regions) this.store.dropPlaceholder(r.id);
       // All at once (one directory sync, one log write), without serving the loop between:
       // a message of another store's replica handled meanwhile would make a placeholder
       // here that then waits for a snapshot instead of starting from the initial state.
-      for (const peer of this.loader.createInitialPeers(regions)) this.store.addPeer(peer);
+      const created = this.loader.createInitialPeers(regions);
+      const leads = new Set(all.filter((r, i) => bootstrapLeaderStore(r, i) === this.storeId));
+      created.forEach((peer, i) => {
+        this.store.addPeer(peer);
+        if (leads.has(regions[i]!)) peer.campaign();
+        peer.node.delayElection(
+          bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout),
+        );
+      });
       if (regions.length > 0)
         this.log(
           { regions: regions.length, first: regions[0]!.id, last: regions.at(-1)!.id },
@@ -296,6 +311,11 @@ export class PdWorker {
     } finally {
       this.syncing = false;
     }
+  }
+
+  private hostsInitializedPeer(): boolean {
+    for (const p of this.store.peers.values()) if (p.isInitialized()) return true;
+    return false;
   }
 
   /**
@@ -321,4 +341,27 @@ export class PdWorker {
     this.logEngine.write(batch);
     this.log({ regions: batch.regionIds() }, 'raft log compacted');
   }
+}
+
+/**
+ * The store whose peer of the `index`-th bootstrapped Region (in key order) campaigns at
+ * once: the Region's stores in turn, so that every store starts with its share of the
+ * leaders. Without it every replica of thousands of new Regions waits out its election
+ * timeout and campaigns; the stores then drown in one another's votes, which arrive after
+ * the next timeout, and terms climb with no Region elected. With it each Region elects in
+ * one round, as a split's new Region does (split_runner.ts). All stores see the same list
+ * from PD, so they agree on the one; if they did not, the Region merely elects as usual.
+ */
+export function bootstrapLeaderStore(region: Region, index: number): number {
+  const stores = region.peers.map((p) => p.storeId).sort((a, b) => a - b);
+  return stores[index % stores.length]!;
+}
+
+/**
+ * Ticks the peers of bootstrapped Regions wait before campaigning (again) on their own
+ * (Raft.delayElection): one election timeout per thousand Regions made at once, roughly
+ * the time a store on a small machine needs to carry a thousand elections through.
+ */
+export function bootstrapElectionDelay(regions: number, electionTicks: number): number {
+  return Math.ceil(regions / 1000) * electionTicks;
 }

@@ -130,12 +130,13 @@ export interface PeerOptions {
   /** The engines of Regions a split of this one creates. */
   split?: SplitContext;
   /**
-   * Created by a split just now (not loaded from disk): it has never heard from any
-   * leader of its Region, so no lease of that Region can rest on its silence, and it may
-   * vote at once — which is what lets the new Region elect its leader in one round
-   * (raft config refuseVotesOnStart; after a restart the rule applies again).
+   * Created just now by a split or from PD's bootstrap (not loaded from disk, not a
+   * placeholder that answered messages): it has never heard from any leader of its
+   * Region, so no lease of that Region can rest on its silence, and it may vote at once —
+   * which is what lets the new Region elect its leader in one round (raft config
+   * refuseVotesOnStart; after a restart the rule applies again).
    */
-  createdBySplit?: boolean;
+  createdNow?: boolean;
   /** Run a split's copy (step 1) off the loop; resolves with the new Regions left alone. */
   copySplitOffLoop?: (parentId: number, created: Region[]) => Promise<number[]>;
   /**
@@ -157,6 +158,15 @@ export class RegionPeer {
   /** Told when the peer gets work, so the store keeps a set of peers with work (store_dirty_set.ts). */
   onDirty: (peer: RegionPeer) => void = () => undefined;
   /** Set when the loop must give this peer a turn (message, proposal, tick output). */
+  /**
+   * Start an election now rather than after an election timeout: the one peer of a new
+   * Region chosen to lead it (split_runner.ts, pd_worker.ts), so that the Region elects in
+   * one round while its other peers vote at once (createdNow).
+   */
+  campaign(): void {
+    this.node.campaign();
+    this.dirty = true;
+  }
   get dirty(): boolean {
     return this.hasWork;
   }
@@ -282,7 +292,7 @@ export class RegionPeer {
       // Clients talk to leaders; a proposal that reaches a follower is refused, never
       // forwarded, so a request's (index, term) always names the entry it proposed.
       disableProposalForwarding: true,
-      ...(opts.createdBySplit ? { refuseVotesOnStart: false } : {}),
+      ...(opts.createdNow ? { refuseVotesOnStart: false } : {}),
     });
     // Trust a lease for two ticks less than the election timeout: followers ignore votes
     // for a full election timeout after hearing from us, and their first tick may come early.

@@ -149,7 +149,11 @@ export class PeerLoader {
         });
     }
     if (made.length > 0) this.logEngine.write(batch);
-    return made.map(({ region, peerId }) => this.open(region, peerId, this.engines.get(region.id)));
+    // Never started, they may vote at once (PeerOptions.createdNow) — unless the Region's
+    // messages made a placeholder here that voted: it may have answered a leader.
+    return made.map(({ region, peerId, vote }) =>
+      this.open(region, peerId, this.engines.get(region.id), { createdNow: vote === undefined }),
+    );
   }
 
   createInitialPeer(region: Region): RegionPeer {
@@ -302,7 +306,7 @@ export class PeerLoader {
     if (!local || local.region.id !== region.id)
       throw new Error(`region ${region.id}: split created no meta in its engine`);
     this.reconcile(engine, local.region);
-    return this.open(local.region, me.id, engine, { createdBySplit: true });
+    return this.open(local.region, me.id, engine, { createdNow: true });
   }
 
   /**

@@ -9,7 +9,7 @@
 //   applied   on every replica, after the split's apply (split_apply.ts): the peers of the
 //             new Regions are created on this store. The one on the parent leader's store
 //             campaigns at once (its siblings on other stores were just created too and
-//             vote at once, see PeerOptions.createdBySplit), and the leader reports the
+//             vote at once, see PeerOptions.createdNow), and the leader reports the
 //             parent and every new Region to PD right away, with the new peers here as
 //             their leaders (TiKV does the same), so PD's map has no gap for long.
 import { PdError } from '../pd/errors.js';
@@ -85,7 +85,7 @@ export class SplitRunner {
       const peer = this.createPeer(r);
       this.store.addPeer(peer);
       created.push(peer);
-      if (leads) peer.node.campaign();
+      if (leads) peer.campaign();
     }
     this.log(
       {

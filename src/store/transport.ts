@@ -47,14 +47,22 @@ export interface TransportDeps {
 /** A batch stays well below the receiver's message size limit (64 MiB). */
 const MAX_BATCH_BYTES = 16 << 20;
 
-/** Above this many buffered bytes a store is treated as unreachable until it drains. */
-const MAX_BUFFERED_BYTES = 64 << 20;
+/**
+ * Above this many bytes written but not yet taken by gRPC (HTTP/2 flow control holds them
+ * while the receiver is behind), a store is treated as unreachable until it drains: its
+ * messages are dropped and reported unreachable, and Raft probes again later. A deeper
+ * queue only makes every message in it late — a heartbeat or a vote that waited seconds
+ * is worse than one lost — and costs memory without bound when a peer store stalls.
+ */
+const MAX_BUFFERED_BYTES = 8 << 20;
 
 class StoreLink {
   client: RaftTransportClient | undefined;
   private stream: grpc.ClientWritableStream<RaftMessageBatch> | undefined;
   address: string | undefined;
   resolving = false;
+  /** Bytes written to the current stream that gRPC has not taken yet (estimated, see bySize). */
+  private buffered = 0;
 
   constructor(
     readonly storeId: number,
@@ -75,8 +83,8 @@ class StoreLink {
     });
   }
 
-  /** Write a batch; false if the link cannot take it now. */
-  write(batch: RaftMessageBatch): boolean {
+  /** Write a batch of about `bytes`; false if the link cannot take it now. */
+  write(batch: RaftMessageBatch, bytes = 0): boolean {
     if (!this.client) return false;
     if (!this.stream) {
       // When the stream ends (the peer restarted, the network failed) drop the channel
@@ -88,9 +96,15 @@ class StoreLink {
         if (this.stream === stream) this.close();
       });
       this.stream = stream;
+      this.buffered = 0;
     }
-    if (this.stream.writableLength > MAX_BUFFERED_BYTES) return false;
-    this.stream.write(batch);
+    // One batch always goes when nothing waits, however large (up to MAX_BATCH_BYTES).
+    if (this.buffered > 0 && this.buffered + bytes > MAX_BUFFERED_BYTES) return false;
+    const stream = this.stream;
+    this.buffered += bytes;
+    stream.write(batch, () => {
+      if (this.stream === stream) this.buffered -= bytes;
+    });
     return true;
   }
 
@@ -164,9 +178,9 @@ export class GrpcRaftTransport implements RaftTransport {
     const link = this.link(storeId);
     const from =
       this.deps.fromStoreId === undefined ? {} : { fromStoreId: toUint64(this.deps.fromStoreId) };
-    for (const chunk of bySize(items)) {
+    for (const { chunk, bytes } of bySize(items)) {
       if (tracing) traceSends(chunk);
-      if (link.write({ msgs: chunk.map((i) => i.wire), ...from })) {
+      if (link.write({ msgs: chunk.map((i) => i.wire), ...from }, bytes)) {
         this.deps.onSent?.(chunk.length);
         continue;
       }
@@ -237,21 +251,23 @@ interface StoreFaultNames {
 }
 
 /** Split a store's messages into batches of at most MAX_BATCH_BYTES of entry payload. */
-function* bySize<T extends { env: RaftEnvelope }>(items: T[]): Generator<T[]> {
+function* bySize<T extends { env: RaftEnvelope }>(
+  items: T[],
+): Generator<{ chunk: T[]; bytes: number }> {
   let chunk: T[] = [];
   let bytes = 0;
   for (const item of items) {
     let size = 64;
     for (const e of item.env.message.entries) size += e.data.length + 16;
     if (chunk.length > 0 && bytes + size > MAX_BATCH_BYTES) {
-      yield chunk;
+      yield { chunk, bytes };
       chunk = [];
       bytes = 0;
     }
     chunk.push(item);
     bytes += size;
   }
-  if (chunk.length > 0) yield chunk;
+  if (chunk.length > 0) yield { chunk, bytes };
 }
 
 function traceSends(items: { env: RaftEnvelope }[]): void {

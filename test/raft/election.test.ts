@@ -85,6 +85,39 @@ describe('election timeouts', () => {
   });
 });
 
+describe('a delayed election', () => {
+  test('a node that knows no leader campaigns only after the delay and then its timeout', () => {
+    const c = new Cluster([1, 2, 3]);
+    const r = new Raft({ id: 1, storage: c.node(1).storage, rand: { intn: () => 3 } });
+    r.delayElection(25);
+    for (let i = 0; i < 25 + ET + 2; i++) r.tick();
+    assert.equal(r.state, StateRole.Follower);
+    r.tick();
+    assert.equal(r.state, StateRole.PreCandidate);
+    // A pre-candidate's next attempt waits too.
+    r.delayElection(25);
+    r.msgs = [];
+    for (let i = 0; i < 25 + ET + 2; i++) r.tick();
+    assert.equal(r.msgs.length, 0, 'no new campaign yet');
+    r.tick();
+    assert.deepEqual(
+      r.msgs.map((m) => m.type),
+      [MessageType.PreVote, MessageType.PreVote],
+    );
+  });
+
+  test('hearing from a leader ends the wait; a node with a leader is not delayed', () => {
+    const c = new Cluster([1, 2, 3]);
+    const r = new Raft({ id: 1, storage: c.node(1).storage, rand: { intn: () => 3 } });
+    r.delayElection(1000);
+    r.step(msg({ type: MessageType.Heartbeat, from: 2, to: 1, term: 1 }));
+    assert.equal(r.lead, 2);
+    assert.equal(r.electionElapsed, 0);
+    r.delayElection(1000);
+    assert.equal(r.electionElapsed, 0, 'a follower of a known leader keeps its timers');
+  });
+});
+
 describe('leader election', () => {
   test('three nodes elect exactly one leader by ticking alone, the same one for the same seed', () => {
     const run = (seed: number) => {

@@ -40,6 +40,7 @@ export default class BenchRegions extends BaseCommand<typeof BenchRegions> {
       description: 'start the stores with --no-hibernate-regions (the cost without sleeping)',
       default: false,
     }),
+    'tick-ms': Flags.integer({ description: 'the stores’ Raft tick (default: theirs)', min: 1 }),
     'data-dir': Flags.string({
       description: 'where the throw-away cluster is made',
       default: os.tmpdir(),
@@ -55,7 +56,10 @@ export default class BenchRegions extends BaseCommand<typeof BenchRegions> {
       leaderTimeoutSec: f['leader-timeout'],
       settleSec: f.settle,
       baseDir: f['data-dir'],
-      storeArgs: f['no-hibernate'] ? ['--no-hibernate-regions'] : [],
+      storeArgs: [
+        ...(f['no-hibernate'] ? ['--no-hibernate-regions'] : []),
+        ...(f['tick-ms'] ? ['--tick-ms', String(f['tick-ms'])] : []),
+      ],
       log: (line) => process.stderr.write(line + '\n'),
     });
     stopOnInterrupt(() => bench.stop());
