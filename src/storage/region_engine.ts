@@ -117,6 +117,7 @@ export class RegionEngine {
   private apply: ApplyState | undefined;
   private local: RegionLocalState | null | undefined;
   private durable: ApplyState = emptyApplyState();
+  private untouched = false;
 
   constructor(
     readonly dataDir: string,
@@ -241,7 +242,17 @@ export class RegionEngine {
     if (opts.syncDir !== false) fsyncDir(regionsDir(this.dataDir));
     this.apply = { ...s.apply };
     this.local = cloneRegionState(s.region);
+    this.untouched = true;
     return true;
+  }
+
+  /**
+   * The file holds its first state and no data: made by createWithState and not used since
+   * (in this process). Checkers that would open it to find nothing (the split checker's
+   * size, GC's locks) skip it, so a thousand idle bootstrapped Regions cost no file opens.
+   */
+  get pristine(): boolean {
+    return this.untouched;
   }
 
   /** Write the Region meta and/or apply state alone (bootstrap, tombstone). */
@@ -347,6 +358,7 @@ export class RegionEngine {
 
   /** Forget the cached local state (it was written behind this object's back, e.g. by copyRange). */
   reloadState(): void {
+    this.untouched = false;
     this.apply = undefined;
     this.local = undefined;
     if (this.db) this.loadState(this.stmts!);
@@ -371,6 +383,7 @@ export class RegionEngine {
     this.checkAlive();
     if (this.pins > 0) throw new StorageError(`region ${this.regionId}: import while in use`);
     const { apply, region } = readSnapshotFileState(file, this.regionId);
+    this.untouched = false;
     // Closing checkpoints and removes the WAL; a stale -wal left next to the new file
     // would otherwise be replayed into it.
     this.close();
@@ -412,6 +425,7 @@ export class RegionEngine {
    */
   use<T>(fn: (db: SqliteDatabase, st: RegionStatements) => T): T {
     this.checkAlive();
+    this.untouched = false;
     this.pins++;
     try {
       if (!this.db) this.open();

@@ -222,6 +222,9 @@ export class GcWorker {
     // A sleeping Region (hibernation.ts) that held no key at its last round and has
     // applied nothing since has no garbage at any safe point: a round would only wake it.
     if (r?.emptyAtApplied === peer.appliedIndex && peer.asleep) return;
+    // Nor does one whose file holds nothing but its first state (a bootstrapped Region
+    // nothing was written to): a read of its locks would only open the file and wake it.
+    if (peer.engine.pristine) return;
     if (!r || r.safePoint < safePoint) {
       r = { safePoint, cursor: peer.region.startKey, locksResolved: false, keysSeen: 0 };
       this.regions.set(id, r);

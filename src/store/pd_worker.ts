@@ -3,7 +3,7 @@
 // periodically), creating the peers of Regions PD bootstrapped on this store, and Raft log
 // garbage collection below what every Region engine has made durable.
 import type { ConfigEntry } from '../pd/config/pd_config.js';
-import { StateRole } from '../raft/index.js';
+import { NONE, StateRole } from '../raft/index.js';
 import { Peer, Region, findPeerOnStore } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
@@ -294,12 +294,25 @@ export class PdWorker {
       // here that then waits for a snapshot instead of starting from the initial state.
       const created = this.loader.createInitialPeers(regions);
       const leads = new Set(all.filter((r, i) => bootstrapLeaderStore(r, i) === this.storeId));
-      created.forEach((peer, i) => {
+      for (const peer of created) {
         this.store.addPeer(peer);
-        if (leads.has(regions[i]!)) peer.campaign();
         peer.node.delayElection(
           bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout),
         );
+      }
+      // The campaigns go out once the links to the other stores are up: the first messages
+      // to a store whose address is still being looked up are lost.
+      const others = new Set(regions.flatMap((r) => r.peers.map((p) => p.storeId)));
+      others.delete(this.storeId);
+      await this.store.connectStores([...others]);
+      created.forEach((peer, i) => {
+        // Unless it has heard of a leader meanwhile (another store campaigned first).
+        if (leads.has(regions[i]!) && peer.node.raft.lead === NONE && !this.stopped) {
+          peer.campaign();
+          peer.node.delayElection(
+            bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout),
+          );
+        }
       });
       if (regions.length > 0)
         this.log(

@@ -43,6 +43,8 @@ export interface RaftTransport {
   flush(): void;
   /** Tell these stores that this one is alive (hibernation.ts); sent at once. */
   sendStoreHeartbeat?(storeIds: number[]): void;
+  /** Have links to these stores ready before a burst of messages (transport.ts). */
+  connect?(storeIds: readonly number[]): Promise<void>;
 }
 
 export interface RaftStoreHooks {
@@ -537,6 +539,11 @@ export class RaftStore {
    * and no tombstone is written; its Raft state (a vote it cast) stays in the log, where
    * the split's peer reads it (PeerLoader.reconcile).
    */
+  /** Have the transport's links to these stores ready (see RaftTransport.connect). */
+  connectStores(storeIds: readonly number[]): Promise<void> {
+    return this.transport.connect?.(storeIds) ?? Promise.resolve();
+  }
+
   dropPlaceholder(regionId: number): void {
     const p = this.peers.get(regionId);
     if (!p || p.isInitialized()) return;

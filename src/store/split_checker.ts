@@ -82,6 +82,10 @@ export class SplitChecker {
       if (!p.isLeader() || this.inFlight.has(p.regionId)) continue;
       if (this.checkedAt.get(p.regionId) === p.appliedIndex) continue;
       this.checkedAt.set(p.regionId, p.appliedIndex);
+      if (p.engine.pristine) {
+        p.sizeEstimate = { bytes: 0, keys: 0 }; // a bootstrapped Region that holds nothing yet
+        continue;
+      }
       const keys = this.splitKeys(p, t);
       if (keys.length > 0) this.split(p, keys);
     }

@@ -60,7 +60,8 @@ class StoreLink {
   client: RaftTransportClient | undefined;
   private stream: grpc.ClientWritableStream<RaftMessageBatch> | undefined;
   address: string | undefined;
-  resolving = false;
+  /** The address lookup under way, if any (resolve, then connect). */
+  resolving: Promise<void> | undefined;
   /** Bytes written to the current stream that gRPC has not taken yet (estimated, see bySize). */
   private buffered = 0;
 
@@ -225,17 +226,26 @@ export class GrpcRaftTransport implements RaftTransport {
       this.links.set(storeId, link);
     }
     if (!link.client && !link.resolving) {
-      link.resolving = true;
       const l = link;
-      this.deps
+      l.resolving = this.deps
         .resolve(storeId)
         .then((addr) => l.connect(addr))
         .catch(() => undefined)
         .finally(() => {
-          l.resolving = false;
+          l.resolving = undefined;
         });
     }
     return link;
+  }
+
+  /**
+   * Look up and dial these stores now, for a burst of messages that a cold link would
+   * lose (the first messages to a store are dropped while its address is looked up):
+   * the campaigns of a store's bootstrapped Regions. Resolves when every lookup is done,
+   * whether it found the store or not.
+   */
+  async connect(storeIds: readonly number[]): Promise<void> {
+    await Promise.all(storeIds.map((id) => this.link(id).resolving));
   }
 
   close(): void {

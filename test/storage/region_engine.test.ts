@@ -259,11 +259,16 @@ test('a first state is written as a whole file, without a handle; it is an ordin
   t.after(() => eng.close());
   eng.createWithState(state);
   assert.equal(eng.isOpen, false, 'no handle was opened');
+  assert.equal(eng.pristine, true, 'nothing but the first state');
   assert.deepEqual(fs.readdirSync(`${dir}/regions`), ['7.sqlite'], 'nothing left beside it');
   assert.deepEqual(eng.regionState(), state.region);
 
+  assert.equal(eng.count('raw'), 0);
+  assert.equal(eng.pristine, false, 'used since: no longer known to hold nothing');
+
   // Another engine over the file (a restart) reads the same state, and the file takes writes.
   const again = new RegionEngine(dir, 7);
+  assert.equal(again.pristine, false, 'only the engine that made the file knows it empty');
   t.after(() => again.close());
   assert.deepEqual(again.regionState(), state.region);
   assert.deepEqual(again.applyState(), state.apply);
