@@ -296,9 +296,7 @@ export class PdWorker {
       const leads = new Set(all.filter((r, i) => bootstrapLeaderStore(r, i) === this.storeId));
       for (const peer of created) {
         this.store.addPeer(peer);
-        peer.node.delayElection(
-          bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout),
-        );
+        peer.holdElections(bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout));
       }
       // The campaigns go out once the links to the other stores are up: the first messages
       // to a store whose address is still being looked up are lost.
@@ -309,7 +307,7 @@ export class PdWorker {
         // Unless it has heard of a leader meanwhile (another store campaigned first).
         if (leads.has(regions[i]!) && peer.node.raft.lead === NONE && !this.stopped) {
           peer.campaign();
-          peer.node.delayElection(
+          peer.holdElections(
             bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout),
           );
         }
@@ -371,9 +369,10 @@ export function bootstrapLeaderStore(region: Region, index: number): number {
 }
 
 /**
- * Ticks the peers of bootstrapped Regions wait before campaigning (again) on their own
- * (Raft.delayElection): one election timeout per thousand Regions made at once, roughly
- * the time a store on a small machine needs to carry a thousand elections through.
+ * Ticks the peers of bootstrapped Regions wait before campaigning (again) on their own,
+ * doubled after each campaign that won nothing (RegionPeer.holdElections): one election
+ * timeout per thousand Regions made at once, about what a store on a small machine needs
+ * to carry a thousand elections through.
  */
 export function bootstrapElectionDelay(regions: number, electionTicks: number): number {
   return Math.ceil(regions / 1000) * electionTicks;

@@ -126,6 +126,9 @@ export const NO_OBSERVER: PeerObserver = {
 };
 
 /** How a peer came to be, and what it may change beyond its own Region. */
+/** The longest wait between campaigns that holdElections grows to (100 s at the default tick). */
+const MAX_ELECTION_BACKOFF_TICKS = 1000;
+
 export interface PeerOptions {
   /** The engines of Regions a split of this one creates. */
   split?: SplitContext;
@@ -155,6 +158,8 @@ export class RegionPeer {
   appliedIndex: number;
   appliedTerm: number;
   private hasWork = true;
+  /** Ticks the next campaign waits while no leader is known (holdElections); 0: none. */
+  private electionBackoff = 0;
   /** Told when the peer gets work, so the store keeps a set of peers with work (store_dirty_set.ts). */
   onDirty: (peer: RegionPeer) => void = () => undefined;
   /** Set when the loop must give this peer a turn (message, proposal, tick output). */
@@ -778,8 +783,29 @@ export class RegionPeer {
 
   tick(): void {
     this.leaderSilentTicks++;
+    const raft = this.node.raft;
+    const elapsed = raft.electionElapsed;
     this.node.tick();
+    if (this.electionBackoff > 0) {
+      if (raft.lead !== NONE) this.electionBackoff = 0;
+      else if (raft.state !== StateRole.Follower && raft.electionElapsed !== elapsed + 1) {
+        // A campaign started on this tick, and the last one won nothing: wait longer.
+        this.electionBackoff = Math.min(this.electionBackoff * 2, MAX_ELECTION_BACKOFF_TICKS);
+        this.node.delayElection(this.electionBackoff);
+      }
+    }
     this.dirty = true;
+  }
+
+  /**
+   * Wait `ticks` before campaigning, and twice as long before each new campaign until a
+   * leader is known: the peers of thousands of Regions bootstrapped at once (pd_worker.ts)
+   * must let each election round carry through before starting the next, however long
+   * the machine takes. A known leader ends it; after that, elections run as Raft has them.
+   */
+  holdElections(ticks: number): void {
+    this.electionBackoff = ticks;
+    this.node.delayElection(ticks);
   }
 
   /**
