@@ -125,10 +125,10 @@ export const NO_OBSERVER: PeerObserver = {
   read: () => undefined,
 };
 
-/** How a peer came to be, and what it may change beyond its own Region. */
 /** The longest wait between campaigns that holdElections grows to (100 s at the default tick). */
 const MAX_ELECTION_BACKOFF_TICKS = 1000;
 
+/** How a peer came to be, and what it may change beyond its own Region. */
 export interface PeerOptions {
   /** The engines of Regions a split of this one creates. */
   split?: SplitContext;
@@ -162,7 +162,6 @@ export class RegionPeer {
   private electionBackoff = 0;
   /** Told when the peer gets work, so the store keeps a set of peers with work (store_dirty_set.ts). */
   onDirty: (peer: RegionPeer) => void = () => undefined;
-  /** Set when the loop must give this peer a turn (message, proposal, tick output). */
   /**
    * Start an election now rather than after an election timeout: the one peer of a new
    * Region chosen to lead it (split_runner.ts, pd_worker.ts), so that the Region elects in
@@ -172,6 +171,7 @@ export class RegionPeer {
     this.node.campaign();
     this.dirty = true;
   }
+  /** Set when the loop must give this peer a turn (message, proposal, tick output). */
   get dirty(): boolean {
     return this.hasWork;
   }
