@@ -229,17 +229,14 @@ export class RegionEngine {
       this.writeState(s);
       return false;
     }
-    ensureDir(regionsDir(this.dataDir));
-    // A -wal left by an earlier file of this Region would be replayed into the new one.
-    for (const f of sqliteFiles(this.path).slice(1)) unlinkIfExists(f);
     const image = regionFileImage((st) => {
       st.putLocal().run(LOCAL_APPLY, encodeApplyState(s.apply));
       st.putLocal().run(LOCAL_REGION, encodeRegionState(s.region));
     });
     const next = `${this.path}.new`;
+    ensureDir(regionsDir(this.dataDir));
     fs.writeFileSync(next, image);
-    fs.renameSync(next, this.path);
-    if (opts.syncDir !== false) fsyncDir(regionsDir(this.dataDir));
+    this.placeFile(next, opts.syncDir !== false);
     this.apply = { ...s.apply };
     this.local = cloneRegionState(s.region);
     this.untouched = true;
@@ -384,17 +381,26 @@ export class RegionEngine {
     if (this.pins > 0) throw new StorageError(`region ${this.regionId}: import while in use`);
     const { apply, region } = readSnapshotFileState(file, this.regionId);
     this.untouched = false;
-    // Closing checkpoints and removes the WAL; a stale -wal left next to the new file
-    // would otherwise be replayed into it.
+    // Closing checkpoints and removes the WAL.
     this.close();
-    ensureDir(regionsDir(this.dataDir));
-    for (const f of sqliteFiles(this.path).slice(1)) unlinkIfExists(f);
-    fs.renameSync(file, this.path);
-    fsyncDir(regionsDir(this.dataDir));
+    this.placeFile(file, true);
     this.apply = apply;
     this.local = region;
     this.durable = { ...apply };
     return { ...apply };
+  }
+
+  /**
+   * Rename a whole database file (same file system) into the Region's place, the old
+   * side files removed first: a stale -wal next to the new file would be replayed into it.
+   * With `syncDir` the rename is made durable here; otherwise the caller syncs the
+   * directory (once for many files).
+   */
+  private placeFile(file: string, syncDir: boolean): void {
+    ensureDir(regionsDir(this.dataDir));
+    for (const f of sqliteFiles(this.path).slice(1)) unlinkIfExists(f);
+    fs.renameSync(file, this.path);
+    if (syncDir) fsyncDir(regionsDir(this.dataDir));
   }
 
   // --- lifecycle ---

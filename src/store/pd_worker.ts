@@ -294,9 +294,11 @@ export class PdWorker {
       // here that then waits for a snapshot instead of starting from the initial state.
       const created = this.loader.createInitialPeers(regions);
       const leads = new Set(all.filter((r, i) => bootstrapLeaderStore(r, i) === this.storeId));
+      const hold = (peer: RegionPeer) =>
+        peer.holdElections(bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout));
       for (const peer of created) {
         this.store.addPeer(peer);
-        peer.holdElections(bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout));
+        hold(peer);
       }
       // The campaigns go out once the links to the other stores are up: the first messages
       // to a store whose address is still being looked up are lost.
@@ -307,9 +309,7 @@ export class PdWorker {
         // Unless it has heard of a leader meanwhile (another store campaigned first).
         if (leads.has(regions[i]!) && peer.node.raft.lead === NONE && !this.stopped) {
           peer.campaign();
-          peer.holdElections(
-            bootstrapElectionDelay(created.length, peer.node.raft.electionTimeout),
-          );
+          hold(peer); // a campaign restarts the count: wait again before the next one
         }
       });
       if (regions.length > 0)

@@ -3,8 +3,8 @@
 // order of urgency:
 //   1. a replica on a Down store (silent past max-store-down-time) is replaced: add a
 //      learner elsewhere (or take a learner already on a healthy store), promote it, then
-//      remove the dead one (High priority); when the
-//      healthy voters are enough without it (a move was under way), it is only removed;
+//      remove the dead one (High priority); when the healthy voters are enough without
+//      it (a move was under way), it is only removed;
 //      so is a replica its leader has reported down (silent) for max-store-down-time while
 //      its store still heartbeats (see silentPastDownTime for PD's rule);
 //   2. a replica on an Offline store (`nyx store remove`) is replaced the same way, the
