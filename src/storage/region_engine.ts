@@ -229,10 +229,10 @@ export class RegionEngine {
       this.writeState(s);
       return false;
     }
-    const image = regionFileImage((st) => {
-      st.putLocal().run(LOCAL_APPLY, encodeApplyState(s.apply));
-      st.putLocal().run(LOCAL_REGION, encodeRegionState(s.region));
-    });
+    const image = regionFileImage([
+      [LOCAL_APPLY, encodeApplyState(s.apply)],
+      [LOCAL_REGION, encodeRegionState(s.region)],
+    ]);
     const next = `${this.path}.new`;
     ensureDir(regionsDir(this.dataDir));
     fs.writeFileSync(next, image);
