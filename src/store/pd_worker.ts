@@ -3,7 +3,7 @@
 // periodically), creating the peers of Regions PD bootstrapped on this store, and Raft log
 // garbage collection below what every Region engine has made durable.
 import type { ConfigEntry } from '../pd/config/pd_config.js';
-import { NONE, StateRole } from '../raft/index.js';
+import { StateRole } from '../raft/index.js';
 import { Peer, Region, findPeerOnStore } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
@@ -13,6 +13,7 @@ import { RaftStore } from './raft_store.js';
 import type { RegionPeer } from './peer.js';
 import { downPeersKey, type DownPeer } from './peer_liveness.js';
 import { StalePeerChecker } from './stale_peer.js';
+import { BootstrapCampaigns } from './bootstrap_campaigns.js';
 import type { FlowReport } from './region_flow.js';
 
 /**
@@ -300,23 +301,35 @@ export class PdWorker {
         this.store.addPeer(peer);
         hold(peer);
       }
-      // The campaigns go out once the links to the other stores are up: the first messages
-      // to a store whose address is still being looked up are lost.
-      const others = new Set(regions.flatMap((r) => r.peers.map((p) => p.storeId)));
-      others.delete(this.storeId);
-      await this.store.connectStores([...others]);
-      created.forEach((peer, i) => {
-        // Unless it has heard of a leader meanwhile (another store campaigned first).
-        if (leads.has(regions[i]!) && peer.node.raft.lead === NONE && !this.stopped) {
-          peer.campaign();
-          hold(peer); // a campaign restarts the count: wait again before the next one
-        }
-      });
       if (regions.length > 0)
         this.log(
           { regions: regions.length, first: regions[0]!.id, last: regions.at(-1)!.id },
           'created peers of bootstrapped regions',
         );
+      // The campaigns go out once the links to the other stores are up: the first messages
+      // to a store whose address is still being looked up are lost.
+      const others = new Set(regions.flatMap((r) => r.peers.map((p) => p.storeId)));
+      others.delete(this.storeId);
+      await this.store.connectStores([...others]);
+      if (this.stopped || created.length === 0) return;
+      const electionTicks = created[0]!.node.raft.electionTimeout;
+      const campaigns = new BootstrapCampaigns(
+        created.filter((_, i) => leads.has(regions[i]!)),
+        {
+          window: BOOTSTRAP_CAMPAIGN_WINDOW,
+          deadlineTicks: 2 * electionTicks,
+          retries: BOOTSTRAP_CAMPAIGN_RETRIES,
+          hosted: (peer) => this.store.peers.get(peer.regionId) === peer,
+          campaign: (peer) => {
+            peer.campaign();
+            hold(peer); // a campaign restarts the count: wait again before the next one
+          },
+        },
+      );
+      const stopPacing = this.store.everyTick(() => {
+        campaigns.tick();
+        if (campaigns.done) stopPacing();
+      });
     } catch (e) {
       this.log({ err: (e as Error).message }, 'region sync with PD failed');
     } finally {
@@ -369,11 +382,22 @@ export function bootstrapLeaderStore(region: Region, index: number): number {
 }
 
 /**
+ * Campaigns of bootstrapped Regions a store keeps in flight (bootstrap_campaigns.ts): enough
+ * that 1,000 Regions start in a few rounds, few enough that their awake groups' heartbeats
+ * leave a small machine room for the elections themselves.
+ */
+export const BOOTSTRAP_CAMPAIGN_WINDOW = 500;
+/** Times a bootstrap campaign that found no leader within two election timeouts is retried. */
+export const BOOTSTRAP_CAMPAIGN_RETRIES = 3;
+
+/**
  * Ticks the peers of bootstrapped Regions wait before campaigning (again) on their own,
- * doubled after each campaign that won nothing (RegionPeer.holdElections): one election
- * timeout per thousand Regions made at once, about what a store on a small machine needs
- * to carry a thousand elections through.
+ * doubled after each campaign that won nothing (RegionPeer.holdElections): three election
+ * timeouts per thousand Regions made at once. The designated campaigns are paced
+ * (bootstrap_campaigns.ts), and a peer whose Region's turn has not come yet must not
+ * start one of its own: a store on a small machine carries about a thousand elections
+ * through in one or two election timeouts.
  */
 export function bootstrapElectionDelay(regions: number, electionTicks: number): number {
-  return Math.ceil(regions / 1000) * electionTicks;
+  return Math.ceil(regions / 1000) * 3 * electionTicks;
 }

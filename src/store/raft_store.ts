@@ -101,6 +101,7 @@ export class RaftStore {
   private scheduled = false;
   private ticker: TimerHandle | undefined;
   private ticks = 0;
+  private readonly tickListeners = new Set<() => void>();
   private stopped = false;
   /** A turn's messages are out and its log write is due: no other turn may start. */
   private writing = false;
@@ -351,7 +352,14 @@ export class RaftStore {
     for (const env of held) if (this.peers.has(env.regionId)) this.transport.send(env);
     if (held.length > 0) this.transport.flush();
     hib?.checkPeerStores();
+    for (const f of this.tickListeners) f();
     this.schedule();
+  }
+
+  /** Call `f` at the end of every tick, until the returned function is called. */
+  everyTick(f: () => void): () => void {
+    this.tickListeners.add(f);
+    return () => this.tickListeners.delete(f);
   }
 
   /** One loop turn over every peer with work. */

@@ -37,11 +37,11 @@ test('the campaigning store goes round the Region’s stores, whatever order PD 
   );
 });
 
-test('the wait grows with the Regions made at once: an election timeout per thousand', () => {
-  assert.equal(bootstrapElectionDelay(1, 10), 10);
-  assert.equal(bootstrapElectionDelay(1000, 10), 10);
-  assert.equal(bootstrapElectionDelay(1001, 10), 20);
-  assert.equal(bootstrapElectionDelay(10_000, 10), 100);
+test('the wait grows with the Regions made at once: three election timeouts per thousand', () => {
+  assert.equal(bootstrapElectionDelay(1, 10), 30);
+  assert.equal(bootstrapElectionDelay(1000, 10), 30);
+  assert.equal(bootstrapElectionDelay(1001, 10), 60);
+  assert.equal(bootstrapElectionDelay(10_000, 10), 300);
 });
 
 test('a held peer that wins nothing waits twice as long before each new campaign, until it hears of a leader', (t) => {
