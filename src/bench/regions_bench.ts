@@ -21,6 +21,8 @@ export interface RegionsBenchOptions {
   baseDir: string;
   /** Extra `nyx store start` flags. */
   storeArgs?: string[];
+  /** The stores' Raft tick; default the playground's (playground_tick.ts). */
+  tickMs?: number;
   log: (line: string) => void;
 }
 
@@ -45,7 +47,13 @@ export interface RegionsBenchReport {
   settleSec: number;
   idleSec: number;
   processes: ProcessCost[];
-  conditions: { cores: number; loadAverageStart: number[]; loadAverageEnd: number[] };
+  conditions: {
+    cores: number;
+    /** The stores' Raft tick (the playground's choice unless --tick-ms). */
+    tickMs: number;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+  };
 }
 
 /** Resident memory of a process, from /proc/<pid>/status (VmRSS, in kB); NaN if gone. */
@@ -91,7 +99,10 @@ export class RegionsBench {
         prefix: 'nyx-regions-',
         stores: o.stores,
         regions: o.regions,
-        storeArgs: o.storeArgs ?? [],
+        storeArgs: [
+          ...(o.storeArgs ?? []),
+          ...(o.tickMs !== undefined ? ['--tick-ms', String(o.tickMs)] : []),
+        ],
         // Bootstrapping thousands of Region files takes a while on a slow disk.
         readyTimeoutMs: o.leaderTimeoutSec * 1000,
       },
@@ -170,7 +181,12 @@ export class RegionsBench {
         settleSec,
         idleSec: windowSec,
         processes,
-        conditions: { cores: os.cpus().length, loadAverageStart, loadAverageEnd: os.loadavg() },
+        conditions: {
+          cores: os.cpus().length,
+          tickMs: pg.tickMs ?? o.tickMs ?? 0,
+          loadAverageStart,
+          loadAverageEnd: os.loadavg(),
+        },
       };
     } finally {
       pd.close();

@@ -124,6 +124,7 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
       dataDir: flags['data-dir'],
       processes: endpoints,
       scrapeTargets,
+      ...(pg.tickMs !== undefined ? { raftTickMs: pg.tickMs } : {}),
       ...(tls ? { tls } : {}),
     };
     this.output(out, () =>
@@ -140,6 +141,9 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
         `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
         `      npx nyx region list --pd ${pg.pdEndpoint}`,
         `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
+        ...(pg.tickMs !== undefined && pg.tickMs !== 100
+          ? [`Raft tick: ${pg.tickMs} ms (many Regions: see the README's Many Regions)`]
+          : []),
         `Prometheus targets (/metrics): nyx-pd ${scrapeTargets['nyx-pd'].join(', ')}; ` +
           `nyx-store ${scrapeTargets['nyx-store'].join(', ')} (see deploy/)`,
       ].join('\n'),

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { DataDirLock, LOCK_FILE } from '../common/data_dir_lock.js';
 import { readIdent } from '../store/store_ident.js';
 import { PARENT_PID_ENV } from './parent_watch.js';
+import { playgroundTickMs } from './playground_tick.js';
 import {
   type CertFiles,
   type ClusterCerts,
@@ -102,6 +103,8 @@ export class Playground {
 
   /** The certificates of a --tls playground (clients use certs.client). */
   certs: ClusterCerts | undefined;
+  /** The stores' Raft tick (playground_tick.ts), unless storeArgs set one. */
+  tickMs: number | undefined;
 
   get pdEndpoint(): string {
     return `${this.opts.host}:${this.opts.pdPort}`;
@@ -119,6 +122,9 @@ export class Playground {
       }
     }
     fs.mkdirSync(path.join(o.dataDir, 'logs'), { recursive: true });
+    this.tickMs = o.storeArgs?.includes('--tick-ms')
+      ? undefined
+      : playgroundTickMs(o.dataDir, o.regions);
     if (o.tls) {
       // Kept across runs: a store's data dir belongs to the id its certificate names.
       const dir = path.join(o.dataDir, 'tls');
@@ -170,6 +176,7 @@ export class Playground {
       path.join(o.dataDir, `store${i + 1}`),
       ...(o.allowFailpoints ? ['--allow-failpoints'] : []),
       ...(this.certs ? tlsArgs(this.certs.ca, this.certs.stores[i]!) : []),
+      ...(this.tickMs !== undefined ? ['--tick-ms', String(this.tickMs)] : []),
       ...(o.storeArgs ?? []),
     ];
   }
