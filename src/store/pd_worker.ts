@@ -317,7 +317,7 @@ export class PdWorker {
         created.filter((_, i) => leads.has(regions[i]!)),
         {
           window: BOOTSTRAP_CAMPAIGN_WINDOW,
-          deadlineTicks: 2 * electionTicks,
+          deadlineTicks: electionTicks,
           retries: BOOTSTRAP_CAMPAIGN_RETRIES,
           hosted: (peer) => this.store.peers.get(peer.regionId) === peer,
           campaign: (peer) => {
@@ -387,7 +387,7 @@ export function bootstrapLeaderStore(region: Region, index: number): number {
  * leave a small machine room for the elections themselves.
  */
 export const BOOTSTRAP_CAMPAIGN_WINDOW = 500;
-/** Times a bootstrap campaign that found no leader within two election timeouts is retried. */
+/** Times a bootstrap campaign that found no leader within an election timeout is retried. */
 export const BOOTSTRAP_CAMPAIGN_RETRIES = 3;
 
 /**
