@@ -5,6 +5,7 @@
 // it. Leaders never go to a store that is not Up (Disconnected, Down, Offline) nor to a
 // lagging peer, and Regions that are short of replicas are left to the replica checker.
 import type { RegionInfo } from '../cluster.js';
+import type { StoreId } from '../../region/meta.js';
 import { OperatorKind, OperatorPriority } from './operator.js';
 import { judgeMove, mean, tolerance } from './balance.js';
 import { regionHealth, unhealthyReason } from './region_health.js';
@@ -96,15 +97,25 @@ export function* balanceLeaderCandidates(
   const up = snap.storeList().filter((s) => s.liveness === 'Up');
   if (up.length < 2) return;
   const sources = snap.storeList().sort((a, b) => snap.leaderScore(b.id) - snap.leaderScore(a.id));
+  // A move from src is worth it for some Region only if one to the Up store with the
+  // fewest leaders is (judgeMove asks less of a target the fewer leaders it has): without
+  // this check, a store a few leaders above the others but within the tolerance had every
+  // Region it leads judged, one by one, every round — with thousands of Regions, most of
+  // an idle PD's work.
+  const worthMoving = (src: StoreId): boolean => {
+    const low = up.reduce((a, b) => (snap.leaderScore(b.id) < snap.leaderScore(a.id) ? b : a));
+    const from = { id: src, score: snap.leaderScore(src) };
+    const to = { id: low.id, score: snap.leaderScore(low.id) };
+    return judgeMove('leader', from, to, bal.mean, bal.tolerance).move;
+  };
   for (const src of sources) {
-    const lowest = Math.min(...up.map((s) => snap.leaderScore(s.id)));
-    if (snap.leaderScore(src.id) - lowest < 2) continue;
+    if (!worthMoving(src.id)) continue;
     const led = snap.regionsOn(src.id).filter((r) => r.leader?.storeId === src.id);
     for (const info of rotate(led, rotation)) {
       if (snap.runningOn(info.region.id)) continue;
       const v = balanceLeaderVerdict(info, snap, bal);
       if (v.outcome === 'act') yield v;
-      if (snap.leaderScore(src.id) - lowest < 2) break;
+      if (!worthMoving(src.id)) break;
     }
   }
 }

@@ -83,6 +83,34 @@ test('convergence: 12 leaders on one store end within the tolerance of the mean,
   assert.equal(sim.runUntilStable(), 1, 'and then nothing more');
 });
 
+test('balance-leader does not look at the Regions of a store within the tolerance of the mean', (t) => {
+  // 300 Regions led 105 / 100 / 95: store 1 is 5 above the mean of 100, within its
+  // tolerance (5): no move is worth it, and no Region needs judging to know that.
+  const sim = new SimCluster(t, { stores: 3, regions: 300 });
+  sim.reportAll((_, i) => (i < 105 ? 1 : i < 205 ? 2 : 3));
+  assert.deepEqual([...sim.leaderCounts().entries()].sort(), [
+    [1, 105],
+    [2, 100],
+    [3, 95],
+  ]);
+  for (const s of sim.coordinator.schedulers.list())
+    if (s.name !== 'balance-leader') sim.coordinator.schedulers.remove(s.name);
+  const cluster = sim.pd.cluster;
+  const scan = cluster.scanRegions.bind(cluster);
+  let scans = 0;
+  cluster.scanRegions = (...args) => {
+    scans++;
+    return scan(...args);
+  };
+  const run = sim.coordinator.scheduleOnce();
+  assert.equal(run.submitted.length, 0);
+  assert.equal(scans, 0, 'the Region index was built');
+  // Ten more on store 1: now the move is worth it, and the scheduler finds its Regions.
+  sim.reportAll((_, i) => (i < 115 ? 1 : i < 210 ? 2 : 3));
+  assert.ok(sim.coordinator.scheduleOnce().submitted.length > 0);
+  assert.ok(scans > 0);
+});
+
 test('balance-region: a replica moves from the most loaded store to the least, leader moved first', (t) => {
   const sim = new SimCluster(t, { stores: 4, regions: 4 });
   sim.reportAll(() => 1);
