@@ -643,6 +643,10 @@ export class PdClient {
   ): Promise<Res> {
     const giveUpAt = Date.now() + Math.max(this.timeoutMs, attemptMs);
     const backoff = new Backoff({ baseMs: this.backoffBaseMs, maxMs: this.backoffMaxMs });
+    // The last failure that said more than "timed out": an attempt that runs out of time
+    // after refused connections was, in all likelihood, refused again, and the refusal is
+    // what the caller needs to hear ("cannot reach PD at … (connection refused)").
+    let telling: string | undefined;
     for (;;) {
       if (this.closed) throw new PdClientClosedError();
       const { address, client } = this.conn.current();
@@ -658,10 +662,12 @@ export class PdClient {
         if (this.closed) throw new PdClientClosedError();
         const reason = describeGrpcFailure(e);
         if (!isRetryableGrpcError(e)) throw new PdUnavailableError(address, reason, { cause: e });
+        if (reason !== 'timed out') telling = reason;
         this.conn.rotate(address);
         const wait = backoff.next();
         if (Date.now() + wait >= giveUpAt) {
-          throw new PdUnavailableError(this.conn.description, reason, { cause: e });
+          const why = reason === 'timed out' ? (telling ?? reason) : reason;
+          throw new PdUnavailableError(this.conn.description, why, { cause: e });
         }
         await sleep(wait);
         continue;

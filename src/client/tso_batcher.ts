@@ -35,6 +35,8 @@ interface Batch {
 
 type TsoStream = grpc.ClientDuplexStream<TsoRequest, TsoResponse__Output>;
 
+const NO_ANSWER_YET = 'no answer yet';
+const TIMED_OUT = 'timed out';
 export class TsoBatcher {
   private pending: Waiter[] = [];
   private inflight: Batch[] = [];
@@ -44,7 +46,8 @@ export class TsoBatcher {
   private retryTimer: NodeJS.Timeout | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private readonly backoff: Backoff;
-  private lastFailure = 'no answer yet';
+  /** Why the stream failed last; reset by an answer. */
+  private lastFailure = NO_ANSWER_YET;
   private closed = false;
 
   constructor(private readonly ctx: PdStreamContext) {
@@ -132,6 +135,7 @@ export class TsoBatcher {
         throw new Error(`TSO answered ${res.count} timestamps for ${batch.waiters.length}`);
       }
       this.backoff.reset();
+      this.lastFailure = NO_ANSWER_YET;
       const last = tsFromProto(res.timestamp);
       const n = batch.waiters.length;
       batch.waiters.forEach((w, i) => w.resolve(last - BigInt(n - 1 - i)));
@@ -151,13 +155,15 @@ export class TsoBatcher {
     const wait = Math.max(0, oldest.sentAt + this.ctx.rpcTimeoutMs - Date.now());
     this.watchdog = setTimeout(() => {
       this.ctx.conn.rotate(this.streamAddress);
-      this.fail('timed out');
+      this.fail(TIMED_OUT);
     }, wait);
   }
 
   /** The stream is gone: requeue what was in flight, retry after a backoff. */
   private fail(reason: string): void {
-    this.lastFailure = reason;
+    // A stream that got no answer after refused connections was refused once more, in all
+    // likelihood, but ran out of time first: the refusal is the news ("connection refused").
+    if (reason !== TIMED_OUT || this.lastFailure === NO_ANSWER_YET) this.lastFailure = reason;
     this.dropStream();
     clearTimeout(this.watchdog);
     this.watchdog = undefined;
