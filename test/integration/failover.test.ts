@@ -29,23 +29,34 @@ describe('kill -9 the leader store during writes', () => {
     const client = c.rawClient();
     const pd = c.pdClient();
     const load = writeLoad(client, 'fo', 8);
-    await eventually('some writes', async () => load.acked.size > 50);
-    const { leader } = (await pd.getRegion(Buffer.from('0fo')))!;
-    const victim = await c.nameOfStore(leader!.storeId);
-    await c.pg.kill(victim);
-    const before = load.acked.size;
-    await eventually(
-      'writes after the leader died',
-      async () => load.acked.size > before + 100,
-      30_000,
-    );
-    const acked = await load.stop();
+    let leader;
+    let victim: string;
+    let acked;
+    try {
+      await eventually('some writes', async () => load.acked.size > 50);
+      // PD learns a Region's leader from its report: writes elsewhere may come first.
+      leader = await eventually(
+        'a leader of 0fo known to PD',
+        async () => (await pd.getRegion(Buffer.from('0fo')))?.leader,
+      );
+      victim = await c.nameOfStore(leader.storeId);
+      await c.pg.kill(victim);
+      const before = load.acked.size;
+      await eventually(
+        'writes after the leader died',
+        async () => load.acked.size > before + 100,
+        30_000,
+      );
+    } finally {
+      // A failed step must not leave the writers running: the test file would never end.
+      acked = await load.stop();
+    }
     await verifyAll(c, acked);
 
     await c.pg.restart(victim);
     const leaderApplied = async () => {
       const statuses = await Promise.all(c.storeNames().map((n) => c.status(n)));
-      const mine = statuses.find((s) => s.store === leader!.storeId)!;
+      const mine = statuses.find((s) => s.store === leader.storeId)!;
       return mine.peers.every((p) => {
         const max = Math.max(
           ...statuses.map((s) => s.peers.find((q) => q.region === p.region)?.applied ?? 0),
