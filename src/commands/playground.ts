@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { checkAddress } from '../cli/addresses.js';
 import { BaseCommand } from '../cli/base_command.js';
 import { MAX_PLAYGROUND_REGIONS, Playground, type ChildDeath } from '../server/playground.js';
+import { STORE_DEFAULT_TICK_MS } from '../server/playground_tick.js';
 
 export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundCommand> {
   static override description =
@@ -141,7 +142,7 @@ export default class PlaygroundCommand extends BaseCommand<typeof PlaygroundComm
         `      npx nyx kv get hello --pd ${pg.pdEndpoint}`,
         `      npx nyx region list --pd ${pg.pdEndpoint}`,
         `Logs: ${flags['data-dir']}/logs/   Ctrl-C stops every process.`,
-        ...(pg.tickMs !== undefined && pg.tickMs !== 100
+        ...(pg.tickMs !== undefined && pg.tickMs !== STORE_DEFAULT_TICK_MS
           ? [`Raft tick: ${pg.tickMs} ms (many Regions: see the README's Many Regions)`]
           : []),
         `Prometheus targets (/metrics): nyx-pd ${scrapeTargets['nyx-pd'].join(', ')}; ` +

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 const TICK_FILE = 'raft-tick.json';
 /** A store's default tick (DEFAULT_PEER_CONFIG): what playgrounds made before this chose ran. */
-const STORE_DEFAULT_TICK_MS = 100;
+export const STORE_DEFAULT_TICK_MS = 100;
 
 export function tickMsForRegions(regions: number): number {
   return Math.min(1000, Math.max(STORE_DEFAULT_TICK_MS, Math.ceil(regions / 10)));
