@@ -17,6 +17,7 @@ import { decodeEntryTerm, encodeEntry } from './entry_codec.js';
 import { StorageClosedError, StorageCorruptionError } from './errors.js';
 import { ensureDir, fsyncDir, raftDbPath, raftDir } from './paths.js';
 import { RaftLogOp, RaftLogWriteBatch } from './raft_log_batch.js';
+import { RegionSeqs, buildSeqIndex, seqRuns } from './raft_log_seq_index.js';
 import {
   RAFT_LOG_SCHEMA,
   RaftLogStatements,
@@ -78,6 +79,10 @@ export class RaftLogEngine {
   private readonly cacheLimits: EntryCacheLimits;
   private readonly builder: SnapshotBuilder;
   private readonly reader: LogReader;
+  /** Where each Region's entries are in the append-ordered table (raft_log_seq_index.ts). */
+  private seqIndex = new Map<number, RegionSeqs>();
+  /** The seq of the next entry written: above every seq ever written by this process. */
+  private nextSeq = 1;
   readonly stats: RaftLogEngineStats = { writes: 0, entriesWritten: 0, bytesWritten: 0 };
 
   private constructor(
@@ -107,11 +112,9 @@ export class RaftLogEngine {
       db.close();
       throw e;
     }
-    const stmts = this.stmts;
     this.reader = {
-      range: (id, lo, hi) =>
-        stmts.selectRange.iterate(id, lo, hi) as IterableIterator<[number, Buffer]>,
-      entry: (id, i) => stmts.selectEntry.get(id, i) as Buffer | undefined,
+      range: (id, lo, hi) => this.readRange(id, lo, hi),
+      entry: (id, i) => this.readEntry(id, i),
     };
     this.load();
   }
@@ -153,14 +156,20 @@ export class RaftLogEngine {
     const staged = new Map<number, RegionLogState | null>();
     const actions: CacheAction[] = [];
     let bytes = 0;
-    // better-sqlite3 rolls the transaction back if anything in it throws.
-    this.db!.transaction(() => {
-      for (const op of batch.ops) bytes += this.stage(op, staged, actions);
-      for (const [id, st] of staged) {
-        if (st === null) this.stmts.deleteState.run(id);
-        else this.stmts.upsertState.run(stateRow(id, st));
-      }
-    })();
+    // better-sqlite3 rolls the transaction back if anything in it throws. The seq index
+    // is changed in place while staging: after a rollback it is read back from disk.
+    try {
+      this.db!.transaction(() => {
+        for (const op of batch.ops) bytes += this.stage(op, staged, actions);
+        for (const [id, st] of staged) {
+          if (st === null) this.stmts.deleteState.run(id);
+          else this.stmts.upsertState.run(stateRow(id, st));
+        }
+      })();
+    } catch (e) {
+      if (this.db?.open) this.seqIndex = this.loadSeqIndex();
+      throw e;
+    }
     // Committed: now, and only now, make the views see it.
     for (const a of actions) this.publish(a);
     for (const [id, st] of staged) {
@@ -244,16 +253,67 @@ export class RaftLogEngine {
       this.views.set(row.region_id, this.newView(row.region_id, st));
       this.persisted.add(row.region_id);
     }
+    this.seqIndex = this.loadSeqIndex();
     for (const [id, v] of this.views) {
       const st = v._state();
-      const b = this.stmts.selectBounds.get(id, id) as { lo: number | null; hi: number | null };
-      if (b.lo === null || b.hi === null) continue;
-      if (b.lo !== st.truncatedIndex + 1)
+      const seqs = this.seqIndex.get(id);
+      if (!seqs || seqs.isEmpty) continue;
+      if (seqs.first !== st.truncatedIndex + 1)
         throw new StorageCorruptionError(
-          `region ${id}: first entry ${b.lo} does not follow truncated index ${st.truncatedIndex}`,
+          `region ${id}: first entry ${seqs.first} does not follow truncated index ${st.truncatedIndex}`,
         );
-      st.lastIndex = b.hi;
+      st.lastIndex = seqs.last;
     }
+  }
+
+  /** Every Region's seqs, from one scan of the table in seq order; sets nextSeq above them. */
+  private loadSeqIndex(): Map<number, RegionSeqs> {
+    const rows = this.stmts.selectSeqs.iterate() as IterableIterator<[number, number, number]>;
+    let max = 0;
+    const index = buildSeqIndex(
+      (function* () {
+        for (const row of rows) {
+          max = row[0];
+          yield row;
+        }
+      })(),
+    );
+    this.nextSeq = Math.max(this.nextSeq, max + 1);
+    return index;
+  }
+
+  private seqsOf(regionId: number): RegionSeqs {
+    let r = this.seqIndex.get(regionId);
+    if (!r) {
+      r = new RegionSeqs();
+      this.seqIndex.set(regionId, r);
+    }
+    return r;
+  }
+
+  /** Delete these entries' rows: one range delete per run of consecutive seqs. */
+  private deleteSeqs(seqs: number[]): void {
+    for (const [from, to] of seqRuns(seqs)) this.stmts.deleteSeqRun.run(from, to);
+  }
+
+  /** Rows [index, blob] of the Region's entries in [lo, hi); stops at the first missing. */
+  private *readRange(regionId: number, lo: number, hi: number): IterableIterator<[number, Buffer]> {
+    const seqs = this.seqIndex.get(regionId);
+    if (!seqs) return;
+    for (let i = lo; i < hi; i++) {
+      const blob = this.readEntry(regionId, i, seqs);
+      if (!blob) return;
+      yield [i, blob];
+    }
+  }
+
+  private readEntry(
+    regionId: number,
+    index: number,
+    seqs = this.seqIndex.get(regionId),
+  ): Buffer | undefined {
+    const seq = seqs?.seq(index);
+    return seq === undefined ? undefined : (this.stmts.selectEntry.get(seq) as Buffer | undefined);
   }
 
   private stagedState(id: number, staged: Map<number, RegionLogState | null>): RegionLogState {
@@ -284,7 +344,9 @@ export class RaftLogEngine {
       return 0;
     }
     if (op.kind === 'destroy') {
-      this.stmts.deleteAllEntries.run(id);
+      const seqs = this.seqIndex.get(id);
+      if (seqs) this.deleteSeqs(seqs.clear());
+      this.seqIndex.delete(id);
       staged.set(id, null);
       actions.push({ kind: 'destroy', id });
       return 0;
@@ -299,7 +361,8 @@ export class RaftLogEngine {
           first <= st.lastIndex + 1,
           () => `region ${id}: missing log entry [last: ${st.lastIndex}, append at: ${first}]`,
         );
-        if (first <= st.lastIndex) this.stmts.deleteFrom.run(id, first);
+        const seqs = this.seqsOf(id);
+        if (first <= st.lastIndex) this.deleteSeqs(seqs.truncateFrom(first));
         let bytes = 0;
         for (let k = 0; k < ents.length; k++) {
           const e = ents[k]!;
@@ -309,7 +372,9 @@ export class RaftLogEngine {
           );
           const blob = encodeEntry(e);
           bytes += blob.length;
-          this.stmts.insertEntry.run(id, e.index, blob);
+          const seq = this.nextSeq++;
+          this.stmts.insertEntry.run(seq, id, e.index, blob);
+          seqs.append(e.index, seq);
         }
         st.lastIndex = first + ents.length - 1;
         actions.push({ kind: 'append', id, entries: ents });
@@ -320,7 +385,7 @@ export class RaftLogEngine {
         return 0;
       case 'snapshot': {
         if (op.metadata.index <= st.snapshot.index) throw new SnapshotOutOfDateError();
-        this.stmts.deleteAllEntries.run(id);
+        this.deleteSeqs(this.seqsOf(id).clear());
         st.snapshot = op.metadata;
         st.truncatedIndex = op.metadata.index;
         st.truncatedTerm = op.metadata.term;
@@ -334,11 +399,12 @@ export class RaftLogEngine {
           op.index <= st.lastIndex,
           () => `region ${id}: compact ${op.index} is out of bound lastindex(${st.lastIndex})`,
         );
-        const blob = this.stmts.selectEntry.get(id, op.index) as Buffer | undefined;
+        const seqs = this.seqsOf(id);
+        const blob = this.readEntry(id, op.index, seqs);
         if (!blob) throw new StorageCorruptionError(`region ${id}: entry ${op.index} missing`);
         st.truncatedTerm = decodeEntryTerm(blob);
         st.truncatedIndex = op.index;
-        this.stmts.deleteUpTo.run(id, op.index);
+        this.deleteSeqs(seqs.compactTo(op.index));
         actions.push({ kind: 'compact', id, index: op.index });
         return 0;
       }

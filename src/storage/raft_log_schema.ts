@@ -1,16 +1,18 @@
 // Tables and prepared statements of the Raft log engine (<data-dir>/raft/raft.db).
-// Entries of every Region share one table keyed by (region_id, log_index): WITHOUT
-// ROWID makes that key the clustered B-tree order, so a Region's log is contiguous on
-// disk and a range read or a suffix truncation is one index seek.
+// Entries of every Region share one table keyed by a store-wide sequence number in write
+// order (raft_log_seq_index.ts): a log write appends at the tail of one B-tree, so it
+// dirties a few pages however many Regions it carries. Keyed by (region_id, log_index),
+// as it was, a write of N Regions' entries dirtied N leaf pages, each written whole to
+// the WAL and fsynced (eight Regions: 70 KiB per commit instead of 9 KiB, twice the CPU).
 import { SqliteDatabase, SqliteStatement } from './sqlite.js';
 
 export const RAFT_LOG_SCHEMA = `
-CREATE TABLE IF NOT EXISTS raft_entries (
+CREATE TABLE IF NOT EXISTS raft_log (
+  seq       INTEGER PRIMARY KEY,
   region_id INTEGER NOT NULL,
   log_index INTEGER NOT NULL,
-  entry     BLOB    NOT NULL,
-  PRIMARY KEY (region_id, log_index)
-) WITHOUT ROWID;
+  entry     BLOB    NOT NULL
+);
 CREATE TABLE IF NOT EXISTS raft_state (
   region_id       INTEGER PRIMARY KEY,
   term            INTEGER NOT NULL,
@@ -41,6 +43,7 @@ const TOMBSTONE_COLUMNS_ADDED = [
 
 /** Bring an older Raft log database up to RAFT_LOG_SCHEMA (run after it). */
 export function upgradeRaftLogSchema(db: SqliteDatabase): void {
+  moveEntriesToRaftLog(db);
   const have = new Set(
     (db.prepare('PRAGMA table_info(region_tombstones)').all() as { name: string }[]).map(
       (c) => c.name,
@@ -50,6 +53,23 @@ export function upgradeRaftLogSchema(db: SqliteDatabase): void {
     const name = col.split(' ')[0]!;
     if (!have.has(name)) db.exec(`ALTER TABLE region_tombstones ADD COLUMN ${col}`);
   }
+}
+
+/**
+ * Entries of a data dir made before raft_log existed live in raft_entries, keyed by
+ * (region_id, log_index): copy them in that order (each Region's seqs ascending with its
+ * indexes) and drop the old table, in one transaction.
+ */
+function moveEntriesToRaftLog(db: SqliteDatabase): void {
+  const old = db
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'raft_entries'")
+    .get();
+  if (!old) return;
+  db.transaction(() => {
+    db.exec(`INSERT INTO raft_log (region_id, log_index, entry)
+             SELECT region_id, log_index, entry FROM raft_entries ORDER BY region_id, log_index;
+             DROP TABLE raft_entries;`);
+  })();
 }
 
 export interface TombstoneRow {
@@ -74,25 +94,20 @@ export interface RaftStateRow {
 
 export class RaftLogStatements {
   readonly insertEntry: SqliteStatement;
-  readonly deleteFrom: SqliteStatement;
-  readonly deleteUpTo: SqliteStatement;
-  readonly deleteAllEntries: SqliteStatement;
+  readonly deleteSeqRun: SqliteStatement;
   readonly upsertState: SqliteStatement;
   readonly deleteState: SqliteStatement;
-  readonly selectRange: SqliteStatement;
   readonly selectEntry: SqliteStatement;
-  readonly selectBounds: SqliteStatement;
+  readonly selectSeqs: SqliteStatement;
   readonly selectStates: SqliteStatement;
   readonly putTombstone: SqliteStatement;
   readonly selectTombstones: SqliteStatement;
 
   constructor(db: SqliteDatabase) {
     this.insertEntry = db.prepare(
-      'INSERT INTO raft_entries (region_id, log_index, entry) VALUES (?, ?, ?)',
+      'INSERT INTO raft_log (seq, region_id, log_index, entry) VALUES (?, ?, ?, ?)',
     );
-    this.deleteFrom = db.prepare('DELETE FROM raft_entries WHERE region_id = ? AND log_index >= ?');
-    this.deleteUpTo = db.prepare('DELETE FROM raft_entries WHERE region_id = ? AND log_index <= ?');
-    this.deleteAllEntries = db.prepare('DELETE FROM raft_entries WHERE region_id = ?');
+    this.deleteSeqRun = db.prepare('DELETE FROM raft_log WHERE seq BETWEEN ? AND ?');
     this.upsertState = db.prepare(
       `INSERT OR REPLACE INTO raft_state (region_id, term, vote, commit_index, truncated_index,
          truncated_term, snap_index, snap_term, snap_conf_state)
@@ -100,21 +115,10 @@ export class RaftLogStatements {
          @snap_index, @snap_term, @snap_conf_state)`,
     );
     this.deleteState = db.prepare('DELETE FROM raft_state WHERE region_id = ?');
-    this.selectRange = db
-      .prepare(
-        `SELECT log_index, entry FROM raft_entries
-         WHERE region_id = ? AND log_index >= ? AND log_index < ? ORDER BY log_index`,
-      )
+    this.selectEntry = db.prepare('SELECT entry FROM raft_log WHERE seq = ?').pluck(true);
+    this.selectSeqs = db
+      .prepare('SELECT seq, region_id, log_index FROM raft_log ORDER BY seq')
       .raw(true);
-    this.selectEntry = db
-      .prepare('SELECT entry FROM raft_entries WHERE region_id = ? AND log_index = ?')
-      .pluck(true);
-    // Two subqueries, not MIN and MAX in one SELECT: SQLite answers a lone min() or
-    // max() with one B-tree seek, but scans the range for both together.
-    this.selectBounds = db.prepare(
-      `SELECT (SELECT MIN(log_index) FROM raft_entries WHERE region_id = ?) AS lo,
-              (SELECT MAX(log_index) FROM raft_entries WHERE region_id = ?) AS hi`,
-    );
     this.selectStates = db.prepare('SELECT * FROM raft_state ORDER BY region_id');
     this.putTombstone = db.prepare(
       `INSERT OR REPLACE INTO region_tombstones (region_id, conf_ver, version, peer_id, applied_end)

@@ -241,7 +241,7 @@ test('recent entries are cached; older ones are read from disk', (t) => {
   // The cached tail is served without SQLite: delete the rows behind the engine's back
   // and the tail still reads, while an uncached index now finds a hole.
   const other = new Database(raftDbPath(dir));
-  other.prepare('DELETE FROM raft_entries WHERE region_id = 1').run();
+  other.prepare('DELETE FROM raft_log WHERE region_id = 1').run();
   other.close();
   assert.deepEqual(payloads(v.entries(19, 23, Infinity)), ['19', '20', '21', '22']);
   assert.equal(v.term(22), 2);
@@ -315,4 +315,116 @@ test('a data dir from before tombstones kept peer ids opens, its tombstones with
   const t6 = { confVer: 3, version: 1, peerId: 603, appliedEnd: true };
   eng.write(new RaftLogWriteBatch().tombstone(6, t6));
   assert.deepEqual(eng.tombstone(6), t6);
+});
+
+test('a write of many Regions appends at the tail: a few WAL pages, not one per Region', (t) => {
+  const dir = tempDir(t);
+  const eng = RaftLogEngine.open(dir);
+  t.after(() => eng.close());
+  const regions = 32;
+  const entry = (i: number, r: number): Entry => ({
+    index: i,
+    term: 1,
+    type: EntryType.Normal,
+    data: Buffer.alloc(200, r),
+  });
+  // Each Region's history in batches of its own, as a busy Region's leader writes them.
+  for (let r = 1; r <= regions; r++) {
+    const es: Entry[] = [];
+    for (let i = 1; i <= 60; i++) es.push(entry(i, r));
+    eng.write(new RaftLogWriteBatch().append(r, es));
+  }
+  eng.checkpoint();
+  const wal = `${raftDbPath(dir)}-wal`;
+  assert.equal(fs.existsSync(wal) ? fs.statSync(wal).size : 0, 0);
+  // One turn's write: the next entry and hard state of every Region.
+  const b = new RaftLogWriteBatch();
+  for (let r = 1; r <= regions; r++) {
+    b.append(r, [entry(61, r)]);
+    b.setHardState(r, { term: 1, vote: 1, commit: 61 });
+  }
+  eng.write(b);
+  const frames = (fs.statSync(wal).size - 32) / (4096 + 24);
+  // Keyed by (region, index) this write dirtied a leaf page per Region (33 frames here).
+  assert.ok(frames <= 8, `${frames} WAL frames for one write of ${regions} Regions`);
+  for (let r = 1; r <= regions; r += 7) {
+    assert.equal(eng.region(r).lastIndex(), 61);
+    assert.equal(eng.region(r).term(61), 1);
+  }
+});
+
+test('entries read from disk after a failed batch and after truncations and compactions', (t) => {
+  const dir = tempDir(t);
+  // No cache: every read goes through the seq index to SQLite.
+  let eng = RaftLogEngine.open(dir, { cache: { maxEntries: 0, maxBytes: 0 } });
+  t.after(() => eng.close());
+  // Two Regions interleaved in seq order, then a conflict that rewrites 4.. of Region 1.
+  for (let i = 1; i <= 6; i++)
+    eng.write(new RaftLogWriteBatch().append(1, ents(i, i, 1, 'a')).append(2, ents(i, i, 1, 'b')));
+  eng.write(new RaftLogWriteBatch().append(1, ents(4, 5, 2, 'c')).compact(2, 2));
+  const check = () => {
+    assert.deepEqual(payloads(eng.region(1).entries(1, 6, Infinity)), [
+      'a1',
+      'a2',
+      'a3',
+      'c4',
+      'c5',
+    ]);
+    assert.equal(eng.region(1).lastIndex(), 5);
+    assert.deepEqual(payloads(eng.region(2).entries(3, 7, Infinity)), ['b3', 'b4', 'b5', 'b6']);
+    assert.throws(() => eng.region(2).entries(2, 3, Infinity), CompactedError);
+  };
+  check();
+  // A batch that truncates and compacts in memory before it fails: the index comes back.
+  assert.throws(
+    () =>
+      eng.write(
+        new RaftLogWriteBatch()
+          .append(1, ents(2, 2, 3))
+          .compact(2, 5)
+          .append(1, ents(9, 9, 3)), // gap
+      ),
+    InvariantError,
+  );
+  check();
+  eng.write(new RaftLogWriteBatch().append(1, ents(6, 7, 2, 'd')));
+  eng.close();
+  eng = RaftLogEngine.open(dir, { cache: { maxEntries: 0, maxBytes: 0 } });
+  assert.deepEqual(payloads(eng.region(1).entries(4, 8, Infinity)), ['c4', 'c5', 'd6', 'd7']);
+  assert.deepEqual(payloads(eng.region(2).entries(3, 4, Infinity)), ['b3']);
+  eng.write(new RaftLogWriteBatch().destroyRegion(1));
+  eng.close();
+  eng = RaftLogEngine.open(dir, { cache: { maxEntries: 0, maxBytes: 0 } });
+  assert.equal(eng.has(1), false);
+  assert.deepEqual(payloads(eng.region(2).entries(5, 7, Infinity)), ['b5', 'b6']);
+});
+
+test('a data dir whose entries are keyed by (region, index) opens with them in place', (t) => {
+  const dir = tempDir(t);
+  let eng = RaftLogEngine.open(dir);
+  eng.write(
+    new RaftLogWriteBatch()
+      .append(7, ents(1, 4, 1, 'x'))
+      .append(3, ents(1, 2, 1, 'y'))
+      .setHardState(7, { term: 1, vote: 1, commit: 4 })
+      .setHardState(3, { term: 1, vote: 1, commit: 2 }),
+  );
+  eng.close();
+  // The table as it was before raft_log, holding those entries.
+  const db = new Database(raftDbPath(dir));
+  db.exec(`CREATE TABLE raft_entries (region_id INTEGER NOT NULL, log_index INTEGER NOT NULL,
+      entry BLOB NOT NULL, PRIMARY KEY (region_id, log_index)) WITHOUT ROWID;
+    INSERT INTO raft_entries SELECT region_id, log_index, entry FROM raft_log ORDER BY seq DESC;
+    DELETE FROM raft_log;`);
+  db.close();
+  eng = RaftLogEngine.open(dir, { cache: { maxEntries: 0, maxBytes: 0 } });
+  t.after(() => eng.close());
+  assert.deepEqual(payloads(eng.region(7).entries(1, 5, Infinity)), ['x1', 'x2', 'x3', 'x4']);
+  assert.deepEqual(payloads(eng.region(3).entries(1, 3, Infinity)), ['y1', 'y2']);
+  eng.write(new RaftLogWriteBatch().append(3, ents(3, 3, 1, 'y')));
+  assert.deepEqual(payloads(eng.region(3).entries(2, 4, Infinity)), ['y2', 'y3']);
+  const check = new Database(raftDbPath(dir), { readonly: true });
+  const old = check.prepare("SELECT name FROM sqlite_master WHERE name = 'raft_entries'").get();
+  check.close();
+  assert.equal(old, undefined);
 });
