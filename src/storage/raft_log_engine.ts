@@ -17,7 +17,15 @@ import { decodeEntryTerm, encodeEntry } from './entry_codec.js';
 import { StorageClosedError, StorageCorruptionError } from './errors.js';
 import { ensureDir, fsyncDir, raftDbPath, raftDir } from './paths.js';
 import { RaftLogOp, RaftLogWriteBatch } from './raft_log_batch.js';
-import { RegionSeqs, buildSeqIndex, seqRuns } from './raft_log_seq_index.js';
+import {
+  DEFAULT_PURGE_LIMITS,
+  PurgeLimits,
+  RegionSeqs,
+  buildSeqIndex,
+  purgeFloor,
+  seqRuns,
+  stragglers,
+} from './raft_log_seq_index.js';
 import {
   RAFT_LOG_SCHEMA,
   RaftLogStatements,
@@ -59,6 +67,8 @@ export interface RaftLogEngineOptions {
    * gives up the durability Raft relies on.
    */
   sync?: SyncMode;
+  /** When compacted entries' rows are purged (raft_log_seq_index.ts); for tests. */
+  purge?: Partial<PurgeLimits>;
 }
 
 export interface RaftLogEngineStats {
@@ -83,6 +93,9 @@ export class RaftLogEngine {
   private seqIndex = new Map<number, RegionSeqs>();
   /** The seq of the next entry written: above every seq ever written by this process. */
   private nextSeq = 1;
+  /** Every row below this seq is deleted. */
+  private purgedTo = 1;
+  private readonly purgeLimits: PurgeLimits;
   readonly stats: RaftLogEngineStats = { writes: 0, entriesWritten: 0, bytesWritten: 0 };
 
   private constructor(
@@ -91,6 +104,7 @@ export class RaftLogEngine {
   ) {
     this.cacheLimits = { ...DEFAULT_CACHE_LIMITS, ...opts.cache };
     this.builder = opts.snapshotBuilder ?? metadataOnlySnapshot;
+    this.purgeLimits = { ...DEFAULT_PURGE_LIMITS, ...opts.purge };
     ensureDir(raftDir(dataDir));
     const db = openDatabase(raftDbPath(dataDir), {
       sync: opts.sync ?? SyncMode.Full,
@@ -165,6 +179,8 @@ export class RaftLogEngine {
           if (st === null) this.stmts.deleteState.run(id);
           else this.stmts.upsertState.run(stateRow(id, st));
         }
+        // Compaction is what makes garbage: purge with it, once in ~10 s (log GC).
+        if (batch.ops.some((op) => op.kind === 'compact')) this.purge();
       })();
     } catch (e) {
       if (this.db?.open) this.seqIndex = this.loadSeqIndex();
@@ -266,20 +282,56 @@ export class RaftLogEngine {
     }
   }
 
-  /** Every Region's seqs, from one scan of the table in seq order; sets nextSeq above them. */
+  /**
+   * Every Region's seqs, from one scan of the table in seq order, against the Regions'
+   * published truncated indexes; sets nextSeq above every row and purgedTo at the first.
+   */
   private loadSeqIndex(): Map<number, RegionSeqs> {
     const rows = this.stmts.selectSeqs.iterate() as IterableIterator<[number, number, number]>;
+    let min = Infinity;
     let max = 0;
     const index = buildSeqIndex(
       (function* () {
         for (const row of rows) {
+          if (min === Infinity) min = row[0];
           max = row[0];
           yield row;
         }
       })(),
+      (id) => this.views.get(id)?._state().truncatedIndex,
     );
     this.nextSeq = Math.max(this.nextSeq, max + 1);
+    this.purgedTo = Math.min(min, this.nextSeq);
     return index;
+  }
+
+  /**
+   * Delete the rows no Region needs: first move the stragglers' live entries to the tail,
+   * then delete the table's prefix below every Region's first live entry in one range.
+   */
+  private purge(): void {
+    for (const id of stragglers(this.seqIndex, this.purgedTo, this.nextSeq, this.purgeLimits)) {
+      const seqs = this.seqIndex.get(id)!.seqs;
+      for (let k = 0; k < seqs.length; k++) {
+        const seq = this.nextSeq++;
+        this.stmts.moveRow.run(seq, seqs[k]);
+        this.stmts.deleteSeqRun.run(seqs[k], seqs[k]);
+        seqs[k] = seq;
+      }
+    }
+    const to = purgeFloor(this.seqIndex, this.nextSeq);
+    if (to <= this.purgedTo) return;
+    this.stmts.deleteBelow.run(to);
+    this.purgedTo = to;
+  }
+
+  /** Delete every row of the Region, its compacted garbage too, and forget its seqs. */
+  private deleteRegionRows(regionId: number): void {
+    const seqs = this.seqIndex.get(regionId);
+    if (!seqs) return;
+    if (seqs.floor !== Infinity)
+      this.stmts.deleteRegionRows.run(seqs.floor, this.nextSeq, regionId);
+    seqs.clear();
   }
 
   private seqsOf(regionId: number): RegionSeqs {
@@ -344,8 +396,7 @@ export class RaftLogEngine {
       return 0;
     }
     if (op.kind === 'destroy') {
-      const seqs = this.seqIndex.get(id);
-      if (seqs) this.deleteSeqs(seqs.clear());
+      this.deleteRegionRows(id);
       this.seqIndex.delete(id);
       staged.set(id, null);
       actions.push({ kind: 'destroy', id });
@@ -385,7 +436,7 @@ export class RaftLogEngine {
         return 0;
       case 'snapshot': {
         if (op.metadata.index <= st.snapshot.index) throw new SnapshotOutOfDateError();
-        this.deleteSeqs(this.seqsOf(id).clear());
+        this.deleteRegionRows(id);
         st.snapshot = op.metadata;
         st.truncatedIndex = op.metadata.index;
         st.truncatedTerm = op.metadata.term;
@@ -404,7 +455,7 @@ export class RaftLogEngine {
         if (!blob) throw new StorageCorruptionError(`region ${id}: entry ${op.index} missing`);
         st.truncatedTerm = decodeEntryTerm(blob);
         st.truncatedIndex = op.index;
-        this.deleteSeqs(seqs.compactTo(op.index));
+        seqs.compactTo(op.index);
         actions.push({ kind: 'compact', id, index: op.index });
         return 0;
       }

@@ -95,6 +95,9 @@ export interface RaftStateRow {
 export class RaftLogStatements {
   readonly insertEntry: SqliteStatement;
   readonly deleteSeqRun: SqliteStatement;
+  readonly deleteRegionRows: SqliteStatement;
+  readonly deleteBelow: SqliteStatement;
+  readonly moveRow: SqliteStatement;
   readonly upsertState: SqliteStatement;
   readonly deleteState: SqliteStatement;
   readonly selectEntry: SqliteStatement;
@@ -108,6 +111,14 @@ export class RaftLogStatements {
       'INSERT INTO raft_log (seq, region_id, log_index, entry) VALUES (?, ?, ?, ?)',
     );
     this.deleteSeqRun = db.prepare('DELETE FROM raft_log WHERE seq BETWEEN ? AND ?');
+    this.deleteRegionRows = db.prepare(
+      'DELETE FROM raft_log WHERE seq BETWEEN ? AND ? AND region_id = ?',
+    );
+    this.deleteBelow = db.prepare('DELETE FROM raft_log WHERE seq < ?');
+    this.moveRow = db.prepare(
+      `INSERT INTO raft_log (seq, region_id, log_index, entry)
+       SELECT ?, region_id, log_index, entry FROM raft_log WHERE seq = ?`,
+    );
     this.upsertState = db.prepare(
       `INSERT OR REPLACE INTO raft_state (region_id, term, vote, commit_index, truncated_index,
          truncated_term, snap_index, snap_term, snap_conf_state)

@@ -428,3 +428,79 @@ test('a data dir whose entries are keyed by (region, index) opens with them in p
   check.close();
   assert.equal(old, undefined);
 });
+
+test('compacted rows are purged; an idle Region holding the purge back is moved to the tail', (t) => {
+  const dir = tempDir(t);
+  const opts = {
+    cache: { maxEntries: 0, maxBytes: 0 },
+    purge: { rewriteAfterGarbageRows: 100, rewriteMaxRows: 50 },
+  };
+  let eng = RaftLogEngine.open(dir, opts);
+  t.after(() => eng.close());
+  const rows = () => {
+    const db = new Database(raftDbPath(dir), { readonly: true });
+    const n = (db.prepare('SELECT COUNT(*) AS n FROM raft_log').get() as { n: number }).n;
+    db.close();
+    return n;
+  };
+  // Region 9 writes two entries first and then stays idle.
+  eng.write(new RaftLogWriteBatch().append(9, ents(1, 2, 1, 'idle')));
+  for (let i = 1; i <= 200; i++) {
+    const b = new RaftLogWriteBatch();
+    for (let r = 1; r <= 4; r++) b.append(r, ents(i, i, 1, `r${r}-`));
+    eng.write(b);
+  }
+  assert.equal(rows(), 802);
+  const compact = new RaftLogWriteBatch();
+  for (let r = 1; r <= 4; r++) compact.compact(r, 190);
+  eng.write(compact);
+  // 40 live rows of Regions 1-4 and Region 9's two, moved to the tail.
+  assert.equal(rows(), 42);
+  assert.deepEqual(payloads(eng.region(9).entries(1, 3, Infinity)), ['idle1', 'idle2']);
+  eng.close();
+  eng = RaftLogEngine.open(dir, opts);
+  assert.deepEqual(payloads(eng.region(9).entries(1, 3, Infinity)), ['idle1', 'idle2']);
+  assert.deepEqual(payloads(eng.region(3).entries(191, 201, Infinity)).slice(-2), [
+    'r3-199',
+    'r3-200',
+  ]);
+  assert.equal(eng.region(3).firstIndex(), 191);
+});
+
+test('compacted rows waiting for the purge do not come back when a Region starts over', (t) => {
+  const dir = tempDir(t);
+  // The purge never runs past Region 9's entry: Region 1's compacted rows stay on disk.
+  const opts = {
+    cache: { maxEntries: 0, maxBytes: 0 },
+    purge: { rewriteAfterGarbageRows: 1e9 },
+  };
+  let eng = RaftLogEngine.open(dir, opts);
+  t.after(() => eng.close());
+  eng.write(new RaftLogWriteBatch().append(9, ents(1, 1, 1)));
+  eng.write(new RaftLogWriteBatch().append(1, ents(1, 100, 1, 'old')));
+  eng.write(new RaftLogWriteBatch().compact(1, 90));
+  eng.close();
+  eng = RaftLogEngine.open(dir, opts);
+  assert.equal(eng.region(1).firstIndex(), 91);
+  assert.deepEqual(payloads(eng.region(1).entries(99, 101, Infinity)), ['old99', 'old100']);
+  // Destroyed and made again from a snapshot at 5: its old rows 6..90 must not return.
+  eng.write(new RaftLogWriteBatch().destroyRegion(1));
+  eng.write(
+    new RaftLogWriteBatch()
+      .applySnapshot(1, { index: 5, term: 2, confState: emptyConfState() })
+      .append(1, ents(6, 8, 2, 'new')),
+  );
+  // And a Region that installs a snapshot over compacted rows.
+  eng.write(new RaftLogWriteBatch().append(2, ents(1, 50, 1, 'two')).compact(2, 40));
+  eng.write(
+    new RaftLogWriteBatch()
+      .applySnapshot(2, { index: 3, term: 3, confState: emptyConfState() })
+      .append(2, ents(4, 4, 3, 'snap')),
+  );
+  eng.close();
+  eng = RaftLogEngine.open(dir, opts);
+  assert.deepEqual([eng.region(1).firstIndex(), eng.region(1).lastIndex()], [6, 8]);
+  assert.deepEqual(payloads(eng.region(1).entries(6, 9, Infinity)), ['new6', 'new7', 'new8']);
+  assert.deepEqual([eng.region(2).firstIndex(), eng.region(2).lastIndex()], [4, 4]);
+  assert.deepEqual(payloads(eng.region(2).entries(4, 5, Infinity)), ['snap4']);
+});

@@ -1,11 +1,18 @@
-// The in-memory map from a Region's log index to its row in the append-ordered log table.
+// The in-memory map from a Region's log index to its row in the append-ordered log table,
+// and the choices of the purge that deletes compacted rows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InvariantError } from '../../src/raft/index.js';
 import { StorageCorruptionError } from '../../src/storage/index.js';
-import { RegionSeqs, buildSeqIndex, seqRuns } from '../../src/storage/raft_log_seq_index.js';
+import {
+  RegionSeqs,
+  buildSeqIndex,
+  purgeFloor,
+  seqRuns,
+  stragglers,
+} from '../../src/storage/raft_log_seq_index.js';
 
-test('a Region keeps the seq of each index; suffixes and prefixes go with their seqs', () => {
+test('a Region keeps the seq of each index; a suffix goes with its seqs, a prefix is forgotten', () => {
   const r = new RegionSeqs();
   assert.equal(r.isEmpty, true);
   for (let i = 5; i <= 9; i++) r.append(i, 100 + i * 2);
@@ -19,14 +26,19 @@ test('a Region keeps the seq of each index; suffixes and prefixes go with their 
   assert.deepEqual(r.truncateFrom(20), []);
   r.append(8, 300);
   assert.equal(r.seq(8), 300);
-  assert.deepEqual(r.compactTo(6), [110, 112]);
-  assert.deepEqual(r.compactTo(3), []);
+  assert.equal(r.floor, 110);
+  r.compactTo(6);
+  r.compactTo(3);
   assert.equal(r.first, 7);
-  assert.deepEqual(r.compactTo(100), [114, 300]);
+  assert.equal(r.firstSeq, 114);
+  assert.equal(r.floor, 110, 'compacted rows stay on disk until purged');
+  r.compactTo(100);
   assert.equal(r.isEmpty, true);
+  assert.equal(r.firstSeq, Infinity);
   r.append(50, 400);
   assert.equal(r.first, 50);
-  assert.deepEqual(r.clear(), [400]);
+  r.clear();
+  assert.deepEqual([r.isEmpty, r.floor], [true, Infinity]);
 });
 
 test('seqs to delete become runs of consecutive seqs', () => {
@@ -39,20 +51,55 @@ test('seqs to delete become runs of consecutive seqs', () => {
 });
 
 test('the index is built from rows in seq order, and refuses a Region with a hole', () => {
-  const idx = buildSeqIndex([
-    [1, 2, 10],
-    [2, 3, 1],
-    [3, 2, 11],
-    [5, 3, 2],
+  const truncated = new Map([
+    [2, 8],
+    [3, 0],
   ]);
-  assert.deepEqual([idx.get(2)!.first, idx.get(2)!.last, idx.get(2)!.seq(11)], [10, 11, 3]);
+  const idx = buildSeqIndex(
+    [
+      [1, 2, 8], // compacted: garbage
+      [2, 3, 1],
+      [3, 2, 9],
+      [4, 4, 1], // a Region without state: garbage
+      [5, 3, 2],
+      [6, 2, 10],
+    ],
+    (id) => truncated.get(id),
+  );
+  const r2 = idx.get(2)!;
+  assert.deepEqual([r2.first, r2.last, r2.seq(10), r2.floor], [9, 10, 6, 1]);
   assert.deepEqual([idx.get(3)!.first, idx.get(3)!.last, idx.get(3)!.seq(2)], [1, 2, 5]);
+  assert.deepEqual([idx.get(4)!.isEmpty, idx.get(4)!.floor], [true, 4]);
   assert.throws(
     () =>
-      buildSeqIndex([
-        [1, 2, 10],
-        [2, 2, 12],
-      ]),
+      buildSeqIndex(
+        [
+          [1, 2, 10],
+          [2, 2, 12],
+        ],
+        () => 0,
+      ),
     StorageCorruptionError,
   );
+});
+
+test('the purge floor is the first live seq; stragglers move only when garbage is large', () => {
+  const region = (first: number, seqs: number[]) => {
+    const r = new RegionSeqs();
+    seqs.forEach((s, k) => r.append(first + k, s));
+    return r;
+  };
+  const idx = new Map([
+    [1, region(5, [10, 11])], // idle, far behind
+    [2, region(40, [900, 950, 990])],
+    [3, region(7, [])],
+  ]);
+  assert.equal(purgeFloor(idx, 1000), 10);
+  assert.equal(purgeFloor(new Map(), 1000), 1000);
+  const limits = { rewriteAfterGarbageRows: 500, rewriteMaxRows: 10 };
+  assert.deepEqual(stragglers(idx, 1, 1000, limits), [1]);
+  // Little garbage: nothing moves.
+  assert.deepEqual(stragglers(idx, 1, 1000, { ...limits, rewriteAfterGarbageRows: 996 }), []);
+  // Too many live rows to move at once.
+  assert.deepEqual(stragglers(idx, 1, 1000, { ...limits, rewriteMaxRows: 1 }), []);
 });
