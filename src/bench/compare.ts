@@ -8,6 +8,11 @@
 //
 // For N > 1 Regions the initial split keys cut the workload's own keys into N equal
 // shares (workloadSplitKeys), so the Regions share the load.
+//
+// Each fresh cluster, of either system, first takes --cluster-warmup seconds of unmeasured
+// load (every op of the cases, at c=16): NyxDB's processes are JIT-compiled, and a fresh
+// NyxDB cluster ran put c=1 at 162, 195, 258, 308 and then ~315 ops/s in successive 4 s
+// windows, so the first case on a cold cluster measured the compiler more than the store.
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { NYX_BIN } from '../server/playground.js';
@@ -30,6 +35,8 @@ export interface CompareOptions {
   runs: number;
   durationSec: number;
   warmupSec: number;
+  /** Unmeasured load on each fresh cluster before its first case (clusterWarmupCases). */
+  clusterWarmupSec: number;
   valueSize: number;
   keys: number;
   /** The etcd binary; undefined skips etcd (NyxDB only). */
@@ -49,6 +56,7 @@ export interface CompareReport {
     runs: number;
     durationSec: number;
     warmupSec: number;
+    clusterWarmupSec: number;
     valueSize: number;
     keys: number;
     baseDir: string;
@@ -99,6 +107,7 @@ export class CompareRunner {
         runs: o.runs,
         durationSec: o.durationSec,
         warmupSec: o.warmupSec,
+        clusterWarmupSec: o.clusterWarmupSec,
         valueSize: o.valueSize,
         keys: o.keys,
         baseDir: o.baseDir,
@@ -115,6 +124,7 @@ export class CompareRunner {
     this.running = cluster;
     try {
       this.o.log(`run ${run}: etcd up (${cluster.endpoints.join(', ')}); load ${loadavg()}`);
+      await this.warmUp('etcd', ['--endpoints', cluster.endpoints.join(',')], cluster.pids);
       const results: BenchResult[] = [];
       for (const c of this.o.cases) {
         const r = await this.load(
@@ -152,6 +162,7 @@ export class CompareRunner {
       this.o.log(
         `run ${run}: NyxDB up, ${regions} Region(s) (pd ${pg.pdEndpoint}); load ${loadavg()}`,
       );
+      await this.warmUp('raw', ['--pd', pg.pdEndpoint], pids);
       const results: BenchResult[] = [];
       for (const c of this.o.cases) {
         const r = await this.load('raw', ['--pd', pg.pdEndpoint], pids, c);
@@ -165,12 +176,23 @@ export class CompareRunner {
     }
   }
 
+  /** The fresh cluster's unmeasured warm-up; results are dropped. */
+  private async warmUp(
+    command: 'raw' | 'etcd',
+    target: string[],
+    serverPids: number[],
+  ): Promise<void> {
+    for (const w of clusterWarmupCases(this.o.cases, this.o.clusterWarmupSec))
+      await this.load(command, target, serverPids, w, { durationSec: w.durationSec, warmupSec: 0 });
+  }
+
   /** One case in a load generator child process; its JSON result. */
   private load(
     command: 'raw' | 'etcd',
     target: string[],
     serverPids: number[],
     c: CompareCase,
+    timing: { durationSec: number; warmupSec: number } = this.o,
   ): Promise<BenchResult> {
     if (this.interrupted) return Promise.reject(new Error('interrupted'));
     const o = this.o;
@@ -185,9 +207,9 @@ export class CompareRunner {
       '--concurrency',
       String(c.concurrency),
       '--duration',
-      String(o.durationSec),
+      String(timing.durationSec),
       '--warmup',
-      String(o.warmupSec),
+      String(timing.warmupSec),
       '--value-size',
       String(o.valueSize),
       '--keys',
@@ -237,6 +259,20 @@ function loadavg(): string {
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
+}
+
+/**
+ * A fresh cluster's warm-up: each op of the cases once, in order, at concurrency 16,
+ * sharing `sec` seconds (at least one each); none for 0.
+ */
+export function clusterWarmupCases(
+  cases: CompareCase[],
+  sec: number,
+): (CompareCase & { durationSec: number })[] {
+  if (sec <= 0) return [];
+  const ops = [...new Set(cases.map((c) => c.op))];
+  const each = Math.max(1, Math.round(sec / ops.length));
+  return ops.map((op) => ({ op, concurrency: 16, durationSec: each }));
 }
 
 /** "put@1,get@256" or the cross product of ops and concurrencies. */

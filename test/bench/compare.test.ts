@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCases } from '../../src/bench/compare.js';
+import { clusterWarmupCases, parseCases } from '../../src/bench/compare.js';
 import { compareRows, renderCompareTable } from '../../src/bench/compare_table.js';
 import { findEtcd } from '../../src/bench/etcd/cluster.js';
 import { parseProcStatCpu, processCpuSec } from '../../src/bench/proc_cpu.js';
@@ -112,6 +112,22 @@ describe('parseCases and findEtcd', () => {
     ]);
     assert.throws(() => parseCases('scan', '1'), /unknown op scan/);
     assert.throws(() => parseCases('put', '0'), /bad value 0/);
+  });
+
+  test('a fresh cluster warms up with each op of the cases at c=16, sharing the time', () => {
+    const cases = parseCases('put,get', '1,256');
+    assert.deepEqual(clusterWarmupCases(cases, 10), [
+      { op: 'put', concurrency: 16, durationSec: 5 },
+      { op: 'get', concurrency: 16, durationSec: 5 },
+    ]);
+    assert.deepEqual(clusterWarmupCases(parseCases('get', '1'), 1), [
+      { op: 'get', concurrency: 16, durationSec: 1 },
+    ]);
+    assert.deepEqual(clusterWarmupCases(cases, 1), [
+      { op: 'put', concurrency: 16, durationSec: 1 },
+      { op: 'get', concurrency: 16, durationSec: 1 },
+    ]);
+    assert.deepEqual(clusterWarmupCases(cases, 0), []);
   });
 
   test('etcd from an explicit path or PATH; nothing when absent', () => {

@@ -40,6 +40,12 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
       default: 2,
       min: 0,
     }),
+    'cluster-warmup': Flags.integer({
+      description:
+        'unmeasured seconds of load (each op at c=16) on every fresh cluster before its first case',
+      default: 10,
+      min: 0,
+    }),
     'value-size': Flags.integer({ description: 'bytes per value', default: 100, min: 0 }),
     keys: Flags.integer({ description: 'distinct keys', default: 10_000, min: 1 }),
     'etcd-bin': Flags.string({ description: 'the etcd binary (default: etcd on PATH)' }),
@@ -85,6 +91,7 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
       runs: f.runs,
       durationSec: f.duration,
       warmupSec: f.warmup,
+      clusterWarmupSec: f['cluster-warmup'],
       valueSize: f['value-size'],
       keys: f.keys,
       etcdBin,
@@ -97,7 +104,8 @@ export default class BenchCompare extends BaseCommand<typeof BenchCompare> {
       const c = report.conditions;
       return (
         `${c.cores} cores (${c.cpuModel}), load average ${c.loadAverageStart.map((x) => x.toFixed(2)).join(' ')} → ` +
-        `${c.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}; medians of ${c.runs} runs of ${c.durationSec} s; ` +
+        `${c.loadAverageEnd.map((x) => x.toFixed(2)).join(' ')}; medians of ${c.runs} runs of ${c.durationSec} s ` +
+        `(each after ${c.warmupSec} s unmeasured; each cluster first warmed ${c.clusterWarmupSec} s); ` +
         `${c.valueSize}-byte values, ${c.keys} keys; latencies in ms; × is NyxDB/etcd\n` +
         renderCompareTable(report.rows)
       );
