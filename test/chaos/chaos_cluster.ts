@@ -84,13 +84,27 @@ export class ChaosCluster {
     for (const p of tc.pg.processes) this.watch(p);
   }
 
-  static async start(opts: { stores: number; regions: number }): Promise<ChaosCluster> {
+  static async start(opts: {
+    stores: number;
+    regions: number;
+    logGc?: number;
+  }): Promise<ChaosCluster> {
     const allow = storeAcceptsFailpointFlag();
     // PD too: the failpoint nemesis crashes it at its metadata and TSO writes.
     const tc = await TestCluster.start({
       stores: opts.stores,
       regions: opts.regions,
       allowFailpoints: allow,
+      ...(opts.logGc !== undefined
+        ? {
+            storeArgs: [
+              '--raft-log-gc-threshold',
+              String(opts.logGc),
+              '--raft-log-gc-interval-ms',
+              '1000',
+            ],
+          }
+        : {}),
     });
     const ids = new Map<number, string>();
     for (const name of tc.storeNames()) ids.set((await tc.status(name)).store, name);

@@ -97,4 +97,12 @@ test('the re-run command reproduces the options', () => {
     '9',
   ]);
   assert.deepEqual(parseArgs(rerunCommand(b).split(' ').slice(4)), b);
+  const g = parseArgs(['--nemesis', 'kill', '--duration', '5m', '--seed', '3', '--log-gc', '200']);
+  assert.equal(g.logGc, 200);
+  assert.match(rerunCommand(g), / --log-gc 200$/);
+  assert.deepEqual(parseArgs(rerunCommand(g).split(' ').slice(4)), g);
+  assert.throws(
+    () => parseArgs(['--nemesis', 'kill', '--duration', '5m', '--seed', '3', '--log-gc', '0']),
+    /--log-gc/,
+  );
 });

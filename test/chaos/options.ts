@@ -28,11 +28,17 @@ export interface ChaosOptions {
   stores: 3 | 4 | 5;
   /** Keep the run's directory (history, logs) even when the run passes. */
   keep: boolean;
+  /**
+   * Compact a Region's Raft log once it holds more than this many entries, every second
+   * (the stores' --raft-log-gc-threshold), so that compaction, the log's purge and
+   * snapshots to restarted stores run under the faults; undefined: the stores' default.
+   */
+  logGc?: number;
 }
 
 export const USAGE =
   'usage: node dist/test/chaos/cli.js --nemesis kill,pause,partition --duration 90s --seed S ' +
-  `[--workload ${WORKLOADS.join('|')}] [--stores 3|4|5] [--keep]`;
+  `[--workload ${WORKLOADS.join('|')}] [--stores 3|4|5] [--log-gc ENTRIES] [--keep]`;
 
 /** "90s", "10m", "1h", "500ms" → milliseconds. */
 export function parseDuration(text: string): number {
@@ -61,7 +67,7 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
       keep = true;
       continue;
     }
-    const m = /^--(nemesis|duration|seed|stores|workload)(?:=(.*))?$/.exec(a);
+    const m = /^--(nemesis|duration|seed|stores|workload|log-gc)(?:=(.*))?$/.exec(a);
     if (!m) throw new Error(`unknown argument ${a}\n${USAGE}`);
     const v = m[2] ?? argv[++i];
     if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
@@ -95,7 +101,12 @@ export function parseArgs(argv: readonly string[]): ChaosOptions {
   if (move && stores < MOVE_MIN_STORES) {
     throw new Error(`the move nemesis needs --stores ${MOVE_MIN_STORES} or more (3 replicas)`);
   }
+  const logGcText = values.get('log-gc');
+  const logGc = logGcText === undefined ? undefined : Number(logGcText);
+  if (logGc !== undefined && (!Number.isSafeInteger(logGc) || logGc < 1))
+    throw new Error('--log-gc must be a positive number of entries');
   return {
+    ...(logGc !== undefined ? { logGc } : {}),
     nemeses: [...new Set(nemeses)] as NemesisName[],
     workload: workload as WorkloadName,
     durationMs: parseDuration(values.get('duration')!),
@@ -110,6 +121,7 @@ export function rerunCommand(o: ChaosOptions): string {
   return (
     `npm run chaos -- --workload ${o.workload} --nemesis ${o.nemeses.join(',')} ` +
     `--duration ${formatDuration(o.durationMs)} --seed ${o.seed} --stores ${o.stores}` +
+    (o.logGc !== undefined ? ` --log-gc ${o.logGc}` : '') +
     (o.keep ? ' --keep' : '')
   );
 }

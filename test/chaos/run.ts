@@ -85,7 +85,11 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void): Pr
   const skipped: ChaosResult['skipped'] = [];
 
   say(`starting PD + ${o.stores} stores, ${REGIONS} Regions (seed ${o.seed})`);
-  const cluster = await ChaosCluster.start({ stores: o.stores, regions: REGIONS });
+  const cluster = await ChaosCluster.start({
+    stores: o.stores,
+    regions: REGIONS,
+    ...(o.logGc !== undefined ? { logGc: o.logGc } : {}),
+  });
   say(`cluster up in ${cluster.dir}`);
 
   const nemeses: Nemesis[] = [];
