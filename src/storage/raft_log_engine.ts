@@ -311,12 +311,14 @@ export class RaftLogEngine {
    */
   private purge(): void {
     for (const id of stragglers(this.seqIndex, this.purgedTo, this.nextSeq, this.purgeLimits)) {
-      const seqs = this.seqIndex.get(id)!.seqs;
+      const region = this.seqIndex.get(id)!;
+      const seqs = region.seqs;
       for (let k = 0; k < seqs.length; k++) {
         const seq = this.nextSeq++;
         this.stmts.moveRow.run(seq, seqs[k]);
         this.stmts.deleteSeqRun.run(seqs[k], seqs[k]);
         seqs[k] = seq;
+        region.saw(seq);
       }
     }
     const to = purgeFloor(this.seqIndex, this.nextSeq);
@@ -329,8 +331,7 @@ export class RaftLogEngine {
   private deleteRegionRows(regionId: number): void {
     const seqs = this.seqIndex.get(regionId);
     if (!seqs) return;
-    if (seqs.floor !== Infinity)
-      this.stmts.deleteRegionRows.run(seqs.floor, this.nextSeq, regionId);
+    if (seqs.floor <= seqs.top) this.stmts.deleteRegionRows.run(seqs.floor, seqs.top, regionId);
     seqs.clear();
   }
 

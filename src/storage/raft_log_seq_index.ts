@@ -21,6 +21,8 @@ export class RegionSeqs {
   readonly seqs: number[] = [];
   /** No row of this Region, live or garbage, lies below this seq (Infinity: none at all). */
   floor = Infinity;
+  /** ... nor above this one (-Infinity: none at all). */
+  top = -Infinity;
 
   get isEmpty(): boolean {
     return this.seqs.length === 0;
@@ -43,7 +45,13 @@ export class RegionSeqs {
       () => `seq index: entry ${index} does not follow ${this.last}`,
     );
     this.seqs.push(seq);
+    this.saw(seq);
+  }
+
+  /** A row of this Region, live or garbage, lies at seq. */
+  saw(seq: number): void {
     if (seq < this.floor) this.floor = seq;
+    if (seq > this.top) this.top = seq;
   }
 
   /** The seq of the first live entry; Infinity when empty. */
@@ -71,6 +79,7 @@ export class RegionSeqs {
     this.seqs.length = 0;
     this.first = 0;
     this.floor = Infinity;
+    this.top = -Infinity;
   }
 }
 
@@ -103,9 +112,9 @@ export function buildSeqIndex(
       r = new RegionSeqs();
       out.set(regionId, r);
     }
-    const truncated = truncatedIndex(regionId);
+    const truncated = truncatedIndex(regionId); // garbage at or below it
     if (truncated === undefined || index <= truncated) {
-      if (seq < r.floor) r.floor = seq;
+      r.saw(seq);
       continue;
     }
     if (!r.isEmpty && index !== r.last + 1)

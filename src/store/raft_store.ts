@@ -541,17 +541,17 @@ export class RaftStore {
     });
   }
 
+  /** Have the transport's links to these stores ready (see RaftTransport.connect). */
+  connectStores(storeIds: readonly number[]): Promise<void> {
+    return this.transport.connect?.(storeIds) ?? Promise.resolve();
+  }
+
   /**
    * Forget an uninitialized peer (created from a message) whose Region a split applied
    * here has just created: the split's peer takes its place. Its data is not destroyed
    * and no tombstone is written; its Raft state (a vote it cast) stays in the log, where
    * the split's peer reads it (PeerLoader.reconcile).
    */
-  /** Have the transport's links to these stores ready (see RaftTransport.connect). */
-  connectStores(storeIds: readonly number[]): Promise<void> {
-    return this.transport.connect?.(storeIds) ?? Promise.resolve();
-  }
-
   dropPlaceholder(regionId: number): void {
     const p = this.peers.get(regionId);
     if (!p || p.isInitialized()) return;

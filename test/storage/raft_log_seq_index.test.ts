@@ -26,7 +26,7 @@ test('a Region keeps the seq of each index; a suffix goes with its seqs, a prefi
   assert.deepEqual(r.truncateFrom(20), []);
   r.append(8, 300);
   assert.equal(r.seq(8), 300);
-  assert.equal(r.floor, 110);
+  assert.deepEqual([r.floor, r.top], [110, 300]);
   r.compactTo(6);
   r.compactTo(3);
   assert.equal(r.first, 7);
@@ -38,7 +38,7 @@ test('a Region keeps the seq of each index; a suffix goes with its seqs, a prefi
   r.append(50, 400);
   assert.equal(r.first, 50);
   r.clear();
-  assert.deepEqual([r.isEmpty, r.floor], [true, Infinity]);
+  assert.deepEqual([r.isEmpty, r.floor, r.top], [true, Infinity, -Infinity]);
 });
 
 test('seqs to delete become runs of consecutive seqs', () => {
@@ -67,9 +67,9 @@ test('the index is built from rows in seq order, and refuses a Region with a hol
     (id) => truncated.get(id),
   );
   const r2 = idx.get(2)!;
-  assert.deepEqual([r2.first, r2.last, r2.seq(10), r2.floor], [9, 10, 6, 1]);
+  assert.deepEqual([r2.first, r2.last, r2.seq(10), r2.floor, r2.top], [9, 10, 6, 1, 6]);
   assert.deepEqual([idx.get(3)!.first, idx.get(3)!.last, idx.get(3)!.seq(2)], [1, 2, 5]);
-  assert.deepEqual([idx.get(4)!.isEmpty, idx.get(4)!.floor], [true, 4]);
+  assert.deepEqual([idx.get(4)!.isEmpty, idx.get(4)!.floor, idx.get(4)!.top], [true, 4, 4]);
   assert.throws(
     () =>
       buildSeqIndex(
