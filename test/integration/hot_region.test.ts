@@ -73,8 +73,8 @@ describe('hot Regions on a real cluster', () => {
       });
 
       // 3. PD sees them hot and moves one leadership away. That takes several heartbeats
-      // in a row above the threshold: ~5 s alone, over 20 s once beside another test file
-      // on two busy cores (a fresh-clone CI run timed out at 20 s).
+      // in a row above the threshold: the whole test takes ~14 s alone, and this step took
+      // over 20 s once beside another test file on two busy cores (a fresh-clone CI run).
       const explained = await eventually(
         'hot-region acts',
         async () => {
