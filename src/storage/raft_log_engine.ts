@@ -174,13 +174,17 @@ export class RaftLogEngine {
     // is changed in place while staging: after a rollback it is read back from disk.
     try {
       this.db!.transaction(() => {
-        for (const op of batch.ops) bytes += this.stage(op, staged, actions);
+        let compacted = false;
+        for (const op of batch.ops) {
+          bytes += this.stage(op, staged, actions);
+          if (op.kind === 'compact') compacted = true;
+        }
         for (const [id, st] of staged) {
           if (st === null) this.stmts.deleteState.run(id);
           else this.stmts.upsertState.run(stateRow(id, st));
         }
         // Compaction is what makes garbage: purge with it, once in ~10 s (log GC).
-        if (batch.ops.some((op) => op.kind === 'compact')) this.purge();
+        if (compacted) this.purge();
       })();
     } catch (e) {
       if (this.db?.open) this.seqIndex = this.loadSeqIndex();
@@ -316,6 +320,8 @@ export class RaftLogEngine {
       for (let k = 0; k < seqs.length; k++) {
         const seq = this.nextSeq++;
         this.stmts.moveRow.run(seq, seqs[k]);
+        // Deleted now, not left to the purge: a Region not moved may still hold the purge
+        // below this row, and at open it would read as a second copy of a live entry.
         this.stmts.deleteSeqRun.run(seqs[k], seqs[k]);
         seqs[k] = seq;
         region.saw(seq);
