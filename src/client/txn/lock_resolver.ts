@@ -40,6 +40,12 @@ export interface ResolveResult {
 
 const MAX_CACHED = 4096;
 
+/**
+ * A transaction of at least this many keys has all its locks in a Region resolved by one
+ * request once one is met; a smaller one, lock by lock (client-go's bigTxnThreshold).
+ */
+export const BIG_TXN_KEYS = 16;
+
 /** The PD time of a timestamp, in ms. */
 export function physicalMs(ts: bigint): number {
   return decomposeTs(ts).physical;
@@ -98,7 +104,7 @@ export class LockResolver {
           const id = lock.key.toString('hex');
           if (done.has(id)) continue;
           done.add(id);
-          await this.resolveRegionOf(bo.fork(), lock.key, startTs, commitTs);
+          await this.resolveLockOf(bo.fork(), lock, startTs, commitTs);
         }
       }),
     );
@@ -250,17 +256,25 @@ export class LockResolver {
     return status;
   }
 
-  /** Commits (commitTs > 0) or rolls back every lock of startTs in the Region of key. */
-  async resolveRegionOf(
+  /**
+   * Commits (commitTs > 0) or rolls back the lock's transaction: for a small transaction
+   * the lock's key alone (TiKV's ResolveLockLite: a write under one key's latch), for a
+   * big one every lock of it in the key's Region (a scan of the Region's locks, which a
+   * reader of one key of a small transaction need not pay; the rest of its locks are
+   * committed by their owner or resolved by whoever meets them).
+   */
+  async resolveLockOf(
     bo: Backoffer,
-    key: Buffer,
+    lock: LockInfo__Output,
     startTs: bigint,
     commitTs: bigint,
   ): Promise<void> {
-    const { resp } = await this.rpc.onKey(bo, key, 'resolveLock', (context) => ({
+    const lite = Number(lock.txnSize) < BIG_TXN_KEYS;
+    const { resp } = await this.rpc.onKey(bo, lock.key, 'resolveLock', (context) => ({
       context,
       startVersion: startTs.toString(),
       commitVersion: commitTs.toString(),
+      keys: lite ? [lock.key] : [],
     }));
     if (resp.error) throw keyErrorToNyx(startTs, resp.error);
   }

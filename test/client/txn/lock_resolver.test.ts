@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { composeTs } from '../../../src/pd/timestamp.js';
 import { Backoffer } from '../../../src/client/backoff.js';
-import { LockResolver } from '../../../src/client/txn/lock_resolver.js';
+import { BIG_TXN_KEYS, LockResolver } from '../../../src/client/txn/lock_resolver.js';
 import type { TxnRpc } from '../../../src/client/txn/txn_rpc.js';
 import type { LockInfo__Output } from '../../../src/proto-gen/nyx/kv/LockInfo.js';
 
@@ -82,6 +82,22 @@ test('a committed primary: the lock is rolled forward at its commit_ts', async (
   assert.deepEqual(
     rpc.of('resolveLock').map((q) => [q.startVersion, q.commitVersion]),
     [[START.toString(), commitTs.toString()]],
+  );
+});
+
+test("a small transaction's lock is resolved alone; a big one's with all its locks in the Region", async () => {
+  const rpc = new FakeRpc((cmd) => (cmd === 'checkTxnStatus' ? { lockTtl: '0' } : {}));
+  await resolver(rpc).resolve(bo(), 0n, [lock({ txnSize: String(BIG_TXN_KEYS - 1) })]);
+  const big = composeTs(1_000_001, 0);
+  await resolver(rpc).resolve(bo(), 0n, [
+    lock({ lockVersion: big.toString(), key: Buffer.from('b'), txnSize: String(BIG_TXN_KEYS) }),
+  ]);
+  assert.deepEqual(
+    rpc.of('resolveLock').map((q) => [q.startVersion, (q.keys as Buffer[]).map(String)]),
+    [
+      [START.toString(), ['k']],
+      [big.toString(), []],
+    ],
   );
 });
 
