@@ -294,6 +294,8 @@ export class StoreServer {
         onSplitApplied: (peer, result) => {
           splitRunner?.onApplied(peer, result);
         },
+        roomForRaftWrite: (bytes) => disk.roomForRaftWrite(bytes),
+        logWriteFailedForSpace: () => disk.writeFailedForSpace(),
         onMergeApplied: (peer, outcome) => {
           this.metrics.merges.inc({ step: outcome.kind });
           this.merges?.onApplied(peer, outcome, (p) => this.pdWorker?.report(p));
@@ -364,6 +366,7 @@ export class StoreServer {
       log.warn({ regionId, err: e.message }, 'snapshot build failed');
     // A CommitMerge applied here moves rows out of this store's source replica.
     loader.peerOf = (id) => raftStore.peers.get(id);
+    loader.roomToApply = (bytes) => disk.roomForRaftWrite(bytes);
     const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;
@@ -429,6 +432,7 @@ export class StoreServer {
         ...(cfg.tls ? { authenticatedStore: (call) => peerStoreId(call) ?? 0 } : {}),
         snapshots: new SnapshotInbox(snaps, {
           check: (env) => checkForStore(raftStore, env, 'snapshot'),
+          roomFor: (bytes) => disk.roomForRaftWrite(bytes),
           deliver: (env) =>
             raftStore.onSnapshotMessage(
               env,

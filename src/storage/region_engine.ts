@@ -53,6 +53,7 @@ import {
   SqliteDatabase,
   SyncMode,
   asBuffer,
+  isOutOfSpace,
   openDatabase,
   walLimits,
 } from './sqlite.js';
@@ -340,7 +341,7 @@ export class RegionEngine {
         // The checkpoint could not grow the database file (a full disk). Nothing is
         // lost — the WAL still holds every commit — only durability did not advance, so
         // the log is not compacted further; the next flush tries again.
-        if ((e as { code?: string }).code !== 'SQLITE_FULL') throw e;
+        if (!isOutOfSpace(e)) throw e;
         return { ...this.durable };
       }
       if (r && r.busy === 0 && r.log === r.checkpointed) this.durable = { ...this.apply! };

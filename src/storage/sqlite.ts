@@ -25,6 +25,16 @@ export interface OpenOptions {
   journalSizeLimit?: number;
 }
 
+/**
+ * Whether a write failed because the disk has no room (SQLite's SQLITE_FULL, or the
+ * file system's ENOSPC from a plain file write). SQLite rolls such a transaction back
+ * whole, so the write may be tried again once there is room.
+ */
+export function isOutOfSpace(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_FULL' || code === 'ENOSPC';
+}
+
 /** SQLite's page size (the default; nothing here changes it). */
 export const SQLITE_PAGE_BYTES = 4096;
 

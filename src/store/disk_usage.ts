@@ -3,7 +3,9 @@
 // instead of letting SQLite fail mid-write, which would stop the store — and, with every
 // store on one full disk, the whole cluster. Reads, deletes (their pages are reused) and
 // Raft traffic go on, so what is already accepted still replicates into the reserve, and
-// the store takes writes again by itself once space returns.
+// the store takes writes again by itself once space returns. Should the reserve be gone
+// too (another program took it), Raft's own writes wait for room (roomForRaftWrite)
+// rather than fail with SQLITE_FULL and stop the store.
 //
 // The reserve is the smaller of an absolute amount and a share of the disk, so a small
 // disk (a 16 MiB test filesystem) keeps a proportionate reserve instead of refusing
@@ -32,6 +34,12 @@ export interface DiskReserveOptions {
   /** ... and at most this share of the disk. */
   reserveRatio: number;
 }
+
+/**
+ * Free space a Raft write (append or apply) must leave: room for SQLite to open a closed
+ * Region file (its -wal and -shm) and for a few pages of metadata.
+ */
+export const RAFT_WRITE_SLACK_BYTES = 128 << 10;
 
 export const DEFAULT_DISK_RESERVE: DiskReserveOptions = {
   reserveBytes: 2 * 2 ** 30,
@@ -136,14 +144,8 @@ export class DiskUsage {
       // Refusing starts at free < reserve - placeholder; only what was accepted before
       // (or another program) can take free space on down to half of that. Give the
       // placeholder's bytes to them rather than fail a Raft write with SQLITE_FULL.
-      if (free < (reserve - ph.bytes) / 2 && ph.release()) {
-        this.log(
-          'warn',
-          { availableBytes: free, released: ph.bytes },
-          'disk almost exhausted: placeholder file released',
-        );
-        this.refreshStats();
-      }
+      if (free < (reserve - ph.bytes) / 2)
+        this.releasePlaceholder('disk almost exhausted: placeholder file released');
     } else if (free >= reserve + ph.bytes) {
       // Hysteresis: with the file written again the store still has its whole reserve,
       // so it does not flip back to refusing.
@@ -186,6 +188,50 @@ export class DiskUsage {
    */
   almostFull(): boolean {
     return this.known && this.stats.availableBytes + this.placeholderBytes < this.reserveBytes();
+  }
+
+  /**
+   * Whether Raft may write about `bytes` of data now (a follower appending or applying
+   * what its leader accepted). Nothing refuses those writes at the reserve: they are what
+   * the reserve is for. But the reserve can be gone — another program took it, or a
+   * replica that lagged catches up on more than it holds — and SQLite failing mid-apply
+   * would stop the store. So the write waits instead while it would leave less than
+   * `RAFT_WRITE_SLACK_BYTES` free, after the placeholder, if still held, was given to it
+   * (TiKV likewise stops appending on a store whose disk is already full). A write needs
+   * at most twice its data: WAL frames, then the pages a checkpoint copies them to.
+   */
+  roomForRaftWrite(bytes: number): boolean {
+    if (this.clock() - this.refreshedAt >= 1) this.refresh();
+    if (!this.known) return true;
+    const need = 2 * bytes + RAFT_WRITE_SLACK_BYTES;
+    if (this.stats.availableBytes >= need) return true;
+    this.releasePlaceholderSafely('raft write needs the room');
+    return this.stats.availableBytes >= need;
+  }
+
+  /**
+   * A Raft write failed for want of space (SQLITE_FULL) all the same: give it the
+   * placeholder's bytes before it is tried again.
+   */
+  writeFailedForSpace(): void {
+    this.refresh();
+    this.releasePlaceholderSafely('raft write failed for want of space');
+  }
+
+  private releasePlaceholderSafely(why: string): void {
+    try {
+      this.releasePlaceholder(why);
+    } catch (e) {
+      this.log('warn', { err: (e as Error).message }, 'placeholder file not handled');
+    }
+  }
+
+  private releasePlaceholder(why: string): void {
+    const ph = this.placeholder;
+    if (!ph || ph.heldBytes === 0) return;
+    if (!ph.release()) return;
+    this.log('warn', { availableBytes: this.stats.availableBytes, released: ph.bytes }, why);
+    this.refreshStats();
   }
 
   /** Throws DiskFull for a write that adds data while the disk is almost full. */

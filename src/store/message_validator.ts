@@ -58,6 +58,8 @@ export type DropReason =
   | 'bad-snapshot'
   | 'snapshot-not-needed'
   | 'split-in-progress'
+  // no room on this store's disk for the entries or the snapshot (disk_usage.ts)
+  | 'disk-full'
   // the snapshot stream's own refusals (snap_transfer.ts)
   | 'bad-snapshot-file'
   | 'snapshot-too-large'

@@ -149,6 +149,8 @@ export interface PeerOptions {
   commitSplitParentOffLoop?: (req: Omit<ParentCommitRequest, 'dataDir'>) => Promise<boolean>;
   /** This store's replica of a merge source, for a CommitMerge applied here (merge_apply.ts). */
   mergeSourceOf?: (regionId: number) => MergeSourceReplica | undefined;
+  /** Whether the disk has room to apply about this many bytes now (disk_usage.ts). */
+  roomToApply?: (bytes: number) => boolean;
 }
 
 export class RegionPeer {
@@ -195,6 +197,8 @@ export class RegionPeer {
   private splitInFlight = false;
   private splitAbandoned = false;
   private heldEntries: Entry[] = [];
+  /** heldEntries wait for disk space rather than for a split (applyCommitted). */
+  private heldForDisk = false;
   /** Set by the store: an off-loop apply step finished (or failed: the store stops). */
   onAsyncApplied: (err: Error | undefined) => void = () => undefined;
   private readonly applier: RegionApplier;
@@ -862,6 +866,11 @@ export class RegionPeer {
     // target's CommitMerge already applied here (catch-up, merge_apply.ts) come from Raft
     // again: never twice.
     if (this.mergedAway) return;
+    if (this.heldForDisk) {
+      entries = [...this.heldEntries, ...entries];
+      this.heldEntries = [];
+      this.heldForDisk = false;
+    }
     entries = entries.filter((e) => e.index > this.appliedIndex);
     if (entries.length === 0) return;
     if (this.splitInFlight) {
@@ -869,6 +878,58 @@ export class RegionPeer {
       this.heldEntries.push(...entries);
       return;
     }
+    // A merge's catch-up must apply everything it is given; anything else applies what
+    // the disk has room for and holds the rest.
+    const waiting = opts.inlineSplits ? [] : entries.splice(this.entriesWithRoom(entries));
+    if (entries.length > 0) this.applyNow(entries, opts);
+    if (waiting.length === 0) return;
+    if (this.splitInFlight) {
+      this.heldEntries.push(...waiting);
+    } else {
+      this.heldEntries = waiting;
+      this.heldForDisk = true;
+    }
+  }
+
+  /**
+   * How many of `entries`, from the first, the disk has room to apply now. Raft has them
+   * committed in its log, so the others can wait: held, as behind a split, and applied
+   * when the store retries (applyHeldForDisk) — reads and answers wait with them. A
+   * store whose disk another program filled lags this way instead of failing its apply
+   * with SQLITE_FULL, which would stop it.
+   */
+  private entriesWithRoom(entries: Entry[]): number {
+    const room = this.opts.roomToApply;
+    if (!room) return entries.length;
+    let bytes = 0;
+    for (const e of entries) bytes += e.data.length;
+    if (room(bytes)) return entries.length;
+    bytes = 0;
+    let n = 0;
+    while (n < entries.length && room(bytes + entries[n]!.data.length)) {
+      bytes += entries[n]!.data.length;
+      n++;
+    }
+    return n;
+  }
+
+  /** Whether committed entries wait for disk space (the store retries them every tick). */
+  get applyWaitsForDisk(): boolean {
+    return this.heldForDisk;
+  }
+
+  /** Apply what fits of the entries held for disk space; returns whether any applied. */
+  applyHeldForDisk(): boolean {
+    if (!this.heldForDisk || this.splitInFlight) return false;
+    const before = this.appliedIndex;
+    this.applyCommitted([]);
+    if (this.appliedIndex === before) return false;
+    if (!this.splitInFlight) this.reads.serve(this.appliedIndex);
+    this.dirty = true;
+    return true;
+  }
+
+  private applyNow(entries: Entry[], opts: { inlineSplits?: boolean }): void {
     const copyOffLoop = opts.inlineSplits ? undefined : this.opts.copySplitOffLoop;
     const { applied, suspended, appliedTo } = this.applier.applyEntries(
       entries,
@@ -1004,6 +1065,11 @@ export class RegionPeer {
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
   onSnapshotApplied(s: Snapshot): void {
     if (this.splitInFlight) this.splitAbandoned = true;
+    if (this.heldForDisk) {
+      // Raft takes a snapshot only past its commit index: it covers what was held.
+      this.heldEntries = [];
+      this.heldForDisk = false;
+    }
     const st = this.engine.applyState();
     invariant(
       st.appliedIndex === s.metadata.index,

@@ -89,6 +89,8 @@ export class PeerLoader {
   readonly destroyedAtLoad: number[] = [];
   /** The store's peer of a Region, for a CommitMerge that needs its source (a store sets it). */
   peerOf: (regionId: number) => RegionPeer | undefined = () => undefined;
+  /** Whether the disk has room to apply this many bytes (a store sets it; disk_usage.ts). */
+  roomToApply: ((bytes: number) => boolean) | undefined;
 
   constructor(
     private readonly storeId: number,
@@ -444,6 +446,7 @@ export class PeerLoader {
         ...opts,
         split: { engineOf: (id) => this.engines.get(id) },
         mergeSourceOf: (id) => this.peerOf(id)?.asMergeSource(),
+        ...(this.roomToApply ? { roomToApply: this.roomToApply } : {}),
         ...(this.splitCopier
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>

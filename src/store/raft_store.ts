@@ -13,6 +13,7 @@ import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
+import { isOutOfSpace } from '../storage/sqlite.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { snapshotOverlap } from './peer_creation.js';
 import { RegionPeer } from './peer.js';
@@ -69,6 +70,10 @@ export interface RaftStoreHooks {
   onMergeApplied?(peer: RegionPeer, outcome: MergeOutcome): void;
   /** A message for an uninitialized peer from a sender it does not know (a new leader). */
   maybeLearnSender?(peer: RegionPeer, env: RaftEnvelope): void;
+  /** Whether Raft may write about this many bytes of data now (disk_usage.ts). */
+  roomForRaftWrite?(bytes: number): boolean;
+  /** The log write failed for want of space: make what room there is (the placeholder). */
+  logWriteFailedForSpace?(): void;
 }
 
 export interface TurnStats {
@@ -94,6 +99,9 @@ const LEADER_TO_FOLLOWER = new Set<MessageType>([
 /** Votes kept for Regions a split has not created here yet. */
 const MAX_STASHED_VOTES = 256;
 
+/** How long a log write that failed for want of space waits before it is tried again. */
+const LOG_WRITE_SPACE_RETRY_MS = 200;
+
 export class RaftStore {
   readonly peers = new Map<number, RegionPeer>();
   /** The peers with work: a turn visits these, not every peer. */
@@ -105,6 +113,8 @@ export class RaftStore {
   private stopped = false;
   /** A turn's messages are out and its log write is due: no other turn may start. */
   private writing = false;
+  /** Log writes of the pending turn that failed for want of space (0: none). */
+  private spaceFailures = 0;
   /** Hard states whose only change is the commit index, not yet written. */
   private readonly lazyHardStates = new Map<number, HardState>();
   /** Votes for Regions not hosted yet (see stashVote), oldest first. */
@@ -216,9 +226,11 @@ export class RaftStore {
   }
 
   /**
-   * A failed log write or apply (disk full, I/O error, a broken invariant) leaves Readies
-   * half done; going on could acknowledge what is not durable. Stop the loop and let the
-   * process fail; nothing acknowledged depends on what was lost.
+   * A failed log write or apply (an I/O error, a broken invariant) leaves Readies half
+   * done; going on could acknowledge what is not durable. Stop the loop and let the
+   * process fail; nothing acknowledged depends on what was lost. (A disk without room
+   * does not get here: appends and applies wait for it, and a log write failing with
+   * SQLITE_FULL is written again; see noRoomFor, writeLog, and peer.ts.)
    */
   private guarded(f: () => void): void {
     try {
@@ -256,7 +268,7 @@ export class RaftStore {
     } else {
       this.hooks.maybeLearnSender?.(this.peers.get(env.regionId)!, env);
     }
-    const refusal = checkForStore(this, env, channel);
+    const refusal = checkForStore(this, env, channel) ?? this.noRoomFor(env);
     if (refusal) return refusal;
     const peer = this.peers.get(env.regionId)!;
     if (this.hibernation) {
@@ -285,6 +297,25 @@ export class RaftStore {
         return { reason: 'snapshot-not-needed', detail: 'raft did not take the snapshot' };
     }
     return undefined;
+  }
+
+  /**
+   * Entries the disk has no room for are not taken: the append is dropped (TiKV drops
+   * appends to a store whose disk is already full) and the leader sends it again later
+   * (Raft retransmits). The follower lags instead of failing its log write or its apply
+   * with SQLITE_FULL, and catches up once space returns.
+   */
+  private noRoomFor(env: RaftEnvelope): Refusal | undefined {
+    const m = env.message;
+    if (m.type !== MessageType.App || m.entries.length === 0 || !this.hooks.roomForRaftWrite)
+      return undefined;
+    let bytes = 0;
+    for (const e of m.entries) bytes += e.data.length;
+    if (this.hooks.roomForRaftWrite(bytes)) return undefined;
+    return {
+      reason: 'disk-full',
+      detail: `no room on this store's disk for ${m.entries.length} entries (${bytes} bytes)`,
+    };
   }
 
   /**
@@ -344,6 +375,7 @@ export class RaftStore {
     for (const p of this.peers.values()) {
       // A sleeping peer has no requests to expire (any request wakes it).
       if (p.asleep) continue;
+      if (p.applyWaitsForDisk) this.retryHeldApply(p);
       p.tick();
       hib?.afterTick(p);
       if (expire) p.expireRequests();
@@ -354,6 +386,18 @@ export class RaftStore {
     hib?.checkPeerStores();
     for (const f of this.tickListeners) f();
     this.schedule();
+  }
+
+  /**
+   * Committed entries the peer held back for want of disk space (peer.ts): apply what
+   * fits now. Outside a turn, as a split's held entries are (addPeer's onAsyncApplied).
+   */
+  private retryHeldApply(p: RegionPeer): void {
+    this.guarded(() => {
+      if (!p.applyHeldForDisk()) return;
+      for (const split of p.takeAppliedSplits()) this.hooks.onSplitApplied?.(p, split);
+      p.dirty = true;
+    });
   }
 
   /** Call `f` at the end of every tick, until the returned function is called. */
@@ -393,8 +437,11 @@ export class RaftStore {
     this.finishTurn(ready);
   }
 
-  /** The rest of a turn: one log write for all, acks, apply, advance. */
-  private finishTurn(ready: [RegionPeer, Ready][]): void {
+  /**
+   * The rest of a turn: one log write for all, acks, apply, advance. `retry`: the log
+   * write failed for want of space and is tried again (snapshots' data is in already).
+   */
+  private finishTurn(ready: [RegionPeer, Ready][], retry = false): void {
     if (this.stopped) return;
     // A peer replaced while this turn's write was pending (a placeholder a split took
     // over, split_runner.ts) must not write its Ready over its successor's log.
@@ -407,7 +454,7 @@ export class RaftStore {
       // A snapshot's data lands in the Region engine before the log records it, so a crash
       // in between leaves an engine ahead of its log — which restart reconciles — and never
       // a log that claims data the engine does not have.
-      if (rd.snapshot) this.hooks.applySnapshotData(p, rd);
+      if (rd.snapshot && !retry) this.hooks.applySnapshotData(p, rd);
       if (rd.mustSync) {
         mustSync = true;
         batch.addReady(p.regionId, rd);
@@ -423,10 +470,10 @@ export class RaftStore {
       for (const [regionId, hs] of this.lazyHardStates) {
         if (this.peers.has(regionId)) batch.setHardState(regionId, hs);
       }
-      this.lazyHardStates.clear();
       failpoint('raft_log_before_write');
       if (tracing) traceTurn('log_write_start', ready);
-      this.logEngine.write(batch);
+      if (!this.writeLog(batch, ready)) return;
+      this.lazyHardStates.clear();
       if (tracing) traceTurn('log_write_end', ready);
       failpoint('raft_log_after_write');
     }
@@ -488,6 +535,35 @@ export class RaftStore {
     }
     // Peers that got work while this turn ran (they were skipped, or went again).
     if (this.dirtyPeers.size > 0) this.schedule();
+  }
+
+  /**
+   * The turn's one log write. A disk without room fails it (SQLITE_FULL) as a whole, and
+   * none of it becomes visible (raft_log_engine.ts): instead of stopping the store, the
+   * turn waits — no other turn starts, nothing of it is acknowledged — and writes again a
+   * little later, with the placeholder's bytes given to it (disk_usage.ts) or once space
+   * returns. Returns whether the write is done.
+   */
+  private writeLog(batch: RaftLogWriteBatch, ready: [RegionPeer, Ready][]): boolean {
+    try {
+      this.logEngine.write(batch);
+    } catch (e) {
+      if (!isOutOfSpace(e)) throw e;
+      this.hooks.logWriteFailedForSpace?.();
+      if (this.spaceFailures++ === 0)
+        this.log({ err: (e as Error).message }, 'raft log write waits for disk space');
+      this.writing = true;
+      this.runtime.setTimer(LOG_WRITE_SPACE_RETRY_MS, () => {
+        this.writing = false;
+        this.guarded(() => this.finishTurn(ready, true));
+      });
+      return false;
+    }
+    if (this.spaceFailures > 0) {
+      this.log({ failures: this.spaceFailures }, 'raft log write done after waiting for space');
+      this.spaceFailures = 0;
+    }
+    return true;
   }
 
   private sendAll(p: RegionPeer, msgs: Message[]): number {

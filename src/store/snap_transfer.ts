@@ -109,6 +109,8 @@ export const DEFAULT_SNAPSHOT_LIMITS: SnapshotLimits = {
 export interface SnapshotTarget {
   /** Would the store take this snapshot message now? (message_validator.ts) */
   check(env: RaftEnvelope): Refusal | undefined;
+  /** Whether the disk has room for a file of this many bytes (disk_usage.ts). */
+  roomFor?(bytes: number): boolean;
   /** Step the message of a received and verified file; why it was not taken, if it was not. */
   deliver(env: RaftEnvelope): Refusal | undefined;
   /** A snapshot was refused (for metrics and logs); env is absent if its header did not decode. */
@@ -224,6 +226,13 @@ export class SnapshotInbox {
         return fail(grpc.status.RESOURCE_EXHAUSTED, {
           reason: 'snapshot-too-large',
           detail: `${declared.size} bytes, the limit is ${this.limits.maxSnapshotBytes}`,
+        });
+      // A store whose disk is (almost) gone lags rather than fill it: the leader sends the
+      // snapshot again later (Raft asks again after a failure report).
+      if (this.target.roomFor && !this.target.roomFor(declared.size))
+        return fail(grpc.status.RESOURCE_EXHAUSTED, {
+          reason: 'disk-full',
+          detail: `no room on this store's disk for a snapshot of ${declared.size} bytes`,
         });
       const from = env.fromPeer.storeId;
       const fromStore = this.perStore.get(from) ?? 0;

@@ -1,7 +1,8 @@
 // A full disk on real processes: PD and three stores on one small filesystem (a 16 MiB
 // and a 32 MiB tmpfs; the issue's case is 16). Before the disk is exhausted the stores
-// refuse writes with a typed DiskFull, nobody exits, acknowledged data stays readable,
-// and writes are taken again by themselves once space returns. Needs root to mount the
+// refuse writes with a typed DiskFull, nobody exits — a follower that lagged and must
+// catch up on a disk with no room left neither — acknowledged data stays readable, and
+// writes are taken again by themselves once space returns. Needs root to mount the
 // tmpfs; elsewhere it is skipped, saying so.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,6 +76,16 @@ for (const sizeMiB of [16, 32]) {
       const leave = Math.floor(sizeMiB * MiB * 0.1) + 3.5 * MiB;
       fs.writeFileSync(ballast, Buffer.alloc(Math.max(0, freeBytes(mountPoint) - leave)));
 
+      // One follower is paused while the disk fills, so that it has much to catch up on
+      // when it resumes on a disk another program has taken down to half the reserve: it
+      // must lag (its appends and applies wait for room), not fail its apply and exit.
+      const statuses = await Promise.all(c.storeNames().map((n) => c.status(n)));
+      const laggard = c.storeNames().find((_, i) => statuses[i]!.leaders === 0)!;
+      assert.ok(laggard, 'a store without leaders');
+      const laggardProcess = c.pg.process(laggard).child;
+      laggardProcess.kill('SIGSTOP');
+      t.after(() => laggardProcess.kill('SIGCONT'));
+
       const value = Buffer.alloc(64 << 10, 1);
       let acked = 0;
       let refused: DiskFullError | undefined;
@@ -100,9 +111,10 @@ for (const sizeMiB of [16, 32]) {
       fs.appendFileSync(ballast, Buffer.alloc(Math.max(0, freeBytes(mountPoint) - reserve / 2)));
       await assert.rejects(client.put('more', value), DiskFullError);
 
-      // Past a disk refresh, a heartbeat and a log GC: nobody exited; reads and deletes
-      // are still served, and the disk was never exhausted.
-      await new Promise((r) => setTimeout(r, 1500));
+      // Past a disk refresh, a heartbeat and a log GC: nobody exited, the laggard neither;
+      // reads and deletes are still served, and the disk was never exhausted.
+      laggardProcess.kill('SIGCONT');
+      await new Promise((r) => setTimeout(r, 2500));
       for (const name of c.storeNames())
         assert.equal(c.pg.process(name).child.exitCode, null, name);
       assert.equal(c.pg.process('pd').child.exitCode, null, 'pd');
@@ -143,6 +155,12 @@ for (const sizeMiB of [16, 32]) {
       assert.deepEqual(await client.get('after'), Buffer.from('space'));
       for (const name of c.storeNames())
         assert.equal(c.pg.process(name).child.exitCode, null, name);
+      // The laggard catches up (by entries or a snapshot) once there is room.
+      await eventually(`${laggard} caught up`, async () => {
+        const all = await Promise.all(c.storeNames().map((n) => c.status(n)));
+        const applied = all.map((st) => st.peers[0]!.applied);
+        return applied.every((a) => a === applied[0]);
+      });
       await eventually('placeholders written again', async () =>
         c.storeNames().every((n) => fs.existsSync(path.join(c.dir, n, PLACEHOLDER_FILE))),
       );

@@ -54,6 +54,10 @@ export class TestStore {
   readonly wakeups = new Map<WakeReason, number>();
   /** Linearizable reads by path (lease or ReadIndex). */
   readonly reads = { lease: 0, read_index: 0 };
+  /** This store's disk as Raft sees it: whether a write of so many bytes has room. */
+  roomForRaftWrite: (bytes: number) => boolean = () => true;
+  /** Log writes the store saw fail for want of space. */
+  logWritesFailedForSpace = 0;
 
   constructor(
     readonly id: number,
@@ -79,6 +83,7 @@ export class TestStore {
       observer,
     );
     this.loader.peerOf = (id) => this.store.peers.get(id);
+    this.loader.roomToApply = (bytes) => this.roomForRaftWrite(bytes);
     const snaps = snapDir(this.dir);
     fs.mkdirSync(snaps, { recursive: true });
     this.store = new RaftStore(
@@ -97,6 +102,8 @@ export class TestStore {
           () => this.store.peers.values(),
         ),
         onMergeApplied: (_peer, outcome) => this.mergesApplied.push(outcome),
+        roomForRaftWrite: (bytes) => this.roomForRaftWrite(bytes),
+        logWriteFailedForSpace: () => this.logWritesFailedForSpace++,
         applySnapshotData: (peer: RegionPeer, rd) => {
           const desc = decodeSnapshotDescriptor(rd.snapshot!.data);
           peer.engine.importSnapshot(path.join(snaps, desc.name));

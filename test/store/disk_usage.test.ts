@@ -5,6 +5,7 @@ import { RegionError } from '../../src/region/errors.js';
 import {
   DiskStats,
   DiskUsage,
+  RAFT_WRITE_SLACK_BYTES,
   placeholderBytesFor,
   reserveFor,
   walBudgetBytes,
@@ -141,6 +142,61 @@ test('the placeholder is released when the disk is about to run out, and written
   assert.equal(d.placeholderBytes, ph.bytes);
   assert.equal(d.almostFull(), false);
   assert.ok(logs.some((m) => /released/.test(m)));
+});
+
+test('Raft writes wait while they would leave less than the slack, after taking the placeholder', () => {
+  const disk = new FakeDisk(16 * MiB);
+  const reserve = reserveFor(disk.capacity, { reserveBytes: 2 * 2 ** 30, reserveRatio: 0.1 });
+  const ph = new SpacePlaceholder('/data', placeholderBytesFor(reserve), disk);
+  let now = 0;
+  const logs: string[] = [];
+  const d = new DiskUsage(
+    1,
+    disk.stats,
+    undefined,
+    () => now,
+    ph,
+    (_l, _o, m) => logs.push(m),
+  );
+  d.refresh();
+  assert.equal(d.placeholderBytes, ph.bytes);
+  // Plenty of room: no placeholder is touched.
+  assert.equal(d.roomForRaftWrite(64 << 10), true);
+  // Another program leaves 700 KiB, above the line where a refresh gives the placeholder
+  // back by itself: 300 KiB of entries need 2 x 300 KiB + the slack. The placeholder goes
+  // to them at once, which makes the room.
+  const left = 700 * 1024;
+  disk.others = disk.capacity - ph.bytes - left;
+  now += 1;
+  assert.ok(left > (reserve - ph.bytes) / 2);
+  assert.equal(d.roomForRaftWrite(300 << 10), true);
+  assert.equal(d.placeholderBytes, 0);
+  assert.equal(disk.files.has(ph.file), false);
+  assert.ok(logs.includes('raft write needs the room'));
+  // Nothing left to give: a write that does not fit waits; a small one still goes.
+  disk.others = disk.capacity - RAFT_WRITE_SLACK_BYTES - (100 << 10);
+  now += 1;
+  assert.equal(d.roomForRaftWrite(64 << 10), false);
+  assert.equal(d.roomForRaftWrite(50 << 10), true);
+  assert.equal(d.roomForRaftWrite(0), true);
+  // The statfs numbers are read at most once a millisecond: in the same millisecond a
+  // change is not seen, in the next it is.
+  disk.others = disk.capacity;
+  assert.equal(d.roomForRaftWrite(0), true);
+  now += 1;
+  assert.equal(d.roomForRaftWrite(0), false);
+});
+
+test('a Raft write that failed for want of space gets the placeholder', () => {
+  const disk = new FakeDisk(16 * MiB);
+  const ph = new SpacePlaceholder('/data', 300_000, disk);
+  const d = new DiskUsage(1, disk.stats, undefined, () => 0, ph);
+  d.refresh();
+  assert.equal(d.placeholderBytes, 300_000);
+  d.writeFailedForSpace();
+  assert.equal(d.placeholderBytes, 0);
+  assert.equal(disk.files.has(ph.file), false);
+  d.writeFailedForSpace(); // nothing more to give: no error
 });
 
 test('a placeholder that cannot be written leaves no file and is tried again', () => {
