@@ -367,6 +367,7 @@ export class StoreServer {
     // A CommitMerge applied here moves rows out of this store's source replica.
     loader.peerOf = (id) => raftStore.peers.get(id);
     loader.roomToApply = (bytes) => disk.roomForRaftWrite(bytes);
+    loader.roomForSnapshot = (bytes) => disk.roomForSnapshot(bytes);
     const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;
     const pd = this.pd;

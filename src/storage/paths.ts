@@ -84,3 +84,16 @@ export function unlinkIfExists(file: string): boolean {
 export function sqliteFiles(dbPath: string): string[] {
   return [dbPath, `${dbPath}-wal`, `${dbPath}-shm`];
 }
+
+/** Bytes a SQLite database takes with its WAL (a copy of it takes at most that). */
+export function sqliteBytes(dbPath: string): number {
+  let bytes = 0;
+  for (const f of sqliteFiles(dbPath).slice(0, 2)) {
+    try {
+      bytes += fs.statSync(f).size;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+  return bytes;
+}

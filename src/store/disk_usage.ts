@@ -210,6 +210,22 @@ export class DiskUsage {
   }
 
   /**
+   * Whether a leader may build a snapshot of `bytes` now: a copy of a Region is new data
+   * on this disk that nothing has accepted yet, so it must leave the whole reserve free
+   * (the placeholder counting as room, as in almostFull), and the placeholder is never
+   * given to it.
+   */
+  roomForSnapshot(bytes: number): boolean {
+    if (this.clock() - this.refreshedAt >= 1) this.refresh();
+    if (!this.known) return true;
+    const free = this.stats.availableBytes;
+    return (
+      free + this.placeholderBytes - bytes >= this.reserveBytes() &&
+      free >= bytes + RAFT_WRITE_SLACK_BYTES
+    );
+  }
+
+  /**
    * A Raft write failed for want of space (SQLITE_FULL) all the same: give it the
    * placeholder's bytes before it is tried again.
    */

@@ -16,7 +16,7 @@ import type { Tombstone } from '../storage/tombstone.js';
 import { RegionEngine } from '../storage/region_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
 import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_snapshot.js';
-import { fsyncDir, regionsDir } from '../storage/paths.js';
+import { fsyncDir, regionsDir, sqliteBytes } from '../storage/paths.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
 import type {
@@ -91,6 +91,8 @@ export class PeerLoader {
   peerOf: (regionId: number) => RegionPeer | undefined = () => undefined;
   /** Whether the disk has room to apply this many bytes (a store sets it; disk_usage.ts). */
   roomToApply: ((bytes: number) => boolean) | undefined;
+  /** Whether the disk has room to build a snapshot of this many bytes (disk_usage.ts). */
+  roomForSnapshot: ((bytes: number) => boolean) | undefined;
 
   constructor(
     private readonly storeId: number,
@@ -426,6 +428,7 @@ export class PeerLoader {
         truncatedIndex: () => view.truncatedState().index,
         confStateOf,
         onError: (e) => this.onSnapshotError(region.id, e),
+        roomToBuild: () => !this.roomForSnapshot || this.roomForSnapshot(sqliteBytes(engine.path)),
       });
       view.setSnapshotBuilder(() => builder.take());
     } else {

@@ -24,6 +24,12 @@ export interface OffLoopSnapshotOptions {
   confStateOf: (region: Region) => ConfState;
   /** A build failed (logged by the store; the next ask starts another). */
   onError?: (e: Error) => void;
+  /**
+   * Whether the disk has room for the copy now (disk_usage.ts). Without it no build
+   * starts: a copy that ran the disk out would fail anyway, and meanwhile take the room
+   * the store's own Raft writes need. Raft asks again on a later heartbeat response.
+   */
+  roomToBuild?: () => boolean;
 }
 
 export class OffLoopSnapshotBuilder {
@@ -49,7 +55,7 @@ export class OffLoopSnapshotBuilder {
       };
     }
     if (ready) unlinkIfExists(ready.info.path);
-    this.start();
+    if (!this.opts.roomToBuild || this.opts.roomToBuild()) this.start();
     throw new SnapshotTemporarilyUnavailableError();
   }
 

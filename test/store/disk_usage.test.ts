@@ -187,6 +187,24 @@ test('Raft writes wait while they would leave less than the slack, after taking 
   assert.equal(d.roomForRaftWrite(0), false);
 });
 
+test('a snapshot is built only above the reserve, if it fits, and never takes the placeholder', () => {
+  const disk = new FakeDisk(16 * MiB);
+  const reserve = reserveFor(disk.capacity, { reserveBytes: 2 * 2 ** 30, reserveRatio: 0.1 });
+  const ph = new SpacePlaceholder('/data', placeholderBytesFor(reserve), disk);
+  let now = 0;
+  const d = new DiskUsage(1, disk.stats, undefined, () => now, ph);
+  d.refresh();
+  assert.equal(d.roomForSnapshot(MiB), true);
+  assert.equal(d.roomForSnapshot(14 * MiB), true);
+  assert.equal(d.roomForSnapshot(15 * MiB), false, 'it would take the reserve');
+  // Below the reserve (writes are refused): no snapshot either, and the placeholder stays.
+  disk.others = disk.capacity - reserve + 4096;
+  now += 1;
+  assert.equal(d.roomForSnapshot(4096), false);
+  assert.equal(d.almostFull(), true);
+  assert.equal(d.placeholderBytes, ph.bytes);
+});
+
 test('a Raft write that failed for want of space gets the placeholder', () => {
   const disk = new FakeDisk(16 * MiB);
   const ph = new SpacePlaceholder('/data', 300_000, disk);

@@ -100,6 +100,28 @@ test('a snapshot the log was compacted past is dropped and built again; a failed
   assert.equal(b.take().metadata.index, 30);
 });
 
+test('no build starts while the disk has no room for it; one starts once there is', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-snapb-'));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  let builds = 0;
+  let room = false;
+  const b = new OffLoopSnapshotBuilder({
+    exportOffLoop: async () => (builds++, fakeExport(12, region([1, 2, 3]), dir)),
+    truncatedIndex: () => 10,
+    confStateOf,
+    roomToBuild: () => room,
+  });
+  assert.throws(() => b.take(), SnapshotTemporarilyUnavailableError);
+  assert.throws(() => b.take(), SnapshotTemporarilyUnavailableError);
+  assert.equal(builds, 0);
+  assert.equal(b.isBuilding, false);
+  room = true;
+  assert.throws(() => b.take(), SnapshotTemporarilyUnavailableError);
+  assert.equal(builds, 1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(b.take().metadata.index, 12);
+});
+
 test('the worker writes a consistent file of the Region while the loop keeps its own connection', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-snapw-'));
   t.after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
