@@ -1066,7 +1066,13 @@ export class RegionPeer {
   onSnapshotApplied(s: Snapshot): void {
     if (this.splitInFlight) this.splitAbandoned = true;
     if (this.heldForDisk) {
-      // Raft takes a snapshot only past its commit index: it covers what was held.
+      // Raft takes a snapshot only past its commit index (etcd-io/raft's restore), and
+      // held entries were committed: the snapshot covers them.
+      const last = this.heldEntries[this.heldEntries.length - 1]?.index ?? 0;
+      invariant(
+        last <= s.metadata.index,
+        () => `snapshot at ${s.metadata.index} below held entry ${last}`,
+      );
       this.heldEntries = [];
       this.heldForDisk = false;
     }
