@@ -40,9 +40,9 @@ import {
   Snapshot,
   SoftState,
   StateRole,
-  entryPayloadSize,
   isEmptyHardState,
   newMessage,
+  payloadsSize,
   voteResponseType,
 } from './types.js';
 
@@ -59,12 +59,6 @@ function isCampaignTransfer(ctx: Uint8Array | undefined): boolean {
   if (!ctx || ctx.length !== CAMPAIGN_TRANSFER.length) return false;
   for (let i = 0; i < ctx.length; i++) if (ctx[i] !== CAMPAIGN_TRANSFER[i]) return false;
   return true;
-}
-
-function payloadsSize(ents: Entry[]): number {
-  let s = 0;
-  for (const e of ents) s += entryPayloadSize(e);
-  return s;
 }
 
 export class Raft {

@@ -31,11 +31,11 @@ import {
   Snapshot,
   SoftState,
   StateRole,
-  entryPayloadSize,
   hardStateEqual,
   isLocalMessage,
   isResponseMessage,
   newMessage,
+  payloadsSize,
 } from './types.js';
 
 export interface Ready {
@@ -276,9 +276,8 @@ export class RawNode {
     }
     if (rd.snapshot) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
     if (rd.committedEntries.length > 0) {
-      let size = 0;
-      for (const e of rd.committedEntries) size += entryPayloadSize(e);
-      r.appliedTo(rd.committedEntries[rd.committedEntries.length - 1]!.index, size);
+      const last = rd.committedEntries[rd.committedEntries.length - 1]!;
+      r.appliedTo(last.index, payloadsSize(rd.committedEntries));
     } else if (rd.snapshot) {
       r.appliedTo(rd.snapshot.metadata.index, 0);
     }

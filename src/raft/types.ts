@@ -217,6 +217,13 @@ export function entryPayloadSize(e: Entry): number {
   return e.data.length;
 }
 
+/** The payload bytes of entries together (entryPayloadSize of each). */
+export function payloadsSize(ents: readonly Entry[]): number {
+  let s = 0;
+  for (const e of ents) s += entryPayloadSize(e);
+  return s;
+}
+
 /** Bytes an entry counts for in message size limits (payload plus a small header). */
 export function entrySize(e: Entry): number {
   return e.data.length + 16;

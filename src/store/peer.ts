@@ -14,6 +14,7 @@ import {
   Entry,
   Snapshot,
   invariant,
+  payloadsSize,
 } from '../raft/index.js';
 import { RegionError } from '../region/errors.js';
 import { Peer, PeerRole, Region, cloneRegion, keyInRegion } from '../region/meta.js';
@@ -901,10 +902,8 @@ export class RegionPeer {
   private entriesWithRoom(entries: Entry[]): number {
     const room = this.opts.roomToApply;
     if (!room) return entries.length;
+    if (room(payloadsSize(entries))) return entries.length;
     let bytes = 0;
-    for (const e of entries) bytes += e.data.length;
-    if (room(bytes)) return entries.length;
-    bytes = 0;
     let n = 0;
     while (n < entries.length && room(bytes + entries[n]!.data.length)) {
       bytes += entries[n]!.data.length;

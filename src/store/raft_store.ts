@@ -9,7 +9,14 @@
 // schedules a turn, so a busy store batches naturally.
 import { failpoint } from '../common/failpoint.js';
 import { trace, tracing } from '../common/trace.js';
-import { HardState, Message, MessageType, Ready, SnapshotStatus } from '../raft/index.js';
+import {
+  HardState,
+  Message,
+  MessageType,
+  Ready,
+  SnapshotStatus,
+  payloadsSize,
+} from '../raft/index.js';
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
@@ -309,8 +316,7 @@ export class RaftStore {
     const m = env.message;
     if (m.type !== MessageType.App || m.entries.length === 0 || !this.hooks.roomForRaftWrite)
       return undefined;
-    let bytes = 0;
-    for (const e of m.entries) bytes += e.data.length;
+    const bytes = payloadsSize(m.entries);
     if (this.hooks.roomForRaftWrite(bytes)) return undefined;
     return {
       reason: 'disk-full',
