@@ -127,12 +127,7 @@ export class DiskUsage {
       // An unreadable statfs says nothing about space: keep the last numbers.
       return;
     }
-    try {
-      this.adjustPlaceholder();
-    } catch (e) {
-      // The placeholder is a safety margin; failing to handle it must not fail a write.
-      this.log('warn', { err: (e as Error).message }, 'placeholder file not handled');
-    }
+    this.handlePlaceholder(() => this.adjustPlaceholder());
   }
 
   private adjustPlaceholder(): void {
@@ -201,11 +196,11 @@ export class DiskUsage {
    * at most twice its data: WAL frames, then the pages a checkpoint copies them to.
    */
   roomForRaftWrite(bytes: number): boolean {
-    if (this.clock() - this.refreshedAt >= 1) this.refresh();
+    this.refreshIfStale();
     if (!this.known) return true;
     const need = 2 * bytes + RAFT_WRITE_SLACK_BYTES;
     if (this.stats.availableBytes >= need) return true;
-    this.releasePlaceholderSafely('raft write needs the room');
+    this.handlePlaceholder(() => this.releasePlaceholder('raft write needs the room'));
     return this.stats.availableBytes >= need;
   }
 
@@ -216,7 +211,7 @@ export class DiskUsage {
    * given to it.
    */
   roomForSnapshot(bytes: number): boolean {
-    if (this.clock() - this.refreshedAt >= 1) this.refresh();
+    this.refreshIfStale();
     if (!this.known) return true;
     const free = this.stats.availableBytes;
     return (
@@ -231,32 +226,38 @@ export class DiskUsage {
    */
   writeFailedForSpace(): void {
     this.refresh();
-    this.releasePlaceholderSafely('raft write failed for want of space');
+    this.handlePlaceholder(() => this.releasePlaceholder('raft write failed for want of space'));
   }
 
-  private releasePlaceholderSafely(why: string): void {
+  /**
+   * A few milliseconds of writes can overshoot the reserve of a small disk (three stores
+   * on one 32 MiB disk use ~0.5 MiB per 64 KiB put): every check looks at the filesystem
+   * again unless it was looked at within the last millisecond. That is at most a
+   * thousand statfs calls (a few µs each) a second under any load.
+   */
+  private refreshIfStale(): void {
+    if (this.clock() - this.refreshedAt >= 1) this.refresh();
+  }
+
+  private handlePlaceholder(f: () => void): void {
     try {
-      this.releasePlaceholder(why);
+      f();
     } catch (e) {
+      // The placeholder is a safety margin; failing to handle it must not fail a write.
       this.log('warn', { err: (e as Error).message }, 'placeholder file not handled');
     }
   }
 
   private releasePlaceholder(why: string): void {
     const ph = this.placeholder;
-    if (!ph || ph.heldBytes === 0) return;
-    if (!ph.release()) return;
+    if (!ph?.release()) return;
     this.log('warn', { availableBytes: this.stats.availableBytes, released: ph.bytes }, why);
     this.refreshStats();
   }
 
   /** Throws DiskFull for a write that adds data while the disk is almost full. */
   checkWrite(): void {
-    // A few milliseconds of writes can overshoot the reserve of a small disk (three
-    // stores on one 32 MiB disk use ~0.5 MiB per 64 KiB put): look at the filesystem
-    // again before a write unless it was looked at within the last millisecond. That is
-    // at most a thousand statfs calls (a few µs each) a second under any load.
-    if (this.clock() - this.refreshedAt >= 1) this.refresh();
+    this.refreshIfStale();
     if (!this.almostFull()) return;
     throw new RegionError({
       kind: 'DiskFull',
