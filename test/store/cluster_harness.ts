@@ -27,6 +27,24 @@ import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_sto
 import { RawKv } from '../../src/store/raw_kv.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
 
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Poll `f` until it holds. Polled, not awaited on a promise: the stores' timers are
+ * unref'd and do not keep a test process alive by themselves.
+ */
+export async function eventually(
+  what: string,
+  f: () => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!f()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
 export const TEST_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
   tickMs: 20,
   electionTicks: 10,

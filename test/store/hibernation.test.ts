@@ -3,7 +3,7 @@
 // and that a follower campaigns when — and only when — its sleeping leader's store is gone.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalNetwork, TestStore } from './cluster_harness.js';
+import { LocalNetwork, TestStore, eventually, sleep } from './cluster_harness.js';
 import type { RegionPeer } from '../../src/store/peer.js';
 
 let net: LocalNetwork | undefined;
@@ -13,17 +13,8 @@ afterEach(() => {
 });
 
 const b = (s: string) => Buffer.from(s);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Harness ticks: 20 ms, 10 per election timeout; a leader asks after 2 idle timeouts. */
 const ONE_SLEEP_CYCLE_MS = 20 * (20 + 10);
-
-async function eventually(what: string, f: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!f()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
 
 function peersOf(regionId: number): RegionPeer[] {
   return [...net!.stores.values()].filter((s) => s.up).map((s) => s.store.peers.get(regionId)!);

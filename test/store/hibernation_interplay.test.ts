@@ -11,7 +11,7 @@ import { MessageType } from '../../src/raft/index.js';
 import type { RegionPeer } from '../../src/store/peer.js';
 import type { RaftEnvelope } from '../../src/store/raft_store.js';
 import { copySplitOffLoop } from '../../src/store/split_copy_worker.js';
-import { LocalNetwork, TestStore } from './cluster_harness.js';
+import { LocalNetwork, TestStore, eventually, sleep } from './cluster_harness.js';
 
 let net: LocalNetwork | undefined;
 let stopWatch: (() => void) | undefined;
@@ -23,17 +23,8 @@ afterEach(() => {
 });
 
 const b = (s: string) => Buffer.from(s);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** Harness ticks: 20 ms, 10 per election timeout; a leader asks after 2 idle timeouts. */
 const ONE_SLEEP_CYCLE_MS = 20 * (20 + 10);
-
-async function eventually(what: string, f: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!f()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
-}
 
 const up = () => [...net!.stores.values()].filter((s) => s.up);
 const peersOf = (regionId: number): RegionPeer[] =>

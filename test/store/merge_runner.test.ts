@@ -4,7 +4,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RegionPeer } from '../../src/store/peer.js';
-import { LocalNetwork, TestStore } from './cluster_harness.js';
+import { LocalNetwork, TestStore, eventually } from './cluster_harness.js';
 
 const b = (s: string) => Buffer.from(s);
 const TARGET = 1; // ['', 'm')
@@ -15,14 +15,6 @@ afterEach(() => {
   net?.close();
   net = undefined;
 });
-
-async function eventually(what: string, f: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!f()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const stores = () => [...net!.stores.values()];
 const peersOf = (regionId: number): RegionPeer[] =>

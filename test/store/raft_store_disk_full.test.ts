@@ -4,7 +4,7 @@
 // whose writes fail with SQLITE_FULL while a test says so.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalNetwork, TestStore } from './cluster_harness.js';
+import { LocalNetwork, TestStore, eventually, sleep } from './cluster_harness.js';
 
 let net: LocalNetwork | undefined;
 afterEach(() => {
@@ -13,15 +13,6 @@ afterEach(() => {
 });
 
 const b = (s: string) => Buffer.from(s);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, cond: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
 
 async function threeStores(): Promise<{ leader: TestStore; followers: TestStore[] }> {
   net = new LocalNetwork([1, 2, 3]);
@@ -48,7 +39,7 @@ test('a follower without room drops appends, lags, and catches up once space ret
   assert.equal(full.fatal, undefined);
 
   full.roomForRaftWrite = () => true;
-  await until('the follower caught up', () => applied(full) === applied(leader));
+  await eventually('the follower caught up', () => applied(full) === applied(leader), 5_000);
   for (let i = 0; i < 5; i++) assert.deepEqual(rawOf(full, `k${i}`), b(`v${i}`));
   for (const s of net!.stores.values()) assert.equal(s.fatal, undefined, `store ${s.id}`);
 });
@@ -63,7 +54,7 @@ test('committed entries wait for room to apply, and apply once it returns', asyn
   let answered = false;
   const put = leader.kv.put(ctxOf(leader), b('held'), b('2')).then(() => (answered = true));
   const peer = leader.store.peers.get(1)!;
-  await until('the entry committed', () => peer.node.raft.raftLog.committed > before);
+  await eventually('the entry committed', () => peer.node.raft.raftLog.committed > before, 5_000);
   await sleep(200); // several ticks, each retrying the apply
   assert.equal(answered, false, 'a write is answered only once applied');
   assert.equal(applied(leader), before);
@@ -71,8 +62,7 @@ test('committed entries wait for room to apply, and apply once it returns', asyn
   assert.equal(rawOf(leader, 'held'), undefined);
 
   leader.roomForRaftWrite = () => true;
-  // Polled: the store's timers do not keep the process alive (unref'd), a promise neither.
-  await until('the write answered', () => answered);
+  await eventually('the write answered', () => answered, 5_000);
   await put;
   assert.deepEqual(rawOf(leader, 'held'), b('2'));
   assert.equal(peer.applyWaitsForDisk, false);
@@ -96,20 +86,20 @@ test('a log write that fails with SQLITE_FULL waits and is written again; the st
   };
   let answered = false;
   const put = leader.kv.put(ctxOf(leader), b('k'), b('v')).then(() => (answered = true));
-  await until('a few failed writes', () => failed >= 2);
+  await eventually('a few failed writes', () => failed >= 2, 5_000);
   assert.equal(leader.fatal, undefined, 'the store did not stop');
   assert.equal(answered, false);
   assert.ok(leader.logWritesFailedForSpace >= 2, 'each failure made what room there is');
 
   full = false;
-  await until('the write answered', () => answered);
+  await eventually('the write answered', () => answered, 5_000);
   await put;
   // A leader that stalled longer than an election timeout sent no heartbeats meanwhile:
   // another store may lead now. Either way the write is there, on every store.
   const now = await net!.waitForLeader(1);
   assert.deepEqual(await now.kv.get(ctxOf(now), b('k')), b('v'));
   for (const s of net!.stores.values()) {
-    await until(`store ${s.id} applied k`, () => rawOf(s, 'k') !== undefined);
+    await eventually(`store ${s.id} applied k`, () => rawOf(s, 'k') !== undefined, 5_000);
     assert.equal(s.fatal, undefined, `store ${s.id}`);
   }
   // Any other error of the log write still stops the store (fail-stop, raft_store.ts).
@@ -117,6 +107,6 @@ test('a log write that fails with SQLITE_FULL waits and is written again; the st
     throw new Error('disk I/O error');
   };
   void now.kv.put(ctxOf(now), b('k2'), b('v')).catch(() => undefined);
-  await until('the store stopped', () => now.fatal !== undefined);
+  await eventually('the store stopped', () => now.fatal !== undefined, 5_000);
   assert.match(now.fatal!.message, /disk I\/O error/);
 });
