@@ -197,9 +197,8 @@ export class RegionPeer {
   /** A split's copy runs off the loop; committed entries wait in heldEntries. */
   private splitInFlight = false;
   private splitAbandoned = false;
+  /** Entries held behind a split's copy, or, with no split under way, for disk space. */
   private heldEntries: Entry[] = [];
-  /** heldEntries wait for disk space rather than for a split (applyCommitted). */
-  private heldForDisk = false;
   /** Set by the store: an off-loop apply step finished (or failed: the store stops). */
   onAsyncApplied: (err: Error | undefined) => void = () => undefined;
   private readonly applier: RegionApplier;
@@ -867,10 +866,9 @@ export class RegionPeer {
     // target's CommitMerge already applied here (catch-up, merge_apply.ts) come from Raft
     // again: never twice.
     if (this.mergedAway) return;
-    if (this.heldForDisk) {
+    if (this.applyWaitsForDisk) {
       entries = [...this.heldEntries, ...entries];
       this.heldEntries = [];
-      this.heldForDisk = false;
     }
     entries = entries.filter((e) => e.index > this.appliedIndex);
     if (entries.length === 0) return;
@@ -883,13 +881,8 @@ export class RegionPeer {
     // the disk has room for and holds the rest.
     const waiting = opts.inlineSplits ? [] : entries.splice(this.entriesWithRoom(entries));
     if (entries.length > 0) this.applyNow(entries, opts);
-    if (waiting.length === 0) return;
-    if (this.splitInFlight) {
-      this.heldEntries.push(...waiting);
-    } else {
-      this.heldEntries = waiting;
-      this.heldForDisk = true;
-    }
+    // Behind the entries of a split that applyNow suspended, if it did.
+    this.heldEntries.push(...waiting);
   }
 
   /**
@@ -914,12 +907,12 @@ export class RegionPeer {
 
   /** Whether committed entries wait for disk space (the store retries them every tick). */
   get applyWaitsForDisk(): boolean {
-    return this.heldForDisk;
+    return !this.splitInFlight && this.heldEntries.length > 0;
   }
 
   /** Apply what fits of the entries held for disk space; returns whether any applied. */
   applyHeldForDisk(): boolean {
-    if (!this.heldForDisk || this.splitInFlight) return false;
+    if (!this.applyWaitsForDisk) return false;
     const before = this.appliedIndex;
     this.applyCommitted([]);
     if (this.appliedIndex === before) return false;
@@ -1064,7 +1057,7 @@ export class RegionPeer {
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
   onSnapshotApplied(s: Snapshot): void {
     if (this.splitInFlight) this.splitAbandoned = true;
-    if (this.heldForDisk) {
+    if (this.applyWaitsForDisk) {
       // Raft takes a snapshot only past its commit index (etcd-io/raft's restore), and
       // held entries were committed: the snapshot covers them.
       const last = this.heldEntries[this.heldEntries.length - 1]?.index ?? 0;
@@ -1073,7 +1066,6 @@ export class RegionPeer {
         () => `snapshot at ${s.metadata.index} below held entry ${last}`,
       );
       this.heldEntries = [];
-      this.heldForDisk = false;
     }
     const st = this.engine.applyState();
     invariant(
