@@ -7,7 +7,11 @@
 //   3. apply rd.committedEntries (calling applyConfChange for ConfChange entries);
 //   4. call advance(rd).
 //
-// Only one Ready is outstanding at a time.
+// Or, with the write pipelined (etcd-io/raft's async storage writes): apply and call
+// advanceApply(rd) at once, start the write, and take the next Ready before it is
+// durable; once it is, send rd.persistedMessages and call advanceAppend(rd). Writes
+// finish in the order their Readies were taken. committedEntries only ever holds
+// entries already reported durable, so nothing is applied ahead of its own write.
 import { decodeConfChange, encodeConfChange } from './confchange/index.js';
 import { RaftConfig } from './config.js';
 import {
@@ -89,9 +93,11 @@ export class RawNode {
   readonly raft: Raft;
   private prevSoftState: SoftState;
   private prevHardState: HardState;
-  /** Messages to self that take effect after the current Ready is persisted. */
-  private stepsOnAdvance: Message[] = [];
-  private outstanding: Ready | undefined = undefined;
+  /** Readies taken and not yet reported durable, oldest first, each with the messages
+   * to self (our own append ack or vote) that count only once it is. */
+  private readonly writing: { rd: Ready; selfSteps: Message[] }[] = [];
+  /** The Ready taken and not yet applied: the next one must not hand out its entries again. */
+  private applying: Ready | undefined = undefined;
 
   constructor(config: RaftConfig) {
     this.raft = new Raft(config);
@@ -215,18 +221,24 @@ export class RawNode {
     if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
     const hs = r.hardState();
     if (!hardStateEqual(hs, this.prevHardState)) return true;
-    if (r.raftLog.hasPendingSnapshot()) return true;
+    const u = r.raftLog.unstable;
+    if (u.nextSnapshot()) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
-    if (r.raftLog.unstableEntries().length > 0 || r.raftLog.hasNextCommittedEnts()) return true;
+    if (u.offsetInProgress < u.offset + u.entries.length || r.raftLog.hasNextCommittedEnts())
+      return true;
     return r.readStates.length > 0;
   }
 
-  /** Collect the pending work. Call advance(rd) once it is done. */
+  /**
+   * Collect the pending work. Call advance(rd) once it is done, or advanceApply(rd) and,
+   * once its write is durable, advanceAppend(rd).
+   */
   ready(): Ready {
-    invariant(this.outstanding === undefined, 'ready() called again before advance()');
+    invariant(this.applying === undefined, 'ready() called again before the last was applied');
     const r = this.raft;
+    const u = r.raftLog.unstable;
     const committedEntries = r.raftLog.nextCommittedEnts();
-    const entries = r.raftLog.unstableEntries().slice();
+    const entries = u.nextEntries();
     const rd: Ready = {
       readStates: r.readStates,
       entries,
@@ -247,44 +259,64 @@ export class RawNode {
         rd.mustSync = true;
       this.prevHardState = hs;
     }
-    if (r.raftLog.unstable.snapshot) {
-      rd.snapshot = r.raftLog.unstable.snapshot;
+    const snapshot = u.nextSnapshot();
+    if (snapshot) {
+      rd.snapshot = snapshot;
       rd.mustSync = true;
     }
+    u.acceptInProgress();
+    const selfSteps: Message[] = [];
     for (const m of r.msgsAfterAppend) {
-      if (m.to === r.id) this.stepsOnAdvance.push(m);
+      if (m.to === r.id) selfSteps.push(m);
       else rd.persistedMessages.push(m);
     }
     r.msgs = [];
     r.msgsAfterAppend = [];
     r.readStates = [];
-    this.outstanding = rd;
+    this.writing.push({ rd, selfSteps });
+    this.applying = rd;
     return rd;
   }
 
-  /** The Ready was persisted, sent and applied. */
+  /** The Ready was persisted, sent and applied: advanceApply and advanceAppend in one. */
   advance(rd: Ready): void {
-    invariant(
-      this.outstanding === rd,
-      'advance() called with a Ready that is not the outstanding one',
-    );
-    this.outstanding = undefined;
+    this.advanceApply(rd);
+    this.advanceAppend(rd);
+  }
+
+  /** The Ready's committed entries (or snapshot) are applied. */
+  advanceApply(rd: Ready): void {
+    invariant(this.applying === rd, 'advanceApply() of a Ready that is not the last one taken');
+    this.applying = undefined;
     const r = this.raft;
-    if (rd.entries.length > 0) {
-      const last = rd.entries[rd.entries.length - 1]!;
-      r.raftLog.stableTo(last.index, last.term);
-    }
-    if (rd.snapshot) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
     if (rd.committedEntries.length > 0) {
       const last = rd.committedEntries[rd.committedEntries.length - 1]!;
       r.appliedTo(last.index, payloadsSize(rd.committedEntries));
     } else if (rd.snapshot) {
       r.appliedTo(rd.snapshot.metadata.index, 0);
     }
+  }
+
+  /**
+   * The Ready's entries, hard state and snapshot are durable (and so are every earlier
+   * Ready's: writes finish in order), and its persistedMessages may go.
+   */
+  advanceAppend(rd: Ready): void {
+    const w = this.writing.shift();
+    invariant(w?.rd === rd, 'advanceAppend() out of order: not the oldest Ready being written');
+    const r = this.raft;
+    if (rd.entries.length > 0) {
+      const last = rd.entries[rd.entries.length - 1]!;
+      r.raftLog.stableTo(last.index, last.term);
+    }
+    if (rd.snapshot) r.raftLog.stableSnapTo(rd.snapshot.metadata.index);
     // Our own append ack and vote now rest on durable state: let them count.
-    const steps = this.stepsOnAdvance;
-    this.stepsOnAdvance = [];
-    for (const m of steps) r.step(m);
+    for (const m of w.selfSteps) r.step(m);
+  }
+
+  /** Readies taken whose writes are not yet reported durable. */
+  get writesInProgress(): number {
+    return this.writing.length;
   }
 
   status(): Status {

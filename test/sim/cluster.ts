@@ -28,7 +28,7 @@ export const TICK = 10;
 export type SimEvent =
   | { kind: 'tick'; id: NodeId }
   | { kind: 'deliver'; msg: Message; fromInc: number }
-  | { kind: 'sync'; id: NodeId; inc: number }
+  | { kind: 'sync'; id: NodeId; inc: number; seq: number }
   | { kind: 'restart'; id: NodeId }
   | { kind: 'reconnect'; from: NodeId; to: NodeId }
   | {
@@ -52,6 +52,8 @@ export interface ClusterParams {
   /** Chance that a sync is slow (up to slowSync units). */
   slowSyncRate: number;
   slowSync: number;
+  /** Nodes take the next Ready before the last one's write is synced (node.ts). */
+  pipelined?: boolean;
 }
 
 /** Handlers for the events the cluster itself does not own (faults, workload). */
@@ -95,12 +97,12 @@ export class Cluster {
     }
     this.hooks = {
       send: (n, msgs) => this.send(n, msgs),
-      requestSync: (n) => {
+      requestSync: (n, seq = 0) => {
         const slow = this.rng.chance(this.params.slowSyncRate);
         const d = slow
           ? this.rng.int(this.params.syncMax, this.params.slowSync)
           : this.rng.int(this.params.syncMin, this.params.syncMax);
-        this.sched.after(d, { kind: 'sync', id: n.id, inc: n.incarnation });
+        this.sched.after(d, { kind: 'sync', id: n.id, inc: n.incarnation, seq });
       },
       persisted: (n, ents) => this.checker.persisted(n, ents),
       applied: (n, e) => this.onApplied(n, e),
@@ -128,6 +130,7 @@ export class Cluster {
       this.rng,
       this.params.compaction,
       this.params.snapshotAlways,
+      this.params.pipelined ?? false,
     );
     if (cs) {
       n.bootstrap(cs);
@@ -234,7 +237,7 @@ export class Cluster {
         if (!n) return;
         if (this.trace)
           this.log(`sync ${ev.id}${ev.inc === n.incarnation && n.up ? '' : ' (stale)'}`);
-        n.sync(ev.inc);
+        n.sync(ev.inc, ev.seq);
         this.touch(n);
         return;
       }

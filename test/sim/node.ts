@@ -10,7 +10,12 @@
 //   crash:    the unsynced write is lost with the process; the node restarts from
 //             `storage` alone, its state machine rebuilt from the storage snapshot.
 //
-// Only one Ready is outstanding at a time: the next one is taken after advance().
+// Serial nodes take the next Ready after advance(). Pipelined nodes (the store's way,
+// etcd-io/raft's async storage writes) apply a Ready's committed entries and call
+// advanceApply() at once, then take the next Ready while earlier writes are still
+// unsynced; a sync makes every write issued before it durable, in order (one fsync
+// covers the file), and each such Ready's persistedMessages leave with advanceAppend().
+// A Ready with a snapshot is installed at its sync, and no Ready is taken before it.
 import {
   ConfState,
   EntryType,
@@ -33,8 +38,8 @@ export type NodeConfig = Omit<RaftConfig, 'id' | 'storage' | 'rand' | 'applied'>
 /** What a node tells the cluster (network, disk scheduler, checker). */
 export interface NodeHooks {
   send(node: SimNode, msgs: Message[]): void;
-  /** Schedule the sync of the write the node just issued. */
-  requestSync(node: SimNode): void;
+  /** Schedule the sync of the write the node just issued (its number, pipelined). */
+  requestSync(node: SimNode, seq?: number): void;
   /** Entries just made durable (after any truncation they imply). */
   persisted(node: SimNode, entries: Entry[]): void;
   applied(node: SimNode, e: Entry): void;
@@ -61,8 +66,16 @@ export class SimNode {
   incarnation = 0;
   /** Removed from the group and shut down for good. */
   destroyed = false;
-  /** The outstanding Ready, its write (if any) not yet synced. */
+  /** The outstanding Ready, its write (if any) not yet synced (serial nodes). */
   private rd: Ready | undefined = undefined;
+  /** Pipelined nodes: Readies taken and not yet durable, oldest first; `seq` is the
+   * write that makes each durable (a Ready with nothing to write waits for the last). */
+  private writes: { rd: Ready; seq: number }[] = [];
+  /** Pipelined nodes: writes issued, and the highest known durable (this life). */
+  private writeSeq = 0;
+  private syncedSeq = 0;
+  /** Pipelined nodes: a Ready with a snapshot waits for its write to be installed. */
+  private installing: Ready | undefined = undefined;
 
   constructor(
     readonly id: NodeId,
@@ -71,6 +84,7 @@ export class SimNode {
     private readonly rng: SimRng,
     private readonly compaction: CompactionPolicy | undefined,
     snapshotAlways: boolean,
+    readonly pipelined = false,
   ) {
     this.storage = new SimStorage(snapshotAlways);
     this.storage.source = {
@@ -85,7 +99,7 @@ export class SimNode {
 
   /** A write is waiting for its sync. */
   get syncing(): boolean {
-    return this.rd !== undefined;
+    return this.rd !== undefined || this.writes.length > 0;
   }
 
   /** Give a founding member its initial configuration (a snapshot at index 1, as etcd does). */
@@ -100,9 +114,19 @@ export class SimNode {
   start(): void {
     this.incarnation++;
     const snap = this.storage.snapshot();
+    // A pipelined node applies (and may snapshot) entries whose commit index is still in
+    // an unsynced write: what was applied was committed, so raise a stale commit to it,
+    // as the store's PeerLoader does.
+    const hs = this.storage.hardState;
+    if (hs.commit < snap.metadata.index)
+      this.storage.setHardState({ ...hs, commit: snap.metadata.index });
     this.sm = StateMachine.fromSnapshot(snap);
     this.confState = snap.metadata.confState;
     this.rd = undefined;
+    this.writes = [];
+    this.writeSeq = 0;
+    this.syncedSeq = 0;
+    this.installing = undefined;
     this.raw = new RawNode({
       ...this.cfg,
       id: this.id,
@@ -118,12 +142,15 @@ export class SimNode {
   crash(): void {
     this.raw = undefined;
     this.rd = undefined;
+    this.writes = [];
+    this.installing = undefined;
     // The state machine is volatile too; start() rebuilds it from the durable snapshot.
     this.sm = new StateMachine();
   }
 
   /** Take the next Ready if none is outstanding. Returns whether one was taken. */
   pump(): boolean {
+    if (this.pipelined) return this.pumpPipelined();
     const raw = this.raw;
     if (!raw || this.rd || !raw.hasReady()) return false;
     const rd = raw.ready();
@@ -136,8 +163,59 @@ export class SimNode {
     return true;
   }
 
+  private pumpPipelined(): boolean {
+    const raw = this.raw;
+    if (!raw || this.installing || !raw.hasReady()) return false;
+    const rd = raw.ready();
+    if (rd.readStates.length > 0) this.hooks.readStates(this, rd.readStates);
+    this.hooks.send(this, rd.messages);
+    if (rd.entries.length > 0 || rd.hardState || rd.snapshot) {
+      this.writes.push({ rd, seq: ++this.writeSeq });
+      this.hooks.requestSync(this, this.writeSeq);
+    } else {
+      this.writes.push({ rd, seq: this.writeSeq });
+    }
+    if (rd.snapshot) {
+      this.installing = rd;
+    } else {
+      // committedEntries are durable here already (the contract): apply without waiting.
+      this.applyCommitted(rd);
+      raw.advanceApply(rd);
+      this.maybeCompact();
+    }
+    // Nothing of it to write and nothing before it unsynced: its acks are good now.
+    if (this.writes.length === 1 && this.writes[0]!.seq <= this.syncedSeq) this.finishWrites();
+    return true;
+  }
+
+  /** Pipelined nodes: every Ready whose write is durable — persist, ack, advanceAppend. */
+  private finishWrites(): void {
+    const raw = this.raw!;
+    while (this.writes.length > 0 && this.writes[0]!.seq <= this.syncedSeq) {
+      const { rd } = this.writes.shift()!;
+      if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
+      this.storage.append(rd.entries);
+      if (rd.hardState) this.storage.setHardState(rd.hardState);
+      this.hooks.persisted(this, rd.entries);
+      this.hooks.send(this, rd.persistedMessages);
+      if (rd === this.installing) {
+        this.installing = undefined;
+        this.applyCommitted(rd);
+        raw.advanceApply(rd);
+      }
+      raw.advanceAppend(rd);
+      this.maybeCompact();
+    }
+  }
+
   /** The disk reports the write durable. Stale syncs (from before a crash) are ignored. */
-  sync(incarnation: number): void {
+  sync(incarnation: number, seq = 0): void {
+    if (this.pipelined) {
+      if (incarnation !== this.incarnation || !this.raw) return;
+      this.syncedSeq = Math.max(this.syncedSeq, seq);
+      this.finishWrites();
+      return;
+    }
     const rd = this.rd;
     if (incarnation !== this.incarnation || !rd || !this.raw) return;
     if (rd.snapshot) this.storage.applySnapshot(rd.snapshot);
@@ -152,6 +230,15 @@ export class SimNode {
     const rd = this.rd!;
     const raw = this.raw!;
     this.hooks.send(this, rd.persistedMessages);
+    this.applyCommitted(rd);
+    this.rd = undefined;
+    raw.advance(rd);
+    this.maybeCompact();
+  }
+
+  /** Install rd's snapshot, then apply its committed entries. */
+  private applyCommitted(rd: Ready): void {
+    const raw = this.raw!;
     if (rd.snapshot) {
       this.sm = StateMachine.fromSnapshot(rd.snapshot);
       this.confState = rd.snapshot.metadata.confState;
@@ -165,9 +252,6 @@ export class SimNode {
       this.sm.apply(e, this.id);
       this.hooks.applied(this, e);
     }
-    this.rd = undefined;
-    raw.advance(rd);
-    this.maybeCompact();
   }
 
   /**

@@ -103,6 +103,7 @@ function deriveParams(rng: SimRng): Params {
       syncMax: rng.int(2, 8),
       slowSyncRate: rng.pick([0, 0.02, 0.1]),
       slowSync: rng.int(1, 5) * TICK,
+      pipelined: rng.chance(0.5),
     },
     maxLatency: rng.int(2, 8),
     mix,
@@ -125,7 +126,7 @@ function describeParams(p: Params): string {
     `nodes=${p.nodes} learners=${p.learners} election=${r.electionTick} heartbeat=${r.heartbeatTick} ` +
     `prevote=${r.preVote} checkquorum=${r.checkQuorum} maxmsg=${r.maxSizePerMsg} inflight=${r.maxInflightMsgs} ` +
     `uncommitted=${r.maxUncommittedEntriesSize} compaction=${p.cluster.compaction ? `${p.cluster.compaction.every}/${p.cluster.compaction.keep}` : 'off'} ` +
-    `sync=${p.cluster.syncMin}-${p.cluster.syncMax} latency=1-${p.maxLatency} reads=${p.readRate} mix={${mix}}`
+    `sync=${p.cluster.syncMin}-${p.cluster.syncMax}${p.cluster.pipelined ? ' pipelined' : ''} latency=1-${p.maxLatency} reads=${p.readRate} mix={${mix}}`
   );
 }
 
