@@ -30,6 +30,7 @@ export type SimEvent =
   | { kind: 'deliver'; msg: Message; fromInc: number }
   | { kind: 'sync'; id: NodeId; inc: number; seq: number }
   | { kind: 'restart'; id: NodeId }
+  | { kind: 'destroy'; id: NodeId }
   | { kind: 'reconnect'; from: NodeId; to: NodeId }
   | {
       kind: 'report';
@@ -73,6 +74,8 @@ export class Cluster {
   /** Ids that were members of some applied configuration. */
   private readonly everMember = new Set<NodeId>();
   private readonly toDestroy = new Set<NodeId>();
+  /** Removed members whose shutdown is scheduled (onConf). */
+  private readonly destroyScheduled = new Set<NodeId>();
   private touched = new Set<SimNode>();
   steps = 0;
   messagesSent = 0;
@@ -263,6 +266,25 @@ export class Cluster {
         this.touch(n);
         return;
       }
+      case 'destroy': {
+        const m = members(this.latestConf.cs);
+        if (m.has(ev.id)) {
+          this.destroyScheduled.delete(ev.id);
+          return;
+        }
+        // Some member has not applied the change yet: it may still count this node in a
+        // joint configuration, and need its vote to elect a leader that commits the rest.
+        const behind = [...m].some(
+          (id) => (this.nodes.get(id)?.sm.index ?? 0) < this.latestConf.index,
+        );
+        if (behind) {
+          this.sched.after(this.removalGrace(), ev);
+          return;
+        }
+        this.destroyScheduled.delete(ev.id);
+        this.toDestroy.add(ev.id);
+        return;
+      }
       case 'chaos':
         this.actors?.chaos();
         return;
@@ -341,7 +363,13 @@ export class Cluster {
   /**
    * Track the group's configuration. A configuration applied anywhere is committed, so
    * once the latest one leaves a former member out, that member is shut down for good
-   * (as TiKV destroys a removed peer); ids are never reused.
+   * (as TiKV destroys a removed peer); ids are never reused. Not at once: a leader that
+   * removed itself steps down, and may have been the only node that knew the change
+   * committed: the others, still in the joint configuration that counts it, need its
+   * vote to elect a leader that commits and applies the change (TiKV never removes a
+   * leader; the core allows it, as etcd-io/raft does). So a removed node keeps running
+   * until every member has applied the configuration that removed it, as etcd's server
+   * stops a removed member with a delay (stopWithDelay).
    */
   private onConf(index: number, cs: ConfState): void {
     if (index <= this.latestConf.index) return;
@@ -359,8 +387,17 @@ export class Cluster {
         this.log(`node ${id} is a member again`);
       }
     }
-    for (const id of this.everMember) if (!m.has(id)) this.toDestroy.add(id);
+    for (const id of this.everMember) {
+      if (m.has(id) || this.destroyScheduled.has(id) || this.nodes.get(id)?.destroyed) continue;
+      this.destroyScheduled.add(id);
+      this.sched.after(this.removalGrace(), { kind: 'destroy', id });
+    }
     this.log(`config @${index}: ${describeConf(cs)}`);
+  }
+
+  /** How often a removed node checks whether it may shut down: an election timeout. */
+  private removalGrace(): number {
+    return (this.params.raft.electionTick ?? 10) * TICK;
   }
 
   private onReadStates(n: SimNode, rss: ReadState[]): void {

@@ -223,6 +223,17 @@ export class Chaos {
     };
     const via = rng.pick(live);
     const what = `${cc.transition} ${changes.map((x) => `${x.type}(${x.nodeId})`).join(' ')}`;
+    // The leader refuses to remove or demote itself, as the store does (TiKV's
+    // check_conf_change): once it applied the change it steps down, and if the others
+    // still count it in a joint configuration (changes apply on apply, not on append)
+    // while its log is longer than theirs, its refusal of their votes keeps them from
+    // electing anyone. Leadership moving to the node before the change commits can
+    // still get there; that is rare and not what this fault is about.
+    const lead = this.c.leader();
+    if (lead && changes.some((x) => x.nodeId === lead.id && x.type !== ConfChangeType.AddNode)) {
+      this.c.log(`fault: conf change ${what} skipped: it removes or demotes leader ${lead.id}`);
+      return;
+    }
     this.c.touch(via);
     try {
       via.raw!.proposeConfChange(cc);
