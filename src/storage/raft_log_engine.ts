@@ -7,10 +7,20 @@
 // that. NORMAL would only fsync at checkpoints, so a power loss could forget a vote or
 // an acknowledged entry after the promise went out, which breaks Raft's safety; we
 // pay one fsync per batch instead, and amortise it by batching all Regions of a store
-// loop into one transaction. Checkpoints run automatically once the WAL holds walBytes
+// loop into one transaction.
+//
+// The store's loop writes with { durable: false } instead: that one commit runs under
+// NORMAL (the WAL frames reach the OS, no fsync on the loop), and sync() then
+// fdatasyncs the WAL file on libuv's threadpool while the loop goes on. In WAL mode a
+// commit is on disk once its frames are, so a sync that started after a commit makes it
+// durable exactly as FULL would have, and one sync covers every commit before it (group
+// commit across turns). Nothing is promised before that sync returns. (On macOS,
+// fdatasync is weaker than SQLite's F_FULLFSYNC; NyxDB's stores run on Linux.)
+// Checkpoints run automatically once the WAL holds walBytes
 // and, under FULL, also fsync the database file before the WAL is reused. The WAL must
 // not be left to grow: a checkpoint copies it into the database file, which then grows
 // by up to as much at once, and on a small disk that sudden growth is what fails first.
+import fs from 'node:fs';
 import { SnapshotOutOfDateError, invariant } from '../raft/index.js';
 import { DEFAULT_CACHE_LIMITS, EntryCache, EntryCacheLimits } from './entry_cache.js';
 import { decodeEntryTerm, encodeEntry } from './entry_codec.js';
@@ -46,7 +56,14 @@ import {
   SnapshotBuilder,
   metadataOnlySnapshot,
 } from './raft_log_view.js';
-import { SQLITE_PAGE_BYTES, SqliteDatabase, SyncMode, openDatabase, walLimits } from './sqlite.js';
+import {
+  SQLITE_PAGE_BYTES,
+  SqliteDatabase,
+  SqliteStatement,
+  SyncMode,
+  openDatabase,
+  walLimits,
+} from './sqlite.js';
 import type { Tombstone } from './tombstone.js';
 
 export const DEFAULT_RAFT_LOG_WAL_BYTES = 16 << 20;
@@ -72,8 +89,10 @@ export interface RaftLogEngineOptions {
 }
 
 export interface RaftLogEngineStats {
-  /** Committed write batches, i.e. fsyncs of the WAL. */
+  /** Committed write batches. */
   writes: number;
+  /** fdatasyncs of the WAL by sync() (a durable write fsyncs inside SQLite instead). */
+  syncs: number;
   entriesWritten: number;
   bytesWritten: number;
 }
@@ -96,7 +115,12 @@ export class RaftLogEngine {
   /** Every row below this seq is deleted. */
   private purgedTo = 1;
   private readonly purgeLimits: PurgeLimits;
-  readonly stats: RaftLogEngineStats = { writes: 0, entriesWritten: 0, bytesWritten: 0 };
+  readonly stats: RaftLogEngineStats = { writes: 0, syncs: 0, entriesWritten: 0, bytesWritten: 0 };
+  private readonly syncMode: SyncMode;
+  private readonly syncPragmas: { normal: SqliteStatement; full: SqliteStatement };
+  /** The WAL file, opened at the first sync(); closed once no sync uses it. */
+  private walFd: number | undefined;
+  private syncsInFlight = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -106,8 +130,9 @@ export class RaftLogEngine {
     this.builder = opts.snapshotBuilder ?? metadataOnlySnapshot;
     this.purgeLimits = { ...DEFAULT_PURGE_LIMITS, ...opts.purge };
     ensureDir(raftDir(dataDir));
+    this.syncMode = opts.sync ?? SyncMode.Full;
     const db = openDatabase(raftDbPath(dataDir), {
-      sync: opts.sync ?? SyncMode.Full,
+      sync: this.syncMode,
       // Without a bound from the store: checkpoint every 16 MiB and let the WAL file keep
       // its size (reused in place, no re-allocation on the hot path).
       ...(opts.walBytes === undefined
@@ -122,6 +147,11 @@ export class RaftLogEngine {
       // file; make both the database and its WAL entries durable once, here.
       fsyncDir(raftDir(dataDir));
       this.stmts = new RaftLogStatements(db);
+      // Prepared once: a write that defers its sync switches the level around its commit.
+      this.syncPragmas = {
+        normal: db.prepare(`PRAGMA synchronous = ${SyncMode.Normal}`),
+        full: db.prepare(`PRAGMA synchronous = ${SyncMode.Full}`),
+      };
     } catch (e) {
       db.close();
       throw e;
@@ -163,10 +193,46 @@ export class RaftLogEngine {
   /**
    * Commit the batch in one transaction (one fsync). Either every operation of every
    * Region lands, or, if any throws, none does and the in-memory views are untouched.
+   * `durable: false`: commit without the fsync; the batch is durable once a sync()
+   * started after this returns has finished (see the top of this file).
    */
-  write(batch: RaftLogWriteBatch): void {
+  write(batch: RaftLogWriteBatch, opts: { durable?: boolean } = {}): void {
     this.checkOpen();
     if (batch.isEmpty) return;
+    const deferSync = opts.durable === false && this.syncMode === SyncMode.Full;
+    if (deferSync) this.syncPragmas.normal.run();
+    try {
+      this.commit(batch);
+    } finally {
+      if (deferSync && this.db?.open) this.syncPragmas.full.run();
+    }
+  }
+
+  /**
+   * Make every write committed so far durable: fdatasync the WAL on libuv's threadpool
+   * and call `done` (with the error, if the sync failed: then what the writes hold must
+   * never be promised, and the caller stops).
+   */
+  sync(done: (err: Error | null) => void): void {
+    this.checkOpen();
+    if (this.walFd === undefined) this.walFd = fs.openSync(`${raftDbPath(this.dataDir)}-wal`, 'r');
+    const fd = this.walFd;
+    this.syncsInFlight++;
+    fs.fdatasync(fd, (err) => {
+      this.syncsInFlight--;
+      if (!err) this.stats.syncs++;
+      if (this.syncsInFlight === 0 && !this.db) this.closeWalFd();
+      done(err);
+    });
+  }
+
+  private closeWalFd(): void {
+    if (this.walFd === undefined) return;
+    fs.closeSync(this.walFd);
+    this.walFd = undefined;
+  }
+
+  private commit(batch: RaftLogWriteBatch): void {
     const staged = new Map<number, RegionLogState | null>();
     const actions: CacheAction[] = [];
     let bytes = 0;
@@ -223,6 +289,8 @@ export class RaftLogEngine {
     this.persisted.clear();
     this.db.close();
     this.db = undefined;
+    // A sync still running on the threadpool keeps using the file; it closes it.
+    if (this.syncsInFlight === 0) this.closeWalFd();
   }
 
   get isOpen(): boolean {

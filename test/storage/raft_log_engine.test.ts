@@ -504,3 +504,30 @@ test('compacted rows waiting for the purge do not come back when a Region starts
   assert.deepEqual([eng.region(2).firstIndex(), eng.region(2).lastIndex()], [4, 4]);
   assert.deepEqual(payloads(eng.region(2).entries(4, 5, Infinity)), ['snap4']);
 });
+
+test('a write that defers its sync commits at once; sync() makes it durable off the loop', async (t) => {
+  const dir = tempDir(t);
+  const eng = RaftLogEngine.open(dir);
+  const level = () =>
+    (eng as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+  assert.equal(level(), 2, 'FULL');
+  eng.write(new RaftLogWriteBatch().append(1, ents(1, 3, 1)), { durable: false });
+  assert.equal(level(), 2, 'back to FULL after the deferred commit');
+  // Committed: another connection (a restart would be one) reads it.
+  const other = new Database(raftDbPath(dir), { readonly: true });
+  assert.equal((other.prepare('select count(*) as n from raft_log').get() as { n: number }).n, 3);
+  other.close();
+  assert.deepEqual(payloads(eng.region(1).entries(1, 4, Infinity)), ['1', '2', '3']);
+
+  const err = await new Promise<Error | null>((resolve) => eng.sync(resolve));
+  assert.equal(err, null);
+  assert.equal(eng.stats.syncs, 1);
+  // A sync still running when the engine closes keeps its file until it returns.
+  eng.write(new RaftLogWriteBatch().append(1, ents(4, 4, 1)), { durable: false });
+  const last = new Promise<Error | null>((resolve) => eng.sync(resolve));
+  eng.close();
+  assert.equal(await last, null);
+  const again = RaftLogEngine.open(dir);
+  t.after(() => again.close());
+  assert.equal(again.region(1).lastIndex(), 4);
+});
