@@ -310,6 +310,7 @@ export class StoreServer {
           this.ready = false;
           this.onFatal(err);
         },
+        onLogSync: (ms) => this.metrics.logSyncDuration.observe(ms / 1000),
         onTurn: (s) => {
           this.metrics.loopTurns.inc();
           if (s.synced) {

@@ -58,7 +58,7 @@ export class StoreMetrics {
   readonly readIndexReads = this.linearizableReads.labels('read_index');
   readonly turnDuration = new Histogram({
     name: 'nyx_raftstore_loop_turn_duration_seconds',
-    help: 'One turn of the store loop that had work: log write, fsync and apply',
+    help: 'One turn of the store loop that had work: log write and apply (the fsync runs off the loop)',
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
@@ -85,7 +85,13 @@ export class StoreMetrics {
   });
   readonly appendDuration = new Histogram({
     name: 'nyx_raftstore_append_log_duration_seconds',
-    help: 'One group-committed log write with its fsync (entries + hard states of every ready Region)',
+    help: 'One group-committed log write on the loop (entries + hard states of every ready Region; its fsync follows off the loop)',
+    buckets: LATENCY_BUCKETS,
+    registers: [this.registry],
+  });
+  readonly logSyncDuration = new Histogram({
+    name: 'nyx_raftstore_log_sync_duration_seconds',
+    help: "One sync of the Raft log's WAL on the threadpool, covering every write committed before it",
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });

@@ -25,6 +25,7 @@ import { Channel, Refusal, checkForStore } from './message_validator.js';
 import { snapshotOverlap } from './peer_creation.js';
 import { RegionPeer } from './peer.js';
 import { DirtyPeers } from './store_dirty_set.js';
+import { LogSyncQueue } from './log_sync_queue.js';
 import { HeldCommits } from './held_commits.js';
 import { RegionError } from '../region/errors.js';
 import { SplitResult } from './split_apply.js';
@@ -81,13 +82,15 @@ export interface RaftStoreHooks {
   roomForRaftWrite?(bytes: number): boolean;
   /** The log write failed for want of space: make what room there is (the placeholder). */
   logWriteFailedForSpace?(): void;
+  /** A sync of the log finished, after `ms` (metrics). */
+  onLogSync?(ms: number): void;
 }
 
 export interface TurnStats {
   peers: number;
   entries: number;
   committed: number;
-  /** Whether the turn wrote (and fsynced) the log. */
+  /** Whether the turn wrote the log (its fsync follows off the loop: onLogSync). */
   synced: boolean;
   /** Whether some peer's role or leader changed (Ready.softState): leadership news for PD. */
   softStateChanged: boolean;
@@ -120,6 +123,8 @@ export class RaftStore {
   private stopped = false;
   /** A turn's messages are out and its log write is due: no other turn may start. */
   private writing = false;
+  /** Readies whose log write is committed but not yet synced (log_sync_queue.ts). */
+  private readonly unsynced = new LogSyncQueue<[RegionPeer, Ready]>();
   /** Log writes of the pending turn that failed for want of space (0: none). */
   private spaceFailures = 0;
   /** Hard states whose only change is the commit index, not yet written. */
@@ -414,7 +419,11 @@ export class RaftStore {
 
   /** One loop turn over every peer with work. */
   turn(): void {
-    if (this.stopped || this.writing) return;
+    // While the log syncs, what arrives is stepped into Raft and waits: the turn after
+    // the sync takes it all in one Ready per peer and one log write (group commit), as
+    // a turn after a blocking fsync did, but the loop stayed free to receive meanwhile
+    // and the last turn's applies and answers did not wait for the sync.
+    if (this.stopped || this.writing || this.unsynced.syncRunning) return;
     const ready: [RegionPeer, Ready][] = [];
     for (const p of this.dirtyPeers.take()) {
       if (this.peers.get(p.regionId) !== p) continue; // no longer hosted here
@@ -430,9 +439,9 @@ export class RaftStore {
     for (const [p, rd] of ready) sent += this.sendAll(p, rd.messages);
     this.transport.flush();
     if (sent > 0 && ready.some(([, rd]) => rd.mustSync)) {
-      // Let those messages reach the socket before the synchronous fsync blocks the
-      // loop: the followers then write in parallel with us (thesis §10.2.1). Until the
-      // write is done no other turn starts, so Readies finish in order.
+      // Let those messages reach the socket before the log write and the applies take
+      // the loop: the followers then write in parallel with us (thesis §10.2.1). Until
+      // the write is done no other turn starts, so Readies finish in order.
       this.writing = true;
       this.runtime.defer(() => {
         this.writing = false;
@@ -444,8 +453,13 @@ export class RaftStore {
   }
 
   /**
-   * The rest of a turn: one log write for all, acks, apply, advance. `retry`: the log
-   * write failed for want of space and is tried again (snapshots' data is in already).
+   * The rest of a turn: one log write for all, apply, and the acks once the write is
+   * durable. The write is pipelined (rawnode.ts): it commits without an fsync, the WAL is
+   * synced off the loop (syncLog), and the turn applies what earlier writes made durable
+   * without waiting; its acks and advanceAppend follow when the sync returns, and the
+   * next turn after that. A turn with a snapshot writes durably on the loop as before:
+   * installing it is not pipelined. `retry`: the log write failed for want of space and
+   * is tried again (snapshots' data is in already).
    */
   private finishTurn(ready: [RegionPeer, Ready][], retry = false): void {
     if (this.stopped) return;
@@ -456,7 +470,9 @@ export class RaftStore {
     const batch = new RaftLogWriteBatch();
     let entries = 0;
     let mustSync = false;
+    let snapshot = false;
     for (const [p, rd] of ready) {
+      if (rd.snapshot) snapshot = true;
       // A snapshot's data lands in the Region engine before the log records it, so a crash
       // in between leaves an engine ahead of its log — which restart reconciles — and never
       // a log that claims data the engine does not have.
@@ -478,15 +494,25 @@ export class RaftStore {
       }
       failpoint('raft_log_before_write');
       if (tracing) traceTurn('log_write_start', ready);
-      if (!this.writeLog(batch, ready)) return;
+      if (!this.writeLog(batch, ready, snapshot)) return;
       this.lazyHardStates.clear();
       if (tracing) traceTurn('log_write_end', ready);
       failpoint('raft_log_after_write');
     }
     const t1 = this.runtime.now();
 
-    for (const [p, rd] of ready) this.sendAll(p, rd.persistedMessages);
-    this.transport.flush();
+    // Readies whose acks may go now: all of them if nothing waits for a sync (and a
+    // durable write made everything durable), else none — they wait behind the write.
+    let durable: [RegionPeer, Ready][] = [];
+    if (mustSync && snapshot) {
+      durable = this.unsynced.allDurable();
+      durable.push(...ready);
+    } else if (this.unsynced.idle && !mustSync) {
+      durable = ready;
+    } else {
+      this.unsynced.hold(ready);
+      this.syncLog();
+    }
 
     let committed = 0;
     let softStateChanged = false;
@@ -509,7 +535,7 @@ export class RaftStore {
         this.hooks.onMergeApplied?.(p, merge);
       }
       committed += rd.committedEntries.length;
-      p.node.advance(rd);
+      p.node.advanceApply(rd);
       p.afterApply(rd);
       if (p.takeConfChanged()) {
         failpoint('conf_change_apply_after');
@@ -524,6 +550,7 @@ export class RaftStore {
       // Advancing may have produced work (our own acks commit entries): go again.
       if (p.node.hasReady()) p.dirty = true;
     }
+    this.completeDurable(durable);
     const t2 = this.runtime.now();
     if (tracing) traceTurn('apply_end', ready);
     this.hooks.onTurn?.({
@@ -544,15 +571,61 @@ export class RaftStore {
   }
 
   /**
+   * Sync the log if a committed write is not yet durable and no sync runs; when it
+   * returns, release the Readies it made durable and sync again if more was written.
+   * A failed sync stops the store: the kernel may have dropped the dirty pages, so a
+   * retry could report durable what is lost (PostgreSQL's "fsyncgate").
+   */
+  private syncLog(): void {
+    const seq = this.unsynced.startSync();
+    if (seq === undefined) return;
+    const t0 = this.runtime.now();
+    if (tracing) trace('log_sync_start');
+    this.logEngine.sync((err) =>
+      this.guarded(() => {
+        if (this.stopped) return;
+        if (err) throw err;
+        if (tracing) trace('log_sync_end');
+        this.hooks.onLogSync?.(this.runtime.now() - t0);
+        this.completeDurable(this.unsynced.finishSync(seq));
+        this.syncLog();
+        if (this.dirtyPeers.size > 0) this.schedule();
+      }),
+    );
+  }
+
+  /**
+   * Readies whose writes are durable: their acks go out and Raft counts our own
+   * (advanceAppend), oldest first. A peer destroyed or replaced meanwhile has nothing
+   * left to acknowledge.
+   */
+  private completeDurable(durable: [RegionPeer, Ready][]): void {
+    if (durable.length === 0) return;
+    for (const [p, rd] of durable) {
+      if (this.peers.get(p.regionId) !== p) continue;
+      this.sendAll(p, rd.persistedMessages);
+      p.node.advanceAppend(rd);
+      // Our own ack may have committed entries: go again.
+      if (p.node.hasReady()) p.dirty = true;
+    }
+    this.transport.flush();
+  }
+
+  /**
    * The turn's one log write. A disk without room fails it (SQLITE_FULL) as a whole, and
    * none of it becomes visible (raft_log_engine.ts): instead of stopping the store, the
    * turn waits — no other turn starts, nothing of it is acknowledged — and writes again a
    * little later, with the placeholder's bytes given to it (disk_usage.ts) or once space
    * returns. Returns whether the write is done.
    */
-  private writeLog(batch: RaftLogWriteBatch, ready: [RegionPeer, Ready][]): boolean {
+  private writeLog(
+    batch: RaftLogWriteBatch,
+    ready: [RegionPeer, Ready][],
+    durable: boolean,
+  ): boolean {
     try {
-      this.logEngine.write(batch);
+      this.logEngine.write(batch, { durable });
+      if (!durable) this.unsynced.committed();
     } catch (e) {
       if (!isOutOfSpace(e)) throw e;
       this.hooks.logWriteFailedForSpace?.();

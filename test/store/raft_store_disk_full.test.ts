@@ -77,12 +77,12 @@ test('a log write that fails with SQLITE_FULL waits and is written again; the st
   const write = engine.write.bind(engine);
   let full = true;
   let failed = 0;
-  engine.write = (batch) => {
+  engine.write = (batch, opts) => {
     if (full) {
       failed++;
       throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
     }
-    write(batch);
+    write(batch, opts);
   };
   let answered = false;
   const put = leader.kv.put(ctxOf(leader), b('k'), b('v')).then(() => (answered = true));

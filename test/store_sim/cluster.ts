@@ -7,10 +7,12 @@
 // (or a lying disk) would drop committed-but-unsynced pages, and modelling that needs a
 // SQLite VFS that buffers writes until fsync, which this slice does not have. What a crash
 // does lose, and the sim models by killing the store at any event boundary: everything not
-// yet handed to SQLite — a turn whose messages left but whose log write (deferred, the
-// simulated fsync wait) had not run, the commit index kept lazily in memory, queued
-// proposals and reads, messages not yet flushed. That is the "acked by others before it is
-// durable here" window Raft must survive (thesis §10.2.1).
+// yet handed to SQLite — a turn whose messages left but whose log write (deferred) had not
+// run, the commit index kept lazily in memory, queued proposals and reads, messages not yet
+// flushed. That is the "acked by others before it is durable here" window Raft must survive
+// (thesis §10.2.1). The log's sync (an fdatasync on libuv's threadpool in production) is an
+// event of its own some virtual time after the write: the store applies, answers and writes
+// on meanwhile, and a crash before it drops the acks the write was waiting for.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,7 +64,7 @@ export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
 /** How often a store's worker looks for stale peers (virtual ms; 2 s at a 100 ms tick). */
 const STALE_PEER_CHECK_MS = 400;
 
-/** The error an injected disk fault throws from the Raft log write. */
+/** The error of an injected disk fault: the Raft log write, or its sync, fails. */
 export class SimDiskError extends Error {
   constructor(storeId: number) {
     super(`simulated I/O error writing the raft log of store ${storeId}`);
@@ -99,12 +101,22 @@ export class SimStore {
     // either way (see the top of this file), and fsyncs would cost real time per event.
     this.logEngine = RaftLogEngine.open(this.dir, { sync: SyncMode.Normal });
     const realWrite = this.logEngine.write.bind(this.logEngine);
-    this.logEngine.write = (batch: RaftLogWriteBatch) => {
+    this.logEngine.write = (batch: RaftLogWriteBatch, opts?: { durable?: boolean }) => {
       if (this.diskFaultArmed) {
         this.diskFaultArmed = false;
         throw new SimDiskError(this.id);
       }
-      return realWrite(batch);
+      return realWrite(batch, opts);
+    };
+    this.logEngine.sync = (done) => {
+      world.after(0.05 + world.rng.float() * 3, this.id, 'log sync', () => {
+        if (this.diskFaultArmed) {
+          this.diskFaultArmed = false;
+          done(new SimDiskError(this.id));
+          return;
+        }
+        done(null);
+      });
     };
     this.engines = new RegionEnginePool(this.dir);
     const cfg = { ...SIM_PEER_CONFIG, storeId: this.id };
