@@ -129,10 +129,6 @@ export class RaftLog {
     return { index: 0, term: 0 };
   }
 
-  unstableEntries(): Entry[] {
-    return this.unstable.entries;
-  }
-
   /** Highest index that is both committed and persisted here: what may be applied. */
   private maxAppliableIndex(): number {
     if (this.unstable.snapshot) return 0;

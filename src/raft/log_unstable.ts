@@ -25,8 +25,12 @@ export class Unstable {
 
   /** Entries not yet handed out in a Ready. */
   nextEntries(): Entry[] {
-    const from = this.offsetInProgress - this.offset;
-    return from >= this.entries.length ? [] : this.entries.slice(from);
+    return this.hasNextEntries() ? this.entries.slice(this.offsetInProgress - this.offset) : [];
+  }
+
+  /** Whether some entry was not yet handed out in a Ready (nextEntries, without the copy). */
+  hasNextEntries(): boolean {
+    return this.offsetInProgress < this.offset + this.entries.length;
   }
 
   /** The snapshot, if not yet handed out in a Ready. */

@@ -224,8 +224,7 @@ export class RawNode {
     const u = r.raftLog.unstable;
     if (u.nextSnapshot()) return true;
     if (r.msgs.length > 0 || r.msgsAfterAppend.length > 0) return true;
-    if (u.offsetInProgress < u.offset + u.entries.length || r.raftLog.hasNextCommittedEnts())
-      return true;
+    if (u.hasNextEntries() || r.raftLog.hasNextCommittedEnts()) return true;
     return r.readStates.length > 0;
   }
 

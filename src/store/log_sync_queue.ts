@@ -66,13 +66,6 @@ export class LogSyncQueue<T> {
     return this.syncing !== 0;
   }
 
-  /** Entries held by Readies not yet durable, for status. */
-  get pending(): number {
-    let n = 0;
-    for (const w of this.waiting) n += w.items.length;
-    return n;
-  }
-
   private durableTo(seq: number): T[] {
     this.synced = Math.max(this.synced, seq);
     const out: T[] = [];

@@ -265,3 +265,23 @@ export class LocalNetwork {
     fs.rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+/** Three open stores holding Region 1 (the whole key space), once it has a leader. */
+export async function threeStoresOneRegion(): Promise<{
+  net: LocalNetwork;
+  leader: TestStore;
+  followers: TestStore[];
+}> {
+  const net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  const followers = [...net.stores.values()].filter((s) => s !== leader);
+  return { net, leader, followers };
+}
+
+/** The request context of Region 1 as this store's peer sees it. */
+export const region1Ctx = (s: TestStore) => ({
+  regionId: 1,
+  epoch: s.store.peers.get(1)!.region.epoch,
+});

@@ -4,7 +4,14 @@
 // engine's sync() is wrapped), so what waits for them shows.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LocalNetwork, TestStore, eventually, sleep } from './cluster_harness.js';
+import {
+  LocalNetwork,
+  TestStore,
+  eventually,
+  region1Ctx,
+  sleep,
+  threeStoresOneRegion,
+} from './cluster_harness.js';
 
 let net: LocalNetwork | undefined;
 afterEach(() => {
@@ -15,15 +22,12 @@ afterEach(() => {
 const b = (s: string) => Buffer.from(s);
 
 async function threeStores(): Promise<{ leader: TestStore; followers: TestStore[] }> {
-  net = new LocalNetwork([1, 2, 3]);
-  for (const s of net.stores.values()) s.open();
-  net.bootstrapRegion(1);
-  const leader = await net.waitForLeader(1);
-  const followers = [...net.stores.values()].filter((s) => s !== leader);
-  return { leader, followers };
+  const c = await threeStoresOneRegion();
+  net = c.net;
+  return c;
 }
 
-const ctxOf = (s: TestStore) => ({ regionId: 1, epoch: s.store.peers.get(1)!.region.epoch });
+const ctxOf = region1Ctx;
 const peerOf = (s: TestStore) => s.store.peers.get(1)!;
 const lastIndex = (s: TestStore) => peerOf(s).node.raft.raftLog.lastIndex();
 /** What the leader knows this follower holds durably (its acked index). */
