@@ -121,6 +121,11 @@ export class RaftLogEngine {
   /** The WAL file, opened at the first sync(); closed once no sync uses it. */
   private walFd: number | undefined;
   private syncsInFlight = 0;
+  /**
+   * Runs its argument in a transaction; built once, since db.transaction() builds four
+   * wrapper functions on every call and a store writes its log once per loop turn.
+   */
+  private readonly inTransaction: (fn: () => void) => void;
 
   private constructor(
     readonly dataDir: string,
@@ -140,6 +145,7 @@ export class RaftLogEngine {
         : walLimits(opts.walBytes)),
     });
     this.db = db;
+    this.inTransaction = db.transaction((fn: () => void) => fn());
     try {
       db.exec(RAFT_LOG_SCHEMA);
       upgradeRaftLogSchema(db);
@@ -239,7 +245,7 @@ export class RaftLogEngine {
     // better-sqlite3 rolls the transaction back if anything in it throws. The seq index
     // is changed in place while staging: after a rollback it is read back from disk.
     try {
-      this.db!.transaction(() => {
+      this.inTransaction(() => {
         let compacted = false;
         for (const op of batch.ops) {
           bytes += this.stage(op, staged, actions);
@@ -251,7 +257,7 @@ export class RaftLogEngine {
         }
         // Compaction is what makes garbage: purge with it, once in ~10 s (log GC).
         if (compacted) this.purge();
-      })();
+      });
     } catch (e) {
       if (this.db?.open) this.seqIndex = this.loadSeqIndex();
       throw e;

@@ -162,20 +162,20 @@ export class RegionEngine {
     regionState?: RegionLocalState,
     merged?: readonly MergedRecord[],
   ): void {
-    this.use((db, st) => {
+    this.use((_db, st) => {
       const cur = this.apply!;
       if (applyState.appliedIndex < cur.appliedIndex)
         throw new StorageError(
           `region ${this.regionId}: applied index going back from ${cur.appliedIndex} to ${applyState.appliedIndex}`,
         );
-      db.transaction(() => {
+      st.transaction(() => {
         writeBatch(st, ops, applyState, regionState);
         if (merged && merged.length > 0)
           st.putLocal().run(
             LOCAL_MERGED,
             encodeMergedRecords(unionMergedRecords(readMerged(st, this.regionId), merged)),
           );
-      })();
+      });
       this.apply = { ...applyState };
       if (regionState) this.local = cloneRegionState(regionState);
     });

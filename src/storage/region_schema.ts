@@ -48,7 +48,21 @@ export interface ScanShape {
 export class RegionStatements {
   private readonly cache = new Map<string, SqliteStatement>();
 
+  /** See transaction(). */
+  private txn: ((fn: () => unknown) => unknown) | undefined;
+
   constructor(private readonly db: SqliteDatabase) {}
+
+  /**
+   * Run fn in a transaction (better-sqlite3's: rolled back if fn throws, a savepoint when
+   * nested). The wrapper is built once per handle: db.transaction() builds four wrapper
+   * functions on every call, measurable on the apply path, which runs once per Region
+   * per loop turn.
+   */
+  transaction<T>(fn: () => T): T {
+    this.txn ??= this.db.transaction((f: () => unknown) => f());
+    return this.txn(fn) as T;
+  }
 
   private stmt(name: string, sql: string | (() => string)): SqliteStatement {
     let s = this.cache.get(name);

@@ -5,6 +5,8 @@ import { RegionError } from '../../src/region/errors.js';
 import {
   DiskStats,
   DiskUsage,
+  FAR_FROM_RESERVE_BYTES,
+  FAR_READING_MS,
   RAFT_WRITE_SLACK_BYTES,
   placeholderBytesFor,
   reserveFor,
@@ -263,4 +265,41 @@ test('sizes parse in binary and decimal units and print back', () => {
     assert.throws(() => parseSize(bad), /not a size/, bad);
   assert.equal(formatSize(64 * MiB), '64MiB');
   assert.equal(formatSize(1536), '1.5KiB');
+});
+
+test('a reading far above the reserve is trusted for longer; near it, for a millisecond', () => {
+  const GiB = 2 ** 30;
+  let stats: DiskStats = { capacityBytes: 100 * GiB, availableBytes: 50 * GiB };
+  let reads = 0;
+  let now = 0;
+  const d = new DiskUsage(
+    1,
+    () => {
+      reads++;
+      return stats;
+    },
+    { reserveBytes: 2 * GiB, reserveRatio: 0.1 },
+    () => now,
+  );
+  d.refresh();
+  assert.equal(reads, 1);
+  // Far from the reserve: no statfs within FAR_READING_MS, then one.
+  for (now = 1; now < FAR_READING_MS; now += 7) assert.equal(d.roomForRaftWrite(MiB), true);
+  assert.equal(reads, 1);
+  stats = { capacityBytes: 100 * GiB, availableBytes: 2 * GiB + FAR_FROM_RESERVE_BYTES - 1 };
+  now = FAR_READING_MS;
+  d.roomForRaftWrite(MiB);
+  assert.equal(reads, 2, 'read again once the far reading is old');
+  // Now near the reserve (less than FAR_FROM_RESERVE_BYTES above it): once a millisecond.
+  now += 0.5;
+  d.roomForRaftWrite(MiB);
+  assert.equal(reads, 2);
+  now += 0.5;
+  d.roomForRaftWrite(MiB);
+  assert.equal(reads, 3);
+  stats = { capacityBytes: 100 * GiB, availableBytes: GiB };
+  now += 1;
+  assert.equal(d.almostFull(), false, 'almostFull reads no statfs of its own');
+  d.roomForRaftWrite(0);
+  assert.equal(d.almostFull(), true);
 });
