@@ -55,6 +55,7 @@ import {
   asBuffer,
   isOutOfSpace,
   openDatabase,
+  setLockingMode,
   walLimits,
 } from './sqlite.js';
 
@@ -103,6 +104,13 @@ export interface RegionEngineOptions {
    * cutting back); a store on a small disk sizes it to the disk.
    */
   walBytes?: number;
+  /**
+   * Hold the file's locks between transactions (sqlite.ts setLockingMode): about half the
+   * CPU per apply. Other connections to the file (a worker's snapshot export or split)
+   * must then be announced with share(). A store's engines (RegionEnginePool) hold them;
+   * the default, for engines a worker opens on its own, does not.
+   */
+  exclusiveLocking?: boolean;
 }
 
 export const DEFAULT_REGION_WAL_BYTES = 1000 * SQLITE_PAGE_BYTES;
@@ -119,6 +127,8 @@ export class RegionEngine {
   private local: RegionLocalState | null | undefined;
   private durable: ApplyState = emptyApplyState();
   private untouched = false;
+  /** Other connections using the file now (share()): the locks are not held meanwhile. */
+  private sharers = 0;
 
   constructor(
     readonly dataDir: string,
@@ -406,6 +416,24 @@ export class RegionEngine {
 
   // --- lifecycle ---
 
+  /**
+   * Let another connection (a worker thread's) use the file until the returned function
+   * is called: an engine that holds the file's locks between transactions gives them up
+   * meanwhile, and takes them again when the last sharer is done.
+   */
+  share(): () => void {
+    this.sharers++;
+    if (this.db && this.opts.exclusiveLocking) setLockingMode(this.db, 'normal');
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.sharers--;
+      if (this.sharers === 0 && this.db && this.opts.exclusiveLocking)
+        setLockingMode(this.db, 'exclusive');
+    };
+  }
+
   /** Release the handle (hibernation). Any later call reopens it. */
   close(): void {
     if (!this.db) return;
@@ -456,6 +484,7 @@ export class RegionEngine {
       if (fresh) fsyncDir(regionsDir(this.dataDir));
       const st = new RegionStatements(db);
       this.loadState(st);
+      if (this.opts.exclusiveLocking && this.sharers === 0) setLockingMode(db, 'exclusive');
       this.db = db;
       this.stmts = st;
     } catch (e) {

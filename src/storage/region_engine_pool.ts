@@ -11,6 +11,11 @@ export interface RegionEnginePoolOptions {
   maxOpen?: number;
   /** WAL size bound of every engine (see RegionEngineOptions). */
   walBytes?: number;
+  /**
+   * Whether the engines hold their files' locks between transactions (default true; see
+   * RegionEngineOptions.exclusiveLocking).
+   */
+  exclusiveLocking?: boolean;
 }
 
 export interface RegionEnginePoolStats {
@@ -21,6 +26,7 @@ export interface RegionEnginePoolStats {
 export class RegionEnginePool {
   readonly maxOpen: number;
   private readonly walBytes: number | undefined;
+  private readonly exclusiveLocking: boolean;
   private readonly engines = new Map<number, RegionEngine>();
   /** Open engines, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<number, RegionEngine>();
@@ -32,6 +38,7 @@ export class RegionEnginePool {
   ) {
     this.maxOpen = Math.max(1, opts.maxOpen ?? 256);
     this.walBytes = opts.walBytes;
+    this.exclusiveLocking = opts.exclusiveLocking ?? true;
   }
 
   /** The engine of a Region (its file is created on first use if absent). */
@@ -47,11 +54,24 @@ export class RegionEnginePool {
           onIdle: () => this.trim(),
           onClose: (x) => this.lru.delete(x.regionId),
         },
-        { walBytes: this.walBytes },
+        { walBytes: this.walBytes, exclusiveLocking: this.exclusiveLocking },
       );
       this.engines.set(regionId, e);
     }
     return e;
+  }
+
+  /**
+   * Run job, which opens connections of its own to these Regions' files (a worker
+   * thread's), while the pool's engines let them in (RegionEngine.share).
+   */
+  async whileShared<T>(regionIds: readonly number[], job: () => Promise<T>): Promise<T> {
+    const releases = regionIds.map((id) => this.get(id).share());
+    try {
+      return await job();
+    } finally {
+      for (const release of releases) release();
+    }
   }
 
   /** Regions that have a database file on disk. */

@@ -342,7 +342,9 @@ export class PeerLoader {
   private async copyOffLoop(parentId: number, created: Region[]): Promise<number[]> {
     for (const r of created) this.copyTargets.add(r.id);
     try {
-      return await this.splitCopier!({ dataDir: this.engines.dataDir, parentId, created });
+      return await this.engines.whileShared([parentId, ...created.map((r) => r.id)], () =>
+        this.splitCopier!({ dataDir: this.engines.dataDir, parentId, created }),
+      );
     } finally {
       for (const r of created) this.copyTargets.delete(r.id);
     }
@@ -424,7 +426,9 @@ export class PeerLoader {
     if (this.buildSnapshotsOffLoop) {
       const builder = new OffLoopSnapshotBuilder({
         exportOffLoop: () =>
-          exportSnapshotOffLoop({ dataDir: this.engines.dataDir, regionId: region.id }),
+          this.engines.whileShared([region.id], () =>
+            exportSnapshotOffLoop({ dataDir: this.engines.dataDir, regionId: region.id }),
+          ),
         truncatedIndex: () => view.truncatedState().index,
         confStateOf,
         onError: (e) => this.onSnapshotError(region.id, e),
@@ -459,7 +463,9 @@ export class PeerLoader {
         ...(this.splitParentCommitter
           ? {
               commitSplitParentOffLoop: (req: Omit<ParentCommitRequest, 'dataDir'>) =>
-                this.splitParentCommitter!({ dataDir: this.engines.dataDir, ...req }),
+                this.engines.whileShared([req.split.parent.id], () =>
+                  this.splitParentCommitter!({ dataDir: this.engines.dataDir, ...req }),
+                ),
             }
           : {}),
       },

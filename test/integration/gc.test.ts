@@ -21,7 +21,8 @@ const key = (i: number) => `gc/k${String(i).padStart(2, '0')}`;
 let c: TestCluster;
 let t: TxnClient;
 before(async () => {
-  c = await TestCluster.start({ regions: 2 });
+  // The test reads the stores' Region files while they run.
+  c = await TestCluster.start({ regions: 2, storeArgs: ['--no-lock-files'] });
   t = createTxnClient({ pd: c.pd, gcServiceId: 'gc-test-client', gcServiceTtlSec: 3 });
 });
 after(async () => {

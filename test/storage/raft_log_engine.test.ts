@@ -221,7 +221,8 @@ test('addReady persists snapshot, then entries, then hard state', (t) => {
 
 test('recent entries are cached; older ones are read from disk', (t) => {
   const dir = tempDir(t);
-  const eng = RaftLogEngine.open(dir, { cache: { maxEntries: 4 } });
+  // Not holding the file's locks: the test writes behind the engine's back.
+  const eng = RaftLogEngine.open(dir, { cache: { maxEntries: 4 }, exclusiveLocking: false });
   t.after(() => eng.close());
   for (let i = 1; i <= 20; i++) eng.write(new RaftLogWriteBatch().append(1, ents(i, i, 1)));
   const v = eng.region(1);
@@ -417,7 +418,8 @@ test('a data dir whose entries are keyed by (region, index) opens with them in p
     INSERT INTO raft_entries SELECT region_id, log_index, entry FROM raft_log ORDER BY seq DESC;
     DELETE FROM raft_log;`);
   db.close();
-  eng = RaftLogEngine.open(dir, { cache: { maxEntries: 0, maxBytes: 0 } });
+  // Not holding the file's locks: the test reads the tables behind the engine.
+  eng = RaftLogEngine.open(dir, { cache: { maxEntries: 0, maxBytes: 0 }, exclusiveLocking: false });
   t.after(() => eng.close());
   assert.deepEqual(payloads(eng.region(7).entries(1, 5, Infinity)), ['x1', 'x2', 'x3', 'x4']);
   assert.deepEqual(payloads(eng.region(3).entries(1, 3, Infinity)), ['y1', 'y2']);
@@ -434,6 +436,7 @@ test('compacted rows are purged; an idle Region holding the purge back is moved 
   const opts = {
     cache: { maxEntries: 0, maxBytes: 0 },
     purge: { rewriteAfterGarbageRows: 100, rewriteMaxRows: 50 },
+    exclusiveLocking: false, // the test counts rows behind the engine
   };
   let eng = RaftLogEngine.open(dir, opts);
   t.after(() => eng.close());
@@ -507,7 +510,8 @@ test('compacted rows waiting for the purge do not come back when a Region starts
 
 test('a write that defers its sync commits at once; sync() makes it durable off the loop', async (t) => {
   const dir = tempDir(t);
-  const eng = RaftLogEngine.open(dir);
+  // Not holding the file's locks: another connection reads what was committed.
+  const eng = RaftLogEngine.open(dir, { exclusiveLocking: false });
   const level = () =>
     (eng as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true });
   assert.equal(level(), 2, 'FULL');
@@ -530,4 +534,18 @@ test('a write that defers its sync commits at once; sync() makes it durable off 
   const again = RaftLogEngine.open(dir);
   t.after(() => again.close());
   assert.equal(again.region(1).lastIndex(), 4);
+});
+
+test("the engine holds raft.db's locks: no other connection reads it until it closes", (t) => {
+  const dir = tempDir(t);
+  const eng = RaftLogEngine.open(dir);
+  eng.write(new RaftLogWriteBatch().append(1, ents(1, 2, 1)));
+  const other = new Database(raftDbPath(dir), { readonly: true, timeout: 0 });
+  t.after(() => other.close());
+  assert.throws(
+    () => other.prepare('SELECT count(*) FROM raft_log').get(),
+    (e: { code?: string }) => e.code === 'SQLITE_BUSY',
+  );
+  eng.close();
+  assert.deepEqual(other.prepare('SELECT count(*) AS n FROM raft_log').get(), { n: 2 });
 });

@@ -2,6 +2,7 @@
 // first, closed engines reopen transparently, engines in use are never closed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import Database from 'better-sqlite3';
 import { RegionEnginePool, copyRange } from '../../src/storage/index.js';
 import { tempDir } from './tmp.js';
 
@@ -75,4 +76,47 @@ test('many Regions through a small pool', (t) => {
       [`${id}`, `${id}`, `${id}`],
     );
   assert.ok(pool.openCount <= 8);
+});
+
+test("the pool's engines hold their files' locks, and give them up while shared", async (t) => {
+  const dir = tempDir(t);
+  const pool = new RegionEnginePool(dir);
+  t.after(() => pool.closeAll());
+  const put = (id: number, v: string, index: number) =>
+    pool.get(id).applyBatch([{ op: 'put', table: 'raw', key: s('k'), value: s(v) }], {
+      appliedIndex: index,
+      appliedTerm: 1,
+    });
+  put(1, 'a', 1);
+  const worker = () => new Database(pool.get(1).path, { timeout: 0 });
+  const busy = (e: { code?: string }) => e.code === 'SQLITE_BUSY';
+  const raw = (db: Database.Database) =>
+    (db.prepare('SELECT value FROM raw WHERE key = ?').get(s('k')) as { value: Buffer }).value;
+
+  const outside = worker();
+  assert.throws(() => raw(outside), busy, 'held between transactions');
+  outside.close();
+
+  // While shared, another connection reads and writes the file, and the engine goes on
+  // applying between its writes.
+  const read = await pool.whileShared([1, 2], async () => {
+    const other = worker();
+    try {
+      assert.equal(raw(other).toString(), 'a');
+      put(1, 'b', 2);
+      assert.equal(raw(other).toString(), 'b');
+      other.prepare('INSERT OR REPLACE INTO raw VALUES (?, ?)').run(s('w'), s('x'));
+      return pool.get(1).get('raw', s('w'))?.toString();
+    } finally {
+      other.close();
+    }
+  });
+  assert.equal(read, 'x');
+  // Both take the locks again once the job is done (2, shared before it was ever
+  // opened, at its first open).
+  put(2, 'c', 1);
+  put(1, 'd', 3);
+  const after = worker();
+  assert.throws(() => raw(after), busy, 'held again after the job');
+  after.close();
 });

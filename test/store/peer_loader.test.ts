@@ -283,14 +283,17 @@ describe('peer loader: a peer created from a message', () => {
     };
     // This process has the file open with nothing in it ...
     assert.equal(disk.engines.get(9).applyState().appliedIndex, 0);
-    // ... when the split's copy (a worker thread: its own connection) writes the initial
-    // state of the new Region into it.
-    const worker = new RegionEnginePool(disk.dir);
+    // ... when the split's copy (a worker thread: its own connection, which the store's
+    // engine lets in, as copyOffLoop does) writes the initial state of the new Region
+    // into it.
+    const release = disk.engines.get(9).share();
+    const worker = new RegionEnginePool(disk.dir, { exclusiveLocking: false });
     worker.get(9).writeState({
       region: { region: region(9), tombstone: false },
       apply: { appliedIndex: INITIAL_LOG_INDEX, appliedTerm: INITIAL_LOG_TERM },
     });
     worker.closeAll();
+    release();
     assert.equal(disk.loader.createFromMessage(placeholder), undefined);
     // A Region no split is copying gets its placeholder.
     const other = { ...placeholder, id: 10 };

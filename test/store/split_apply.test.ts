@@ -410,6 +410,8 @@ describe('split step 2 on a connection of its own', () => {
       ],
     };
     const req = { dataDir: disk.dir, split, apply: { index: before.appliedIndex + 1, term: 6 } };
+    // The step's own connection is let in, as the loader does around the worker's job.
+    t.after(disk.engines.get(1).share());
     // The file moved on (a snapshot, say): nothing is written.
     const moved = { appliedIndex: before.appliedIndex - 1, appliedTerm: before.appliedTerm };
     assert.equal(commitSplitParentOnOwnConnection({ ...req, before: moved }), false);

@@ -109,6 +109,12 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
       default: true,
       allowNo: true,
     }),
+    'lock-files': Flags.boolean({
+      description:
+        "hold the SQLite files' locks while running (faster writes); --no-lock-files lets other programs (sqlite3) read a running store's files",
+      default: true,
+      allowNo: true,
+    }),
     ...failpointFlags,
     ...tlsFlags,
   };
@@ -173,6 +179,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
           raftLogGcIntervalMs: flags['raft-log-gc-interval-ms'],
         },
         maxOpenRegionEngines: flags['max-open-regions'],
+        lockFiles: flags['lock-files'],
         // parseSize again: oclif does not pass a flag's default through parse, so the
         // default arrives as "2GiB", which Number() made NaN (and the reserve none).
         diskReserve: { ...DEFAULT_DISK_RESERVE, reserveBytes: parseSize(flags['reserve-space']) },
