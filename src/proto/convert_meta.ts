@@ -1,5 +1,6 @@
 // Conversions between the wire forms of nyx.meta (generated types) and the domain types
-// of src/region/meta.ts used by every layer. Ids travel as uint64 strings.
+// of src/region/meta.ts used by every layer. Ids travel as uint64 strings; the decoders of
+// peers and epochs also take the other wire forms (WireUint64), for the Raft stream.
 import type { Peer as PeerMsg, Peer__Output } from '../proto-gen/nyx/meta/Peer.js';
 import type { Region as RegionMsg, Region__Output } from '../proto-gen/nyx/meta/Region.js';
 import type {
@@ -9,7 +10,7 @@ import type {
 import type { Store as StoreMsg, Store__Output } from '../proto-gen/nyx/meta/Store.js';
 import { Peer, PeerRole, Region, RegionEpoch } from '../region/meta.js';
 import { StoreState, type StoreMeta } from '../pd/types.js';
-import { toUint64, uint64ToNumber } from './uint64.js';
+import { WireUint64, toUint64, uint64ToNumber, wireUint64ToNumber } from './uint64.js';
 
 const PEER_ROLES = new Set<string>(Object.values(PeerRole));
 
@@ -21,13 +22,19 @@ export function peerToProto(p: Peer): PeerMsg {
   };
 }
 
-export function peerFromProto(p: Peer__Output): Peer {
+/** A decoded Peer whose ids may be in any wire form (WireUint64: a Long on the Raft stream). */
+export type WirePeer = Omit<Peer__Output, 'id' | 'storeId'> & {
+  id: WireUint64;
+  storeId: WireUint64;
+};
+
+export function peerFromProto(p: WirePeer): Peer {
   // A role this build does not know (a newer peer's) must not silently become a voter.
   if (!PEER_ROLES.has(p.role as string))
     throw new RangeError(`unknown peer role ${String(p.role)}`);
   return {
-    id: uint64ToNumber(p.id, 'peer id'),
-    storeId: uint64ToNumber(p.storeId, 'store id'),
+    id: wireUint64ToNumber(p.id, Number.MAX_SAFE_INTEGER, 'peer id'),
+    storeId: wireUint64ToNumber(p.storeId, Number.MAX_SAFE_INTEGER, 'store id'),
     role: p.role as PeerRole,
   };
 }
@@ -36,11 +43,17 @@ export function epochToProto(e: RegionEpoch): EpochMsg {
   return { confVer: toUint64(e.confVer), version: toUint64(e.version) };
 }
 
-export function epochFromProto(e: RegionEpoch__Output | null | undefined): RegionEpoch {
+/** A decoded RegionEpoch in any wire form (see WirePeer). */
+export interface WireEpoch {
+  confVer: WireUint64;
+  version: WireUint64;
+}
+
+export function epochFromProto(e: WireEpoch | RegionEpoch__Output | null | undefined): RegionEpoch {
   if (!e) return { confVer: 0, version: 0 };
   return {
-    confVer: uint64ToNumber(e.confVer, 'conf_ver'),
-    version: uint64ToNumber(e.version, 'version'),
+    confVer: wireUint64ToNumber(e.confVer, Number.MAX_SAFE_INTEGER, 'conf_ver'),
+    version: wireUint64ToNumber(e.version, Number.MAX_SAFE_INTEGER, 'version'),
   };
 }
 

@@ -41,6 +41,15 @@ export function toUint64(n: number | bigint): string {
   return n.toString();
 }
 
+/**
+ * A non-negative safe integer as a wire uint64 left a number: the serializer takes
+ * numbers, and printing them in decimal first only costs (it parses the string back).
+ */
+export function toUint64Number(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a uint64: ${n}`);
+  return n;
+}
+
 /** A safe integer or a bigint in [-2^63, 2^63) as a wire int64. */
 export function toInt64(n: number | bigint): string {
   if (typeof n === 'number') {
@@ -71,6 +80,44 @@ export function uint64ToNumber(s: string, what = 'value'): number {
 export function boundedUint64ToNumber(s: string, max: number, what = 'value'): number {
   const n = uint64ToNumber(s, what);
   if (n > max) throw new Uint64RangeError(what, s, `${what} ${s} is above the limit ${max}`);
+  return n;
+}
+
+/** The two 32-bit halves of a 64-bit integer, as protobufjs decodes one (a `Long`). */
+export interface LongBits {
+  low: number;
+  high: number;
+}
+
+/**
+ * A uint64 as a decoder hands it over: a `Long` from a deserializer that leaves them
+ * alone (cheaper than printing every one in decimal, see raftTransportService), a decimal
+ * string from the loader's (`longs: String`), or a number from an in-process encoder.
+ */
+export type WireUint64 = string | number | LongBits;
+
+const TWO_32 = 2 ** 32;
+/** The high half of 2^53: a Long whose high half is at least this does not fit a number. */
+const HIGH_OF_2_53 = 2 ** 21;
+
+/**
+ * A wire uint64 of any form as a number no greater than `max`; throws Uint64RangeError
+ * otherwise, never rounds. A `Long` is checked on its bits before it becomes a number.
+ */
+export function wireUint64ToNumber(v: WireUint64, max: number, what = 'value'): number {
+  if (typeof v === 'string') return boundedUint64ToNumber(v, max, what);
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0 || v > max)
+      throw new Uint64RangeError(what, String(v), `${what} ${v} is not a uint64 up to ${max}`);
+    return v;
+  }
+  const high = v.high >>> 0;
+  const low = v.low >>> 0;
+  const n = high * TWO_32 + low;
+  if (high >= HIGH_OF_2_53 || n > max) {
+    const exact = ((BigInt(high) << 32n) | BigInt(low)).toString();
+    throw new Uint64RangeError(what, exact, `${what} ${exact} is above the limit ${max}`);
+  }
   return n;
 }
 

@@ -8,10 +8,9 @@
 // declares; with mutual TLS it is the one its certificate names).
 import { messageStage, trace, tracing } from '../common/trace.js';
 import type { PeerCertificate } from 'node:tls';
-import type { RaftMessageBatch__Output } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import type { RaftTransportHandlers } from '../proto/load.js';
-import { decodeEnvelope } from '../store/envelope_codec.js';
-import { uint64ToNumber } from '../proto/uint64.js';
+import { decodeEnvelope, type WireRaftMessageBatch } from '../store/envelope_codec.js';
+import { wireUint64ToNumber } from '../proto/uint64.js';
 import type { Channel, Refusal } from '../store/message_validator.js';
 import { RaftEnvelope } from '../store/raft_store.js';
 import type { SnapshotInbox } from '../store/snap_transfer.js';
@@ -39,13 +38,15 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
       // With TLS: the certificate's store (0 for a certificate that names none, which
       // then matches no peer); in plaintext: the store the first message names.
       let streamStore: number | undefined = inbound.authenticatedStore?.(call);
-      call.on('data', (batch: RaftMessageBatch__Output) => {
+      // Served through raftTransportService (src/proto/load.ts): uint64s arrive as Longs,
+      // which the generated RaftMessageBatch__Output (decimal strings) does not describe.
+      call.on('data', (batch: WireRaftMessageBatch) => {
         // The stream's store, once known, is alive. A batch may name its store before any
         // message does (a store heartbeat has none); a name that contradicts the stream's
         // store is ignored like a message from the wrong store.
         let declared = 0;
         try {
-          declared = uint64ToNumber(batch.fromStoreId, 'store id');
+          declared = wireUint64ToNumber(batch.fromStoreId, Number.MAX_SAFE_INTEGER, 'store id');
         } catch {
           declared = 0;
         }

@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Ready, SnapshotStatus } from '../raft/index.js';
-import { loadNyxProto } from '../proto/load.js';
+import { loadNyxProto, raftTransportService } from '../proto/load.js';
 import { dialableHost, formatHostPort, parseHostPort } from '../common/address.js';
 import { failpoint } from '../common/failpoint.js';
 import { DataDirLock } from '../common/data_dir_lock.js';
@@ -428,7 +428,7 @@ export class StoreServer {
       this.grpcServer.addService(nyx.txnhost.TxnHost.service, txnHostHandlers(this.txnHost.host));
     }
     this.grpcServer.addService(
-      nyx.raft.RaftTransport.service,
+      raftTransportService(),
       raftTransportHandlers({
         deliver: (env, channel) => {
           this.metrics.raftMessagesReceived.inc();

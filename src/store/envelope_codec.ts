@@ -1,9 +1,37 @@
 // A Raft message with its routing header (region, from/to peer, epoch) to and from the wire.
-import type { RaftMessage, RaftMessage__Output } from '../proto-gen/nyx/raft/RaftMessage.js';
-import { epochFromProto, epochToProto, peerFromProto, peerToProto } from '../proto/convert_meta.js';
-import { Uint64RangeError, toUint64, uint64ToNumber } from '../proto/uint64.js';
-import { RaftCodecError, decodeMessage, encodeMessage } from './raft_codec.js';
+import type { HibernateSignal__Output } from '../proto-gen/nyx/raft/HibernateSignal.js';
+import type { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
+import { WireEpoch, WirePeer, epochFromProto, peerFromProto } from '../proto/convert_meta.js';
+import { Peer } from '../region/meta.js';
+import {
+  Uint64RangeError,
+  WireUint64,
+  toUint64Number,
+  wireUint64ToNumber,
+} from '../proto/uint64.js';
+import { RaftCodecError, WireMessage, decodeMessage, encodeMessage } from './raft_codec.js';
 import { RaftEnvelope } from './raft_store.js';
+
+/** A decoded nyx.raft.RaftMessage, the fields read here, uint64s in any wire form. */
+export interface WireRaftMessage {
+  regionId: WireUint64;
+  fromPeer: WirePeer | null;
+  toPeer: WirePeer | null;
+  regionEpoch: WireEpoch | null;
+  message: WireMessage | null;
+  hibernate?: HibernateSignal__Output;
+}
+
+/** A decoded nyx.raft.RaftMessageBatch (see WireRaftMessage). */
+export interface WireRaftMessageBatch {
+  msgs: WireRaftMessage[];
+  fromStoreId: WireUint64;
+}
+
+// Ids as numbers, not the decimal strings of convert_meta's encoders: see raft_codec.ts.
+function peerToWire(p: Peer) {
+  return { id: toUint64Number(p.id), storeId: toUint64Number(p.storeId), role: p.role };
+}
 
 const SIGNAL_TO_WIRE = {
   request: 'HIBERNATE_REQUEST',
@@ -11,7 +39,7 @@ const SIGNAL_TO_WIRE = {
   wake: 'HIBERNATE_WAKE',
 } as const;
 
-function signalFromWire(w: RaftMessage__Output['hibernate']): RaftEnvelope['hibernate'] {
+function signalFromWire(w: WireRaftMessage['hibernate']): RaftEnvelope['hibernate'] {
   switch (w) {
     case 'HIBERNATE_NONE':
     case undefined:
@@ -29,10 +57,13 @@ function signalFromWire(w: RaftMessage__Output['hibernate']): RaftEnvelope['hibe
 
 export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
   return {
-    regionId: toUint64(env.regionId),
-    fromPeer: peerToProto(env.fromPeer),
-    toPeer: peerToProto(env.toPeer),
-    regionEpoch: epochToProto(env.epoch),
+    regionId: toUint64Number(env.regionId),
+    fromPeer: peerToWire(env.fromPeer),
+    toPeer: peerToWire(env.toPeer),
+    regionEpoch: {
+      confVer: toUint64Number(env.epoch.confVer),
+      version: toUint64Number(env.epoch.version),
+    },
     message: encodeMessage(env.message),
     ...(env.hibernate ? { hibernate: SIGNAL_TO_WIRE[env.hibernate] } : {}),
   };
@@ -43,13 +74,13 @@ export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
  * body, numbers out of range, unknown types or roles), so the receiver can count and drop
  * it without mistaking it for a bug of its own.
  */
-export function decodeEnvelope(w: RaftMessage__Output): RaftEnvelope {
+export function decodeEnvelope(w: WireRaftMessage): RaftEnvelope {
   if (!w.fromPeer || !w.toPeer || !w.message)
     throw new RaftCodecError('raft message without peers or body');
   try {
     const hibernate = signalFromWire(w.hibernate);
     return {
-      regionId: uint64ToNumber(w.regionId, 'region id'),
+      regionId: wireUint64ToNumber(w.regionId, Number.MAX_SAFE_INTEGER, 'region id'),
       fromPeer: peerFromProto(w.fromPeer),
       toPeer: peerFromProto(w.toPeer),
       epoch: epochFromProto(w.regionEpoch),

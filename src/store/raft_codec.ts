@@ -1,8 +1,14 @@
 // Converts the Raft core's messages (src/raft/types.ts) to and from their wire form
 // (nyx.raft.Message in proto/raft.proto), exactly: every field, present-but-empty vs
-// absent snapshot and context, and numbers vs uint64 decimal strings. The core keeps
-// terms, indexes and ids as numbers, so decoding rejects anything that does not fit
-// exactly rather than letting a corrupt or hostile peer round it into a valid value.
+// absent snapshot and context, and numbers vs wire uint64s. The core keeps terms, indexes
+// and ids as numbers, so decoding rejects anything that does not fit exactly rather than
+// letting a corrupt or hostile peer round it into a valid value.
+//
+// uint64s leave as numbers (the serializer takes them) and arrive in whichever form the
+// deserializer gives (WireUint64): `Long`s from the store's Raft stream, which skips the
+// decimal strings the loader's `longs: String` would print and parse back for every
+// field (raftTransportService in src/proto/load.ts), decimal strings from the snapshot
+// stream, numbers from an in-process encoder.
 //
 // Terms and indexes get a tighter bound than "fits in a number": RAFT_NUMBER_LIMIT. The
 // core does arithmetic on them (a candidate's term + 1, an index + 1 per entry), and its
@@ -17,9 +23,9 @@
 // Uint8Array views (the core's type). Neither side mutates payloads after the fact, so
 // sharing is safe and saves a copy of every entry on the hot path.
 //
-// The encoder produces the loader's output shape (Message__Output), which is both what
-// the serializer accepts and what the decoder takes, so an in-process transport (tests,
-// simulation) can skip serialization and still exercise the codec.
+// The encoder's output (WireMessage<number>) is both what the serializer accepts and what
+// the decoder takes, so an in-process transport (tests) can skip serialization and still
+// exercise the codec.
 import {
   EntryType,
   MessageType,
@@ -28,15 +34,53 @@ import {
   type Message,
   type Snapshot,
 } from '../raft/index.js';
-import type { ConfState__Output as WireConfState } from '../proto-gen/nyx/raft/ConfState.js';
-import type { Entry__Output as WireEntry } from '../proto-gen/nyx/raft/Entry.js';
 import type { EntryType__Output as WireEntryType } from '../proto-gen/nyx/raft/EntryType.js';
-import type { Message__Output as WireMessage } from '../proto-gen/nyx/raft/Message.js';
 import type { MessageType__Output as WireMessageType } from '../proto-gen/nyx/raft/MessageType.js';
-import type { Snapshot__Output as WireSnapshot } from '../proto-gen/nyx/raft/Snapshot.js';
-import { Uint64RangeError, boundedUint64ToNumber, toUint64 } from '../proto/uint64.js';
+import {
+  Uint64RangeError,
+  WireUint64,
+  toUint64Number,
+  wireUint64ToNumber,
+} from '../proto/uint64.js';
 
-export type { WireConfState, WireEntry, WireMessage, WireSnapshot };
+// The wire shapes of proto/raft.proto's messages, with uint64 fields of type U: the
+// deserializers' (loader options: defaults on, enums as names, bytes as Buffers) when U is
+// WireUint64, the encoder's when it is number.
+export interface WireEntry<U = WireUint64> {
+  type: WireEntryType;
+  term: U;
+  index: U;
+  data: Buffer;
+}
+
+export interface WireConfState<U = WireUint64> {
+  voters: U[];
+  votersOutgoing: U[];
+  learners: U[];
+  learnersNext: U[];
+  autoLeave: boolean;
+}
+
+export interface WireSnapshot<U = WireUint64> {
+  data: Buffer;
+  metadata: { confState: WireConfState<U> | null; index: U; term: U } | null;
+}
+
+export interface WireMessage<U = WireUint64> {
+  type: WireMessageType;
+  to: U;
+  from: U;
+  term: U;
+  logTerm: U;
+  index: U;
+  entries: WireEntry<U>[];
+  commit: U;
+  snapshot: WireSnapshot<U> | null;
+  reject: boolean;
+  rejectHint: U;
+  context?: Buffer;
+  _context?: 'context';
+}
 
 /**
  * The largest term or index accepted from the wire: 2^53 - 2^32. See the header: what the
@@ -107,9 +151,9 @@ function asBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-function bounded(s: string, max: number, what: string): number {
+function bounded(v: WireUint64, max: number, what: string): number {
   try {
-    return boundedUint64ToNumber(s, max, what);
+    return wireUint64ToNumber(v, max, what);
   } catch (e) {
     if (e instanceof Uint64RangeError) throw new RaftCodecError(e.message, 'out-of-range');
     throw e;
@@ -117,24 +161,24 @@ function bounded(s: string, max: number, what: string): number {
 }
 
 /** A peer id: only compared, never incremented, so any exact number will do. */
-function id(s: string, what: string): number {
-  return bounded(s, Number.MAX_SAFE_INTEGER, what);
+function id(v: WireUint64, what: string): number {
+  return bounded(v, Number.MAX_SAFE_INTEGER, what);
 }
 
 /** A term or an index: the core does arithmetic on it (see RAFT_NUMBER_LIMIT). */
-function raftNum(s: string, what: string): number {
-  return bounded(s, RAFT_NUMBER_LIMIT, what);
+function raftNum(v: WireUint64, what: string): number {
+  return bounded(v, RAFT_NUMBER_LIMIT, what);
 }
 
-function ids(xs: string[], what: string): number[] {
+function ids(xs: WireUint64[], what: string): number[] {
   return xs.map((x) => id(x, what));
 }
 
-export function encodeEntry(e: Entry): WireEntry {
+export function encodeEntry(e: Entry): WireEntry<number> {
   return {
     type: ENTRY_TYPE_TO_WIRE[e.type],
-    term: toUint64(e.term),
-    index: toUint64(e.index),
+    term: toUint64Number(e.term),
+    index: toUint64Number(e.index),
     data: asBuffer(e.data),
   };
 }
@@ -151,12 +195,12 @@ export function decodeEntry(w: WireEntry): Entry {
   };
 }
 
-export function encodeConfState(cs: ConfState): WireConfState {
+export function encodeConfState(cs: ConfState): WireConfState<number> {
   return {
-    voters: cs.voters.map((id) => toUint64(id)),
-    votersOutgoing: cs.votersOutgoing.map((id) => toUint64(id)),
-    learners: cs.learners.map((id) => toUint64(id)),
-    learnersNext: cs.learnersNext.map((id) => toUint64(id)),
+    voters: cs.voters.map(toUint64Number),
+    votersOutgoing: cs.votersOutgoing.map(toUint64Number),
+    learners: cs.learners.map(toUint64Number),
+    learnersNext: cs.learnersNext.map(toUint64Number),
     autoLeave: cs.autoLeave,
   };
 }
@@ -175,13 +219,13 @@ export function decodeConfState(w: WireConfState | null): ConfState {
   };
 }
 
-export function encodeSnapshot(s: Snapshot): WireSnapshot {
+export function encodeSnapshot(s: Snapshot): WireSnapshot<number> {
   return {
     data: asBuffer(s.data),
     metadata: {
       confState: encodeConfState(s.metadata.confState),
-      index: toUint64(s.metadata.index),
-      term: toUint64(s.metadata.term),
+      index: toUint64Number(s.metadata.index),
+      term: toUint64Number(s.metadata.term),
     },
   };
 }
@@ -204,19 +248,19 @@ export function decodeSnapshot(w: WireSnapshot): Snapshot {
  * still encoded: only the core's own arithmetic can get there, and refusing to send is
  * the receiver's decision, never a reason for the sender's loop to fail.
  */
-export function encodeMessage(m: Message): WireMessage {
-  const w: WireMessage = {
+export function encodeMessage(m: Message): WireMessage<number> {
+  const w: WireMessage<number> = {
     type: MESSAGE_TYPE_TO_WIRE[m.type],
-    to: toUint64(m.to),
-    from: toUint64(m.from),
-    term: toUint64(m.term),
-    logTerm: toUint64(m.logTerm),
-    index: toUint64(m.index),
+    to: toUint64Number(m.to),
+    from: toUint64Number(m.from),
+    term: toUint64Number(m.term),
+    logTerm: toUint64Number(m.logTerm),
+    index: toUint64Number(m.index),
     entries: m.entries.map(encodeEntry),
-    commit: toUint64(m.commit),
+    commit: toUint64Number(m.commit),
     snapshot: m.snapshot === undefined ? null : encodeSnapshot(m.snapshot),
     reject: m.reject,
-    rejectHint: toUint64(m.rejectHint),
+    rejectHint: toUint64Number(m.rejectHint),
   };
   // proto3 `optional`: presence is what tells "no context" from "empty context"; the
   // loader marks it with the synthetic oneof `_context`, so the encoder does too.

@@ -27,7 +27,7 @@ import { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { RaftMessageBatch } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
 import { RaftTransportClient, loadNyxProto } from '../proto/load.js';
 import { encodeEnvelope } from './envelope_codec.js';
-import { toUint64 } from '../proto/uint64.js';
+import { toUint64Number } from '../proto/uint64.js';
 import { RaftEnvelope, RaftTransport } from './raft_store.js';
 
 export interface TransportDeps {
@@ -170,7 +170,7 @@ export class GrpcRaftTransport implements RaftTransport {
     for (const storeId of storeIds) {
       if (failpointsActive() && this.dropped(storeId)) continue;
       this.afterDelay(storeId, () => {
-        this.link(storeId).write({ msgs: [], fromStoreId: toUint64(this.deps.fromStoreId!) });
+        this.link(storeId).write({ msgs: [], fromStoreId: toUint64Number(this.deps.fromStoreId!) });
       });
     }
   }
@@ -178,7 +178,9 @@ export class GrpcRaftTransport implements RaftTransport {
   private write(storeId: number, items: { env: RaftEnvelope; wire: RaftMessage }[]): void {
     const link = this.link(storeId);
     const from =
-      this.deps.fromStoreId === undefined ? {} : { fromStoreId: toUint64(this.deps.fromStoreId) };
+      this.deps.fromStoreId === undefined
+        ? {}
+        : { fromStoreId: toUint64Number(this.deps.fromStoreId) };
     for (const { chunk, bytes } of bySize(items)) {
       if (tracing) traceSends(chunk);
       if (link.write({ msgs: chunk.map((i) => i.wire), ...from }, bytes)) {

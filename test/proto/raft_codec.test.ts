@@ -11,7 +11,7 @@ import {
   type Message,
   type Snapshot,
 } from '../../src/raft/index.js';
-import { loadNyxProto } from '../../src/proto/load.js';
+import { loadNyxProto, raftTransportService } from '../../src/proto/load.js';
 import {
   RAFT_NUMBER_LIMIT,
   RaftCodecError,
@@ -118,21 +118,43 @@ test('decode(encode(m)) is m for many random messages', () => {
   }
 });
 
-test('random messages survive the real serializer, many per batch', () => {
-  const method = loadNyxProto().nyx.raft.RaftTransport.service.Raft;
-  const r = new SeededRand(SEED + 1);
-  for (let b = 0; b < CASES / 20; b++) {
-    const msgs = Array.from({ length: 1 + r.intn(20) }, () => randomMessage(r));
-    const wire = method.requestSerialize({
-      msgs: msgs.map((m, i) => ({ regionId: i + 1, message: encodeMessage(m) })),
-    });
-    const out = method.requestDeserialize(wire);
-    assert.equal(out.msgs.length, msgs.length);
-    out.msgs.forEach((rm, i) => {
-      assert.equal(rm.regionId, String(i + 1));
-      assert.deepStrictEqual(decodeMessage(rm.message!), msgs[i], `batch ${b} msg ${i}`);
-    });
-  }
+// The loader's deserializer (decimal strings, as the snapshot stream uses) and the one a
+// store serves the Raft stream with (Longs).
+const deserializers = [
+  ['decimal strings', loadNyxProto().nyx.raft.RaftTransport.service.Raft],
+  ['Longs', raftTransportService().Raft],
+] as const;
+
+for (const [form, store] of deserializers)
+  test(`random messages survive the real serializer, many per batch (uint64s as ${form})`, () => {
+    const method = loadNyxProto().nyx.raft.RaftTransport.service.Raft;
+    const r = new SeededRand(SEED + 1);
+    for (let b = 0; b < CASES / 20; b++) {
+      const msgs = Array.from({ length: 1 + r.intn(20) }, () => randomMessage(r));
+      const wire = method.requestSerialize({
+        msgs: msgs.map((m, i) => ({ regionId: i + 1, message: encodeMessage(m) })),
+      });
+      const out = store.requestDeserialize(wire) as unknown as {
+        msgs: { regionId: unknown; message: WireMessage }[];
+      };
+      assert.equal(out.msgs.length, msgs.length);
+      out.msgs.forEach((rm, i) => {
+        assert.equal(String(rm.regionId), String(i + 1));
+        assert.deepStrictEqual(decodeMessage(rm.message), msgs[i], `batch ${b} msg ${i}`);
+      });
+    }
+  });
+
+test('the Raft stream a store serves hands uint64s over as Longs, not strings', () => {
+  const method = raftTransportService().Raft;
+  const m = newMessage({ type: MessageType.Heartbeat, term: 2 ** 40 + 3, to: 7 });
+  const out = method.requestDeserialize(
+    method.requestSerialize({ msgs: [{ regionId: 9, message: encodeMessage(m) }] }),
+  ) as unknown as { msgs: { message: WireMessage }[] };
+  const term = out.msgs[0]!.message.term as { high: number; low: number };
+  assert.equal(typeof term, 'object');
+  assert.deepEqual([term.high, term.low], [2 ** 8, 3]);
+  assert.equal(decodeMessage(out.msgs[0]!.message).term, 2 ** 40 + 3);
 });
 
 test('decoded bytes are plain Uint8Arrays sharing the received buffer', () => {
@@ -261,6 +283,42 @@ test('terms and indexes round-trip exactly up to RAFT_NUMBER_LIMIT and are refus
   const past = encodeMessage(
     newMessage({ type: MessageType.Heartbeat, term: RAFT_NUMBER_LIMIT + 5 }),
   );
-  assert.equal(past.term, String(RAFT_NUMBER_LIMIT + 5));
+  assert.equal(past.term, RAFT_NUMBER_LIMIT + 5);
   assert.throws(() => decodeMessage(past), RaftCodecError);
+});
+
+test('Longs above what the core holds are refused at decode, typed, not rounded', () => {
+  const send = loadNyxProto().nyx.raft.RaftTransport.service.Raft;
+  const recv = raftTransportService().Raft;
+  const base = encodeMessage(newMessage({ type: MessageType.App, term: 3 }));
+  const through = (patch: Record<string, unknown>) =>
+    (
+      recv.requestDeserialize(
+        send.requestSerialize({ msgs: [{ regionId: 1, message: { ...base, ...patch } }] }),
+      ) as unknown as { msgs: { message: WireMessage }[] }
+    ).msgs[0]!.message;
+  const refused = (patch: Record<string, unknown>) =>
+    assert.throws(
+      () => decodeMessage(through(patch)),
+      (e: unknown) => e instanceof RaftCodecError && e.fault === 'out-of-range',
+      JSON.stringify(patch),
+    );
+  for (const v of [
+    String(RAFT_NUMBER_LIMIT + 1),
+    '9007199254740992', // 2^53: a number would round it to a valid-looking 2^53
+    '9007199254740993',
+    '18446744073709551615',
+  ]) {
+    refused({ term: v });
+    refused({ commit: v });
+    refused({ entries: [{ type: 'EntryNormal', term: '1', index: v, data: Buffer.alloc(0) }] });
+  }
+  refused({ to: '9007199254740992' });
+  refused({ from: '18446744073709551615' });
+  // The largest values that fit are kept exactly.
+  assert.equal(decodeMessage(through({ term: String(RAFT_NUMBER_LIMIT) })).term, RAFT_NUMBER_LIMIT);
+  assert.equal(
+    decodeMessage(through({ to: String(Number.MAX_SAFE_INTEGER) })).to,
+    Number.MAX_SAFE_INTEGER,
+  );
 });
