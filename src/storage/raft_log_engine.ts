@@ -63,6 +63,7 @@ import {
   SyncMode,
   openDatabase,
   setLockingMode,
+  transactionRunner,
   walLimits,
 } from './sqlite.js';
 import type { Tombstone } from './tombstone.js';
@@ -128,11 +129,8 @@ export class RaftLogEngine {
   /** The WAL file, opened at the first sync(); closed once no sync uses it. */
   private walFd: number | undefined;
   private syncsInFlight = 0;
-  /**
-   * Runs its argument in a transaction; built once, since db.transaction() builds four
-   * wrapper functions on every call and a store writes its log once per loop turn.
-   */
-  private readonly inTransaction: (fn: () => void) => void;
+  /** Runs its argument in a transaction (sqlite.ts transactionRunner). */
+  private readonly inTransaction: <T>(fn: () => T) => T;
 
   private constructor(
     readonly dataDir: string,
@@ -152,7 +150,7 @@ export class RaftLogEngine {
         : walLimits(opts.walBytes)),
     });
     this.db = db;
-    this.inTransaction = db.transaction((fn: () => void) => fn());
+    this.inTransaction = transactionRunner(db);
     try {
       db.exec(RAFT_LOG_SCHEMA);
       upgradeRaftLogSchema(db);

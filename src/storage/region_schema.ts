@@ -2,7 +2,7 @@
 // Every data table is (key BLOB PRIMARY KEY, value BLOB) WITHOUT ROWID: the key is the
 // B-tree order, and SQLite compares BLOBs with memcmp (then by length), which is the
 // bytewise order of the whole system (Buffer.compare).
-import { SqliteDatabase, SqliteStatement } from './sqlite.js';
+import { SqliteDatabase, SqliteStatement, transactionRunner } from './sqlite.js';
 
 /** raw: RawKV data; lock / write / default: the MVCC column families (TiKV's CFs). */
 export const DATA_TABLES = ['raw', 'lock', 'write', 'default'] as const;
@@ -48,20 +48,14 @@ export interface ScanShape {
 export class RegionStatements {
   private readonly cache = new Map<string, SqliteStatement>();
 
-  /** See transaction(). */
-  private txn: ((fn: () => unknown) => unknown) | undefined;
+  private runner: (<T>(fn: () => T) => T) | undefined;
 
   constructor(private readonly db: SqliteDatabase) {}
 
-  /**
-   * Run fn in a transaction (better-sqlite3's: rolled back if fn throws, a savepoint when
-   * nested). The wrapper is built once per handle: db.transaction() builds four wrapper
-   * functions on every call, measurable on the apply path, which runs once per Region
-   * per loop turn.
-   */
+  /** Run fn in a transaction of this handle (sqlite.ts transactionRunner, built at first use). */
   transaction<T>(fn: () => T): T {
-    this.txn ??= this.db.transaction((f: () => unknown) => f());
-    return this.txn(fn) as T;
+    this.runner ??= transactionRunner(this.db);
+    return this.runner(fn);
   }
 
   private stmt(name: string, sql: string | (() => string)): SqliteStatement {

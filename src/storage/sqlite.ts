@@ -95,6 +95,17 @@ export function setLockingMode(db: SqliteDatabase, mode: 'exclusive' | 'normal')
   if (mode === 'normal') db.prepare('SELECT count(*) FROM sqlite_schema').get();
 }
 
+/**
+ * A function that runs its argument in a transaction of db (better-sqlite3's: rolled back
+ * if it throws, a savepoint when nested). Build it once per connection: db.transaction()
+ * builds four wrapper functions on every call, measurable on the store's hot paths (the
+ * log write once per loop turn, an apply once per Region per turn).
+ */
+export function transactionRunner(db: SqliteDatabase): <T>(fn: () => T) => T {
+  const run = db.transaction((fn: () => unknown) => fn());
+  return <T>(fn: () => T) => run(fn) as T;
+}
+
 /** A Uint8Array as a Buffer without copying (SQLite binds Buffers as BLOBs). */
 export function asBuffer(b: Uint8Array): Buffer {
   return Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
