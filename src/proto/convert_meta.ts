@@ -10,7 +10,7 @@ import type {
 import type { Store as StoreMsg, Store__Output } from '../proto-gen/nyx/meta/Store.js';
 import { Peer, PeerRole, Region, RegionEpoch } from '../region/meta.js';
 import { StoreState, type StoreMeta } from '../pd/types.js';
-import { WireUint64, toUint64, uint64ToNumber, wireUint64ToNumber } from './uint64.js';
+import { WireUint64, toUint64, uint64ToNumber } from './uint64.js';
 
 const PEER_ROLES = new Set<string>(Object.values(PeerRole));
 
@@ -33,8 +33,8 @@ export function peerFromProto(p: WirePeer): Peer {
   if (!PEER_ROLES.has(p.role as string))
     throw new RangeError(`unknown peer role ${String(p.role)}`);
   return {
-    id: wireUint64ToNumber(p.id, Number.MAX_SAFE_INTEGER, 'peer id'),
-    storeId: wireUint64ToNumber(p.storeId, Number.MAX_SAFE_INTEGER, 'store id'),
+    id: uint64ToNumber(p.id, 'peer id'),
+    storeId: uint64ToNumber(p.storeId, 'store id'),
     role: p.role as PeerRole,
   };
 }
@@ -52,8 +52,8 @@ export interface WireEpoch {
 export function epochFromProto(e: WireEpoch | RegionEpoch__Output | null | undefined): RegionEpoch {
   if (!e) return { confVer: 0, version: 0 };
   return {
-    confVer: wireUint64ToNumber(e.confVer, Number.MAX_SAFE_INTEGER, 'conf_ver'),
-    version: wireUint64ToNumber(e.version, Number.MAX_SAFE_INTEGER, 'version'),
+    confVer: uint64ToNumber(e.confVer, 'conf_ver'),
+    version: uint64ToNumber(e.version, 'version'),
   };
 }
 

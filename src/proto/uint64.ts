@@ -64,7 +64,9 @@ export function toInt64(n: number | bigint): string {
  * A wire uint64 as a number; throws if it does not fit exactly. `what` names the field
  * in the error, since a value this large means a bug or a corrupt peer, not bad luck.
  */
-export function uint64ToNumber(s: string, what = 'value'): number {
+export function uint64ToNumber(v: WireUint64, what = 'value'): number {
+  if (typeof v !== 'string') return wireUint64ToNumber(v, Number.MAX_SAFE_INTEGER, what);
+  const s = v;
   const n = Number(s);
   if (!UNSIGNED_DECIMAL.test(s) || !Number.isSafeInteger(n)) {
     throw new Uint64RangeError(what, s, `${what} ${JSON.stringify(s)} is not a uint64 below 2^53`);

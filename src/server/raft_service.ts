@@ -10,7 +10,7 @@ import { messageStage, trace, tracing } from '../common/trace.js';
 import type { PeerCertificate } from 'node:tls';
 import type { RaftTransportHandlers } from '../proto/load.js';
 import { decodeEnvelope, type WireRaftMessageBatch } from '../store/envelope_codec.js';
-import { wireUint64ToNumber } from '../proto/uint64.js';
+import { uint64ToNumber } from '../proto/uint64.js';
 import type { Channel, Refusal } from '../store/message_validator.js';
 import { RaftEnvelope } from '../store/raft_store.js';
 import type { SnapshotInbox } from '../store/snap_transfer.js';
@@ -46,7 +46,7 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
         // store is ignored like a message from the wrong store.
         let declared = 0;
         try {
-          declared = wireUint64ToNumber(batch.fromStoreId, Number.MAX_SAFE_INTEGER, 'store id');
+          declared = uint64ToNumber(batch.fromStoreId, 'store id');
         } catch {
           declared = 0;
         }

@@ -3,12 +3,7 @@ import type { HibernateSignal__Output } from '../proto-gen/nyx/raft/HibernateSig
 import type { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { WireEpoch, WirePeer, epochFromProto, peerFromProto } from '../proto/convert_meta.js';
 import { Peer } from '../region/meta.js';
-import {
-  Uint64RangeError,
-  WireUint64,
-  toUint64Number,
-  wireUint64ToNumber,
-} from '../proto/uint64.js';
+import { Uint64RangeError, WireUint64, toUint64Number, uint64ToNumber } from '../proto/uint64.js';
 import { RaftCodecError, WireMessage, decodeMessage, encodeMessage } from './raft_codec.js';
 import { RaftEnvelope } from './raft_store.js';
 
@@ -80,7 +75,7 @@ export function decodeEnvelope(w: WireRaftMessage): RaftEnvelope {
   try {
     const hibernate = signalFromWire(w.hibernate);
     return {
-      regionId: wireUint64ToNumber(w.regionId, Number.MAX_SAFE_INTEGER, 'region id'),
+      regionId: uint64ToNumber(w.regionId, 'region id'),
       fromPeer: peerFromProto(w.fromPeer),
       toPeer: peerFromProto(w.toPeer),
       epoch: epochFromProto(w.regionEpoch),
