@@ -11,8 +11,12 @@
 // (heartbeats, which carry it too, come every heartbeat-ticks). An empty append is held
 // only when it is nothing but commit news: to a follower in Replicate state whose
 // inflight window is not full (a full window's empty append is a probe that must go out)
-// and that has been sent everything (the append starts at its next index), so holding it
-// withholds no entry and no probe. Raft's safety never rests on a message arriving.
+// and that has been sent everything, so holding it withholds no entry and no probe. The
+// store looks at the progress after the whole Ready was made: an append that started at
+// the follower's next index then may start below it, when a later message of the same
+// Ready sent it entries (a proposal right after a commit). That append carries the commit
+// too and supersedes the held one as it goes out. Raft's safety never rests on a message
+// arriving.
 import { Message, MessageType, ProgressState } from '../raft/index.js';
 import type { RaftEnvelope } from './raft_store.js';
 import type { RegionPeer } from './peer.js';
@@ -29,7 +33,7 @@ export class HeldCommits {
       pr !== undefined &&
       pr.state === ProgressState.Replicate &&
       !pr.inflights.full() &&
-      m.index === pr.next - 1
+      m.index <= pr.next - 1
     );
   }
 

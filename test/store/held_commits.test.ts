@@ -2,8 +2,11 @@
 // append to the follower carries it instead, and a tick sends what is still held.
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageType } from '../../src/raft/index.js';
+import { MessageType, ProgressState } from '../../src/raft/index.js';
+import { HeldCommits } from '../../src/store/held_commits.js';
+import type { RegionPeer } from '../../src/store/peer.js';
 import { RaftTransport } from '../../src/store/raft_store.js';
+import { Cluster } from '../raft/harness.js';
 import { LocalNetwork, TestStore } from './cluster_harness.js';
 
 /** Counts, per store, the commit-only appends it sends outside its ticks. */
@@ -91,4 +94,47 @@ test('a leader sends commit news with the next append or at a tick, never on its
       Buffer.from('v29'),
     );
   }
+});
+
+test('commit news followed in the same Ready by an append with entries is held (that append carries it)', () => {
+  const c = new Cluster([1, 2, 3]);
+  c.campaign(1);
+  c.propose(1, 'a');
+  // The followers' acks of the next entry are lost: it is not committed yet.
+  c.dropType(MessageType.AppResp, 2, 1);
+  c.dropType(MessageType.AppResp, 3, 1);
+  c.propose(1, 'b');
+  const lead = c.node(1);
+  const last = lead.raft.raftLog.lastIndex();
+  assert.ok(lead.raft.raftLog.committed < last);
+  // Within one Ready: 2's ack commits the entry (Raft broadcasts the commit in empty
+  // appends), then a proposal sends the next entry to both followers.
+  lead.node.step({
+    type: MessageType.AppResp,
+    from: 2,
+    to: 1,
+    term: lead.term,
+    logTerm: 0,
+    index: last,
+    commit: 0,
+    entries: [],
+    reject: false,
+    rejectHint: 0,
+  });
+  assert.equal(lead.raft.raftLog.committed, last);
+  lead.node.propose(Buffer.from('c'));
+  const msgs = lead.node.ready().messages.filter((m) => m.type === MessageType.App && m.to === 2);
+  assert.deepEqual(
+    msgs.map((m) => [m.index, m.entries.length]),
+    [
+      [last, 0],
+      [last, 1],
+    ],
+  );
+  const pr = lead.raft.trk.progress.get(2)!;
+  assert.equal(pr.state, ProgressState.Replicate);
+  assert.equal(pr.next, last + 2, 'the progress is past the commit news when the store sees it');
+  const leader = { node: lead.node } as unknown as RegionPeer;
+  assert.equal(HeldCommits.isCommitOnly(leader, msgs[0]!), true);
+  assert.equal(HeldCommits.isCommitOnly(leader, msgs[1]!), false);
 });
