@@ -288,6 +288,14 @@ export class RegionEngine {
     });
   }
 
+  /** The first pair of [start, end) (end not empty), or undefined: a scan with limit 1. */
+  first(table: Table, start: Uint8Array, end: Uint8Array): KvPair | undefined {
+    if (end.length === 0) throw new Error('first() needs an end key');
+    return this.use(
+      (_db, st) => st.first(table).get(asBuffer(start), asBuffer(end)) as KvPair | undefined,
+    );
+  }
+
   /** Pairs in [start, end), bytewise ascending (or descending with reverse), at most limit. */
   scan(o: ScanOptions): KvPair[] {
     if (o.limit !== undefined && o.limit <= 0) return [];

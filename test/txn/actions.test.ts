@@ -52,9 +52,14 @@ test('a committed put is read at and after its commit_ts, not before', (t) => {
 });
 
 test('reads walk past many versions and rollbacks: each ts sees its own version', (t) => {
-  // More versions than any one step of the walk fetches (reader.ts pages 2, 16, 128, ...),
-  // interleaved with rollback records that every read skips.
+  // More versions than any one step of the walk fetches (reader.ts: the first record
+  // alone, then pages of 8, 64, 128, ...), interleaved with rollback records that every
+  // read skips, between neighbour keys whose versions the walk must not see.
   const e = new TxnEngine(t);
+  for (const n of ['j', 'k\0', 'ka']) {
+    e.mustPrewritePut(n, 'n', n, 1n);
+    e.mustCommit(n, 1n, 2n);
+  }
   for (let i = 1n; i <= 300n; i++) {
     e.mustPrewritePut('k', `v${i}`, 'k', i * 10n);
     e.mustCommit('k', i * 10n, i * 10n + 1n);
@@ -70,7 +75,19 @@ test('reads walk past many versions and rollbacks: each ts sees its own version'
   assert.equal(e.reader.getTxnCommitRecord(b('k'), 15n).kind, 'rolledBack');
   assert.equal(e.reader.newestWriteAfter(b('k'), 3001n), undefined);
   assert.equal(e.reader.newestWriteAfter(b('k'), 2991n)?.commitTs, 3001n);
-  assert.equal([...e.reader.versions(b('k'))].length, 600);
+  const all = [...e.reader.versions(b('k'))].map((v) => v.commitTs);
+  assert.equal(all.length, 600);
+  assert.deepEqual(all.slice(0, 3), [3005n, 3001n, 2995n]);
+  assert.ok(
+    all.every((ts, i) => i === 0 || ts < all[i - 1]!),
+    'newest first, each once',
+  );
+  assert.deepEqual(
+    [...e.reader.versions(b('k'), 2995n)].slice(0, 2).map((v) => v.commitTs),
+    [2995n, 2991n],
+  );
+  assert.equal([...e.reader.versions(b('k'), 10n)].length, 0);
+  assert.equal([...e.reader.versions(b('k\0'))].length, 1);
 });
 
 test('a long value goes to the default table and is read back; rollback removes it', (t) => {
