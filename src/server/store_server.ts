@@ -1,6 +1,7 @@
 // A store process: registers with PD, opens its engines, reloads its Region peers, serves
 // Kv and RaftTransport over gRPC and /health, /status, /metrics over HTTP, and runs the
 // Multi-Raft loop. Everything here is wiring; the logic lives in the modules it connects.
+import { DEFAULT_FOLLOWER_APPLY_BATCH } from '../store/follower_apply_batch.js';
 import {
   DEFAULT_DISK_RESERVE,
   DiskReserveOptions,
@@ -376,6 +377,7 @@ export class StoreServer {
     // A CommitMerge applied here moves rows out of this store's source replica.
     loader.peerOf = (id) => raftStore.peers.get(id);
     loader.roomToApply = (bytes) => disk.roomForRaftWrite(bytes);
+    loader.followerApplyBatch = DEFAULT_FOLLOWER_APPLY_BATCH;
     loader.roomForSnapshot = (bytes) => disk.roomForSnapshot(bytes);
     const replicas = replicaHooks(this.storeId, loader, logFn, () => raftStore.peers.values());
     let splitRunner: SplitRunner | undefined;

@@ -50,6 +50,7 @@ import { checkPrepareMerge } from './merge_propose.js';
 import { clockRaftSeed } from './runtime.js';
 import type { WakeReason } from './hibernation.js';
 import { PeerLiveness } from './peer_liveness.js';
+import { FollowerApplyBatch, mayWait } from './follower_apply_batch.js';
 import type { ParentCommitRequest } from './split_copy_worker.js';
 
 export type { WriteResult } from './cmd/command.js';
@@ -152,6 +153,8 @@ export interface PeerOptions {
   mergeSourceOf?: (regionId: number) => MergeSourceReplica | undefined;
   /** Whether the disk has room to apply about this many bytes now (disk_usage.ts). */
   roomToApply?: (bytes: number) => boolean;
+  /** Let a follower apply in fewer, fuller batches (follower_apply_batch.ts); a store sets it. */
+  followerApplyBatch?: FollowerApplyBatch;
 }
 
 export class RegionPeer {
@@ -197,8 +200,13 @@ export class RegionPeer {
   /** A split's copy runs off the loop; committed entries wait in heldEntries. */
   private splitInFlight = false;
   private splitAbandoned = false;
-  /** Entries held behind a split's copy, or, with no split under way, for disk space. */
+  /**
+   * Committed entries not applied yet: behind a split's copy, or, with no split under way,
+   * for disk space or for a follower's fuller batch (follower_apply_batch.ts).
+   */
   private heldEntries: Entry[] = [];
+  /** When the follower batch now waiting began to wait (this.now()). */
+  private batchWaitingSince = 0;
   /** Set by the store: an off-loop apply step finished (or failed: the store stops). */
   onAsyncApplied: (err: Error | undefined) => void = () => undefined;
   private readonly applier: RegionApplier;
@@ -861,20 +869,28 @@ export class RegionPeer {
    * A split among them copies off the loop when the store gives a way, unless
    * `inlineSplits` (a merge's catch-up, which must have every entry applied on return).
    */
-  applyCommitted(entries: Entry[], opts: { inlineSplits?: boolean } = {}): void {
+  applyCommitted(entries: Entry[], opts: { inlineSplits?: boolean; now?: boolean } = {}): void {
     // A merge source whose rows moved to the target applies nothing more; and entries a
     // target's CommitMerge already applied here (catch-up, merge_apply.ts) come from Raft
     // again: never twice.
     if (this.mergedAway) return;
-    if (this.applyWaitsForDisk) {
+    const wasHolding = this.hasHeldEntries;
+    if (wasHolding) {
       entries = [...this.heldEntries, ...entries];
       this.heldEntries = [];
     }
-    entries = entries.filter((e) => e.index > this.appliedIndex);
+    // Each index once, past the apply index: held entries and a merge's catch-up (which
+    // starts after the apply index too) may overlap.
+    let last = this.appliedIndex;
+    entries = entries.filter((e) => (e.index > last ? ((last = e.index), true) : false));
     if (entries.length === 0) return;
     if (this.splitInFlight) {
       // The parent applies nothing past a split until its copy is done (split_apply.ts).
       this.heldEntries.push(...entries);
+      return;
+    }
+    if (!opts.inlineSplits && !opts.now && this.mayWaitForBatch(entries, wasHolding)) {
+      this.heldEntries = entries;
       return;
     }
     // A merge's catch-up must apply everything it is given; anything else applies what
@@ -905,16 +921,33 @@ export class RegionPeer {
     return n;
   }
 
-  /** Whether committed entries wait for disk space (the store retries them every tick). */
-  get applyWaitsForDisk(): boolean {
+  /**
+   * Whether the entries wait in a follower's batch (follower_apply_batch.ts). Starts the
+   * batch's clock when they are the first to wait.
+   */
+  private mayWaitForBatch(entries: Entry[], wasHolding: boolean): boolean {
+    const limits = this.opts.followerApplyBatch;
+    if (!limits) return false;
+    if (this.node.raft.state !== StateRole.Follower || this.reads.size > 0) return false;
+    const now = this.now();
+    if (!wasHolding) this.batchWaitingSince = now;
+    else if (now - this.batchWaitingSince >= limits.maxDelayMs) return false;
+    return mayWait(entries, limits);
+  }
+
+  /**
+   * Whether committed entries wait: for disk space or in a follower's batch (the store
+   * applies them at every tick), not behind a split's copy.
+   */
+  get hasHeldEntries(): boolean {
     return !this.splitInFlight && this.heldEntries.length > 0;
   }
 
-  /** Apply what fits of the entries held for disk space; returns whether any applied. */
-  applyHeldForDisk(): boolean {
-    if (!this.applyWaitsForDisk) return false;
+  /** Apply what fits of the held entries (at a tick); returns whether any applied. */
+  applyHeld(): boolean {
+    if (!this.hasHeldEntries) return false;
     const before = this.appliedIndex;
-    this.applyCommitted([]);
+    this.applyCommitted([], { now: true });
     if (this.appliedIndex === before) return false;
     if (!this.splitInFlight) this.reads.serve(this.appliedIndex);
     this.dirty = true;
@@ -1057,7 +1090,7 @@ export class RegionPeer {
   /** A snapshot's data was installed in the engine: take its apply state and Region meta. */
   onSnapshotApplied(s: Snapshot): void {
     if (this.splitInFlight) this.splitAbandoned = true;
-    if (this.applyWaitsForDisk) {
+    if (this.hasHeldEntries) {
       // Raft takes a snapshot only past its commit index (etcd-io/raft's restore), and
       // held entries were committed: the snapshot covers them.
       const last = this.heldEntries[this.heldEntries.length - 1]?.index ?? 0;

@@ -2,6 +2,7 @@
 // repair of what a crash can leave half done — a snapshot installed in the Region engine
 // whose log record did not land yet (the engine is ahead of, or disagrees with, the log),
 // and a store that crashed while creating the peers of bootstrapped Regions.
+import type { FollowerApplyBatch } from './follower_apply_batch.js';
 import {
   ConfState,
   Snapshot,
@@ -91,6 +92,8 @@ export class PeerLoader {
   peerOf: (regionId: number) => RegionPeer | undefined = () => undefined;
   /** Whether the disk has room to apply this many bytes (a store sets it; disk_usage.ts). */
   roomToApply: ((bytes: number) => boolean) | undefined;
+  /** Followers apply in fuller batches (follower_apply_batch.ts; a store sets it). */
+  followerApplyBatch: FollowerApplyBatch | undefined;
   /** Whether the disk has room to build a snapshot of this many bytes (disk_usage.ts). */
   roomForSnapshot: ((bytes: number) => boolean) | undefined;
 
@@ -454,6 +457,7 @@ export class PeerLoader {
         split: { engineOf: (id) => this.engines.get(id) },
         mergeSourceOf: (id) => this.peerOf(id)?.asMergeSource(),
         ...(this.roomToApply ? { roomToApply: this.roomToApply } : {}),
+        ...(this.followerApplyBatch ? { followerApplyBatch: this.followerApplyBatch } : {}),
         ...(this.splitCopier
           ? {
               copySplitOffLoop: (parentId: number, created: Region[]) =>

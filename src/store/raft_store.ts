@@ -386,7 +386,7 @@ export class RaftStore {
     for (const p of this.peers.values()) {
       // A sleeping peer has no requests to expire (any request wakes it).
       if (p.asleep) continue;
-      if (p.applyWaitsForDisk) this.retryHeldApply(p);
+      if (p.hasHeldEntries) this.retryHeldApply(p);
       p.tick();
       hib?.afterTick(p);
       if (expire) p.expireRequests();
@@ -400,12 +400,13 @@ export class RaftStore {
   }
 
   /**
-   * Committed entries the peer held back for want of disk space (peer.ts): apply what
-   * fits now. Outside a turn, as a split's held entries are (addPeer's onAsyncApplied).
+   * Committed entries the peer held back, for want of disk space or in a follower's batch
+   * (peer.ts): apply what fits now. Outside a turn, as a split's held entries are
+   * (addPeer's onAsyncApplied).
    */
   private retryHeldApply(p: RegionPeer): void {
     this.guarded(() => {
-      if (!p.applyHeldForDisk()) return;
+      if (!p.applyHeld()) return;
       for (const split of p.takeAppliedSplits()) this.hooks.onSplitApplied?.(p, split);
       p.dirty = true;
     });

@@ -26,6 +26,10 @@ import { MergeRunner } from '../../src/store/merge_runner.js';
 import { RaftEnvelope, RaftStore, RaftTransport } from '../../src/store/raft_store.js';
 import { RawKv } from '../../src/store/raw_kv.js';
 import { replicaHooks } from '../../src/store/replica_hooks.js';
+import {
+  DEFAULT_FOLLOWER_APPLY_BATCH,
+  FollowerApplyBatch,
+} from '../../src/store/follower_apply_batch.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,6 +80,8 @@ export class TestStore {
   roomForRaftWrite: (bytes: number) => boolean = () => true;
   /** Log writes the store saw fail for want of space. */
   logWritesFailedForSpace = 0;
+  /** How followers batch their applies (as a store's do, store_server.ts); set before open(). */
+  followerApplyBatch: FollowerApplyBatch | undefined = DEFAULT_FOLLOWER_APPLY_BATCH;
 
   constructor(
     readonly id: number,
@@ -102,6 +108,7 @@ export class TestStore {
     );
     this.loader.peerOf = (id) => this.store.peers.get(id);
     this.loader.roomToApply = (bytes) => this.roomForRaftWrite(bytes);
+    this.loader.followerApplyBatch = this.followerApplyBatch;
     const snaps = snapDir(this.dir);
     fs.mkdirSync(snaps, { recursive: true });
     this.store = new RaftStore(

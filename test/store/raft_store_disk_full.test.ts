@@ -62,14 +62,14 @@ test('committed entries wait for room to apply, and apply once it returns', asyn
   await sleep(200); // several ticks, each retrying the apply
   assert.equal(answered, false, 'a write is answered only once applied');
   assert.equal(applied(leader), before);
-  assert.equal(peer.applyWaitsForDisk, true);
+  assert.equal(peer.hasHeldEntries, true);
   assert.equal(rawOf(leader, 'held'), undefined);
 
   leader.roomForRaftWrite = () => true;
   await eventually('the write answered', () => answered, 5_000);
   await put;
   assert.deepEqual(rawOf(leader, 'held'), b('2'));
-  assert.equal(peer.applyWaitsForDisk, false);
+  assert.equal(peer.hasHeldEntries, false);
   assert.deepEqual(await leader.kv.get(ctxOf(leader), b('held')), b('2'));
   assert.equal(leader.fatal, undefined);
 });

@@ -50,6 +50,7 @@ import { StalePeerChecker } from '../../src/store/stale_peer.js';
 import type { MergeOutcome } from '../../src/store/merge_apply.js';
 import { SimPd } from './sim_pd.js';
 import { ANY_INCARNATION, SimWorld, WORLD } from './world.js';
+import { DEFAULT_FOLLOWER_APPLY_BATCH } from '../../src/store/follower_apply_batch.js';
 
 export const SIM_PEER_CONFIG: Omit<PeerConfig, 'storeId'> = {
   tickMs: 20,
@@ -161,6 +162,8 @@ export class SimStore {
         );
       });
     this.loader.peerOf = (id) => this.store.peers.get(id);
+    // Followers batch their applies as a store's do (store_server.ts).
+    this.loader.followerApplyBatch = DEFAULT_FOLLOWER_APPLY_BATCH;
     const replicas = replicaHooks(
       this.id,
       this.loader,
