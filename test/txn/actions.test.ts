@@ -589,3 +589,13 @@ test('prewrite of a pessimistic key whose lock is gone fails; pessimistic rollba
   assert.equal(s.action, 'TtlExpirePessimisticRollback');
   e.mustUnlocked('k');
 });
+
+test('a KeyError carries its detail and message but no stack frames (an answer, not a bug)', () => {
+  const limit = Error.stackTraceLimit;
+  const e = new KeyError({ kind: 'alreadyExists', key: b('k') });
+  assert.equal(e.message, 'key "k" already exists');
+  assert.equal(e.detail.kind, 'alreadyExists');
+  assert.equal(e.stack?.split('\n').length, 1, e.stack);
+  assert.equal(Error.stackTraceLimit, limit, 'the limit is restored');
+  assert.ok((new Error('x').stack?.split('\n').length ?? 0) > 1);
+});
