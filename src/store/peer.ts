@@ -868,6 +868,8 @@ export class RegionPeer {
    * Apply committed entries to the Region engine in one transaction with the apply state.
    * A split among them copies off the loop when the store gives a way, unless
    * `inlineSplits` (a merge's catch-up, which must have every entry applied on return).
+   * A follower may let them wait for a fuller batch (mayWaitForBatch), unless `now` (the
+   * tick that applies what waits).
    */
   applyCommitted(entries: Entry[], opts: { inlineSplits?: boolean; now?: boolean } = {}): void {
     // A merge source whose rows moved to the target applies nothing more; and entries a
