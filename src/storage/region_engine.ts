@@ -122,6 +122,8 @@ export class RegionEngine {
   private stmts: RegionStatements | undefined;
   private pins = 0;
   private destroyed = false;
+  /** Closed for good (shutDown): the store is done with it, and it never reopens. */
+  private retired = false;
   // Cached across close/reopen: only this object writes the file.
   private apply: ApplyState | undefined;
   private local: RegionLocalState | null | undefined;
@@ -454,6 +456,17 @@ export class RegionEngine {
     this.hooks.onClose?.(this);
   }
 
+  /**
+   * Close for good: the store that owns it stopped. A late use (a request's continuation
+   * still running after its store stopped) fails instead of reopening the file: a handle
+   * reopened then would hold the file's locks (exclusiveLocking) against the store that
+   * restarts in the same process (the simulator's, a test's).
+   */
+  shutDown(): void {
+    this.close();
+    this.retired = true;
+  }
+
   /** Close and delete the Region's files. The object is unusable afterwards. */
   destroy(): void {
     this.close();
@@ -517,6 +530,7 @@ export class RegionEngine {
 
   private checkAlive(): void {
     if (this.destroyed) throw new StorageClosedError(`region ${this.regionId} was destroyed`);
+    if (this.retired) throw new StorageClosedError(`region ${this.regionId}: its store stopped`);
   }
 }
 

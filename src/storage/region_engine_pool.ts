@@ -100,8 +100,12 @@ export class RegionEnginePool {
     this.lru.delete(regionId);
   }
 
+  /**
+   * The pool's owner is done (a store stopping): close every engine for good, so that
+   * nothing that still holds one reopens its file (RegionEngine.shutDown).
+   */
   closeAll(): void {
-    for (const e of [...this.lru.values()]) e.close();
+    for (const e of [...this.engines.values()]) e.shutDown();
   }
 
   private touch(e: RegionEngine): void {

@@ -248,6 +248,9 @@ export class RaftStore {
     try {
       f();
     } catch (e) {
+      // What still runs after a stop (a timer, a worker's answer) may find its engines
+      // closed: the store already stopped, for its own reason.
+      if (this.stopped) return;
       this.stop(new Error(`store stopped: ${(e as Error).message}`));
       this.hooks.onFatal(e as Error);
     }

@@ -120,3 +120,28 @@ test("the pool's engines hold their files' locks, and give them up while shared"
   assert.throws(() => raw(after), busy, 'held again after the job');
   after.close();
 });
+
+test('closeAll closes every engine for good: a late use fails instead of reopening and locking the file', (t) => {
+  const dir = tempDir(t);
+  const pool = new RegionEnginePool(dir, { maxOpen: 1 });
+  const put = (p: RegionEnginePool, id: number, v: string, index: number) =>
+    p.get(id).applyBatch([{ op: 'put', table: 'raw', key: s('k'), value: s(v) }], {
+      appliedIndex: index,
+      appliedTerm: 1,
+    });
+  put(pool, 1, 'a', 1);
+  put(pool, 2, 'b', 1); // evicts 1: closed, not in use, still the pool's
+  assert.equal(pool.get(1).isOpen, false);
+  pool.closeAll();
+  // A request still running for the stopped store reads an engine: refused, not reopened
+  // (a reopened handle would keep the file's locks from the next store of this process).
+  for (const id of [1, 2]) {
+    assert.throws(() => pool.get(id).get('raw', s('k')), /store stopped/);
+    assert.equal(pool.get(id).isOpen, false);
+  }
+  const next = new RegionEnginePool(dir);
+  t.after(() => next.closeAll());
+  put(next, 1, 'a2', 2);
+  put(next, 2, 'b2', 2);
+  assert.equal(next.get(1).get('raw', s('k'))?.toString(), 'a2');
+});
