@@ -207,6 +207,8 @@ export class RegionPeer {
   private heldEntries: Entry[] = [];
   /** When the follower batch now waiting began to wait (this.now()). */
   private batchWaitingSince = 0;
+  /** The log index of the last admin command this peer proposed as leader (see read()). */
+  private adminProposedAt = 0;
   /** Set by the store: an off-loop apply step finished (or failed: the store stops). */
   onAsyncApplied: (err: Error | undefined) => void = () => undefined;
   private readonly applier: RegionApplier;
@@ -624,6 +626,7 @@ export class RegionPeer {
       throw e;
     }
     const raft = this.node.raft;
+    this.adminProposedAt = raft.raftLog.lastIndex();
     this.proposals.push({
       index: raft.raftLog.lastIndex(),
       term: raft.term,
@@ -782,13 +785,40 @@ export class RegionPeer {
       raft.raftLog.zeroTermOnOutOfBounds(committed) === raft.term
     ) {
       this.observer.read('lease');
-      if (this.appliedIndex >= committed) run();
+      if (this.appliedIndex >= committed || this.readableAtApplied()) run();
       else this.reads.addAtIndex(read, committed);
       return;
     }
     this.observer.read('read_index');
     this.reads.add(read);
     this.dirty = true;
+  }
+
+  /**
+   * Whether a lease read may be served at the applied state at once, without waiting for
+   * entries committed but not applied yet (TiKV's local reader reads its applied state).
+   * Every write is answered only once applied here, so the applied state holds every
+   * write answered before the read arrived, once this leader has applied an entry of its
+   * own term (every earlier leader's entries come before it). Entries committed and not
+   * applied belong to requests not answered yet: the read is concurrent with them and
+   * may go before them. (Async-commit and 1PC locks not applied yet are in the
+   * concurrency manager's memory, which transactional reads check first.)
+   *
+   * What the applied state cannot tell is a change of the Region itself: a split that is
+   * committed but not applied here may be applied by the followers, whose new Region then
+   * elects a leader and takes writes for keys this leader still serves; a merge or conf
+   * change likewise. So the read waits while an admin command or a conf change is not
+   * applied: one this leader proposed (adminProposedAt, pendingConfIndex), or one of an
+   * earlier term (then the applied term is older).
+   */
+  private readableAtApplied(): boolean {
+    const raft = this.node.raft;
+    return (
+      this.appliedTerm === raft.term &&
+      this.adminProposedAt <= this.appliedIndex &&
+      raft.pendingConfIndex <= this.appliedIndex &&
+      !this.splitInFlight
+    );
   }
 
   // ------------------------------------------------------------ loop phases

@@ -292,3 +292,22 @@ export const region1Ctx = (s: TestStore) => ({
   regionId: 1,
   epoch: s.store.peers.get(1)!.region.epoch,
 });
+
+/** Hold a store's log syncs (its durable acks, its leader's applies) until release(). */
+export function holdSyncs(s: TestStore): { held: () => number; release: () => void } {
+  const engine = s.logEngine;
+  const sync = engine.sync.bind(engine);
+  const waiting: ((err: Error | null) => void)[] = [];
+  let holding = true;
+  engine.sync = (done) => {
+    if (holding) waiting.push(done);
+    else sync(done);
+  };
+  return {
+    held: () => waiting.length,
+    release: () => {
+      holding = false;
+      for (const done of waiting.splice(0)) sync(done);
+    },
+  };
+}

@@ -8,6 +8,7 @@ import {
   LocalNetwork,
   TestStore,
   eventually,
+  holdSyncs,
   region1Ctx,
   sleep,
   threeStoresOneRegion,
@@ -33,25 +34,6 @@ const lastIndex = (s: TestStore) => peerOf(s).node.raft.raftLog.lastIndex();
 /** What the leader knows this follower holds durably (its acked index). */
 const matchOf = (leader: TestStore, follower: TestStore) =>
   peerOf(leader).node.raft.trk.progress.get(peerOf(follower).peerId)!.match;
-
-/** Hold a store's log syncs until release(); returns the controls. */
-function holdSyncs(s: TestStore): { held: () => number; release: () => void } {
-  const engine = s.logEngine;
-  const sync = engine.sync.bind(engine);
-  const waiting: ((err: Error | null) => void)[] = [];
-  let holding = true;
-  engine.sync = (done) => {
-    if (holding) waiting.push(done);
-    else sync(done);
-  };
-  return {
-    held: () => waiting.length,
-    release: () => {
-      holding = false;
-      for (const done of waiting.splice(0)) sync(done);
-    },
-  };
-}
 
 test("a follower's acks wait for its log sync; what arrives meanwhile goes in one write after it", async () => {
   const { leader, followers } = await threeStores();
