@@ -135,7 +135,10 @@ describe('hostile raft peers in plaintext', () => {
   }
 
   before(async () => {
-    c = await TestCluster.start({ regions: 2 });
+    // appliedKeys reads the stores' Region files while they run: without held locks (a
+    // store holds an open file's locks otherwise, and a Region a test message woke may
+    // hold its file open).
+    c = await TestCluster.start({ regions: 2, storeArgs: ['--no-lock-files'] });
     const client = c.rawClient();
     pd = c.pdClient();
     // The load's keys all start below 'U', the playground's split key for two Regions.
