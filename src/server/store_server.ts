@@ -1,7 +1,6 @@
 // A store process: registers with PD, opens its engines, reloads its Region peers, serves
 // Kv and RaftTransport over gRPC and /health, /status, /metrics over HTTP, and runs the
 // Multi-Raft loop. Everything here is wiring; the logic lives in the modules it connects.
-import { DEFAULT_FOLLOWER_APPLY_BATCH } from '../store/follower_apply_batch.js';
 import {
   DEFAULT_DISK_RESERVE,
   DiskReserveOptions,
@@ -12,6 +11,7 @@ import {
   walBudgetBytes,
 } from '../store/disk_usage.js';
 import { SpacePlaceholder } from '../store/space_placeholder.js';
+import { DEFAULT_FOLLOWER_APPLY_BATCH } from '../store/follower_apply_batch.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';

@@ -628,7 +628,7 @@ export class RegionPeer {
     const raft = this.node.raft;
     this.adminProposedAt = raft.raftLog.lastIndex();
     this.proposals.push({
-      index: raft.raftLog.lastIndex(),
+      index: this.adminProposedAt,
       term: raft.term,
       proposedAt: this.now(),
       leaseGeneration: this.lease.currentGeneration(),

@@ -2,7 +2,6 @@
 // repair of what a crash can leave half done — a snapshot installed in the Region engine
 // whose log record did not land yet (the engine is ahead of, or disagrees with, the log),
 // and a store that crashed while creating the peers of bootstrapped Regions.
-import type { FollowerApplyBatch } from './follower_apply_batch.js';
 import {
   ConfState,
   Snapshot,
@@ -20,6 +19,7 @@ import { describeSnapshot, encodeSnapshotDescriptor } from '../storage/region_sn
 import { fsyncDir, regionsDir, sqliteBytes } from '../storage/paths.js';
 import { NO_OBSERVER, PeerConfig, PeerObserver, PeerOptions, RegionPeer } from './peer.js';
 import { NODE_RUNTIME, StoreRuntime } from './runtime.js';
+import type { FollowerApplyBatch } from './follower_apply_batch.js';
 import type {
   ParentCommitRequest,
   SplitCopier,

@@ -367,12 +367,12 @@ function decodeSession(r: BinaryReader): SessionStamp {
   return { id, seq, lowestPending };
 }
 
-/** Decodes and checks an entry's command; throws MalformedCommandError on any defect. */
 /** Whether an entry's payload is an admin command (read from its first byte, not decoded). */
 export function isAdminPayload(data: Uint8Array): boolean {
   return data.length > 0 && data[0] === VERSION_ADMIN;
 }
 
+/** Decodes and checks an entry's command; throws MalformedCommandError on any defect. */
 export function decodeCommand(data: Uint8Array): RaftCommand {
   const r = new BinaryReader(data);
   const version = r.u8();

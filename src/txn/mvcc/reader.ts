@@ -40,6 +40,16 @@ export interface Version {
   write: WriteRecord;
 }
 
+/** A row of the write table as the version it records. */
+function versionOf(row: KvPair): Version {
+  return { commitTs: decodeVersionKey(row.key).ts, write: decodeWrite(row.value!) };
+}
+
+/** The smallest key above `key` (where a walk resumes after it). */
+function keyAfter(key: Buffer): Buffer {
+  return Buffer.concat([key, Buffer.from([0])]);
+}
+
 /** A transaction's outcome on one key, as its write records tell it. */
 export type TxnCommitRecord =
   | { kind: 'committed'; commitTs: bigint; write: WriteRecord }
@@ -59,15 +69,13 @@ export class MvccReader {
     const end = versionsEnd(key);
     const first = this.src.first('write', encodeVersionKey(key, ts), end);
     if (first === undefined) return;
-    yield { commitTs: decodeVersionKey(first.key).ts, write: decodeWrite(first.value!) };
-    let start = Buffer.concat([first.key, Buffer.from([0])]);
+    yield versionOf(first);
+    let start = keyAfter(first.key);
     for (let limit = NEXT_PAGE; ; limit = Math.min(MAX_PAGE, limit * 8)) {
       const rows = this.src.scan({ table: 'write', start, end, limit });
-      for (const r of rows) {
-        yield { commitTs: decodeVersionKey(r.key).ts, write: decodeWrite(r.value!) };
-      }
+      for (const r of rows) yield versionOf(r);
       if (rows.length < limit) return;
-      start = Buffer.concat([rows[rows.length - 1]!.key, Buffer.from([0])]);
+      start = keyAfter(rows[rows.length - 1]!.key);
     }
   }
 
@@ -161,7 +169,7 @@ export class MvccReader {
         if (limit > 0 && out.length >= limit) return out;
       }
       if (rows.length < PAGE) return out;
-      cursor = Buffer.concat([rows[rows.length - 1]!.key, Buffer.from([0])]);
+      cursor = keyAfter(rows[rows.length - 1]!.key);
     }
   }
 
@@ -203,7 +211,7 @@ export class MvccReader {
       if (reverse) {
         if (Buffer.compare(hi, lastRow) > 0) hi = lastRow;
       } else {
-        const next = Buffer.concat([lastRow, Buffer.from([0])]);
+        const next = keyAfter(lastRow);
         if (Buffer.compare(lo, next) < 0) lo = next;
       }
     }
