@@ -15,6 +15,8 @@ export interface TxnHostOptions {
   maxTxns: number;
   /** How many expired ids are remembered (for the error message). */
   maxRemembered?: number;
+  /** The clock of idleness (ms); Date.now by default. */
+  now?: () => number;
 }
 
 /** A failure the service maps to a TxnHostError code. */
@@ -43,12 +45,14 @@ export class TxnHost {
   /** Ids that ended recently and how (insertion order: oldest first). */
   private readonly ended = new Map<string, { how: Ending; idleTtlMs: number }>();
   private closed = false;
+  private readonly now: () => number;
 
   constructor(
     private readonly client: TxnClient,
     private readonly opts: TxnHostOptions,
   ) {
     if (!(opts.idleTtlMs > 0)) throw new Error('idleTtlMs must be positive');
+    this.now = opts.now ?? Date.now;
   }
 
   get idleTtlMs(): number {
@@ -78,7 +82,7 @@ export class TxnHost {
       idleTtlMs: ttl,
       timer: this.arm(id, ttl),
       tail: Promise.resolve(),
-      lastUsed: Date.now(),
+      lastUsed: this.now(),
     };
     this.held.set(id, held);
     return { id, startTs: txn.startTs, idleTtlMs: ttl };
@@ -103,9 +107,14 @@ export class TxnHost {
     if (!h) return;
     await h.tail.catch(() => {});
     if (this.held.get(id) !== h) return;
-    // A call may have arrived while we waited: then it is not idle.
-    if (Date.now() - h.lastUsed < h.idleTtlMs) {
-      h.timer = this.arm(id, h.idleTtlMs);
+    // A call may have arrived while we waited: then it is not idle. Nor is it when the
+    // timer fires a little early by this clock (a timer counts from the event loop's
+    // time, taken when the loop woke, which may be older than the call's stamp): then
+    // it waits out the rest. Re-arming for a whole TTL would let it live up to twice
+    // its TTL.
+    const idle = this.now() - h.lastUsed;
+    if (idle < h.idleTtlMs) {
+      h.timer = this.arm(id, h.idleTtlMs - idle);
       return;
     }
     this.held.delete(id);
@@ -144,7 +153,7 @@ export class TxnHost {
           : `no open transaction ${id} on this store (it ended, or the store restarted)`,
       );
     }
-    h.lastUsed = Date.now();
+    h.lastUsed = this.now();
     clearTimeout(h.timer);
     const result = h.tail
       .catch(() => {})
@@ -152,7 +161,7 @@ export class TxnHost {
         try {
           return await f(h.txn);
         } finally {
-          h.lastUsed = Date.now();
+          h.lastUsed = this.now();
           if (ends || h.txn.state !== 'active') {
             if (this.held.get(id) === h) {
               this.held.delete(id);

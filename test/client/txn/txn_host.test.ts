@@ -1,7 +1,7 @@
 // The store's holder of `nyx txn begin` transactions, over a fake TxnClient (the layer
 // below): ids, idle expiry with a clear error, the count limit, one call at a time per
 // transaction, and the end of a transaction at commit or rollback.
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TxnClient } from '../../../src/client/txn/txn_client.js';
 import type { Transaction, TxnState } from '../../../src/client/txn/transaction.js';
@@ -69,6 +69,35 @@ test('an idle transaction is rolled back after its TTL and later calls say so', 
     host.run(id, (t) => t.commit(), true),
     refusal('EXPIRED', /was rolled back after 60 ms without a call/),
   );
+});
+
+test('a timer that fires early by the clock waits out only the rest of the TTL', async (t) => {
+  // A timer counts from the event loop's time, taken when the loop woke; a call stamped
+  // later in that turn makes the timer fire "early" by the wall clock. Here the timers
+  // stand still while the clock moves 5 ms during a call.
+  mock.timers.enable({ apis: ['setTimeout'] });
+  t.after(() => mock.timers.reset());
+  const settle = () => new Promise((r) => setImmediate(r));
+  let clock = 0;
+  const { client, txns } = fakeClient();
+  const host = new TxnHost(client, {
+    storeId: 1,
+    idleTtlMs: 100,
+    maxTxns: 10,
+    now: () => clock,
+  });
+  const { id } = await host.begin({});
+  clock = 5;
+  await host.run(id, async () => 0);
+  clock = 100;
+  mock.timers.tick(100);
+  await settle();
+  assert.equal(txns[0]!.state, 'active', 'idle 95 ms of 100');
+  clock = 105;
+  mock.timers.tick(5);
+  await settle();
+  assert.equal(txns[0]!.state, 'rolledBack', 'rolled back at its TTL, not a TTL later');
+  assert.equal(host.count, 0);
 });
 
 test('calls keep a transaction alive; a TTL above the store limit is capped', async () => {
