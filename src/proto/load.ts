@@ -22,7 +22,11 @@ import type { ProtoGrpcType as TxnHostGrpcType } from '../proto-gen/txn_host.js'
 
 export type { KvClient, KvHandlers, KvDefinition } from '../proto-gen/nyx/kv/Kv.js';
 export type { PDClient, PDHandlers, PDDefinition } from '../proto-gen/nyx/pd/PD.js';
-import type { RaftTransportDefinition } from '../proto-gen/nyx/raft/RaftTransport.js';
+import type {
+  RaftTransportClient,
+  RaftTransportDefinition,
+} from '../proto-gen/nyx/raft/RaftTransport.js';
+import { deserializeRaftBatch, serializeRaftBatch } from './raft_wire.js';
 export type {
   RaftTransportClient,
   RaftTransportHandlers,
@@ -95,11 +99,6 @@ function toLoaderOptions(o: LoaderConfig['options']): protoLoader.Options {
 let definition: protoLoader.PackageDefinition | undefined;
 let tree: NyxGrpcType | undefined;
 
-/** The loader options in force (for tools that load or (de)serialize on their own). */
-export function loaderOptions(): protoLoader.Options {
-  return toLoaderOptions(readConfig().options);
-}
-
 /** The raw package definition: method definitions with their (de)serializers. */
 export function loadPackageDefinition(): protoLoader.PackageDefinition {
   if (definition === undefined) {
@@ -109,29 +108,38 @@ export function loadPackageDefinition(): protoLoader.PackageDefinition {
   return definition;
 }
 
-let rawLongRaft: protoLoader.PackageDefinition | undefined;
-
 /**
- * The RaftTransport service as a store serves it: its Raft stream's deserializer leaves
- * uint64 fields as protobufjs `Long`s instead of printing each in decimal (`longs:
- * String`), which a store then parses back into a number: on the store-to-store hot path
- * that was half of deserializing a batch (21 against 10 µs for four one-entry appends).
- * Its messages are read with the WireUint64 decoders (envelope_codec.ts), which check a
- * Long's bits before it becomes a number, so nothing is rounded (protobufjs's own
- * `longs: Number` would round silently). Everything else is as loadNyxProto's.
+ * The RaftTransport service as stores speak it to each other: its Raft stream's batches
+ * are written and read by protobufjs directly (src/proto/raft_wire.ts), without the
+ * loader's conversions to and from plain objects; uint64s arrive as `Long`s and enums as
+ * numbers, which the envelope decoder takes (envelope_codec.ts). Everything else (the
+ * snapshot stream) is as loadNyxProto's.
  */
 export function raftTransportService(): RaftTransportDefinition {
   const service = loadNyxProto().nyx.raft.RaftTransport.service;
-  if (rawLongRaft === undefined) {
-    const opts = loaderOptions();
-    delete opts.longs; // unset: toObject leaves Longs as they are
-    rawLongRaft = protoLoader.loadSync('raft.proto', opts);
-  }
-  const raw = rawLongRaft['nyx.raft.RaftTransport'] as protoLoader.ServiceDefinition;
   return {
     ...service,
-    Raft: { ...service.Raft, requestDeserialize: raw.Raft!.requestDeserialize },
+    Raft: {
+      ...service.Raft,
+      requestSerialize: serializeRaftBatch,
+      requestDeserialize: deserializeRaftBatch,
+    },
   } as RaftTransportDefinition;
+}
+
+let raftClient: typeof grpc.Client | undefined;
+
+/** A client of raftTransportService (the store's transport to its peers). */
+export function newRaftTransportClient(
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options: grpc.ChannelOptions,
+): RaftTransportClient {
+  raftClient ??= grpc.makeClientConstructor(
+    raftTransportService() as unknown as grpc.ServiceDefinition,
+    'nyx.raft.RaftTransport',
+  );
+  return new raftClient(address, credentials, options) as unknown as RaftTransportClient;
 }
 
 /** The typed gRPC package tree (loaded once, then cached). */

@@ -38,8 +38,9 @@ export function raftTransportHandlers(inbound: RaftInbound): RaftTransportHandle
       // With TLS: the certificate's store (0 for a certificate that names none, which
       // then matches no peer); in plaintext: the store the first message names.
       let streamStore: number | undefined = inbound.authenticatedStore?.(call);
-      // Served through raftTransportService (src/proto/load.ts): uint64s arrive as Longs,
-      // which the generated RaftMessageBatch__Output (decimal strings) does not describe.
+      // Served through raftTransportService (src/proto/load.ts): uint64s arrive as Longs
+      // and enums as numbers, which the generated RaftMessageBatch__Output (decimal
+      // strings, names) does not describe.
       call.on('data', (batch: WireRaftMessageBatch) => {
         // The stream's store, once known, is alive. A batch may name its store before any
         // message does (a store heartbeat has none); a name that contradicts the stream's

@@ -1,10 +1,22 @@
 // A Raft message with its routing header (region, from/to peer, epoch) to and from the wire.
-import type { HibernateSignal__Output } from '../proto-gen/nyx/raft/HibernateSignal.js';
+import type { PeerRole as WirePeerRole } from '../proto-gen/nyx/meta/PeerRole.js';
+import type {
+  HibernateSignal,
+  HibernateSignal__Output,
+} from '../proto-gen/nyx/raft/HibernateSignal.js';
 import type { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { WireEpoch, WirePeer, epochFromProto, peerFromProto } from '../proto/convert_meta.js';
-import { Peer } from '../region/meta.js';
+import { Peer, PeerRole } from '../region/meta.js';
 import { Uint64RangeError, WireUint64, toUint64Number, uint64ToNumber } from '../proto/uint64.js';
-import { RaftCodecError, WireMessage, decodeMessage, encodeMessage } from './raft_codec.js';
+import { wireEnum } from '../proto/raft_wire.js';
+import {
+  RaftCodecError,
+  WireMessage,
+  decodeMessage,
+  encodeMessage,
+  numbersOf,
+  reverse,
+} from './raft_codec.js';
 import { RaftEnvelope } from './raft_store.js';
 
 /** A decoded nyx.raft.RaftMessage, the fields read here, uint64s in any wire form. */
@@ -14,7 +26,7 @@ export interface WireRaftMessage {
   toPeer: WirePeer | null;
   regionEpoch: WireEpoch | null;
   message: WireMessage | null;
-  hibernate?: HibernateSignal__Output;
+  hibernate?: HibernateSignal;
 }
 
 /** A decoded nyx.raft.RaftMessageBatch (see WireRaftMessage). */
@@ -24,30 +36,58 @@ export interface WireRaftMessageBatch {
 }
 
 // Ids as numbers, not the decimal strings of convert_meta's encoders: see raft_codec.ts.
+// Roles as the .proto's numbers (the Raft stream's serializer takes nothing else).
 function peerToWire(p: Peer) {
-  return { id: toUint64Number(p.id), storeId: toUint64Number(p.storeId), role: p.role };
+  return {
+    id: toUint64Number(p.id),
+    storeId: toUint64Number(p.storeId),
+    role: ROLE_TO_NUMBER[p.role],
+  };
 }
 
-const SIGNAL_TO_WIRE = {
+const ROLE_NAMES = Object.fromEntries(Object.values(PeerRole).map((r) => [r, r])) as Record<
+  PeerRole,
+  string
+>;
+const ROLE_TO_NUMBER = numbersOf<PeerRole, Extract<WirePeerRole, number>>(
+  'nyx.meta.PeerRole',
+  ROLE_NAMES,
+);
+const ROLE_FROM_WIRE = reverse(ROLE_NAMES, ROLE_TO_NUMBER);
+
+/** A peer of a decoded message, its role given by name (loader) or number (Raft stream). */
+function peerFromWire(p: WirePeer): Peer {
+  const role = ROLE_FROM_WIRE.get(p.role);
+  // A role this build does not know (a newer peer's) must not silently become a voter.
+  if (role === undefined)
+    throw new RaftCodecError(`unknown peer role ${String(p.role)}`, 'unknown-type');
+  return peerFromProto({ ...p, role });
+}
+
+type Signal = NonNullable<RaftEnvelope['hibernate']>;
+
+const SIGNAL_TO_WIRE: Record<Signal, HibernateSignal__Output> = {
   request: 'HIBERNATE_REQUEST',
   ack: 'HIBERNATE_ACK',
   wake: 'HIBERNATE_WAKE',
-} as const;
+};
+const SIGNAL_TO_NUMBER = numbersOf<Signal, Extract<HibernateSignal, number>>(
+  'nyx.raft.HibernateSignal',
+  SIGNAL_TO_WIRE,
+);
+const SIGNAL_FROM_WIRE = reverse(SIGNAL_TO_WIRE, SIGNAL_TO_NUMBER);
+const NO_SIGNAL = new Set<unknown>([
+  undefined,
+  'HIBERNATE_NONE',
+  wireEnum('nyx.raft.HibernateSignal', 'HIBERNATE_NONE'),
+]);
 
 function signalFromWire(w: WireRaftMessage['hibernate']): RaftEnvelope['hibernate'] {
-  switch (w) {
-    case 'HIBERNATE_NONE':
-    case undefined:
-      return undefined;
-    case 'HIBERNATE_REQUEST':
-      return 'request';
-    case 'HIBERNATE_ACK':
-      return 'ack';
-    case 'HIBERNATE_WAKE':
-      return 'wake';
-    default:
-      throw new RaftCodecError(`unknown hibernation signal ${String(w)}`, 'unknown-type');
-  }
+  if (NO_SIGNAL.has(w)) return undefined;
+  const signal = SIGNAL_FROM_WIRE.get(w);
+  if (signal === undefined)
+    throw new RaftCodecError(`unknown hibernation signal ${String(w)}`, 'unknown-type');
+  return signal;
 }
 
 export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
@@ -60,7 +100,7 @@ export function encodeEnvelope(env: RaftEnvelope): RaftMessage {
       version: toUint64Number(env.epoch.version),
     },
     message: encodeMessage(env.message),
-    ...(env.hibernate ? { hibernate: SIGNAL_TO_WIRE[env.hibernate] } : {}),
+    ...(env.hibernate ? { hibernate: SIGNAL_TO_NUMBER[env.hibernate] } : {}),
   };
 }
 
@@ -76,8 +116,8 @@ export function decodeEnvelope(w: WireRaftMessage): RaftEnvelope {
     const hibernate = signalFromWire(w.hibernate);
     return {
       regionId: uint64ToNumber(w.regionId, 'region id'),
-      fromPeer: peerFromProto(w.fromPeer),
-      toPeer: peerFromProto(w.toPeer),
+      fromPeer: peerFromWire(w.fromPeer),
+      toPeer: peerFromWire(w.toPeer),
       epoch: epochFromProto(w.regionEpoch),
       message: decodeMessage(w.message),
       ...(hibernate ? { hibernate } : {}),
@@ -85,8 +125,6 @@ export function decodeEnvelope(w: WireRaftMessage): RaftEnvelope {
   } catch (e) {
     if (e instanceof RaftCodecError) throw e;
     if (e instanceof Uint64RangeError) throw new RaftCodecError(e.message, 'out-of-range');
-    // peerFromProto refuses a role this build does not know.
-    if (e instanceof RangeError) throw new RaftCodecError(e.message, 'unknown-type');
     throw e;
   }
 }

@@ -4,11 +4,12 @@
 // and ids as numbers, so decoding rejects anything that does not fit exactly rather than
 // letting a corrupt or hostile peer round it into a valid value.
 //
-// uint64s leave as numbers (the serializer takes them) and arrive in whichever form the
-// deserializer gives (WireUint64): `Long`s from the store's Raft stream, which skips the
-// decimal strings the loader's `longs: String` would print and parse back for every
-// field (raftTransportService in src/proto/load.ts), decimal strings from the snapshot
-// stream, numbers from an in-process encoder.
+// uint64s and enums leave as numbers (both serializers take them) and arrive in
+// whichever form the deserializer gives: from the stores' Raft stream, decoded by
+// protobufjs directly (src/proto/raft_wire.ts), uint64s as `Long`s and enums as numbers;
+// from the snapshot stream, through the loader, decimal strings and names; from an
+// in-process encoder, numbers. The decoders take every form (WireUint64; enums by name
+// or number).
 //
 // Terms and indexes get a tighter bound than "fits in a number": RAFT_NUMBER_LIMIT. The
 // core does arithmetic on them (a candidate's term + 1, an index + 1 per entry), and its
@@ -34,20 +35,28 @@ import {
   type Message,
   type Snapshot,
 } from '../raft/index.js';
-import type { EntryType__Output as WireEntryType } from '../proto-gen/nyx/raft/EntryType.js';
-import type { MessageType__Output as WireMessageType } from '../proto-gen/nyx/raft/MessageType.js';
+import type {
+  EntryType as WireEntryTypeIn,
+  EntryType__Output as WireEntryType,
+} from '../proto-gen/nyx/raft/EntryType.js';
+import type {
+  MessageType as WireMessageTypeIn,
+  MessageType__Output as WireMessageType,
+} from '../proto-gen/nyx/raft/MessageType.js';
 import {
   Uint64RangeError,
   WireUint64,
   toUint64Number,
   wireUint64ToNumber,
 } from '../proto/uint64.js';
+import { wireEnum } from '../proto/raft_wire.js';
 
 // The wire shapes of proto/raft.proto's messages, with uint64 fields of type U: the
-// deserializers' (loader options: defaults on, enums as names, bytes as Buffers) when U is
-// WireUint64, the encoder's when it is number.
+// deserializers' (defaults on, bytes as Buffers; enums as names from the loader, as
+// numbers from the Raft stream's decoder) when U is WireUint64, the encoder's (enums as
+// numbers) when it is number.
 export interface WireEntry<U = WireUint64> {
-  type: WireEntryType;
+  type: WireEntryTypeIn;
   term: U;
   index: U;
   data: Buffer;
@@ -67,7 +76,7 @@ export interface WireSnapshot<U = WireUint64> {
 }
 
 export interface WireMessage<U = WireUint64> {
-  type: WireMessageType;
+  type: WireMessageTypeIn;
   to: U;
   from: U;
   term: U;
@@ -131,15 +140,50 @@ const ENTRY_TYPE_TO_WIRE: Record<EntryType, WireEntryType> = {
   [EntryType.ConfChange]: 'EntryConfChange',
 };
 
-// Reverse maps as Maps keyed by string: with enums loaded as strings, a value this
-// build does not know arrives as its number, which must miss here, not index an object.
-const MESSAGE_TYPE_FROM_WIRE = new Map<unknown, MessageType>(
-  Object.entries(MESSAGE_TYPE_TO_WIRE).map(([core, wire]) => [wire, core as MessageType]),
+// What the encoder writes: the .proto's numbers for those names (the Raft stream's
+// serializer takes numbers only, src/proto/raft_wire.ts; the loader takes them too).
+const MESSAGE_TYPE_TO_NUMBER = numbersOf<MessageType, Extract<WireMessageTypeIn, number>>(
+  'nyx.raft.MessageType',
+  MESSAGE_TYPE_TO_WIRE,
 );
-// EntryType is a numeric enum, so its record's keys come back as '0', '1', ...
-const ENTRY_TYPE_FROM_WIRE = new Map<unknown, EntryType>(
-  Object.entries(ENTRY_TYPE_TO_WIRE).map(([core, wire]) => [wire, Number(core) as EntryType]),
+const ENTRY_TYPE_TO_NUMBER = numbersOf<EntryType, Extract<WireEntryTypeIn, number>>(
+  'nyx.raft.EntryType',
+  ENTRY_TYPE_TO_WIRE,
 );
+
+// Reverse maps keyed by name and by number: the Raft stream's decoder gives numbers, the
+// loader's (the snapshot stream) names. A value this build does not know must miss here,
+// not index an object.
+const MESSAGE_TYPE_FROM_WIRE = reverse(MESSAGE_TYPE_TO_WIRE, MESSAGE_TYPE_TO_NUMBER);
+const ENTRY_TYPE_FROM_WIRE = reverse(ENTRY_TYPE_TO_WIRE, ENTRY_TYPE_TO_NUMBER);
+
+/**
+ * An enum table's values as the .proto's numbers (N: the generated type's numbers,
+ * which the .proto's own numbering makes true).
+ */
+export function numbersOf<K extends string | number, N extends number>(
+  enumName: Parameters<typeof wireEnum>[0],
+  names: Record<K, string>,
+): Record<K, N> {
+  const out = {} as Record<K, N>;
+  for (const k of Object.keys(names) as K[]) out[k] = wireEnum(enumName, names[k]) as N;
+  return out;
+}
+
+/** Core value by wire name or number. */
+export function reverse<K extends string | number>(
+  names: Record<K, string>,
+  numbers: Record<K, number>,
+): Map<unknown, K> {
+  const m = new Map<unknown, K>();
+  for (const k of Object.keys(names) as K[]) {
+    // Numeric enums' record keys come back from Object.keys as '0', '1', ...
+    const core = (typeof k === 'string' && /^[0-9]+$/.test(k) ? Number(k) : k) as K;
+    m.set(names[k], core);
+    m.set(numbers[k], core);
+  }
+  return m;
+}
 
 /** A Buffer over the same memory (the wire's bytes type), without copying. */
 function asBuffer(b: Uint8Array): Buffer {
@@ -176,7 +220,7 @@ function ids(xs: WireUint64[], what: string): number[] {
 
 export function encodeEntry(e: Entry): WireEntry<number> {
   return {
-    type: ENTRY_TYPE_TO_WIRE[e.type],
+    type: ENTRY_TYPE_TO_NUMBER[e.type],
     term: toUint64Number(e.term),
     index: toUint64Number(e.index),
     data: asBuffer(e.data),
@@ -250,7 +294,7 @@ export function decodeSnapshot(w: WireSnapshot): Snapshot {
  */
 export function encodeMessage(m: Message): WireMessage<number> {
   const w: WireMessage<number> = {
-    type: MESSAGE_TYPE_TO_WIRE[m.type],
+    type: MESSAGE_TYPE_TO_NUMBER[m.type],
     to: toUint64Number(m.to),
     from: toUint64Number(m.from),
     term: toUint64Number(m.term),
@@ -291,6 +335,9 @@ export function decodeMessage(w: WireMessage): Message {
   // Optional members are set only when present, so that a decoded message has exactly
   // the keys of the one that was encoded (deep equality holds).
   if (w.snapshot !== null && w.snapshot !== undefined) m.snapshot = decodeSnapshot(w.snapshot);
-  if (w.context !== undefined) m.context = asBytes(w.context);
+  // Absent reads as undefined from the loader and as null from the Raft stream's decoder
+  // (protobufjs keeps an absent optional field's null on the prototype).
+  const context = w.context as Buffer | null | undefined;
+  if (context !== undefined && context !== null) m.context = asBytes(context);
   return m;
 }

@@ -25,7 +25,7 @@ import { messageStage, trace, tracing } from '../common/trace.js';
 import { MessageType } from '../raft/index.js';
 import { RaftMessage } from '../proto-gen/nyx/raft/RaftMessage.js';
 import { RaftMessageBatch } from '../proto-gen/nyx/raft/RaftMessageBatch.js';
-import { RaftTransportClient, loadNyxProto } from '../proto/load.js';
+import { RaftTransportClient, newRaftTransportClient } from '../proto/load.js';
 import { encodeEnvelope } from './envelope_codec.js';
 import { toUint64Number } from '../proto/uint64.js';
 import { RaftEnvelope, RaftTransport } from './raft_store.js';
@@ -73,8 +73,7 @@ class StoreLink {
   connect(address: string): void {
     this.close();
     this.address = address;
-    const { nyx } = loadNyxProto();
-    this.client = new nyx.raft.RaftTransport(address, this.credentials, {
+    this.client = newRaftTransportClient(address, this.credentials, {
       // A peer store that restarts must be reached again within a second, not after
       // grpc's default backoff (growing to 120 s): its Regions cannot elect without us.
       'grpc.initial_reconnect_backoff_ms': 100,

@@ -1,4 +1,5 @@
-// The envelope codec refuses, with one typed error, everything the store cannot hold.
+// The envelope codec refuses, with one typed error, everything the store cannot hold; what
+// it can, it carries through the stores' own Raft stream serializers unchanged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageType, newMessage } from '../../src/raft/index.js';
@@ -6,7 +7,8 @@ import { PeerRole } from '../../src/region/meta.js';
 import { Uint64RangeError, uint64ToNumber, boundedUint64ToNumber } from '../../src/proto/uint64.js';
 import { decodeEnvelope, encodeEnvelope } from '../../src/store/envelope_codec.js';
 import { RaftCodecError } from '../../src/store/raft_codec.js';
-import type { RaftMessage__Output } from '../../src/proto-gen/nyx/raft/RaftMessage.js';
+import type { RaftMessage, RaftMessage__Output } from '../../src/proto-gen/nyx/raft/RaftMessage.js';
+import { raftTransportService } from '../../src/proto/load.js';
 
 const env = {
   regionId: 7,
@@ -56,4 +58,49 @@ test('uint64 conversions refuse with a typed RangeError naming the field', () =>
   assert.equal(boundedUint64ToNumber('10', 10), 10);
   assert.throws(() => boundedUint64ToNumber('11', 10, 'index'), Uint64RangeError);
   assert.throws(() => uint64ToNumber(' 7'), Uint64RangeError);
+});
+
+test("every role and hibernation signal crosses the stores' Raft stream as itself", () => {
+  // The stream's serializer writes enums as numbers and takes nothing else: a name it
+  // were given would be written as 0 (a Voter, no signal) without a word.
+  const raft = raftTransportService().Raft;
+  const roles = Object.values(PeerRole);
+  const signals = [undefined, 'request', 'ack', 'wake'] as const;
+  const sent = roles.flatMap((role, i) =>
+    signals.map((hibernate, j) => ({
+      ...env,
+      regionId: 1 + i * signals.length + j,
+      fromPeer: { ...env.fromPeer, role },
+      toPeer: { ...env.toPeer, role: roles[(i + 1) % roles.length]! },
+      ...(hibernate ? { hibernate } : {}),
+    })),
+  );
+  const bytes = raft.requestSerialize({ msgs: sent.map(encodeEnvelope), fromStoreId: 1 });
+  const got = raft.requestDeserialize(bytes) as unknown as { msgs: RaftMessage__Output[] };
+  assert.deepStrictEqual(got.msgs.map(decodeEnvelope), sent);
+});
+
+test('an enum number this build does not know is refused, on the stream as by name', () => {
+  const raft = raftTransportService().Raft;
+  const roundTrip = (patch: (w: RaftMessage) => void) => {
+    const w = encodeEnvelope(env);
+    patch(w);
+    const got = raft.requestDeserialize(raft.requestSerialize({ msgs: [w] })) as unknown as {
+      msgs: RaftMessage__Output[];
+    };
+    return () => decodeEnvelope(got.msgs[0]!);
+  };
+  const unknownType = (e: unknown) => e instanceof RaftCodecError && e.fault === 'unknown-type';
+  assert.throws(
+    roundTrip((w) => (w.toPeer!.role = 9 as unknown as 'Voter')),
+    unknownType,
+  );
+  assert.throws(
+    roundTrip((w) => (w.hibernate = 9 as unknown as 'HIBERNATE_ACK')),
+    unknownType,
+  );
+  assert.throws(
+    roundTrip((w) => (w.message!.type = 99 as unknown as 'MsgApp')),
+    unknownType,
+  );
 });
