@@ -15,9 +15,11 @@
 // windows, so the first case on a cold cluster measured the compiler more than the store.
 import { execFile } from 'node:child_process';
 import os from 'node:os';
+import { PdClient } from '../client/pd_client.js';
 import { NYX_BIN } from '../server/playground.js';
 import { compareRows, type CompareRow } from './compare_table.js';
 import { EtcdCluster } from './etcd/cluster.js';
+import { formatLeaderLayout, leaderLayout } from './leader_layout.js';
 import type { BenchResult } from './runner.js';
 import { summarize, type CaseSummary } from './summary.js';
 import { ThrowAwayCluster } from './throwaway_cluster.js';
@@ -157,8 +159,10 @@ export class CompareRunner {
       (c) => (this.running = c),
     );
     const pg = cluster.pg;
+    const pd = PdClient.connect([pg.pdEndpoint]);
     try {
       const pids = pg.processes.map((p) => p.child.pid!).filter((p) => p !== undefined);
+      const storeIds = pg.processes.flatMap((p) => (p.storeId === undefined ? [] : [p.storeId]));
       this.o.log(
         `run ${run}: NyxDB up, ${regions} Region(s) (pd ${pg.pdEndpoint}); load ${loadavg()}`,
       );
@@ -166,12 +170,15 @@ export class CompareRunner {
       const results: BenchResult[] = [];
       for (const c of this.o.cases) {
         const r = await this.load('raw', ['--pd', pg.pdEndpoint], pids, c);
+        // Where the leaders were as the case ended: a result is read beside its layout.
+        r.leaders = leaderLayout(await pd.scanRegions(Buffer.alloc(0), Buffer.alloc(0)), storeIds);
         this.report(`nyx ${regions}R`, run, r);
         results.push(r);
       }
       return results;
     } finally {
       this.running = undefined;
+      pd.close();
       await cluster.stop();
     }
   }
@@ -249,7 +256,9 @@ export class CompareRunner {
       `run ${run}: ${system} ${r.op} c=${r.concurrency}: ${f(r.opsPerSec, 0)} ops/s, ` +
         `p50 ${f(r.latencyMs.p50, 3)} ms, p99 ${f(r.latencyMs.p99, 3)} ms, ` +
         `server ${f(r.serverCpuUsPerOp, 0)} µs/op, client ${f(r.clientCpuUsPerOp, 0)} µs/op, ` +
-        `errors ${r.errors}; load ${loadavg()}`,
+        `errors ${r.errors}` +
+        (r.leaders ? `, leaders by store ${formatLeaderLayout(r.leaders)}` : '') +
+        `; load ${loadavg()}`,
     );
   }
 }

@@ -2,6 +2,7 @@
 // generator of op_runner.ts: gets and puts of a Workload's keys against a KvTarget,
 // reported as a BenchResult (per-op statistics for a mixed run, the histogram).
 import type { HistogramBucket } from './histogram.js';
+import type { LeaderLayout } from './leader_layout.js';
 import { LatencyRecorder, type LatencySummary } from './latency.js';
 import { runOperations, type OpRunOptions } from './op_runner.js';
 import type { KvTarget } from './target.js';
@@ -42,6 +43,8 @@ export interface BenchResult extends OpStats {
   errors: number;
   errorKinds: Record<string, number>;
   histogram: HistogramBucket[];
+  /** NyxDB in `nyx bench compare`: the leaders per store as the case ended. */
+  leaders?: LeaderLayout;
 }
 
 export async function runClosedLoop(

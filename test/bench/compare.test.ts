@@ -1,5 +1,6 @@
 // The comparison's pure pieces: the ratio rows, the layout's split keys (they must cut
-// the workload's keys), the /proc CPU parsing, the case list, and finding etcd.
+// the workload's keys), the /proc CPU parsing, the case list, finding etcd, and the leader
+// layout reported beside each NyxDB case.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -8,6 +9,8 @@ import path from 'node:path';
 import { clusterWarmupCases, parseCases } from '../../src/bench/compare.js';
 import { compareRows, renderCompareTable } from '../../src/bench/compare_table.js';
 import { findEtcd } from '../../src/bench/etcd/cluster.js';
+import { formatLeaderLayout, leaderLayout } from '../../src/bench/leader_layout.js';
+import { PeerRole } from '../../src/region/meta.js';
 import { parseProcStatCpu, processCpuSec } from '../../src/bench/proc_cpu.js';
 import type { CaseSummary } from '../../src/bench/summary.js';
 import { Workload, workloadKey, workloadSplitKeys } from '../../src/bench/workload.js';
@@ -196,5 +199,27 @@ describe('warmRegionCache', () => {
         `no probe in Region ${r}`,
       );
     }
+  });
+});
+
+describe('leaderLayout', () => {
+  const region = (id: number, leaderStore?: number) => ({
+    region: {
+      id,
+      startKey: Buffer.alloc(0),
+      endKey: Buffer.alloc(0),
+      epoch: { confVer: 1, version: 1 },
+      peers: [],
+    },
+    ...(leaderStore === undefined
+      ? {}
+      : { leader: { id: 100 + id, storeId: leaderStore, role: PeerRole.Voter } }),
+  });
+
+  test('counts leaders per store, stores without any included, in store order', () => {
+    const l = leaderLayout([region(1, 3), region(2, 1), region(3, 3), region(4)], [1, 2, 3]);
+    assert.deepEqual(l, { byStore: { '1': 1, '2': 0, '3': 2 }, none: 1 });
+    assert.equal(formatLeaderLayout(l), '1/0/2 (1 without)');
+    assert.equal(formatLeaderLayout(leaderLayout([region(1, 10), region(2, 9)], [10, 9])), '1/1');
   });
 });
