@@ -1,8 +1,8 @@
 // Where PD put the Regions' leaders, as a benchmark reports it beside its numbers. With
-// several Regions on one machine the layout moves write throughput by up to 1.5× between
-// fresh clusters of the same build (a store that leads some Regions and follows others
-// writes its log for three independent sources; docs/performance.md, "Why 8 Regions are
-// slower"), so a result without it cannot be read.
+// several Regions on one machine the layout alone can double or halve write throughput
+// (a store that leads some Regions and follows others writes its log for three
+// independent sources; docs/performance.md, "Why 8 Regions are slower"), so a result
+// without it cannot be read.
 import type { RegionInfo } from '../pd/cluster.js';
 
 export interface LeaderLayout {
