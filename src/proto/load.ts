@@ -19,6 +19,7 @@ import type { ProtoGrpcType as KvGrpcType } from '../proto-gen/kv.js';
 import type { ProtoGrpcType as PdGrpcType } from '../proto-gen/pd.js';
 import type { ProtoGrpcType as RaftGrpcType } from '../proto-gen/raft.js';
 import type { ProtoGrpcType as TxnHostGrpcType } from '../proto-gen/txn_host.js';
+import { deserializeRaftBatch, serializeRaftBatch } from './raft_wire.js';
 
 export type { KvClient, KvHandlers, KvDefinition } from '../proto-gen/nyx/kv/Kv.js';
 export type { PDClient, PDHandlers, PDDefinition } from '../proto-gen/nyx/pd/PD.js';
@@ -26,7 +27,6 @@ import type {
   RaftTransportClient,
   RaftTransportDefinition,
 } from '../proto-gen/nyx/raft/RaftTransport.js';
-import { deserializeRaftBatch, serializeRaftBatch } from './raft_wire.js';
 export type {
   RaftTransportClient,
   RaftTransportHandlers,
