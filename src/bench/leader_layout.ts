@@ -4,6 +4,7 @@
 // independent sources; docs/performance.md, "Why 8 Regions are slower"), so a result
 // without it cannot be read.
 import type { RegionInfo } from '../pd/cluster.js';
+import { countByStore } from './rebalance_bench_bound.js';
 
 export interface LeaderLayout {
   /** Leaders per store id. */
@@ -16,13 +17,17 @@ export function leaderLayout(
   regions: readonly RegionInfo[],
   storeIds: readonly number[],
 ): LeaderLayout {
-  const byStore: Record<string, number> = Object.fromEntries(storeIds.map((id) => [String(id), 0]));
-  let none = 0;
-  for (const r of regions) {
-    if (r.leader === undefined) none++;
-    else byStore[String(r.leader.storeId)] = (byStore[String(r.leader.storeId)] ?? 0) + 1;
-  }
-  return { byStore, none };
+  const leaderStores = regions.flatMap((r) => (r.leader ? [r.leader.storeId] : []));
+  // Every store listed, those without leaders as 0, and any leader's store even if the
+  // caller did not know it.
+  const { leaders } = countByStore(
+    [...new Set([...storeIds, ...leaderStores])],
+    leaderStores.map((leaderStore) => ({ voterStores: [], leaderStore })),
+  );
+  return {
+    byStore: Object.fromEntries([...leaders].map(([id, n]) => [String(id), n])),
+    none: regions.length - leaderStores.length,
+  };
 }
 
 /** "3/3/2" in store id order, with " (1 without)" when some Region has no leader. */

@@ -1,6 +1,7 @@
 // Conversions between the wire forms of nyx.meta (generated types) and the domain types
 // of src/region/meta.ts used by every layer. Ids travel as uint64 strings; the decoders of
-// peers and epochs also take the other wire forms (WireUint64), for the Raft stream.
+// peers and epochs also take the other wire forms (WireUint64, roles by number), for the
+// Raft stream.
 import type { Peer as PeerMsg, Peer__Output } from '../proto-gen/nyx/meta/Peer.js';
 import type { Region as RegionMsg, Region__Output } from '../proto-gen/nyx/meta/Region.js';
 import type {
@@ -10,6 +11,7 @@ import type {
 import type { Store as StoreMsg, Store__Output } from '../proto-gen/nyx/meta/Store.js';
 import { Peer, PeerRole, Region, RegionEpoch } from '../region/meta.js';
 import { StoreState, type StoreMeta } from '../pd/types.js';
+import { wireEnum } from './raft_wire.js';
 import { WireUint64, toUint64, uint64ToNumber } from './uint64.js';
 
 const PEER_ROLES = new Set<string>(Object.values(PeerRole));
@@ -22,20 +24,35 @@ export function peerToProto(p: Peer): PeerMsg {
   };
 }
 
-/** A decoded Peer whose ids may be in any wire form (WireUint64: a Long on the Raft stream). */
-export type WirePeer = Omit<Peer__Output, 'id' | 'storeId'> & {
+/**
+ * A decoded Peer whose ids may be in any wire form (WireUint64: a Long on the Raft stream)
+ * and whose role may be a name (the loader) or the .proto's number (the Raft stream).
+ */
+export type WirePeer = Omit<Peer__Output, 'id' | 'storeId' | 'role'> & {
   id: WireUint64;
   storeId: WireUint64;
+  role: Peer__Output['role'] | number;
 };
 
+/** Roles by the .proto's number, built on first use (only the Raft stream needs it). */
+let rolesByNumber: Map<number, PeerRole> | undefined;
+
+function roleFromWire(r: WirePeer['role']): PeerRole | undefined {
+  if (typeof r === 'string') return PEER_ROLES.has(r) ? (r as PeerRole) : undefined;
+  rolesByNumber ??= new Map(
+    Object.values(PeerRole).map((role) => [wireEnum('nyx.meta.PeerRole', role), role]),
+  );
+  return rolesByNumber.get(r);
+}
+
 export function peerFromProto(p: WirePeer): Peer {
+  const role = roleFromWire(p.role);
   // A role this build does not know (a newer peer's) must not silently become a voter.
-  if (!PEER_ROLES.has(p.role as string))
-    throw new RangeError(`unknown peer role ${String(p.role)}`);
+  if (role === undefined) throw new RangeError(`unknown peer role ${String(p.role)}`);
   return {
     id: uint64ToNumber(p.id, 'peer id'),
     storeId: uint64ToNumber(p.storeId, 'store id'),
-    role: p.role as PeerRole,
+    role,
   };
 }
 

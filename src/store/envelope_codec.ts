@@ -53,16 +53,6 @@ const ROLE_TO_NUMBER = numbersOf<PeerRole, Extract<WirePeerRole, number>>(
   'nyx.meta.PeerRole',
   ROLE_NAMES,
 );
-const ROLE_FROM_WIRE = reverse(ROLE_NAMES, ROLE_TO_NUMBER);
-
-/** A peer of a decoded message, its role given by name (loader) or number (Raft stream). */
-function peerFromWire(p: WirePeer): Peer {
-  const role = ROLE_FROM_WIRE.get(p.role);
-  // A role this build does not know (a newer peer's) must not silently become a voter.
-  if (role === undefined)
-    throw new RaftCodecError(`unknown peer role ${String(p.role)}`, 'unknown-type');
-  return peerFromProto({ ...p, role });
-}
 
 type Signal = NonNullable<RaftEnvelope['hibernate']>;
 
@@ -116,8 +106,8 @@ export function decodeEnvelope(w: WireRaftMessage): RaftEnvelope {
     const hibernate = signalFromWire(w.hibernate);
     return {
       regionId: uint64ToNumber(w.regionId, 'region id'),
-      fromPeer: peerFromWire(w.fromPeer),
-      toPeer: peerFromWire(w.toPeer),
+      fromPeer: peerFromProto(w.fromPeer),
+      toPeer: peerFromProto(w.toPeer),
       epoch: epochFromProto(w.regionEpoch),
       message: decodeMessage(w.message),
       ...(hibernate ? { hibernate } : {}),
@@ -125,6 +115,8 @@ export function decodeEnvelope(w: WireRaftMessage): RaftEnvelope {
   } catch (e) {
     if (e instanceof RaftCodecError) throw e;
     if (e instanceof Uint64RangeError) throw new RaftCodecError(e.message, 'out-of-range');
+    // peerFromProto refuses a role this build does not know.
+    if (e instanceof RangeError) throw new RaftCodecError(e.message, 'unknown-type');
     throw e;
   }
 }
