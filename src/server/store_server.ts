@@ -23,7 +23,7 @@ import { DataDirLock } from '../common/data_dir_lock.js';
 import { Logger } from '../common/logger.js';
 import { DEFAULT_RAFT_LOG_WAL_BYTES, RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RegionEnginePool } from '../storage/region_engine_pool.js';
-import { DEFAULT_REGION_WAL_BYTES } from '../storage/region_engine.js';
+import { DEFAULT_APPLY_GROUP, DEFAULT_REGION_WAL_BYTES } from '../storage/region_engine.js';
 import { decodeSnapshotDescriptor } from '../storage/region_snapshot.js';
 import { snapDir } from '../storage/paths.js';
 import { StoreMetrics } from '../store/metrics.js';
@@ -256,6 +256,8 @@ export class StoreServer {
       exclusiveLocking,
       maxOpen: cfg.maxOpenRegionEngines,
       walBytes: walBytes === undefined ? undefined : Math.min(walBytes, DEFAULT_REGION_WAL_BYTES),
+      // Tools that read the files of a running store (--no-lock-files) see every apply.
+      ...(exclusiveLocking ? { applyGroup: DEFAULT_APPLY_GROUP } : {}),
     });
     const snaps = snapDir(cfg.dataDir);
     fs.mkdirSync(snaps, { recursive: true });
@@ -339,6 +341,9 @@ export class StoreServer {
       NODE_RUNTIME,
     );
     this.raftStore = raftStore;
+    // An idle Region's last apply group commits within a tick of falling due.
+    const engines = this.engines;
+    raftStore.everyTick(() => engines.commitDueGroups());
     const hibernation =
       cfg.hibernateRegions === false
         ? undefined

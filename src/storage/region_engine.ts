@@ -10,6 +10,17 @@
 // one rule that follows is that the log may only be compacted below an apply state
 // known to be on disk: flush() checkpoints (which fsyncs) and says which one that is.
 //
+// The same argument lets applies commit in groups (options.applyGroup), as etcd's
+// backend commits its batch transaction every 100 ms and TiKV's partitioned engines skip
+// their own WAL: an apply runs in a savepoint of one transaction that stays open until
+// it is maxDelayMs old or holds maxBytes, and commits then. Reads on this engine's
+// handle see the group at once, so answers and reads are not delayed; a crash loses the
+// open group, which the log still holds, and the store applies it again. A random put
+// dirties a whole page: a page that several applies of a group touch reaches the WAL
+// (and a checkpoint) once, where a commit per apply wrote it each time. Everything else
+// that touches the file commits the group first (use(), share(), flush(), close()):
+// another connection then sees what was applied, and a transaction of its own can start.
+//
 // The handle is opened lazily and may be closed at any time between calls (hibernation,
 // or a RegionEnginePool evicting it); every method reopens it transparently.
 import fs from 'node:fs';
@@ -111,7 +122,21 @@ export interface RegionEngineOptions {
    * the default, for engines a worker opens on its own, does not.
    */
   exclusiveLocking?: boolean;
+  /** Commit plain applies in groups (see the top of this file); default: each at once. */
+  applyGroup?: ApplyGroupLimits;
+  /** Milliseconds, for the groups' age (default performance.now). */
+  now?: () => number;
 }
+
+export interface ApplyGroupLimits {
+  /** A group commits with the first apply or tick after it is this old. */
+  maxDelayMs: number;
+  /** ... or once its applies hold this many bytes of keys and values. */
+  maxBytes: number;
+}
+
+/** etcd's backend commits every 100 ms; half of that bounds what a crash replays. */
+export const DEFAULT_APPLY_GROUP: ApplyGroupLimits = { maxDelayMs: 50, maxBytes: 1 << 20 };
 
 export const DEFAULT_REGION_WAL_BYTES = 1000 * SQLITE_PAGE_BYTES;
 
@@ -131,6 +156,8 @@ export class RegionEngine {
   private untouched = false;
   /** Other connections using the file now (share()): the locks are not held meanwhile. */
   private sharers = 0;
+  /** The open apply group: when it began and the bytes its applies wrote. */
+  private group: { since: number; bytes: number } | undefined;
 
   constructor(
     readonly dataDir: string,
@@ -174,12 +201,18 @@ export class RegionEngine {
     regionState?: RegionLocalState,
     merged?: readonly MergedRecord[],
   ): void {
-    this.use((_db, st) => {
+    // A change of the Region itself (meta, merges) commits at once, with what came before.
+    const grouped = this.opts.applyGroup !== undefined && !regionState && !merged?.length;
+    this.pinned(!grouped, (db, st) => {
       const cur = this.apply!;
       if (applyState.appliedIndex < cur.appliedIndex)
         throw new StorageError(
           `region ${this.regionId}: applied index going back from ${cur.appliedIndex} to ${applyState.appliedIndex}`,
         );
+      if (grouped) {
+        this.applyInGroup(db, st, ops, applyState);
+        return;
+      }
       st.transaction(() => {
         writeBatch(st, ops, applyState, regionState);
         if (merged && merged.length > 0)
@@ -191,6 +224,74 @@ export class RegionEngine {
       this.apply = { ...applyState };
       if (regionState) this.local = cloneRegionState(regionState);
     });
+  }
+
+  /** A plain apply in the open group (a savepoint of it), which commits once due. */
+  private applyInGroup(
+    db: SqliteDatabase,
+    st: RegionStatements,
+    ops: readonly WriteOp[],
+    applyState: ApplyState,
+  ): void {
+    const limits = this.opts.applyGroup!;
+    if (!this.group) {
+      st.begin().run();
+      this.group = { since: this.now(), bytes: 0 };
+    }
+    try {
+      // Nested: a savepoint, so a failing apply takes back only its own writes.
+      st.transaction(() => writeBatch(st, ops, applyState));
+    } catch (e) {
+      // SQLite may have rolled the whole group back (a full disk while spilling pages):
+      // then applies already answered are gone from the file, and only a restart, which
+      // applies the log again from the file's state, can go on.
+      if (!db.inTransaction) this.groupLost(e);
+      throw e;
+    }
+    this.apply = { ...applyState };
+    this.group.bytes += opsBytes(ops);
+    if (this.group.bytes >= limits.maxBytes || this.now() - this.group.since >= limits.maxDelayMs)
+      this.commitGroup();
+  }
+
+  /** Commit the open apply group if it is maxDelayMs old (the store's ticks call this). */
+  commitGroupIfDue(): void {
+    const g = this.group;
+    if (g && this.now() - g.since >= this.opts.applyGroup!.maxDelayMs) this.commitGroup();
+  }
+
+  /** Whether an apply group is open: applied, not yet committed to the file. */
+  get groupOpen(): boolean {
+    return this.group !== undefined;
+  }
+
+  private commitGroup(): void {
+    if (!this.group || !this.db) return;
+    const db = this.db;
+    if (!db.inTransaction) this.groupLost();
+    try {
+      this.stmts!.commit().run();
+    } catch (e) {
+      // A COMMIT that fails for want of space rolls the whole group back (SQLite's rule
+      // for SQLITE_FULL); anything else it left open is rolled back here.
+      if (db.inTransaction) db.exec('ROLLBACK');
+      this.groupLost(e);
+    }
+    this.group = undefined;
+  }
+
+  /** The group is gone from the file: the cached state follows the file, and callers stop. */
+  private groupLost(cause?: unknown): never {
+    this.group = undefined;
+    this.reloadState();
+    const why = cause instanceof Error ? ` (${cause.message})` : '';
+    throw new StorageError(
+      `region ${this.regionId}: an apply group was rolled back${why}; the store must restart to apply the log again`,
+    );
+  }
+
+  private now(): number {
+    return this.opts.now ? this.opts.now() : performance.now();
   }
 
   /**
@@ -273,12 +374,12 @@ export class RegionEngine {
   // --- reads ---
 
   get(table: Table, key: Uint8Array): Buffer | undefined {
-    return this.use((_db, st) => st.get(table).get(asBuffer(key)) as Buffer | undefined);
+    return this.pinned(false, (_db, st) => st.get(table).get(asBuffer(key)) as Buffer | undefined);
   }
 
   /** The pairs found among keys, in the order asked. */
   batchGet(table: Table, keys: readonly Uint8Array[]): KvPair[] {
-    return this.use((_db, st) => {
+    return this.pinned(false, (_db, st) => {
       const g = st.get(table);
       const out: KvPair[] = [];
       for (const k of keys) {
@@ -293,7 +394,8 @@ export class RegionEngine {
   /** The first pair of [start, end) (end not empty), or undefined: a scan with limit 1. */
   first(table: Table, start: Uint8Array, end: Uint8Array): KvPair | undefined {
     if (end.length === 0) throw new Error('first() needs an end key');
-    return this.use(
+    return this.pinned(
+      false,
       (_db, st) => st.first(table).get(asBuffer(start), asBuffer(end)) as KvPair | undefined,
     );
   }
@@ -304,7 +406,7 @@ export class RegionEngine {
     const start = o.start ? asBuffer(o.start) : EMPTY;
     const bounded = o.end !== undefined && o.end.length > 0;
     const limit = o.limit ?? -1;
-    return this.use((_db, st) => {
+    return this.pinned(false, (_db, st) => {
       const keyOnly = o.keyOnly ?? false;
       const s = st.scan(o.table, { reverse: o.reverse ?? false, bounded, keyOnly });
       if (o.maxBytes === undefined) {
@@ -329,22 +431,22 @@ export class RegionEngine {
 
   /** Rows in a table (for tests, stats and inspection; it is a full count). */
   count(table: Table): number {
-    return this.use((_db, st) => st.count(table).get() as number);
+    return this.pinned(false, (_db, st) => st.count(table).get() as number);
   }
 
   applyState(): ApplyState {
-    if (this.apply === undefined) this.use(() => undefined);
+    if (this.apply === undefined) this.pinned(false, () => undefined);
     return { ...this.apply! };
   }
 
   /** The merges this Region took in, oldest first (read from the file: merges are rare). */
   mergedRecords(): MergedRecord[] {
-    return this.use((_db, st) => readMerged(st, this.regionId));
+    return this.pinned(false, (_db, st) => readMerged(st, this.regionId));
   }
 
   /** The Region meta, or undefined if none was ever written. */
   regionState(): RegionLocalState | undefined {
-    if (this.local === undefined) this.use(() => undefined);
+    if (this.local === undefined) this.pinned(false, () => undefined);
     return this.local ? cloneRegionState(this.local) : undefined;
   }
 
@@ -432,6 +534,7 @@ export class RegionEngine {
    * meanwhile, and takes them again when the last sharer is done.
    */
   share(): () => void {
+    if (this.db) this.commitGroup();
     this.sharers++;
     if (this.db && this.opts.exclusiveLocking) setLockingMode(this.db, 'normal');
     let released = false;
@@ -448,6 +551,7 @@ export class RegionEngine {
   close(): void {
     if (!this.db) return;
     if (this.pins > 0) throw new StorageError(`region ${this.regionId}: close while in use`);
+    this.commitGroup();
     // sqlite3_close of the last connection checkpoints (with fsyncs) and deletes the WAL.
     this.db.close();
     this.db = undefined;
@@ -467,6 +571,22 @@ export class RegionEngine {
     this.retired = true;
   }
 
+  /**
+   * Stop as a crash would (the simulator's and tests' crashes): the open apply group is
+   * rolled back, not committed, and the engine never reopens.
+   */
+  crash(): void {
+    if (this.db) {
+      this.group = undefined;
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.db.close();
+      this.db = undefined;
+      this.stmts = undefined;
+      this.hooks.onClose?.(this);
+    }
+    this.retired = true;
+  }
+
   /** Close and delete the Region's files. The object is unusable afterwards. */
   destroy(): void {
     this.close();
@@ -477,15 +597,22 @@ export class RegionEngine {
 
   /**
    * Run fn with the open handle; the engine is pinned meanwhile, so a pool will not
-   * close it under fn (split copies hold two engines at once).
+   * close it under fn (split copies hold two engines at once). The apply group is
+   * committed first: fn may start a transaction, or let another connection read.
    */
   use<T>(fn: (db: SqliteDatabase, st: RegionStatements) => T): T {
+    return this.pinned(true, fn);
+  }
+
+  /** use(), leaving the apply group open unless `commitGroup` (reads and applies). */
+  private pinned<T>(commitGroup: boolean, fn: (db: SqliteDatabase, st: RegionStatements) => T): T {
     this.checkAlive();
     this.untouched = false;
     this.pins++;
     try {
       if (!this.db) this.open();
       this.hooks.onUse?.(this);
+      if (commitGroup) this.commitGroup();
       return fn(this.db!, this.stmts!);
     } finally {
       this.pins--;
@@ -543,6 +670,17 @@ function readApplyState(st: RegionStatements): ApplyState {
 function readMerged(st: RegionStatements, holder: number): MergedRecord[] {
   const m = st.getLocal().get(LOCAL_MERGED) as string | undefined;
   return m === undefined ? [] : decodeMergedRecords(m, holder);
+}
+
+/** The key and value bytes a batch writes (an apply group's size). */
+function opsBytes(ops: readonly WriteOp[]): number {
+  let n = 0;
+  for (const o of ops) {
+    if (o.op === 'put') n += o.key.length + o.value.length;
+    else if (o.op === 'delete') n += o.key.length;
+    else n += o.start.length + o.end.length;
+  }
+  return n;
 }
 
 /** A batch's writes with the apply state (and meta) they bring, inside the caller's transaction. */

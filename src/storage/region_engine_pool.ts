@@ -4,7 +4,7 @@
 // maxOpen are open, the least recently used ones are closed (and reopen transparently
 // on their next use). An engine in the middle of an operation is never closed.
 import { listRegionDbIds } from './paths.js';
-import { RegionEngine } from './region_engine.js';
+import { ApplyGroupLimits, RegionEngine } from './region_engine.js';
 
 export interface RegionEnginePoolOptions {
   /** Open handles allowed at once (default 256). */
@@ -16,6 +16,10 @@ export interface RegionEnginePoolOptions {
    * RegionEngineOptions.exclusiveLocking).
    */
   exclusiveLocking?: boolean;
+  /** Commit the engines' plain applies in groups (see RegionEngineOptions.applyGroup). */
+  applyGroup?: ApplyGroupLimits;
+  /** Milliseconds, for the groups' age (default performance.now). */
+  now?: () => number;
 }
 
 export interface RegionEnginePoolStats {
@@ -27,6 +31,8 @@ export class RegionEnginePool {
   readonly maxOpen: number;
   private readonly walBytes: number | undefined;
   private readonly exclusiveLocking: boolean;
+  private readonly applyGroup: ApplyGroupLimits | undefined;
+  private readonly now: (() => number) | undefined;
   private readonly engines = new Map<number, RegionEngine>();
   /** Open engines, least recently used first (Map keeps insertion order). */
   private readonly lru = new Map<number, RegionEngine>();
@@ -39,6 +45,8 @@ export class RegionEnginePool {
     this.maxOpen = Math.max(1, opts.maxOpen ?? 256);
     this.walBytes = opts.walBytes;
     this.exclusiveLocking = opts.exclusiveLocking ?? true;
+    this.applyGroup = opts.applyGroup;
+    this.now = opts.now;
   }
 
   /** The engine of a Region (its file is created on first use if absent). */
@@ -54,7 +62,12 @@ export class RegionEnginePool {
           onIdle: () => this.trim(),
           onClose: (x) => this.lru.delete(x.regionId),
         },
-        { walBytes: this.walBytes, exclusiveLocking: this.exclusiveLocking },
+        {
+          walBytes: this.walBytes,
+          exclusiveLocking: this.exclusiveLocking,
+          ...(this.applyGroup ? { applyGroup: this.applyGroup } : {}),
+          ...(this.now ? { now: this.now } : {}),
+        },
       );
       this.engines.set(regionId, e);
     }
@@ -106,6 +119,17 @@ export class RegionEnginePool {
    */
   closeAll(): void {
     for (const e of [...this.engines.values()]) e.shutDown();
+  }
+
+  /** closeAll as a crash would: open apply groups are lost (RegionEngine.crash). */
+  crashAll(): void {
+    for (const e of [...this.engines.values()]) e.crash();
+  }
+
+  /** Commit the apply groups that are due (the store's ticks; an idle Region's last group). */
+  commitDueGroups(): void {
+    if (!this.applyGroup) return;
+    for (const e of this.lru.values()) e.commitGroupIfDue();
   }
 
   private touch(e: RegionEngine): void {

@@ -129,4 +129,13 @@ export class RegionStatements {
   putLocal(): SqliteStatement {
     return this.stmt('putLocal', 'INSERT OR REPLACE INTO local_state (name, value) VALUES (?, ?)');
   }
+
+  /** Opens an apply group's transaction (region_engine.ts applyBatch). */
+  begin(): SqliteStatement {
+    return this.stmt('begin', 'BEGIN');
+  }
+
+  commit(): SqliteStatement {
+    return this.stmt('commit', 'COMMIT');
+  }
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { MessageType, SnapshotStatus, StateRole } from '../../src/raft/index.js';
 import { PeerRole, Region } from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
+import { ApplyGroupLimits, DEFAULT_APPLY_GROUP } from '../../src/storage/region_engine.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
 import {
   decodeSnapshotDescriptor,
@@ -91,7 +92,8 @@ export class TestStore {
 
   open(): void {
     this.logEngine = RaftLogEngine.open(this.dir);
-    this.engines = new RegionEnginePool(this.dir);
+    // Applies commit in groups, as a real store's do; crash() loses the open ones.
+    this.engines = new RegionEnginePool(this.dir, { applyGroup: this.net.applyGroup });
     const cfg = { ...TEST_PEER_CONFIG, storeId: this.id };
     const observer: PeerObserver = {
       proposal: () => undefined,
@@ -152,6 +154,8 @@ export class TestStore {
     });
     for (const p of this.loader.loadAll()) this.store.addPeer(p);
     this.kv = new RawKv(this.store);
+    const engines = this.engines;
+    this.store.everyTick(() => engines.commitDueGroups());
     this.store.start();
     this.up = true;
   }
@@ -160,7 +164,7 @@ export class TestStore {
   crash(): void {
     this.up = false;
     this.store.stop(new Error('crashed'));
-    this.engines.closeAll();
+    this.engines.crashAll();
     this.logEngine.close();
   }
 
@@ -179,6 +183,8 @@ export class LocalNetwork {
   /** Sees every message just before the receiving store gets it. */
   onDeliver: ((to: TestStore, env: RaftEnvelope) => void) | undefined;
   snapshotsSent = 0;
+  /** How the stores' applies commit (set before they open). */
+  applyGroup: ApplyGroupLimits = DEFAULT_APPLY_GROUP;
   readonly root: string;
 
   constructor(

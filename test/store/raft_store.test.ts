@@ -3,7 +3,8 @@ import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RegionError } from '../../src/region/errors.js';
 import { DEFAULT_RAW_KV_LIMITS, RawKv } from '../../src/store/raw_kv.js';
-import { LocalNetwork } from './cluster_harness.js';
+import { RegionEngine } from '../../src/storage/region_engine.js';
+import { LocalNetwork, eventually } from './cluster_harness.js';
 
 let net: LocalNetwork | undefined;
 afterEach(() => {
@@ -114,6 +115,35 @@ test('a crashed follower restarts from disk and catches up; a leader crash elect
   for (let i = 0; i < 20; i++) assert.deepEqual(await leader.kv.get(ctx, b(`k${i}`)), b(`v${i}`));
   await leader.kv.put(ctx, b('after'), b('crash'));
   assert.deepEqual(await leader.kv.get(ctx, b('after')), b('crash'));
+});
+
+test('applies a crash took with their open groups are applied again from the log', async () => {
+  net = new LocalNetwork([1, 2, 3]);
+  // Groups that never fall due: every apply after the bootstrap waits in one.
+  net.applyGroup = { maxDelayMs: 3_600_000, maxBytes: 1 << 30 };
+  for (const s of net.stores.values()) s.open();
+  const region = net.bootstrapRegion(1);
+  const leader = await net.waitForLeader(1);
+  const ctx = { regionId: 1, epoch: region.epoch };
+  for (let i = 0; i < 20; i++) await leader.kv.put(ctx, b(`k${i}`), b(`v${i}`));
+  const answered = leader.store.peers.get(1)!.appliedIndex;
+  for (const s of net.stores.values()) s.crash();
+  for (const s of net.stores.values()) {
+    const file = new RegionEngine(s.dir, 1);
+    const onFile = file.applyState().appliedIndex;
+    assert.equal(file.get('raw', b('k0')), undefined, `store ${s.id} kept an apply of the group`);
+    file.close();
+    assert.ok(onFile < answered, `store ${s.id}: file at ${onFile}, answered up to ${answered}`);
+  }
+  for (const s of net.stores.values()) s.open();
+  const again = await net.waitForLeader(1);
+  for (let i = 0; i < 20; i++) assert.deepEqual(await again.kv.get(ctx, b(`k${i}`)), b(`v${i}`));
+  // Every replica applies the log again, not only the leader.
+  await eventually('every replica applied the log again', () =>
+    [...net!.stores.values()].every(
+      (s) => s.store.peers.get(1)!.engine.get('raw', b('k19'))?.toString() === 'v19',
+    ),
+  );
 });
 
 test('a follower behind the compacted log catches up by snapshot', async () => {

@@ -26,6 +26,7 @@ import {
 } from '../../src/region/meta.js';
 import { RaftLogEngine } from '../../src/storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../../src/storage/raft_log_batch.js';
+import { DEFAULT_APPLY_GROUP } from '../../src/storage/region_engine.js';
 import { RegionEnginePool } from '../../src/storage/region_engine_pool.js';
 import {
   decodeSnapshotDescriptor,
@@ -119,7 +120,11 @@ export class SimStore {
         done(null);
       });
     };
-    this.engines = new RegionEnginePool(this.dir);
+    // Applies commit in groups, as a real store's do; a crash loses the open ones.
+    this.engines = new RegionEnginePool(this.dir, {
+      applyGroup: DEFAULT_APPLY_GROUP,
+      now: () => runtime.now(),
+    });
     const cfg = { ...SIM_PEER_CONFIG, storeId: this.id };
     this.loader = new PeerLoader(
       this.id,
@@ -219,6 +224,8 @@ export class SimStore {
       waitTimers: runtime,
     });
     this.commands = kvCommands(this.kv, this.txn);
+    const engines = this.engines;
+    this.store.everyTick(() => engines.commitDueGroups());
     this.store.start();
     this.merges.start(40);
     // PD worker's stale peer check (stale_peer.ts), scaled like the merge runner: a replica
@@ -248,7 +255,7 @@ export class SimStore {
     this.cluster.world.kill(this.id);
     this.merges.stop();
     this.store.stop(new Error(`store ${this.id} ${reason}`));
-    this.engines.closeAll();
+    this.engines.crashAll();
     this.logEngine.close();
   }
 

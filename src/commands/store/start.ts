@@ -111,7 +111,7 @@ export default class StoreStart extends BaseCommand<typeof StoreStart> {
     }),
     'lock-files': Flags.boolean({
       description:
-        "hold the SQLite files' locks while running (faster writes); --no-lock-files lets other programs (sqlite3) read a running store's files",
+        "hold the SQLite files' locks while running and commit applies in groups (faster writes); --no-lock-files lets other programs (sqlite3) read a running store's files, every apply as it happens",
       default: true,
       allowNo: true,
     }),
