@@ -256,8 +256,11 @@ export class StoreServer {
       exclusiveLocking,
       maxOpen: cfg.maxOpenRegionEngines,
       walBytes: walBytes === undefined ? undefined : Math.min(walBytes, DEFAULT_REGION_WAL_BYTES),
-      // Tools that read the files of a running store (--no-lock-files) see every apply.
-      ...(exclusiveLocking ? { applyGroup: DEFAULT_APPLY_GROUP } : {}),
+      // Applies commit in groups, except for tools that read the files of a running store
+      // (--no-lock-files), which then see every apply, and on a disk under 4 GiB: its WAL
+      // budget is small, and a group that a full disk fails is lost as a whole (SQLite
+      // rolls it back), which stops the store; a single apply waits for space instead.
+      ...(exclusiveLocking && walBytes === undefined ? { applyGroup: DEFAULT_APPLY_GROUP } : {}),
     });
     const snaps = snapDir(cfg.dataDir);
     fs.mkdirSync(snaps, { recursive: true });

@@ -131,12 +131,16 @@ export interface RegionEngineOptions {
 export interface ApplyGroupLimits {
   /** A group commits with the first apply or tick after it is this old. */
   maxDelayMs: number;
-  /** ... or once its applies hold this many bytes of keys and values. */
+  /**
+   * ... or once its commit may write this many bytes to the WAL: every write counted as
+   * at least a page, a delete of a range as the whole bound. A transaction cannot
+   * checkpoint, so this is how far a group may grow the WAL past its usual size.
+   */
   maxBytes: number;
 }
 
 /** etcd's backend commits every 100 ms; half of that bounds what a crash replays. */
-export const DEFAULT_APPLY_GROUP: ApplyGroupLimits = { maxDelayMs: 50, maxBytes: 1 << 20 };
+export const DEFAULT_APPLY_GROUP: ApplyGroupLimits = { maxDelayMs: 50, maxBytes: 2 << 20 };
 
 export const DEFAULT_REGION_WAL_BYTES = 1000 * SQLITE_PAGE_BYTES;
 
@@ -156,7 +160,7 @@ export class RegionEngine {
   private untouched = false;
   /** Other connections using the file now (share()): the locks are not held meanwhile. */
   private sharers = 0;
-  /** The open apply group: when it began and the bytes its applies wrote. */
+  /** The open apply group: when it began and the WAL bytes its commit may write. */
   private group: { since: number; bytes: number } | undefined;
 
   constructor(
@@ -249,7 +253,7 @@ export class RegionEngine {
       throw e;
     }
     this.apply = { ...applyState };
-    this.group.bytes += opsBytes(ops);
+    this.group.bytes += walBytesOf(ops);
     if (this.group.bytes >= limits.maxBytes || this.now() - this.group.since >= limits.maxDelayMs)
       this.commitGroup();
   }
@@ -672,13 +676,16 @@ function readMerged(st: RegionStatements, holder: number): MergedRecord[] {
   return m === undefined ? [] : decodeMergedRecords(m, holder);
 }
 
-/** The key and value bytes a batch writes (an apply group's size). */
-function opsBytes(ops: readonly WriteOp[]): number {
+/**
+ * What a batch may add to the WAL at its group's commit: a page at least per write (a
+ * random key dirties a page of its own), and no bound for a delete of a range.
+ */
+function walBytesOf(ops: readonly WriteOp[]): number {
   let n = 0;
   for (const o of ops) {
-    if (o.op === 'put') n += o.key.length + o.value.length;
-    else if (o.op === 'delete') n += o.key.length;
-    else n += o.start.length + o.end.length;
+    if (o.op === 'deleteRange') return Infinity;
+    const bytes = o.op === 'put' ? o.key.length + o.value.length : o.key.length;
+    n += Math.max(SQLITE_PAGE_BYTES, bytes);
   }
   return n;
 }

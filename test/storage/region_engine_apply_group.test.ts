@@ -71,13 +71,19 @@ test('applies in a group are read at once on the engine and reach the file when 
   assert.equal(engine.groupOpen, false);
 });
 
-test('a group commits once its applies hold maxBytes', (t) => {
-  const { engine, committed } = setup(t, { maxDelayMs: 1e9, maxBytes: 10 });
-  engine.applyBatch([put('k1', 'abc')], at(1)); // 5 bytes
+test('a group commits once its commit may write maxBytes to the WAL', (t) => {
+  const { engine, committed } = setup(t, { maxDelayMs: 1e9, maxBytes: 3 * 4096 });
+  engine.applyBatch([put('k1', 'abc'), put('k2', 'abc')], at(1)); // a page each
   assert.equal(committed('k1'), undefined);
-  engine.applyBatch([put('k2', 'abc')], at(2)); // 10 bytes
+  engine.applyBatch([put('k3', 'abc')], at(2)); // the third page
   assert.equal(engine.groupOpen, false);
   assert.equal(committed('k1'), 'abc');
+  // A delete of a range may touch any number of pages: its group commits with it.
+  engine.applyBatch([put('k4', 'abc')], at(3));
+  engine.applyBatch([{ op: 'deleteRange', table: 'raw', start: s('k1'), end: s('k3') }], at(4));
+  assert.equal(engine.groupOpen, false);
+  assert.equal(committed('k1'), undefined);
+  assert.equal(committed('k4'), 'abc');
 });
 
 test('use(), share(), flush() and close() commit the group first', (t) => {
