@@ -140,7 +140,7 @@ export interface ApplyGroupLimits {
 }
 
 /** etcd's backend commits every 100 ms; half of that bounds what a crash replays. */
-export const DEFAULT_APPLY_GROUP: ApplyGroupLimits = { maxDelayMs: 50, maxBytes: 2 << 20 };
+export const DEFAULT_APPLY_GROUP: ApplyGroupLimits = { maxDelayMs: 50, maxBytes: 8 << 20 };
 
 export const DEFAULT_REGION_WAL_BYTES = 1000 * SQLITE_PAGE_BYTES;
 
