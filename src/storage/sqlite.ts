@@ -67,8 +67,8 @@ export function openDatabase(file: string, opts: OpenOptions): SqliteDatabase {
     db.pragma('busy_timeout = 5000');
     // Statement journals (the pages a multi-row INSERT OR REPLACE or a savepoint may have
     // to take back) in memory: by default SQLite spills one past 64 KiB to a temporary
-    // file, and a store's applies and log writes then wrote and threw away about as many
-    // bytes there as into their WALs, a system call per page.
+    // file and keeps it, and a store's applies then wrote and threw away half as many
+    // bytes there as into their WALs, two system calls per page.
     db.pragma('temp_store = MEMORY');
     if (opts.walAutocheckpoint !== undefined)
       db.pragma(`wal_autocheckpoint = ${opts.walAutocheckpoint}`);

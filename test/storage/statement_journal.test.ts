@@ -1,8 +1,8 @@
 // Statement journals stay in memory (sqlite.ts, temp_store = MEMORY). A statement that
 // writes several rows inside a transaction journals each page it changes, so that it can
 // be taken back alone; SQLite's default spills that journal to a temporary file past
-// 64 KiB and keeps writing there, a system call per page. Under puts at c=256 each store
-// wrote about as many bytes to such files as to its WALs.
+// 64 KiB and keeps writing there, two system calls per page. Under puts at c=256 each
+// store wrote half as many bytes to such a file as to its WALs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
