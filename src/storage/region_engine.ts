@@ -254,11 +254,11 @@ export class RegionEngine {
     }
     this.apply = { ...applyState };
     this.group.bytes += walBytesOf(ops);
-    if (this.group.bytes >= limits.maxBytes || this.now() - this.group.since >= limits.maxDelayMs)
-      this.commitGroup();
+    if (this.group.bytes >= limits.maxBytes) this.commitGroup();
+    else this.commitGroupIfDue();
   }
 
-  /** Commit the open apply group if it is maxDelayMs old (the store's ticks call this). */
+  /** Commit the open apply group if it is maxDelayMs old (also the store's ticks). */
   commitGroupIfDue(): void {
     const g = this.group;
     if (g && this.now() - g.since >= this.opts.applyGroup!.maxDelayMs) this.commitGroup();
