@@ -134,12 +134,7 @@ export class SplitBench {
       const windows: SplitBenchReport['windows'] = [];
       for (let run = 0; run < o.runs; run++) {
         const order = windowOrder(run);
-        const baselineWindow = () =>
-          cpuOf(async () => {
-            load!.beginWindow();
-            await sleep(o.durationSec * 1000);
-            return load!.endWindow();
-          });
+        const baselineWindow = () => cpuOf(() => load!.windowOf(o.durationSec * 1000));
         const splitWindow = () =>
           cpuOf(async () => {
             const regions = Array.from({ length: o.splitsPerWindow }, () => nextFill++);

@@ -63,6 +63,18 @@ export class WindowedWriteLoad {
     };
   }
 
+  /**
+   * One window of `ms` or a little more. Timers count whole milliseconds of the event
+   * loop's clock, so `setTimeout(ms)` alone can close the window up to a millisecond short
+   * by the real clock: wait on until the real clock is past the end.
+   */
+  async windowOf(ms: number): Promise<WriteWindow> {
+    this.beginWindow();
+    const end = this.open!.startMs + ms;
+    for (let left = ms; left > 0; left = end - performance.now()) await sleep(Math.ceil(left));
+    return this.endWindow();
+  }
+
   /** Ends the open window and sums it up. */
   endWindow(): WriteWindow {
     const w = this.open;
