@@ -1,6 +1,7 @@
 // Load split (TiKV's load-base-split, raftstore/store/worker/split_controller.rs): once a
-// second the controller takes each led Region's window of load (region_flow.ts). A Region
-// that served more than split-qps-threshold requests or split-byte-threshold bytes a second
+// second the controller takes each led Region's window of read load (region_flow.ts: writes
+// are not in it, as in TiKV). A Region that served more than split-qps-threshold read
+// requests or split-byte-threshold bytes a second
 // for split-detect-times windows in a row is split at a key chosen from the accesses
 // sampled over those windows, so that about as much load falls left of it as right of it.
 // The split goes through the same runner (PD-assigned ids, one batch split entry) as the

@@ -70,7 +70,7 @@ export class StoreMetrics {
   });
   readonly loadSplits = new Counter({
     name: 'nyx_store_load_splits_total',
-    help: 'Splits this store started because a Region it leads stayed over split-qps-threshold or split-byte-threshold',
+    help: 'Splits this store started because a Region it leads stayed over split-qps-threshold or split-byte-threshold (reads)',
     registers: [this.registry],
   });
   readonly leaderships = new Counter({

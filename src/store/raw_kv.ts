@@ -161,7 +161,7 @@ export class RawKv {
     this.disk?.checkWrite();
     peer.checkKey(key);
     await this.write(peer, ctx, [{ op: 'put', cf: 'raw', key, value }]);
-    this.store.flow.onWrite(peer.regionId, { start: key }, 1, key.length + value.length);
+    this.store.flow.onWrite(peer.regionId, 1, key.length + value.length);
   }
 
   async batchPut(ctx: RequestContext, pairs: { key: Buffer; value: Buffer }[]): Promise<void> {
@@ -178,13 +178,7 @@ export class RawKv {
       ctx,
       pairs.map((p) => ({ op: 'put', cf: 'raw', key: p.key, value: p.value })),
     );
-    if (pairs.length > 0)
-      this.store.flow.onWrite(
-        peer.regionId,
-        { start: pairs[0]!.key },
-        pairs.length,
-        pairsBytes(pairs),
-      );
+    if (pairs.length > 0) this.store.flow.onWrite(peer.regionId, pairs.length, pairsBytes(pairs));
   }
 
   async delete(ctx: RequestContext, key: Buffer): Promise<void> {
@@ -192,7 +186,7 @@ export class RawKv {
     const peer = this.peer(ctx);
     peer.checkKey(key);
     await this.write(peer, ctx, [{ op: 'delete', cf: 'raw', key }]);
-    this.store.flow.onWrite(peer.regionId, { start: key }, 1, key.length);
+    this.store.flow.onWrite(peer.regionId, 1, key.length);
   }
 
   /** Delete [start, end) ∩ the Region (the client splits a range across Regions). */
@@ -219,7 +213,7 @@ export class RawKv {
     this.disk?.checkWrite();
     peer.checkKey(key);
     const r = await this.write(peer, ctx, [{ op: 'cas', cf: 'raw', key, value, previous }]);
-    this.store.flow.onWrite(peer.regionId, { start: key }, 1, key.length + value.length);
+    this.store.flow.onWrite(peer.regionId, 1, key.length + value.length);
     return { succeeded: r.casSucceeded ?? false, previous: r.casPrevious ?? null };
   }
 }

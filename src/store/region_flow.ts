@@ -4,8 +4,13 @@
 //    previous report into its heartbeat (TiKV's RegionHeartbeat bytes_read / keys_written
 //    ... with its interval); PD turns them into rates and finds hot Regions;
 //  - the load split controller (load_split.ts), which takes one window a second: the
-//    requests and bytes served in it and a uniform sample of the keys they touched
+//    read requests and bytes served in it and a uniform sample of the keys they touched
 //    (TiKV's split_controller.rs samples key ranges of read requests the same way).
+//    Writes are not in the window, as in TiKV: a split cannot spread a write load over
+//    more stores (every write goes to every replica, and the halves start on the same
+//    stores), so splitting a write-hot Region only multiplies Regions, each with its own
+//    log entries, messages and applies. Moving the leader or a replica of a write-hot
+//    Region is the hot-region scheduler's job (PD), from the heartbeat's written bytes.
 // Counting is a few additions per request; the sample is a bounded reservoir, so a Region
 // under any load costs at most MAX_WINDOW_SAMPLES keys of memory per window.
 
@@ -29,7 +34,7 @@ export interface FlowReport extends FlowCounts {
   intervalMs: number;
 }
 
-/** One load split window: requests and bytes served, and sampled accesses. */
+/** One load split window: read requests and bytes served, and sampled accesses. */
 export interface LoadWindow {
   requests: number;
   bytes: number;
@@ -70,12 +75,11 @@ export class RegionFlow {
     this.sample(c, access, bytes);
   }
 
-  /** A write request applied. */
-  onWrite(regionId: number, access: KeyAccess, keys: number, bytes: number): void {
+  /** A write request applied: reported to PD, not a load split's concern (see above). */
+  onWrite(regionId: number, keys: number, bytes: number): void {
     const c = this.counters(regionId);
     c.report.writtenKeys += keys;
     c.report.writtenBytes += bytes;
-    this.sample(c, access, bytes);
   }
 
   /**

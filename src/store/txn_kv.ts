@@ -375,12 +375,9 @@ export class TxnKv {
           : undefined,
     );
     if (res.onePcCommitTs > 0n) this.committedTxns.onePc++;
-    const first = a.mutations[0];
-    if (first) {
-      let bytes = 0;
-      for (const m of a.mutations) bytes += m.key.length + (m.value?.length ?? 0);
-      this.store.flow.onWrite(ctx.regionId, { start: first.key }, a.mutations.length, bytes);
-    }
+    let bytes = 0;
+    for (const m of a.mutations) bytes += m.key.length + (m.value?.length ?? 0);
+    if (a.mutations.length > 0) this.store.flow.onWrite(ctx.regionId, a.mutations.length, bytes);
     return res;
   }
 

@@ -65,7 +65,7 @@ test('region flow: heartbeat counts span an interval; the window sample is bound
     () => (coin = (coin + 0.37) % 1),
   );
   flow.onRead(7, { start: k(1) }, 1, 10);
-  flow.onWrite(7, { start: k(2) }, 2, 30);
+  flow.onWrite(7, 2, 30);
   now += 400;
   assert.equal(flow.takeReport(7, 500), undefined, 'too soon: the counts keep accumulating');
   now += 200;
@@ -86,9 +86,10 @@ test('region flow: heartbeat counts span an interval; the window sample is bound
   });
   for (let i = 0; i < 1000; i++) flow.onRead(7, { start: k(i % 100) }, 1, 5);
   const w = flow.takeWindow(7);
-  // The window counts every request since the last take, the two before the reports too.
-  assert.equal(w.requests, 1002);
-  assert.equal(w.bytes, 5000 + 40);
+  // The window counts every read since the last take, the one before the reports too;
+  // the write is reported to PD but is no load split's concern (TiKV: reads only).
+  assert.equal(w.requests, 1001);
+  assert.equal(w.bytes, 5000 + 10);
   assert.equal(w.samples.length, MAX_WINDOW_SAMPLES);
   assert.deepEqual(flow.takeWindow(7), { requests: 0, bytes: 0, samples: [] });
   flow.retain(() => false);
@@ -147,7 +148,7 @@ test('load split controller: over a threshold for detect-times windows in a row,
   for (let i = 0; i < 4; i++) assert.deepEqual(second(100), []);
   assert.equal(splits.length, 1);
 
-  // A follower never splits; bytes count like requests.
+  // A follower never splits; bytes count like requests; writes do not count.
   const other = fakeStore({ ...r, id: 10 });
   const ctl2 = new LoadSplitController(
     other.store,
@@ -157,11 +158,15 @@ test('load split controller: over a threshold for detect-times windows in a row,
     () => now,
   );
   other.leader.value = false;
-  for (let i = 0; i < 20; i++) other.store.flow.onWrite(10, { start: k(i) }, 1, 100);
+  for (let i = 0; i < 20; i++) other.store.flow.onRead(10, { start: k(i) }, 1, 100);
   now += 1000;
   assert.deepEqual(ctl2.tick(), []);
   other.leader.value = true;
-  for (let i = 0; i < 20; i++) other.store.flow.onWrite(10, { start: k(i) }, 1, 100);
+  // Writes alone, however many, never make a split candidate: a split cannot spread them.
+  for (let i = 0; i < 20; i++) other.store.flow.onWrite(10, 1, 100);
+  now += 1000;
+  assert.deepEqual(ctl2.tick(), []);
+  for (let i = 0; i < 20; i++) other.store.flow.onRead(10, { start: k(i) }, 1, 100);
   now += 1000;
   assert.deepEqual(ctl2.tick(), [10]);
 });

@@ -242,7 +242,7 @@ export const CONFIG_SCHEMA = [
     min: 1,
     max: 2 ** 40,
     description:
-      'Requests per second a Region must serve for split-detect-times seconds in a row to be split by load',
+      'Read requests per second a Region must serve for split-detect-times seconds in a row to be split by load',
   },
   {
     name: 'split-byte-threshold',
@@ -251,7 +251,7 @@ export const CONFIG_SCHEMA = [
     min: 1,
     max: TIB,
     description:
-      'Bytes per second a Region must serve for split-detect-times seconds in a row to be split by load',
+      'Bytes read per second a Region must serve for split-detect-times seconds in a row to be split by load',
   },
   {
     name: 'split-detect-times',
