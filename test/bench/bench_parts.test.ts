@@ -8,7 +8,13 @@ import { latencyHistogram, renderHistogram } from '../../src/bench/histogram.js'
 import { ProgressDisplay } from '../../src/bench/progress_display.js';
 import { Zipfian, scramble } from '../../src/bench/zipfian.js';
 import { YCSB_MIX, YCSB_WORKLOADS, YcsbWorkload } from '../../src/bench/ycsb.js';
-import { caseMedians, checkTargets, type CaseRun } from '../../src/bench/txn_targets.js';
+import {
+  caseMedians,
+  checkTargets,
+  comparisonCases,
+  txnWarmupCases,
+  type CaseRun,
+} from '../../src/bench/txn_targets.js';
 import type { OpRunResult } from '../../src/bench/op_runner.js';
 import type { RawClient } from '../../src/client/raw_client.js';
 
@@ -196,4 +202,20 @@ test('targets: ratios of medians over runs, bounds as in issue #8', () => {
       [0.3, false],
     ],
   );
+});
+
+test('txn warm-up: each workload of the comparison once at c=16, sharing the seconds', () => {
+  const cases = comparisonCases(1, 256);
+  const w = txnWarmupCases(cases, 10);
+  assert.deepEqual(
+    w.map((c) => c.workload),
+    ['raw-put', '1pc', 'transfer-async', 'transfer-2pc'],
+  );
+  for (const c of w) {
+    assert.equal(c.concurrency, 16);
+    assert.ok(c.durationSec >= 2 && c.durationSec <= 3, `${c.durationSec} s`);
+  }
+  assert.deepEqual(txnWarmupCases(cases, 0), []);
+  // Never under a second each, however short the total.
+  assert.ok(txnWarmupCases(cases, 1).every((c) => c.durationSec === 1));
 });

@@ -11,6 +11,7 @@ import {
   caseMedians,
   checkTargets,
   comparisonCases,
+  txnWarmupCases,
   type CaseRun,
 } from '../../bench/txn_targets.js';
 import {
@@ -44,6 +45,12 @@ export default class BenchTxn extends KvCommand<typeof BenchTxn> {
       default: false,
     }),
     runs: Flags.integer({ description: 'runs of each case with --compare', default: 3, min: 1 }),
+    'cluster-warmup': Flags.integer({
+      description:
+        'with --compare: unmeasured seconds of load (each workload at c=16) before the first run',
+      default: 10,
+      min: 0,
+    }),
     'latency-concurrency': Flags.integer({
       description: 'workers for the latency cases of --compare',
       default: 1,
@@ -142,6 +149,17 @@ export default class BenchTxn extends KvCommand<typeof BenchTxn> {
     const latencyC = f['latency-concurrency'];
     const throughputC = f['throughput-concurrency'];
     const cases = comparisonCases(latencyC, throughputC);
+    for (const w of txnWarmupCases(cases, f['cluster-warmup'])) {
+      const label = `cluster warm-up ${w.workload} c=${w.concurrency}`;
+      progress.say(label);
+      await runOperations(txnWorkload(w.workload, deps), {
+        concurrency: w.concurrency,
+        durationSec: w.durationSec,
+        warmupSec: 0,
+        onProgress: (p) => progress.update(label, p),
+      });
+      progress.done();
+    }
     const runs: CaseRun[] = [];
     for (let run = 1; run <= f.runs; run++) {
       for (const c of cases) {
@@ -166,6 +184,7 @@ export default class BenchTxn extends KvCommand<typeof BenchTxn> {
           runs: f.runs,
           durationSec: f.duration,
           warmupSec: f.warmup,
+          clusterWarmupSec: f['cluster-warmup'],
           latencyConcurrency: latencyC,
           throughputConcurrency: throughputC,
         },
@@ -183,7 +202,7 @@ export default class BenchTxn extends KvCommand<typeof BenchTxn> {
         })),
       }),
       () =>
-        `nyx bench txn --compare (--pd ${f.pd}; ${settings.regions} Regions, ${f.runs} runs of ${f.duration} s each)\n` +
+        `nyx bench txn --compare (--pd ${f.pd}; ${settings.regions} Regions, ${f.runs} runs of ${f.duration} s each, after ${f['cluster-warmup']} s of warm-up)\n` +
         renderComparison(medians, targets),
     );
   }
