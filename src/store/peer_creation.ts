@@ -122,9 +122,7 @@ export type HostedMergedRecords = (regionId: number) => readonly MergedRecord[] 
  *     source replica up, merge_apply.ts), and stops the store if the source is gone: the
  *     snapshot waits (it is refused, the leader sends it again) until that replica has
  *     applied the merge and destroyed the source itself. This holds when the snapshot is
- *     of a Region split off the target later: the record travels with the range; and
- *     when it is of the target itself, if the target's replica here is initialized (a
- *     placeholder has no log: the snapshot is its only way in).
+ *     of a Region split off the target later: the record travels with the range.
  *
  * Anything else is refused: an overlap this store cannot yet explain resolves as its
  * Regions catch up.
@@ -139,11 +137,7 @@ export function snapshotOverlap(
   if (!region) return { refuse: 'snapshot without a Region meta', stale: [] };
   const r = region.region;
   const stale: Region[] = [];
-  const regions = [...hosted];
-  // The snapshot's own Region, when its replica here is initialized (not a placeholder):
-  // it has a log of its own, from which it may still take a merge in.
-  const ownInitialized = regions.some((h) => h.id === r.id && h.epoch.version > 0);
-  for (const h of regions) {
+  for (const h of hosted) {
     if (h.id === r.id || h.epoch.version === 0 || !rangesOverlap(h, r)) continue;
     const refuse = (why: string): SnapshotOverlap => ({
       refuse: `overlaps region ${h.id} hosted here: ${why}`,
@@ -157,15 +151,6 @@ export function snapshotOverlap(
       const target = hostedMerged(record.target);
       if (target && !target.some((m) => sameMerge(m, record)))
         return refuse(`region ${record.target} hosted here has still to merge it`);
-    } else if (ownInitialized) {
-      // The snapshot is of the target, and the target's replica here is initialized (a
-      // split it applied made it) but has not applied the merge: the leader may yet send
-      // it the CommitMerge from its log instead of this snapshot, and that takes the
-      // source in from here (seed 97454: the source destroyed for a snapshot that was then
-      // not installed, the CommitMerge came by append and stopped the store).
-      const own = hostedMerged(r.id) ?? [];
-      if (!own.some((m) => sameMerge(m, record)))
-        return refuse(`its replica of region ${r.id} here has still to merge it from its log`);
     }
     stale.push(h);
   }

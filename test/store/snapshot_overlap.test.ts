@@ -134,27 +134,3 @@ test('a Region split off the target after the merge: stale only once no target r
       .refuse,
   );
 });
-
-test("a snapshot of the target itself: the source stays while the target's initialized replica here has still to merge it", (t) => {
-  // Region 10 [b, c) was merged into Region 2, now [a, c) at version 6. This store's replica
-  // of Region 2 is initialized at [a, b) (a split it applied made it) and has not applied
-  // the CommitMerge: the leader may send it by append instead of this snapshot, and that
-  // takes the source in from here (seed 97454 stopped a store when it was gone).
-  const source = region(10, 'b', 'c', 4);
-  const file = snapshotOf(t, region(2, 'a', 'c', 6), [record(source, 2)]);
-  const lagging = region(2, 'a', 'b', 5);
-  assert.equal(
-    snapshotOverlap(file, 2, [lagging, source], hostedRecords({ 2: [], 10: [] })).refuse,
-    'overlaps region 10 hosted here: its replica of region 2 here has still to merge it from its log',
-  );
-  // Once it has applied the merge, the source is stale; a placeholder of Region 2
-  // (version 0, no log) has only the snapshot to take it in.
-  assert.deepEqual(
-    snapshotOverlap(file, 2, [lagging, source], hostedRecords({ 2: [record(source, 2)] })),
-    { stale: [source] },
-  );
-  const placeholder = { ...region(2, '', '', 0), peers: [] };
-  assert.deepEqual(snapshotOverlap(file, 2, [placeholder, source], hostedRecords({ 2: [] })), {
-    stale: [source],
-  });
-});
