@@ -18,6 +18,7 @@ import os from 'node:os';
 import { PdClient } from '../client/pd_client.js';
 import { NYX_BIN } from '../server/playground.js';
 import { compareRows, type CompareRow } from './compare_table.js';
+import { warmupShares } from './warmup.js';
 import { EtcdCluster } from './etcd/cluster.js';
 import { formatLeaderLayout, leaderLayout } from './leader_layout.js';
 import type { BenchResult } from './runner.js';
@@ -270,18 +271,15 @@ function loadavg(): string {
     .join(' ');
 }
 
-/**
- * A fresh cluster's warm-up: each op of the cases once, in order, at concurrency 16,
- * sharing `sec` seconds (at least one each); none for 0.
- */
+/** A fresh cluster's warm-up: each op of the cases, sharing `sec` seconds (warmup.ts). */
 export function clusterWarmupCases(
   cases: CompareCase[],
   sec: number,
 ): (CompareCase & { durationSec: number })[] {
-  if (sec <= 0) return [];
-  const ops = [...new Set(cases.map((c) => c.op))];
-  const each = Math.max(1, Math.round(sec / ops.length));
-  return ops.map((op) => ({ op, concurrency: 16, durationSec: each }));
+  return warmupShares(
+    cases.map((c) => c.op),
+    sec,
+  ).map(({ kind, ...w }) => ({ op: kind, ...w }));
 }
 
 /** "put@1,get@256" or the cross product of ops and concurrencies. */

@@ -3,6 +3,7 @@
 // cross-Region transfer throughput at high concurrency. Medians over runs, and the ratio
 // of medians, so one noisy run on a shared machine moves the verdict little.
 import { median } from './summary.js';
+import { warmupShares } from './warmup.js';
 import type { OpRunResult } from './op_runner.js';
 import type { TxnWorkloadName } from './txn_workloads.js';
 
@@ -47,20 +48,19 @@ export function comparisonCases(latencyC: number, throughputC: number): CaseKey[
 }
 
 /**
- * The unmeasured warm-up before a comparison's first run: each workload of the cases once,
- * in order, at concurrency 16, sharing `sec` seconds (at least one each); none for 0.
- * Both the load generator and the stores are JIT-compiled: without it the first run's
- * first case, the raw put every ratio divides by, ran on cold code (a cold run measured
- * 1PC at 1.26x raw put where warm runs of the same command measured 1.97x).
+ * The unmeasured warm-up before a comparison's first run: each workload of the cases,
+ * sharing `sec` seconds (warmup.ts). Without it the first run's first case, the raw put
+ * every ratio divides by, ran on cold code (a cold run measured 1PC at 1.26x raw put
+ * where warm runs of the same command measured 1.97x).
  */
 export function txnWarmupCases(
   cases: CaseKey[],
   sec: number,
 ): (CaseKey & { durationSec: number })[] {
-  if (sec <= 0) return [];
-  const workloads = [...new Set(cases.map((c) => c.workload))];
-  const each = Math.max(1, Math.round(sec / workloads.length));
-  return workloads.map((workload) => ({ workload, concurrency: 16, durationSec: each }));
+  return warmupShares(
+    cases.map((c) => c.workload),
+    sec,
+  ).map(({ kind, ...w }) => ({ workload: kind, ...w }));
 }
 
 export function caseMedians(runs: CaseRun[]): CaseMedian[] {

@@ -5,13 +5,14 @@ import { createTxnClient } from '../../client/create_client.js';
 import type { TxnClient } from '../../client/txn/txn_client.js';
 import { layoutAccounts, type AccountLayout } from '../../bench/accounts.js';
 import { plainJson, renderComparison, renderOpResult } from '../../bench/op_report.js';
-import { runOperations } from '../../bench/op_runner.js';
+import { runOperations, type OpRunResult } from '../../bench/op_runner.js';
 import { ProgressDisplay } from '../../bench/progress_display.js';
 import {
   caseMedians,
   checkTargets,
   comparisonCases,
   txnWarmupCases,
+  type CaseKey,
   type CaseRun,
 } from '../../bench/txn_targets.js';
 import {
@@ -149,29 +150,31 @@ export default class BenchTxn extends KvCommand<typeof BenchTxn> {
     const latencyC = f['latency-concurrency'];
     const throughputC = f['throughput-concurrency'];
     const cases = comparisonCases(latencyC, throughputC);
-    for (const w of txnWarmupCases(cases, f['cluster-warmup'])) {
-      const label = `cluster warm-up ${w.workload} c=${w.concurrency}`;
+    /** One case under a progress label. */
+    const runCase = async (
+      label: string,
+      c: CaseKey,
+      durationSec: number,
+      warmupSec: number,
+    ): Promise<OpRunResult> => {
       progress.say(label);
-      await runOperations(txnWorkload(w.workload, deps), {
-        concurrency: w.concurrency,
-        durationSec: w.durationSec,
-        warmupSec: 0,
+      const result = await runOperations(txnWorkload(c.workload, deps), {
+        concurrency: c.concurrency,
+        durationSec,
+        warmupSec,
         onProgress: (p) => progress.update(label, p),
       });
       progress.done();
+      return result;
+    };
+    for (const w of txnWarmupCases(cases, f['cluster-warmup'])) {
+      await runCase(`cluster warm-up ${w.workload} c=${w.concurrency}`, w, w.durationSec, 0);
     }
     const runs: CaseRun[] = [];
     for (let run = 1; run <= f.runs; run++) {
       for (const c of cases) {
         const label = `run ${run}/${f.runs} ${c.workload} c=${c.concurrency}`;
-        progress.say(label);
-        const result = await runOperations(txnWorkload(c.workload, deps), {
-          concurrency: c.concurrency,
-          durationSec: f.duration,
-          warmupSec: f.warmup,
-          onProgress: (p) => progress.update(label, p),
-        });
-        progress.done();
+        const result = await runCase(label, c, f.duration, f.warmup);
         runs.push({ ...c, run, result });
       }
     }
