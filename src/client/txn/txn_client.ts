@@ -111,11 +111,7 @@ export class TxnClient {
       useBatchCommands: options.useBatchCommands ?? true,
     });
     this.rpc = new TxnRpc(sender, options.maxBatchKeys ?? 256);
-    this.resolver = new LockResolver(
-      this.rpc,
-      () => this.getTimestamp(),
-      (work) => this.track(work),
-    );
+    this.resolver = new LockResolver(this.rpc, () => this.getTimestamp());
     const update = pd.updateServiceGcSafePoint?.bind(pd);
     this.gcKeeper = update
       ? new ServiceSafePointKeeper(
