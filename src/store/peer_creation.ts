@@ -95,7 +95,7 @@ export interface SnapshotOverlap {
   refuse?: string;
   /**
    * Hosted Regions the snapshot's Region covers whole, that were merged away and that no
-   * Region here still has to take in: stale replicas to destroy before the snapshot goes in.
+   * Region here still has to take in: stale replicas, destroyed as the snapshot goes in.
    */
   stale: Region[];
 }
@@ -109,7 +109,8 @@ export type HostedMergedRecords = (regionId: number) => readonly MergedRecord[] 
 /**
  * Whether the Region in a received snapshot file overlaps a Region hosted here (another
  * id): installing it would let two peers of this store serve one key. An overlapped
- * Region is stale, and is destroyed first, only with proof that nothing here needs it:
+ * Region is stale, and is destroyed when the snapshot is installed (raft_store.ts
+ * installSnapshot), only with proof that nothing here needs it:
  *
  *   - the snapshot's Region covers it whole at a higher version (a split this store has
  *     not applied overlaps partly, and is refused);
@@ -135,7 +136,21 @@ export function snapshotOverlap(
 ): SnapshotOverlap {
   const { region, merged } = readSnapshotFileState(file, regionId);
   if (!region) return { refuse: 'snapshot without a Region meta', stale: [] };
-  const r = region.region;
+  return regionOverlap(region.region, merged, hosted, hostedMerged);
+}
+
+/**
+ * The rule of snapshotOverlap for a Region `r` and the merged records it carries, read
+ * from a received file or from an engine the snapshot went into (raft_store.ts
+ * installSnapshot, and a restart after a crash between the install and the destroy,
+ * peer_loader.ts).
+ */
+export function regionOverlap(
+  r: Region,
+  merged: readonly MergedRecord[],
+  hosted: Iterable<Region>,
+  hostedMerged: HostedMergedRecords,
+): SnapshotOverlap {
   const stale: Region[] = [];
   for (const h of hosted) {
     if (h.id === r.id || h.epoch.version === 0 || !rangesOverlap(h, r)) continue;

@@ -29,6 +29,7 @@ import { OffLoopSnapshotBuilder } from './snapshot_builder.js';
 import { exportSnapshotOffLoop } from './snapshot_worker.js';
 import { isInitializedRegion } from './conf_change.js';
 import { coveredByTombstone, destroyReplica } from './peer_destroy.js';
+import { regionOverlap } from './peer_creation.js';
 
 /**
  * Index and term a newly created Region starts its log at (TiKV's RAFT_INIT_LOG_INDEX):
@@ -240,7 +241,15 @@ export class PeerLoader {
       destroyReplica(f.region.id, t, this.logEngine, this.engines);
       this.destroyedAtLoad.push(f.region.id);
     }
-    const live = found.filter((f) => !merged.includes(f));
+    // raft_store.ts installSnapshot: a snapshot went in, the stale Regions it covers were
+    // not destroyed yet. Destroyed from outside, as they would have been.
+    const covered = found.filter((f) => !merged.includes(f) && this.coveredBySnapshot(f, found));
+    for (const f of covered) {
+      const t = { ...f.region.epoch, peerId: f.peerId, appliedEnd: false };
+      destroyReplica(f.region.id, t, this.logEngine, this.engines);
+      this.destroyedAtLoad.push(f.region.id);
+    }
+    const live = found.filter((f) => !merged.includes(f) && !covered.includes(f));
     const peers: RegionPeer[] = [];
     for (const f of live) {
       if (this.unfinishedSplitChild(f, live)) continue;
@@ -266,6 +275,24 @@ export class PeerLoader {
         o.region.id !== f.region.id &&
         o.region.epoch.version > f.region.epoch.version &&
         rangesOverlap(o.region, f.region),
+    );
+  }
+
+  /**
+   * A Region another one hosted here covers as a stale Region under a snapshot
+   * (peer_creation.ts regionOverlap: a higher version over its whole range, with the
+   * record of its merge, and no replica here still to take it in).
+   */
+  private coveredBySnapshot(
+    f: { region: Region },
+    all: readonly { engine: RegionEngine; region: Region }[],
+  ): boolean {
+    const recordsOf = (id: number) => all.find((o) => o.region.id === id)?.engine.mergedRecords();
+    return all.some(
+      (o) =>
+        o.region.id !== f.region.id &&
+        o.region.epoch.version > f.region.epoch.version &&
+        regionOverlap(o.region, o.engine.mergedRecords(), [f.region], recordsOf).stale.length > 0,
     );
   }
 

@@ -15,14 +15,16 @@ import {
   MessageType,
   Ready,
   SnapshotStatus,
+  invariant,
   payloadsSize,
 } from '../raft/index.js';
 import { Peer, Region, RegionEpoch } from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { isOutOfSpace } from '../storage/sqlite.js';
+import type { MergedRecord } from '../storage/region_state.js';
 import { Channel, Refusal, checkForStore } from './message_validator.js';
-import { snapshotOverlap } from './peer_creation.js';
+import { regionOverlap, snapshotOverlap } from './peer_creation.js';
 import { RegionPeer } from './peer.js';
 import { DirtyPeers } from './store_dirty_set.js';
 import { LogSyncQueue } from './log_sync_queue.js';
@@ -337,32 +339,55 @@ export class RaftStore {
    * Region must not overlap another Region hosted here (peer_creation.ts): two peers of one
    * store would serve one key. A peer created from a message gets its range from the
    * snapshot; a lagging peer's snapshot may bring a wider range than it has (merges it
-   * missed, the log they were in compacted away), over sources still hosted here.
+   * missed, the log they were in compacted away), over sources still hosted here. Those
+   * stale sources stay until the snapshot is installed, and go with it (installSnapshot):
+   * destroyed now and the snapshot then passed over by Raft, a lagging target replica here
+   * could take the merge from its log after all and find its source gone.
    */
   onSnapshotMessage(env: RaftEnvelope, file: string): Refusal | undefined {
-    const peer = this.peers.get(env.regionId);
-    if (peer) {
-      const overlap = snapshotOverlap(file, env.regionId, this.regions(), (id) => {
-        const p = this.peers.get(id);
-        if (!p) return undefined;
-        return p.isInitialized() ? p.engine.mergedRecords() : [];
-      });
+    if (this.peers.has(env.regionId)) {
+      const overlap = snapshotOverlap(file, env.regionId, this.regions(), this.hostedMerged);
       if (overlap.refuse) return { reason: 'bad-snapshot', detail: overlap.refuse };
-      if (overlap.stale.length > 0) {
-        // Destroyed first (their tombstones written), the snapshot taken at the leader's
-        // next send: a crash in between leaves the range to the snapshot still to come.
-        for (const s of overlap.stale) {
-          this.destroyPeer(s.id, `stale: covered by region ${env.regionId}'s snapshot`, {
-            appliedEnd: false,
-          });
-        }
-        return {
-          reason: 'bad-snapshot',
-          detail: `overlapped stale regions ${overlap.stale.map((s) => s.id).join(', ')}, destroyed`,
-        };
-      }
     }
     return this.onRaftMessage(env, 'snapshot');
+  }
+
+  /** The merged records of a hosted Region (none before its first snapshot). */
+  private readonly hostedMerged = (regionId: number): readonly MergedRecord[] | undefined => {
+    const p = this.peers.get(regionId);
+    if (!p) return undefined;
+    return p.isInitialized() ? p.engine.mergedRecords() : [];
+  };
+
+  /**
+   * Install a snapshot Raft took and destroy, in the same step of the loop, the stale
+   * Regions its Region covers (TiKV destroys the overlapped Regions as it applies the
+   * snapshot). The data goes in first: a crash before the destroys leaves both, and a
+   * restart destroys the covered ones (peer_loader.ts); the reverse order could leave the
+   * sources gone and the snapshot not in, for a target replica whose log then brings the
+   * merge that needs them. The overlap was checked when the file arrived (onSnapshotMessage);
+   * anything else overlapping now is a broken invariant: two peers would serve one key.
+   */
+  private installSnapshot(p: RegionPeer, rd: Ready): void {
+    this.hooks.applySnapshotData(p, rd);
+    const installed = p.engine.regionState();
+    invariant(installed !== undefined, () => `region ${p.regionId}: snapshot without a meta`);
+    const others = this.regions().filter((r) => r.id !== p.regionId);
+    const overlap = regionOverlap(
+      installed.region,
+      p.engine.mergedRecords(),
+      others,
+      this.hostedMerged,
+    );
+    invariant(
+      overlap.refuse === undefined,
+      () => `region ${p.regionId}'s installed snapshot ${overlap.refuse}`,
+    );
+    for (const s of overlap.stale) {
+      this.destroyPeer(s.id, `stale: covered by region ${p.regionId}'s snapshot`, {
+        appliedEnd: false,
+      });
+    }
   }
 
   /** The transport could not deliver to a peer: Raft probes it again instead of pipelining. */
@@ -467,6 +492,14 @@ export class RaftStore {
    */
   private finishTurn(ready: [RegionPeer, Ready][], retry = false): void {
     if (this.stopped) return;
+    // A snapshot's data lands in the Region engine before the log records it, so a crash
+    // in between leaves an engine ahead of its log — which restart reconciles — and never
+    // a log that claims data the engine does not have. The stale Regions it covers go now,
+    // before their own Readies could write to the logs their destroy deletes.
+    if (!retry) {
+      for (const [p, rd] of ready)
+        if (rd.snapshot && this.peers.get(p.regionId) === p) this.installSnapshot(p, rd);
+    }
     // A peer replaced while this turn's write was pending (a placeholder a split took
     // over, split_runner.ts) must not write its Ready over its successor's log.
     ready = ready.filter(([p]) => this.peers.get(p.regionId) === p);
@@ -477,10 +510,6 @@ export class RaftStore {
     let snapshot = false;
     for (const [p, rd] of ready) {
       if (rd.snapshot) snapshot = true;
-      // A snapshot's data lands in the Region engine before the log records it, so a crash
-      // in between leaves an engine ahead of its log — which restart reconciles — and never
-      // a log that claims data the engine does not have.
-      if (rd.snapshot && !retry) this.hooks.applySnapshotData(p, rd);
       if (rd.mustSync) {
         mustSync = true;
         batch.addReady(p.regionId, rd);

@@ -156,7 +156,7 @@ test("a lagging peer's snapshot wider than its range replaces a merged-away Regi
     const wide = { ...left, endKey: Buffer.alloc(0), epoch: { confVer: 1, version: 3 } };
     e.applyBatch(
       [],
-      { appliedIndex: 50, appliedTerm: 9 },
+      { appliedIndex: 50, appliedTerm: lp.node.raft.term },
       { region: wide, tombstone: false },
       merged,
     );
@@ -171,15 +171,19 @@ test("a lagging peer's snapshot wider than its range replaces a merged-away Regi
   assert.equal(refused?.reason, 'bad-snapshot');
   assert.match(refused!.detail!, /overlaps region 2 hosted here: no record of its merge/);
   assert.ok(lagging.store.peers.has(2));
-  // With it (and no other replica here to take Region 2 in): destroyed first, tombstoned.
+  // With it (and no other replica here to take Region 2 in): taken, and Region 2 goes as
+  // the snapshot is installed, tombstoned.
   const record = {
     source: 2,
     commit: 20,
     target: 1,
     range: { startKey: right.startKey, endKey: right.endKey },
   };
-  const stale = deliver([record], 'merged.sqlite');
-  assert.equal(stale?.detail, 'overlapped stale regions 2, destroyed');
+  assert.equal(deliver([record], 'merged.sqlite'), undefined);
+  assert.ok(lagging.store.peers.has(2), 'kept until the snapshot goes in');
+  await eventually(() => behind.appliedIndex === 50);
+  assert.equal(behind.region.endKey.length, 0, 'region 1 now spans the key space');
   assert.ok(!lagging.store.peers.has(2));
   assert.ok(lagging.logEngine.tombstone(2));
+  assert.equal(lagging.store.peers.get(1), behind);
 });
