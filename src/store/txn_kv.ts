@@ -67,7 +67,9 @@ export interface TxnKvOptions {
   /**
    * A fresh timestamp from PD's TSO. A new leader raises max_ts with one before its first
    * async-commit / 1PC prewrite: reads the previous leader served are below it (TiKV
-   * syncs max_ts on leader change the same way). Absent: max_ts covers this store's reads.
+   * syncs max_ts on leader change the same way). So does a leader whose Region took in a
+   * merge: the source's reads were served by the source's leader, maybe on another store.
+   * Absent: max_ts covers this store's reads.
    */
   fetchTs?: () => Promise<bigint>;
   /** Deadlock detection for lock waits (default: this store's own wait-for graph only). */
@@ -90,8 +92,8 @@ export class TxnKv {
   readonly waiters: LockWaiters;
   /** Who waits for whom among them: a wait closing a cycle fails with Deadlock. */
   readonly deadlocks: DeadlockDetector;
-  /** Region id → the leader term whose max_ts has been synced from the TSO. */
-  private readonly maxTsSynced = new Map<number, number>();
+  /** Region id → the leader term and Region version whose max_ts was synced from the TSO. */
+  private readonly maxTsSynced = new Map<number, { term: number; version: number }>();
 
   constructor(
     private readonly store: RaftStore,
@@ -235,16 +237,26 @@ export class TxnKv {
     return linearizableRead(this.store, peer, () => f(new MvccReader(peer.engine)));
   }
 
-  /** Raise max_ts with a TSO timestamp once per leader term of the Region. */
+  /**
+   * Raise max_ts with a TSO timestamp once per leader term and Region version. A new term:
+   * reads an earlier leader served. A new version may be a merge (TiKV syncs again on
+   * CommitMerge): a read the source's leader served on another store at T, then an
+   * async-commit prewrite here of a key it read, committing at <= T from this store's
+   * max_ts, and the reader's transaction would overwrite the write it never saw (the store
+   * simulation lost an append so). A split only costs one more fetch.
+   */
   private async syncMaxTs(ctx: RequestContext): Promise<void> {
     if (!this.fetchTs) return;
     const peer = checkedPeer(this.store, ctx);
     const term = peer.node.raft.term;
-    if (this.maxTsSynced.get(peer.region.id) === term) return;
+    const version = peer.region.epoch.version;
+    const synced = this.maxTsSynced.get(peer.region.id);
+    if (synced?.term === term && synced.version === version) return;
     let ts: bigint;
     try {
-      // Fetched after this peer is leader at `term`: above every read an earlier leader
-      // served (those reads' timestamps came from the TSO before this term began).
+      // Fetched after this peer is leader at `term` and its Region at `version`: above
+      // every read an earlier leader or a merged source's leader served (those reads'
+      // timestamps came from the TSO before this term began or the merge committed).
       ts = await this.fetchTs();
     } catch (e) {
       throw new RegionError({
@@ -254,7 +266,8 @@ export class TxnKv {
       });
     }
     this.cm.updateMaxTs(ts);
-    if (peer.isLeader() && peer.node.raft.term === term) this.maxTsSynced.set(peer.region.id, term);
+    if (peer.isLeader() && peer.node.raft.term === term)
+      this.maxTsSynced.set(peer.region.id, { term, version });
   }
 
   // ------------------------------------------------------------ reads
