@@ -243,13 +243,14 @@ export class PeerLoader {
     }
     // raft_store.ts installSnapshot: a snapshot went in, the stale Regions it covers were
     // not destroyed yet. Destroyed from outside, as they would have been.
-    const covered = found.filter((f) => !merged.includes(f) && this.coveredBySnapshot(f, found));
+    const kept = found.filter((f) => !merged.includes(f)); // the merged ones are gone
+    const covered = kept.filter((f) => this.coveredBySnapshot(f, kept));
     for (const f of covered) {
       const t = { ...f.region.epoch, peerId: f.peerId, appliedEnd: false };
       destroyReplica(f.region.id, t, this.logEngine, this.engines);
       this.destroyedAtLoad.push(f.region.id);
     }
-    const live = found.filter((f) => !merged.includes(f) && !covered.includes(f));
+    const live = kept.filter((f) => !covered.includes(f));
     const peers: RegionPeer[] = [];
     for (const f of live) {
       if (this.unfinishedSplitChild(f, live)) continue;
