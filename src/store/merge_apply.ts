@@ -72,6 +72,11 @@ export interface MergeSourceReplica {
   merging(): MergeState | undefined;
   /** Entries [lo, hi) of this replica's own Raft log (those it has persisted). */
   localEntries(lo: number, hi: number): Entry[];
+  /**
+   * Whether a split of this replica is being copied off the loop (peer.ts startSplitCopy):
+   * it applies nothing until the copy is done, so a CommitMerge could not catch it up.
+   */
+  splitInFlight(): boolean;
   /** Apply the source's committed entries (in order, the first right after appliedIndex). */
   catchUp(entries: Entry[]): void;
   /** Its rows now belong to the target: it applies nothing more (destroyed after the turn). */

@@ -645,6 +645,7 @@ export class RegionPeer {
       appliedIndex: () => this.appliedIndex,
       merging: () => this.mergeFence,
       localEntries: (lo, hi) => this.logStorage.entries(lo, hi, Number.MAX_SAFE_INTEGER),
+      splitInFlight: () => this.splitInFlight,
       // Inline: a split among the entries must apply before the PrepareMerge after it,
       // within this call, for the CommitMerge to find this replica fenced.
       catchUp: (entries) => this.applyCommitted(entries, { inlineSplits: true }),
@@ -988,11 +989,19 @@ export class RegionPeer {
 
   private applyNow(entries: Entry[], opts: { inlineSplits?: boolean }): void {
     const copyOffLoop = opts.inlineSplits ? undefined : this.opts.copySplitOffLoop;
-    const { applied, suspended, appliedTo } = this.applier.applyEntries(
+    const { applied, suspended, appliedTo, waiting } = this.applier.applyEntries(
       entries,
       copyOffLoop !== undefined,
     );
-    if (appliedTo) {
+    if (waiting) {
+      // A CommitMerge whose source replica here is still copying a split: it and what
+      // follows wait (held, retried at every turn and tick) until the source is done.
+      this.heldEntries = waiting;
+      if (appliedTo) {
+        this.appliedIndex = appliedTo.index;
+        this.appliedTerm = appliedTo.term;
+      }
+    } else if (appliedTo) {
       // Possibly ahead of the file: a batch of empty entries is not written (region_applier.ts).
       this.appliedIndex = appliedTo.index;
       this.appliedTerm = appliedTo.term;

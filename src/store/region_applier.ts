@@ -127,7 +127,13 @@ export class RegionApplier {
   applyEntries(
     entries: Entry[],
     suspendSplits: boolean,
-  ): { applied: AppliedEntry[]; suspended?: SuspendedSplit; appliedTo?: Entry } {
+  ): {
+    applied: AppliedEntry[];
+    suspended?: SuspendedSplit;
+    appliedTo?: Entry;
+    /** From a CommitMerge whose source replica is copying a split: not applied, to retry. */
+    waiting?: Entry[];
+  } {
     let batch = new ApplyBatch(this.engine);
     const applied: AppliedEntry[] = [];
     /** The last entry whose effects are in `batch` (not yet committed), if any. */
@@ -160,6 +166,14 @@ export class RegionApplier {
       // An admin command reads and moves the engine's committed state (a split copies
       // the parent's rows to other files), so what came before it is committed first, as
       // TiKV flushes its write batch before an admin command.
+      if (this.sourceSplitting(admin)) {
+        // The source replica here applies nothing while its split is copied off the loop,
+        // so the CommitMerge could not catch it up to its PrepareMerge: it waits, with
+        // everything after it (the peer holds them), until that split is done.
+        if (pending && changes) this.commit(batch, pending);
+        const at = entries.indexOf(e);
+        return { applied, waiting: entries.slice(at), appliedTo: entries[at - 1] };
+      }
       if (pending) this.commit(batch, pending);
       pending = undefined;
       batch = new ApplyBatch(this.engine);
@@ -311,6 +325,12 @@ export class RegionApplier {
       default:
         throw new Error(`not a merge command: ${admin.kind}`);
     }
+  }
+
+  /** Whether `cmd` is a CommitMerge whose source replica here is copying a split. */
+  private sourceSplitting(cmd: RaftCommand | Error): boolean {
+    if (cmd instanceof Error || cmd.admin?.kind !== 'commitMerge') return false;
+    return this.admin?.mergeSource?.(cmd.admin.source.id)?.splitInFlight() ?? false;
   }
 
   /** The split an admin command asks for, or why it cannot apply (alike on every replica). */

@@ -14,6 +14,7 @@ import { AdminCommand, RaftCommand, encodeCommand } from '../../src/store/cmd/co
 import { buildConfChange } from '../../src/store/conf_change.js';
 import { MergeOutcome } from '../../src/store/merge_apply.js';
 import { RegionPeer } from '../../src/store/peer.js';
+import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
 import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
 import { tempDir } from '../storage/tmp.js';
 import { LoaderDisk } from './loader_disk.js';
@@ -264,6 +265,71 @@ describe('merge apply', () => {
     assert.equal(source.appliedIndex, p.index);
     assert.deepEqual(disk.rows(TARGET), ['a=v-a', 'd=v-d', 'g=v-g', 'm=v-m', 'z=v-z']);
     disk.close();
+  });
+
+  test('a CommitMerge waits while its source replica copies a split off the loop', async (t) => {
+    // The source [m, ) splits at t and then prepares to merge into the target [, m). This
+    // replica of the source applied the split, whose copy runs off the loop, and holds the
+    // PrepareMerge behind it, when the target's CommitMerge comes: it cannot catch the
+    // source up now (the store simulation's seed 200429 stopped a store here).
+    next.clear();
+    const disk = new Disk(tempDir(t));
+    t.after(() => disk.close());
+    let release: (() => void) | undefined;
+    disk.loader.splitCopier = (req) =>
+      new Promise((resolve, reject) => {
+        release = () => {
+          try {
+            resolve(copySplitOnOwnConnections(req));
+          } catch (e) {
+            reject(e as Error);
+          }
+        };
+      });
+    const tgt = region(TARGET, '', 'm');
+    const src = region(SOURCE, 'm', '');
+    const target = disk.loader.createInitialPeer(tgt);
+    const source = disk.loader.createInitialPeer(src);
+    disk.peers.set(TARGET, target);
+    disk.peers.set(SOURCE, source);
+    target.applyCommitted([puts(TARGET, ['a'], 1)]);
+    source.applyCommitted([puts(SOURCE, ['n', 'u'], 2)]);
+    const split = admin(
+      SOURCE,
+      { confVer: 1, version: 1 },
+      {
+        kind: 'batchSplit',
+        splits: [{ splitKey: Buffer.from('t'), newRegionId: 5, newPeerIds: [51, 52, 53] }],
+      },
+    );
+    const p = admin(
+      SOURCE,
+      { confVer: 1, version: 2 },
+      { kind: 'prepareMerge', minIndex: split.index, target: tgt },
+    );
+    source.applyCommitted([split, p]);
+    assert.ok(release, 'the split is copied off the loop');
+    assert.equal(source.merging(), undefined, 'the prepare waits behind the split');
+
+    const prepared = { ...src, endKey: Buffer.from('t'), epoch: { confVer: 2, version: 3 } };
+    const c = admin(
+      TARGET,
+      { confVer: 1, version: 1 },
+      { kind: 'commitMerge', source: prepared, commit: p.index, entries: [p] },
+    );
+    const after = puts(TARGET, ['b'], 3, { confVer: 1, version: 4 });
+    target.applyCommitted([c, after]);
+    assert.equal(target.appliedIndex, c.index - 1, 'the CommitMerge and what follows wait');
+    assert.deepEqual(disk.rows(TARGET), ['a=v-a']);
+    assert.equal(target.applyHeld(), false, 'still waiting');
+
+    release!();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(source.merging()?.commit, p.index, 'the split done, the prepare applied');
+    assert.equal(target.applyHeld(), true);
+    assert.equal(target.appliedIndex, after.index);
+    assert.deepEqual(disk.rows(TARGET), ['a=v-a', 'b=v-b', 'n=v-n']);
+    assert.deepEqual(target.region.endKey, Buffer.from('t'));
   });
 
   test('a CommitMerge at another target epoch is refused and changes nothing', (t) => {

@@ -73,9 +73,14 @@ describe('store simulation', () => {
   //          split had initialized the target's log), and the CommitMerge came by append:
   //          the store stopped. Stale sources now go when the snapshot is installed;
   //   100938 the restart's check for such a source read the merged records of a replica
-  //          the same restart had just destroyed as merged away: the store never started.
+  //          the same restart had just destroyed as merged away: the store never started;
+  //   200429 a CommitMerge reached a source replica that was copying a split off the loop
+  //          and held its PrepareMerge behind it: the catch-up could not fence it, the
+  //          store stopped. The CommitMerge now waits for the copy.
   test('the seeds that found bugs still pass', async () => {
-    const seeds = [80042, 80069, 80163, 80312, 127, 150, 167, 757, 2, 7809, 40034, 97454, 100938];
+    const seeds = [
+      80042, 80069, 80163, 80312, 127, 150, 167, 757, 2, 7809, 40034, 97454, 100938, 200429,
+    ];
     for (const seed of seeds) {
       const r = await runSeed({ seed });
       assert.ok(r.ok, r.error);
