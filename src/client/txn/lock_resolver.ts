@@ -10,6 +10,10 @@
 //      it rolled back (the check leaves a protected rollback); all locked, it committed
 //      at the max of their min_commit_ts (TiKV's async commit, 5.0).
 // Final fates are cached, so many readers of one dead transaction pay for it once.
+// A reader that may skip a settled lock (rolled back, or committed after its snapshot)
+// does not wait for its ResolveLock: the resolve runs in the background and the read goes
+// on past the lock at once (client-go resolves such locks asynchronously for reads too).
+// Writers (caller start_ts 0: prewrites, GC) always wait: they need the lock gone.
 import { decomposeTs } from '../../pd/timestamp.js';
 import type { CheckTxnStatusResponse__Output } from '../../proto-gen/nyx/kv/CheckTxnStatusResponse.js';
 import type { LockInfo__Output } from '../../proto-gen/nyx/kv/LockInfo.js';
@@ -58,6 +62,8 @@ export class LockResolver {
   constructor(
     private readonly rpc: TxnRpc,
     private readonly now: () => Promise<bigint>,
+    /** Runs and tracks work nobody waits for (a reader's resolves); absent: it is awaited. */
+    private readonly background?: (work: Promise<unknown>) => void,
   ) {}
 
   private remember(startTs: bigint, commitTs: bigint): void {
@@ -98,13 +104,16 @@ export class LockResolver {
           }
           const commitTs = status.kind === 'committed' ? status.commitTs : 0n;
           // A transaction committed after the caller's snapshot is invisible to it anyway.
-          if (callerStartTs > 0n && (commitTs === 0n || commitTs > callerStartTs)) {
-            ignore.push(startTs);
-          }
+          const skip = callerStartTs > 0n && (commitTs === 0n || commitTs > callerStartTs);
+          if (skip) ignore.push(startTs);
           const id = lock.key.toString('hex');
           if (done.has(id)) continue;
           done.add(id);
-          await this.resolveLockOf(bo.fork(), lock, startTs, commitTs);
+          const resolving = this.resolveLockOf(bo.fork(), lock, startTs, commitTs);
+          // Skipped: the read does not need the lock gone, so it does not wait for it; a
+          // resolve that fails is left to the next one to meet the lock.
+          if (skip && this.background) this.background(resolving.catch(() => undefined));
+          else await resolving;
         }
       }),
     );

@@ -111,7 +111,11 @@ export class TxnClient {
       useBatchCommands: options.useBatchCommands ?? true,
     });
     this.rpc = new TxnRpc(sender, options.maxBatchKeys ?? 256);
-    this.resolver = new LockResolver(this.rpc, () => this.getTimestamp());
+    this.resolver = new LockResolver(
+      this.rpc,
+      () => this.getTimestamp(),
+      (work) => this.track(work),
+    );
     const update = pd.updateServiceGcSafePoint?.bind(pd);
     this.gcKeeper = update
       ? new ServiceSafePointKeeper(

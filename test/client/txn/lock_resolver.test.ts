@@ -190,3 +190,46 @@ test('an expired async-commit primary with a secondary missing is rolled back', 
   assert.ok(resolved.length >= 2);
   for (const q of resolved) assert.equal(q.commitVersion, '0');
 });
+
+test('a reader does not wait for the resolve of a lock it may skip; one that needs the value, and a writer, do', async () => {
+  const commitTs = START + 10n;
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const rpc = new FakeRpc((cmd) =>
+    cmd === 'checkTxnStatus' ? { commitVersion: commitTs.toString(), lockTtl: '0' } : {},
+  );
+  // ResolveLock is sent at once but answered only when the test says so.
+  const onKey = rpc.onKey.bind(rpc);
+  rpc.onKey = async (b, key, cmd, build) => {
+    const r = await onKey(b, key, cmd, build);
+    if (cmd === 'resolveLock') await held;
+    return r;
+  };
+  const background: Promise<unknown>[] = [];
+  const res = new LockResolver(
+    rpc as unknown as TxnRpc,
+    async () => NOW,
+    (w) => background.push(w),
+  );
+
+  // Committed after the reader's snapshot: skipped, and the read goes on at once.
+  const r = await res.resolve(bo(), START + 5n, [lock()]);
+  assert.deepEqual(r, { msBeforeExpired: 0, ignore: [START] });
+  assert.equal(rpc.of('resolveLock').length, 1, 'the resolve was sent');
+  assert.equal(background.length, 1, 'and left running');
+
+  // Committed inside the snapshot: the reader needs the value, so it waits; so does a writer.
+  const ended: string[] = [];
+  const reader = res
+    .resolve(bo(), START + 20n, [lock({ key: Buffer.from('k2') })])
+    .then(() => ended.push('reader'));
+  const writer = res
+    .resolve(bo(), 0n, [lock({ key: Buffer.from('k3') })])
+    .then(() => ended.push('writer'));
+  await new Promise((done) => setTimeout(done, 20));
+  assert.deepEqual(ended, [], 'both wait for their roll-forward');
+  assert.equal(rpc.of('resolveLock').length, 3);
+  release();
+  await Promise.all([reader, writer, ...background]);
+  assert.deepEqual(ended.sort(), ['reader', 'writer']);
+});
