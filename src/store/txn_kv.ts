@@ -266,8 +266,15 @@ export class TxnKv {
       });
     }
     this.cm.updateMaxTs(ts);
-    if (peer.isLeader() && peer.node.raft.term === term)
+    if (peer.isLeader() && peer.node.raft.term === term) {
       this.maxTsSynced.set(peer.region.id, { term, version });
+      // Regions split off, merged away or moved elsewhere leave their entries behind:
+      // drop those now and then, so the map follows the Regions hosted, not all ever led.
+      if (this.maxTsSynced.size > 2 * this.store.peers.size + 64) {
+        for (const id of this.maxTsSynced.keys())
+          if (!this.store.peers.has(id)) this.maxTsSynced.delete(id);
+      }
+    }
   }
 
   // ------------------------------------------------------------ reads
