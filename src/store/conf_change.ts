@@ -137,6 +137,16 @@ export function checkConfChange(
         break;
       case ConfChangeType.RemoveNode:
         if (!cur) return `peer ${c.peer.id} is not in the region`;
+        // In a joint configuration a voter on its way out is an outgoing voter, which the
+        // Region's meta writes as DemotingVoter, the role of a voter becoming a learner:
+        // rebuilt from the meta (a restart, a snapshot) it would come back as a learner on
+        // this replica alone. So a voter leaves as TiKV has it: demoted in the joint change
+        // (AddLearnerNode), removed as a learner after (what PD's operators do).
+        if (changes.length > 1 && isVoterRole(cur.role))
+          return (
+            `peer ${c.peer.id} is a voter: demote it to a learner in the joint change ` +
+            `(AddLearnerNode) and remove it after`
+          );
         after.delete(c.peer.id);
         break;
     }

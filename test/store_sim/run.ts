@@ -401,9 +401,10 @@ class FaultSchedule {
       if (ready.length > 0 && rng.chance(0.7)) {
         const learner = rng.pick(ready);
         const changes = [change(learner, ConfChangeType.AddNode)];
-        // A move's last step in one joint change: the learner in, a voter out.
+        // A move's joint step, as PD's ChangePeersJoint: the learner in, a voter demoted
+        // (removed as a learner later; a voter cannot leave in a joint change).
         if (voters.length >= 3 && others.length > 0 && rng.chance(0.5)) {
-          changes.push(change(rng.pick(others), ConfChangeType.RemoveNode));
+          changes.push(change(rng.pick(others), ConfChangeType.AddLearnerNode));
         }
         what = changes
           .map((c) => `${ConfChangeType[c.type]} ${c.peer.id}@${c.peer.storeId}`)
@@ -417,8 +418,14 @@ class FaultSchedule {
         };
         what = `AddLearnerNode ${peer.id}@${peer.storeId}`;
         p.proposeConfChange([change(peer, ConfChangeType.AddLearnerNode)]);
-      } else if (voters.length >= 3 && others.length > 0 && rng.chance(0.5)) {
-        const victim = rng.pick(others);
+      } else if (
+        (learners.length > 0 || (voters.length >= 3 && others.length > 0)) &&
+        rng.chance(0.5)
+      ) {
+        // A learner (a demoted voter, or one never promoted) or, with voters to spare, a voter.
+        const victim = rng.pick(
+          learners.length > 0 && (voters.length < 3 || rng.chance(0.5)) ? learners : others,
+        );
         what = `RemoveNode ${victim.id}@${victim.storeId}`;
         p.proposeConfChange([change(victim, ConfChangeType.RemoveNode)]);
       } else if (others.length > 0) {
