@@ -273,6 +273,18 @@ export class LocalNetwork {
     throw new Error(`no leader for region ${regionId} within ${timeoutMs} ms`);
   }
 
+  /** Make the replica on `store` lead the Region (a transfer from the current leader). */
+  async leadOn(store: TestStore, regionId: number): Promise<void> {
+    const leader = await this.waitForLeader(regionId);
+    if (leader !== store)
+      leader.store.peers
+        .get(regionId)!
+        .transferLeader(store.store.peers.get(regionId)!.peerId, 100);
+    await eventually(`region ${regionId} led from store ${store.id}`, () =>
+      store.store.peers.get(regionId)!.isLeader(),
+    );
+  }
+
   close(): void {
     for (const s of this.stores.values()) if (s.up) s.crash();
     fs.rmSync(this.root, { recursive: true, force: true });

@@ -18,23 +18,14 @@ afterEach(() => {
   net = undefined;
 });
 
-async function leadOn(store: TestStore, regionId: number): Promise<void> {
-  const leader = await net!.waitForLeader(regionId);
-  if (leader !== store)
-    leader.store.peers.get(regionId)!.transferLeader(store.store.peers.get(regionId)!.peerId, 100);
-  await eventually(`region ${regionId} led from store ${store.id}`, () =>
-    store.store.peers.get(regionId)!.isLeader(),
-  );
-}
-
 test('a leader whose Region took in a merge syncs max_ts again before an async prewrite', async () => {
   net = new LocalNetwork([1, 2, 3]);
   for (const s of net.stores.values()) s.open();
   net.bootstrapRegion(TARGET, '', 'm');
   net.bootstrapRegion(SOURCE, 'm', '');
   const [s1, s2] = [net.stores.get(1)!, net.stores.get(2)!];
-  await leadOn(s1, SOURCE);
-  await leadOn(s2, TARGET);
+  await net.leadOn(s1, SOURCE);
+  await net.leadOn(s2, TARGET);
 
   // PD's TSO, as the stores fetch from it.
   let tso = 100n;

@@ -4,7 +4,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RegionPeer } from '../../src/store/peer.js';
-import { LocalNetwork, TestStore, eventually } from './cluster_harness.js';
+import { LocalNetwork, eventually } from './cluster_harness.js';
 
 const b = (s: string) => Buffer.from(s);
 const TARGET = 1; // ['', 'm')
@@ -20,24 +20,14 @@ const stores = () => [...net!.stores.values()];
 const peersOf = (regionId: number): RegionPeer[] =>
   stores().flatMap((s) => (s.store.peers.get(regionId) ? [s.store.peers.get(regionId)!] : []));
 
-/** Make the replica on `store` lead its Region. */
-async function leadOn(store: TestStore, regionId: number): Promise<void> {
-  const leader = await net!.waitForLeader(regionId);
-  if (leader !== store)
-    leader.store.peers.get(regionId)!.transferLeader(store.store.peers.get(regionId)!.peerId, 100);
-  await eventually(`region ${regionId} led from store ${store.id}`, () =>
-    store.store.peers.get(regionId)!.isLeader(),
-  );
-}
-
 test('the proof of a rollback on a follower store moves the source leader there, which rolls back', async () => {
   net = new LocalNetwork([1, 2, 3]);
   for (const s of stores()) s.open();
   net.bootstrapRegion(TARGET, '', 'm');
   net.bootstrapRegion(SOURCE, 'm', '');
   const [s1, s2] = [net.stores.get(1)!, net.stores.get(2)!];
-  await leadOn(s1, SOURCE);
-  await leadOn(s2, TARGET);
+  await net.leadOn(s1, SOURCE);
+  await net.leadOn(s2, TARGET);
   // The target as PD knows it when it plans the merge (store 1's replica agrees).
   const recorded = s1.store.peers.get(TARGET)!.region;
 
