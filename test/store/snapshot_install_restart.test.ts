@@ -5,21 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PeerRole, type Region } from '../../src/region/meta.js';
 import { RegionEngine } from '../../src/storage/region_engine.js';
 import type { MergedRecord } from '../../src/storage/region_state.js';
 import { LoaderDisk } from './loader_disk.js';
 import { tempDir } from '../storage/tmp.js';
+import { singleStoreRegion } from './single_store_region.js';
 
-function region(id: number, start: string, end: string, version: number): Region {
-  return {
-    id,
-    startKey: Buffer.from(start),
-    endKey: Buffer.from(end),
-    epoch: { confVer: 1, version },
-    peers: [{ id: id * 10 + 1, storeId: 1, role: PeerRole.Voter }],
-  };
-}
+const region = singleStoreRegion;
 
 const LEFT = region(1, '', 'm', 1);
 const RIGHT = region(2, 'm', '', 1);

@@ -5,22 +5,15 @@
 // still to apply it. Anything else refuses the snapshot.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PeerRole, type Region } from '../../src/region/meta.js';
+import type { Region } from '../../src/region/meta.js';
 import { RegionEngine } from '../../src/storage/region_engine.js';
 import type { MergedRecord } from '../../src/storage/region_state.js';
 import { HostedMergedRecords, snapshotOverlap } from '../../src/store/peer_creation.js';
 import { copySplitData } from '../../src/store/split_apply.js';
 import { tempDir } from '../storage/tmp.js';
+import { singleStoreRegion } from './single_store_region.js';
 
-function region(id: number, start: string, end: string, version: number): Region {
-  return {
-    id,
-    startKey: Buffer.from(start),
-    endKey: Buffer.from(end),
-    epoch: { confVer: 1, version },
-    peers: [{ id: id * 10 + 1, storeId: 1, role: PeerRole.Voter }],
-  };
-}
+const region = singleStoreRegion;
 
 function record(source: Region, target: number, commit = 9): MergedRecord {
   return {
