@@ -8,7 +8,14 @@ import {
   SnapshotTemporarilyUnavailableError,
   emptyConfState,
 } from '../raft/index.js';
-import { PeerRole, Region, findPeerOnStore, isJoint, rangesOverlap } from '../region/meta.js';
+import {
+  PeerRole,
+  Region,
+  findPeerOnStore,
+  isJoint,
+  rangeCovers,
+  rangesOverlap,
+} from '../region/meta.js';
 import { RaftLogEngine } from '../storage/raft_log_engine.js';
 import { RaftLogWriteBatch } from '../storage/raft_log_batch.js';
 import { StorageCorruptionError } from '../storage/errors.js';
@@ -289,10 +296,13 @@ export class PeerLoader {
     all: readonly { engine: RegionEngine; region: Region }[],
   ): boolean {
     const recordsOf = (id: number) => all.find((o) => o.region.id === id)?.engine.mergedRecords();
+    // Range and version first: the merged records are read from the file, and only a
+    // Region that covers another (after a crash, never in steady state) needs them.
     return all.some(
       (o) =>
         o.region.id !== f.region.id &&
         o.region.epoch.version > f.region.epoch.version &&
+        rangeCovers(o.region, f.region) &&
         regionOverlap(o.region, o.engine.mergedRecords(), [f.region], recordsOf).stale.length > 0,
     );
   }

@@ -372,11 +372,10 @@ export class RaftStore {
     this.hooks.applySnapshotData(p, rd);
     const installed = p.engine.regionState();
     invariant(installed !== undefined, () => `region ${p.regionId}: snapshot without a meta`);
-    const others = this.regions().filter((r) => r.id !== p.regionId);
     const overlap = regionOverlap(
       installed.region,
       p.engine.mergedRecords(),
-      others,
+      this.regions(), // its own entry is passed over by id
       this.hostedMerged,
     );
     invariant(

@@ -163,9 +163,6 @@ export class RegionApplier {
         pending = e;
         continue;
       }
-      // An admin command reads and moves the engine's committed state (a split copies
-      // the parent's rows to other files), so what came before it is committed first, as
-      // TiKV flushes its write batch before an admin command.
       if (this.sourceSplitting(admin)) {
         // The source replica here applies nothing while its split is copied off the loop,
         // so the CommitMerge could not catch it up to its PrepareMerge: it waits, with
@@ -174,6 +171,9 @@ export class RegionApplier {
         const at = entries.indexOf(e);
         return { applied, waiting: entries.slice(at), appliedTo: entries[at - 1] };
       }
+      // An admin command reads and moves the engine's committed state (a split copies
+      // the parent's rows to other files), so what came before it is committed first, as
+      // TiKV flushes its write batch before an admin command.
       if (pending) this.commit(batch, pending);
       pending = undefined;
       batch = new ApplyBatch(this.engine);
