@@ -348,6 +348,14 @@ export class RaftStore {
     if (this.peers.has(env.regionId)) {
       const overlap = snapshotOverlap(file, env.regionId, this.regions(), this.hostedMerged);
       if (overlap.refuse) return { reason: 'bad-snapshot', detail: overlap.refuse };
+      // A stale Region whose split is being copied off the loop cannot be destroyed under
+      // the copy (its parent file would go from under step 2): the leader sends again.
+      const splitting = overlap.stale.find((r) => this.peers.get(r.id)?.applyingSplit);
+      if (splitting)
+        return {
+          reason: 'bad-snapshot',
+          detail: `overlaps region ${splitting.id}, stale but still applying a split here`,
+        };
     }
     return this.onRaftMessage(env, 'snapshot');
   }

@@ -76,10 +76,14 @@ describe('store simulation', () => {
   //          the same restart had just destroyed as merged away: the store never started;
   //   200429 a CommitMerge reached a source replica that was copying a split off the loop
   //          and held its PrepareMerge behind it: the catch-up could not fence it, the
-  //          store stopped. The CommitMerge now waits for the copy.
+  //          store stopped. The CommitMerge now waits for the copy;
+  //   1200240 a snapshot destroyed a stale Region whose own split was being copied off
+  //          the loop: step 2 found the parent file gone, the store stopped. Such a
+  //          snapshot is now refused until the split is done.
   test('the seeds that found bugs still pass', async () => {
     const seeds = [
       80042, 80069, 80163, 80312, 127, 150, 167, 757, 2, 7809, 40034, 97454, 100938, 200429,
+      1200240,
     ];
     for (const seed of seeds) {
       const r = await runSeed({ seed });
