@@ -15,8 +15,10 @@ import {
   encodeSnapshotDescriptor,
 } from '../../src/storage/region_snapshot.js';
 import type { RegionPeer } from '../../src/store/peer.js';
+import type { Refusal } from '../../src/store/message_validator.js';
 import type { RaftEnvelope } from '../../src/store/raft_store.js';
-import { LocalNetwork } from './cluster_harness.js';
+import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
+import { LocalNetwork, type TestStore } from './cluster_harness.js';
 
 /** The Snap envelope the leader's peer `lp` sends `behind` for a received file `name`. */
 function snapEnvelope(
@@ -54,6 +56,37 @@ function snapEnvelope(
       },
     }),
   };
+}
+
+/**
+ * Deliver to `lagging` a snapshot of Region `left` (led by `lp`, lagging replica `behind`)
+ * widened to the whole key space at version 3, as after a merge of everything into it,
+ * carrying the merged records `merged`: what the store says of it.
+ */
+function deliverWide(
+  after: (f: () => void) => void,
+  lagging: TestStore,
+  lp: RegionPeer,
+  behind: RegionPeer,
+  left: Region,
+  merged: MergedRecord[],
+  name: string,
+): Refusal | undefined {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-wide-snap-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const e = new RegionEngine(dir, 1);
+  const wide = { ...left, endKey: Buffer.alloc(0), epoch: { confVer: 1, version: 3 } };
+  e.applyBatch(
+    [],
+    { appliedIndex: 50, appliedTerm: lp.node.raft.term },
+    { region: wide, tombstone: false },
+    merged,
+  );
+  const info = e.exportSnapshot();
+  e.close();
+  const file = path.join(lagging.dir, 'snap', name);
+  fs.copyFileSync(info.path, file);
+  return lagging.store.onSnapshotMessage(snapEnvelope(lp, behind, left, info, name), file);
 }
 
 let net: LocalNetwork | undefined;
@@ -149,23 +182,8 @@ test("a lagging peer's snapshot wider than its range replaces a merged-away Regi
   const behind = lagging.store.peers.get(1)!;
   const lp = leader.store.peers.get(1)!;
 
-  const deliver = (merged: MergedRecord[], name: string) => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nyx-wide-snap-'));
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    const e = new RegionEngine(dir, 1);
-    const wide = { ...left, endKey: Buffer.alloc(0), epoch: { confVer: 1, version: 3 } };
-    e.applyBatch(
-      [],
-      { appliedIndex: 50, appliedTerm: lp.node.raft.term },
-      { region: wide, tombstone: false },
-      merged,
-    );
-    const info = e.exportSnapshot();
-    e.close();
-    const file = path.join(lagging.dir, 'snap', name);
-    fs.copyFileSync(info.path, file);
-    return lagging.store.onSnapshotMessage(snapEnvelope(lp, behind, left, info, name), file);
-  };
+  const deliver = (merged: MergedRecord[], name: string) =>
+    deliverWide(t.after.bind(t), lagging, lp, behind, left, merged, name);
   // Without the record of the merge nothing proves Region 2 is gone: refused, kept.
   const refused = deliver([], 'plain.sqlite');
   assert.equal(refused?.reason, 'bad-snapshot');
@@ -186,4 +204,61 @@ test("a lagging peer's snapshot wider than its range replaces a merged-away Regi
   assert.ok(!lagging.store.peers.has(2));
   assert.ok(lagging.logEngine.tombstone(2));
   assert.equal(lagging.store.peers.get(1), behind);
+});
+
+test('a snapshot over a stale Region here that is still copying a split is refused until the copy is done', async (t) => {
+  // As above, but this store's replica of Region 2 has just applied a split of its own,
+  // whose copy runs off the loop (store simulation seed 1200240): destroyed under the
+  // copy, its file would go from under the split's second step and the store would stop.
+  net = new LocalNetwork([1, 2, 3]);
+  for (const s of net.stores.values()) s.open();
+  const lagging = net.stores.get(3)!;
+  let release: (() => void) | undefined;
+  lagging.loader.splitCopier = (req) =>
+    new Promise((resolve, reject) => {
+      release = () => {
+        try {
+          resolve(copySplitOnOwnConnections(req));
+        } catch (e) {
+          reject(e as Error);
+        }
+      };
+    });
+  const left = net.bootstrapRegion(1, '', 'm');
+  const right = net.bootstrapRegion(2, 'm', '');
+  const first = net.stores.get(1)!;
+  await net.leadOn(first, 1);
+  await net.leadOn(first, 2);
+  const parent = first.store.peers.get(2)!;
+  const split = new Promise<unknown>((resolve) =>
+    parent.proposeSplit(
+      right.epoch,
+      [{ splitKey: Buffer.from('t'), newRegionId: 5, newPeerIds: [51, 52, 53] }],
+      resolve,
+    ),
+  );
+  first.store.schedule();
+  assert.ok(!((await split) instanceof Error), 'the split applied on the leader');
+  const stale = lagging.store.peers.get(2)!;
+  await eventually(() => stale.applyingSplit);
+  net.down.add(lagging.id);
+
+  const record = {
+    source: 2,
+    commit: 20,
+    target: 1,
+    range: { startKey: right.startKey, endKey: right.endKey },
+  };
+  const lp = first.store.peers.get(1)!;
+  const behind = lagging.store.peers.get(1)!;
+  const refused = deliverWide(t.after.bind(t), lagging, lp, behind, left, [record], 'w.sqlite');
+  assert.equal(refused?.reason, 'bad-snapshot');
+  assert.match(refused!.detail!, /overlaps region 2, stale but still applying a split here/);
+  assert.equal(lagging.store.peers.get(2), stale, 'kept, its split still copying');
+  assert.equal(behind.node.raft.raftLog.unstable.snapshot, undefined, 'Raft never saw it');
+
+  release!();
+  await eventually(() => !stale.applyingSplit);
+  assert.deepEqual(stale.region.endKey, Buffer.from('t'), 'the split finished here');
+  assert.equal(lagging.store.peers.get(2), stale);
 });
