@@ -1,11 +1,12 @@
-// Builds a RawClient from PD endpoints (the usual case) or from any PdLookup (tests,
-// tools that already hold a PD client). A PD client opened here is closed with the
-// RawClient; one passed in belongs to the caller.
+// Builds a RawClient or a TxnClient from PD endpoints (the usual case) or from a PD
+// lookup the caller holds (tests, tools that already have a PD client). A PD client opened
+// here is closed with the client; one passed in belongs to the caller.
 import { PdClient, type PdClientOptions } from './pd_client.js';
 import { RawClient, type RawClientOptions } from './raw_client.js';
 import type { PdLookup } from './region_cache.js';
 import { TxnClient, type TxnClientOptions, type TxnPd } from './txn/txn_client.js';
 import { TlsFiles, type TlsOptions } from '../common/tls.js';
+import type { KvConnectionOptions } from './kv_connection.js';
 
 export interface CreateRawClientOptions extends RawClientOptions {
   /** "host:port", "a:2379,b:2379", a list of them, or a PdLookup to use as is. */
@@ -47,18 +48,7 @@ function pdClientOptions(
 }
 
 export function createRawClient(options: CreateRawClientOptions): RawClient {
-  const { pd, pdOptions, tls, ...rest } = options;
-  const { files, owned } = tlsFiles(tls);
-  const credentials = files?.channelCredentials();
-  if (credentials) rest.connection = { ...rest.connection, credentials };
-  if (typeof pd === 'string' || Array.isArray(pd)) {
-    const client = PdClient.connect(pd, pdClientOptions(rest.timeoutMs, pdOptions, files));
-    return new RawClient(client, rest, () => {
-      client.close();
-      owned?.close();
-    });
-  }
-  return new RawClient(pd, rest, owned ? () => owned.close() : undefined);
+  return build(options, (pd, rest, onClose) => new RawClient(pd, rest, onClose));
 }
 
 export interface CreateTxnClientOptions extends TxnClientOptions {
@@ -71,16 +61,33 @@ export interface CreateTxnClientOptions extends TxnClientOptions {
 
 /** Builds a TxnClient the same way: a PD client opened here is closed with it. */
 export function createTxnClient(options: CreateTxnClientOptions): TxnClient {
+  return build(options, (pd, rest, onClose) => new TxnClient(pd, rest, onClose));
+}
+
+/**
+ * The two factories' one way: TLS loaded (and owned) here when given as paths, a PD client
+ * opened for endpoints (closed with the client), or the caller's PD lookup used as is.
+ */
+function build<Pd, Opts extends { timeoutMs?: number; connection?: KvConnectionOptions }, C>(
+  options: Opts & {
+    pd: string | string[] | Pd;
+    pdOptions?: PdClientOptions;
+    tls?: TlsOptions | TlsFiles;
+  },
+  make: (pd: Pd | PdClient, rest: Opts, onClose: (() => void) | undefined) => C,
+): C {
   const { pd, pdOptions, tls, ...rest } = options;
+  // What is left once the factory's own three fields are taken out: the client's options.
+  const opts = rest as unknown as Opts;
   const { files, owned } = tlsFiles(tls);
   const credentials = files?.channelCredentials();
-  if (credentials) rest.connection = { ...rest.connection, credentials };
+  if (credentials) opts.connection = { ...opts.connection, credentials };
   if (typeof pd === 'string' || Array.isArray(pd)) {
-    const client = PdClient.connect(pd, pdClientOptions(rest.timeoutMs, pdOptions, files));
-    return new TxnClient(client, rest, () => {
+    const client = PdClient.connect(pd, pdClientOptions(opts.timeoutMs, pdOptions, files));
+    return make(client, opts, () => {
       client.close();
       owned?.close();
     });
   }
-  return new TxnClient(pd, rest, owned ? () => owned.close() : undefined);
+  return make(pd as Pd, opts, owned ? () => owned.close() : undefined);
 }
