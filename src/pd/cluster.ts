@@ -49,6 +49,7 @@ import {
   LEADER_TERM_TTL_MS,
   MAX_STORES,
   STORE_ALIVE_MS,
+  STORE_HEARTBEAT_PERSIST_MS,
 } from './trust_limits.js';
 import {
   cloneStore,
@@ -137,6 +138,8 @@ interface LeaderInfo {
 export class PdCluster {
   private readonly stores = new Map<StoreId, StoreMeta>();
   private readonly storeStats = new Map<StoreId, StoreStats>();
+  /** Each store's heartbeat time as the meta store holds it (written at most so often). */
+  private readonly persistedHeartbeatMs = new Map<StoreId, number>();
   private readonly tree = new RegionTree();
   private readonly leaders = new Map<RegionId, LeaderInfo>();
   private readonly regionStats = new Map<RegionId, RegionStats>();
@@ -167,7 +170,10 @@ export class PdCluster {
     this.initialLayout = opts.initialLayout ?? { evenSplits: 1 };
     this.now = opts.now ?? Date.now;
     this.maxStores = opts.maxStores ?? MAX_STORES;
-    for (const s of meta.loadStores()) this.stores.set(s.id, s);
+    for (const s of meta.loadStores()) {
+      this.stores.set(s.id, s);
+      this.persistedHeartbeatMs.set(s.id, s.lastHeartbeatMs);
+    }
     const startedAt = this.now();
     for (const r of meta.loadRegions()) {
       this.attach(r, undefined);
@@ -253,7 +259,7 @@ export class PdCluster {
     const fixTiming = req.raftTiming && !this.raftTiming ? req.raftTiming : undefined;
     this.meta.transaction(() => {
       if (fixTiming) this.meta.saveRaftTiming(fixTiming);
-      this.meta.putStore(store);
+      this.persistStore(store);
     });
     if (fixTiming) this.raftTiming = { ...fixTiming };
     this.stores.set(store.id, store);
@@ -293,7 +299,7 @@ export class PdCluster {
   setStoreState(id: StoreId, state: StoreState): StoreMeta {
     const s = this.liveStore(id);
     const next = { ...s, state };
-    this.meta.putStore(next);
+    this.persistStore(next);
     this.stores.set(id, next);
     return cloneStore(next);
   }
@@ -308,9 +314,19 @@ export class PdCluster {
     }
     const s = this.liveStore(id);
     const next = { ...s, lastHeartbeatMs: this.now() };
-    this.meta.putStore(next);
+    // Liveness is judged from memory; the meta store's copy of the heartbeat time only
+    // has to be recent enough for a restarted PD (see STORE_HEARTBEAT_PERSIST_MS).
+    const persisted = this.persistedHeartbeatMs.get(id) ?? 0;
+    if (persisted === 0 || next.lastHeartbeatMs - persisted >= STORE_HEARTBEAT_PERSIST_MS)
+      this.persistStore(next);
     this.stores.set(id, next);
     this.storeStats.set(id, { ...stats });
+  }
+
+  /** Write a store's record, and remember which heartbeat time the meta store now has. */
+  private persistStore(s: StoreMeta): void {
+    this.meta.putStore(s);
+    this.persistedHeartbeatMs.set(s.id, s.lastHeartbeatMs);
   }
 
   getStoreStats(id: StoreId): StoreStats | undefined {

@@ -43,3 +43,14 @@ export const LEADER_TERM_TTL_MS = 30_000;
  * identity its record (address, labels) cannot be changed (stores heartbeat every 2 s).
  */
 export const STORE_ALIVE_MS = 20_000;
+/**
+ * A store's heartbeat time is written to PD's meta store at most this often; every
+ * heartbeat updates it in memory. Each write is a synchronous commit (an fsync on PD's
+ * event loop, in the way of TSO requests and Region heartbeats). Only a restarted PD
+ * reads the persisted time: to it, a store that was alive when PD stopped may look
+ * silent up to this much longer than it was, until its next heartbeat (within 2 s); so
+ * its record stays locked for at least STORE_ALIVE_MS less this after that heartbeat,
+ * and liveness counts silence from PD's start anyway (store_liveness.ts). TiKV's PD
+ * likewise keeps store heartbeats in memory and writes a store's meta only now and then.
+ */
+export const STORE_HEARTBEAT_PERSIST_MS = STORE_ALIVE_MS / 2;

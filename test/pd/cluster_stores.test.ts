@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isPdError, PdErrorCode } from '../../src/pd/errors.js';
+import { STORE_HEARTBEAT_PERSIST_MS } from '../../src/pd/trust_limits.js';
 import { StoreState } from '../../src/pd/types.js';
 import { ManualClock, openPd, tempDir } from './helpers.js';
 
@@ -79,4 +80,34 @@ test('tombstones can be left out of the store list', (t) => {
     [2],
   );
   assert.equal(pd.cluster.getAllStores().length, 2);
+});
+
+test('heartbeat times reach the meta store at most every STORE_HEARTBEAT_PERSIST_MS', (t) => {
+  // Every write is a synchronous commit on PD's loop; liveness reads the time from memory.
+  const dir = tempDir(t);
+  const clock = new ManualClock(1000);
+  const pd = openPd(t, dir, { now: clock.now });
+  pd.cluster.putStore({ id: 1, address: 'h:1' });
+  pd.cluster.storeHeartbeat(1); // the first one is written: the record had none
+  clock.advance(STORE_HEARTBEAT_PERSIST_MS - 1);
+  pd.cluster.storeHeartbeat(1);
+  assert.equal(pd.cluster.getStore(1)?.lastHeartbeatMs, clock.now(), 'memory is current');
+  pd.close();
+  let again = openPd(t, dir, { now: clock.now });
+  assert.equal(again.cluster.getStore(1)?.lastHeartbeatMs, 1000, 'the second was not written');
+
+  clock.advance(1);
+  again.cluster.storeHeartbeat(1); // STORE_HEARTBEAT_PERSIST_MS after the written one
+  clock.advance(2000);
+  again.cluster.storeHeartbeat(1);
+  again.close();
+  again = openPd(t, dir, { now: clock.now });
+  assert.equal(again.cluster.getStore(1)?.lastHeartbeatMs, 1000 + STORE_HEARTBEAT_PERSIST_MS);
+  // A change of the record writes the time memory has.
+  again.cluster.storeHeartbeat(1);
+  again.cluster.setStoreState(1, StoreState.Offline);
+  again.close();
+  again = openPd(t, dir, { now: clock.now });
+  assert.equal(again.cluster.getStore(1)?.lastHeartbeatMs, clock.now());
+  assert.equal(again.cluster.getStore(1)?.state, StoreState.Offline);
 });
