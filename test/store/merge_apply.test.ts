@@ -14,9 +14,9 @@ import { AdminCommand, RaftCommand, encodeCommand } from '../../src/store/cmd/co
 import { buildConfChange } from '../../src/store/conf_change.js';
 import { MergeOutcome } from '../../src/store/merge_apply.js';
 import { RegionPeer } from '../../src/store/peer.js';
-import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
 import { INITIAL_LOG_INDEX } from '../../src/store/peer_loader.js';
 import { tempDir } from '../storage/tmp.js';
+import { heldSplitCopier } from './held_split_copier.js';
 import { LoaderDisk } from './loader_disk.js';
 
 const SESSION = Buffer.from('session-1');
@@ -275,17 +275,8 @@ describe('merge apply', () => {
     next.clear();
     const disk = new Disk(tempDir(t));
     t.after(() => disk.close());
-    let release: (() => void) | undefined;
-    disk.loader.splitCopier = (req) =>
-      new Promise((resolve, reject) => {
-        release = () => {
-          try {
-            resolve(copySplitOnOwnConnections(req));
-          } catch (e) {
-            reject(e as Error);
-          }
-        };
-      });
+    const held = heldSplitCopier();
+    disk.loader.splitCopier = held.copier;
     const tgt = region(TARGET, '', 'm');
     const src = region(SOURCE, 'm', '');
     const target = disk.loader.createInitialPeer(tgt);
@@ -308,7 +299,7 @@ describe('merge apply', () => {
       { kind: 'prepareMerge', minIndex: split.index, target: tgt },
     );
     source.applyCommitted([split, p]);
-    assert.ok(release, 'the split is copied off the loop');
+    assert.ok(held.waiting(), 'the split is copied off the loop');
     assert.equal(source.merging(), undefined, 'the prepare waits behind the split');
 
     const prepared = { ...src, endKey: Buffer.from('t'), epoch: { confVer: 2, version: 3 } };
@@ -323,7 +314,7 @@ describe('merge apply', () => {
     assert.deepEqual(disk.rows(TARGET), ['a=v-a']);
     assert.equal(target.applyHeld(), false, 'still waiting');
 
-    release!();
+    held.release();
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(source.merging()?.commit, p.index, 'the split done, the prepare applied');
     assert.equal(target.applyHeld(), true);

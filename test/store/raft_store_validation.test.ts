@@ -17,8 +17,8 @@ import {
 import type { RegionPeer } from '../../src/store/peer.js';
 import type { Refusal } from '../../src/store/message_validator.js';
 import type { RaftEnvelope } from '../../src/store/raft_store.js';
-import { copySplitOnOwnConnections } from '../../src/store/split_copy_worker.js';
 import { LocalNetwork, type TestStore } from './cluster_harness.js';
+import { heldSplitCopier } from './held_split_copier.js';
 
 /** The Snap envelope the leader's peer `lp` sends `behind` for a received file `name`. */
 function snapEnvelope(
@@ -213,17 +213,8 @@ test('a snapshot over a stale Region here that is still copying a split is refus
   net = new LocalNetwork([1, 2, 3]);
   for (const s of net.stores.values()) s.open();
   const lagging = net.stores.get(3)!;
-  let release: (() => void) | undefined;
-  lagging.loader.splitCopier = (req) =>
-    new Promise((resolve, reject) => {
-      release = () => {
-        try {
-          resolve(copySplitOnOwnConnections(req));
-        } catch (e) {
-          reject(e as Error);
-        }
-      };
-    });
+  const held = heldSplitCopier();
+  lagging.loader.splitCopier = held.copier;
   const left = net.bootstrapRegion(1, '', 'm');
   const right = net.bootstrapRegion(2, 'm', '');
   const first = net.stores.get(1)!;
@@ -257,7 +248,7 @@ test('a snapshot over a stale Region here that is still copying a split is refus
   assert.equal(lagging.store.peers.get(2), stale, 'kept, its split still copying');
   assert.equal(behind.node.raft.raftLog.unstable.snapshot, undefined, 'Raft never saw it');
 
-  release!();
+  held.release();
   await eventually(() => !stale.applyingSplit);
   assert.deepEqual(stale.region.endKey, Buffer.from('t'), 'the split finished here');
   assert.equal(lagging.store.peers.get(2), stale);
